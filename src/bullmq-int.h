@@ -1,0 +1,169 @@
+/*
+ * bullmq-int.h: private declarations shared by the library's files.
+ */
+#ifndef BULLMQ_INT_H
+#define BULLMQ_INT_H
+
+#include <sys/types.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <hiredis/hiredis.h>
+
+#include "bullmq.h"
+#include "lua-scripts.h"	/* generated: enum bmq_lua, bmq_lua_scripts[] */
+
+#define BMQ_MAX_NAME		256
+#define BMQ_MAX_PREFIX		128
+#define BMQ_MAX_BASE		(BMQ_MAX_PREFIX + BMQ_MAX_NAME + 2)
+#define BMQ_MAX_ID		128
+#define BMQ_MAX_TOKEN		96
+#define BMQ_DEFAULT_LOCK	30000
+#define BMQ_DEFAULT_DRAIN	5000
+#define BMQ_MAX_BLOCK_MS	10000
+#define BMQ_MIN_BLOCK_MS	2
+
+/* A parsed Redis URL. */
+struct bmq_url {
+	int	 is_unix;
+	char	 host[256];
+	int	 port;
+	char	 path[512];
+	int	 db;
+	char	 user[128];
+	char	 pass[256];
+};
+
+/* Queue keys, prebuilt once per handle: Q:<suffix>. */
+enum bmq_key {
+	BMQ_K_BASE = 0,		/* Q: (the job key prefix, with its colon) */
+	BMQ_K_WAIT,
+	BMQ_K_ACTIVE,
+	BMQ_K_PRIORITIZED,
+	BMQ_K_DELAYED,
+	BMQ_K_COMPLETED,
+	BMQ_K_FAILED,
+	BMQ_K_PAUSED,
+	BMQ_K_WAITING_CHILDREN,
+	BMQ_K_META,
+	BMQ_K_EVENTS,
+	BMQ_K_STALLED,
+	BMQ_K_STALLED_CHECK,
+	BMQ_K_MARKER,
+	BMQ_K_ID,
+	BMQ_K_PC,
+	BMQ_K_LIMITER,
+	BMQ_K_REPEAT,
+	BMQ_K_METRICS_COMPLETED,
+	BMQ_K_METRICS_FAILED,
+	BMQ_K__MAX
+};
+
+struct bullmq_queue {
+	redisContext	*rc;
+	struct bmq_url	 url;
+	char		 prefix[BMQ_MAX_PREFIX];
+	char		 name[BMQ_MAX_NAME];
+	char		*keys[BMQ_K__MAX];	/* owned */
+	size_t		 keylens[BMQ_K__MAX];
+	int		 connect_timeout_ms;
+	int		 command_timeout_ms;
+	char		 client_name[BMQ_MAX_BASE + 160];
+	int		 err;
+	int		 script_code;
+	char		 errstr[256];
+};
+
+/* A growable byte buffer; on allocation failure oom is set and it stays. */
+struct bmq_buf {
+	char	*b;
+	size_t	 len;
+	size_t	 cap;
+	int	 oom;
+};
+
+/* One JSON value found by bmq_json_get. */
+enum bmq_jtype {
+	BMQ_J_NONE = 0, BMQ_J_OBJECT, BMQ_J_ARRAY, BMQ_J_STRING,
+	BMQ_J_NUMBER, BMQ_J_TRUE, BMQ_J_FALSE, BMQ_J_NULL
+};
+
+struct bmq_jval {
+	enum bmq_jtype	 type;
+	const char	*p;	/* raw text; for strings, without the quotes */
+	size_t		 len;
+};
+
+/* conn.c */
+void		 bmq_seterr(bullmq_queue *, int, const char *, ...)
+		    __attribute__((__format__(__printf__, 3, 4)));
+int		 bmq_url_parse(const char *, struct bmq_url *, char *, size_t);
+redisReply	*bmq_command(bullmq_queue *, const char *, ...);
+redisReply	*bmq_commandv(bullmq_queue *, int, const char **,
+		    const size_t *);
+void		 bmq_drop(bullmq_queue *);
+int		 bmq_reply_error(bullmq_queue *, redisReply *);
+
+/* scripts.c */
+redisReply	*bmq_script(bullmq_queue *, enum bmq_lua, int, const char **,
+		    const size_t *);
+int		 bmq_script_append(bullmq_queue *, enum bmq_lua, int,
+		    const char **, const size_t *);
+int		 bmq_script_read(bullmq_queue *, redisReply **);
+int		 bmq_scripts_load(bullmq_queue *);
+int		 bmq_script_int(bullmq_queue *, redisReply *, long long *);
+
+/* json.c */
+int		 bmq_json_valid(const char *, size_t);
+int		 bmq_json_get(const char *, size_t, const char *,
+		    struct bmq_jval *);
+int		 bmq_jval_int(const struct bmq_jval *, int64_t *);
+int		 bmq_jval_double(const struct bmq_jval *, double *);
+int		 bmq_jval_string(const struct bmq_jval *, char *, size_t);
+void		 bmq_buf_init(struct bmq_buf *);
+void		 bmq_buf_free(struct bmq_buf *);
+void		 bmq_buf_add(struct bmq_buf *, const char *, size_t);
+void		 bmq_buf_adds(struct bmq_buf *, const char *);
+void		 bmq_buf_addf(struct bmq_buf *, const char *, ...)
+		    __attribute__((__format__(__printf__, 2, 3)));
+void		 bmq_buf_add_jstr(struct bmq_buf *, const char *, size_t);
+char		*bmq_buf_cstr(struct bmq_buf *);
+
+/* keys.c */
+int		 bmq_keys_build(bullmq_queue *);
+void		 bmq_keys_free(bullmq_queue *);
+int		 bmq_job_key(const bullmq_queue *, const char *, char *,
+		    size_t);
+int		 bmq_base64(const char *, size_t, char *, size_t);
+int		 bmq_check_job_id(const char *, char *, size_t);
+
+/* job.c */
+struct bullmq_job {
+	bullmq_queue	*q;
+	bullmq_worker	*w;		/* set while a worker holds it */
+	char		*id;
+	size_t		 nf;
+	char		**fk;		/* field names */
+	char		**fv;		/* field values, NUL terminated */
+	size_t		*fvlen;
+	char		 token[BMQ_MAX_TOKEN];
+	int64_t		 fetched_at;
+	/* the processor's verdict */
+	char		*result;	/* JSON, NULL: null */
+	size_t		 resultlen;
+	char		*reason;	/* NULL: "failed" */
+	int		 unrecoverable;
+};
+
+bullmq_job	*bmq_job_from_hash(bullmq_queue *, const char *, size_t,
+		    const redisReply *);
+long		 bmq_job_long(const bullmq_job *, const char *, long);
+int		 bmq_keep_encode(const struct bullmq_keep *, struct bmq_buf *);
+int		 bmq_keep_from_opts(const char *, size_t, const char *,
+		    struct bullmq_keep *);
+int64_t		 bmq_backoff_delay(enum bullmq_backoff_type, int64_t, double,
+		    long, double);
+
+#endif /* BULLMQ_INT_H */

@@ -1,0 +1,314 @@
+/*
+ * bullmq.h: BullMQ 6 job queues in C.
+ *
+ * The library never prints, logs or exits.  Every call that can fail returns
+ * -1 (or NULL) and leaves a code and a message in the queue handle, read with
+ * bullmq_errcode() and bullmq_errstr(), in the manner of hiredis.
+ */
+#ifndef BULLMQ_H
+#define BULLMQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define BULLMQ_VERSION		"0.1.0"
+#define BULLMQ_DEFAULT_URL	"redis://127.0.0.1:6379/0"
+#define BULLMQ_DEFAULT_PREFIX	"bull"
+
+/* Error codes kept in the queue handle. */
+enum bullmq_error {
+	BULLMQ_OK = 0,
+	BULLMQ_ERR_IO,		/* connection refused, lost or timed out */
+	BULLMQ_ERR_PROTOCOL,	/* a reply of an unexpected shape */
+	BULLMQ_ERR_REDIS,	/* Redis answered with an error */
+	BULLMQ_ERR_ARG,		/* a bad argument: URL, name, id, JSON, option */
+	BULLMQ_ERR_NOMEM,
+	BULLMQ_ERR_JOB		/* a script refused: see bullmq_script_code() */
+};
+
+/* Negative codes returned by the scripts (BULLMQ-PROTOCOL.md 4.0.1). */
+#define BULLMQ_JOB_NOT_EXIST		-1
+#define BULLMQ_JOB_LOCK_NOT_EXIST	-2
+#define BULLMQ_JOB_NOT_IN_STATE		-3
+#define BULLMQ_JOB_PENDING_CHILDREN	-4
+#define BULLMQ_PARENT_NOT_EXIST		-5
+#define BULLMQ_JOB_LOCK_MISMATCH	-6
+#define BULLMQ_JOB_HAS_FAILED_CHILDREN	-9
+
+typedef struct bullmq_queue	bullmq_queue;
+typedef struct bullmq_job	bullmq_job;
+typedef struct bullmq_worker	bullmq_worker;
+
+/*
+ * Connection settings.  Zeroed fields take their defaults: url
+ * BULLMQ_DEFAULT_URL, prefix "bull", connect timeout 5000 ms, no command
+ * timeout.  queue is required.
+ */
+struct bullmq_conn_opts {
+	const char	*url;		/* redis://[user:pass@]host[:port][/db] or unix:///path[?db=N] */
+	const char	*prefix;
+	const char	*queue;
+	int		 connect_timeout_ms;
+	int		 command_timeout_ms;	/* 0: none */
+};
+
+/* Connections. */
+bullmq_queue	*bullmq_queue_new(const struct bullmq_conn_opts *);
+int		 bullmq_queue_connect(bullmq_queue *);
+void		 bullmq_queue_free(bullmq_queue *);
+int		 bullmq_errcode(const bullmq_queue *);
+const char	*bullmq_errstr(const bullmq_queue *);
+int		 bullmq_script_code(const bullmq_queue *);
+const char	*bullmq_queue_name(const bullmq_queue *);
+const char	*bullmq_queue_prefix(const bullmq_queue *);
+int		 bullmq_set_client_name(bullmq_queue *, const char *);
+int		 bullmq_worker_client_name(const bullmq_queue *, const char *,
+		    char *, size_t);
+int64_t		 bullmq_now(void);
+
+/* Retention: removeOnComplete / removeOnFail. */
+enum bullmq_keep_mode {
+	BULLMQ_KEEP_UNSET = 0,	/* not given: the other level decides */
+	BULLMQ_KEEP_ALL,	/* false: keep forever */
+	BULLMQ_KEEP_NONE,	/* true: remove at once */
+	BULLMQ_KEEP_COUNT,	/* integer: keep the newest count */
+	BULLMQ_KEEP_AGE		/* {age, count?, limit?} */
+};
+
+struct bullmq_keep {
+	enum bullmq_keep_mode	 mode;
+	long			 count;		/* COUNT, and AGE (0: none) */
+	long			 age;		/* seconds, AGE */
+	long			 limit;		/* AGE; 0: 1000 */
+};
+
+enum bullmq_backoff_type {
+	BULLMQ_BACKOFF_NONE = 0,
+	BULLMQ_BACKOFF_FIXED,
+	BULLMQ_BACKOFF_EXPONENTIAL
+};
+
+/* Options of one job, as Node's JobsOptions.  Zeroed means "not given". */
+struct bullmq_add_opts {
+	const char		*job_id;	/* custom id */
+	int64_t			 delay;		/* ms */
+	int			 priority;	/* 1 .. 2097151 */
+	int			 attempts;
+	enum bullmq_backoff_type backoff_type;
+	int64_t			 backoff_delay;	/* ms */
+	double			 backoff_jitter;	/* 0 .. 1 */
+	int			 lifo;
+	struct bullmq_keep	 remove_on_complete;
+	struct bullmq_keep	 remove_on_fail;
+	int			 keep_logs;
+	int			 stack_trace_limit;	/* -1 .. : 0 given means keep none */
+	int			 has_stack_trace_limit;
+	const char		*dedup_id;
+	int64_t			 dedup_ttl;	/* ms, 0: none */
+	int64_t			 timestamp;	/* 0: now */
+};
+
+/*
+ * Parse Node-style job options given as a JSON object (the public names:
+ * jobId, delay, priority, attempts, backoff, lifo, removeOnComplete,
+ * removeOnFail, keepLogs, stackTraceLimit, deduplication, timestamp) into o.
+ * Strings in o point into json, which must outlive o.  Returns 0, or -1 with
+ * a message naming the bad option in err.
+ */
+int	bullmq_add_opts_parse(const char *json, size_t len,
+	    struct bullmq_add_opts *o, char *err, size_t errsize);
+
+/* Results of adding one job. */
+#define BULLMQ_ADDED		0
+#define BULLMQ_DUPLICATE	1	/* custom id exists: not overwritten */
+#define BULLMQ_DEDUPLICATED	2	/* dropped by deduplication */
+
+/*
+ * Add one job.  data is JSON text (NULL: {}); o may be NULL.  The new or
+ * existing job id is written to id.  Returns BULLMQ_ADDED, BULLMQ_DUPLICATE,
+ * BULLMQ_DEDUPLICATED or -1.
+ */
+int	bullmq_add(bullmq_queue *, const char *name, const char *data,
+	    const struct bullmq_add_opts *o, char *id, size_t idsize);
+
+struct bullmq_add_req {
+	const char		*name;
+	const char		*data;
+	struct bullmq_add_opts	 opts;
+	int			 result;	/* out: as bullmq_add, or -1 */
+	char			 id[128];	/* out */
+	char			 err[128];	/* out, when result is -1 */
+};
+
+/*
+ * Add n jobs in one pipelined round trip.  Returns the number added (including
+ * duplicates), or -1 when the connection failed; per-job results are in reqs.
+ */
+long	bullmq_add_bulk(bullmq_queue *, struct bullmq_add_req *reqs, size_t n);
+
+/* Operators. */
+struct bullmq_counts {
+	long	wait, active, delayed, prioritized, completed, failed,
+		waiting_children, paused;
+	int	is_paused;
+};
+
+int	bullmq_pause(bullmq_queue *);
+int	bullmq_resume(bullmq_queue *);
+int	bullmq_get_counts(bullmq_queue *, struct bullmq_counts *);
+/* 1 and *jobp set when found, 0 when missing, -1 on error. */
+int	bullmq_get_job(bullmq_queue *, const char *id, bullmq_job **jobp);
+/* State name of a job ("completed", "waiting", ... "unknown"), or NULL. */
+int	bullmq_get_state(bullmq_queue *, const char *id, char *buf, size_t);
+/* 1 removed, 0 locked (not removed), -1 error (missing: BULLMQ_ERR_JOB). */
+int	bullmq_remove(bullmq_queue *, const char *id);
+/* Move failed (or completed) jobs back to wait; returns how many. */
+long	bullmq_retry_jobs(bullmq_queue *, const char *state, long count);
+/* Delete jobs of state older than grace ms, at most limit (0: all). */
+long	bullmq_clean(bullmq_queue *, const char *state, int64_t grace,
+	    long limit);
+int	bullmq_drain(bullmq_queue *, int delayed);
+int	bullmq_obliterate(bullmq_queue *, int force);
+
+/* One worker connection as CLIENT LIST shows it. */
+struct bullmq_worker_info {
+	char	name[128];	/* worker name, "" if unnamed */
+	char	addr[128];
+	long	age;		/* seconds */
+	long	idle;		/* seconds */
+};
+/* Call cb for each worker of the queue; returns how many, or -1. */
+long	bullmq_workers(bullmq_queue *,
+	    void (*cb)(const struct bullmq_worker_info *, void *), void *arg);
+
+/*
+ * Read the event stream after last_id ("$" for new ones only), blocking up to
+ * block_ms (0: do not block).  cb gets the entry id and its fields as
+ * alternating names and values.  last_id is updated in place (size >= 64).
+ * Returns the number of entries read, or -1.
+ */
+long	bullmq_events_read(bullmq_queue *, char *last_id, int block_ms,
+	    void (*cb)(const char *id, size_t nfields, const char **fields,
+	    const size_t *lens, void *), void *arg);
+
+/* Jobs. */
+const char	*bullmq_job_id(const bullmq_job *);
+const char	*bullmq_job_name(const bullmq_job *);
+const char	*bullmq_job_data(const bullmq_job *, size_t *len);
+const char	*bullmq_job_opts(const bullmq_job *, size_t *len);
+const char	*bullmq_job_token(const bullmq_job *);
+/* Any field of the job hash as read at fetch, or NULL. */
+const char	*bullmq_job_field(const bullmq_job *, const char *name,
+		    size_t *len);
+long		 bullmq_job_attempts_made(const bullmq_job *);	/* atm */
+long		 bullmq_job_attempts_started(const bullmq_job *); /* ats */
+long		 bullmq_job_attempts(const bullmq_job *);	/* opts.attempts */
+int64_t		 bullmq_job_timestamp(const bullmq_job *);
+/* Field names and values in HGETALL order, for display. */
+size_t		 bullmq_job_nfields(const bullmq_job *);
+int		 bullmq_job_field_at(const bullmq_job *, size_t i,
+		    const char **name, const char **value, size_t *len);
+void		 bullmq_job_free(bullmq_job *);
+
+/*
+ * Result of a processor.  bullmq_job_return sets the return value (JSON text,
+ * checked; -1 when not valid JSON).  bullmq_job_error sets the failure reason;
+ * unrecoverable means "do not retry".  While a processor runs inside a worker
+ * it may report progress (JSON) and add log lines.
+ */
+int	bullmq_job_return(bullmq_job *, const char *json, size_t len);
+int	bullmq_job_error(bullmq_job *, const char *reason, int unrecoverable);
+int	bullmq_job_progress(bullmq_job *, const char *json);
+int	bullmq_job_log(bullmq_job *, const char *line);
+
+/*
+ * A shared-object processor exports this symbol.  Return 0 to complete the
+ * job (with the value from bullmq_job_return, null by default), non-zero to
+ * fail it (with the reason from bullmq_job_error, "failed" by default).
+ */
+int	bullmq_process(bullmq_job *);
+typedef int (*bullmq_process_fn)(bullmq_job *);
+
+/* Workers. */
+struct bullmq_worker_opts {
+	const char		*name;		/* pb field and ":w:name" */
+	int64_t			 lock_duration;	/* ms, 0: 30000 */
+	int64_t			 drain_delay;	/* ms block when idle, 0: 5000 */
+	long			 limiter_max;	/* 0: none */
+	int64_t			 limiter_duration;
+	long			 metrics_max_points;	/* 0: metrics off */
+	struct bullmq_keep	 remove_on_complete;	/* worker defaults */
+	struct bullmq_keep	 remove_on_fail;
+};
+
+/* What became of a job given to bullmq_worker_finish. */
+enum bullmq_outcome {
+	BULLMQ_COMPLETED = 1,
+	BULLMQ_FAILED,		/* finally failed */
+	BULLMQ_RETRIED,		/* back to wait */
+	BULLMQ_DELAYED,		/* retry after backoff */
+	BULLMQ_LOST_LOCK	/* not ours any more: left to the stalled checker */
+};
+
+/* The worker uses the queue's connection and names it for getWorkers(). */
+bullmq_worker	*bullmq_worker_new(bullmq_queue *,
+		    const struct bullmq_worker_opts *);
+void		 bullmq_worker_free(bullmq_worker *);
+/*
+ * Fetch a job, blocking on the marker up to the drain delay when the queue is
+ * empty.  Returns 1 with *jobp set, 0 when nothing came, -1 on error.
+ */
+int		 bullmq_worker_fetch(bullmq_worker *, bullmq_job **jobp);
+/* Like bullmq_worker_fetch but never blocks. */
+int		 bullmq_worker_try_fetch(bullmq_worker *, bullmq_job **jobp);
+/*
+ * Finish a processed job: complete it with its return value, or fail it (the
+ * retry and backoff decision is taken here, from the job's options).  When
+ * next is not NULL the next job is fetched in the same call and stored there
+ * (NULL if none).  The outcome is stored in *outcome if not NULL.  The job is
+ * freed.  Returns 0 or -1.
+ */
+int		 bullmq_worker_finish(bullmq_worker *, bullmq_job *,
+		    int failed, enum bullmq_outcome *outcome,
+		    bullmq_job **next);
+/* Run fn on a job (defa check, scheduler successor) and finish it. */
+int		 bullmq_worker_run(bullmq_worker *, bullmq_job *,
+		    bullmq_process_fn fn, enum bullmq_outcome *outcome,
+		    bullmq_job **next);
+
+/* The supervisor's calls, on its own connection. */
+/*
+ * Extend the locks of n jobs; ids of the jobs whose lock was lost are passed
+ * to lost.  Returns the number lost, or -1.
+ */
+long	bullmq_extend_locks(bullmq_queue *, size_t n, const char *const *ids,
+	    const char *const *tokens, int64_t duration,
+	    void (*lost)(const char *id, void *), void *arg);
+/*
+ * The stalled check (BULLMQ-PROTOCOL.md 4.6); recovered ids go to cb.
+ * Returns the number recovered, or -1.
+ */
+long	bullmq_check_stalled(bullmq_queue *, long max_stalled,
+	    int64_t interval, void (*cb)(const char *id, void *), void *arg);
+/*
+ * Give back the job of a dead worker at once, as the stalled checker would:
+ * 1 when returned to wait, 0 when it was not active under that token.
+ */
+int	bullmq_give_back(bullmq_queue *, const char *id, const char *token,
+	    long max_stalled);
+/*
+ * Fail the job id held under token with reason, retrying it if its options
+ * allow: used for job timeouts.  Returns an outcome, or -1.
+ */
+int	bullmq_fail_job(bullmq_queue *, const char *id, const char *token,
+	    const char *reason);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BULLMQ_H */

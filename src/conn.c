@@ -1,0 +1,467 @@
+/*
+ * conn.c: queue handles, Redis URLs, connecting and running commands.
+ */
+#include <sys/time.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bullmq-int.h"
+
+/* Record an error code and message in the handle. */
+void
+bmq_seterr(bullmq_queue *q, int code, const char *fmt, ...)
+{
+	va_list	ap;
+
+	q->err = code;
+	va_start(ap, fmt);
+	vsnprintf(q->errstr, sizeof(q->errstr), fmt, ap);
+	va_end(ap);
+}
+
+/* Milliseconds since the epoch, from the wall clock as Node's Date.now(). */
+int64_t
+bullmq_now(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Decode %XX escapes of a URL component into dst. */
+static int
+url_decode(const char *s, size_t n, char *dst, size_t size)
+{
+	size_t	i, o = 0;
+	char	hex[3];
+
+	for (i = 0; i < n; i++) {
+		if (o + 1 >= size)
+			return -1;
+		if (s[i] == '%' && i + 2 < n &&
+		    isxdigit((unsigned char)s[i + 1]) &&
+		    isxdigit((unsigned char)s[i + 2])) {
+			hex[0] = s[i + 1];
+			hex[1] = s[i + 2];
+			hex[2] = '\0';
+			dst[o++] = (char)strtol(hex, NULL, 16);
+			i += 2;
+		} else
+			dst[o++] = s[i];
+	}
+	dst[o] = '\0';
+	return 0;
+}
+
+/* Parse a decimal in [lo, hi] from s[0..n); -1 when it is not one. */
+static long long
+parse_num(const char *s, size_t n, long long lo, long long hi)
+{
+	char		 buf[32];
+	const char	*errstr;
+	long long	 v;
+
+	if (n == 0 || n >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	v = strtonum(buf, lo, hi, &errstr);
+	if (errstr != NULL)
+		return -1;
+	return v;
+}
+
+/*
+ * Parse redis://[user:pass@]host[:port][/db] or unix:///path[?db=N].
+ * Returns 0, or -1 with a message in err.
+ */
+int
+bmq_url_parse(const char *url, struct bmq_url *u, char *err, size_t errsize)
+{
+	const char	*p, *at, *end, *colon, *slash, *q;
+	long long	 v;
+
+	memset(u, 0, sizeof(*u));
+	u->port = 6379;
+	if (strncmp(url, "unix://", 7) == 0) {
+		u->is_unix = 1;
+		p = url + 7;
+		if (*p != '/') {
+			snprintf(err, errsize, "redis url %s: unix:// needs an "
+			    "absolute path (unix:///path)", url);
+			return -1;
+		}
+		q = strchr(p, '?');
+		end = q != NULL ? q : p + strlen(p);
+		if ((size_t)(end - p) >= sizeof(u->path)) {
+			snprintf(err, errsize, "redis url %s: path too long",
+			    url);
+			return -1;
+		}
+		memcpy(u->path, p, end - p);
+		u->path[end - p] = '\0';
+		if (q != NULL) {
+			if (strncmp(q, "?db=", 4) != 0 ||
+			    (v = parse_num(q + 4, strlen(q + 4), 0, 100000))
+			    < 0) {
+				snprintf(err, errsize, "redis url %s: expected "
+				    "?db=N after the path", url);
+				return -1;
+			}
+			u->db = (int)v;
+		}
+		return 0;
+	}
+	if (strncmp(url, "redis://", 8) != 0) {
+		snprintf(err, errsize, "redis url %s: must start with redis:// "
+		    "or unix://", url);
+		return -1;
+	}
+	p = url + 8;
+	slash = strchr(p, '/');
+	end = slash != NULL ? slash : p + strlen(p);
+	at = memchr(p, '@', end - p);
+	if (at != NULL) {
+		colon = memchr(p, ':', at - p);
+		if (colon == NULL) {
+			/* redis://password@host, as redis-cli reads it */
+			if (url_decode(p, at - p, u->pass, sizeof(u->pass)))
+				goto toolong;
+		} else {
+			if (url_decode(p, colon - p, u->user, sizeof(u->user)) ||
+			    url_decode(colon + 1, at - colon - 1, u->pass,
+			    sizeof(u->pass)))
+				goto toolong;
+		}
+		p = at + 1;
+	}
+	colon = memchr(p, ':', end - p);
+	if (colon != NULL) {
+		if ((v = parse_num(colon + 1, end - colon - 1, 1, 65535)) < 0) {
+			snprintf(err, errsize, "redis url %s: bad port", url);
+			return -1;
+		}
+		u->port = (int)v;
+	} else
+		colon = end;
+	if (colon - p == 0)
+		strlcpy(u->host, "127.0.0.1", sizeof(u->host));
+	else if ((size_t)(colon - p) >= sizeof(u->host))
+		goto toolong;
+	else {
+		memcpy(u->host, p, colon - p);
+		u->host[colon - p] = '\0';
+	}
+	if (slash != NULL && slash[1] != '\0') {
+		if ((v = parse_num(slash + 1, strlen(slash + 1), 0, 100000))
+		    < 0) {
+			snprintf(err, errsize, "redis url %s: bad database "
+			    "number", url);
+			return -1;
+		}
+		u->db = (int)v;
+	}
+	return 0;
+toolong:
+	snprintf(err, errsize, "redis url %s: a part is too long", url);
+	return -1;
+}
+
+/* Check a queue name as Node does: not empty, no colon. */
+static int
+check_queue_name(const char *name, char *err, size_t errsize)
+{
+	if (name == NULL || *name == '\0') {
+		snprintf(err, errsize, "queue name is missing");
+		return -1;
+	}
+	if (strchr(name, ':') != NULL) {
+		snprintf(err, errsize, "queue name %s: must not contain ':'",
+		    name);
+		return -1;
+	}
+	if (strlen(name) >= BMQ_MAX_NAME) {
+		snprintf(err, errsize, "queue name %.32s...: too long", name);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Create a handle.  Returns NULL only when out of memory; a bad URL or name
+ * leaves the error in the handle and every later call fails with it.
+ */
+bullmq_queue *
+bullmq_queue_new(const struct bullmq_conn_opts *o)
+{
+	bullmq_queue	*q;
+	const char	*url, *prefix;
+	char		 err[256];
+
+	if ((q = calloc(1, sizeof(*q))) == NULL)
+		return NULL;
+	url = o->url != NULL && *o->url != '\0' ? o->url : BULLMQ_DEFAULT_URL;
+	prefix = o->prefix != NULL ? o->prefix : BULLMQ_DEFAULT_PREFIX;
+	q->connect_timeout_ms = o->connect_timeout_ms > 0 ?
+	    o->connect_timeout_ms : 5000;
+	q->command_timeout_ms = o->command_timeout_ms;
+	if (bmq_url_parse(url, &q->url, err, sizeof(err)) == -1) {
+		bmq_seterr(q, BULLMQ_ERR_ARG, "%s", err);
+		return q;
+	}
+	if (check_queue_name(o->queue, err, sizeof(err)) == -1) {
+		bmq_seterr(q, BULLMQ_ERR_ARG, "%s", err);
+		return q;
+	}
+	if (*prefix == '\0' || strlen(prefix) >= sizeof(q->prefix)) {
+		bmq_seterr(q, BULLMQ_ERR_ARG, "prefix must be 1 to %zu bytes",
+		    sizeof(q->prefix) - 1);
+		return q;
+	}
+	strlcpy(q->name, o->queue, sizeof(q->name));
+	strlcpy(q->prefix, prefix, sizeof(q->prefix));
+	if (bmq_keys_build(q) == -1)
+		bmq_seterr(q, BULLMQ_ERR_NOMEM, "out of memory");
+	return q;
+}
+
+/* Free a handle and close its connection; NULL is accepted. */
+void
+bullmq_queue_free(bullmq_queue *q)
+{
+	if (q == NULL)
+		return;
+	bmq_drop(q);
+	bmq_keys_free(q);
+	free(q);
+}
+
+/* Close a dead or unwanted connection; the next command reconnects. */
+void
+bmq_drop(bullmq_queue *q)
+{
+	if (q->rc != NULL) {
+		redisFree(q->rc);
+		q->rc = NULL;
+	}
+}
+
+/* Run a command on a fresh connection during setup; 0 if it went well. */
+static int
+setup_command(bullmq_queue *q, const char *what, int argc, const char **argv)
+{
+	redisReply	*r;
+
+	r = redisCommandArgv(q->rc, argc, argv, NULL);
+	if (r == NULL) {
+		bmq_seterr(q, BULLMQ_ERR_IO, "redis %s: %s", what,
+		    q->rc->errstr[0] ? q->rc->errstr : "connection lost");
+		bmq_drop(q);
+		return -1;
+	}
+	if (r->type == REDIS_REPLY_ERROR) {
+		bmq_seterr(q, BULLMQ_ERR_REDIS, "redis %s: %.*s", what,
+		    (int)r->len, r->str);
+		freeReplyObject(r);
+		bmq_drop(q);
+		return -1;
+	}
+	freeReplyObject(r);
+	return 0;
+}
+
+/* Connect (or reconnect): AUTH, SELECT and the client name. */
+int
+bullmq_queue_connect(bullmq_queue *q)
+{
+	struct timeval	 tv;
+	const char	*argv[3];
+	char		 db[16];
+
+	if (q->err == BULLMQ_ERR_ARG || q->err == BULLMQ_ERR_NOMEM ||
+	    q->keys[BMQ_K_BASE] == NULL)
+		return -1;
+	bmq_drop(q);
+	q->err = BULLMQ_OK;
+	q->errstr[0] = '\0';
+	tv.tv_sec = q->connect_timeout_ms / 1000;
+	tv.tv_usec = (q->connect_timeout_ms % 1000) * 1000;
+	if (q->url.is_unix)
+		q->rc = redisConnectUnixWithTimeout(q->url.path, tv);
+	else
+		q->rc = redisConnectWithTimeout(q->url.host, q->url.port, tv);
+	if (q->rc == NULL) {
+		bmq_seterr(q, BULLMQ_ERR_NOMEM, "out of memory");
+		return -1;
+	}
+	if (q->rc->err) {
+		if (q->url.is_unix)
+			bmq_seterr(q, BULLMQ_ERR_IO, "redis unix:%s: %s",
+			    q->url.path, q->rc->errstr);
+		else
+			bmq_seterr(q, BULLMQ_ERR_IO, "redis %s:%d: %s",
+			    q->url.host, q->url.port, q->rc->errstr);
+		bmq_drop(q);
+		return -1;
+	}
+	if (q->command_timeout_ms > 0) {
+		tv.tv_sec = q->command_timeout_ms / 1000;
+		tv.tv_usec = (q->command_timeout_ms % 1000) * 1000;
+		redisSetTimeout(q->rc, tv);
+	}
+	if (q->url.pass[0] != '\0') {
+		argv[0] = "AUTH";
+		if (q->url.user[0] != '\0') {
+			argv[1] = q->url.user;
+			argv[2] = q->url.pass;
+			if (setup_command(q, "AUTH", 3, argv) == -1)
+				return -1;
+		} else {
+			argv[1] = q->url.pass;
+			if (setup_command(q, "AUTH", 2, argv) == -1)
+				return -1;
+		}
+	}
+	if (q->url.db != 0) {
+		snprintf(db, sizeof(db), "%d", q->url.db);
+		argv[0] = "SELECT";
+		argv[1] = db;
+		if (setup_command(q, "SELECT", 2, argv) == -1)
+			return -1;
+	}
+	if (q->client_name[0] != '\0') {
+		argv[0] = "CLIENT";
+		argv[1] = "SETNAME";
+		argv[2] = q->client_name;
+		if (setup_command(q, "CLIENT SETNAME", 3, argv) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* Name this connection (CLIENT SETNAME), now and after every reconnect. */
+int
+bullmq_set_client_name(bullmq_queue *q, const char *name)
+{
+	const char	*argv[3];
+
+	if (strlcpy(q->client_name, name, sizeof(q->client_name)) >=
+	    sizeof(q->client_name) || strchr(name, ' ') != NULL) {
+		q->client_name[0] = '\0';
+		bmq_seterr(q, BULLMQ_ERR_ARG, "client name %s: too long or "
+		    "contains a space", name);
+		return -1;
+	}
+	if (q->rc == NULL)
+		return 0;
+	argv[0] = "CLIENT";
+	argv[1] = "SETNAME";
+	argv[2] = q->client_name;
+	return setup_command(q, "CLIENT SETNAME", 3, argv);
+}
+
+/*
+ * Turn a reply into an error when it is NULL or a Redis error: sets the
+ * handle's error, frees the reply and drops a dead connection.  Returns 0
+ * for a usable reply.
+ */
+int
+bmq_reply_error(bullmq_queue *q, redisReply *r)
+{
+	if (r == NULL) {
+		bmq_seterr(q, BULLMQ_ERR_IO, "redis: %s",
+		    q->rc != NULL && q->rc->errstr[0] ? q->rc->errstr :
+		    "connection lost");
+		bmq_drop(q);
+		return -1;
+	}
+	if (r->type == REDIS_REPLY_ERROR) {
+		bmq_seterr(q, BULLMQ_ERR_REDIS, "redis: %.*s", (int)r->len,
+		    r->str);
+		freeReplyObject(r);
+		return -1;
+	}
+	return 0;
+}
+
+/* Ensure a connection, connecting on first use. */
+static int
+ensure(bullmq_queue *q)
+{
+	if (q->rc != NULL)
+		return 0;
+	return bullmq_queue_connect(q);
+}
+
+/* Run a formatted command; NULL on any error (set in the handle). */
+redisReply *
+bmq_command(bullmq_queue *q, const char *fmt, ...)
+{
+	va_list		 ap;
+	redisReply	*r;
+
+	if (ensure(q) == -1)
+		return NULL;
+	va_start(ap, fmt);
+	r = redisvCommand(q->rc, fmt, ap);
+	va_end(ap);
+	if (bmq_reply_error(q, r) == -1)
+		return NULL;
+	return r;
+}
+
+/* Run a command given as an argument vector; NULL on any error. */
+redisReply *
+bmq_commandv(bullmq_queue *q, int argc, const char **argv, const size_t *lens)
+{
+	redisReply	*r;
+
+	if (ensure(q) == -1)
+		return NULL;
+	r = redisCommandArgv(q->rc, argc, argv, lens);
+	if (bmq_reply_error(q, r) == -1)
+		return NULL;
+	return r;
+}
+
+/* The error code of the last failed call. */
+int
+bullmq_errcode(const bullmq_queue *q)
+{
+	return q->err;
+}
+
+/* The message of the last failed call. */
+const char *
+bullmq_errstr(const bullmq_queue *q)
+{
+	return q->errstr;
+}
+
+/* The negative code of the last script refusal, or 0. */
+int
+bullmq_script_code(const bullmq_queue *q)
+{
+	return q->script_code;
+}
+
+/* The queue's name. */
+const char *
+bullmq_queue_name(const bullmq_queue *q)
+{
+	return q->name;
+}
+
+/* The queue's key prefix. */
+const char *
+bullmq_queue_prefix(const bullmq_queue *q)
+{
+	return q->prefix;
+}

@@ -1,0 +1,384 @@
+/*
+ * job.c: the job handle, its fields and options, backoff and retention.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bullmq-int.h"
+
+/* Copy n bytes into a new NUL-terminated string. */
+static char *
+dupn(const char *s, size_t n)
+{
+	char	*d;
+
+	if ((d = malloc(n + 1)) == NULL)
+		return NULL;
+	memcpy(d, s, n);
+	d[n] = '\0';
+	return d;
+}
+
+/*
+ * Make a job from its id and a flat array of field names and values (an
+ * HGETALL reply).  Returns NULL when out of memory or when r is not such an
+ * array.
+ */
+bullmq_job *
+bmq_job_from_hash(bullmq_queue *q, const char *id, size_t idlen,
+    const redisReply *r)
+{
+	bullmq_job	*j;
+	size_t		 i, nf;
+
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements % 2 != 0)
+		return NULL;
+	for (i = 0; i < r->elements; i++)
+		if (r->element[i]->type != REDIS_REPLY_STRING)
+			return NULL;
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		return NULL;
+	j->q = q;
+	nf = r->elements / 2;
+	if ((j->id = dupn(id, idlen)) == NULL)
+		goto fail;
+	if (nf > 0) {
+		j->fk = calloc(nf, sizeof(*j->fk));
+		j->fv = calloc(nf, sizeof(*j->fv));
+		j->fvlen = calloc(nf, sizeof(*j->fvlen));
+		if (j->fk == NULL || j->fv == NULL || j->fvlen == NULL)
+			goto fail;
+	}
+	for (i = 0; i < nf; i++) {
+		j->nf = i + 1;
+		j->fk[i] = dupn(r->element[2 * i]->str,
+		    r->element[2 * i]->len);
+		j->fv[i] = dupn(r->element[2 * i + 1]->str,
+		    r->element[2 * i + 1]->len);
+		j->fvlen[i] = r->element[2 * i + 1]->len;
+		if (j->fk[i] == NULL || j->fv[i] == NULL)
+			goto fail;
+	}
+	j->fetched_at = bullmq_now();
+	return j;
+fail:
+	bullmq_job_free(j);
+	return NULL;
+}
+
+/* Free a job; NULL is accepted. */
+void
+bullmq_job_free(bullmq_job *j)
+{
+	size_t	i;
+
+	if (j == NULL)
+		return;
+	for (i = 0; i < j->nf; i++) {
+		free(j->fk[i]);
+		free(j->fv[i]);
+	}
+	free(j->fk);
+	free(j->fv);
+	free(j->fvlen);
+	free(j->id);
+	free(j->result);
+	free(j->reason);
+	free(j);
+}
+
+/* The job's id. */
+const char *
+bullmq_job_id(const bullmq_job *j)
+{
+	return j->id;
+}
+
+/* A field of the job hash, or NULL. */
+const char *
+bullmq_job_field(const bullmq_job *j, const char *name, size_t *len)
+{
+	size_t	i;
+
+	for (i = 0; i < j->nf; i++)
+		if (strcmp(j->fk[i], name) == 0) {
+			if (len != NULL)
+				*len = j->fvlen[i];
+			return j->fv[i];
+		}
+	if (len != NULL)
+		*len = 0;
+	return NULL;
+}
+
+/* The job's name ("" when missing). */
+const char *
+bullmq_job_name(const bullmq_job *j)
+{
+	const char	*s = bullmq_job_field(j, "name", NULL);
+
+	return s != NULL ? s : "";
+}
+
+/* The job's data as JSON text, or NULL when missing. */
+const char *
+bullmq_job_data(const bullmq_job *j, size_t *len)
+{
+	return bullmq_job_field(j, "data", len);
+}
+
+/* The job's stored options as JSON text, or NULL when missing. */
+const char *
+bullmq_job_opts(const bullmq_job *j, size_t *len)
+{
+	return bullmq_job_field(j, "opts", len);
+}
+
+/* The lock token the job is held with ("" when none). */
+const char *
+bullmq_job_token(const bullmq_job *j)
+{
+	return j->token;
+}
+
+/* A field read as an integer, or def when missing or not a number. */
+long
+bmq_job_long(const bullmq_job *j, const char *name, long def)
+{
+	const char	*s;
+	char		*end;
+	long		 v;
+
+	if ((s = bullmq_job_field(j, name, NULL)) == NULL || *s == '\0')
+		return def;
+	v = strtol(s, &end, 10);
+	return *end == '\0' ? v : def;
+}
+
+/* Attempts made: atm, or the legacy attemptsMade that Node prefers. */
+long
+bullmq_job_attempts_made(const bullmq_job *j)
+{
+	long	v;
+
+	if ((v = bmq_job_long(j, "attemptsMade", -1)) >= 0)
+		return v;
+	return bmq_job_long(j, "atm", 0);
+}
+
+/* Attempts started: ats. */
+long
+bullmq_job_attempts_started(const bullmq_job *j)
+{
+	return bmq_job_long(j, "ats", 0);
+}
+
+/* opts.attempts, 0 when missing. */
+long
+bullmq_job_attempts(const bullmq_job *j)
+{
+	struct bmq_jval	 v;
+	const char	*o;
+	size_t		 len;
+	int64_t		 n;
+
+	if ((o = bullmq_job_opts(j, &len)) == NULL ||
+	    bmq_json_get(o, len, "attempts", &v) != 1 ||
+	    bmq_jval_int(&v, &n) == -1 || n < 0)
+		return 0;
+	return n > 1000000000 ? 1000000000 : (long)n;
+}
+
+/* The creation timestamp, 0 when missing. */
+int64_t
+bullmq_job_timestamp(const bullmq_job *j)
+{
+	const char	*s;
+
+	if ((s = bullmq_job_field(j, "timestamp", NULL)) == NULL)
+		return 0;
+	return strtoll(s, NULL, 10);
+}
+
+/* How many fields the job hash has. */
+size_t
+bullmq_job_nfields(const bullmq_job *j)
+{
+	return j->nf;
+}
+
+/* Field i of the job hash in HGETALL order; -1 past the end. */
+int
+bullmq_job_field_at(const bullmq_job *j, size_t i, const char **name,
+    const char **value, size_t *len)
+{
+	if (i >= j->nf)
+		return -1;
+	*name = j->fk[i];
+	*value = j->fv[i];
+	if (len != NULL)
+		*len = j->fvlen[i];
+	return 0;
+}
+
+/* Set the processor's return value, which must be valid JSON. */
+int
+bullmq_job_return(bullmq_job *j, const char *json, size_t len)
+{
+	char	*s;
+
+	if (json == NULL) {
+		free(j->result);
+		j->result = NULL;
+		j->resultlen = 0;
+		return 0;
+	}
+	if (!bmq_json_valid(json, len))
+		return -1;
+	if ((s = dupn(json, len)) == NULL)
+		return -1;
+	free(j->result);
+	j->result = s;
+	j->resultlen = len;
+	return 0;
+}
+
+/* Set the processor's failure reason. */
+int
+bullmq_job_error(bullmq_job *j, const char *reason, int unrecoverable)
+{
+	char	*s;
+
+	if ((s = strdup(reason != NULL ? reason : "failed")) == NULL)
+		return -1;
+	free(j->reason);
+	j->reason = s;
+	j->unrecoverable = unrecoverable;
+	return 0;
+}
+
+/*
+ * Write a retention option in its stored JSON form: false, true, N or
+ * {"age":A,"count":C,"limit":L}.  Returns 0, or -1 when unset.
+ */
+int
+bmq_keep_encode(const struct bullmq_keep *k, struct bmq_buf *b)
+{
+	switch (k->mode) {
+	case BULLMQ_KEEP_ALL:
+		bmq_buf_adds(b, "false");
+		return 0;
+	case BULLMQ_KEEP_NONE:
+		bmq_buf_adds(b, "true");
+		return 0;
+	case BULLMQ_KEEP_COUNT:
+		bmq_buf_addf(b, "%ld", k->count);
+		return 0;
+	case BULLMQ_KEEP_AGE:
+		bmq_buf_addf(b, "{\"age\":%ld", k->age);
+		if (k->count > 0)
+			bmq_buf_addf(b, ",\"count\":%ld", k->count);
+		if (k->limit > 0)
+			bmq_buf_addf(b, ",\"limit\":%ld", k->limit);
+		bmq_buf_adds(b, "}");
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+/*
+ * Read a retention option (removeOnComplete or removeOnFail, named by key)
+ * from stored opts JSON.  Absent or malformed gives BULLMQ_KEEP_UNSET.
+ * Returns 0.
+ */
+int
+bmq_keep_from_opts(const char *opts, size_t len, const char *key,
+    struct bullmq_keep *k)
+{
+	struct bmq_jval	 v, f;
+	char		 path[64];
+	int64_t		 n;
+
+	memset(k, 0, sizeof(*k));
+	if (opts == NULL || bmq_json_get(opts, len, key, &v) != 1)
+		return 0;
+	switch (v.type) {
+	case BMQ_J_TRUE:
+		k->mode = BULLMQ_KEEP_NONE;
+		break;
+	case BMQ_J_FALSE:
+		k->mode = BULLMQ_KEEP_ALL;
+		break;
+	case BMQ_J_NUMBER:
+		if (bmq_jval_int(&v, &n) == -1)
+			break;
+		if (n <= 0)
+			k->mode = BULLMQ_KEEP_NONE;
+		else {
+			k->mode = BULLMQ_KEEP_COUNT;
+			k->count = (long)n;
+		}
+		break;
+	case BMQ_J_OBJECT:
+		k->mode = BULLMQ_KEEP_AGE;
+		snprintf(path, sizeof(path), "%s.age", key);
+		if (bmq_json_get(opts, len, path, &f) == 1 &&
+		    bmq_jval_int(&f, &n) == 0 && n > 0)
+			k->age = (long)n;
+		snprintf(path, sizeof(path), "%s.count", key);
+		if (bmq_json_get(opts, len, path, &f) == 1 &&
+		    bmq_jval_int(&f, &n) == 0 && n > 0)
+			k->count = (long)n;
+		snprintf(path, sizeof(path), "%s.limit", key);
+		if (bmq_json_get(opts, len, path, &f) == 1 &&
+		    bmq_jval_int(&f, &n) == 0 && n > 0)
+			k->limit = (long)n;
+		if (k->age == 0) {
+			/* {count} alone behaves as a count */
+			k->mode = k->count > 0 ? BULLMQ_KEEP_COUNT :
+			    BULLMQ_KEEP_ALL;
+		}
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+/*
+ * The delay before retry number n (1 for the first retry), as Node computes
+ * it: fixed delay, or round(2^(n-1) * delay); with jitter j in (0, 1] the
+ * value becomes floor(r * d * j + d * (1 - j)) for r in [0, 1).
+ */
+int64_t
+bmq_backoff_delay(enum bullmq_backoff_type type, int64_t delay, double jitter,
+    long n, double r)
+{
+	double	d;
+
+	switch (type) {
+	case BULLMQ_BACKOFF_FIXED:
+		d = (double)delay;
+		break;
+	case BULLMQ_BACKOFF_EXPONENTIAL:
+		if (n < 1)
+			n = 1;
+		if (n > 62)
+			n = 62;
+		d = round(pow(2.0, (double)(n - 1)) * (double)delay);
+		break;
+	default:
+		return 0;
+	}
+	if (jitter > 0) {
+		if (jitter > 1)
+			jitter = 1;
+		d = floor(r * d * jitter + d * (1 - jitter));
+	}
+	if (d > 9007199254740991.0)
+		d = 9007199254740991.0;
+	return d < 0 ? 0 : (int64_t)d;
+}

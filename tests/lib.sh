@@ -1,0 +1,141 @@
+# tests/lib.sh: shared helpers for the shell test suites.  Source it; it
+# makes a temporary directory, starts a private redis-server on a unix
+# socket there, and cleans up on exit.  Each test prints TAP-like lines.
+#
+#   . "$top_srcdir/tests/lib.sh"
+#   redis_start                 # sets REDIS_SOCK, REDIS_URL, REDIS_PID
+#   rcli SET a b                # redis-cli on the private server
+#   ok "what" test ...          # one check
+#   finish                      # prints the tally, exits 1 on failure
+
+set -u
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+top_builddir=${top_builddir:-$top_srcdir}
+REDIS_SERVER=${REDIS_SERVER:-$(command -v redis-server || echo /usr/bin/redis-server)}
+REDIS_CLI=${REDIS_CLI:-$(command -v redis-cli || echo /usr/bin/redis-cli)}
+BULLMQ=${BULLMQ:-$top_builddir/bullmq}
+BULLMQ_MASTER=${BULLMQ_MASTER:-$top_builddir/bullmq-master}
+TMPD=$(mktemp -d "${TMPDIR:-/tmp}/bullmq-test.XXXXXX")
+T_N=0
+T_FAIL=0
+T_PIDS=""
+
+# Stop everything this test started and remove its directory.
+cleanup() {
+	for p in $T_PIDS; do
+		kill -9 "$p" 2>/dev/null
+	done
+	redis_stop
+	rm -rf "$TMPD"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# Remember a pid to kill at exit.
+track() {
+	T_PIDS="$T_PIDS $*"
+}
+
+# Start a private redis-server; fails the whole test when it cannot.
+redis_start() {
+	if [ ! -x "$REDIS_SERVER" ]; then
+		echo "not ok - redis-server not found at $REDIS_SERVER" \
+		    "(install the Debian package redis-server)"
+		exit 1
+	fi
+	REDIS_SOCK=$TMPD/redis.sock
+	REDIS_URL=unix://$REDIS_SOCK
+	"$REDIS_SERVER" --port 0 --unixsocket "$REDIS_SOCK" \
+	    --unixsocketperm 700 --save '' --appendonly no \
+	    --dir "$TMPD" --pidfile "$TMPD/redis.pid" \
+	    --logfile "$TMPD/redis.log" --daemonize yes ${REDIS_ARGS:-} \
+	    >/dev/null || { echo "not ok - redis-server did not start"; exit 1; }
+	i=0
+	while ! "$REDIS_CLI" -s "$REDIS_SOCK" PING >/dev/null 2>&1; do
+		i=$((i + 1))
+		if [ $i -gt 100 ]; then
+			echo "not ok - redis-server did not answer"
+			cat "$TMPD/redis.log"
+			exit 1
+		fi
+		sleep 0.05
+	done
+	REDIS_PID=$(cat "$TMPD/redis.pid")
+	export REDIS_SOCK REDIS_URL REDIS_PID
+}
+
+# Stop the private redis-server by its pid.
+redis_stop() {
+	if [ -n "${REDIS_PID:-}" ]; then
+		kill "$REDIS_PID" 2>/dev/null
+		i=0
+		while kill -0 "$REDIS_PID" 2>/dev/null && [ $i -lt 100 ]; do
+			sleep 0.05
+			i=$((i + 1))
+		done
+		kill -9 "$REDIS_PID" 2>/dev/null
+		REDIS_PID=
+	fi
+}
+
+# redis-cli on the private server (raw output).
+rcli() {
+	"$REDIS_CLI" -s "$REDIS_SOCK" "$@"
+}
+
+# Record one check: ok "description" command args...
+ok() {
+	desc=$1
+	shift
+	T_N=$((T_N + 1))
+	if "$@"; then
+		echo "ok $T_N - $desc"
+	else
+		echo "not ok $T_N - $desc"
+		T_FAIL=$((T_FAIL + 1))
+	fi
+}
+
+# Record a check of equality: is "description" actual expected.
+is() {
+	T_N=$((T_N + 1))
+	if [ "$2" = "$3" ]; then
+		echo "ok $T_N - $1"
+	else
+		echo "not ok $T_N - $1: got '$2', expected '$3'"
+		T_FAIL=$((T_FAIL + 1))
+	fi
+}
+
+# Wait up to $2 seconds (default 10) for a command to succeed.
+wait_for() {
+	cmd=$1
+	limit=${2:-10}
+	i=0
+	while ! eval "$cmd" >/dev/null 2>&1; do
+		i=$((i + 1))
+		if [ $i -gt $((limit * 20)) ]; then
+			return 1
+		fi
+		sleep 0.05
+	done
+	return 0
+}
+
+# Add a job as a Node producer would, without our add script:
+# node_add QUEUE ID NAME DATA [OPTS]
+node_add() {
+	rcli HSET "bull:$1:$2" name "$3" data "$4" opts "${5:-{\"attempts\":0\}}" \
+	    timestamp "$(($(date +%s%N) / 1000000))" delay 0 priority 0 \
+	    >/dev/null
+	rcli LPUSH "bull:$1:wait" "$2" >/dev/null
+	rcli INCR "bull:$1:id" >/dev/null
+	rcli ZADD "bull:$1:marker" 0 0 >/dev/null
+}
+
+# Print the tally and exit with the result.
+finish() {
+	echo "# $T_N checks, $T_FAIL failed"
+	[ "$T_FAIL" -eq 0 ]
+	exit $?
+}
