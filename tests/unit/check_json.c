@@ -1,0 +1,188 @@
+/*
+ * check_json.c: JSON checking, reading and writing.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bullmq-int.h"
+
+#define VALID(s)	bmq_json_valid((s), strlen(s))
+
+START_TEST(valid_documents)
+{
+	ck_assert(VALID("null"));
+	ck_assert(VALID("{}"));
+	ck_assert(VALID("[]"));
+	ck_assert(VALID(" {\"a\" : [1, -2.5e+3, true, false, null]} "));
+	ck_assert(VALID("\"str\""));
+	ck_assert(VALID("0"));
+	ck_assert(VALID("-0.0e-1"));
+	ck_assert(VALID("\"\\u00e9\\n\\t\\\\\\\"\\/\""));
+	ck_assert(VALID("\"h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80\""));
+	ck_assert(VALID("{\"a\":{\"b\":{\"c\":[[[]]]}}}"));
+}
+END_TEST
+
+START_TEST(invalid_documents)
+{
+	ck_assert(!VALID(""));
+	ck_assert(!VALID("   "));
+	ck_assert(!VALID("{"));
+	ck_assert(!VALID("{\"a\":1,}"));
+	ck_assert(!VALID("[1,]"));
+	ck_assert(!VALID("{a:1}"));
+	ck_assert(!VALID("'x'"));
+	ck_assert(!VALID("01"));
+	ck_assert(!VALID("1."));
+	ck_assert(!VALID(".5"));
+	ck_assert(!VALID("+1"));
+	ck_assert(!VALID("1e"));
+	ck_assert(!VALID("tru"));
+	ck_assert(!VALID("nulll"));
+	ck_assert(!VALID("NaN"));
+	ck_assert(!VALID("undefined"));
+	ck_assert(!VALID("{} {}"));
+	ck_assert(!VALID("\"a\nb\""));		/* raw control char */
+	ck_assert(!VALID("\"\\x\""));		/* bad escape */
+	ck_assert(!VALID("\"\\u12\""));		/* short \u */
+	ck_assert(!VALID("\"\xff\""));		/* not UTF-8 */
+	ck_assert(!VALID("\"\xc0\xaf\""));	/* overlong */
+	ck_assert(!VALID("\"\xed\xa0\x80\""));	/* surrogate */
+	ck_assert(!VALID("\"abc"));
+	ck_assert(!bmq_json_valid("1\0", 2));	/* embedded NUL */
+}
+END_TEST
+
+START_TEST(deep_nesting_is_bounded)
+{
+	char	*s;
+	size_t	 i, n = 100000;
+
+	s = malloc(2 * n + 1);
+	for (i = 0; i < n; i++) {
+		s[i] = '[';
+		s[n + i] = ']';
+	}
+	s[2 * n] = '\0';
+	ck_assert(!VALID(s));		/* refused, not a stack overflow */
+	free(s);
+}
+END_TEST
+
+START_TEST(get_paths)
+{
+	const char	*js = "{\"attempts\":3,\"backoff\":{\"type\":"
+	    "\"exponential\",\"delay\":1000},\"x\":[1,{\"attempts\":9}],"
+	    "\"big\":1e+15,\"s\":\"a\\u00e9\\ud83d\\ude00\",\"f\":false}";
+	struct bmq_jval	 v;
+	int64_t		 n;
+	char		 buf[32];
+
+	ck_assert_int_eq(bmq_json_get(js, strlen(js), "attempts", &v), 1);
+	ck_assert_int_eq(v.type, BMQ_J_NUMBER);
+	ck_assert_int_eq(bmq_jval_int(&v, &n), 0);
+	ck_assert_int_eq(n, 3);
+	ck_assert_int_eq(bmq_json_get(js, strlen(js), "backoff.delay", &v), 1);
+	ck_assert_int_eq(bmq_jval_int(&v, &n), 0);
+	ck_assert_int_eq(n, 1000);
+	ck_assert_int_eq(bmq_json_get(js, strlen(js), "backoff.type", &v), 1);
+	ck_assert_int_eq(bmq_jval_string(&v, buf, sizeof(buf)), 11);
+	ck_assert_str_eq(buf, "exponential");
+	ck_assert_int_eq(bmq_json_get(js, strlen(js), "backoff", &v), 1);
+	ck_assert_int_eq(v.type, BMQ_J_OBJECT);
+	ck_assert_int_eq(bmq_json_get(js, strlen(js), "big", &v), 1);
+	ck_assert_int_eq(bmq_jval_int(&v, &n), 0);
+	ck_assert(n == 1000000000000000LL);
+	ck_assert_int_eq(bmq_json_get(js, strlen(js), "s", &v), 1);
+	ck_assert_int_eq(bmq_jval_string(&v, buf, sizeof(buf)), 7);
+	ck_assert_str_eq(buf, "a\xc3\xa9\xf0\x9f\x98\x80");
+	ck_assert_int_eq(bmq_jval_string(&v, buf, 4), -1);	/* too small */
+	ck_assert_int_eq(bmq_json_get(js, strlen(js), "f", &v), 1);
+	ck_assert_int_eq(v.type, BMQ_J_FALSE);
+	/* nested objects inside arrays are not top-level keys */
+	ck_assert_int_eq(bmq_json_get(js, strlen(js), "missing", &v), 0);
+	ck_assert_int_eq(bmq_json_get(js, strlen(js), "attempts.x", &v), 0);
+	ck_assert_int_eq(bmq_json_get(js, strlen(js), "", &v), 1);
+	ck_assert_int_eq(v.type, BMQ_J_OBJECT);
+	ck_assert_int_eq(bmq_json_get("{\"a\":", 5, "a", &v), -1);
+	ck_assert_int_eq(bmq_json_get("[1,2]", 5, "a", &v), 0);
+	ck_assert_int_eq(bmq_json_get("{\"ms\":2.5}", 10, "ms", &v), 1);
+	ck_assert_int_eq(bmq_jval_int(&v, &n), -1);
+}
+END_TEST
+
+START_TEST(get_many_tokens)
+{
+	struct bmq_buf	b;
+	struct bmq_jval	v;
+	int64_t		n;
+	int		i;
+
+	bmq_buf_init(&b);
+	bmq_buf_adds(&b, "{");
+	for (i = 0; i < 5000; i++)
+		bmq_buf_addf(&b, "\"k%d\":[%d,%d],", i, i, i);
+	bmq_buf_adds(&b, "\"last\":42}");
+	ck_assert_int_eq(bmq_json_get(b.b, b.len, "last", &v), 1);
+	ck_assert_int_eq(bmq_jval_int(&v, &n), 0);
+	ck_assert_int_eq(n, 42);
+	ck_assert_int_eq(bmq_json_get(b.b, b.len, "k4999", &v), 1);
+	ck_assert_int_eq(v.type, BMQ_J_ARRAY);
+	bmq_buf_free(&b);
+}
+END_TEST
+
+START_TEST(write_strings)
+{
+	struct bmq_buf	b;
+
+	bmq_buf_init(&b);
+	bmq_buf_add_jstr(&b, "a\"b\\c\n\t\x01", 8);
+	ck_assert_str_eq(bmq_buf_cstr(&b), "\"a\\\"b\\\\c\\n\\t\\u0001\"");
+	ck_assert(bmq_json_valid(b.b, b.len));
+	bmq_buf_free(&b);
+
+	bmq_buf_init(&b);
+	bmq_buf_add_jstr(&b, "ok \xff\xc3\xa9", 6);	/* bad byte replaced */
+	ck_assert_str_eq(bmq_buf_cstr(&b), "\"ok \xef\xbf\xbd\xc3\xa9\"");
+	ck_assert(bmq_json_valid(b.b, b.len));
+	bmq_buf_free(&b);
+
+	bmq_buf_init(&b);
+	ck_assert_str_eq(bmq_buf_cstr(&b), "");
+	bmq_buf_addf(&b, "%d-%s", 7, "x");
+	ck_assert_str_eq(bmq_buf_cstr(&b), "7-x");
+	ck_assert_uint_eq(b.len, 3);
+	bmq_buf_free(&b);
+}
+END_TEST
+
+/* The JSON suite. */
+static Suite *
+json_suite(void)
+{
+	Suite	*s = suite_create("json");
+	TCase	*tc = tcase_create("json");
+
+	tcase_add_test(tc, valid_documents);
+	tcase_add_test(tc, invalid_documents);
+	tcase_add_test(tc, deep_nesting_is_bounded);
+	tcase_add_test(tc, get_paths);
+	tcase_add_test(tc, get_many_tokens);
+	tcase_add_test(tc, write_strings);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(json_suite());
+	int	 failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}

@@ -1,0 +1,213 @@
+/*
+ * check_keys.c: URL parsing, key names, connection names, job id rules.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bullmq-int.h"
+
+START_TEST(url_tcp)
+{
+	struct bmq_url	u;
+	char		err[256];
+
+	ck_assert_int_eq(bmq_url_parse("redis://127.0.0.1:6380/3", &u, err,
+	    sizeof(err)), 0);
+	ck_assert(!u.is_unix);
+	ck_assert_str_eq(u.host, "127.0.0.1");
+	ck_assert_int_eq(u.port, 6380);
+	ck_assert_int_eq(u.db, 3);
+	ck_assert_str_eq(u.user, "");
+	ck_assert_int_eq(bmq_url_parse("redis://localhost", &u, err,
+	    sizeof(err)), 0);
+	ck_assert_str_eq(u.host, "localhost");
+	ck_assert_int_eq(u.port, 6379);
+	ck_assert_int_eq(u.db, 0);
+	ck_assert_int_eq(bmq_url_parse("redis://app:s%40cret@h:1/", &u, err,
+	    sizeof(err)), 0);
+	ck_assert_str_eq(u.user, "app");
+	ck_assert_str_eq(u.pass, "s@cret");
+	ck_assert_str_eq(u.host, "h");
+	ck_assert_int_eq(u.port, 1);
+	ck_assert_int_eq(bmq_url_parse("redis://:pw@h", &u, err,
+	    sizeof(err)), 0);
+	ck_assert_str_eq(u.user, "");
+	ck_assert_str_eq(u.pass, "pw");
+}
+END_TEST
+
+START_TEST(url_unix)
+{
+	struct bmq_url	u;
+	char		err[256];
+
+	ck_assert_int_eq(bmq_url_parse("unix:///run/redis.sock?db=2", &u, err,
+	    sizeof(err)), 0);
+	ck_assert(u.is_unix);
+	ck_assert_str_eq(u.path, "/run/redis.sock");
+	ck_assert_int_eq(u.db, 2);
+	ck_assert_int_eq(bmq_url_parse("unix:///tmp/r.sock", &u, err,
+	    sizeof(err)), 0);
+	ck_assert_int_eq(u.db, 0);
+}
+END_TEST
+
+START_TEST(url_errors)
+{
+	struct bmq_url	u;
+	char		err[256];
+
+	ck_assert_int_eq(bmq_url_parse("http://x", &u, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "redis://"));
+	ck_assert_int_eq(bmq_url_parse("redis://h:0", &u, err, sizeof(err)),
+	    -1);
+	ck_assert_ptr_nonnull(strstr(err, "port"));
+	ck_assert_int_eq(bmq_url_parse("redis://h:99999", &u, err,
+	    sizeof(err)), -1);
+	ck_assert_int_eq(bmq_url_parse("redis://h:12x", &u, err,
+	    sizeof(err)), -1);
+	ck_assert_int_eq(bmq_url_parse("redis://h/x", &u, err, sizeof(err)),
+	    -1);
+	ck_assert_ptr_nonnull(strstr(err, "database"));
+	ck_assert_int_eq(bmq_url_parse("unix://relative", &u, err,
+	    sizeof(err)), -1);
+	ck_assert_int_eq(bmq_url_parse("unix:///s?dbx=1", &u, err,
+	    sizeof(err)), -1);
+}
+END_TEST
+
+START_TEST(queue_keys)
+{
+	struct bullmq_conn_opts	 o;
+	bullmq_queue		*q;
+	char			 buf[256];
+
+	memset(&o, 0, sizeof(o));
+	o.queue = "emails";
+	q = bullmq_queue_new(&o);
+	ck_assert_ptr_nonnull(q);
+	ck_assert_int_eq(bullmq_errcode(q), 0);
+	ck_assert_str_eq(q->keys[BMQ_K_BASE], "bull:emails:");
+	ck_assert_str_eq(q->keys[BMQ_K_WAIT], "bull:emails:wait");
+	ck_assert_str_eq(q->keys[BMQ_K_WAITING_CHILDREN],
+	    "bull:emails:waiting-children");
+	ck_assert_str_eq(q->keys[BMQ_K_METRICS_FAILED],
+	    "bull:emails:metrics:failed");
+	ck_assert_uint_eq(q->keylens[BMQ_K_MARKER], strlen("bull:emails:marker"));
+	ck_assert_int_eq(bmq_job_key(q, "42", buf, sizeof(buf)), 14);
+	ck_assert_str_eq(buf, "bull:emails:42");
+	ck_assert_int_eq(bmq_job_key(q, "42", buf, 5), -1);
+	ck_assert_int_eq(bullmq_worker_client_name(q, NULL, buf, sizeof(buf)),
+	    0);
+	ck_assert_str_eq(buf, "bull:ZW1haWxz");
+	ck_assert_int_eq(bullmq_worker_client_name(q, "w1", buf, sizeof(buf)),
+	    0);
+	ck_assert_str_eq(buf, "bull:ZW1haWxz:w:w1");
+	bullmq_queue_free(q);
+
+	o.queue = "q2";
+	o.prefix = "{app}";
+	q = bullmq_queue_new(&o);
+	ck_assert_str_eq(q->keys[BMQ_K_ID], "{app}:q2:id");
+	ck_assert_int_eq(bullmq_worker_client_name(q, NULL, buf, sizeof(buf)),
+	    0);
+	ck_assert_str_eq(buf, "{app}:cTI=");
+	bullmq_queue_free(q);
+}
+END_TEST
+
+START_TEST(queue_errors)
+{
+	struct bullmq_conn_opts	 o;
+	bullmq_queue		*q;
+
+	memset(&o, 0, sizeof(o));
+	o.queue = "a:b";
+	q = bullmq_queue_new(&o);
+	ck_assert_int_eq(bullmq_errcode(q), BULLMQ_ERR_ARG);
+	ck_assert_ptr_nonnull(strstr(bullmq_errstr(q), "a:b"));
+	ck_assert_int_eq(bullmq_queue_connect(q), -1);
+	bullmq_queue_free(q);
+	o.queue = "ok";
+	o.url = "redis://h:bad";
+	q = bullmq_queue_new(&o);
+	ck_assert_int_eq(bullmq_errcode(q), BULLMQ_ERR_ARG);
+	ck_assert_ptr_nonnull(strstr(bullmq_errstr(q), "port"));
+	bullmq_queue_free(q);
+	o.url = NULL;
+	o.queue = NULL;
+	q = bullmq_queue_new(&o);
+	ck_assert_int_eq(bullmq_errcode(q), BULLMQ_ERR_ARG);
+	bullmq_queue_free(q);
+	bullmq_queue_free(NULL);
+}
+END_TEST
+
+START_TEST(base64)
+{
+	char	out[32];
+
+	ck_assert_int_eq(bmq_base64("", 0, out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "");
+	bmq_base64("f", 1, out, sizeof(out));
+	ck_assert_str_eq(out, "Zg==");
+	bmq_base64("fo", 2, out, sizeof(out));
+	ck_assert_str_eq(out, "Zm8=");
+	bmq_base64("foo", 3, out, sizeof(out));
+	ck_assert_str_eq(out, "Zm9v");
+	bmq_base64("foobar", 6, out, sizeof(out));
+	ck_assert_str_eq(out, "Zm9vYmFy");
+	ck_assert_int_eq(bmq_base64("foobar", 6, out, 8), -1);
+}
+END_TEST
+
+START_TEST(job_ids)
+{
+	char	err[256];
+
+	ck_assert_int_eq(bmq_check_job_id("my-id", err, sizeof(err)), 0);
+	ck_assert_int_eq(bmq_check_job_id("repeat:abc:1700000000000", err,
+	    sizeof(err)), 0);
+	ck_assert_int_eq(bmq_check_job_id("12a", err, sizeof(err)), 0);
+	ck_assert_int_eq(bmq_check_job_id("007", err, sizeof(err)), 0);
+	ck_assert_int_eq(bmq_check_job_id("42", err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "integer"));
+	ck_assert_int_eq(bmq_check_job_id("-3", err, sizeof(err)), -1);
+	ck_assert_int_eq(bmq_check_job_id("0", err, sizeof(err)), -1);
+	ck_assert_int_eq(bmq_check_job_id("0:x", err, sizeof(err)), -1);
+	ck_assert_int_eq(bmq_check_job_id("a:b", err, sizeof(err)), -1);
+	ck_assert_int_eq(bmq_check_job_id("a:b:c:d", err, sizeof(err)), -1);
+	ck_assert_int_eq(bmq_check_job_id("", err, sizeof(err)), -1);
+}
+END_TEST
+
+/* The keys suite. */
+static Suite *
+keys_suite(void)
+{
+	Suite	*s = suite_create("keys");
+	TCase	*tc = tcase_create("keys");
+
+	tcase_add_test(tc, url_tcp);
+	tcase_add_test(tc, url_unix);
+	tcase_add_test(tc, url_errors);
+	tcase_add_test(tc, queue_keys);
+	tcase_add_test(tc, queue_errors);
+	tcase_add_test(tc, base64);
+	tcase_add_test(tc, job_ids);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(keys_suite());
+	int	 failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}
