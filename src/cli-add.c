@@ -1,0 +1,724 @@
+/*
+ * cli-add.c: the commands of the bullmq command line that add jobs: add,
+ * add-bulk and bench.
+ */
+#include <sys/types.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bullmq-int.h"
+#include "cli.h"
+
+#define BULK_BATCH	1000
+#define BULK_MAX_BATCH	100000
+#define MAX_PRIORITY	2097151
+
+/* Parse a retention value: true, false or a count. */
+static int
+parse_keep(const char *name, const char *s, struct bullmq_keep *k)
+{
+	long long	n;
+
+	memset(k, 0, sizeof(*k));
+	if (strcmp(s, "true") == 0)
+		k->mode = BULLMQ_KEEP_NONE;
+	else if (strcmp(s, "false") == 0)
+		k->mode = BULLMQ_KEEP_ALL;
+	else {
+		if (parse_num(name, s, 0, LONG_MAX, &n) == -1)
+			return -1;
+		k->mode = BULLMQ_KEEP_COUNT;
+		k->count = (long)n;
+	}
+	return 0;
+}
+
+/* Parse a backoff: fixed:MS, exponential:MS or a bare MS (fixed). */
+static int
+parse_backoff(const char *s, struct bullmq_add_opts *o)
+{
+	const char	*ms = s;
+	long long	 n;
+
+	if (strncmp(s, "fixed:", 6) == 0) {
+		o->backoff_type = BULLMQ_BACKOFF_FIXED;
+		ms = s + 6;
+	} else if (strncmp(s, "exponential:", 12) == 0) {
+		o->backoff_type = BULLMQ_BACKOFF_EXPONENTIAL;
+		ms = s + 12;
+	} else if (*s >= '0' && *s <= '9')
+		o->backoff_type = BULLMQ_BACKOFF_FIXED;
+	else {
+		warnmsg("--backoff %s: expected fixed:MS or exponential:MS",
+		    s);
+		return -1;
+	}
+	if (parse_num("--backoff", ms, 0, MAX_DELAY, &n) == -1)
+		return -1;
+	o->backoff_delay = n;
+	return 0;
+}
+
+/* Read all of standard input into a NUL terminated string. */
+static char *
+read_stdin(size_t *lenp)
+{
+	struct bmq_buf	b;
+	char		buf[8192];
+	size_t		n;
+
+	bmq_buf_init(&b);
+	while ((n = fread(buf, 1, sizeof(buf), stdin)) > 0)
+		bmq_buf_add(&b, buf, n);
+	if (ferror(stdin) || bmq_buf_cstr(&b) == NULL) {
+		bmq_buf_free(&b);
+		return NULL;
+	}
+	*lenp = b.len;
+	return bmq_buf_cstr(&b);
+}
+
+/* Describe the result of an add. */
+static const char *
+add_result_name(int r)
+{
+	switch (r) {
+	case BULLMQ_ADDED:
+		return "added";
+	case BULLMQ_DUPLICATE:
+		return "duplicate";
+	case BULLMQ_DEDUPLICATED:
+		return "deduplicated";
+	}
+	return "error";
+}
+
+/* bullmq add QUEUE NAME [DATA]: add one job and print its id. */
+int
+cmd_add(struct cli *cli, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		COMMON_LONGOPTS,
+		{ "delay",		required_argument, NULL, OPT_DELAY },
+		{ "priority",		required_argument, NULL, OPT_PRIORITY },
+		{ "attempts",		required_argument, NULL, OPT_ATTEMPTS },
+		{ "backoff",		required_argument, NULL, OPT_BACKOFF },
+		{ "job-id",		required_argument, NULL, OPT_JOB_ID },
+		{ "lifo",		no_argument,	   NULL, OPT_LIFO },
+		{ "remove-on-complete",	required_argument, NULL, OPT_ROC },
+		{ "remove-on-fail",	required_argument, NULL, OPT_ROF },
+		{ "opts",		required_argument, NULL, OPT_OPTS },
+		{ NULL, 0, NULL, 0 }
+	};
+	const struct command	*c = find_command("add");
+	struct bullmq_add_opts	 o, flags;
+	struct bullmq_keep	 roc, rof;
+	const char		*optsjson = NULL, *data = NULL;
+	char			*input = NULL, err[256], id[BMQ_MAX_ID];
+	long long		 n;
+	size_t			 len;
+	int			 ch, r, rv = 1;
+	int			 has_delay = 0, has_prio = 0, has_att = 0;
+
+	memset(&flags, 0, sizeof(flags));
+	memset(&roc, 0, sizeof(roc));
+	memset(&rof, 0, sizeof(rof));
+	reset_getopt();
+	while ((ch = getopt_long(argc, argv, "r:h", longopts, NULL)) != -1) {
+		if (common_option(cli, ch))
+			continue;
+		switch (ch) {
+		case 'h':
+			usage_to(stdout, c);
+			return 0;
+		case OPT_DELAY:
+			if (parse_num("--delay", optarg, 0, MAX_DELAY,
+			    &n) == -1)
+				return EXIT_USAGE;
+			flags.delay = n;
+			has_delay = 1;
+			break;
+		case OPT_PRIORITY:
+			if (parse_num("--priority", optarg, 0, MAX_PRIORITY,
+			    &n) == -1)
+				return EXIT_USAGE;
+			flags.priority = (int)n;
+			has_prio = 1;
+			break;
+		case OPT_ATTEMPTS:
+			if (parse_num("--attempts", optarg, 0, INT_MAX,
+			    &n) == -1)
+				return EXIT_USAGE;
+			flags.attempts = (int)n;
+			has_att = 1;
+			break;
+		case OPT_BACKOFF:
+			if (parse_backoff(optarg, &flags) == -1)
+				return EXIT_USAGE;
+			break;
+		case OPT_JOB_ID:
+			if (*optarg == '\0')
+				return usage_error(c, "--job-id: empty id");
+			flags.job_id = optarg;
+			break;
+		case OPT_LIFO:
+			flags.lifo = 1;
+			break;
+		case OPT_ROC:
+			if (parse_keep("--remove-on-complete", optarg,
+			    &roc) == -1)
+				return EXIT_USAGE;
+			break;
+		case OPT_ROF:
+			if (parse_keep("--remove-on-fail", optarg,
+			    &rof) == -1)
+				return EXIT_USAGE;
+			break;
+		case OPT_OPTS:
+			optsjson = optarg;
+			break;
+		default:
+			return usage_error(c, NULL);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 2 || argc > 3)
+		return usage_error(c, "expected QUEUE NAME [DATA]");
+
+	/* --opts first, then the explicit flags on top of it. */
+	memset(&o, 0, sizeof(o));
+	if (optsjson != NULL && bullmq_add_opts_parse(optsjson,
+	    strlen(optsjson), &o, err, sizeof(err)) == -1) {
+		warnmsg("--opts: %s", err);
+		return 1;
+	}
+	if (has_delay)
+		o.delay = flags.delay;
+	if (has_prio)
+		o.priority = flags.priority;
+	if (has_att)
+		o.attempts = flags.attempts;
+	if (flags.backoff_type != BULLMQ_BACKOFF_NONE) {
+		o.backoff_type = flags.backoff_type;
+		o.backoff_delay = flags.backoff_delay;
+	}
+	if (flags.job_id != NULL) {
+		o.job_id = flags.job_id;
+		o.job_id_len = 0;	/* NUL terminated, not from --opts */
+	}
+	if (flags.lifo)
+		o.lifo = 1;
+	if (roc.mode != BULLMQ_KEEP_UNSET)
+		o.remove_on_complete = roc;
+	if (rof.mode != BULLMQ_KEEP_UNSET)
+		o.remove_on_fail = rof;
+
+	if (argc == 3) {
+		data = argv[2];
+		len = strlen(data);
+		if (strcmp(data, "-") == 0) {
+			if ((input = read_stdin(&len)) == NULL) {
+				warnmsg("reading standard input: %s",
+				    strerror(errno));
+				return 1;
+			}
+			data = input;
+		}
+		if (!bmq_json_valid(data, len)) {
+			warnmsg("job data is not valid JSON: %.60s%s", data,
+			    len > 60 ? "..." : "");
+			goto out;
+		}
+	}
+	if (open_queue(cli, argv[0]) == -1)
+		goto out;
+	if ((r = bullmq_add(cli->q, argv[1], data, &o, id, sizeof(id))) == -1) {
+		queue_fail(cli, "add");
+		goto out;
+	}
+	if (cli->json) {
+		fputs("{\"id\":", stdout);
+		put_jstr(id, strlen(id));
+		printf(",\"result\":\"%s\"}\n", add_result_name(r));
+	} else {
+		printf("%s\n", id);
+		if (r == BULLMQ_DUPLICATE)
+			warnmsg("job %s already exists: not added "
+			    "(duplicate)", id);
+		else if (r == BULLMQ_DEDUPLICATED)
+			warnmsg("deduplicated: job %s holds the "
+			    "deduplication id, nothing added", id);
+	}
+	rv = 0;
+out:
+	free(input);
+	return rv;
+}
+
+/* One job line of add-bulk, kept until its batch is sent. */
+struct bulk_line {
+	long	 lineno;
+	char	*text;		/* the line; opts strings point into it */
+	char	*name;
+	char	*data;
+};
+
+/* What add-bulk has done so far. */
+struct bulk_state {
+	struct bulk_line	*lines;
+	struct bullmq_add_req	*reqs;
+	size_t			 n, cap;
+	long			 added, duplicates, failed, bad;
+	int			 progress;
+};
+
+/* Free the lines of the batch. */
+static void
+bulk_clear(struct bulk_state *st)
+{
+	size_t	i;
+
+	for (i = 0; i < st->n; i++) {
+		free(st->lines[i].text);
+		free(st->lines[i].name);
+		free(st->lines[i].data);
+	}
+	st->n = 0;
+}
+
+/*
+ * Parse one line of add-bulk into a request.  Returns 0, or -1 with a
+ * message in err.
+ */
+static int
+bulk_parse(char *text, size_t len, struct bulk_line *bl,
+    struct bullmq_add_req *req, char *err, size_t errsize)
+{
+	struct bmq_jval	v;
+	size_t		i;
+
+	memset(req, 0, sizeof(*req));
+	for (i = 0; i < len && (text[i] == ' ' || text[i] == '\t'); i++)
+		;
+	if (!bmq_json_valid(text, len)) {
+		snprintf(err, errsize, "not valid JSON");
+		return -1;
+	}
+	if (text[i] != '{') {
+		snprintf(err, errsize, "not a JSON object");
+		return -1;
+	}
+	if (bmq_json_get(text, len, "name", &v) != 1) {
+		snprintf(err, errsize, "\"name\" is missing");
+		return -1;
+	}
+	if (v.type != BMQ_J_STRING) {
+		snprintf(err, errsize, "\"name\" is not a string");
+		return -1;
+	}
+	if ((bl->name = malloc(v.len + 1)) == NULL ||
+	    bmq_jval_string(&v, bl->name, v.len + 1) == -1) {
+		snprintf(err, errsize, "out of memory");
+		return -1;
+	}
+	if (bmq_json_get(text, len, "data", &v) == 1) {
+		if (v.type == BMQ_J_STRING) {
+			/* Keep the quotes: the stored data is JSON text. */
+			v.p--;
+			v.len += 2;
+		}
+		if ((bl->data = malloc(v.len + 1)) == NULL) {
+			snprintf(err, errsize, "out of memory");
+			return -1;
+		}
+		memcpy(bl->data, v.p, v.len);
+		bl->data[v.len] = '\0';
+	}
+	if (bmq_json_get(text, len, "opts", &v) == 1) {
+		if (v.type != BMQ_J_OBJECT) {
+			snprintf(err, errsize, "\"opts\" is not an object");
+			return -1;
+		}
+		if (bullmq_add_opts_parse(v.p, v.len, &req->opts, err,
+		    errsize) == -1)
+			return -1;
+	}
+	req->name = bl->name;
+	req->data = bl->data;
+	return 0;
+}
+
+/* Send the pending batch; returns 0, or -1 when the connection failed. */
+static int
+bulk_flush(struct cli *cli, struct bulk_state *st)
+{
+	struct bullmq_add_req	*r;
+	size_t			 i;
+
+	if (st->n == 0)
+		return 0;
+	if (bullmq_add_bulk(cli->q, st->reqs, st->n) == -1) {
+		warnmsg("queue %s: lines %ld to %ld: %s",
+		    bullmq_queue_name(cli->q), st->lines[0].lineno,
+		    st->lines[st->n - 1].lineno, bullmq_errstr(cli->q));
+		bulk_clear(st);
+		return -1;
+	}
+	for (i = 0; i < st->n; i++) {
+		r = &st->reqs[i];
+		switch (r->result) {
+		case BULLMQ_ADDED:
+			st->added++;
+			break;
+		case BULLMQ_DUPLICATE:
+		case BULLMQ_DEDUPLICATED:
+			st->duplicates++;
+			break;
+		default:
+			st->failed++;
+			warnmsg("line %ld: %s", st->lines[i].lineno,
+			    r->err[0] != '\0' ? r->err : "not added");
+			break;
+		}
+	}
+	bulk_clear(st);
+	if (st->progress)
+		fprintf(stderr, "\rbullmq add-bulk: %ld jobs added    ",
+		    st->added + st->duplicates);
+	return 0;
+}
+
+/* Make room for one more line in the batch. */
+static int
+bulk_grow(struct bulk_state *st)
+{
+	struct bulk_line	*nl;
+	struct bullmq_add_req	*nr;
+	size_t			 cap;
+
+	if (st->n < st->cap)
+		return 0;
+	cap = st->cap ? st->cap * 2 : 1024;
+	if ((nl = reallocarray(st->lines, cap, sizeof(*nl))) == NULL)
+		return -1;
+	st->lines = nl;
+	if ((nr = reallocarray(st->reqs, cap, sizeof(*nr))) == NULL)
+		return -1;
+	st->reqs = nr;
+	st->cap = cap;
+	return 0;
+}
+
+/*
+ * Read job lines from in.  Each good line is sent in batches when send is
+ * set, or else only checked (and freed); every line read is copied to spool
+ * when not NULL.  Bad lines are reported and counted.  Returns 0, or -1
+ * after a message when reading, writing or the connection failed.
+ */
+static int
+bulk_read(struct cli *cli, struct bulk_state *st, FILE *in, FILE *spool,
+    int send, size_t batch)
+{
+	struct bulk_line	*bl;
+	char			*line = NULL, err[256];
+	size_t			 cap = 0, i, len;
+	ssize_t			 got;
+	long			 lineno = 0;
+	int			 rv = -1, blank, bad;
+
+	while ((got = getline(&line, &cap, in)) != -1) {
+		lineno++;
+		if (spool != NULL && fwrite(line, 1, (size_t)got,
+		    spool) != (size_t)got) {
+			warnmsg("spooling standard input: %s",
+			    strerror(errno));
+			goto out;
+		}
+		if (!send && st->progress && lineno % 10000 == 0)
+			fprintf(stderr, "\rbullmq add-bulk: %ld lines read    ",
+			    lineno);
+		len = (size_t)got;
+		while (len > 0 && (line[len - 1] == '\n' ||
+		    line[len - 1] == '\r'))
+			len--;
+		line[len] = '\0';
+		blank = 1;
+		for (i = 0; i < len && blank; i++)
+			if (line[i] != ' ' && line[i] != '\t')
+				blank = 0;
+		if (blank)
+			continue;
+		if (bulk_grow(st) == -1) {
+			warnmsg("out of memory");
+			goto out;
+		}
+		bl = &st->lines[st->n];
+		memset(bl, 0, sizeof(*bl));
+		bl->lineno = lineno;
+		if ((bl->text = strdup(line)) == NULL) {
+			warnmsg("out of memory");
+			goto out;
+		}
+		st->n++;
+		bad = bulk_parse(bl->text, len, bl, &st->reqs[st->n - 1], err,
+		    sizeof(err)) == -1;
+		if (bad) {
+			warnmsg("line %ld: %s", lineno, err);
+			st->bad++;
+		}
+		if (bad || !send) {
+			/* Bad, or checked only: nothing of it is kept. */
+			st->n--;
+			free(bl->text);
+			free(bl->name);
+			free(bl->data);
+			continue;
+		}
+		if (st->n >= batch && bulk_flush(cli, st) == -1)
+			goto out;
+	}
+	if (ferror(in)) {
+		warnmsg("reading standard input: %s", strerror(errno));
+		goto out;
+	}
+	if (send && bulk_flush(cli, st) == -1)
+		goto out;
+	rv = 0;
+out:
+	free(line);
+	return rv;
+}
+
+/* Open an unlinked temporary file in $TMPDIR (default /tmp). */
+static FILE *
+spool_open(void)
+{
+	const char	*dir;
+	char		 path[PATH_MAX];
+	FILE		*f;
+	int		 fd, n;
+
+	if ((dir = getenv("TMPDIR")) == NULL || *dir == '\0')
+		dir = "/tmp";
+	n = snprintf(path, sizeof(path), "%s/bullmq-bulk.XXXXXX", dir);
+	if (n < 0 || (size_t)n >= sizeof(path)) {
+		warnmsg("TMPDIR %s: too long", dir);
+		return NULL;
+	}
+	if ((fd = mkstemp(path)) == -1) {
+		warnmsg("temporary file in %s: %s", dir, strerror(errno));
+		return NULL;
+	}
+	unlink(path);
+	if ((f = fdopen(fd, "w+")) == NULL) {
+		warnmsg("temporary file: %s", strerror(errno));
+		close(fd);
+	}
+	return f;
+}
+
+/*
+ * bullmq add-bulk QUEUE: add newline-delimited JSON jobs from stdin.  By
+ * default every line is checked first (stdin is spooled to a temporary
+ * file) and one bad line means nothing is added; with --skip-bad the good
+ * lines go in batch by batch as they are read and the bad ones are only
+ * reported.
+ */
+int
+cmd_add_bulk(struct cli *cli, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		COMMON_LONGOPTS,
+		{ "batch",	required_argument, NULL, OPT_BATCH },
+		{ "skip-bad",	no_argument,	   NULL, OPT_SKIP_BAD },
+		{ NULL, 0, NULL, 0 }
+	};
+	const struct command	*c = find_command("add-bulk");
+	struct bulk_state	 st;
+	FILE			*spool = NULL;
+	long long		 n;
+	size_t			 batch = BULK_BATCH;
+	int			 ch, skip_bad = 0, rv = 1;
+
+	memset(&st, 0, sizeof(st));
+	reset_getopt();
+	while ((ch = getopt_long(argc, argv, "r:h", longopts, NULL)) != -1) {
+		if (common_option(cli, ch))
+			continue;
+		switch (ch) {
+		case 'h':
+			usage_to(stdout, c);
+			return 0;
+		case OPT_BATCH:
+			if (parse_num("--batch", optarg, 1, BULK_MAX_BATCH,
+			    &n) == -1)
+				return EXIT_USAGE;
+			batch = (size_t)n;
+			break;
+		case OPT_SKIP_BAD:
+			skip_bad = 1;
+			break;
+		default:
+			return usage_error(c, NULL);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc != 1)
+		return usage_error(c, "expected QUEUE");
+	if (open_queue(cli, argv[0]) == -1)
+		return 1;
+	st.progress = isatty(STDERR_FILENO);
+
+	if (skip_bad) {
+		if (bulk_read(cli, &st, stdin, NULL, 1, batch) == -1)
+			goto out;
+	} else {
+		if ((spool = spool_open()) == NULL)
+			goto out;
+		if (bulk_read(cli, &st, stdin, spool, 0, batch) == -1)
+			goto out;
+		if (st.bad > 0) {
+			if (st.progress)
+				fputc('\n', stderr);
+			warnmsg("%ld bad line%s: nothing added", st.bad,
+			    st.bad == 1 ? "" : "s");
+			goto out;
+		}
+		if (fflush(spool) == EOF || fseeko(spool, 0, SEEK_SET) == -1) {
+			warnmsg("temporary file: %s", strerror(errno));
+			goto out;
+		}
+		if (bulk_read(cli, &st, spool, NULL, 1, batch) == -1)
+			goto out;
+	}
+	if (st.progress && st.added + st.duplicates > 0)
+		fputc('\n', stderr);
+	if (cli->json)
+		printf("{\"added\":%ld,\"duplicates\":%ld,\"failed\":%ld,"
+		    "\"bad\":%ld}\n", st.added, st.duplicates, st.failed,
+		    st.bad);
+	else
+		printf("added %ld job%s, %ld duplicate%s, %ld failed, "
+		    "%ld bad line%s\n", st.added, st.added == 1 ? "" : "s",
+		    st.duplicates, st.duplicates == 1 ? "" : "s", st.failed,
+		    st.bad, st.bad == 1 ? "" : "s");
+	rv = st.failed > 0 || st.bad > 0 ? 1 : 0;
+out:
+	if (spool != NULL)
+		fclose(spool);
+	bulk_clear(&st);
+	free(st.lines);
+	free(st.reqs);
+	return rv;
+}
+
+/* Milliseconds of a monotonic clock. */
+static int64_t
+mono_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* bullmq bench QUEUE -n N: add N small jobs in bulk and print the rate. */
+int
+cmd_bench(struct cli *cli, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		COMMON_LONGOPTS,
+		{ "batch",	required_argument, NULL, OPT_BATCH },
+		{ NULL, 0, NULL, 0 }
+	};
+	const struct command	*c = find_command("bench");
+	struct bullmq_add_req	*reqs = NULL;
+	char			(*data)[32] = NULL;
+	long long		 total = -1, batch = BULK_BATCH, done = 0;
+	long			 failed = 0;
+	int64_t			 t0, ms;
+	double			 secs;
+	size_t			 i, k;
+	int			 ch, rv = 1;
+
+	reset_getopt();
+	while ((ch = getopt_long(argc, argv, "r:hn:", longopts,
+	    NULL)) != -1) {
+		if (common_option(cli, ch))
+			continue;
+		switch (ch) {
+		case 'h':
+			usage_to(stdout, c);
+			return 0;
+		case 'n':
+			if (parse_num("-n", optarg, 1, 100000000,
+			    &total) == -1)
+				return EXIT_USAGE;
+			break;
+		case OPT_BATCH:
+			if (parse_num("--batch", optarg, 1, BULK_MAX_BATCH,
+			    &batch) == -1)
+				return EXIT_USAGE;
+			break;
+		default:
+			return usage_error(c, NULL);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc != 1 || total == -1)
+		return usage_error(c, "expected QUEUE -n N");
+	if (open_queue(cli, argv[0]) == -1)
+		return 1;
+	if ((reqs = calloc((size_t)batch, sizeof(*reqs))) == NULL ||
+	    (data = calloc((size_t)batch, sizeof(*data))) == NULL) {
+		warnmsg("out of memory");
+		goto out;
+	}
+	t0 = mono_ms();
+	while (done < total) {
+		k = (size_t)(total - done < batch ? total - done : batch);
+		for (i = 0; i < k; i++) {
+			memset(&reqs[i], 0, sizeof(reqs[i]));
+			snprintf(data[i], sizeof(data[i]), "{\"i\":%lld",
+			    done + (long long)i);
+			strlcat(data[i], "}", sizeof(data[i]));
+			reqs[i].name = "bench";
+			reqs[i].data = data[i];
+		}
+		if (bullmq_add_bulk(cli->q, reqs, k) == -1) {
+			queue_fail(cli, "bench");
+			goto out;
+		}
+		for (i = 0; i < k; i++)
+			if (reqs[i].result == -1)
+				failed++;
+		done += (long long)k;
+	}
+	ms = mono_ms() - t0;
+	secs = (ms > 0 ? (double)ms : 1.0) / 1000.0;
+	if (cli->json)
+		printf("{\"jobs\":%lld,\"failed\":%ld,\"seconds\":%.3f,"
+		    "\"jobs_per_second\":%.0f}\n", total, failed,
+		    (double)ms / 1000.0, (double)total / secs);
+	else
+		printf("added %lld jobs in %.3f s: %.0f jobs/s\n", total,
+		    (double)ms / 1000.0, (double)total / secs);
+	if (failed > 0)
+		warnmsg("%ld jobs were not added", failed);
+	else
+		rv = 0;
+out:
+	free(reqs);
+	free(data);
+	return rv;
+}

@@ -1,0 +1,629 @@
+/*
+ * processor.c: what runs a job: a builtin, a function in a shared object, or
+ * a program run once per job.
+ *
+ * Specs (DESIGN.md "Processors"): builtin:noop, builtin:echo, builtin:sleep,
+ * builtin:fail, so:/path/lib.so, exec:/path/prog [args ...].  A processor
+ * completes a job by returning 0 with a JSON return value set in the job
+ * (null when none), and fails it by returning -1 with a reason.
+ */
+#include <sys/types.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bullmq-int.h"
+#include "daemon.h"
+
+#define PROC_MAX_ARGS		64
+#define PROC_MAX_OUTPUT		(64 * 1024 * 1024)	/* return value */
+#define PROC_ERR_KEEP		(16 * 1024)	/* stderr tail kept */
+#define PROC_MAX_REASON		1000		/* bytes of stderr in a reason */
+#define PROC_SLEEP_DEFAULT	10
+#define PROC_SLEEP_MAX		(24 * 3600 * 1000)
+
+enum proc_kind {
+	PROC_NOOP,
+	PROC_ECHO,
+	PROC_SLEEP,
+	PROC_FAIL,
+	PROC_SO,
+	PROC_EXEC
+};
+
+struct processor {
+	enum proc_kind		 kind;
+	void			*dl;		/* so: the dlopen handle */
+	bullmq_process_fn	 fn;		/* so: bullmq_process */
+	char			*words;		/* exec: the spec, split in place */
+	char			*argv[PROC_MAX_ARGS + 1];	/* exec */
+};
+
+/* Load a shared object and find its bullmq_process. */
+static int
+load_so(struct processor *p, const char *path, char *err, size_t errsize)
+{
+	const char	*e;
+
+	if (*path == '\0') {
+		snprintf(err, errsize, "processor so: no path given");
+		return -1;
+	}
+	if ((p->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+		e = dlerror();
+		snprintf(err, errsize, "processor so:%s: %s", path,
+		    e != NULL ? e : "cannot be loaded");
+		return -1;
+	}
+	dlerror();
+	*(void **)&p->fn = dlsym(p->dl, "bullmq_process");
+	if (p->fn == NULL) {
+		snprintf(err, errsize, "processor so:%s: no function "
+		    "bullmq_process (export int bullmq_process(bullmq_job *))",
+		    path);
+		return -1;
+	}
+	p->kind = PROC_SO;
+	return 0;
+}
+
+/*
+ * Split an exec spec into words at blanks (no shell, no quoting) and check
+ * that the program can be run.
+ */
+static int
+load_exec(struct processor *p, const char *cmd, char *err, size_t errsize)
+{
+	struct stat	 st;
+	char		*w, *s;
+	int		 n = 0;
+
+	if ((p->words = strdup(cmd)) == NULL) {
+		snprintf(err, errsize, "out of memory");
+		return -1;
+	}
+	s = p->words;
+	while ((w = strsep(&s, " \t")) != NULL) {
+		if (*w == '\0')
+			continue;
+		if (n == PROC_MAX_ARGS) {
+			snprintf(err, errsize, "processor exec:%s: more than "
+			    "%d arguments", cmd, PROC_MAX_ARGS);
+			return -1;
+		}
+		p->argv[n++] = w;
+	}
+	p->argv[n] = NULL;
+	if (n == 0) {
+		snprintf(err, errsize, "processor exec: no program given");
+		return -1;
+	}
+	if (p->argv[0][0] != '/') {
+		snprintf(err, errsize, "processor exec:%s: the program must "
+		    "be an absolute path", p->argv[0]);
+		return -1;
+	}
+	if (stat(p->argv[0], &st) == -1) {
+		snprintf(err, errsize, "processor exec:%s: %s", p->argv[0],
+		    strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode) || access(p->argv[0], X_OK) == -1) {
+		snprintf(err, errsize, "processor exec:%s: not an executable "
+		    "file", p->argv[0]);
+		return -1;
+	}
+	p->kind = PROC_EXEC;
+	return 0;
+}
+
+/*
+ * Make a processor from its spec.  Returns NULL with a message in err when
+ * the spec is unknown or what it names cannot be used.
+ */
+struct processor *
+processor_load(const char *spec, char *err, size_t errsize)
+{
+	static const struct {
+		const char	*name;
+		enum proc_kind	 kind;
+	} builtins[] = {
+		{ "builtin:noop", PROC_NOOP },
+		{ "builtin:echo", PROC_ECHO },
+		{ "builtin:sleep", PROC_SLEEP },
+		{ "builtin:fail", PROC_FAIL },
+	};
+	struct processor	*p;
+	size_t			 i;
+
+	if (spec == NULL || *spec == '\0') {
+		snprintf(err, errsize, "no processor given");
+		return NULL;
+	}
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		snprintf(err, errsize, "out of memory");
+		return NULL;
+	}
+	for (i = 0; i < sizeof(builtins) / sizeof(builtins[0]); i++)
+		if (strcmp(spec, builtins[i].name) == 0) {
+			p->kind = builtins[i].kind;
+			return p;
+		}
+	if (strncmp(spec, "so:", 3) == 0) {
+		if (load_so(p, spec + 3, err, errsize) == 0)
+			return p;
+	} else if (strncmp(spec, "exec:", 5) == 0) {
+		if (load_exec(p, spec + 5, err, errsize) == 0)
+			return p;
+	} else if (strncmp(spec, "builtin:", 8) == 0)
+		snprintf(err, errsize, "processor %s: unknown builtin "
+		    "(noop, echo, sleep, fail)", spec);
+	else
+		snprintf(err, errsize, "processor %s: unknown kind (expected "
+		    "builtin:NAME, so:/path/lib.so or exec:/path/prog)", spec);
+	processor_free(p);
+	return NULL;
+}
+
+/* Free a processor; NULL is accepted. */
+void
+processor_free(struct processor *p)
+{
+	if (p == NULL)
+		return;
+	if (p->dl != NULL)
+		dlclose(p->dl);
+	free(p->words);
+	free(p);
+}
+
+/* Fail a job with a formatted reason; returns -1 for processor_run. */
+static int __attribute__((__format__(__printf__, 2, 3)))
+job_fail(bullmq_job *job, const char *fmt, ...)
+{
+	char	reason[PROC_MAX_REASON + 64];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	bullmq_job_error(job, reason, 0);
+	return -1;
+}
+
+/* The job's data, checked; NULL (with the job failed) when not JSON. */
+static const char *
+job_data(bullmq_job *job, size_t *len)
+{
+	const char	*d;
+
+	if ((d = bullmq_job_data(job, len)) == NULL) {
+		*len = 2;
+		return "{}";
+	}
+	if (!bmq_json_valid(d, *len))
+		return NULL;
+	return d;
+}
+
+/* builtin:sleep: sleep data.ms milliseconds, then complete with null. */
+static int
+run_sleep(bullmq_job *job)
+{
+	struct bmq_jval	 v;
+	struct timespec	 ts;
+	const char	*d;
+	size_t		 len;
+	int64_t		 ms = PROC_SLEEP_DEFAULT;
+
+	if ((d = job_data(job, &len)) == NULL)
+		return job_fail(job, "builtin:sleep: job data is not valid "
+		    "JSON");
+	if (bmq_json_get(d, len, "ms", &v) == 1 && (bmq_jval_int(&v,
+	    &ms) == -1 || ms < 0 || ms > PROC_SLEEP_MAX))
+		return job_fail(job, "builtin:sleep: data.ms must be an "
+		    "integer from 0 to %d", PROC_SLEEP_MAX);
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (long)(ms % 1000) * 1000000;
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+	bullmq_job_return(job, NULL, 0);
+	return 0;
+}
+
+/* builtin:fail: fail with data.reason, "failed" by default. */
+static int
+run_fail(bullmq_job *job)
+{
+	struct bmq_jval	 v;
+	const char	*d;
+	char		 reason[PROC_MAX_REASON];
+	size_t		 len;
+
+	if ((d = job_data(job, &len)) != NULL &&
+	    bmq_json_get(d, len, "reason", &v) == 1 &&
+	    v.type == BMQ_J_STRING &&
+	    bmq_jval_string(&v, reason, sizeof(reason)) > 0) {
+		bullmq_job_error(job, reason, 0);
+		return -1;
+	}
+	bullmq_job_error(job, "failed", 0);
+	return -1;
+}
+
+/* The JSON text an exec program reads on its stdin. */
+static int
+exec_input(bullmq_job *job, struct bmq_buf *in)
+{
+	const char	*s;
+	size_t		 len;
+
+	if ((s = job_data(job, &len)) == NULL)
+		return job_fail(job, "job data is not valid JSON");
+	bmq_buf_adds(in, "{\"id\":");
+	bmq_buf_add_jstr(in, bullmq_job_id(job), strlen(bullmq_job_id(job)));
+	bmq_buf_adds(in, ",\"name\":");
+	if (bullmq_job_name(job) != NULL)
+		bmq_buf_add_jstr(in, bullmq_job_name(job),
+		    strlen(bullmq_job_name(job)));
+	else
+		bmq_buf_adds(in, "\"\"");
+	bmq_buf_adds(in, ",\"data\":");
+	bmq_buf_add(in, s, len);
+	bmq_buf_adds(in, ",\"opts\":");
+	if ((s = bullmq_job_opts(job, &len)) != NULL && bmq_json_valid(s, len))
+		bmq_buf_add(in, s, len);
+	else
+		bmq_buf_adds(in, "{}");
+	bmq_buf_addf(in, ",\"attemptsMade\":%ld}\n",
+	    bullmq_job_attempts_made(job));
+	if (bmq_buf_cstr(in) == NULL)
+		return job_fail(job, "out of memory");
+	return 0;
+}
+
+/*
+ * In the child: set up stdin, stdout, stderr and the exec-error pipe (as
+ * fd 3, closed by a successful exec), reset signals, and run the program.
+ */
+static void __attribute__((__noreturn__))
+exec_child(struct processor *p, int in, int out, int errfd, int ex)
+{
+	struct sigaction	sa;
+	sigset_t		all;
+	int			fds[4], i, e;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	for (i = 1; i < NSIG; i++)
+		(void)sigaction(i, &sa, NULL);
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+#ifdef __linux__
+	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+#endif
+	/* Move every descriptor out of the way first, then into place. */
+	fds[0] = fcntl(in, F_DUPFD, 10);
+	fds[1] = fcntl(out, F_DUPFD, 10);
+	fds[2] = fcntl(errfd, F_DUPFD, 10);
+	fds[3] = fcntl(ex, F_DUPFD, 10);
+	for (i = 0; i < 4; i++)
+		if (fds[i] == -1 || dup2(fds[i], i) == -1)
+			_exit(127);
+	if (fcntl(3, F_SETFD, FD_CLOEXEC) == -1)
+		_exit(127);
+	closefrom(4);
+	execv(p->argv[0], p->argv);
+	e = errno;
+	(void)write(3, &e, sizeof(e));
+	_exit(127);
+}
+
+/* Read what is there from fd into b, keeping at most max bytes. */
+static int
+drain_fd(int fd, struct bmq_buf *b, size_t max, int keep_tail,
+    int *overflow)
+{
+	char	buf[65536];
+	ssize_t	n;
+
+	for (;;) {
+		n = read(fd, buf, sizeof(buf));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN)
+			return 1;
+		if (n <= 0)
+			return 0;	/* EOF or error: done with it */
+		if (b->len + (size_t)n <= max) {
+			bmq_buf_add(b, buf, (size_t)n);
+			continue;
+		}
+		*overflow = 1;
+		if (!keep_tail)
+			continue;
+		/* Keep the newest half of the window. */
+		bmq_buf_add(b, buf, (size_t)n);
+		if (b->oom || b->len <= max / 2)
+			continue;
+		memmove(b->b, b->b + b->len - max / 2, max / 2);
+		b->len = max / 2;
+		b->b[b->len] = '\0';
+	}
+}
+
+/*
+ * Feed the job to the program and collect its stdout and stderr until both
+ * are closed, without blocking on any one of them.
+ */
+static void
+exec_io(int in, int out, int errfd, const struct bmq_buf *input,
+    struct bmq_buf *o, struct bmq_buf *e, int *o_over)
+{
+	struct pollfd	pfd[3];
+	size_t		off = 0;
+	ssize_t		n;
+	int		e_over = 0;
+
+	fcntl(in, F_SETFL, fcntl(in, F_GETFL) | O_NONBLOCK);
+	fcntl(out, F_SETFL, fcntl(out, F_GETFL) | O_NONBLOCK);
+	fcntl(errfd, F_SETFL, fcntl(errfd, F_GETFL) | O_NONBLOCK);
+	while (out != -1 || errfd != -1) {
+		pfd[0].fd = out;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = errfd;
+		pfd[1].events = POLLIN;
+		pfd[2].fd = in;
+		pfd[2].events = POLLOUT;
+		if (poll(pfd, 3, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (in != -1 && pfd[2].revents != 0) {
+			n = write(in, input->b + off, input->len - off);
+			if (n > 0)
+				off += (size_t)n;
+			if ((n == -1 && errno != EAGAIN && errno != EINTR) ||
+			    off == input->len) {
+				/* Done, or the program will not read. */
+				close(in);
+				in = -1;
+			}
+		}
+		if (out != -1 && pfd[0].revents != 0 &&
+		    drain_fd(out, o, PROC_MAX_OUTPUT, 0, o_over) == 0) {
+			close(out);
+			out = -1;
+		}
+		if (errfd != -1 && pfd[1].revents != 0 &&
+		    drain_fd(errfd, e, PROC_ERR_KEEP, 1, &e_over) == 0) {
+			close(errfd);
+			errfd = -1;
+		}
+	}
+	if (in != -1)
+		close(in);
+	if (out != -1)
+		close(out);
+	if (errfd != -1)
+		close(errfd);
+}
+
+/* Trim white space at both ends of b in place; returns the start. */
+static char *
+trim(struct bmq_buf *b, size_t *lenp)
+{
+	char	*s = b->b != NULL ? b->b : "";
+	size_t	 len = b->b != NULL ? b->len : 0;
+
+	while (len > 0 && (*s == ' ' || *s == '\t' || *s == '\n' ||
+	    *s == '\r')) {
+		s++;
+		len--;
+	}
+	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t' ||
+	    s[len - 1] == '\n' || s[len - 1] == '\r'))
+		len--;
+	*lenp = len;
+	return s;
+}
+
+/* Turn what the program did into the job's result. */
+static int
+exec_result(struct processor *p, bullmq_job *job, int status, int exerr,
+    struct bmq_buf *o, int o_over, struct bmq_buf *e)
+{
+	const char	*prog = p->argv[0];
+	char		*s;
+	size_t		 len;
+
+	if (exerr != 0)
+		return job_fail(job, "exec %s: %s", prog, strerror(exerr));
+	s = trim(e, &len);
+	if (len > PROC_MAX_REASON) {
+		/* Keep the end: that is where programs say what went wrong. */
+		s += len - PROC_MAX_REASON;
+		len = PROC_MAX_REASON;
+	}
+	if (WIFSIGNALED(status)) {
+		if (len > 0)
+			return job_fail(job, "exec %s: killed by signal %d: "
+			    "%.*s", prog, WTERMSIG(status), (int)len, s);
+		return job_fail(job, "exec %s: killed by signal %d", prog,
+		    WTERMSIG(status));
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		if (len > 0)
+			return job_fail(job, "%.*s", (int)len, s);
+		return job_fail(job, "exec %s: exited %d", prog,
+		    WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	}
+	if (o->oom)
+		return job_fail(job, "exec %s: out of memory reading its "
+		    "output", prog);
+	if (o_over)
+		return job_fail(job, "exec %s: output larger than %d bytes",
+		    prog, PROC_MAX_OUTPUT);
+	s = trim(o, &len);
+	if (len == 0) {
+		bullmq_job_return(job, NULL, 0);
+		return 0;
+	}
+	if (bullmq_job_return(job, s, len) == -1) {
+		if (!bmq_json_valid(s, len))
+			return job_fail(job, "exec %s: output is not valid "
+			    "JSON: %.60s%s", prog, s, len > 60 ? "..." : "");
+		return job_fail(job, "out of memory");
+	}
+	return 0;
+}
+
+/* exec: run the program once for this job. */
+static int
+run_exec(struct processor *p, bullmq_job *job)
+{
+	struct bmq_buf	 input, o, e;
+	struct sigaction dfl, oldchld;
+	sigset_t	 block, old, pending;
+	struct timespec	 zero = { 0, 0 };
+	int		 in[2] = { -1, -1 }, out[2] = { -1, -1 };
+	int		 errp[2] = { -1, -1 }, ex[2] = { -1, -1 };
+	int		 status = 0, exerr = 0, o_over = 0, rv, had_pipe, werr;
+	pid_t		 pid, wpid;
+	ssize_t		 n;
+
+	bmq_buf_init(&input);
+	bmq_buf_init(&o);
+	bmq_buf_init(&e);
+	if (exec_input(job, &input) != 0) {
+		bmq_buf_free(&input);
+		return -1;
+	}
+	if (pipe2(in, O_CLOEXEC) == -1 || pipe2(out, O_CLOEXEC) == -1 ||
+	    pipe2(errp, O_CLOEXEC) == -1 || pipe2(ex, O_CLOEXEC) == -1) {
+		rv = job_fail(job, "exec %s: pipe: %s", p->argv[0],
+		    strerror(errno));
+		goto out;
+	}
+
+	/* A program that stops reading must not kill us with SIGPIPE. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGPIPE);
+	sigpending(&pending);
+	had_pipe = sigismember(&pending, SIGPIPE);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	/* An ignored SIGCHLD would reap the program before waitpid. */
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	sigemptyset(&dfl.sa_mask);
+	sigaction(SIGCHLD, &dfl, &oldchld);
+
+	if ((pid = fork()) == -1) {
+		sigaction(SIGCHLD, &oldchld, NULL);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		rv = job_fail(job, "exec %s: fork: %s", p->argv[0],
+		    strerror(errno));
+		goto out;
+	}
+	if (pid == 0)
+		exec_child(p, in[0], out[1], errp[1], ex[1]);
+	close(in[0]);
+	close(out[1]);
+	close(errp[1]);
+	close(ex[1]);
+	in[0] = out[1] = errp[1] = ex[1] = -1;
+
+	exec_io(in[1], out[0], errp[0], &input, &o, &e, &o_over);
+	in[1] = out[0] = errp[0] = -1;
+	while ((wpid = waitpid(pid, &status, 0)) == -1 && errno == EINTR)
+		;
+	werr = wpid == -1 ? errno : 0;
+	while ((n = read(ex[0], &exerr, sizeof(exerr))) == -1 &&
+	    errno == EINTR)
+		;
+	if (n != (ssize_t)sizeof(exerr))
+		exerr = 0;
+
+	sigpending(&pending);
+	if (!had_pipe && sigismember(&pending, SIGPIPE))
+		(void)sigtimedwait(&block, NULL, &zero);
+	sigaction(SIGCHLD, &oldchld, NULL);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+
+	if (werr != 0)
+		rv = job_fail(job, "exec %s: waitpid: %s", p->argv[0],
+		    strerror(werr));
+	else
+		rv = exec_result(p, job, status, exerr, &o, o_over, &e);
+out:
+	if (in[0] != -1)
+		close(in[0]);
+	if (in[1] != -1)
+		close(in[1]);
+	if (out[0] != -1)
+		close(out[0]);
+	if (out[1] != -1)
+		close(out[1]);
+	if (errp[0] != -1)
+		close(errp[0]);
+	if (errp[1] != -1)
+		close(errp[1]);
+	if (ex[0] != -1)
+		close(ex[0]);
+	if (ex[1] != -1)
+		close(ex[1]);
+	bmq_buf_free(&input);
+	bmq_buf_free(&o);
+	bmq_buf_free(&e);
+	return rv;
+}
+
+/*
+ * Run a job.  Returns 0 when it completed (its return value set in the job),
+ * -1 when it failed (its reason set in the job).
+ */
+int
+processor_run(struct processor *p, bullmq_job *job)
+{
+	const char	*d;
+	size_t		 len;
+
+	switch (p->kind) {
+	case PROC_NOOP:
+		bullmq_job_return(job, NULL, 0);
+		return 0;
+	case PROC_ECHO:
+		if ((d = job_data(job, &len)) == NULL)
+			return job_fail(job, "builtin:echo: job data is not "
+			    "valid JSON");
+		if (bullmq_job_return(job, d, len) == -1)
+			return job_fail(job, "out of memory");
+		return 0;
+	case PROC_SLEEP:
+		return run_sleep(job);
+	case PROC_FAIL:
+		return run_fail(job);
+	case PROC_SO:
+		return p->fn(job) != 0 ? -1 : 0;
+	case PROC_EXEC:
+		return run_exec(p, job);
+	}
+	return job_fail(job, "unknown processor");
+}

@@ -1,0 +1,176 @@
+#!/bin/sh
+# bullmq add, get, counts, pause, resume and the error paths of the command
+# line, against a private redis-server.
+. "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
+redis_start
+B="$BULLMQ -r $REDIS_URL"
+E=$TMPD/err
+
+# Run a command, keeping its stdout in OUT, stderr in $E, status in RC.
+run() {
+	OUT=$("$@" 2>"$E")
+	RC=$?
+}
+
+# Does the last stderr contain the text?
+said() {
+	grep -q -- "$1" "$E"
+}
+
+# Does the last stdout have a line matching the pattern?
+has_line() {
+	printf '%s\n' "$OUT" | grep -q -- "$1"
+}
+
+# --- add ---------------------------------------------------------------
+run $B add q1 hello '{"a":1}'
+is "add exits 0" "$RC" 0
+is "add prints the new id" "$OUT" 1
+is "add stores the name" "$(rcli HGET bull:q1:1 name)" hello
+is "add stores the data" "$(rcli HGET bull:q1:1 data)" '{"a":1}'
+is "add puts the job in wait" "$(rcli LRANGE bull:q1:wait 0 -1)" 1
+is "add writes the added event" \
+    "$(rcli XRANGE bull:q1:events - + | grep -c '^added$')" 1
+
+run $B add q1 later '{}' --delay 60000 --attempts 3 \
+    --backoff exponential:1000 --remove-on-complete true --remove-on-fail 5
+is "add --delay prints id 2" "$OUT" 2
+ok "add --delay puts the job in delayed" \
+    test -n "$(rcli ZSCORE bull:q1:delayed 2)"
+is "add stores the options as Node would" \
+    "$(rcli HGET bull:q1:2 opts | jq -c '[.attempts, .backoff.type,
+    .backoff.delay, .removeOnComplete, .removeOnFail, .delay]')" \
+    '[3,"exponential",1000,true,5,60000]'
+is "add stores the delay field" "$(rcli HGET bull:q1:2 delay)" 60000
+
+run $B add q1 urgent --priority 7
+is "add without data exits 0" "$RC" 0
+ok "add --priority puts the job in prioritized" \
+    test -n "$(rcli ZSCORE bull:q1:prioritized "$OUT")"
+is "add --priority stores the priority" "$(rcli HGET bull:q1:$OUT priority)" 7
+is "add without data stores {}" "$(rcli HGET bull:q1:$OUT data)" '{}'
+
+run $B add q1 first '"text"' --lifo
+is "add --lifo pushes at the consumer end" \
+    "$(rcli LINDEX bull:q1:wait -1)" "$OUT"
+is "a string payload is stored quoted" "$(rcli HGET bull:q1:$OUT data)" \
+    '"text"'
+
+run $B add q1 custom '{"v":1}' --job-id my-id
+is "add --job-id prints the custom id" "$OUT" my-id
+run $B add q1 custom '{"v":2}' --job-id my-id
+is "a duplicate custom id exits 0" "$RC" 0
+is "a duplicate prints the existing id" "$OUT" my-id
+ok "a duplicate is reported on stderr" said duplicate
+is "a duplicate leaves the job as it was" "$(rcli HGET bull:q1:my-id data)" \
+    '{"v":1}'
+run $B --json add q1 custom '{}' --job-id my-id
+is "add --json reports a duplicate" "$(echo "$OUT" | jq -c .)" \
+    '{"id":"my-id","result":"duplicate"}'
+run $B add q1 other '{}' --json
+is "add --json after the operands" "$(echo "$OUT" | jq -r .result)" added
+
+run $B add q1 viaopts '{}' --opts \
+    '{"jobId":"from-opts","priority":5,"removeOnComplete":{"age":3600,"count":10}}'
+is "add --opts takes Node option names" "$OUT" from-opts
+is "add --opts sets the priority" "$(rcli HGET bull:q1:from-opts priority)" 5
+is "add --opts keeps removeOnComplete" \
+    "$(rcli HGET bull:q1:from-opts opts | jq -c .removeOnComplete)" \
+    '{"age":3600,"count":10}'
+run $B add q1 both '{}' --opts '{"priority":5,"attempts":2}' --priority 9
+is "flags override --opts" "$(rcli HGET bull:q1:$OUT priority)" 9
+is "--opts still applies the rest" \
+    "$(rcli HGET bull:q1:$OUT opts | jq .attempts)" 2
+
+OUT=$(echo '[1, 2, {"x": "y"}]' | $B add q1 stdin -)
+is "add reads data from stdin with -" "$(rcli HGET bull:q1:$OUT data)" \
+    '[1, 2, {"x": "y"}]'
+
+BULLMQ_REDIS=$REDIS_URL run $BULLMQ add q1 env '{}'
+is "BULLMQ_REDIS names the server" "$RC" 0
+run $B --prefix other add q1 pfx '{}'
+is "--prefix changes the keys" "$(rcli HGET other:q1:1 name)" pfx
+
+# --- counts and get ----------------------------------------------------
+run $B --json counts q1
+is "counts exits 0" "$RC" 0
+is "counts --json counts waiting jobs" "$(echo "$OUT" | jq .waiting)" \
+    "$(rcli LLEN bull:q1:wait)"
+is "counts --json counts delayed and prioritized jobs" \
+    "$(echo "$OUT" | jq -c '[.delayed, .prioritized, .active, .isPaused]')" \
+    '[1,3,0,false]'
+run $B counts q1
+ok "counts prints a waiting line" \
+    has_line "^waiting $(rcli LLEN bull:q1:wait)\$"
+
+run $B --json get q1 1
+is "get exits 0" "$RC" 0
+is "get --json gives id, state, name and data" \
+    "$(echo "$OUT" | jq -c '[.id, .state, .name, .data.a]')" \
+    '["1","waiting","hello",1]'
+is "get --json gives numbers as numbers" \
+    "$(echo "$OUT" | jq -r '.timestamp | type')" number
+run $B get q1 2
+ok "get prints the state" has_line '^state: delayed$'
+ok "get prints the fields" has_line '^name: later$'
+run $B get q1 nope
+is "get of a missing job exits 1" "$RC" 1
+ok "get of a missing job says so" said "not found"
+
+# --- pause and resume --------------------------------------------------
+run $B pause q1
+is "pause exits 0" "$RC" 0
+is "pause sets meta paused" "$(rcli HEXISTS bull:q1:meta paused)" 1
+is "counts shows the pause" "$($B --json counts q1 | jq .isPaused)" true
+run $B --json resume q1
+is "resume --json" "$(echo "$OUT" | jq -c .)" '{"queue":"q1","paused":false}'
+is "resume clears meta paused" "$(rcli HEXISTS bull:q1:meta paused)" 0
+
+# --- errors: a message, a non-zero status, nothing written -------------
+keys=$(rcli DBSIZE)
+run $B add q2 bad '{"a":'
+is "bad JSON data exits 1" "$RC" 1
+ok "bad JSON data is named" said "not valid JSON"
+run $B add q2 bad '{}' --opts '{"attempts":'
+is "bad --opts exits 1" "$RC" 1
+ok "bad --opts is named" said "opts"
+run $B add q2 bad '{}' --opts '{"priority":"high"}'
+is "a bad option in --opts exits 1" "$RC" 1
+ok "a bad option in --opts names it" said priority
+run $B add q2 bad '{}' --priority high
+is "a bad --priority is a usage error" "$RC" 64
+ok "a bad --priority is named" said "priority"
+run $B add q2 bad '{}' --backoff linear:5
+is "a bad --backoff is a usage error" "$RC" 64
+run $B add q2 bad '{}' --bogus
+is "an unknown option is a usage error" "$RC" 64
+run $B add q2
+is "a missing operand is a usage error" "$RC" 64
+run $B frobnicate q2
+is "an unknown command is a usage error" "$RC" 64
+ok "an unknown command is named" said frobnicate
+run $BULLMQ
+is "no command is a usage error" "$RC" 64
+run $B -r 'http://localhost' add q2 bad '{}'
+is "a bad URL exits 1" "$RC" 1
+ok "a bad URL is named" said "http://localhost"
+run $BULLMQ -r "unix://$TMPD/nothing.sock" add q2 bad '{}'
+is "an unreachable Redis exits 1" "$RC" 1
+ok "an unreachable Redis is named" said "nothing.sock"
+run $B add 'a:b' bad '{}'
+is "a queue name with a colon exits 1" "$RC" 1
+ok "a queue name with a colon is named" said "a:b"
+run $B add q2 bad '{}' --job-id 42
+is "an integer custom id exits 1" "$RC" 1
+is "nothing was written by the failures" "$(rcli DBSIZE)" "$keys"
+
+run $BULLMQ --version
+is "--version exits 0" "$RC" 0
+ok "--version prints the version" has_line '^bullmq [0-9]'
+run $BULLMQ --help
+ok "--help lists the commands" has_line add-bulk
+run $BULLMQ add -h
+is "add -h exits 0" "$RC" 0
+ok "add -h shows the add options" has_line --job-id
+
+finish
