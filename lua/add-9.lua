@@ -1,0 +1,142 @@
+--[[
+  add: store one job and enqueue it (BULLMQ-PROTOCOL.md 4.1), as a standard,
+  LIFO, prioritized or delayed job, with custom ids and simple (optionally
+  ttl-bound) deduplication.
+
+  KEYS[1] Q:wait          KEYS[6] Q:pc
+  KEYS[2] Q:meta          KEYS[7] Q:active
+  KEYS[3] Q:id            KEYS[8] Q:events
+  KEYS[4] Q:delayed       KEYS[9] Q:marker
+  KEYS[5] Q:prioritized
+
+  ARGV[1]  job key prefix "Q:"
+  ARGV[2]  custom job id, "" for an automatic one
+  ARGV[3]  name
+  ARGV[4]  timestamp (ms)
+  ARGV[5]  data (JSON text, stored verbatim)
+  ARGV[6]  opts (JSON text in stored form, stored verbatim)
+  ARGV[7]  delay (ms, "0" for none)
+  ARGV[8]  priority ("0" for none)
+  ARGV[9]  "1" for LIFO
+  ARGV[10] deduplication id, "" for none
+  ARGV[11] deduplication ttl (ms, "0" for none)
+
+  Returns {status, id}: status 0 added, 1 duplicate custom id (the existing
+  job is left alone), 2 deduplicated (id is the job owning the window).
+]]
+local rcall = redis.call
+local prefix = ARGV[1]
+local delay = tonumber(ARGV[7])
+local priority = tonumber(ARGV[8])
+local timestamp = tonumber(ARGV[4])
+local dedupId = ARGV[10]
+local dedupTtl = tonumber(ARGV[11])
+
+local counter = rcall("INCR", KEYS[3])
+
+local maxEvents = rcall("HGET", KEYS[2], "opts.maxLenEvents")
+if not maxEvents then
+  maxEvents = 10000
+  rcall("HSET", KEYS[2], "opts.maxLenEvents", maxEvents)
+end
+
+local jobId = ARGV[2]
+if jobId == "" then
+  jobId = tostring(counter)
+end
+local jobKey = prefix .. jobId
+
+-- A custom id that exists already is never overwritten.
+if ARGV[2] ~= "" and rcall("EXISTS", jobKey) == 1 then
+  rcall("XADD", KEYS[8], "MAXLEN", "~", maxEvents, "*", "event",
+    "duplicated", "jobId", jobId)
+  return {1, jobId}
+end
+
+-- Simple deduplication: the first job of a window owns Q:de:<id>.
+if dedupId ~= "" then
+  local dedupKey = prefix .. "de:" .. dedupId
+  local taken
+  if dedupTtl > 0 then
+    taken = rcall("SET", dedupKey, jobId, "PX", dedupTtl, "NX")
+  else
+    taken = rcall("SET", dedupKey, jobId, "NX")
+  end
+  if not taken then
+    local owner = rcall("GET", dedupKey)
+    if owner and rcall("PTTL", dedupKey) == -1 and
+      rcall("EXISTS", prefix .. owner) == 0 then
+      -- A stale window whose job vanished: this job opens a new one.
+      rcall("DEL", prefix .. "dn:" .. dedupId)
+      if dedupTtl > 0 then
+        rcall("SET", dedupKey, jobId, "PX", dedupTtl)
+      else
+        rcall("SET", dedupKey, jobId)
+      end
+    elseif owner then
+      rcall("XADD", KEYS[8], "MAXLEN", "~", maxEvents, "*", "event",
+        "deduplicated", "jobId", owner, "deduplicationId", dedupId,
+        "deduplicatedJobId", jobId)
+      return {2, owner}
+    elseif dedupTtl > 0 then
+      -- The key expired between SET and GET: take the window.
+      rcall("SET", dedupKey, jobId, "PX", dedupTtl)
+    else
+      rcall("SET", dedupKey, jobId)
+    end
+  end
+end
+
+if dedupId ~= "" then
+  rcall("HSET", jobKey, "name", ARGV[3], "data", ARGV[5], "opts", ARGV[6],
+    "timestamp", ARGV[4], "delay", ARGV[7], "priority", ARGV[8],
+    "deid", dedupId)
+else
+  rcall("HSET", jobKey, "name", ARGV[3], "data", ARGV[5], "opts", ARGV[6],
+    "timestamp", ARGV[4], "delay", ARGV[7], "priority", ARGV[8])
+end
+rcall("XADD", KEYS[8], "*", "event", "added", "jobId", jobId,
+  "name", ARGV[3])
+
+if delay > 0 then
+  -- Score T * 4096 + a sequence number within the millisecond.
+  local due = timestamp + delay
+  local lo = due * 0x1000
+  local hi = (due + 1) * 0x1000 - 1
+  local score = lo
+  local last = rcall("ZREVRANGEBYSCORE", KEYS[4], hi, lo, "WITHSCORES",
+    "LIMIT", 0, 1)
+  if last[2] then
+    score = math.min(tonumber(last[2]) + 1, hi)
+  end
+  rcall("ZADD", KEYS[4], score, jobId)
+  rcall("XADD", KEYS[8], "MAXLEN", "~", maxEvents, "*", "event", "delayed",
+    "jobId", jobId, "delay", due)
+  local first = rcall("ZRANGE", KEYS[4], 0, 0, "WITHSCORES")
+  if first[2] then
+    rcall("ZADD", KEYS[9], tonumber(first[2]) / 0x1000, "1")
+  end
+  return {0, jobId}
+end
+
+-- Ready now: paused or globally maxed queues get no "0" marker.
+local meta = rcall("HMGET", KEYS[2], "paused", "concurrency")
+local held = meta[1] ~= false
+if not held and meta[2] then
+  held = rcall("LLEN", KEYS[7]) >= tonumber(meta[2])
+end
+
+if priority > 0 then
+  local c = rcall("INCR", KEYS[6])
+  rcall("ZADD", KEYS[5], priority * 0x100000000 + c % 0x100000000, jobId)
+elseif ARGV[9] == "1" then
+  rcall("RPUSH", KEYS[1], jobId)
+else
+  rcall("LPUSH", KEYS[1], jobId)
+end
+if not held then
+  rcall("ZADD", KEYS[9], 0, "0")
+end
+rcall("XADD", KEYS[8], "MAXLEN", "~", maxEvents, "*", "event", "waiting",
+  "jobId", jobId)
+return {0, jobId}

@@ -1,0 +1,153 @@
+--[[
+  clean: delete the jobs of one state older than a cutoff, at most limit of
+  them (BULLMQ-PROTOCOL.md 4.13), then write a "cleaned" event.
+
+  KEYS[1] the state's key (Q:completed, Q:failed, Q:wait, Q:paused,
+          Q:active, Q:delayed or Q:prioritized)
+  KEYS[2] Q:events
+  KEYS[3] Q:repeat
+
+  ARGV[1] job key prefix "Q:"
+  ARGV[2] cutoff timestamp (ms): now - grace
+  ARGV[3] limit (0: no limit)
+  ARGV[4] state: completed, failed, wait, paused, active, delayed,
+          prioritized
+
+  Returns the ids deleted.
+]]
+local rcall = redis.call
+local base = ARGV[1]
+local cutoff = tonumber(ARGV[2])
+local limit = tonumber(ARGV[3])
+local state = ARGV[4]
+
+-- Delete a job the "hard" way (Node's removeJob with hard = true): its
+-- keys, its deduplication window, and its parent's pending dependency; a
+-- parent in this queue left with none is deleted too, one in another queue
+-- is moved to its wait list.
+local function releaseParent(jobKey, base)
+  local parentKey = rcall("HGET", jobKey, "parentKey")
+  if not parentKey or parentKey == "" or
+    rcall("EXISTS", parentKey) == 0 or
+    rcall("SREM", parentKey .. ":dependencies", jobKey) == 0 or
+    rcall("SCARD", parentKey .. ":dependencies") ~= 0 then
+    return
+  end
+  local parentId = string.match(parentKey, ".*:(.*)")
+  local pq = string.sub(parentKey, 1, #parentKey - #parentId)
+  if rcall("ZREM", pq .. "waiting-children", parentId) == 0 then
+    return
+  end
+  if pq == base then
+    releaseParent(parentKey, base)
+    rcall("DEL", parentKey, parentKey .. ":logs",
+      parentKey .. ":dependencies", parentKey .. ":processed",
+      parentKey .. ":failed", parentKey .. ":unsuccessful")
+  else
+    local meta = rcall("HMGET", pq .. "meta", "paused", "concurrency")
+    local held = meta[1] ~= false
+    if not held and meta[2] then
+      held = rcall("LLEN", pq .. "active") >= tonumber(meta[2])
+    end
+    rcall("RPUSH", pq .. "wait", parentId)
+    if not held then
+      rcall("ZADD", pq .. "marker", 0, "0")
+    end
+  end
+end
+
+local function removeJob(id, base)
+  local jobKey = base .. id
+  releaseParent(jobKey, base)
+  local deid = rcall("HGET", jobKey, "deid")
+  if deid then
+    local dedupKey = base .. "de:" .. deid
+    if rcall("GET", dedupKey) == id then
+      rcall("DEL", dedupKey, base .. "dn:" .. deid)
+    end
+  end
+  rcall("DEL", jobKey, jobKey .. ":logs", jobKey .. ":dependencies",
+    jobKey .. ":processed", jobKey .. ":failed", jobKey .. ":unsuccessful")
+end
+
+-- Is id the current iteration of a job scheduler (never cleaned)?
+local function isSchedulerJob(id)
+  local rjk = rcall("HGET", base .. id, "rjk")
+  if rjk then
+    local millis = rcall("ZSCORE", KEYS[3], rjk)
+    return millis ~= false and id == "repeat:" .. rjk .. ":" .. millis
+  end
+  return false
+end
+
+-- The first of the given hash fields that is set, as a number, or nil.
+local function jobTime(id, fields)
+  local v = rcall("HMGET", base .. id, unpack(fields))
+  for i = 1, #fields do
+    if v[i] then
+      return tonumber(v[i])
+    end
+  end
+  return nil
+end
+
+local deleted = {}
+
+if state == "wait" or state == "paused" or state == "active" then
+  local from = 0
+  if limit > 0 then
+    from = -limit
+  end
+  local ids = rcall("LRANGE", KEYS[1], from, -1)
+  local n = #ids
+  for i, id in ipairs(ids) do
+    if limit > 0 and #deleted >= limit then
+      break
+    end
+    if (state ~= "active" or
+      rcall("EXISTS", base .. id .. ":lock") == 0) and
+      not isSchedulerJob(id) then
+      local t = jobTime(id, {"finishedOn", "processedOn", "timestamp"})
+      if not t or t <= cutoff then
+        -- Blank the entry by position; blanks are removed at the end.
+        rcall("LSET", KEYS[1], i - n - 1, "")
+        removeJob(id, base)
+        deleted[#deleted + 1] = id
+      end
+    end
+  end
+  rcall("LREM", KEYS[1], 0, "")
+else
+  local finished = state == "completed" or state == "failed"
+  local top = finished and cutoff or "+inf"
+  local ids
+  if limit > 0 then
+    ids = rcall("ZRANGEBYSCORE", KEYS[1], 0, top, "LIMIT", 0, limit)
+  else
+    ids = rcall("ZRANGEBYSCORE", KEYS[1], 0, top)
+  end
+  local fields = state == "delayed" and {"processedOn", "timestamp"} or
+    {"timestamp"}
+  for _, id in ipairs(ids) do
+    if limit > 0 and #deleted >= limit then
+      break
+    end
+    if finished then
+      removeJob(id, base)
+      deleted[#deleted + 1] = id
+    elseif not isSchedulerJob(id) then
+      local t = jobTime(id, fields)
+      if not t or t <= cutoff then
+        removeJob(id, base)
+        deleted[#deleted + 1] = id
+      end
+    end
+  end
+  for i = 1, #deleted, 7000 do
+    rcall("ZREM", KEYS[1], unpack(deleted, i, math.min(i + 6999,
+      #deleted)))
+  end
+end
+
+rcall("XADD", KEYS[2], "*", "event", "cleaned", "count", #deleted)
+return deleted

@@ -1,0 +1,143 @@
+--[[
+  obliterate: delete a paused queue and its jobs, a budget of count jobs a
+  call (BULLMQ-PROTOCOL.md 4.11): active (with their locks), delayed,
+  scheduler definitions, completed, wait, legacy paused, prioritized and
+  failed jobs, then the queue's own keys.  No events.  Like bullmq 6.7.0 it
+  leaves Q:waiting-children, Q:limiter and deduplication keys of live
+  windows alone.
+
+  KEYS[1] Q:meta          KEYS[10] Q:events
+  KEYS[2] Q:active        KEYS[11] Q:stalled-check
+  KEYS[3] Q:delayed       KEYS[12] Q:stalled
+  KEYS[4] Q:repeat        KEYS[13] Q:id
+  KEYS[5] Q:completed     KEYS[14] Q:pc
+  KEYS[6] Q:wait          KEYS[15] Q:marker
+  KEYS[7] Q:paused        KEYS[16] Q:metrics:completed
+  KEYS[8] Q:prioritized   KEYS[17] Q:metrics:failed
+  KEYS[9] Q:failed
+
+  ARGV[1] job key prefix "Q:"
+  ARGV[2] count (jobs deleted at most this call)
+  ARGV[3] "force" to delete active jobs too, "" not to
+
+  Returns 0 done, 1 more to delete (call again), -1 the queue is not
+  paused, -2 it has active jobs and force was not given.
+]]
+local rcall = redis.call
+local base = ARGV[1]
+local budget = tonumber(ARGV[2])
+
+-- Delete a job the "hard" way (Node's removeJob with hard = true): its
+-- keys, its deduplication window, and its parent's pending dependency; a
+-- parent in this queue left with none is deleted too, one in another queue
+-- is moved to its wait list.
+local function releaseParent(jobKey, base)
+  local parentKey = rcall("HGET", jobKey, "parentKey")
+  if not parentKey or parentKey == "" or
+    rcall("EXISTS", parentKey) == 0 or
+    rcall("SREM", parentKey .. ":dependencies", jobKey) == 0 or
+    rcall("SCARD", parentKey .. ":dependencies") ~= 0 then
+    return
+  end
+  local parentId = string.match(parentKey, ".*:(.*)")
+  local pq = string.sub(parentKey, 1, #parentKey - #parentId)
+  if rcall("ZREM", pq .. "waiting-children", parentId) == 0 then
+    return
+  end
+  if pq == base then
+    releaseParent(parentKey, base)
+    rcall("DEL", parentKey, parentKey .. ":logs",
+      parentKey .. ":dependencies", parentKey .. ":processed",
+      parentKey .. ":failed", parentKey .. ":unsuccessful")
+  else
+    local meta = rcall("HMGET", pq .. "meta", "paused", "concurrency")
+    local held = meta[1] ~= false
+    if not held and meta[2] then
+      held = rcall("LLEN", pq .. "active") >= tonumber(meta[2])
+    end
+    rcall("RPUSH", pq .. "wait", parentId)
+    if not held then
+      rcall("ZADD", pq .. "marker", 0, "0")
+    end
+  end
+end
+
+local function removeJob(id, base)
+  local jobKey = base .. id
+  releaseParent(jobKey, base)
+  local deid = rcall("HGET", jobKey, "deid")
+  if deid then
+    local dedupKey = base .. "de:" .. deid
+    if rcall("GET", dedupKey) == id then
+      rcall("DEL", dedupKey, base .. "dn:" .. deid)
+    end
+  end
+  rcall("DEL", jobKey, jobKey .. ":logs", jobKey .. ":dependencies",
+    jobKey .. ":processed", jobKey .. ":failed", jobKey .. ":unsuccessful")
+end
+
+if rcall("HEXISTS", KEYS[1], "paused") ~= 1 then
+  return -1
+end
+
+local active = rcall("LRANGE", KEYS[2], 0, budget - 1)
+if #active > 0 and ARGV[3] ~= "force" then
+  return -2
+end
+for _, id in ipairs(active) do
+  rcall("DEL", base .. id .. ":lock")
+  removeJob(id, base)
+end
+rcall("LTRIM", KEYS[2], #active, -1)
+budget = budget - #active
+if budget <= 0 then
+  return 1
+end
+
+local function dropSet(key)
+  local ids = rcall("ZRANGE", key, 0, budget - 1)
+  for _, id in ipairs(ids) do
+    removeJob(id, base)
+  end
+  for i = 1, #ids, 7000 do
+    rcall("ZREM", key, unpack(ids, i, math.min(i + 6999, #ids)))
+  end
+  budget = budget - #ids
+  return budget <= 0
+end
+
+local function dropList(key)
+  local ids = rcall("LRANGE", key, 0, budget - 1)
+  for _, id in ipairs(ids) do
+    removeJob(id, base)
+  end
+  rcall("LTRIM", key, #ids, -1)
+  budget = budget - #ids
+  return budget <= 0
+end
+
+if dropSet(KEYS[3]) then
+  return 1
+end
+
+local scheds = rcall("ZRANGE", KEYS[4], 0, budget - 1)
+for _, s in ipairs(scheds) do
+  rcall("DEL", KEYS[4] .. ":" .. s)
+end
+for i = 1, #scheds, 7000 do
+  rcall("ZREM", KEYS[4], unpack(scheds, i, math.min(i + 6999, #scheds)))
+end
+budget = budget - #scheds
+if budget <= 0 then
+  return 1
+end
+
+if dropSet(KEYS[5]) or dropList(KEYS[6]) or dropList(KEYS[7]) or
+  dropSet(KEYS[8]) or dropSet(KEYS[9]) then
+  return 1
+end
+
+rcall("DEL", KEYS[10], base .. "delay", KEYS[11], KEYS[12], KEYS[13],
+  KEYS[14], KEYS[15], KEYS[1], KEYS[16], KEYS[16] .. ":data", KEYS[17],
+  KEYS[17] .. ":data")
+return 0

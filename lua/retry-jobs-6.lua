@@ -1,0 +1,72 @@
+--[[
+  retry-jobs: move up to count failed or completed jobs finished at or
+  before a timestamp back to wait (Node's Queue.retryJobs, BULLMQ-PROTOCOL.md
+  4.14).  Priorities are not honoured: every job is LPUSHed.
+
+  KEYS[1] Q:failed or Q:completed   KEYS[4] Q:active
+  KEYS[2] Q:wait                    KEYS[5] Q:events
+  KEYS[3] Q:meta                    KEYS[6] Q:marker
+
+  ARGV[1] job key prefix "Q:"
+  ARGV[2] count (at most this many jobs)
+  ARGV[3] timestamp (ms)
+  ARGV[4] "failed" or "completed"
+
+  Returns the number of jobs moved.
+]]
+local rcall = redis.call
+local prefix = ARGV[1]
+local state = ARGV[4]
+
+local meta = rcall("HMGET", KEYS[3], "paused", "concurrency")
+local held = meta[1] ~= false
+if not held and meta[2] then
+  held = rcall("LLEN", KEYS[4]) >= tonumber(meta[2])
+end
+
+local ids = rcall("ZRANGEBYSCORE", KEYS[1], 0, ARGV[3], "LIMIT", 0,
+  tonumber(ARGV[2]))
+if #ids == 0 then
+  return 0
+end
+
+local valueField = state == "failed" and "failedReason" or "returnvalue"
+for _, id in ipairs(ids) do
+  local jobKey = prefix .. id
+  rcall("HDEL", jobKey, "finishedOn", "processedOn", valueField)
+  -- A retried child becomes a pending dependency of its parent again.
+  local parentKey = rcall("HGET", jobKey, "parentKey")
+  if parentKey and rcall("EXISTS", parentKey) == 1 then
+    local back
+    if state == "failed" then
+      back = rcall("ZREM", parentKey .. ":unsuccessful", jobKey) == 1 or
+        rcall("HDEL", parentKey .. ":failed", jobKey) == 1
+    else
+      back = rcall("HDEL", parentKey .. ":processed", jobKey) == 1
+    end
+    if back then
+      rcall("SADD", parentKey .. ":dependencies", jobKey)
+    end
+  end
+end
+
+local maxEvents = rcall("HGET", KEYS[3], "opts.maxLenEvents")
+if not maxEvents then
+  maxEvents = 10000
+  rcall("HSET", KEYS[3], "opts.maxLenEvents", maxEvents)
+end
+for _, id in ipairs(ids) do
+  rcall("XADD", KEYS[5], "MAXLEN", "~", maxEvents, "*", "event", "waiting",
+    "jobId", id, "prev", state)
+end
+
+for i = 1, #ids, 7000 do
+  local j = math.min(i + 6999, #ids)
+  rcall("ZREM", KEYS[1], unpack(ids, i, j))
+  rcall("LPUSH", KEYS[2], unpack(ids, i, j))
+end
+
+if not held then
+  rcall("ZADD", KEYS[6], 0, "0")
+end
+return #ids

@@ -1,0 +1,622 @@
+/*
+ * check_producer.c: adding jobs, one or many, against a private
+ * redis-server: the job hash, the list side or zset score, the marker, the
+ * id counter and the events, as BULLMQ-PROTOCOL.md 4.1 describes them.
+ */
+#include <check.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bullmq-int.h"
+#include "harness.h"
+
+#define T0	1700000000000LL		/* a fixed job timestamp */
+
+static bullmq_queue	*q;
+
+/* Checked fixture: an empty server and a fresh handle on queue "q". */
+static void
+setup(void)
+{
+	harness_flush();
+	q = harness_queue("q");
+}
+
+/* Free the handle. */
+static void
+teardown(void)
+{
+	bullmq_queue_free(q);
+	q = NULL;
+}
+
+/*
+ * Read the stream Q:events as lines "event=added jobId=1 name=n" into ev;
+ * returns the number of entries.
+ */
+static int
+events(char ev[][200], int max)
+{
+	redisReply	*r, *f;
+	size_t		 i, k;
+	int		 n = 0;
+	size_t		 o;
+
+	r = harness_cmd("XRANGE bull:q:events - +");
+	ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
+	for (i = 0; i < r->elements && n < max; i++, n++) {
+		f = r->element[i]->element[1];
+		o = 0;
+		ev[n][0] = '\0';
+		for (k = 0; k + 1 < f->elements; k += 2)
+			o += snprintf(ev[n] + o, 200 - o, "%s%s=%s",
+			    k == 0 ? "" : " ", f->element[k]->str,
+			    f->element[k + 1]->str);
+	}
+	freeReplyObject(r);
+	return n;
+}
+
+/* The events must be exactly the n lines given. */
+static void
+expect_events(int n, ...)
+{
+	char	ev[64][200];
+	va_list	ap;
+	int	got, i;
+
+	got = events(ev, 64);
+	va_start(ap, n);
+	for (i = 0; i < n; i++) {
+		const char *want = va_arg(ap, const char *);
+
+		ck_assert_msg(i < got, "event %d missing (want %s)", i, want);
+		ck_assert_str_eq(ev[i], want);
+	}
+	va_end(ap);
+	ck_assert_int_eq(got, n);
+}
+
+/* Add a job with options; fail the test on an error. */
+static int
+add(const char *name, const char *data, const struct bullmq_add_opts *o,
+    char *id)
+{
+	int	rv;
+
+	rv = bullmq_add(q, name, data, o, id, 128);
+	ck_assert_msg(rv >= 0, "add: %s", bullmq_errstr(q));
+	return rv;
+}
+
+START_TEST(add_standard)
+{
+	char	id[128], want[64];
+	int64_t	before = bullmq_now();
+
+	ck_assert_int_eq(add("email", "{\"to\":\"a@b\"}", NULL, id),
+	    BULLMQ_ADDED);
+	ck_assert_str_eq(id, "1");
+	ck_assert_int_eq(add("email", NULL, NULL, id), BULLMQ_ADDED);
+	ck_assert_str_eq(id, "2");
+
+	ck_assert_str_eq(harness_str("HGET bull:q:1 name"), "email");
+	ck_assert_str_eq(harness_str("HGET bull:q:1 data"), "{\"to\":\"a@b\"}");
+	ck_assert_str_eq(harness_str("HGET bull:q:2 data"), "{}");
+	ck_assert_str_eq(harness_str("HGET bull:q:1 opts"), "{\"attempts\":0}");
+	ck_assert_str_eq(harness_str("HGET bull:q:1 delay"), "0");
+	ck_assert_str_eq(harness_str("HGET bull:q:1 priority"), "0");
+	ck_assert_int_ge(atoll(harness_str("HGET bull:q:1 timestamp")),
+	    before);
+	ck_assert_int_le(atoll(harness_str("HGET bull:q:1 timestamp")),
+	    bullmq_now());
+	ck_assert_int_eq(harness_int("HLEN bull:q:1"), 6);
+
+	/* FIFO: LPUSH, so the first job is at the consumer (right) end. */
+	ck_assert_str_eq(harness_str("LINDEX bull:q:wait 0"), "2");
+	ck_assert_str_eq(harness_str("LINDEX bull:q:wait -1"), "1");
+	ck_assert_str_eq(harness_str("GET bull:q:id"), "2");
+	ck_assert_str_eq(harness_str("ZSCORE bull:q:marker 0"), "0");
+	ck_assert_int_eq(harness_int("ZCARD bull:q:marker"), 1);
+	ck_assert_str_eq(harness_str("HGET bull:q:meta opts.maxLenEvents"),
+	    "10000");
+	snprintf(want, sizeof(want), "event=added jobId=1 name=email");
+	expect_events(4, want, "event=waiting jobId=1",
+	    "event=added jobId=2 name=email", "event=waiting jobId=2");
+}
+END_TEST
+
+START_TEST(add_verbatim_data)
+{
+	const char	*data = "{ \"url\": \"http://x/y\",  \"n\": 1.50,"
+	    " \"s\": \"\\u00e9\" }";
+	char		 id[128];
+
+	add("raw", data, NULL, id);
+	ck_assert_str_eq(harness_str("HGET bull:q:1 data"), data);
+	add("str", "\"just a string\"", NULL, id);
+	ck_assert_str_eq(harness_str("HGET bull:q:2 data"),
+	    "\"just a string\"");
+}
+END_TEST
+
+START_TEST(add_lifo)
+{
+	struct bullmq_add_opts	o;
+	char			id[128];
+
+	memset(&o, 0, sizeof(o));
+	add("a", NULL, NULL, id);
+	o.lifo = 1;
+	add("b", NULL, &o, id);
+	ck_assert_str_eq(id, "2");
+	/* LIFO: RPUSH, the front of the line. */
+	ck_assert_str_eq(harness_str("LINDEX bull:q:wait -1"), "2");
+	ck_assert_str_eq(harness_str("LINDEX bull:q:wait 0"), "1");
+	ck_assert_str_eq(harness_str("HGET bull:q:2 opts"),
+	    "{\"attempts\":0,\"lifo\":true}");
+}
+END_TEST
+
+START_TEST(add_delayed)
+{
+	struct bullmq_add_opts	o;
+	char			id[128];
+
+	memset(&o, 0, sizeof(o));
+	o.delay = 5000;
+	o.timestamp = T0;
+	add("d", NULL, &o, id);
+	add("d", NULL, &o, id);
+	add("d", NULL, &o, id);
+	/* Due T0 + 5000, score (T0 + 5000) * 4096 + sequence. */
+	ck_assert_str_eq(harness_str("ZSCORE bull:q:delayed 1"),
+	    "6963200020480000");
+	ck_assert_str_eq(harness_str("ZSCORE bull:q:delayed 2"),
+	    "6963200020480001");
+	ck_assert_str_eq(harness_str("ZSCORE bull:q:delayed 3"),
+	    "6963200020480002");
+	ck_assert_str_eq(harness_str("HGET bull:q:1 delay"), "5000");
+	ck_assert_str_eq(harness_str("HGET bull:q:1 timestamp"),
+	    "1700000000000");
+	ck_assert_str_eq(harness_str("HGET bull:q:1 opts"),
+	    "{\"attempts\":0,\"delay\":5000,\"timestamp\":1700000000000}");
+	ck_assert_int_eq(harness_int("EXISTS bull:q:wait"), 0);
+	/* Only the "1" marker, at the due time in ms. */
+	ck_assert_str_eq(harness_str("ZSCORE bull:q:marker 1"),
+	    "1700000005000");
+	ck_assert_int_eq(harness_int("ZCARD bull:q:marker"), 1);
+	expect_events(6, "event=added jobId=1 name=d",
+	    "event=delayed jobId=1 delay=1700000005000",
+	    "event=added jobId=2 name=d",
+	    "event=delayed jobId=2 delay=1700000005000",
+	    "event=added jobId=3 name=d",
+	    "event=delayed jobId=3 delay=1700000005000");
+
+	/* An earlier job moves the marker down. */
+	o.delay = 1000;
+	add("d", NULL, &o, id);
+	ck_assert_str_eq(harness_str("ZSCORE bull:q:marker 1"),
+	    "1700000001000");
+	/* A delay with a priority still goes to delayed first. */
+	o.priority = 4;
+	add("d", NULL, &o, id);
+	ck_assert_str_eq(harness_str("HGET bull:q:5 priority"), "4");
+	ck_assert_int_eq(harness_int("ZCARD bull:q:delayed"), 5);
+	ck_assert_int_eq(harness_int("EXISTS bull:q:prioritized"), 0);
+}
+END_TEST
+
+START_TEST(add_delayed_saturates)
+{
+	struct bullmq_add_opts	o;
+	char			id[128];
+
+	memset(&o, 0, sizeof(o));
+	o.delay = 1;
+	o.timestamp = T0;
+	/* A job already at the top of the millisecond keeps the top. */
+	freeReplyObject(harness_cmd("ZADD bull:q:delayed 6963200000008191 x"));
+	add("d", NULL, &o, id);
+	ck_assert_str_eq(harness_str("ZSCORE bull:q:delayed 1"),
+	    "6963200000008191");
+}
+END_TEST
+
+START_TEST(add_prioritized)
+{
+	struct bullmq_add_opts	o;
+	char			id[128];
+
+	memset(&o, 0, sizeof(o));
+	o.priority = 7;
+	add("p", NULL, &o, id);
+	o.lifo = 1;		/* ignored for prioritized jobs */
+	add("p", NULL, &o, id);
+	o.priority = 3;
+	o.lifo = 0;
+	add("p", NULL, &o, id);
+	ck_assert_str_eq(harness_str("ZSCORE bull:q:prioritized 1"),
+	    "30064771073");
+	ck_assert_str_eq(harness_str("ZSCORE bull:q:prioritized 2"),
+	    "30064771074");
+	ck_assert_str_eq(harness_str("ZSCORE bull:q:prioritized 3"),
+	    "12884901891");
+	ck_assert_str_eq(harness_str("GET bull:q:pc"), "3");
+	ck_assert_str_eq(harness_str("HGET bull:q:1 priority"), "7");
+	ck_assert_str_eq(harness_str("HGET bull:q:1 opts"),
+	    "{\"attempts\":0,\"priority\":7}");
+	ck_assert_int_eq(harness_int("EXISTS bull:q:wait"), 0);
+	ck_assert_str_eq(harness_str("ZSCORE bull:q:marker 0"), "0");
+	expect_events(6, "event=added jobId=1 name=p", "event=waiting jobId=1",
+	    "event=added jobId=2 name=p", "event=waiting jobId=2",
+	    "event=added jobId=3 name=p", "event=waiting jobId=3");
+}
+END_TEST
+
+START_TEST(add_custom_id_duplicate)
+{
+	struct bullmq_add_opts	o;
+	char			id[128];
+
+	memset(&o, 0, sizeof(o));
+	o.job_id = "my-id";
+	o.attempts = 3;
+	ck_assert_int_eq(add("c", "{\"v\":1}", &o, id), BULLMQ_ADDED);
+	ck_assert_str_eq(id, "my-id");
+	ck_assert_str_eq(harness_str("HGET bull:q:my-id opts"),
+	    "{\"attempts\":3,\"jobId\":\"my-id\"}");
+	ck_assert_str_eq(harness_str("GET bull:q:id"), "1");
+
+	/* The same id again: reported, never overwritten; Q:id still grows. */
+	o.attempts = 9;
+	ck_assert_int_eq(add("c2", "{\"v\":2}", &o, id), BULLMQ_DUPLICATE);
+	ck_assert_str_eq(id, "my-id");
+	ck_assert_str_eq(harness_str("HGET bull:q:my-id data"), "{\"v\":1}");
+	ck_assert_str_eq(harness_str("HGET bull:q:my-id name"), "c");
+	ck_assert_str_eq(harness_str("HGET bull:q:my-id opts"),
+	    "{\"attempts\":3,\"jobId\":\"my-id\"}");
+	ck_assert_str_eq(harness_str("GET bull:q:id"), "2");
+	ck_assert_int_eq(harness_int("LLEN bull:q:wait"), 1);
+	expect_events(3, "event=added jobId=my-id name=c",
+	    "event=waiting jobId=my-id", "event=duplicated jobId=my-id");
+
+	/* An id given with an explicit length (not NUL terminated). */
+	o.job_id = "other-id-and-more";
+	o.job_id_len = 8;
+	ck_assert_int_eq(add("c", NULL, &o, id), BULLMQ_ADDED);
+	ck_assert_str_eq(id, "other-id");
+	ck_assert_int_eq(harness_int("EXISTS bull:q:other-id"), 1);
+}
+END_TEST
+
+START_TEST(add_bad_input)
+{
+	static const char *const bad_ids[] = { "123", "0", "0:abc", "a:b",
+	    "-5", NULL };
+	struct bullmq_add_opts	o;
+	char			id[128];
+	int			i;
+
+	memset(&o, 0, sizeof(o));
+	for (i = 0; bad_ids[i] != NULL; i++) {
+		o.job_id = bad_ids[i];
+		ck_assert_int_eq(bullmq_add(q, "x", NULL, &o, id, sizeof(id)),
+		    -1);
+		ck_assert_int_eq(bullmq_errcode(q), BULLMQ_ERR_ARG);
+		ck_assert_msg(strstr(bullmq_errstr(q), bad_ids[i]) != NULL,
+		    "error \"%s\" does not name the id", bullmq_errstr(q));
+	}
+	memset(&o, 0, sizeof(o));
+	ck_assert_int_eq(bullmq_add(q, "x", "{\"a\":", NULL, id, sizeof(id)),
+	    -1);
+	ck_assert_int_eq(bullmq_errcode(q), BULLMQ_ERR_ARG);
+	ck_assert_str_eq(bullmq_errstr(q), "job data is not valid JSON");
+	ck_assert_int_eq(bullmq_add(q, "x", "undefined", NULL, id,
+	    sizeof(id)), -1);
+	ck_assert_int_eq(bullmq_add(q, NULL, "{}", NULL, id, sizeof(id)), -1);
+	ck_assert_int_eq(bullmq_errcode(q), BULLMQ_ERR_ARG);
+	o.priority = 3000000;
+	ck_assert_int_eq(bullmq_add(q, "x", NULL, &o, id, sizeof(id)), -1);
+	ck_assert(strstr(bullmq_errstr(q), "priority") != NULL);
+	/* Nothing at all was written. */
+	ck_assert_int_eq(harness_int("DBSIZE"), 0);
+}
+END_TEST
+
+START_TEST(add_dedup_simple)
+{
+	struct bullmq_add_opts	o;
+	char			id[128];
+
+	memset(&o, 0, sizeof(o));
+	o.dedup_id = "d1";
+	ck_assert_int_eq(add("x", NULL, &o, id), BULLMQ_ADDED);
+	ck_assert_str_eq(id, "1");
+	ck_assert_str_eq(harness_str("GET bull:q:de:d1"), "1");
+	ck_assert_int_eq(harness_int("PTTL bull:q:de:d1"), -1);
+	ck_assert_str_eq(harness_str("HGET bull:q:1 deid"), "d1");
+	ck_assert_str_eq(harness_str("HGET bull:q:1 opts"),
+	    "{\"attempts\":0,\"de\":{\"id\":\"d1\"}}");
+
+	ck_assert_int_eq(add("x", NULL, &o, id), BULLMQ_DEDUPLICATED);
+	ck_assert_str_eq(id, "1");
+	ck_assert_str_eq(harness_str("GET bull:q:id"), "2");
+	ck_assert_int_eq(harness_int("EXISTS bull:q:2"), 0);
+	ck_assert_int_eq(harness_int("LLEN bull:q:wait"), 1);
+	expect_events(3, "event=added jobId=1 name=x", "event=waiting jobId=1",
+	    "event=deduplicated jobId=1 deduplicationId=d1 "
+	    "deduplicatedJobId=2");
+
+	/* The owner vanished without releasing: a new window opens. */
+	freeReplyObject(harness_cmd("DEL bull:q:1"));
+	ck_assert_int_eq(add("x", NULL, &o, id), BULLMQ_ADDED);
+	ck_assert_str_eq(id, "3");
+	ck_assert_str_eq(harness_str("GET bull:q:de:d1"), "3");
+}
+END_TEST
+
+START_TEST(add_dedup_ttl)
+{
+	struct bullmq_add_opts	o;
+	char			id[128];
+	long long		pttl;
+
+	memset(&o, 0, sizeof(o));
+	o.dedup_id = "d2";
+	o.dedup_ttl = 60000;
+	ck_assert_int_eq(add("x", NULL, &o, id), BULLMQ_ADDED);
+	pttl = harness_int("PTTL bull:q:de:d2");
+	ck_assert_int_gt(pttl, 50000);
+	ck_assert_int_le(pttl, 60000);
+	ck_assert_str_eq(harness_str("HGET bull:q:1 opts"),
+	    "{\"attempts\":0,\"de\":{\"id\":\"d2\",\"ttl\":60000}}");
+	/* Within the window, even after the job is gone. */
+	freeReplyObject(harness_cmd("DEL bull:q:1"));
+	ck_assert_int_eq(add("x", NULL, &o, id), BULLMQ_DEDUPLICATED);
+	ck_assert_str_eq(id, "1");
+	/* After the window: a new job. */
+	freeReplyObject(harness_cmd("DEL bull:q:de:d2"));
+	ck_assert_int_eq(add("x", NULL, &o, id), BULLMQ_ADDED);
+	ck_assert_str_eq(id, "3");
+}
+END_TEST
+
+START_TEST(add_paused_and_maxed)
+{
+	struct bullmq_add_opts	o;
+	char			id[128];
+
+	memset(&o, 0, sizeof(o));
+	ck_assert_int_eq(bullmq_pause(q), 0);
+	add("x", NULL, NULL, id);
+	/* Paused: the job waits in Q:wait, no "0" marker. */
+	ck_assert_int_eq(harness_int("LLEN bull:q:wait"), 1);
+	ck_assert_int_eq(harness_int("EXISTS bull:q:marker"), 0);
+	o.priority = 2;
+	add("x", NULL, &o, id);
+	ck_assert_int_eq(harness_int("EXISTS bull:q:marker"), 0);
+	/* A delayed job still sets the "1" marker. */
+	o.priority = 0;
+	o.delay = 1000;
+	o.timestamp = T0;
+	add("x", NULL, &o, id);
+	ck_assert_str_eq(harness_str("ZSCORE bull:q:marker 1"),
+	    "1700000001000");
+	ck_assert_int_eq(harness_int("ZCARD bull:q:marker"), 1);
+
+	/* Any value of the paused field means paused. */
+	freeReplyObject(harness_cmd("DEL bull:q:marker"));
+	freeReplyObject(harness_cmd("HSET bull:q:meta paused 0"));
+	add("x", NULL, NULL, id);
+	ck_assert_int_eq(harness_int("EXISTS bull:q:marker"), 0);
+
+	/* Global concurrency reached: no marker; below it: a marker. */
+	freeReplyObject(harness_cmd("HDEL bull:q:meta paused"));
+	freeReplyObject(harness_cmd("HSET bull:q:meta concurrency 1"));
+	freeReplyObject(harness_cmd("LPUSH bull:q:active 99"));
+	add("x", NULL, NULL, id);
+	ck_assert_int_eq(harness_int("EXISTS bull:q:marker"), 0);
+	freeReplyObject(harness_cmd("HSET bull:q:meta concurrency 2"));
+	add("x", NULL, NULL, id);
+	ck_assert_str_eq(harness_str("ZSCORE bull:q:marker 0"), "0");
+}
+END_TEST
+
+START_TEST(add_max_events)
+{
+	char	id[128];
+	int	i;
+
+	/* Small stream nodes so that approximate trimming shows. */
+	freeReplyObject(harness_cmd("CONFIG SET stream-node-max-entries 4"));
+	freeReplyObject(harness_cmd("HSET bull:q:meta opts.maxLenEvents 10"));
+	for (i = 0; i < 200; i++)
+		add("x", NULL, NULL, id);
+	ck_assert_str_eq(harness_str("HGET bull:q:meta opts.maxLenEvents"),
+	    "10");
+	/* 400 entries written; each "waiting" trims to about 10. */
+	ck_assert_int_le(harness_int("XLEN bull:q:events"), 20);
+	ck_assert_int_ge(harness_int("XLEN bull:q:events"), 10);
+	freeReplyObject(harness_cmd("CONFIG SET stream-node-max-entries 100"));
+}
+END_TEST
+
+START_TEST(add_options_stored)
+{
+	struct bullmq_add_opts	o;
+	const char		*json = "{\"jobId\":\"job-x\",\"attempts\":3,"
+	    "\"backoff\":{\"type\":\"exponential\",\"delay\":1000},"
+	    "\"removeOnComplete\":{\"age\":3600,\"count\":10},"
+	    "\"removeOnFail\":5,\"keepLogs\":7,\"lifo\":true}";
+	char			id[128], err[256];
+
+	ck_assert_int_eq(bullmq_add_opts_parse(json, strlen(json), &o, err,
+	    sizeof(err)), 0);
+	ck_assert_int_eq(add("o", NULL, &o, id), BULLMQ_ADDED);
+	ck_assert_str_eq(id, "job-x");
+	ck_assert_str_eq(harness_str("HGET bull:q:job-x opts"),
+	    "{\"attempts\":3,\"backoff\":{\"type\":\"exponential\","
+	    "\"delay\":1000},\"lifo\":true,\"jobId\":\"job-x\","
+	    "\"removeOnComplete\":{\"age\":3600,\"count\":10},"
+	    "\"removeOnFail\":5,\"kl\":7}");
+	ck_assert_str_eq(harness_str("LINDEX bull:q:wait -1"), "job-x");
+}
+END_TEST
+
+START_TEST(add_bulk_many)
+{
+	struct bullmq_add_req	*reqs;
+	size_t			 i, n = 10000;
+	char			 want[32];
+	redisReply		*r;
+
+	reqs = calloc(n, sizeof(*reqs));
+	ck_assert_ptr_ne(reqs, NULL);
+	for (i = 0; i < n; i++) {
+		reqs[i].name = "bulk";
+		reqs[i].data = "{\"i\":1}";
+	}
+	ck_assert_int_eq(bullmq_add_bulk(q, reqs, n), (long)n);
+	for (i = 0; i < n; i++) {
+		snprintf(want, sizeof(want), "%zu", i + 1);
+		ck_assert_int_eq(reqs[i].result, BULLMQ_ADDED);
+		ck_assert_str_eq(reqs[i].id, want);
+	}
+	ck_assert_int_eq(harness_int("LLEN bull:q:wait"), (long long)n);
+	ck_assert_str_eq(harness_str("GET bull:q:id"), "10000");
+	/* Consumer order is the order given. */
+	r = harness_cmd("LRANGE bull:q:wait 0 -1");
+	ck_assert_uint_eq(r->elements, n);
+	for (i = 0; i < n; i++) {
+		snprintf(want, sizeof(want), "%zu", n - i);
+		ck_assert_str_eq(r->element[i]->str, want);
+	}
+	freeReplyObject(r);
+	ck_assert_str_eq(harness_str("HGET bull:q:5000 data"), "{\"i\":1}");
+	ck_assert_str_eq(harness_str("HGET bull:q:5000 opts"),
+	    "{\"attempts\":0}");
+	free(reqs);
+}
+END_TEST
+
+START_TEST(add_bulk_mixed)
+{
+	struct bullmq_add_req	reqs[6];
+
+	memset(reqs, 0, sizeof(reqs));
+	reqs[0].name = "a";
+	reqs[1].name = "b";
+	reqs[1].data = "{oops}";
+	reqs[2].name = "c";
+	reqs[2].opts.job_id = "cid";
+	reqs[3].name = "d";
+	reqs[3].opts.job_id = "cid";
+	reqs[4].name = "e";
+	reqs[4].opts.priority = 5;
+	reqs[5].name = "f";
+	reqs[5].opts.job_id = "12";
+	ck_assert_int_eq(bullmq_add_bulk(q, reqs, 6), 4);
+	ck_assert_int_eq(reqs[0].result, BULLMQ_ADDED);
+	ck_assert_str_eq(reqs[0].id, "1");
+	ck_assert_int_eq(reqs[1].result, -1);
+	ck_assert_str_eq(reqs[1].err, "job data is not valid JSON");
+	ck_assert_int_eq(reqs[2].result, BULLMQ_ADDED);
+	ck_assert_str_eq(reqs[2].id, "cid");
+	ck_assert_int_eq(reqs[3].result, BULLMQ_DUPLICATE);
+	ck_assert_str_eq(reqs[3].id, "cid");
+	ck_assert_int_eq(reqs[4].result, BULLMQ_ADDED);
+	ck_assert_str_eq(reqs[4].id, "4");
+	ck_assert_int_eq(reqs[5].result, -1);
+	ck_assert(strstr(reqs[5].err, "integers") != NULL);
+	/* The rejected ones were never sent: Q:id counts four calls. */
+	ck_assert_str_eq(harness_str("GET bull:q:id"), "4");
+	ck_assert_str_eq(harness_str("ZSCORE bull:q:prioritized 4"),
+	    "21474836481");
+	ck_assert_int_eq(bullmq_add_bulk(q, reqs, 0), 0);
+}
+END_TEST
+
+START_TEST(script_flush)
+{
+	struct bullmq_add_req	reqs[3];
+	char			id[128];
+
+	add("x", NULL, NULL, id);
+	freeReplyObject(harness_cmd("SCRIPT FLUSH"));
+	ck_assert_int_eq(add("x", NULL, NULL, id), BULLMQ_ADDED);
+	ck_assert_str_eq(id, "2");
+	freeReplyObject(harness_cmd("SCRIPT FLUSH"));
+	memset(reqs, 0, sizeof(reqs));
+	reqs[0].name = reqs[1].name = reqs[2].name = "y";
+	ck_assert_int_eq(bullmq_add_bulk(q, reqs, 3), 3);
+	ck_assert_str_eq(reqs[0].id, "3");
+	ck_assert_str_eq(reqs[2].id, "5");
+	ck_assert_int_eq(harness_int("LLEN bull:q:wait"), 5);
+}
+END_TEST
+
+START_TEST(other_prefix)
+{
+	struct bullmq_conn_opts	 co;
+	bullmq_queue		*q2;
+	char			 id[128];
+
+	memset(&co, 0, sizeof(co));
+	co.url = harness_url;
+	co.queue = "mails";
+	co.prefix = "{app}";
+	q2 = bullmq_queue_new(&co);
+	ck_assert_ptr_ne(q2, NULL);
+	ck_assert_int_eq(bullmq_add(q2, "m", NULL, NULL, id, sizeof(id)),
+	    BULLMQ_ADDED);
+	ck_assert_str_eq(harness_str("HGET {app}:mails:1 name"), "m");
+	ck_assert_str_eq(harness_str("LINDEX {app}:mails:wait 0"), "1");
+	bullmq_queue_free(q2);
+}
+END_TEST
+
+/* The suite. */
+static Suite *
+producer_suite(void)
+{
+	Suite	*s = suite_create("producer");
+	TCase	*tc = tcase_create("add");
+
+	tcase_add_unchecked_fixture(tc, harness_start, harness_stop);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, add_standard);
+	tcase_add_test(tc, add_verbatim_data);
+	tcase_add_test(tc, add_lifo);
+	tcase_add_test(tc, add_delayed);
+	tcase_add_test(tc, add_delayed_saturates);
+	tcase_add_test(tc, add_prioritized);
+	tcase_add_test(tc, add_custom_id_duplicate);
+	tcase_add_test(tc, add_bad_input);
+	tcase_add_test(tc, add_dedup_simple);
+	tcase_add_test(tc, add_dedup_ttl);
+	tcase_add_test(tc, add_paused_and_maxed);
+	tcase_add_test(tc, add_max_events);
+	tcase_add_test(tc, add_options_stored);
+	tcase_add_test(tc, add_bulk_many);
+	tcase_add_test(tc, add_bulk_mixed);
+	tcase_add_test(tc, script_flush);
+	tcase_add_test(tc, other_prefix);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(producer_suite());
+	int	 failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,265 @@
+/*
+ * check_opts.c: Node-style job options parsed from JSON, and their stored
+ * form (BULLMQ-PROTOCOL.md 2.2), byte for byte.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bullmq-int.h"
+
+/* Parse json into o; fail the test on an error. */
+static void
+parse_ok(const char *json, struct bullmq_add_opts *o)
+{
+	char	err[256] = "";
+
+	if (bullmq_add_opts_parse(json, strlen(json), o, err,
+	    sizeof(err)) != 0)
+		ck_abort_msg("parse %s: %s", json, err);
+}
+
+/* Parse json, expecting an error containing want. */
+static void
+parse_bad(const char *json, const char *want)
+{
+	struct bullmq_add_opts	o;
+	char			err[256] = "";
+
+	ck_assert_msg(bullmq_add_opts_parse(json, strlen(json), &o, err,
+	    sizeof(err)) == -1, "%s was accepted", json);
+	ck_assert_msg(strstr(err, want) != NULL, "%s: error \"%s\" lacks "
+	    "\"%s\"", json, err, want);
+	ck_assert_ptr_eq(o.job_id, NULL);
+}
+
+/* The stored form of json's options must be exactly want. */
+static void
+stored(const char *json, const char *want)
+{
+	struct bullmq_add_opts	o;
+	struct bmq_buf		b;
+	char			err[256] = "";
+
+	parse_ok(json, &o);
+	bmq_buf_init(&b);
+	ck_assert_msg(bmq_add_opts_encode(&o, &b, err, sizeof(err)) == 0,
+	    "%s: %s", json, err);
+	ck_assert_str_eq(bmq_buf_cstr(&b), want);
+	ck_assert_msg(bmq_json_valid(b.b, b.len), "%s is not JSON", b.b);
+	bmq_buf_free(&b);
+}
+
+START_TEST(parse_fields)
+{
+	struct bullmq_add_opts	o;
+
+	parse_ok("{\"jobId\":\"my-id\",\"delay\":1500,\"priority\":7,"
+	    "\"attempts\":3,\"backoff\":{\"type\":\"exponential\","
+	    "\"delay\":1000,\"jitter\":0.25},\"lifo\":true,"
+	    "\"removeOnComplete\":{\"age\":3600,\"count\":10},"
+	    "\"removeOnFail\":5,\"keepLogs\":7,\"stackTraceLimit\":0,"
+	    "\"deduplication\":{\"id\":\"d1\",\"ttl\":60000},"
+	    "\"timestamp\":1700000000000}", &o);
+	ck_assert_uint_eq(o.job_id_len, 5);
+	ck_assert(memcmp(o.job_id, "my-id", 5) == 0);
+	ck_assert_int_eq(o.delay, 1500);
+	ck_assert_int_eq(o.priority, 7);
+	ck_assert_int_eq(o.attempts, 3);
+	ck_assert_int_eq(o.backoff_type, BULLMQ_BACKOFF_EXPONENTIAL);
+	ck_assert_int_eq(o.backoff_delay, 1000);
+	ck_assert(o.backoff_jitter == 0.25);
+	ck_assert_int_eq(o.lifo, 1);
+	ck_assert_int_eq(o.remove_on_complete.mode, BULLMQ_KEEP_AGE);
+	ck_assert_int_eq(o.remove_on_complete.age, 3600);
+	ck_assert_int_eq(o.remove_on_complete.count, 10);
+	ck_assert_int_eq(o.remove_on_fail.mode, BULLMQ_KEEP_COUNT);
+	ck_assert_int_eq(o.remove_on_fail.count, 5);
+	ck_assert_int_eq(o.keep_logs, 7);
+	ck_assert_int_eq(o.has_stack_trace_limit, 1);
+	ck_assert_int_eq(o.stack_trace_limit, 0);
+	ck_assert_uint_eq(o.dedup_id_len, 2);
+	ck_assert(memcmp(o.dedup_id, "d1", 2) == 0);
+	ck_assert_int_eq(o.dedup_ttl, 60000);
+	ck_assert_int_eq(o.timestamp, 1700000000000LL);
+
+	parse_ok(" { } ", &o);
+	ck_assert_ptr_eq(o.job_id, NULL);
+	ck_assert_int_eq(o.attempts, 0);
+
+	/* A bare backoff number is fixed; null counts as not given. */
+	parse_ok("{\"backoff\":250,\"delay\":null,\"jobId\":null}", &o);
+	ck_assert_int_eq(o.backoff_type, BULLMQ_BACKOFF_FIXED);
+	ck_assert_int_eq(o.backoff_delay, 250);
+	ck_assert_int_eq(o.delay, 0);
+	ck_assert_ptr_eq(o.job_id, NULL);
+
+	parse_ok("{\"removeOnComplete\":true,\"removeOnFail\":false}", &o);
+	ck_assert_int_eq(o.remove_on_complete.mode, BULLMQ_KEEP_NONE);
+	ck_assert_int_eq(o.remove_on_fail.mode, BULLMQ_KEEP_ALL);
+
+	/* Node treats an empty jobId as no custom id. */
+	parse_ok("{\"jobId\":\"\"}", &o);
+	ck_assert_ptr_eq(o.job_id, NULL);
+
+	/* A false deduplication mode flag is harmless. */
+	parse_ok("{\"deduplication\":{\"id\":\"x\",\"extend\":false}}", &o);
+	ck_assert_uint_eq(o.dedup_id_len, 1);
+}
+END_TEST
+
+START_TEST(parse_errors)
+{
+	parse_bad("", "empty");
+	parse_bad("{\"delay\":", "not valid JSON");
+	parse_bad("[1,2]", "must be a JSON object");
+	parse_bad("{\"colour\":1}", "unknown option \"colour\"");
+	parse_bad("{\"delay\":-1}", "option delay");
+	parse_bad("{\"delay\":1.5}", "option delay");
+	parse_bad("{\"delay\":\"10\"}", "option delay");
+	parse_bad("{\"priority\":2097152}", "option priority");
+	parse_bad("{\"priority\":1.5}", "option priority");
+	parse_bad("{\"attempts\":true}", "option attempts");
+	parse_bad("{\"lifo\":1}", "option lifo");
+	parse_bad("{\"jobId\":42}", "option jobId: must be a string");
+	parse_bad("{\"jobId\":\"42\"}", "integers");
+	parse_bad("{\"jobId\":\"0\"}", "0:");
+	parse_bad("{\"jobId\":\"0:x\"}", "0:");
+	parse_bad("{\"jobId\":\"a:b\"}", "':'");
+	parse_bad("{\"jobId\":\"a\\\"b\"}", "escaped");
+	parse_bad("{\"backoff\":{\"type\":\"mine\",\"delay\":1}}",
+	    "custom strategies");
+	parse_bad("{\"backoff\":{\"delay\":1}}", "type is missing");
+	parse_bad("{\"backoff\":{\"type\":\"fixed\",\"jitter\":2}}",
+	    "backoff.jitter");
+	parse_bad("{\"backoff\":{\"type\":\"fixed\",\"speed\":2}}",
+	    "backoff.speed: unknown");
+	parse_bad("{\"backoff\":\"fixed\"}", "option backoff");
+	parse_bad("{\"removeOnComplete\":\"yes\"}", "removeOnComplete");
+	parse_bad("{\"removeOnFail\":{\"age\":-1}}", "removeOnFail.age");
+	parse_bad("{\"removeOnFail\":{\"size\":1}}", "removeOnFail.size");
+	parse_bad("{\"keepLogs\":0}", "keepLogs");
+	parse_bad("{\"deduplication\":{\"ttl\":5}}", "deduplication.id");
+	parse_bad("{\"deduplication\":\"d\"}", "deduplication");
+	parse_bad("{\"deduplication\":{\"id\":\"d\",\"replace\":true}}",
+	    "not supported");
+	parse_bad("{\"debounce\":{\"id\":\"d\"}}", "deduplication");
+	parse_bad("{\"parent\":{\"id\":\"1\",\"queue\":\"bull:p\"}}",
+	    "option parent: not supported");
+	parse_bad("{\"repeat\":{\"every\":1000}}", "repeat");
+	parse_bad("{\"timestamp\":0}", "timestamp");
+	/* A valid option before a bad one does not leak into o. */
+	parse_bad("{\"jobId\":\"ok\",\"delay\":-5}", "delay");
+}
+END_TEST
+
+START_TEST(stored_form)
+{
+	stored("{}", "{\"attempts\":0}");
+	stored("{\"attempts\":3}", "{\"attempts\":3}");
+	stored("{\"jobId\":\"my-id\",\"attempts\":3,\"backoff\":{\"type\":"
+	    "\"exponential\",\"delay\":1000},\"removeOnComplete\":{\"age\":"
+	    "3600,\"count\":10},\"removeOnFail\":5,\"keepLogs\":7,"
+	    "\"lifo\":true}",
+	    "{\"attempts\":3,\"backoff\":{\"type\":\"exponential\","
+	    "\"delay\":1000},\"lifo\":true,\"jobId\":\"my-id\","
+	    "\"removeOnComplete\":{\"age\":3600,\"count\":10},"
+	    "\"removeOnFail\":5,\"kl\":7}");
+	stored("{\"deduplication\":{\"id\":\"d1\",\"ttl\":60000}}",
+	    "{\"attempts\":0,\"de\":{\"id\":\"d1\",\"ttl\":60000}}");
+	stored("{\"deduplication\":{\"id\":\"d1\"}}",
+	    "{\"attempts\":0,\"de\":{\"id\":\"d1\"}}");
+	stored("{\"backoff\":500}",
+	    "{\"attempts\":0,\"backoff\":{\"type\":\"fixed\",\"delay\":500}}");
+	stored("{\"backoff\":{\"type\":\"fixed\",\"delay\":100,"
+	    "\"jitter\":0.5}}", "{\"attempts\":0,\"backoff\":{\"type\":"
+	    "\"fixed\",\"delay\":100,\"jitter\":0.5}}");
+	stored("{\"delay\":5000,\"priority\":3,\"timestamp\":1700000000000}",
+	    "{\"attempts\":0,\"delay\":5000,\"priority\":3,"
+	    "\"timestamp\":1700000000000}");
+	stored("{\"removeOnComplete\":true,\"removeOnFail\":false}",
+	    "{\"attempts\":0,\"removeOnComplete\":true,"
+	    "\"removeOnFail\":false}");
+	stored("{\"removeOnComplete\":0}",
+	    "{\"attempts\":0,\"removeOnComplete\":0}");
+	stored("{\"removeOnFail\":{\"count\":4}}",
+	    "{\"attempts\":0,\"removeOnFail\":{\"count\":4}}");
+	stored("{\"removeOnFail\":{\"age\":60,\"limit\":50}}",
+	    "{\"attempts\":0,\"removeOnFail\":{\"age\":60,\"limit\":50}}");
+	stored("{\"stackTraceLimit\":0}",
+	    "{\"attempts\":0,\"stackTraceLimit\":0}");
+	/* delay and priority of 0 are "not given": Node stores them only
+	 * when given, and 0 means the same as absent. */
+	stored("{\"delay\":0,\"priority\":0,\"lifo\":false}",
+	    "{\"attempts\":0}");
+	/* Scheduler-shaped ids (three parts) are allowed. */
+	stored("{\"jobId\":\"repeat:s1:1700000000000\"}",
+	    "{\"attempts\":0,\"jobId\":\"repeat:s1:1700000000000\"}");
+}
+END_TEST
+
+START_TEST(struct_checks)
+{
+	struct bullmq_add_opts	o;
+	struct bmq_buf		b;
+	char			err[256];
+
+	bmq_buf_init(&b);
+	memset(&o, 0, sizeof(o));
+	o.job_id = "x\"y";
+	ck_assert_int_eq(bmq_add_opts_encode(&o, &b, err, sizeof(err)), 0);
+	ck_assert_str_eq(b.b, "{\"attempts\":0,\"jobId\":\"x\\\"y\"}");
+
+	memset(&o, 0, sizeof(o));
+	o.job_id = "123";
+	ck_assert_int_eq(bmq_add_opts_encode(&o, &b, err, sizeof(err)), -1);
+	ck_assert(strstr(err, "integers") != NULL);
+	memset(&o, 0, sizeof(o));
+	o.priority = 2097152;
+	ck_assert_int_eq(bmq_add_opts_encode(&o, &b, err, sizeof(err)), -1);
+	ck_assert(strstr(err, "priority") != NULL);
+	memset(&o, 0, sizeof(o));
+	o.backoff_type = BULLMQ_BACKOFF_FIXED;
+	o.backoff_jitter = 1.5;
+	ck_assert_int_eq(bmq_add_opts_encode(&o, &b, err, sizeof(err)), -1);
+	memset(&o, 0, sizeof(o));
+	o.dedup_ttl = 10;
+	ck_assert_int_eq(bmq_add_opts_encode(&o, &b, err, sizeof(err)), -1);
+	ck_assert(strstr(err, "deduplication") != NULL);
+	memset(&o, 0, sizeof(o));
+	o.delay = -1;
+	ck_assert_int_eq(bmq_add_opts_encode(&o, &b, err, sizeof(err)), -1);
+	memset(&o, 0, sizeof(o));
+	o.remove_on_fail.mode = BULLMQ_KEEP_COUNT;
+	o.remove_on_fail.count = -2;
+	ck_assert_int_eq(bmq_add_opts_encode(&o, &b, err, sizeof(err)), -1);
+	bmq_buf_free(&b);
+}
+END_TEST
+
+/* The suite. */
+static Suite *
+opts_suite(void)
+{
+	Suite	*s = suite_create("opts");
+	TCase	*tc = tcase_create("opts");
+
+	tcase_add_test(tc, parse_fields);
+	tcase_add_test(tc, parse_errors);
+	tcase_add_test(tc, stored_form);
+	tcase_add_test(tc, struct_checks);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(opts_suite());
+	int	 failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
