@@ -139,6 +139,10 @@ int		 bmq_job_key(const bullmq_queue *, const char *, char *,
 int		 bmq_base64(const char *, size_t, char *, size_t);
 int		 bmq_check_job_id(const char *, char *, size_t);
 
+/* queue.c */
+int		 bmq_add_opts_encode(const struct bullmq_add_opts *,
+		    struct bmq_buf *, char *, size_t);
+
 /* job.c */
 struct bullmq_job {
 	bullmq_queue	*q;

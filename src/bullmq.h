@@ -110,14 +110,17 @@ struct bullmq_add_opts {
 	const char		*dedup_id;
 	int64_t			 dedup_ttl;	/* ms, 0: none */
 	int64_t			 timestamp;	/* 0: now */
+	size_t			 job_id_len;	/* 0: strlen(job_id) */
+	size_t			 dedup_id_len;	/* 0: strlen(dedup_id) */
 };
 
 /*
  * Parse Node-style job options given as a JSON object (the public names:
  * jobId, delay, priority, attempts, backoff, lifo, removeOnComplete,
  * removeOnFail, keepLogs, stackTraceLimit, deduplication, timestamp) into o.
- * Strings in o point into json, which must outlive o.  Returns 0, or -1 with
- * a message naming the bad option in err.
+ * Strings in o point into json, which must outlive o: they are not NUL
+ * terminated, their lengths are in job_id_len and dedup_id_len.  Returns 0,
+ * or -1 with a message naming the bad option in err.
  */
 int	bullmq_add_opts_parse(const char *json, size_t len,
 	    struct bullmq_add_opts *o, char *err, size_t errsize);
@@ -162,7 +165,7 @@ int	bullmq_resume(bullmq_queue *);
 int	bullmq_get_counts(bullmq_queue *, struct bullmq_counts *);
 /* 1 and *jobp set when found, 0 when missing, -1 on error. */
 int	bullmq_get_job(bullmq_queue *, const char *id, bullmq_job **jobp);
-/* State name of a job ("completed", "waiting", ... "unknown"), or NULL. */
+/* Write a job's state ("completed", "waiting", ... "unknown"); 0 or -1. */
 int	bullmq_get_state(bullmq_queue *, const char *id, char *buf, size_t);
 /* 1 removed, 0 locked (not removed), -1 error (missing: BULLMQ_ERR_JOB). */
 int	bullmq_remove(bullmq_queue *, const char *id);
@@ -279,6 +282,8 @@ int		 bullmq_worker_finish(bullmq_worker *, bullmq_job *,
 int		 bullmq_worker_run(bullmq_worker *, bullmq_job *,
 		    bullmq_process_fn fn, enum bullmq_outcome *outcome,
 		    bullmq_job **next);
+/* While set, bullmq_worker_run fetches no next job; a processor may set it. */
+void		 bullmq_worker_no_next(bullmq_worker *, int);
 
 /* The supervisor's calls, on its own connection. */
 /*
