@@ -1,0 +1,455 @@
+--[[
+  finish: move an active job to completed or failed (BullMQ's
+  moveToFinished), then optionally fetch the next job with the same token.
+
+  KEYS[1] Q:wait        KEYS[5] Q:meta     KEYS[9]  Q:pc
+  KEYS[2] Q:active      KEYS[6] Q:events   KEYS[10] Q:stalled
+  KEYS[3] Q:prioritized KEYS[7] Q:marker   KEYS[11] Q:completed or Q:failed
+  KEYS[4] Q:delayed     KEYS[8] Q:limiter  KEYS[12] Q:metrics:<target>
+
+  ARGV[1..7] as fetch: prefix "Q:", now, token, lock duration, limiter
+             max, limiter duration, worker name
+  ARGV[8]  job id
+  ARGV[9]  target: "completed" or "failed"
+  ARGV[10] return value (JSON, stored verbatim) or failed reason
+  ARGV[11] opts.attempts (for retries-exhausted)
+  ARGV[12] keep count: -1 keep all, 0 remove at once, N keep the newest N
+  ARGV[13] keep age in seconds ("" none)
+  ARGV[14] keep age limit per call
+  ARGV[15] metrics max data points ("" metrics off)
+  ARGV[16] "1" to fetch the next job
+  ARGV[17] stacktrace JSON array to store ("" leave as is)
+
+  Returns 0, a fetch reply (see fetch-9.lua), or -1 job missing, -2 lock
+  missing, -3 not active, -4 pending children, -6 lock mismatch, -9 failed
+  children.  A job whose hash is gone (or is only the stub a fetch wrote) is
+  dropped from active.
+]]
+local rcall = redis.call
+local prefix = ARGV[1]
+local now = tonumber(ARGV[2])
+
+-- Is the queue paused (meta field "paused" exists) or at its global
+-- concurrency?  Also returns the meta max and duration.
+local function queue_state()
+	local m = rcall("HMGET", KEYS[5], "paused", "concurrency", "max",
+	    "duration")
+	local pm = false
+	if m[1] then
+		pm = true
+	elseif m[2] and rcall("LLEN", KEYS[2]) >= (tonumber(m[2]) or 0) then
+		pm = true
+	end
+	return pm, m[3], m[4]
+end
+
+-- Move the due delayed jobs to wait or prioritized (PROMOTE-DUE).
+local function promote_due(pm)
+	local due = rcall("ZRANGEBYSCORE", KEYS[4], 0, (now + 1) * 4096 - 1,
+	    "LIMIT", 0, 1000)
+	if #due == 0 then
+		return
+	end
+	rcall("ZREM", KEYS[4], unpack(due))
+	for _, jid in ipairs(due) do
+		local jk = prefix .. jid
+		local pri = tonumber(rcall("HGET", jk, "priority")) or 0
+		if pri == 0 then
+			rcall("LPUSH", KEYS[1], jid)
+		else
+			rcall("ZADD", KEYS[3], pri * 4294967296 +
+			    rcall("INCR", KEYS[9]) % 4294967296, jid)
+		end
+		rcall("XADD", KEYS[6], "*", "event", "waiting", "jobId", jid,
+		    "prev", "delayed")
+		rcall("HSET", jk, "delay", 0)
+	end
+	if not pm then
+		rcall("ZADD", KEYS[7], 0, "0")
+	end
+end
+
+-- moveToActive: {hash, id, 0, 0}, {0, 0, ttl, 0} when rate limited,
+-- {0, 0, 0, 0} when paused or maxed, {0, 0, 0, next} with the next delayed
+-- due time, or nil when there is nothing at all.
+local function fetch_job()
+	local pm, mmax, mdur = queue_state()
+	promote_due(pm)
+	local maxjobs = tonumber(mmax or ARGV[5])
+	if maxjobs and maxjobs <= (tonumber(rcall("GET", KEYS[8])) or 0) then
+		local pttl = rcall("PTTL", KEYS[8])
+		if pttl == 0 then
+			rcall("DEL", KEYS[8])
+		end
+		if pttl > 0 then
+			return {0, 0, pttl, 0}
+		end
+	end
+	if pm then
+		return {0, 0, 0, 0}
+	end
+	local jid = rcall("RPOPLPUSH", KEYS[1], KEYS[2])
+	while jid and string.sub(jid, 1, 2) == "0:" do
+		-- a legacy marker: drop it and look again
+		rcall("LREM", KEYS[2], 1, jid)
+		jid = rcall("RPOPLPUSH", KEYS[1], KEYS[2])
+	end
+	if not jid then
+		local p = rcall("ZPOPMIN", KEYS[3])
+		if #p > 0 then
+			jid = p[1]
+			rcall("LPUSH", KEYS[2], jid)
+		else
+			rcall("DEL", KEYS[9])
+		end
+	end
+	if jid then
+		local jk = prefix .. jid
+		if maxjobs and rcall("HEXISTS", jk, "defa") == 0 then
+			local dur = tonumber(ARGV[6]) or tonumber(mdur)
+			if rcall("INCR", KEYS[8]) == 1 and dur then
+				rcall("PEXPIRE", KEYS[8],
+				    math.floor(math.abs(dur)))
+			end
+		end
+		if ARGV[3] ~= "0" then
+			rcall("SET", jk .. ":lock", ARGV[3], "PX", ARGV[4])
+		end
+		rcall("XADD", KEYS[6], "*", "event", "active", "jobId", jid,
+		    "prev", "waiting")
+		if ARGV[7] ~= "" then
+			rcall("HSET", jk, "processedOn", ARGV[2], "pb", ARGV[7])
+		else
+			rcall("HSET", jk, "processedOn", ARGV[2])
+		end
+		rcall("HINCRBY", jk, "ats", 1)
+		rcall("ZADD", KEYS[7], 0, "0")
+		return {rcall("HGETALL", jk), jid, 0, 0}
+	end
+	local nd = rcall("ZRANGE", KEYS[4], 0, 0, "WITHSCORES")
+	if nd[2] then
+		return {0, 0, 0, tonumber(nd[2]) / 4096}
+	end
+	return nil
+end
+
+-- PARENT-READY: a parent whose children are done goes to delayed, wait
+-- (front of the line) or prioritized, in its own queue.
+local function parent_ready(pq, pk, pid)
+	local a = rcall("HMGET", pk, "priority", "delay")
+	local pri = tonumber(a[1]) or 0
+	local delay = tonumber(a[2]) or 0
+	if delay > 0 then
+		local due = now + delay
+		local dk = pq .. ":delayed"
+		rcall("ZADD", dk, due * 4096, pid)
+		rcall("XADD", pq .. ":events", "*", "event", "delayed",
+		    "jobId", pid, "delay", due)
+		local nd = rcall("ZRANGE", dk, 0, 0, "WITHSCORES")
+		if nd[2] then
+			rcall("ZADD", pq .. ":marker", tonumber(nd[2]) / 4096,
+			    "1")
+		end
+		return
+	end
+	local m = rcall("HMGET", pq .. ":meta", "paused", "concurrency")
+	local pm = m[1] ~= false or (m[2] ~= false and
+	    rcall("LLEN", pq .. ":active") >= (tonumber(m[2]) or 0))
+	if pri == 0 then
+		rcall("RPUSH", pq .. ":wait", pid)
+	else
+		rcall("ZADD", pq .. ":prioritized", pri * 4294967296 +
+		    rcall("INCR", pq .. ":pc") % 4294967296, pid)
+	end
+	if not pm then
+		rcall("ZADD", pq .. ":marker", 0, "0")
+	end
+	rcall("XADD", pq .. ":events", "*", "event", "waiting", "jobId", pid,
+	    "prev", "waiting-children")
+end
+
+-- Release the parent if it exists and waits for its children.
+local function parent_if_waiting(pq, pk, pid)
+	if rcall("EXISTS", pk) == 1 and
+	    rcall("ZREM", pq .. ":waiting-children", pid) == 1 then
+		parent_ready(pq, pk, pid)
+	end
+end
+
+-- A finally failed child, by the policy flags of its parent JSON.
+local function child_failed(pd, ck, reason)
+	local pq, pid = pd["queueKey"], pd["id"]
+	if type(pq) ~= "string" or pid == nil then
+		return
+	end
+	pid = tostring(pid)
+	local pk = pq .. ":" .. pid
+	local deps = pk .. ":dependencies"
+	if pd["fpof"] then
+		if rcall("SREM", deps, ck) == 1 then
+			rcall("ZADD", pk .. ":unsuccessful", now, ck)
+			if rcall("EXISTS", pk) == 1 then
+				local defa = "child " .. ck .. " failed"
+				local from
+				if rcall("ZSCORE", pq .. ":waiting-children",
+				    pid) then
+					from = pq .. ":waiting-children"
+				elseif rcall("ZSCORE", pq .. ":delayed",
+				    pid) then
+					from = pq .. ":delayed"
+					rcall("HSET", pk, "delay", 0)
+				end
+				if from then
+					rcall("ZREM", from, pid)
+					rcall("HSET", pk, "defa", defa)
+					parent_ready(pq, pk, pid)
+				elseif not rcall("ZSCORE", pq .. ":failed",
+				    pid) then
+					rcall("HSET", pk, "defa", defa)
+				end
+			end
+		end
+	elseif pd["cpof"] then
+		if rcall("SREM", deps, ck) == 1 then
+			rcall("HSET", pk .. ":failed", ck, reason)
+			parent_if_waiting(pq, pk, pid)
+		end
+	elseif pd["idof"] or pd["rdof"] then
+		if rcall("SREM", deps, ck) == 1 then
+			if rcall("SCARD", deps) == 0 then
+				parent_if_waiting(pq, pk, pid)
+			end
+			if pd["idof"] then
+				rcall("HSET", pk .. ":failed", ck, reason)
+			end
+		end
+	end
+end
+
+-- A removed job no longer holds its parent back: release the parent
+-- (front of wait) when that was its last dependency.
+local function drop_from_parent(jk, pk)
+	local deps = pk .. ":dependencies"
+	if rcall("SREM", deps, jk) == 0 or rcall("SCARD", deps) ~= 0 then
+		return
+	end
+	local pid = string.match(pk, "([^:]*)$")
+	local pp = string.sub(pk, 1, #pk - #pid)
+	if rcall("ZREM", pp .. "waiting-children", pid) == 1 then
+		local m = rcall("HMGET", pp .. "meta", "paused", "concurrency")
+		rcall("RPUSH", pp .. "wait", pid)
+		if not (m[1] or (m[2] and rcall("LLEN", pp .. "active") >=
+		    (tonumber(m[2]) or 0))) then
+			rcall("ZADD", pp .. "marker", 0, "0")
+		end
+		rcall("XADD", pp .. "events", "*", "event", "waiting",
+		    "jobId", pid, "prev", "waiting-children")
+	end
+end
+
+-- Delete the keys of an old finished job (retention).
+local function remove_old(jid)
+	local jk = prefix .. jid
+	local pk = rcall("HGET", jk, "parentKey")
+	if pk and pk ~= "" and rcall("EXISTS", pk) == 1 then
+		drop_from_parent(jk, pk)
+	end
+	rcall("DEL", jk, jk .. ":logs", jk .. ":dependencies",
+	    jk .. ":processed", jk .. ":failed", jk .. ":unsuccessful")
+end
+
+-- Per-minute metrics of finished jobs.
+local function metrics(mk, maxpoints)
+	local count = rcall("HINCRBY", mk, "count", 1) - 1
+	local prevts = rcall("HGET", mk, "prevTS")
+	if not prevts then
+		rcall("HSET", mk, "prevTS", now, "prevCount", 0)
+		return
+	end
+	local n = math.min(math.floor(now / 60000) -
+	    math.floor(tonumber(prevts) / 60000), maxpoints)
+	if n > 0 then
+		local delta = count - (tonumber(rcall("HGET", mk,
+		    "prevCount")) or 0)
+		local dk = mk .. ":data"
+		rcall("LPUSH", dk, delta)
+		for _ = 2, n do
+			rcall("LPUSH", dk, 0)
+		end
+		rcall("LTRIM", dk, 0, maxpoints - 1)
+		rcall("HSET", mk, "prevCount", count, "prevTS", now)
+	end
+end
+
+local jid = ARGV[8]
+local jk = prefix .. jid
+local token = ARGV[3]
+local completed = ARGV[9] == "completed"
+local value = ARGV[10]
+
+-- A job hash without any of its base fields is the stub a fetch left for
+-- an id whose job was gone: drop it.
+local base = rcall("HMGET", jk, "name", "data", "opts", "timestamp")
+if not (base[1] or base[2] or base[3] or base[4]) then
+	if token ~= "0" and rcall("GET", jk .. ":lock") == token then
+		rcall("DEL", jk .. ":lock")
+	end
+	rcall("DEL", jk)
+	rcall("LREM", KEYS[2], -1, jid)
+	rcall("SREM", KEYS[10], jid)
+	return -1
+end
+if completed then
+	if rcall("SCARD", jk .. ":dependencies") ~= 0 then
+		return -4
+	end
+	if rcall("ZCARD", jk .. ":unsuccessful") ~= 0 then
+		return -9
+	end
+end
+if token ~= "0" then
+	local held = rcall("GET", jk .. ":lock")
+	if held ~= token then
+		if held then
+			return -6
+		end
+		return -2
+	end
+	rcall("DEL", jk .. ":lock")
+	rcall("SREM", KEYS[10], jid)
+end
+if not completed then
+	if ARGV[17] ~= "" then
+		rcall("HSET", jk, "failedReason", value, "stacktrace", ARGV[17])
+	else
+		rcall("HSET", jk, "failedReason", value)
+	end
+end
+local attr = rcall("HMGET", jk, "parentKey", "parent", "deid")
+if rcall("LREM", KEYS[2], -1, jid) < 1 then
+	return -3
+end
+
+local maxevents = rcall("HGET", KEYS[5], "opts.maxLenEvents")
+if not maxevents then
+	maxevents = 10000
+	rcall("HSET", KEYS[5], "opts.maxLenEvents", maxevents)
+end
+rcall("XTRIM", KEYS[6], "MAXLEN", "~", maxevents)
+
+if attr[3] then
+	local dk = prefix .. "de:" .. attr[3]
+	local pttl = rcall("PTTL", dk)
+	if pttl == 0 or (pttl == -1 and rcall("GET", dk) == jid) then
+		rcall("DEL", dk)
+	end
+end
+
+local pk = attr[1] or ""
+local pd
+if attr[2] then
+	local ok, v = pcall(cjson.decode, attr[2])
+	if ok and type(v) == "table" then
+		pd = v
+	end
+end
+if completed then
+	local pid, pq = "", ""
+	if pd and type(pd["queueKey"]) == "string" and pd["id"] ~= nil then
+		pid, pq = tostring(pd["id"]), pd["queueKey"]
+	elseif pk ~= "" then
+		pid = string.match(pk, "([^:]*)$")
+		pq = string.sub(pk, 1, #pk - #pid - 1)
+	end
+	if pid ~= "" then
+		if pk == "" then
+			pk = pq .. ":" .. pid
+		end
+		local deps = pk .. ":dependencies"
+		if rcall("SREM", deps, jk) == 1 then
+			rcall("HSET", pk .. ":processed", jk, value)
+			if rcall("SCARD", deps) == 0 then
+				parent_if_waiting(pq, pk, pid)
+			end
+		end
+	end
+elseif pd then
+	child_failed(pd, jk, value)
+end
+
+local atm = rcall("HINCRBY", jk, "atm", 1)
+
+local keep = tonumber(ARGV[12]) or -1
+if keep ~= 0 then
+	rcall("ZADD", KEYS[11], now, jid)
+	if completed then
+		rcall("HSET", jk, "returnvalue", value, "finishedOn", now)
+	else
+		rcall("HSET", jk, "failedReason", value, "finishedOn", now)
+		rcall("HDEL", jk, "defa")
+	end
+	local age = tonumber(ARGV[13])
+	if age then
+		local limit = tonumber(ARGV[14]) or 1000
+		local cut = now - age * 1000
+		local old = rcall("ZREVRANGEBYSCORE", KEYS[11], cut, "-inf",
+		    "LIMIT", 0, limit)
+		for _, o in ipairs(old) do
+			remove_old(o)
+		end
+		if #old > 0 then
+			if #old < limit then
+				rcall("ZREMRANGEBYSCORE", KEYS[11], "-inf", cut)
+			else
+				for i = 1, #old, 7000 do
+					rcall("ZREM", KEYS[11], unpack(old, i,
+					    math.min(i + 6999, #old)))
+				end
+			end
+		end
+	end
+	if keep > 0 then
+		local old = rcall("ZREVRANGE", KEYS[11], keep, -1)
+		if #old > 0 then
+			for _, o in ipairs(old) do
+				remove_old(o)
+			end
+			rcall("ZREMRANGEBYRANK", KEYS[11], 0, -(keep + 1))
+		end
+	end
+else
+	rcall("DEL", jk, jk .. ":logs", jk .. ":dependencies",
+	    jk .. ":processed", jk .. ":failed", jk .. ":unsuccessful")
+	if pk ~= "" then
+		drop_from_parent(jk, pk)
+	end
+end
+
+if completed then
+	rcall("XADD", KEYS[6], "*", "event", "completed", "jobId", jid,
+	    "returnvalue", value, "prev", "active")
+else
+	rcall("XADD", KEYS[6], "*", "event", "failed", "jobId", jid,
+	    "failedReason", value, "prev", "active")
+	if atm >= (tonumber(ARGV[11]) or 0) then
+		rcall("XADD", KEYS[6], "*", "event", "retries-exhausted",
+		    "jobId", jid, "attemptsMade", atm)
+	end
+end
+
+if ARGV[15] ~= "" then
+	metrics(KEYS[12], tonumber(ARGV[15]))
+end
+
+if ARGV[16] == "1" then
+	local r = fetch_job()
+	if r then
+		return r
+	end
+end
+
+if rcall("LLEN", KEYS[1]) == 0 and rcall("LLEN", KEYS[2]) == 0 and
+    rcall("ZCARD", KEYS[3]) == 0 then
+	rcall("XADD", KEYS[6], "*", "event", "drained")
+end
+return 0

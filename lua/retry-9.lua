@@ -1,0 +1,104 @@
+--[[
+  retry: put a failed active job back in line at once (BullMQ's retryJob).
+
+  KEYS[1] Q:wait        KEYS[4] Q:delayed  KEYS[7] Q:marker
+  KEYS[2] Q:active      KEYS[5] Q:meta     KEYS[8] Q:pc
+  KEYS[3] Q:prioritized KEYS[6] Q:events   KEYS[9] Q:stalled
+
+  ARGV[1] the job key prefix "Q:"
+  ARGV[2] now, ms
+  ARGV[3] job id
+  ARGV[4] lock token ("0": no lock)
+  ARGV[5] "LPUSH" (back of the line) or "RPUSH" (lifo: front)
+  ARGV[6] failed reason
+  ARGV[7] stacktrace JSON array ("" leave as is)
+
+  Returns 0, or -1 job missing, -2 lock missing, -3 not active, -6 lock
+  mismatch.
+]]
+local rcall = redis.call
+local prefix = ARGV[1]
+local now = tonumber(ARGV[2])
+local jid = ARGV[3]
+local jk = prefix .. jid
+local token = ARGV[4]
+
+-- Is the queue paused or at its global concurrency?
+local function paused_or_maxed()
+	local m = rcall("HMGET", KEYS[5], "paused", "concurrency")
+	if m[1] then
+		return true
+	end
+	return m[2] ~= false and rcall("LLEN", KEYS[2]) >= (tonumber(m[2]) or 0)
+end
+
+-- PROMOTE-DUE, as in fetch.
+local due = rcall("ZRANGEBYSCORE", KEYS[4], 0, (now + 1) * 4096 - 1,
+    "LIMIT", 0, 1000)
+if #due > 0 then
+	rcall("ZREM", KEYS[4], unpack(due))
+	for _, d in ipairs(due) do
+		local dk = prefix .. d
+		local pri = tonumber(rcall("HGET", dk, "priority")) or 0
+		if pri == 0 then
+			rcall("LPUSH", KEYS[1], d)
+		else
+			rcall("ZADD", KEYS[3], pri * 4294967296 +
+			    rcall("INCR", KEYS[8]) % 4294967296, d)
+		end
+		rcall("XADD", KEYS[6], "*", "event", "waiting", "jobId", d,
+		    "prev", "delayed")
+		rcall("HSET", dk, "delay", 0)
+	end
+	if not paused_or_maxed() then
+		rcall("ZADD", KEYS[7], 0, "0")
+	end
+end
+
+if rcall("EXISTS", jk) == 0 then
+	return -1
+end
+if token ~= "0" then
+	local held = rcall("GET", jk .. ":lock")
+	if held ~= token then
+		if held then
+			return -6
+		end
+		return -2
+	end
+	rcall("DEL", jk .. ":lock")
+	rcall("SREM", KEYS[9], jid)
+end
+if ARGV[7] ~= "" then
+	rcall("HSET", jk, "failedReason", ARGV[6], "stacktrace", ARGV[7])
+else
+	rcall("HSET", jk, "failedReason", ARGV[6])
+end
+if rcall("LREM", KEYS[2], -1, jid) < 1 then
+	return -3
+end
+
+local pri = tonumber(rcall("HGET", jk, "priority")) or 0
+if pri == 0 then
+	if ARGV[5] == "RPUSH" then
+		rcall("RPUSH", KEYS[1], jid)
+	else
+		rcall("LPUSH", KEYS[1], jid)
+	end
+else
+	rcall("ZADD", KEYS[3], pri * 4294967296 +
+	    rcall("INCR", KEYS[8]) % 4294967296, jid)
+end
+if not paused_or_maxed() then
+	rcall("ZADD", KEYS[7], 0, "0")
+end
+rcall("HINCRBY", jk, "atm", 1)
+
+local maxevents = rcall("HGET", KEYS[5], "opts.maxLenEvents")
+if not maxevents then
+	maxevents = 10000
+	rcall("HSET", KEYS[5], "opts.maxLenEvents", maxevents)
+end
+rcall("XADD", KEYS[6], "MAXLEN", "~", maxevents, "*", "event", "waiting",
+    "jobId", jid, "prev", "active")
+return 0

@@ -1,0 +1,158 @@
+--[[
+  schedule: create the next iteration of an "every" job scheduler when its
+  current iteration is fetched (what a Node worker does before running it).
+
+  KEYS[1] Q:repeat   KEYS[5] Q:prioritized  KEYS[9]  Q:pc
+  KEYS[2] Q:delayed  KEYS[6] Q:marker       KEYS[10] Q:active
+  KEYS[3] Q:wait     KEYS[7] Q:id
+  KEYS[4] Q:meta     KEYS[8] Q:events
+
+  ARGV[1] the job key prefix "Q:"
+  ARGV[2] scheduler id (the fetched job's rjk)
+  ARGV[3] the fetched job's id
+  ARGV[4] now, ms
+
+  Returns the new iteration's id; 0 when there is none to create (the
+  scheduler is gone, its limit or end date is reached, the fetched job is
+  not its current iteration, or the next one exists: "duplicated"); -1 for
+  a cron "pattern" scheduler, which this implementation does not run.
+]]
+local rcall = redis.call
+local prefix = ARGV[1]
+local sid = ARGV[2]
+local now = tonumber(ARGV[4])
+
+local prev = rcall("ZSCORE", KEYS[1], sid)
+if not prev then
+	return 0
+end
+prev = tonumber(prev)
+local sk = KEYS[1] .. ":" .. sid
+local s = rcall("HMGET", sk, "name", "data", "every", "offset", "pattern")
+local job = rcall("HMGET", prefix .. ARGV[3], "opts", "name")
+
+local opts = {}
+if job[1] then
+	local ok, v = pcall(cjson.decode, job[1])
+	if ok and type(v) == "table" then
+		opts = v
+	end
+end
+local rep = opts["repeat"]
+if type(rep) ~= "table" then
+	rep = {}
+end
+
+local count = (tonumber(rep["count"]) or 0) + 1
+if tonumber(rep["limit"]) and count > tonumber(rep["limit"]) then
+	return 0
+end
+if tonumber(rep["endDate"]) and now > tonumber(rep["endDate"]) then
+	return 0
+end
+
+local every = tonumber(s[3]) or tonumber(rep["every"])
+if not every or every <= 0 then
+	if s[5] or rep["pattern"] then
+		return -1
+	end
+	return 0
+end
+
+local offset = tonumber(s[4]) or tonumber(rep["offset"]) or 0
+local nextms = prev + every
+if nextms < now then
+	local aligned = math.floor(now / every) * every + offset
+	if aligned <= now then
+		nextms = aligned + every
+	else
+		nextms = aligned
+	end
+end
+nextms = math.floor(nextms)
+
+if ARGV[3] ~= "repeat:" .. sid .. ":" .. prev then
+	return 0
+end
+
+local maxevents = rcall("HGET", KEYS[4], "opts.maxLenEvents")
+if not maxevents then
+	maxevents = 10000
+	rcall("HSET", KEYS[4], "opts.maxLenEvents", maxevents)
+end
+
+local nid = "repeat:" .. sid .. ":" .. nextms
+local nk = prefix .. nid
+if rcall("EXISTS", nk) == 1 then
+	rcall("XADD", KEYS[8], "MAXLEN", "~", maxevents, "*", "event",
+	    "duplicated", "jobId", nid)
+	return 0
+end
+
+rcall("ZADD", KEYS[1], nextms, sid)
+rcall("HINCRBY", sk, "ic", 1)
+rcall("INCR", KEYS[7])
+
+local delay = nextms - now
+if delay < 0 then
+	delay = 0
+end
+rep["count"] = count
+if not tonumber(rep["offset"]) or tonumber(rep["offset"]) == 0 then
+	rep["offset"] = nil
+end
+rep["immediately"] = nil
+opts["repeat"] = rep
+opts["delay"] = delay
+opts["jobId"] = nid
+opts["timestamp"] = now
+opts["repeatJobKey"] = sid
+opts["prevMillis"] = nil
+
+local name = s[1] or job[2] or ""
+local priority = tonumber(opts["priority"]) or 0
+local fields = {"name", name, "data", s[2] or "{}", "opts",
+    cjson.encode(opts), "timestamp", now, "delay", delay, "priority",
+    priority, "rjk", sid}
+if type(opts["de"]) == "table" and opts["de"]["id"] then
+	fields[#fields + 1] = "deid"
+	fields[#fields + 1] = tostring(opts["de"]["id"])
+end
+rcall("HSET", nk, unpack(fields))
+rcall("XADD", KEYS[8], "*", "event", "added", "jobId", nid, "name", name)
+
+if delay > 0 then
+	local due = now + delay
+	local lo, hi = due * 4096, (due + 1) * 4096 - 1
+	local score = lo
+	local top = rcall("ZREVRANGEBYSCORE", KEYS[2], hi, lo, "WITHSCORES",
+	    "LIMIT", 0, 1)
+	if top[2] then
+		score = math.min(tonumber(top[2]) + 1, hi)
+	end
+	rcall("ZADD", KEYS[2], score, nid)
+	rcall("XADD", KEYS[8], "MAXLEN", "~", maxevents, "*", "event",
+	    "delayed", "jobId", nid, "delay", due)
+	local nd = rcall("ZRANGE", KEYS[2], 0, 0, "WITHSCORES")
+	if nd[2] then
+		rcall("ZADD", KEYS[6], tonumber(nd[2]) / 4096, "1")
+	end
+else
+	local m = rcall("HMGET", KEYS[4], "paused", "concurrency")
+	local pm = m[1] or (m[2] and rcall("LLEN", KEYS[10]) >=
+	    (tonumber(m[2]) or 0))
+	if priority > 0 then
+		rcall("ZADD", KEYS[5], priority * 4294967296 +
+		    rcall("INCR", KEYS[9]) % 4294967296, nid)
+	elseif opts["lifo"] then
+		rcall("RPUSH", KEYS[3], nid)
+	else
+		rcall("LPUSH", KEYS[3], nid)
+	end
+	if not pm then
+		rcall("ZADD", KEYS[6], 0, "0")
+	end
+	rcall("XADD", KEYS[8], "MAXLEN", "~", maxevents, "*", "event",
+	    "waiting", "jobId", nid)
+end
+return nid

@@ -1,0 +1,77 @@
+--[[
+  stalled: recover the jobs whose worker stopped renewing their lock
+  (BullMQ's moveStalledJobsToWait).
+
+  KEYS[1] Q:stalled        KEYS[5] Q:meta
+  KEYS[2] Q:wait           KEYS[6] Q:marker
+  KEYS[3] Q:active         KEYS[7] Q:events
+  KEYS[4] Q:stalled-check  KEYS[8] Q:repeat
+
+  ARGV[1] max stalled count
+  ARGV[2] the job key prefix "Q:"
+  ARGV[3] now, ms
+  ARGV[4] stalled interval, ms
+
+  Returns the ids moved back to wait ({} when another check ran within the
+  interval).  A job stalled more than the max count gets "defa" (unless it
+  is a live scheduler iteration) for the next worker to fail it.
+]]
+local rcall = redis.call
+local prefix = ARGV[2]
+local maxstalled = tonumber(ARGV[1]) or 1
+
+if rcall("EXISTS", KEYS[4]) == 1 then
+	return {}
+end
+rcall("SET", KEYS[4], ARGV[3], "PX", ARGV[4])
+
+local maxevents = rcall("HGET", KEYS[5], "opts.maxLenEvents")
+if not maxevents then
+	maxevents = 10000
+	rcall("HSET", KEYS[5], "opts.maxLenEvents", maxevents)
+end
+rcall("XTRIM", KEYS[7], "MAXLEN", "~", maxevents)
+
+local recovered = {}
+local candidates = rcall("SMEMBERS", KEYS[1])
+if #candidates > 0 then
+	rcall("DEL", KEYS[1])
+	for _, jid in ipairs(candidates) do
+		local jk = prefix .. jid
+		if string.sub(jid, 1, 2) == "0:" then
+			rcall("LREM", KEYS[3], 1, jid)
+		elseif rcall("EXISTS", jk .. ":lock") == 0 and
+		    rcall("LREM", KEYS[3], 1, jid) > 0 then
+			local stc = rcall("HINCRBY", jk, "stc", 1)
+			local rjk = rcall("HGET", jk, "rjk")
+			local iteration = false
+			if rjk then
+				iteration = rcall("EXISTS", KEYS[8] .. ":" ..
+				    rjk) == 1 or
+				    rcall("ZSCORE", KEYS[8], rjk) ~= false
+			end
+			if stc > maxstalled and not iteration then
+				rcall("HSET", jk, "defa",
+				    "job stalled more than allowable limit")
+			end
+			local m = rcall("HMGET", KEYS[5], "paused",
+			    "concurrency")
+			rcall("RPUSH", KEYS[2], jid)
+			if not (m[1] or (m[2] and rcall("LLEN", KEYS[3]) >=
+			    (tonumber(m[2]) or 0))) then
+				rcall("ZADD", KEYS[6], 0, "0")
+			end
+			rcall("XADD", KEYS[7], "*", "event", "waiting", "jobId",
+			    jid, "prev", "active")
+			rcall("XADD", KEYS[7], "*", "event", "stalled", "jobId",
+			    jid)
+			recovered[#recovered + 1] = jid
+		end
+	end
+end
+
+local active = rcall("LRANGE", KEYS[3], 0, -1)
+for i = 1, #active, 7000 do
+	rcall("SADD", KEYS[1], unpack(active, i, math.min(i + 6999, #active)))
+end
+return recovered

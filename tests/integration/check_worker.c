@@ -1,0 +1,1293 @@
+/*
+ * check_worker.c: the worker-side scripts and C code against a private
+ * redis-server: fetch, finish, retries and backoff, retention, flows,
+ * schedulers, the stalled check, give-back, lock extension, progress, logs.
+ * Jobs are written by hand as a Node producer would.
+ */
+#include <check.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bullmq-int.h"
+#include "harness.h"
+
+#define Q	"bull:wq:"
+
+static bullmq_queue	*q;
+static int		 ran;
+
+/* Fresh data and a queue handle for each test. */
+static void
+setup(void)
+{
+	harness_flush();
+	q = harness_queue("wq");
+	ran = 0;
+}
+
+/* Free the queue handle. */
+static void
+teardown(void)
+{
+	bullmq_queue_free(q);
+	q = NULL;
+}
+
+/* Add a job as Node's addStandardJob would; its id goes to id. */
+static void
+add_job(const char *name, const char *data, const char *opts, char *id,
+    size_t size)
+{
+	long long	n;
+
+	n = harness_int("INCR " Q "id");
+	snprintf(id, size, "%lld", n);
+	freeReplyObject(harness_cmd("HSET " Q "%s name %s data %s opts %s "
+	    "timestamp %lld delay 0 priority 0", id, name, data, opts,
+	    (long long)bullmq_now()));
+	freeReplyObject(harness_cmd("LPUSH " Q "wait %s", id));
+	freeReplyObject(harness_cmd("ZADD " Q "marker 0 0"));
+}
+
+/* A worker with a name and default settings. */
+static bullmq_worker *
+worker(const char *name)
+{
+	struct bullmq_worker_opts	 o;
+	bullmq_worker			*w;
+
+	memset(&o, 0, sizeof(o));
+	o.name = name;
+	w = bullmq_worker_new(q, &o);
+	ck_assert_msg(w != NULL, "worker: %s", bullmq_errstr(q));
+	return w;
+}
+
+/* Fetch one job without blocking; it must come. */
+static bullmq_job *
+fetch(bullmq_worker *w)
+{
+	bullmq_job	*j = NULL;
+	int		 rv;
+
+	rv = bullmq_worker_try_fetch(w, &j);
+	ck_assert_msg(rv == 1, "fetch: %d %s", rv, bullmq_errstr(q));
+	ck_assert_ptr_nonnull(j);
+	return j;
+}
+
+/* The events of the stream as "name[:jobId]" joined by spaces. */
+static const char *
+events(void)
+{
+	static char	 buf[8192];
+	redisReply	*r, *e, *f;
+	size_t		 i, k;
+	const char	*ev, *jid;
+
+	buf[0] = '\0';
+	r = harness_cmd("XRANGE " Q "events - +");
+	for (i = 0; i < r->elements; i++) {
+		e = r->element[i];
+		f = e->element[1];
+		ev = jid = NULL;
+		for (k = 0; k + 1 < f->elements; k += 2) {
+			if (strcmp(f->element[k]->str, "event") == 0)
+				ev = f->element[k + 1]->str;
+			else if (strcmp(f->element[k]->str, "jobId") == 0)
+				jid = f->element[k + 1]->str;
+		}
+		if (buf[0] != '\0')
+			strlcat(buf, " ", sizeof(buf));
+		strlcat(buf, ev != NULL ? ev : "?", sizeof(buf));
+		if (jid != NULL) {
+			strlcat(buf, ":", sizeof(buf));
+			strlcat(buf, jid, sizeof(buf));
+		}
+	}
+	freeReplyObject(r);
+	return buf;
+}
+
+/* A field of the last event named ev, or "(none)". */
+static const char *
+event_field(const char *ev, const char *field)
+{
+	static char	 buf[8192];
+	redisReply	*r, *f;
+	size_t		 i, k;
+	int		 match;
+
+	snprintf(buf, sizeof(buf), "(none)");
+	r = harness_cmd("XRANGE " Q "events - +");
+	for (i = 0; i < r->elements; i++) {
+		f = r->element[i]->element[1];
+		match = 0;
+		for (k = 0; k + 1 < f->elements; k += 2)
+			if (strcmp(f->element[k]->str, "event") == 0 &&
+			    strcmp(f->element[k + 1]->str, ev) == 0)
+				match = 1;
+		if (!match)
+			continue;
+		for (k = 0; k + 1 < f->elements; k += 2)
+			if (strcmp(f->element[k]->str, field) == 0)
+				snprintf(buf, sizeof(buf), "%s",
+				    f->element[k + 1]->str);
+	}
+	freeReplyObject(r);
+	return buf;
+}
+
+/* Copy of a command's text reply, for comparing two replies. */
+static char *
+str_copy(char *buf, size_t size, const char *s)
+{
+	strlcpy(buf, s, size);
+	return buf;
+}
+
+/* Forget the events so far. */
+static void
+clear_events(void)
+{
+	freeReplyObject(harness_cmd("DEL " Q "events"));
+}
+
+/* A processor that must not run. */
+static int
+proc_never(bullmq_job *j)
+{
+	(void)j;
+	ran++;
+	return 0;
+}
+
+/* A processor returning the job's data. */
+static int
+proc_echo(bullmq_job *j)
+{
+	const char	*d;
+	size_t		 len;
+
+	ran++;
+	d = bullmq_job_data(j, &len);
+	if (d != NULL)
+		bullmq_job_return(j, d, len);
+	return 0;
+}
+
+START_TEST(fetch_and_complete)
+{
+	bullmq_worker		*w = worker("wname");
+	bullmq_job		*j, *next = NULL;
+	enum bullmq_outcome	 oc;
+	char			 id[32], tmp[64];
+	const char		*rv = "{\"a\": 1 , \"u\":\"x/y\", \"n\":1.50}";
+
+	add_job("plain", "{\"x\":1}", "{\"attempts\":0}", id, sizeof(id));
+	clear_events();
+	j = fetch(w);
+	ck_assert_str_eq(bullmq_job_id(j), id);
+	ck_assert_str_eq(bullmq_job_name(j), "plain");
+	ck_assert_str_eq(bullmq_job_data(j, NULL), "{\"x\":1}");
+	ck_assert_ptr_nonnull(bullmq_job_field(j, "timestamp", NULL));
+	ck_assert_str_eq(bullmq_job_field(j, "pb", NULL), "wname");
+	ck_assert_int_eq(bullmq_job_attempts_started(j), 1);
+	ck_assert_str_ne(bullmq_job_token(j), "0");
+	ck_assert_ptr_nonnull(strchr(bullmq_job_token(j), ':'));
+	ck_assert_str_eq(harness_str("GET " Q "%s:lock", id),
+	    bullmq_job_token(j));
+	ck_assert_int_gt(harness_int("PTTL " Q "%s:lock", id), 25000);
+	ck_assert_str_eq(harness_str("HGET " Q "%s ats", id), "1");
+	ck_assert_str_eq(harness_str("HGET " Q "%s pb", id), "wname");
+	ck_assert_str_ne(harness_str("HGET " Q "%s processedOn", id), "(nil)");
+	ck_assert_str_eq(harness_str("LINDEX " Q "active 0"), id);
+	ck_assert_str_eq(harness_str("ZSCORE " Q "marker 0"), "0");
+	ck_assert_str_eq(event_field("active", "prev"), "waiting");
+	/* the connection is named for getWorkers(): bull:base64(wq):w:wname */
+	ck_assert_ptr_nonnull(strstr(harness_str("CLIENT LIST"),
+	    "name=bull:d3E=:w:wname "));
+
+	ck_assert_int_eq(bullmq_job_return(j, rv, strlen(rv)), 0);
+	ck_assert_int_eq(bullmq_worker_finish(w, j, 0, &oc, &next), 0);
+	ck_assert_int_eq(oc, BULLMQ_COMPLETED);
+	ck_assert_ptr_null(next);
+	ck_assert_str_eq(harness_str("HGET " Q "%s returnvalue", id), rv);
+	ck_assert_str_eq(harness_str("HGET " Q "%s atm", id), "1");
+	ck_assert_str_ne(harness_str("HGET " Q "%s finishedOn", id), "(nil)");
+	ck_assert_str_eq(str_copy(tmp, sizeof(tmp), harness_str("ZSCORE " Q
+	    "completed %s", id)), harness_str("HGET " Q "%s finishedOn", id));
+	ck_assert_int_eq(harness_int("EXISTS " Q "%s:lock", id), 0);
+	ck_assert_int_eq(harness_int("LLEN " Q "active"), 0);
+	ck_assert_str_eq(events(), "active:1 completed:1 drained");
+	ck_assert_str_eq(event_field("completed", "returnvalue"), rv);
+	ck_assert_str_eq(event_field("completed", "prev"), "active");
+	ck_assert_str_eq(harness_str("HGET " Q "meta opts.maxLenEvents"),
+	    "10000");
+	bullmq_worker_free(w);
+}
+END_TEST
+
+START_TEST(complete_null_and_fetch_next)
+{
+	bullmq_worker		*w = worker(NULL);
+	bullmq_job		*j, *next = NULL;
+	enum bullmq_outcome	 oc;
+	char			 a[32], b[32], tok[BMQ_MAX_TOKEN];
+
+	add_job("a", "{}", "{}", a, sizeof(a));
+	add_job("b", "{}", "{}", b, sizeof(b));
+	j = fetch(w);
+	ck_assert_str_eq(bullmq_job_id(j), a);
+	ck_assert_ptr_null(bullmq_job_field(j, "pb", NULL));
+	strlcpy(tok, bullmq_job_token(j), sizeof(tok));
+	clear_events();
+	ck_assert_int_eq(bullmq_worker_finish(w, j, 0, &oc, &next), 0);
+	ck_assert_int_eq(oc, BULLMQ_COMPLETED);
+	ck_assert_ptr_nonnull(next);
+	ck_assert_str_eq(bullmq_job_id(next), b);
+	/* the chained job keeps the finished job's token */
+	ck_assert_str_eq(bullmq_job_token(next), tok);
+	ck_assert_str_eq(harness_str("GET " Q "%s:lock", b), tok);
+	ck_assert_str_eq(harness_str("HGET " Q "%s returnvalue", a), "null");
+	ck_assert_str_eq(events(), "completed:1 active:2");
+	ck_assert_int_eq(bullmq_worker_finish(w, next, 0, &oc, &next), 0);
+	ck_assert_ptr_null(next);
+	ck_assert_str_eq(events(), "completed:1 active:2 completed:2 drained");
+	/* an unnamed worker: bull:base64(wq) */
+	ck_assert_ptr_nonnull(strstr(harness_str("CLIENT LIST"),
+	    "name=bull:d3E= "));
+	bullmq_worker_free(w);
+}
+END_TEST
+
+START_TEST(prioritized_and_pc)
+{
+	bullmq_worker	*w = worker(NULL);
+	bullmq_job	*j;
+
+	freeReplyObject(harness_cmd("HSET " Q "p1 name n data {} opts {} "
+	    "timestamp 1 delay 0 priority 7"));
+	freeReplyObject(harness_cmd("ZADD " Q "prioritized 30064771073 p1"));
+	freeReplyObject(harness_cmd("SET " Q "pc 1"));
+	j = fetch(w);
+	ck_assert_str_eq(bullmq_job_id(j), "p1");
+	ck_assert_str_eq(harness_str("LINDEX " Q "active 0"), "p1");
+	ck_assert_int_eq(harness_int("EXISTS " Q "pc"), 1);
+	bullmq_job_free(j);
+	ck_assert_int_eq(bullmq_worker_try_fetch(w, &j), 0);
+	ck_assert_int_eq(harness_int("EXISTS " Q "pc"), 0);
+	bullmq_worker_free(w);
+}
+END_TEST
+
+START_TEST(delayed_promotion)
+{
+	bullmq_worker	*w = worker(NULL);
+	bullmq_job	*j;
+	long long	 now = bullmq_now();
+
+	freeReplyObject(harness_cmd("HSET " Q "d1 name n data {} opts {} "
+	    "timestamp 1 delay 500 priority 0"));
+	freeReplyObject(harness_cmd("HSET " Q "d2 name n data {} opts {} "
+	    "timestamp 1 delay 500 priority 3"));
+	freeReplyObject(harness_cmd("HSET " Q "d3 name n data {} opts {} "
+	    "timestamp 1 delay 500 priority 0"));
+	freeReplyObject(harness_cmd("ZADD " Q "delayed %lld d1 %lld d2 %lld d3",
+	    (now - 20) * 4096, (now - 10) * 4096, (now + 60000) * 4096));
+	j = fetch(w);
+	ck_assert_str_eq(bullmq_job_id(j), "d1");
+	ck_assert_str_eq(harness_str("HGET " Q "d1 delay"), "0");
+	ck_assert_str_eq(harness_str("HGET " Q "d2 delay"), "0");
+	ck_assert_str_eq(harness_str("ZSCORE " Q "prioritized d2"),
+	    "12884901889");
+	ck_assert_str_eq(events(),
+	    "waiting:d1 waiting:d2 active:d1");
+	ck_assert_str_eq(event_field("waiting", "prev"), "delayed");
+	bullmq_job_free(j);
+	j = fetch(w);
+	ck_assert_str_eq(bullmq_job_id(j), "d2");
+	bullmq_job_free(j);
+	/* only a future delayed job: nothing, not even a drained event */
+	ck_assert_int_eq(bullmq_worker_try_fetch(w, &j), 0);
+	ck_assert_ptr_null(j);
+	ck_assert_int_eq(harness_int("ZCARD " Q "delayed"), 1);
+	bullmq_worker_free(w);
+}
+END_TEST
+
+START_TEST(paused_maxed_limited)
+{
+	struct bullmq_worker_opts	 o;
+	bullmq_worker			*w;
+	bullmq_job			*j;
+	char				 a[32], b[32];
+
+	memset(&o, 0, sizeof(o));
+	o.limiter_max = 1;
+	o.limiter_duration = 60000;
+	w = bullmq_worker_new(q, &o);
+	add_job("a", "{}", "{}", a, sizeof(a));
+	add_job("b", "{}", "{}", b, sizeof(b));
+	freeReplyObject(harness_cmd("HSET " Q "meta paused 0"));
+	ck_assert_int_eq(bullmq_worker_try_fetch(w, &j), 0);
+	ck_assert_int_eq(harness_int("LLEN " Q "wait"), 2);
+	freeReplyObject(harness_cmd("HDEL " Q "meta paused"));
+	j = fetch(w);
+	bullmq_job_free(j);
+	ck_assert_str_eq(harness_str("GET " Q "limiter"), "1");
+	ck_assert_int_gt(harness_int("PTTL " Q "limiter"), 50000);
+	/* the worker limiter (max 1) holds the second job back */
+	ck_assert_int_eq(bullmq_worker_try_fetch(w, &j), 0);
+	ck_assert_int_eq(harness_int("LLEN " Q "wait"), 1);
+	/* meta max wins over the worker's max */
+	freeReplyObject(harness_cmd("HSET " Q "meta max 5"));
+	j = fetch(w);
+	ck_assert_str_eq(bullmq_job_id(j), b);
+	bullmq_job_free(j);
+	ck_assert_str_eq(harness_str("GET " Q "limiter"), "2");
+	bullmq_worker_free(w);
+
+	/* global concurrency: 2 active already */
+	freeReplyObject(harness_cmd("DEL " Q "limiter"));
+	freeReplyObject(harness_cmd("HDEL " Q "meta max"));
+	freeReplyObject(harness_cmd("HSET " Q "meta concurrency 2"));
+	add_job("c", "{}", "{}", a, sizeof(a));
+	w = worker(NULL);
+	ck_assert_int_eq(bullmq_worker_try_fetch(w, &j), 0);
+	freeReplyObject(harness_cmd("HSET " Q "meta concurrency 3"));
+	j = fetch(w);
+	ck_assert_str_eq(bullmq_job_id(j), a);
+	bullmq_job_free(j);
+	bullmq_worker_free(w);
+}
+END_TEST
+
+START_TEST(legacy_marker)
+{
+	bullmq_worker	*w = worker(NULL);
+	bullmq_job	*j;
+	char		 a[32];
+
+	add_job("a", "{}", "{}", a, sizeof(a));
+	freeReplyObject(harness_cmd("RPUSH " Q "wait 0:1"));
+	j = fetch(w);
+	ck_assert_str_eq(bullmq_job_id(j), a);
+	ck_assert_int_eq(harness_int("LLEN " Q "active"), 1);
+	ck_assert_int_eq(harness_int("LLEN " Q "wait"), 0);
+	bullmq_job_free(j);
+	bullmq_worker_free(w);
+}
+END_TEST
+
+START_TEST(retry_fixed_backoff)
+{
+	bullmq_worker		*w = worker(NULL);
+	bullmq_job		*j;
+	enum bullmq_outcome	 oc;
+	char			 id[32];
+	long long		 before, after, score, due;
+
+	add_job("r", "{}", "{\"attempts\":3,\"backoff\":{\"type\":\"fixed\","
+	    "\"delay\":1000}}", id, sizeof(id));
+	j = fetch(w);
+	bullmq_job_error(j, "boom", 0);
+	before = bullmq_now();
+	ck_assert_int_eq(bullmq_worker_finish(w, j, 1, &oc, NULL), 0);
+	after = bullmq_now();
+	ck_assert_int_eq(oc, BULLMQ_DELAYED);
+	score = harness_int("ZSCORE " Q "delayed %s", id);
+	score = strtoll(harness_str("ZSCORE " Q "delayed %s", id), NULL, 10);
+	due = score / 4096;
+	ck_assert_int_ge(due, before + 1000);
+	ck_assert_int_le(due, after + 1000);
+	ck_assert_int_eq(score % 4096, 0);
+	ck_assert_str_eq(harness_str("HGET " Q "%s delay", id), "1000");
+	ck_assert_str_eq(harness_str("HGET " Q "%s atm", id), "1");
+	ck_assert_str_eq(harness_str("HGET " Q "%s failedReason", id), "boom");
+	ck_assert_str_eq(harness_str("HGET " Q "%s stacktrace", id),
+	    "[\"Error: boom\"]");
+	ck_assert_int_eq(harness_int("LLEN " Q "active"), 0);
+	ck_assert_int_eq(harness_int("EXISTS " Q "%s:lock", id), 0);
+	ck_assert_int_eq(strtoll(event_field("delayed", "delay"), NULL, 10),
+	    due);
+	ck_assert_int_eq(strtoll(harness_str("ZSCORE " Q "marker 1"), NULL,
+	    10), due);
+	bullmq_worker_free(w);
+}
+END_TEST
+
+START_TEST(retry_exponential_backoff)
+{
+	bullmq_worker		*w = worker(NULL);
+	bullmq_job		*j;
+	enum bullmq_outcome	 oc;
+	char			 id[32];
+	long long		 before, after, due;
+
+	add_job("r", "{}", "{\"attempts\":4,\"backoff\":{\"type\":"
+	    "\"exponential\",\"delay\":100}}", id, sizeof(id));
+	freeReplyObject(harness_cmd("HSET " Q "%s atm 2 stacktrace "
+	    "[\"one\",\"two\"]", id));
+	j = fetch(w);
+	bullmq_job_error(j, "third", 0);
+	before = bullmq_now();
+	ck_assert_int_eq(bullmq_worker_finish(w, j, 1, &oc, NULL), 0);
+	after = bullmq_now();
+	ck_assert_int_eq(oc, BULLMQ_DELAYED);
+	/* retry number 3: 2^2 * 100 */
+	ck_assert_str_eq(harness_str("HGET " Q "%s delay", id), "400");
+	due = strtoll(harness_str("ZSCORE " Q "delayed %s", id), NULL, 10) /
+	    4096;
+	ck_assert_int_ge(due, before + 400);
+	ck_assert_int_le(due, after + 400);
+	ck_assert_str_eq(harness_str("HGET " Q "%s atm", id), "3");
+	ck_assert_str_eq(harness_str("HGET " Q "%s stacktrace", id),
+	    "[\"one\",\"two\",\"Error: third\"]");
+	bullmq_worker_free(w);
+}
+END_TEST
+
+START_TEST(retry_immediate)
+{
+	bullmq_worker		*w = worker(NULL);
+	bullmq_job		*j, *next;
+	enum bullmq_outcome	 oc;
+	char			 a[32], b[32], c[32];
+
+	add_job("a", "{}", "{\"attempts\":2}", a, sizeof(a));
+	add_job("b", "{}", "{\"attempts\":2,\"lifo\":true}", b, sizeof(b));
+	add_job("c", "{}", "{\"attempts\":5}", c, sizeof(c));
+	freeReplyObject(harness_cmd("HSET " Q "%s priority 2", c));
+	j = fetch(w);
+	clear_events();
+	ck_assert_int_eq(bullmq_worker_finish(w, j, 1, &oc, NULL), 0);
+	ck_assert_int_eq(oc, BULLMQ_RETRIED);
+	/* back of the line: the left end */
+	ck_assert_str_eq(harness_str("LINDEX " Q "wait 0"), a);
+	ck_assert_str_eq(harness_str("HGET " Q "%s atm", a), "1");
+	ck_assert_str_eq(harness_str("HGET " Q "%s failedReason", a),
+	    "failed");
+	ck_assert_str_eq(events(), "waiting:1");
+	ck_assert_str_eq(event_field("waiting", "prev"), "active");
+	ck_assert_str_eq(harness_str("ZSCORE " Q "marker 0"), "0");
+	/* a lifo job goes to the front; fetch-next picks it again at once */
+	j = fetch(w);
+	ck_assert_str_eq(bullmq_job_id(j), b);
+	ck_assert_int_eq(bullmq_worker_finish(w, j, 1, &oc, &next), 0);
+	ck_assert_int_eq(oc, BULLMQ_RETRIED);
+	ck_assert_ptr_nonnull(next);
+	ck_assert_str_eq(bullmq_job_id(next), b);
+	ck_assert_str_eq(bullmq_job_field(next, "atm", NULL), "1");
+	/* now its attempts are used up: failed for good */
+	ck_assert_int_eq(bullmq_worker_finish(w, next, 1, &oc, NULL), 0);
+	ck_assert_int_eq(oc, BULLMQ_FAILED);
+	ck_assert_str_eq(harness_str("HGET " Q "%s atm", b), "2");
+	/* a job with a priority goes back to prioritized */
+	j = fetch(w);
+	ck_assert_str_eq(bullmq_job_id(j), c);
+	ck_assert_int_eq(bullmq_worker_finish(w, j, 1, &oc, NULL), 0);
+	ck_assert_int_eq(oc, BULLMQ_RETRIED);
+	ck_assert_str_ne(harness_str("ZSCORE " Q "prioritized %s", c),
+	    "(nil)");
+	bullmq_worker_free(w);
+}
+END_TEST
+
+START_TEST(fail_final_and_unrecoverable)
+{
+	bullmq_worker		*w = worker(NULL);
+	bullmq_job		*j;
+	enum bullmq_outcome	 oc;
+	char			 a[32], b[32], tmp[64];
+
+	add_job("a", "{}", "{\"attempts\":0}", a, sizeof(a));
+	add_job("b", "{}", "{\"attempts\":5,\"stackTraceLimit\":0}", b,
+	    sizeof(b));
+	j = fetch(w);
+	bullmq_job_error(j, "bad thing", 0);
+	clear_events();
+	ck_assert_int_eq(bullmq_worker_finish(w, j, 1, &oc, NULL), 0);
+	ck_assert_int_eq(oc, BULLMQ_FAILED);
+	ck_assert_str_eq(harness_str("HGET " Q "%s failedReason", a),
+	    "bad thing");
+	ck_assert_str_eq(str_copy(tmp, sizeof(tmp), harness_str("ZSCORE " Q
+	    "failed %s", a)), harness_str("HGET " Q "%s finishedOn", a));
+	ck_assert_str_eq(harness_str("HGET " Q "%s atm", a), "1");
+	ck_assert_str_eq(events(), "failed:1 retries-exhausted:1");
+	ck_assert_str_eq(event_field("failed", "failedReason"), "bad thing");
+	ck_assert_str_eq(event_field("failed", "prev"), "active");
+	ck_assert_str_eq(event_field("retries-exhausted", "attemptsMade"),
+	    "1");
+	/* unrecoverable: no retry even with attempts left */
+	j = fetch(w);
+	bullmq_job_error(j, "fatal", 1);
+	clear_events();
+	ck_assert_int_eq(bullmq_worker_finish(w, j, 1, &oc, NULL), 0);
+	ck_assert_int_eq(oc, BULLMQ_FAILED);
+	ck_assert_str_eq(harness_str("HGET " Q "%s stacktrace", b), "[]");
+	/* atm 1 < attempts 5: failed, but no retries-exhausted */
+	ck_assert_str_eq(events(), "failed:2 drained");
+	bullmq_worker_free(w);
+}
+END_TEST
+
+START_TEST(stacktrace_limit)
+{
+	bullmq_worker		*w = worker(NULL);
+	bullmq_job		*j;
+	enum bullmq_outcome	 oc;
+	char			 a[32];
+
+	add_job("a", "{}", "{\"stackTraceLimit\":2}", a, sizeof(a));
+	freeReplyObject(harness_cmd("HSET " Q "%s stacktrace %s", a,
+	    "[\"x\\\"y\", [1,2], \"b\"]"));
+	j = fetch(w);
+	bullmq_job_error(j, "say \"hi\"\n", 0);
+	ck_assert_int_eq(bullmq_worker_finish(w, j, 1, &oc, NULL), 0);
+	ck_assert_str_eq(harness_str("HGET " Q "%s stacktrace", a),
+	    "[\"b\",\"Error: say \\\"hi\\\"\\n\"]");
+	bullmq_worker_free(w);
+}
+END_TEST
+
+START_TEST(retention)
+{
+	struct bullmq_worker_opts	 o;
+	bullmq_worker			*w;
+	bullmq_job			*j;
+	enum bullmq_outcome		 oc;
+	char				 id[32], ids[3][32];
+	long long			 now = bullmq_now();
+	int				 i;
+
+	memset(&o, 0, sizeof(o));
+	o.remove_on_complete.mode = BULLMQ_KEEP_COUNT;
+	o.remove_on_complete.count = 1;
+	w = bullmq_worker_new(q, &o);
+
+	/* true: deleted at once, the event still written */
+	add_job("t", "{}", "{\"removeOnComplete\":true}", id, sizeof(id));
+	freeReplyObject(harness_cmd("RPUSH " Q "%s:logs l", id));
+	j = fetch(w);
+	clear_events();
+	ck_assert_int_eq(bullmq_worker_finish(w, j, 0, &oc, NULL), 0);
+	ck_assert_int_eq(harness_int("EXISTS " Q "%s", id), 0);
+	ck_assert_int_eq(harness_int("EXISTS " Q "%s:logs", id), 0);
+	ck_assert_str_eq(harness_str("ZSCORE " Q "completed %s", id), "(nil)");
+	ck_assert_str_eq(events(), "completed:1 drained");
+
+	/* job-level count 2 beats the worker's 1 */
+	for (i = 0; i < 3; i++)
+		add_job("c", "{}", "{\"removeOnComplete\":2}", ids[i], 32);
+	for (i = 0; i < 3; i++) {
+		j = fetch(w);
+		ck_assert_int_eq(bullmq_worker_finish(w, j, 0, &oc, NULL), 0);
+	}
+	ck_assert_int_eq(harness_int("ZCARD " Q "completed"), 2);
+	ck_assert_int_eq(harness_int("EXISTS " Q "%s", ids[0]), 0);
+	ck_assert_int_eq(harness_int("EXISTS " Q "%s", ids[2]), 1);
+
+	/* job-level false keeps it even though the worker keeps 1 */
+	add_job("f", "{}", "{\"removeOnComplete\":false}", id, sizeof(id));
+	j = fetch(w);
+	ck_assert_int_eq(bullmq_worker_finish(w, j, 0, &oc, NULL), 0);
+	ck_assert_int_eq(harness_int("ZCARD " Q "completed"), 3);
+
+	/* worker-level count 1 applies when the job says nothing */
+	add_job("w", "{}", "{}", id, sizeof(id));
+	j = fetch(w);
+	ck_assert_int_eq(bullmq_worker_finish(w, j, 0, &oc, NULL), 0);
+	ck_assert_int_eq(harness_int("ZCARD " Q "completed"), 1);
+	ck_assert_str_ne(harness_str("ZSCORE " Q "completed %s", id), "(nil)");
+
+	/* {age}: entries older than age seconds go */
+	freeReplyObject(harness_cmd("HSET " Q "old name o data {}"));
+	freeReplyObject(harness_cmd("ZADD " Q "failed %lld old",
+	    now - 10000));
+	add_job("a", "{}", "{\"removeOnFail\":{\"age\":5}}", id, sizeof(id));
+	j = fetch(w);
+	ck_assert_int_eq(bullmq_worker_finish(w, j, 1, &oc, NULL), 0);
+	ck_assert_int_eq(oc, BULLMQ_FAILED);
+	ck_assert_int_eq(harness_int("EXISTS " Q "old"), 0);
+	ck_assert_int_eq(harness_int("ZCARD " Q "failed"), 1);
+	ck_assert_str_ne(harness_str("ZSCORE " Q "failed %s", id), "(nil)");
+	bullmq_worker_free(w);
+}
+END_TEST
+
+START_TEST(lock_and_state_codes)
+{
+	bullmq_worker		*w = worker(NULL);
+	bullmq_job		*j;
+	enum bullmq_outcome	 oc;
+	char			 id[32], msg[128];
+
+	/* -2: the lock expired */
+	add_job("a", "{}", "{}", id, sizeof(id));
+	j = fetch(w);
+	freeReplyObject(harness_cmd("DEL " Q "%s:lock", id));
+	ck_assert_int_eq(bullmq_worker_finish(w, j, 0, &oc, NULL), 0);
+	ck_assert_int_eq(oc, BULLMQ_LOST_LOCK);
+	ck_assert_int_eq(bullmq_script_code(q), -2);
+	ck_assert_str_eq(harness_str("LINDEX " Q "active 0"), id);
+	freeReplyObject(harness_cmd("DEL " Q "active"));
+
+	/* -6: another worker holds it */
+	add_job("a", "{}", "{}", id, sizeof(id));
+	j = fetch(w);
+	freeReplyObject(harness_cmd("SET " Q "%s:lock other", id));
+	ck_assert_int_eq(bullmq_worker_finish(w, j, 1, &oc, NULL), 0);
+	ck_assert_int_eq(oc, BULLMQ_LOST_LOCK);
+	ck_assert_int_eq(bullmq_script_code(q), -6);
+	ck_assert_str_eq(harness_str("GET " Q "%s:lock", id), "other");
+	freeReplyObject(harness_cmd("DEL " Q "active"));
+
+	/* -3: not active any more */
+	add_job("a", "{}", "{}", id, sizeof(id));
+	j = fetch(w);
+	freeReplyObject(harness_cmd("DEL " Q "active"));
+	ck_assert_int_eq(bullmq_worker_finish(w, j, 0, &oc, NULL), 0);
+	ck_assert_int_eq(oc, BULLMQ_LOST_LOCK);
+	ck_assert_int_eq(bullmq_script_code(q), -3);
+
+	/* -1: the job was removed; its id leaves active */
+	add_job("a", "{}", "{}", id, sizeof(id));
+	j = fetch(w);
+	freeReplyObject(harness_cmd("DEL " Q "%s", id));
+	ck_assert_int_eq(bullmq_worker_finish(w, j, 0, &oc, NULL), 0);
+	ck_assert_int_eq(oc, BULLMQ_LOST_LOCK);
+	ck_assert_int_eq(bullmq_script_code(q), -1);
+	ck_assert_int_eq(harness_int("LLEN " Q "active"), 0);
+	ck_assert_int_eq(harness_int("EXISTS " Q "%s:lock", id), 0);
+
+	/* -4: pending children turn completion into a failure */
+	add_job("a", "{}", "{}", id, sizeof(id));
+	freeReplyObject(harness_cmd("SADD " Q "%s:dependencies bull:wq:x",
+	    id));
+	j = fetch(w);
+	ck_assert_int_eq(bullmq_worker_finish(w, j, 0, &oc, NULL), 0);
+	ck_assert_int_eq(oc, BULLMQ_FAILED);
+	snprintf(msg, sizeof(msg), "Job %s has pending dependencies. "
+	    "moveToFinished", id);
+	ck_assert_str_eq(harness_str("HGET " Q "%s failedReason", id), msg);
+
+	/* -9: failed children make it fail unrecoverably */
+	add_job("a", "{}", "{\"attempts\":3}", id, sizeof(id));
+	freeReplyObject(harness_cmd("ZADD " Q "%s:unsuccessful 1 bull:wq:x",
+	    id));
+	j = fetch(w);
+	ck_assert_int_eq(bullmq_worker_finish(w, j, 0, &oc, NULL), 0);
+	ck_assert_int_eq(oc, BULLMQ_FAILED);
+	ck_assert_ptr_nonnull(strstr(harness_str("HGET " Q "%s failedReason",
+	    id), "at least one failed child"));
+	ck_assert_ptr_nonnull(strstr(harness_str("HGET " Q "%s stacktrace",
+	    id), "UnrecoverableError"));
+	bullmq_worker_free(w);
+}
+END_TEST
+
+START_TEST(dedup_release)
+{
+	bullmq_worker		*w = worker(NULL);
+	bullmq_job		*j;
+	enum bullmq_outcome	 oc;
+	char			 a[32], b[32];
+
+	add_job("a", "{}", "{\"de\":{\"id\":\"d1\"}}", a, sizeof(a));
+	freeReplyObject(harness_cmd("HSET " Q "%s deid d1", a));
+	freeReplyObject(harness_cmd("SET " Q "de:d1 %s", a));
+	add_job("b", "{}", "{\"de\":{\"id\":\"d2\",\"ttl\":60000}}", b,
+	    sizeof(b));
+	freeReplyObject(harness_cmd("HSET " Q "%s deid d2", b));
+	freeReplyObject(harness_cmd("SET " Q "de:d2 %s PX 60000", b));
+	j = fetch(w);
+	ck_assert_int_eq(bullmq_worker_finish(w, j, 0, &oc, NULL), 0);
+	ck_assert_int_eq(harness_int("EXISTS " Q "de:d1"), 0);
+	j = fetch(w);
+	ck_assert_int_eq(bullmq_worker_finish(w, j, 1, &oc, NULL), 0);
+	/* a ttl window outlives the job */
+	ck_assert_str_eq(harness_str("GET " Q "de:d2"), b);
+	bullmq_worker_free(w);
+}
+END_TEST
+
+START_TEST(parent_bookkeeping)
+{
+	bullmq_worker		*w = worker(NULL);
+	bullmq_job		*j;
+	enum bullmq_outcome	 oc;
+
+	/* a parent in another queue waits for two children */
+	freeReplyObject(harness_cmd("HSET bull:pq:P name p data {} opts {} "
+	    "timestamp 1 delay 0 priority 0"));
+	freeReplyObject(harness_cmd("ZADD bull:pq:waiting-children 1 P"));
+	freeReplyObject(harness_cmd("SADD bull:pq:P:dependencies "
+	    "bull:wq:c1 bull:wq:c2"));
+	freeReplyObject(harness_cmd("HSET " Q "c1 name c data {} opts {} "
+	    "timestamp 1 delay 0 priority 0 parentKey bull:pq:P parent %s",
+	    "{\"id\":\"P\",\"queueKey\":\"bull:pq\"}"));
+	freeReplyObject(harness_cmd("HSET " Q "c2 name c data {} opts {} "
+	    "timestamp 1 delay 0 priority 0 parentKey bull:pq:P parent %s",
+	    "{\"id\":\"P\",\"queueKey\":\"bull:pq\",\"fpof\":true}"));
+	freeReplyObject(harness_cmd("LPUSH " Q "wait c1 c2"));
+	j = fetch(w);
+	ck_assert_str_eq(bullmq_job_id(j), "c1");
+	bullmq_job_return(j, "42", 2);
+	ck_assert_int_eq(bullmq_worker_finish(w, j, 0, &oc, NULL), 0);
+	ck_assert_str_eq(harness_str("HGET bull:pq:P:processed bull:wq:c1"),
+	    "42");
+	ck_assert_int_eq(harness_int("SCARD bull:pq:P:dependencies"), 1);
+	ck_assert_int_eq(harness_int("ZCARD bull:pq:waiting-children"), 1);
+
+	/* the last child completes: the parent goes to its wait */
+	freeReplyObject(harness_cmd("HSET " Q "c2 parent %s",
+	    "{\"id\":\"P\",\"queueKey\":\"bull:pq\"}"));
+	j = fetch(w);
+	ck_assert_str_eq(bullmq_job_id(j), "c2");
+	ck_assert_int_eq(bullmq_worker_finish(w, j, 0, &oc, NULL), 0);
+	ck_assert_int_eq(harness_int("ZCARD bull:pq:waiting-children"), 0);
+	ck_assert_str_eq(harness_str("LINDEX bull:pq:wait -1"), "P");
+	ck_assert_str_eq(harness_str("ZSCORE bull:pq:marker 0"), "0");
+	ck_assert_str_eq(harness_str("HGET bull:pq:P:processed bull:wq:c2"),
+	    "null");
+	bullmq_worker_free(w);
+}
+END_TEST
+
+START_TEST(parent_fail_policy)
+{
+	bullmq_worker		*w = worker(NULL);
+	bullmq_job		*j;
+	enum bullmq_outcome	 oc;
+	redisReply		*r;
+
+	freeReplyObject(harness_cmd("HSET " Q "P name p data {} opts {} "
+	    "timestamp 1 delay 0 priority 0"));
+	freeReplyObject(harness_cmd("ZADD " Q "waiting-children 1 P"));
+	freeReplyObject(harness_cmd("SADD " Q "P:dependencies bull:wq:c1 "
+	    "bull:wq:c2"));
+	freeReplyObject(harness_cmd("HSET " Q "c1 name c data {} opts {} "
+	    "timestamp 1 delay 0 priority 0 parentKey bull:wq:P parent %s",
+	    "{\"id\":\"P\",\"queueKey\":\"bull:wq\",\"fpof\":true}"));
+	freeReplyObject(harness_cmd("LPUSH " Q "wait c1"));
+	j = fetch(w);
+	bullmq_job_error(j, "child broke", 0);
+	clear_events();
+	ck_assert_int_eq(bullmq_worker_finish(w, j, 1, &oc, NULL), 0);
+	ck_assert_int_eq(oc, BULLMQ_FAILED);
+	ck_assert_str_ne(harness_str("ZSCORE " Q "P:unsuccessful bull:wq:c1"),
+	    "(nil)");
+	ck_assert_str_eq(harness_str("HGET " Q "P defa"),
+	    "child bull:wq:c1 failed");
+	ck_assert_int_eq(harness_int("ZCARD " Q "waiting-children"), 0);
+	ck_assert_str_eq(harness_str("LINDEX " Q "wait -1"), "P");
+	ck_assert_str_eq(events(), "waiting:P failed:c1 retries-exhausted:c1");
+	/* the next worker fails the parent with its defa, unrun */
+	j = fetch(w);
+	ck_assert_str_eq(bullmq_job_id(j), "P");
+	ck_assert_int_eq(bullmq_worker_run(w, j, proc_never, &oc, NULL), 0);
+	ck_assert_int_eq(ran, 0);
+	ck_assert_int_eq(oc, BULLMQ_FAILED);
+	ck_assert_str_eq(harness_str("HGET " Q "P failedReason"),
+	    "child bull:wq:c1 failed");
+	r = harness_cmd("HEXISTS " Q "P defa");
+	ck_assert_int_eq(r->integer, 0);
+	freeReplyObject(r);
+	bullmq_worker_free(w);
+}
+END_TEST
+
+START_TEST(defa_stalled)
+{
+	bullmq_worker		*w = worker(NULL);
+	bullmq_job		*j;
+	enum bullmq_outcome	 oc;
+	char			 id[32], id2[32];
+
+	add_job("a", "{}", "{}", id, sizeof(id));
+	freeReplyObject(harness_cmd("HSET " Q "%s defa %s", id,
+	    "job stalled more than allowable limit"));
+	clear_events();
+	j = fetch(w);
+	ck_assert_int_eq(bullmq_worker_run(w, j, proc_never, &oc, NULL), 0);
+	ck_assert_int_eq(ran, 0);
+	ck_assert_int_eq(oc, BULLMQ_FAILED);
+	ck_assert_str_eq(harness_str("HGET " Q "%s failedReason", id),
+	    "job stalled more than allowable limit");
+	ck_assert_int_eq(harness_int("HEXISTS " Q "%s defa", id), 0);
+	ck_assert_str_eq(harness_str("HGET " Q "%s stacktrace", id),
+	    "[\"UnrecoverableError: job stalled more than allowable "
+	    "limit\"]");
+	ck_assert_str_eq(events(),
+	    "active:1 failed:1 retries-exhausted:1 drained");
+	/* attempts left do not matter */
+	add_job("b", "{}", "{\"attempts\":3}", id2, sizeof(id2));
+	freeReplyObject(harness_cmd("HSET " Q "%s defa child", id2));
+	j = fetch(w);
+	ck_assert_int_eq(bullmq_worker_run(w, j, proc_never, &oc, NULL), 0);
+	ck_assert_int_eq(oc, BULLMQ_FAILED);
+	ck_assert_int_eq(ran, 0);
+	bullmq_worker_free(w);
+}
+END_TEST
+
+START_TEST(foreign_jobs)
+{
+	bullmq_worker		*w = worker(NULL);
+	bullmq_job		*j, *next;
+	enum bullmq_outcome	 oc;
+	char			 a[32], b[32], c[32];
+	char			*big;
+	size_t			 n = 4 * 1024 * 1024, len;
+
+	add_job("bad", "{not json", "{}", a, sizeof(a));
+	freeReplyObject(harness_cmd("HSET " Q "bare name only"));
+	freeReplyObject(harness_cmd("LPUSH " Q "wait bare"));
+	add_job("ok", "[1,2]", "not json either", c, sizeof(c));
+	j = fetch(w);
+	ck_assert_int_eq(bullmq_worker_run(w, j, proc_echo, &oc, &next), 0);
+	ck_assert_int_eq(oc, BULLMQ_FAILED);
+	ck_assert_int_eq(ran, 0);
+	ck_assert_str_eq(harness_str("HGET " Q "%s failedReason", a),
+	    "job data is not valid JSON: {not json");
+	/* a hash with only a name: runs with no data */
+	ck_assert_ptr_nonnull(next);
+	ck_assert_str_eq(bullmq_job_id(next), "bare");
+	ck_assert_ptr_null(bullmq_job_data(next, NULL));
+	ck_assert_int_eq(bullmq_job_attempts(next), 0);
+	ck_assert_int_eq(bullmq_worker_run(w, next, proc_echo, &oc, &next),
+	    0);
+	ck_assert_int_eq(oc, BULLMQ_COMPLETED);
+	ck_assert_str_eq(harness_str("HGET " Q "bare returnvalue"), "null");
+	/* unreadable opts: treated as none */
+	ck_assert_ptr_nonnull(next);
+	ck_assert_str_eq(bullmq_job_id(next), c);
+	ck_assert_int_eq(bullmq_worker_run(w, next, proc_echo, &oc, &next),
+	    0);
+	ck_assert_int_eq(oc, BULLMQ_COMPLETED);
+	ck_assert_str_eq(harness_str("HGET " Q "%s returnvalue", c), "[1,2]");
+	ck_assert_ptr_null(next);
+
+	/* a 4 MB payload */
+	big = malloc(n + 1);
+	ck_assert_ptr_nonnull(big);
+	memset(big, 'x', n);
+	big[0] = '"';
+	big[n - 1] = '"';
+	big[n] = '\0';
+	snprintf(b, sizeof(b), "%lld", harness_int("INCR " Q "id"));
+	freeReplyObject(harness_cmd("HSET " Q "%s name big data %b opts {} "
+	    "timestamp 1 delay 0 priority 0", b, big, n));
+	freeReplyObject(harness_cmd("LPUSH " Q "wait %s", b));
+	j = fetch(w);
+	ck_assert_ptr_nonnull(bullmq_job_data(j, &len));
+	ck_assert_uint_eq(len, n);
+	ck_assert_int_eq(bullmq_worker_run(w, j, proc_echo, &oc, NULL), 0);
+	ck_assert_int_eq(oc, BULLMQ_COMPLETED);
+	ck_assert_int_eq(harness_int("HSTRLEN " Q "%s returnvalue", b),
+	    (long long)n);
+	free(big);
+
+	/* an id without a hash: dropped, not run */
+	freeReplyObject(harness_cmd("LPUSH " Q "wait ghost"));
+	ran = 0;
+	j = fetch(w);
+	ck_assert_int_eq(bullmq_worker_run(w, j, proc_echo, &oc, NULL), 0);
+	ck_assert_int_eq(ran, 0);
+	ck_assert_int_eq(oc, BULLMQ_LOST_LOCK);
+	ck_assert_int_eq(harness_int("LLEN " Q "active"), 0);
+	ck_assert_int_eq(harness_int("EXISTS " Q "ghost:lock"), 0);
+	ck_assert_int_eq(harness_int("EXISTS " Q "ghost"), 0);
+	bullmq_worker_free(w);
+}
+END_TEST
+
+START_TEST(scheduler_every)
+{
+	bullmq_worker		*w = worker(NULL);
+	bullmq_job		*j;
+	enum bullmq_outcome	 oc;
+	long long		 now = bullmq_now(), prev = now - 100;
+	char			 cur[64], nid[64], opts[256];
+	const char		*no;
+
+	snprintf(cur, sizeof(cur), "repeat:s1:%lld", prev);
+	snprintf(nid, sizeof(nid), "repeat:s1:%lld", prev + 1000);
+	freeReplyObject(harness_cmd("ZADD " Q "repeat %lld s1", prev));
+	freeReplyObject(harness_cmd("HSET " Q "repeat:s1 name tick every "
+	    "1000 ic 1 data {\"t\":1}"));
+	snprintf(opts, sizeof(opts), "{\"repeat\":{\"every\":1000,\"count\":"
+	    "1},\"jobId\":\"%s\",\"repeatJobKey\":\"s1\",\"attempts\":0}",
+	    cur);
+	freeReplyObject(harness_cmd("HSET " Q "%s name tick data {\"t\":1} "
+	    "opts %s timestamp %lld delay 0 priority 0 rjk s1", cur, opts,
+	    prev));
+	freeReplyObject(harness_cmd("LPUSH " Q "wait %s", cur));
+	freeReplyObject(harness_cmd("SET " Q "id 5"));
+	j = fetch(w);
+	clear_events();
+	ck_assert_int_eq(bullmq_worker_run(w, j, proc_echo, &oc, NULL), 0);
+	ck_assert_int_eq(ran, 1);
+	ck_assert_int_eq(harness_int("EXISTS " Q "%s", nid), 1);
+	ck_assert_int_eq(strtoll(harness_str("ZSCORE " Q "repeat s1"), NULL,
+	    10), prev + 1000);
+	ck_assert_str_eq(harness_str("HGET " Q "repeat:s1 ic"), "2");
+	ck_assert_str_eq(harness_str("GET " Q "id"), "6");
+	ck_assert_str_eq(harness_str("HGET " Q "%s rjk", nid), "s1");
+	ck_assert_str_eq(harness_str("HGET " Q "%s data", nid), "{\"t\":1}");
+	ck_assert_str_eq(harness_str("HGET " Q "%s name", nid), "tick");
+	ck_assert_str_ne(harness_str("ZSCORE " Q "delayed %s", nid), "(nil)");
+	no = harness_str("HGET " Q "%s opts", nid);
+	ck_assert_ptr_nonnull(strstr(no, "\"count\":2"));
+	ck_assert_ptr_nonnull(strstr(no, nid));
+	ck_assert_ptr_nonnull(strstr(events(), "added:repeat:s1:"));
+	ck_assert_ptr_nonnull(strstr(events(), "delayed:repeat:s1:"));
+	ck_assert_str_eq(harness_str("HGET " Q "%s returnvalue", cur),
+	    "{\"t\":1}");
+
+	/* not the current iteration any more: nothing new */
+	freeReplyObject(harness_cmd("HSET " Q "%s name tick data {} opts %s "
+	    "timestamp 1 delay 0 priority 0 rjk s1", cur, opts));
+	freeReplyObject(harness_cmd("LPUSH " Q "wait %s", cur));
+	j = fetch(w);
+	ck_assert_int_eq(bullmq_worker_run(w, j, proc_echo, &oc, NULL), 0);
+	ck_assert_str_eq(harness_str("GET " Q "id"), "6");
+	bullmq_worker_free(w);
+}
+END_TEST
+
+/* Collect ids given to a callback. */
+static void
+collect(const char *id, void *arg)
+{
+	char	*buf = arg;
+
+	if (buf[0] != '\0')
+		strlcat(buf, " ", 256);
+	strlcat(buf, id, 256);
+}
+
+START_TEST(stalled_check)
+{
+	bullmq_worker	*w = worker(NULL);
+	bullmq_job	*j;
+	char		 a[32], b[32], got[256] = "";
+
+	add_job("a", "{}", "{}", a, sizeof(a));
+	add_job("b", "{}", "{}", b, sizeof(b));
+	j = fetch(w);
+	bullmq_job_free(j);
+	j = fetch(w);
+	bullmq_job_free(j);
+	/* first check: only marks the active jobs */
+	ck_assert_int_eq(bullmq_check_stalled(q, 1, 30000, collect, got), 0);
+	ck_assert_int_eq(harness_int("SCARD " Q "stalled"), 2);
+	ck_assert_int_gt(harness_int("PTTL " Q "stalled-check"), 0);
+	/* throttled while stalled-check lives */
+	freeReplyObject(harness_cmd("DEL " Q "%s:lock", a));
+	ck_assert_int_eq(bullmq_check_stalled(q, 1, 30000, collect, got), 0);
+	freeReplyObject(harness_cmd("DEL " Q "stalled-check"));
+	clear_events();
+	ck_assert_int_eq(bullmq_check_stalled(q, 1, 30000, collect, got), 1);
+	ck_assert_str_eq(got, a);
+	ck_assert_str_eq(harness_str("LINDEX " Q "wait -1"), a);
+	ck_assert_str_eq(harness_str("HGET " Q "%s stc", a), "1");
+	ck_assert_int_eq(harness_int("HEXISTS " Q "%s defa", a), 0);
+	ck_assert_str_eq(events(), "waiting:1 stalled:1");
+	ck_assert_str_eq(event_field("waiting", "prev"), "active");
+	ck_assert_str_eq(harness_str("ZSCORE " Q "marker 0"), "0");
+	/* b is still locked, so it stays a candidate */
+	ck_assert_int_eq(harness_int("SISMEMBER " Q "stalled %s", b), 1);
+	ck_assert_int_eq(harness_int("SISMEMBER " Q "stalled %s", a), 0);
+
+	/* the second stall of a is over the limit: defa */
+	j = fetch(w);
+	ck_assert_str_eq(bullmq_job_id(j), a);
+	bullmq_job_free(j);
+	freeReplyObject(harness_cmd("DEL " Q "%s:lock", a));
+	freeReplyObject(harness_cmd("SADD " Q "stalled %s", a));
+	freeReplyObject(harness_cmd("DEL " Q "stalled-check"));
+	got[0] = '\0';
+	ck_assert_int_eq(bullmq_check_stalled(q, 1, 30000, collect, got), 1);
+	ck_assert_str_eq(harness_str("HGET " Q "%s defa", a),
+	    "job stalled more than allowable limit");
+	ck_assert_str_eq(harness_str("HGET " Q "%s stc", a), "2");
+	bullmq_worker_free(w);
+}
+END_TEST
+
+START_TEST(give_back)
+{
+	bullmq_worker	*w = worker(NULL);
+	bullmq_job	*j;
+	char		 a[32], tok[BMQ_MAX_TOKEN];
+
+	add_job("a", "{}", "{}", a, sizeof(a));
+	j = fetch(w);
+	strlcpy(tok, bullmq_job_token(j), sizeof(tok));
+	bullmq_job_free(j);
+	ck_assert_int_eq(bullmq_give_back(q, a, "not-mine", 1), 0);
+	ck_assert_str_eq(harness_str("LINDEX " Q "active 0"), a);
+	clear_events();
+	ck_assert_int_eq(bullmq_give_back(q, a, tok, 1), 1);
+	ck_assert_int_eq(harness_int("EXISTS " Q "%s:lock", a), 0);
+	ck_assert_int_eq(harness_int("LLEN " Q "active"), 0);
+	ck_assert_str_eq(harness_str("LINDEX " Q "wait -1"), a);
+	ck_assert_str_eq(harness_str("HGET " Q "%s stc", a), "1");
+	ck_assert_int_eq(harness_int("HEXISTS " Q "%s defa", a), 0);
+	ck_assert_str_eq(events(), "waiting:1 stalled:1");
+	/* not active any more */
+	ck_assert_int_eq(bullmq_give_back(q, a, tok, 1), 0);
+	/* again: over max stalled, so defa; a missing lock is fine too */
+	j = fetch(w);
+	bullmq_job_free(j);
+	freeReplyObject(harness_cmd("DEL " Q "%s:lock", a));
+	ck_assert_int_eq(bullmq_give_back(q, a, tok, 1), 1);
+	ck_assert_str_eq(harness_str("HGET " Q "%s defa", a),
+	    "job stalled more than allowable limit");
+	bullmq_worker_free(w);
+}
+END_TEST
+
+START_TEST(extend_locks)
+{
+	bullmq_worker	*w = worker(NULL);
+	bullmq_job	*j1, *j2;
+	char		 a[32], b[32], got[256] = "";
+	const char	*ids[3], *toks[3];
+
+	add_job("a", "{}", "{}", a, sizeof(a));
+	add_job("b", "{}", "{}", b, sizeof(b));
+	j1 = fetch(w);
+	j2 = fetch(w);
+	freeReplyObject(harness_cmd("PEXPIRE " Q "%s:lock 1000", a));
+	freeReplyObject(harness_cmd("SADD " Q "stalled %s %s", a, b));
+	ids[0] = a;
+	toks[0] = bullmq_job_token(j1);
+	ids[1] = b;
+	toks[1] = "wrong";
+	ids[2] = "gone";
+	toks[2] = "x";
+	ck_assert_int_eq(bullmq_extend_locks(q, 3, ids, toks, 60000, collect,
+	    got), 2);
+	ck_assert_str_eq(got, "2 gone");
+	ck_assert_int_gt(harness_int("PTTL " Q "%s:lock", a), 50000);
+	ck_assert_int_eq(harness_int("SISMEMBER " Q "stalled %s", a), 0);
+	ck_assert_int_eq(harness_int("SISMEMBER " Q "stalled %s", b), 1);
+	ck_assert_str_eq(harness_str("GET " Q "%s:lock", b),
+	    bullmq_job_token(j2));
+	bullmq_job_free(j1);
+	bullmq_job_free(j2);
+	bullmq_worker_free(w);
+}
+END_TEST
+
+START_TEST(progress_and_log)
+{
+	bullmq_worker	*w = worker(NULL);
+	bullmq_job	*j;
+	char		 a[32];
+
+	add_job("a", "{}", "{\"kl\":2}", a, sizeof(a));
+	j = fetch(w);
+	clear_events();
+	ck_assert_int_eq(bullmq_job_progress(j, "{\"p\":50}"), 0);
+	ck_assert_str_eq(harness_str("HGET " Q "%s progress", a),
+	    "{\"p\":50}");
+	ck_assert_str_eq(events(), "progress:1");
+	ck_assert_str_eq(event_field("progress", "data"), "{\"p\":50}");
+	ck_assert_int_eq(bullmq_job_progress(j, "50%"), -1);
+	ck_assert_int_eq(bullmq_errcode(q), BULLMQ_ERR_ARG);
+	ck_assert_int_eq(bullmq_job_log(j, "one"), 0);
+	ck_assert_int_eq(bullmq_job_log(j, "two"), 0);
+	ck_assert_int_eq(bullmq_job_log(j, "three"), 0);
+	ck_assert_int_eq(harness_int("LLEN " Q "%s:logs", a), 2);
+	ck_assert_str_eq(harness_str("LINDEX " Q "%s:logs -1", a), "three");
+	freeReplyObject(harness_cmd("DEL " Q "%s", a));
+	ck_assert_int_eq(bullmq_job_progress(j, "1"), -1);
+	ck_assert_int_eq(bullmq_script_code(q), -1);
+	ck_assert_int_eq(bullmq_job_log(j, "x"), -1);
+	bullmq_job_free(j);
+	bullmq_worker_free(w);
+}
+END_TEST
+
+START_TEST(fail_job_timeout)
+{
+	bullmq_worker	*w = worker(NULL);
+	bullmq_job	*j;
+	char		 a[32], b[32], tok[BMQ_MAX_TOKEN];
+
+	add_job("a", "{}", "{\"attempts\":2,\"backoff\":5000}", a, sizeof(a));
+	add_job("b", "{}", "{}", b, sizeof(b));
+	j = fetch(w);
+	strlcpy(tok, bullmq_job_token(j), sizeof(tok));
+	bullmq_job_free(j);
+	ck_assert_int_eq(bullmq_fail_job(q, a, "bad", "timed out"),
+	    BULLMQ_LOST_LOCK);
+	ck_assert_int_eq(bullmq_script_code(q), -6);
+	ck_assert_int_eq(bullmq_fail_job(q, a, tok, "timed out"),
+	    BULLMQ_DELAYED);
+	ck_assert_str_eq(harness_str("HGET " Q "%s failedReason", a),
+	    "timed out");
+	ck_assert_str_eq(harness_str("HGET " Q "%s delay", a), "5000");
+	j = fetch(w);
+	ck_assert_str_eq(bullmq_job_id(j), b);
+	strlcpy(tok, bullmq_job_token(j), sizeof(tok));
+	bullmq_job_free(j);
+	ck_assert_int_eq(bullmq_fail_job(q, b, tok, "timed out"),
+	    BULLMQ_FAILED);
+	ck_assert_str_ne(harness_str("ZSCORE " Q "failed %s", b), "(nil)");
+	ck_assert_int_eq(bullmq_fail_job(q, "nope", tok, "x"), -1);
+	ck_assert_int_eq(bullmq_script_code(q), -1);
+	bullmq_worker_free(w);
+}
+END_TEST
+
+START_TEST(metrics)
+{
+	struct bullmq_worker_opts	 o;
+	bullmq_worker			*w;
+	bullmq_job			*j;
+	enum bullmq_outcome		 oc;
+	char				 a[32];
+	long long			 now = bullmq_now();
+
+	memset(&o, 0, sizeof(o));
+	o.metrics_max_points = 10;
+	w = bullmq_worker_new(q, &o);
+	add_job("a", "{}", "{}", a, sizeof(a));
+	add_job("b", "{}", "{}", a, sizeof(a));
+	j = fetch(w);
+	ck_assert_int_eq(bullmq_worker_finish(w, j, 0, &oc, NULL), 0);
+	ck_assert_str_eq(harness_str("HGET " Q "metrics:completed count"),
+	    "1");
+	ck_assert_str_eq(harness_str("HGET " Q "metrics:completed prevCount"),
+	    "0");
+	/* three minutes later: the delta then two empty minutes */
+	freeReplyObject(harness_cmd("HSET " Q "metrics:completed prevTS %lld",
+	    now - 3 * 60000));
+	j = fetch(w);
+	ck_assert_int_eq(bullmq_worker_finish(w, j, 1, &oc, NULL), 0);
+	ck_assert_int_eq(harness_int("EXISTS " Q "metrics:failed"), 1);
+	ck_assert_int_eq(harness_int("LLEN " Q "metrics:completed:data"), 0);
+	bullmq_worker_free(w);
+	w = bullmq_worker_new(q, &o);
+	add_job("c", "{}", "{}", a, sizeof(a));
+	j = fetch(w);
+	ck_assert_int_eq(bullmq_worker_finish(w, j, 0, &oc, NULL), 0);
+	ck_assert_int_eq(harness_int("LLEN " Q "metrics:completed:data"), 3);
+	ck_assert_str_eq(harness_str("LINDEX " Q "metrics:completed:data 2"),
+	    "1");
+	ck_assert_str_eq(harness_str("HGET " Q "metrics:completed count"),
+	    "2");
+	bullmq_worker_free(w);
+}
+END_TEST
+
+START_TEST(blocking_fetch)
+{
+	struct bullmq_worker_opts	 o;
+	bullmq_worker			*w;
+	bullmq_job			*j;
+	long long			 now;
+
+	memset(&o, 0, sizeof(o));
+	o.drain_delay = 1000;
+	w = bullmq_worker_new(q, &o);
+	/* empty: returns 0 after blocking on the marker */
+	ck_assert_int_eq(bullmq_worker_fetch(w, &j), 0);
+	ck_assert_ptr_null(j);
+	/* a delayed job due soon is fetched by the same call */
+	now = bullmq_now();
+	freeReplyObject(harness_cmd("HSET " Q "soon name n data {} opts {} "
+	    "timestamp 1 delay 300 priority 0"));
+	freeReplyObject(harness_cmd("ZADD " Q "delayed %lld soon",
+	    (now + 300) * 4096));
+	freeReplyObject(harness_cmd("ZADD " Q "marker %lld 1", now + 300));
+	ck_assert_int_eq(bullmq_worker_fetch(w, &j), 1);
+	ck_assert_str_eq(bullmq_job_id(j), "soon");
+	ck_assert_int_ge(bullmq_now(), now + 300);
+	bullmq_job_free(j);
+	bullmq_worker_free(w);
+}
+END_TEST
+
+START_TEST(script_flush)
+{
+	bullmq_worker		*w = worker(NULL);
+	bullmq_job		*j, *next;
+	enum bullmq_outcome	 oc;
+	char			 a[32], b[32];
+
+	add_job("a", "{}", "{}", a, sizeof(a));
+	add_job("b", "{}", "{}", b, sizeof(b));
+	j = fetch(w);
+	freeReplyObject(harness_cmd("SCRIPT FLUSH"));
+	ck_assert_int_eq(bullmq_worker_finish(w, j, 0, &oc, &next), 0);
+	ck_assert_int_eq(oc, BULLMQ_COMPLETED);
+	ck_assert_ptr_nonnull(next);
+	freeReplyObject(harness_cmd("SCRIPT FLUSH"));
+	ck_assert_int_eq(bullmq_job_progress(next, "3"), 0);
+	freeReplyObject(harness_cmd("SCRIPT FLUSH"));
+	ck_assert_int_eq(bullmq_worker_finish(w, next, 0, &oc, NULL), 0);
+	ck_assert_int_eq(harness_int("ZCARD " Q "completed"), 2);
+	bullmq_worker_free(w);
+}
+END_TEST
+
+/* The suite. */
+static Suite *
+worker_suite(void)
+{
+	Suite	*s = suite_create("worker");
+	TCase	*tc = tcase_create("worker");
+
+	tcase_add_unchecked_fixture(tc, harness_start, harness_stop);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, fetch_and_complete);
+	tcase_add_test(tc, complete_null_and_fetch_next);
+	tcase_add_test(tc, prioritized_and_pc);
+	tcase_add_test(tc, delayed_promotion);
+	tcase_add_test(tc, paused_maxed_limited);
+	tcase_add_test(tc, legacy_marker);
+	tcase_add_test(tc, retry_fixed_backoff);
+	tcase_add_test(tc, retry_exponential_backoff);
+	tcase_add_test(tc, retry_immediate);
+	tcase_add_test(tc, fail_final_and_unrecoverable);
+	tcase_add_test(tc, stacktrace_limit);
+	tcase_add_test(tc, retention);
+	tcase_add_test(tc, lock_and_state_codes);
+	tcase_add_test(tc, dedup_release);
+	tcase_add_test(tc, parent_bookkeeping);
+	tcase_add_test(tc, parent_fail_policy);
+	tcase_add_test(tc, defa_stalled);
+	tcase_add_test(tc, foreign_jobs);
+	tcase_add_test(tc, scheduler_every);
+	tcase_add_test(tc, stalled_check);
+	tcase_add_test(tc, give_back);
+	tcase_add_test(tc, extend_locks);
+	tcase_add_test(tc, progress_and_log);
+	tcase_add_test(tc, fail_job_timeout);
+	tcase_add_test(tc, metrics);
+	tcase_add_test(tc, blocking_fetch);
+	tcase_add_test(tc, script_flush);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(worker_suite());
+	int	 failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}
