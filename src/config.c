@@ -1,0 +1,620 @@
+/*
+ * config.c: the settings table and its parsers: defaults < config file <
+ * BULLMQ_* environment < command line.
+ */
+#include <sys/types.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bullmq-int.h"
+#include "daemon.h"
+
+/* Where each setting got its value, to name it in an error. */
+enum origin {
+	FROM_DEFAULT = 0,
+	FROM_FILE,
+	FROM_ENV,
+	FROM_ARGS
+};
+
+struct origins {
+	enum origin	 from[64];
+	long		 line[64];
+};
+
+#define S(f)	offsetof(struct settings, f)
+#define Z(f)	sizeof(((struct settings *)0)->f)
+
+/*
+ * Every setting once.  Keep man/bullmq-master.8, man/bullmq.conf.5 and
+ * contrib/bullmq.conf.sample in step with this table.
+ */
+const struct setting settings_table[] = {
+	{ "config", 'c', "FILE", SET_STR, S(config), Z(config), 0, 0, "",
+	    SET_NOFILE, "read settings from FILE" },
+	{ "redis", 'r', "URL", SET_STR, S(redis), Z(redis), 0, 0,
+	    BULLMQ_DEFAULT_URL, 0,
+	    "redis://[user:pass@]host[:port][/db] or unix:///path[?db=N]" },
+	{ "queue", 'q', "NAME", SET_STR, S(queue), Z(queue), 0, 0, "",
+	    SET_REQUIRED, "the queue to work on" },
+	{ "prefix", 0, "P", SET_STR, S(prefix), Z(prefix), 0, 0,
+	    BULLMQ_DEFAULT_PREFIX, 0, "key prefix of the queue" },
+	{ "workers", 'w', "N", SET_INT, S(workers), 0, 1, 4096, "auto",
+	    SET_RELOAD | SET_AUTO, "worker children (auto: 2 x online CPUs)" },
+	{ "processor", 'x', "SPEC", SET_STR, S(processor), Z(processor), 0, 0,
+	    "", SET_RELOAD | SET_ROLL | SET_REQUIRED,
+	    "builtin:noop|echo|sleep|fail, so:PATH or exec:PROG ARGS" },
+	{ "lock-duration", 0, "MS", SET_INT, S(lock_duration), 0, 1000,
+	    86400000, "30000", SET_RELOAD | SET_ROLL, "job lock time to live" },
+	{ "stalled-interval", 0, "MS", SET_INT, S(stalled_interval), 0, 100,
+	    86400000, "30000", SET_RELOAD, "time between stalled checks" },
+	{ "max-stalled-count", 0, "N", SET_INT, S(max_stalled_count), 0, 0,
+	    1000000, "1", SET_RELOAD,
+	    "stalls a job may have before it fails" },
+	{ "job-timeout", 0, "MS", SET_INT, S(job_timeout), 0, 0, INT_MAX, "0",
+	    SET_RELOAD, "fail a job running longer (0: never)" },
+	{ "kill-timeout", 0, "MS", SET_INT, S(kill_timeout), 0, 0, 3600000,
+	    "5000", SET_RELOAD,
+	    "time from SIGTERM to SIGKILL for a timed out job" },
+	{ "graceful-timeout", 0, "MS", SET_INT, S(graceful_timeout), 0, 0,
+	    86400000, "30000", SET_RELOAD,
+	    "time running jobs get to finish on TERM" },
+	{ "max-restarts", 0, "N", SET_INT, S(max_restarts), 0, 0, 100000,
+	    "10", SET_RELOAD, "restarts allowed within max-seconds" },
+	{ "max-seconds", 0, "S", SET_INT, S(max_seconds), 0, 1, 86400, "60",
+	    SET_RELOAD, "window of max-restarts" },
+	{ "max-jobs-per-child", 0, "N", SET_INT, S(max_jobs_per_child), 0, 0,
+	    LONG_MAX, "0", SET_RELOAD,
+	    "replace a child after about N jobs (0: never)" },
+	{ "drain-delay", 0, "MS", SET_INT, S(drain_delay), 0, 10, 10000,
+	    "5000", SET_RELOAD | SET_ROLL,
+	    "how long an idle child blocks waiting for a job" },
+	{ "worker-name", 0, "NAME", SET_STR, S(worker_name), Z(worker_name),
+	    0, 0, "", SET_RELOAD | SET_ROLL,
+	    "worker name shown by getWorkers and in pb" },
+	{ "user", 'u', "USER", SET_STR, S(user), Z(user), 0, 0, "",
+	    SET_RELOAD | SET_ROLL, "children run as USER" },
+	{ "group", 'g', "GROUP", SET_STR, S(group), Z(group), 0, 0, "",
+	    SET_RELOAD | SET_ROLL, "children run with group GROUP" },
+	{ "pidfile", 'p', "FILE", SET_STR, S(pidfile), Z(pidfile), 0, 0, "",
+	    0, "write the master's pid to FILE and lock it" },
+	{ "log-file", 'l', "FILE", SET_STR, S(log_file), Z(log_file), 0, 0,
+	    "", SET_RELOAD, "append the log to FILE (USR1 reopens it)" },
+	{ "daemon", 'D', NULL, SET_BOOL, S(daemon), 0, 0, 1, "no", 0,
+	    "detach and log to syslog" },
+	{ "check", 'n', NULL, SET_BOOL, S(check), 0, 0, 1, "no", SET_NOFILE,
+	    "check the settings, print them and exit" },
+};
+const size_t settings_count = sizeof(settings_table) /
+    sizeof(settings_table[0]);
+
+/* Find a setting by its name; NULL when unknown. */
+const struct setting *
+config_find(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < settings_count; i++)
+		if (strcmp(settings_table[i].name, name) == 0)
+			return &settings_table[i];
+	return NULL;
+}
+
+/* The environment variable of a setting: BULLMQ_ and the name in capitals. */
+void
+config_env_name(const struct setting *st, char *buf, size_t size)
+{
+	size_t	i, o;
+
+	o = strlcpy(buf, "BULLMQ_", size);
+	for (i = 0; st->name[i] != '\0' && o + 1 < size; i++, o++)
+		buf[o] = st->name[i] == '-' ? '_' :
+		    toupper((unsigned char)st->name[i]);
+	if (o < size)
+		buf[o] = '\0';
+}
+
+/* Parse a boolean word; -1 when it is none. */
+static int
+parse_bool(const char *v)
+{
+	if (strcasecmp(v, "yes") == 0 || strcasecmp(v, "true") == 0 ||
+	    strcasecmp(v, "on") == 0 || strcmp(v, "1") == 0)
+		return 1;
+	if (strcasecmp(v, "no") == 0 || strcasecmp(v, "false") == 0 ||
+	    strcasecmp(v, "off") == 0 || strcmp(v, "0") == 0)
+		return 0;
+	return -1;
+}
+
+/* Online CPUs times two, the default number of workers. */
+static long
+auto_workers(void)
+{
+	long	n;
+
+	if ((n = sysconf(_SC_NPROCESSORS_ONLN)) < 1)
+		n = 1;
+	n *= 2;
+	return n > 4096 ? 4096 : n;
+}
+
+/* Store the text v into setting st of s; -1 with a message in err. */
+int
+config_set(struct settings *s, const struct setting *st, const char *v,
+    char *err, size_t errsize)
+{
+	char		*p = (char *)s + st->off;
+	const char	*errstr;
+	long long	 n;
+	int		 b;
+
+	switch (st->type) {
+	case SET_STR:
+		if (strlcpy(p, v, st->size) >= st->size) {
+			snprintf(err, errsize, "%s: value too long (at most "
+			    "%zu bytes)", st->name, st->size - 1);
+			return -1;
+		}
+		break;
+	case SET_INT:
+		if ((st->flags & SET_AUTO) && strcmp(v, "auto") == 0) {
+			*(long *)p = auto_workers();
+			break;
+		}
+		n = strtonum(v, st->min, st->max, &errstr);
+		if (errstr != NULL) {
+			snprintf(err, errsize, "%s: \"%s\" is %s (%lld to "
+			    "%lld%s)", st->name, v, errstr, st->min, st->max,
+			    (st->flags & SET_AUTO) ? " or auto" : "");
+			return -1;
+		}
+		*(long *)p = (long)n;
+		break;
+	case SET_BOOL:
+		if ((b = parse_bool(v)) == -1) {
+			snprintf(err, errsize, "%s: \"%s\" is not yes or no",
+			    st->name, v);
+			return -1;
+		}
+		*(int *)p = b;
+		break;
+	}
+	return 0;
+}
+
+/* Format the value of setting st into buf. */
+void
+config_value(const struct settings *s, const struct setting *st, char *buf,
+    size_t size)
+{
+	const char	*p = (const char *)s + st->off;
+
+	switch (st->type) {
+	case SET_STR:
+		strlcpy(buf, p, size);
+		break;
+	case SET_INT:
+		snprintf(buf, size, "%ld", *(const long *)p);
+		break;
+	case SET_BOOL:
+		strlcpy(buf, *(const int *)p ? "yes" : "no", size);
+		break;
+	}
+}
+
+/* Whether setting st differs between a and b. */
+int
+config_differs(const struct settings *a, const struct settings *b,
+    const struct setting *st)
+{
+	const char	*pa = (const char *)a + st->off;
+	const char	*pb = (const char *)b + st->off;
+
+	switch (st->type) {
+	case SET_STR:
+		return strcmp(pa, pb) != 0;
+	case SET_INT:
+		return *(const long *)pa != *(const long *)pb;
+	case SET_BOOL:
+		return *(const int *)pa != *(const int *)pb;
+	}
+	return 0;
+}
+
+/* Free the values kept from the command line. */
+void
+config_cmdline_free(struct cmdline *cl)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(cl->val) / sizeof(cl->val[0]); i++) {
+		free(cl->val[i]);
+		cl->val[i] = NULL;
+	}
+}
+
+/*
+ * Read the command line into cl, keeping each value as text.  Returns 0,
+ * CONFIG_HELP, CONFIG_VERSION, or -1 with a message in err.
+ */
+int
+config_args(struct cmdline *cl, int argc, char **argv, char *err,
+    size_t errsize)
+{
+	struct option	 longopts[sizeof(cl->val) / sizeof(cl->val[0]) + 3];
+	char		 shortopts[3 * (sizeof(cl->val) /
+			    sizeof(cl->val[0])) + 8];
+	size_t		 i, n = 0, o = 0;
+	int		 ch, idx;
+
+	memset(cl, 0, sizeof(*cl));
+	memset(longopts, 0, sizeof(longopts));
+	for (i = 0; i < settings_count; i++) {
+		longopts[n].name = settings_table[i].name;
+		longopts[n].has_arg = settings_table[i].type == SET_BOOL ?
+		    no_argument : required_argument;
+		longopts[n].val = 256 + (int)i;
+		n++;
+		if (settings_table[i].flag != 0) {
+			shortopts[o++] = (char)settings_table[i].flag;
+			if (settings_table[i].type != SET_BOOL)
+				shortopts[o++] = ':';
+		}
+	}
+	longopts[n].name = "help";
+	longopts[n++].val = 'h';
+	longopts[n].name = "version";
+	longopts[n++].val = 'V';
+	shortopts[o++] = 'h';
+	shortopts[o++] = 'V';
+	shortopts[o] = '\0';
+
+	opterr = 0;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) !=
+	    -1) {
+		if (ch == 'h')
+			return CONFIG_HELP;
+		if (ch == 'V')
+			return CONFIG_VERSION;
+		idx = -1;
+		if (ch >= 256)
+			idx = ch - 256;
+		else
+			for (i = 0; i < settings_count; i++)
+				if (settings_table[i].flag == ch)
+					idx = (int)i;
+		if (idx == -1) {
+			if (optopt != 0 && optopt < 256 &&
+			    isprint((unsigned char)optopt))
+				snprintf(err, errsize, "unknown or incomplete "
+				    "option -%c", optopt);
+			else
+				snprintf(err, errsize, "unknown or incomplete "
+				    "option %s", argv[optind - 1]);
+			return -1;
+		}
+		free(cl->val[idx]);
+		cl->val[idx] = strdup(settings_table[idx].type == SET_BOOL ?
+		    "yes" : optarg);
+		if (cl->val[idx] == NULL) {
+			snprintf(err, errsize, "out of memory");
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		snprintf(err, errsize, "unexpected argument %s", argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+/* Trim white space at both ends of s, in place. */
+static char *
+trim(char *s)
+{
+	char	*e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+/* Read a config file of "key = value" lines into s. */
+static int
+config_file(struct settings *s, const char *path, struct origins *o,
+    char *err, size_t errsize)
+{
+	FILE			*f;
+	char			*line = NULL, *k, *v, *eq, msg[512];
+	size_t			 cap = 0, len;
+	ssize_t			 n;
+	long			 lineno = 0;
+	const struct setting	*st;
+	int			 rv = -1;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		snprintf(err, errsize, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while ((n = getline(&line, &cap, f)) != -1) {
+		lineno++;
+		if (memchr(line, '\0', (size_t)n) != NULL) {
+			snprintf(err, errsize, "%s:%ld: NUL byte in line",
+			    path, lineno);
+			goto out;
+		}
+		k = trim(line);
+		if (*k == '\0' || *k == '#')
+			continue;
+		if ((eq = strchr(k, '=')) == NULL) {
+			snprintf(err, errsize, "%s:%ld: expected key = value",
+			    path, lineno);
+			goto out;
+		}
+		*eq = '\0';
+		k = trim(k);
+		v = trim(eq + 1);
+		len = strlen(v);
+		if (len >= 2 && v[0] == '"' && v[len - 1] == '"') {
+			v[len - 1] = '\0';
+			v++;
+		}
+		if ((st = config_find(k)) == NULL) {
+			snprintf(err, errsize, "%s:%ld: unknown setting "
+			    "\"%s\"", path, lineno, k);
+			goto out;
+		}
+		if (st->flags & SET_NOFILE) {
+			snprintf(err, errsize, "%s:%ld: %s cannot be set in "
+			    "a config file", path, lineno, k);
+			goto out;
+		}
+		if (config_set(s, st, v, msg, sizeof(msg)) == -1) {
+			snprintf(err, errsize, "%s:%ld: %s", path, lineno,
+			    msg);
+			goto out;
+		}
+		o->from[st - settings_table] = FROM_FILE;
+		o->line[st - settings_table] = lineno;
+	}
+	if (ferror(f)) {
+		snprintf(err, errsize, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	rv = 0;
+out:
+	free(line);
+	fclose(f);
+	return rv;
+}
+
+/* Write an error about setting name, naming where its value came from. */
+static int __attribute__((__format__(__printf__, 6, 7)))
+bad(const struct settings *s, const struct origins *o, const char *name,
+    char *err, size_t errsize, const char *fmt, ...)
+{
+	const struct setting	*st = config_find(name);
+	char			 msg[512], env[64];
+	size_t			 i = st - settings_table;
+	va_list			 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	switch (o->from[i]) {
+	case FROM_FILE:
+		snprintf(err, errsize, "%s:%ld: %s: %s", s->config,
+		    o->line[i], name, msg);
+		break;
+	case FROM_ENV:
+		config_env_name(st, env, sizeof(env));
+		snprintf(err, errsize, "%s: %s: %s", env, name, msg);
+		break;
+	case FROM_ARGS:
+		snprintf(err, errsize, "--%s: %s", name, msg);
+		break;
+	default:
+		snprintf(err, errsize, "%s: %s", name, msg);
+		break;
+	}
+	return -1;
+}
+
+/* Check what the table cannot: required values, URL, users. */
+static int
+config_validate(struct settings *s, const struct origins *o, char *err,
+    size_t errsize)
+{
+	struct bmq_url	 url;
+	struct passwd	*pw;
+	struct group	*gr;
+	const char	*errstr;
+	char		 msg[256], env[64];
+	size_t		 i;
+
+	for (i = 0; i < settings_count; i++) {
+		if (!(settings_table[i].flags & SET_REQUIRED))
+			continue;
+		if (*((char *)s + settings_table[i].off) != '\0')
+			continue;
+		config_env_name(&settings_table[i], env, sizeof(env));
+		snprintf(err, errsize, "%s is not set (use --%s, %s = ... in "
+		    "the config file or %s)", settings_table[i].name,
+		    settings_table[i].name, settings_table[i].name, env);
+		return -1;
+	}
+	if (bmq_url_parse(s->redis, &url, msg, sizeof(msg)) == -1) {
+		return bad(s, o, "redis", err, errsize, "%s", msg);
+	}
+	if (strchr(s->queue, ':') != NULL) {
+		return bad(s, o, "queue", err, errsize, "\"%s\" must not "
+		    "contain ':'", s->queue);
+	}
+	if (s->prefix[0] == '\0') {
+		return bad(s, o, "prefix", err, errsize, "must not be empty");
+	}
+	if (strchr(s->worker_name, ' ') != NULL) {
+		return bad(s, o, "worker-name", err, errsize, "\"%s\" must "
+		    "not contain a space", s->worker_name);
+	}
+	s->drop_user = s->drop_group = 0;
+	if (s->user[0] != '\0') {
+		if ((pw = getpwnam(s->user)) != NULL) {
+			s->uid = pw->pw_uid;
+			if (s->group[0] == '\0') {
+				s->gid = pw->pw_gid;
+				s->drop_group = 1;
+			}
+		} else {
+			s->uid = (uid_t)strtonum(s->user, 0, INT_MAX, &errstr);
+			if (errstr != NULL) {
+				return bad(s, o, "user", err, errsize,
+				    "no user \"%s\"", s->user);
+			}
+		}
+		s->drop_user = 1;
+	}
+	if (s->group[0] != '\0') {
+		if ((gr = getgrnam(s->group)) != NULL)
+			s->gid = gr->gr_gid;
+		else {
+			s->gid = (gid_t)strtonum(s->group, 0, INT_MAX,
+			    &errstr);
+			if (errstr != NULL) {
+				return bad(s, o, "group", err, errsize,
+				    "no group \"%s\"", s->group);
+			}
+		}
+		s->drop_group = 1;
+	}
+	if (s->lock_duration / 2 < 100) {
+		return bad(s, o, "lock-duration", err, errsize, "too short");
+	}
+	return 0;
+}
+
+/*
+ * Fill s from the defaults, the config file, the environment and the
+ * command line cl (NULL: none), in that order, then check it.  Returns 0,
+ * or -1 with a message naming the source, line and problem in err.
+ */
+int
+config_load(struct settings *s, const struct cmdline *cl, char *err,
+    size_t errsize)
+{
+	const struct setting	*st;
+	struct origins		 o;
+	const char		*v;
+	char			 env[64], msg[512];
+	size_t			 i;
+
+	memset(s, 0, sizeof(*s));
+	memset(&o, 0, sizeof(o));
+	for (i = 0; i < settings_count; i++)
+		if (config_set(s, &settings_table[i], settings_table[i].def,
+		    msg, sizeof(msg)) == -1) {
+			snprintf(err, errsize, "default %s", msg);
+			return -1;
+		}
+
+	/* The config file named on the command line or in the environment. */
+	st = config_find("config");
+	v = NULL;
+	if (cl != NULL && cl->val[st - settings_table] != NULL)
+		v = cl->val[st - settings_table];
+	else
+		v = getenv("BULLMQ_CONFIG");
+	if (v != NULL && *v != '\0') {
+		strlcpy(s->config, v, sizeof(s->config));
+		if (config_file(s, v, &o, err, errsize) == -1)
+			return -1;
+	}
+
+	for (i = 0; i < settings_count; i++) {
+		st = &settings_table[i];
+		config_env_name(st, env, sizeof(env));
+		if ((v = getenv(env)) == NULL || *v == '\0')
+			continue;
+		if (strcmp(st->name, "config") == 0)
+			continue;
+		if (config_set(s, st, v, msg, sizeof(msg)) == -1) {
+			snprintf(err, errsize, "%s: %s", env, msg);
+			return -1;
+		}
+		o.from[i] = FROM_ENV;
+	}
+
+	for (i = 0; cl != NULL && i < settings_count; i++) {
+		st = &settings_table[i];
+		if (cl->val[i] == NULL || strcmp(st->name, "config") == 0)
+			continue;
+		if (config_set(s, st, cl->val[i], msg, sizeof(msg)) == -1) {
+			snprintf(err, errsize, "--%s", msg);
+			return -1;
+		}
+		o.from[i] = FROM_ARGS;
+	}
+	return config_validate(s, &o, err, errsize);
+}
+
+/* Print the effective settings in config file syntax. */
+void
+config_print(FILE *f, const struct settings *s)
+{
+	char	buf[SET_PATH_MAX];
+	size_t	i;
+
+	fprintf(f, "# effective settings of %s %s\n", PROGNAME,
+	    BULLMQ_VERSION);
+	for (i = 0; i < settings_count; i++) {
+		if (settings_table[i].flags & SET_NOFILE)
+			continue;
+		config_value(s, &settings_table[i], buf, sizeof(buf));
+		fprintf(f, "%s = %s\n", settings_table[i].name, buf);
+	}
+}
+
+/* Print the usage, one line per setting, generated from the table. */
+void
+config_usage(FILE *f)
+{
+	const struct setting	*st;
+	char			 opt[64], env[64];
+	size_t			 i;
+
+	fprintf(f, "usage: %s [options]\n", PROGNAME);
+	for (i = 0; i < settings_count; i++) {
+		st = &settings_table[i];
+		if (st->flag != 0)
+			snprintf(opt, sizeof(opt), "-%c, --%s%s%s", st->flag,
+			    st->name, st->arg ? " " : "", st->arg ? st->arg :
+			    "");
+		else
+			snprintf(opt, sizeof(opt), "    --%s%s%s", st->name,
+			    st->arg ? " " : "", st->arg ? st->arg : "");
+		config_env_name(st, env, sizeof(env));
+		fprintf(f, "  %-30s %s", opt, st->help);
+		if (st->def != NULL && *st->def != '\0' &&
+		    st->type != SET_BOOL)
+			fprintf(f, " [%s]", st->def);
+		fprintf(f, " (%s)\n", env);
+	}
+	fprintf(f, "  %-30s %s\n", "-h, --help", "show this help");
+	fprintf(f, "  %-30s %s\n", "-V, --version", "show the version");
+}

@@ -1,0 +1,218 @@
+/*
+ * daemon.h: declarations shared by the files of bullmq-master: settings,
+ * logging, the restart policy, processors, the master loop, forking and the
+ * children's worker loop.
+ */
+#ifndef DAEMON_H
+#define DAEMON_H
+
+#include <sys/types.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "bullmq.h"
+
+#define PROGNAME		"bullmq-master"
+
+/* Exit statuses of the master. */
+#define EXIT_SETTINGS		1	/* bad settings, cannot start */
+#define EXIT_GAVE_UP		3	/* restart limit reached */
+/* Exit statuses of a child. */
+#define CHILD_EXIT_ERROR	1
+#define CHILD_EXIT_FATAL	2	/* fatal configuration: no restart */
+
+/* Sizes of the string settings. */
+#define SET_PATH_MAX		1024
+#define SET_NAME_MAX		256
+
+/* Every setting, filled from the table in config.c. */
+struct settings {
+	char	 config[SET_PATH_MAX];
+	char	 redis[SET_PATH_MAX];
+	char	 queue[SET_NAME_MAX];
+	char	 prefix[128];
+	long	 workers;
+	char	 processor[SET_PATH_MAX];
+	long	 lock_duration;
+	long	 stalled_interval;
+	long	 max_stalled_count;
+	long	 job_timeout;
+	long	 kill_timeout;
+	long	 graceful_timeout;
+	long	 max_restarts;
+	long	 max_seconds;
+	long	 max_jobs_per_child;
+	long	 drain_delay;
+	char	 worker_name[128];
+	char	 user[64];
+	char	 group[64];
+	char	 pidfile[SET_PATH_MAX];
+	char	 log_file[SET_PATH_MAX];
+	int	 daemon;
+	int	 check;
+	/* Derived by config_load. */
+	uid_t	 uid;
+	gid_t	 gid;
+	int	 drop_user;	/* uid is set */
+	int	 drop_group;	/* gid is set */
+};
+
+enum setting_type {
+	SET_STR,
+	SET_INT,
+	SET_BOOL
+};
+
+/* Setting flags. */
+#define SET_RELOAD	0x01	/* HUP can change it */
+#define SET_ROLL	0x02	/* children are replaced when it changes */
+#define SET_NOFILE	0x04	/* not allowed in a config file */
+#define SET_AUTO	0x08	/* an int that accepts "auto" */
+#define SET_REQUIRED	0x10	/* must not be empty */
+
+/* One row of the settings table. */
+struct setting {
+	const char		*name;		/* config key; --name */
+	int			 flag;		/* short option, or 0 */
+	const char		*arg;		/* argument name for --help */
+	enum setting_type	 type;
+	size_t			 off;		/* offset in struct settings */
+	size_t			 size;		/* SET_STR: buffer size */
+	long long		 min, max;	/* SET_INT bounds */
+	const char		*def;		/* default value as text */
+	int			 flags;
+	const char		*help;
+};
+
+extern const struct setting	settings_table[];
+extern const size_t		settings_count;
+
+/* Values given on the command line, applied last. */
+struct cmdline {
+	char	*val[64];	/* by table index; owned */
+};
+
+/* Results of config_args besides 0 and -1. */
+#define CONFIG_HELP	1
+#define CONFIG_VERSION	2
+
+int	 config_args(struct cmdline *, int, char **, char *, size_t);
+void	 config_cmdline_free(struct cmdline *);
+int	 config_load(struct settings *, const struct cmdline *, char *,
+	    size_t);
+int	 config_set(struct settings *, const struct setting *, const char *,
+	    char *, size_t);
+const struct setting *config_find(const char *);
+void	 config_value(const struct settings *, const struct setting *,
+	    char *, size_t);
+int	 config_differs(const struct settings *, const struct settings *,
+	    const struct setting *);
+void	 config_print(FILE *, const struct settings *);
+void	 config_usage(FILE *);
+void	 config_env_name(const struct setting *, char *, size_t);
+
+/* log.c: stderr, a log file or syslog; one write per line. */
+enum log_target {
+	LOG_TO_STDERR,
+	LOG_TO_FILE,
+	LOG_TO_SYSLOG
+};
+
+int	 log_init(enum log_target, const char *, char *, size_t);
+int	 log_reopen(void);
+void	 log_close(void);
+void	 log_child(int);
+int	 log_fd(void);
+void	 log_set_ident(const char *);
+void	 log_info(const char *, ...)
+	    __attribute__((__format__(__printf__, 1, 2)));
+void	 log_warnx(const char *, ...)
+	    __attribute__((__format__(__printf__, 1, 2)));
+void	 log_debug(const char *, ...)
+	    __attribute__((__format__(__printf__, 1, 2)));
+void	 log_vmsg(int, const char *, va_list)
+	    __attribute__((__format__(__printf__, 2, 0)));
+
+/* restart.c: the restart policy, one pure function and its history. */
+struct restart_hist {
+	int64_t	*times;		/* ring of the latest restarts; owned */
+	size_t	 cap;
+	size_t	 n;
+	size_t	 head;		/* next slot to write */
+};
+
+enum restart_action {
+	RESTART_NOW,
+	RESTART_LATER,
+	RESTART_GIVE_UP
+};
+
+#define RESTART_QUICK_MS	1000	/* a child that lived less died quickly */
+#define RESTART_BACKOFF_MIN	100
+#define RESTART_BACKOFF_MAX	10000
+
+int	 restart_hist_init(struct restart_hist *, long);
+void	 restart_hist_free(struct restart_hist *);
+void	 restart_record(struct restart_hist *, int64_t);
+size_t	 restart_count(const struct restart_hist *, int64_t, int64_t);
+enum restart_action restart_decide(const struct restart_hist *, long,
+	    int64_t, int, int64_t, int64_t *);
+
+/* processor.c (its own engineer): how a child runs a job. */
+struct processor;
+/* Load a processor spec (builtin:noop|echo|sleep|fail, so:PATH,
+ * exec:PROG ARGS); NULL with a message in err on failure.  Called in
+ * the master before fork. */
+struct processor *processor_load(const char *spec, char *err, size_t);
+/* Run one job; returns 0 to complete, -1 to fail, having called
+ * bullmq_job_return / bullmq_job_error on the job. */
+int processor_run(struct processor *, bullmq_job *);
+void processor_free(struct processor *);
+
+/* Messages from a child to the master, one write each (< PIPE_BUF). */
+enum msg_type {
+	MSG_READY = 1,		/* connected; client_id set */
+	MSG_IDLE,		/* heartbeat: fetched nothing */
+	MSG_START,		/* job id under token */
+	MSG_DONE,		/* job id finished; status = outcome or -1 */
+	MSG_REDIS_DOWN		/* cannot reach Redis, retrying */
+};
+
+#define MSG_ID_MAX	128
+#define MSG_TOKEN_MAX	96
+
+struct msg {
+	int32_t		 type;
+	int32_t		 status;
+	int64_t		 client_id;
+	char		 id[MSG_ID_MAX];
+	char		 token[MSG_TOKEN_MAX];
+};
+
+/* What a new child needs; filled by the master, read in the child. */
+struct child_spec {
+	int			 slot;		/* worker number */
+	int			 lifeline;	/* read end: EOF = stop */
+	int			 msgfd;		/* write end of the message pipe */
+	long			 max_jobs;	/* with jitter; 0: never recycle */
+	const struct settings	*set;
+	struct processor	*proc;
+};
+
+/* child.c */
+pid_t	 child_fork(struct child_spec *, int *, int *);
+
+/* work.c: the loop of a child; never returns. */
+void	 work_main(const struct child_spec *) __attribute__((__noreturn__));
+
+/* master.c */
+int	 master_run(struct settings *, const struct cmdline *,
+	    struct processor *);
+
+/* Monotonic milliseconds. */
+int64_t	 mono_ms(void);
+
+#endif /* DAEMON_H */

@@ -1,0 +1,1113 @@
+/*
+ * master.c: the supervisor loop.  Signal handlers only set flags; signals
+ * are blocked except inside the one epoll_pwait.  After the wait: reap,
+ * then TERM, INT, HUP, TTIN/TTOU, USR1, the children's messages, timers and
+ * respawns, always in that order.
+ */
+#include <sys/types.h>
+#include <sys/epoll.h>
+#include <sys/queue.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bullmq-int.h"
+#include "daemon.h"
+
+#define TICK_MS		100	/* job timeouts, deadlines, respawns */
+#define PID_BUCKETS	1024
+#define MAX_EVENTS	64
+#define MAX_PENDING	10000
+#define PENDING_RETRY	1000
+
+enum child_state {
+	CS_STARTING,
+	CS_IDLE,
+	CS_BUSY,
+	CS_NOREDIS
+};
+
+enum stop_mode {
+	STOP_NONE,
+	STOP_GRACEFUL,
+	STOP_FAST
+};
+
+/* One child process, from fork to reap. */
+struct child {
+	pid_t			 pid;
+	int			 slot;		/* worker number, from 1 */
+	int			 fd;		/* message pipe; -1: closed */
+	int			 lifeline;	/* -1 once told to stop */
+	enum child_state	 state;
+	int			 retiring;	/* its exit is expected */
+	int			 timed_out;	/* killed for its job's time */
+	int			 dead;		/* reaped, freed soon */
+	unsigned		 gen;		/* settings generation */
+	int64_t			 started;
+	int64_t			 job_since;
+	int64_t			 kill_at;	/* SIGKILL due; 0: none */
+	int64_t			 client_id;
+	char			 job[MSG_ID_MAX];	/* "" when none */
+	char			 token[MSG_TOKEN_MAX];
+	size_t			 rlen;
+	char			 rbuf[sizeof(struct msg)];
+	struct child		*hnext;		/* pid hash chain */
+	TAILQ_ENTRY(child)	 entry;
+};
+TAILQ_HEAD(childq, child);
+
+/* One worker number: wanted or not, its child, its restart state. */
+struct slot {
+	struct child	*child;
+	int		 wanted;
+	int		 fatal;		/* its child exited 2 */
+	int		 quick;		/* consecutive quick deaths */
+	int64_t		 respawn_at;
+};
+
+/* A job to give back or fail once Redis answers again. */
+struct pending {
+	char	id[MSG_ID_MAX];
+	char	token[MSG_TOKEN_MAX];
+	char	reason[64];		/* "": give back */
+};
+
+static struct {
+	struct settings		 set;
+	const struct cmdline	*cl;
+	struct processor	*proc;
+	bullmq_queue		*q;
+	int			 ep;
+	struct slot		*slots;
+	size_t			 nslots;
+	struct childq		 children;
+	struct childq		 dead;
+	size_t			 nchildren;
+	struct child		*pids[PID_BUCKETS];
+	struct restart_hist	 hist;
+	unsigned		 gen;
+	enum stop_mode		 stopping;
+	int64_t			 stop_deadline;
+	int			 exit_code;
+	int64_t			 next_lock, next_stalled, next_tick;
+	int64_t			 respawn_due;	/* 0: none */
+	struct pending		*pend;
+	size_t			 npend, cappend;
+	int64_t			 pend_next;
+	const char		**ids, **tokens;
+	size_t			 capids;
+	int			 redis_ok;
+} M;
+
+static volatile sig_atomic_t	sig_term, sig_int, sig_hup, sig_ttin,
+				sig_ttou, sig_usr1, sig_chld;
+
+/* Record a signal for the loop. */
+static void
+on_signal(int sig)
+{
+	switch (sig) {
+	case SIGTERM:
+	case SIGQUIT:
+		sig_term = 1;
+		break;
+	case SIGINT:
+		sig_int = 1;
+		break;
+	case SIGHUP:
+		sig_hup = 1;
+		break;
+	case SIGTTIN:
+		sig_ttin++;
+		break;
+	case SIGTTOU:
+		sig_ttou++;
+		break;
+	case SIGUSR1:
+		sig_usr1 = 1;
+		break;
+	case SIGCHLD:
+		sig_chld = 1;
+		break;
+	}
+}
+
+/* Note whether Redis answered, logging only the changes. */
+static void
+redis_status(int ok, const char *what)
+{
+	if (ok && !M.redis_ok)
+		log_info("redis answers again");
+	else if (!ok && M.redis_ok)
+		log_warnx("%s: %s", what, bullmq_errstr(M.q));
+	M.redis_ok = ok;
+}
+
+/* How many workers are wanted. */
+static size_t
+wanted_count(void)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < M.nslots; i++)
+		if (M.slots[i].wanted)
+			n++;
+	return n;
+}
+
+/* Show the master's state in its title. */
+static void
+master_title(void)
+{
+	size_t	n = wanted_count();
+
+	if (M.stopping != STOP_NONE)
+		setproctitle("master %s [stopping, %zu children]",
+		    M.set.queue, M.nchildren);
+	else
+		setproctitle("master %s [%zu workers]", M.set.queue, n);
+}
+
+/* Find a child by pid. */
+static struct child *
+pid_find(pid_t pid)
+{
+	struct child	*c;
+
+	for (c = M.pids[(unsigned)pid % PID_BUCKETS]; c != NULL; c = c->hnext)
+		if (c->pid == pid)
+			return c;
+	return NULL;
+}
+
+/* Remove a child from the pid hash. */
+static void
+pid_remove(struct child *c)
+{
+	struct child	**pp;
+
+	for (pp = &M.pids[(unsigned)c->pid % PID_BUCKETS]; *pp != NULL;
+	    pp = &(*pp)->hnext)
+		if (*pp == c) {
+			*pp = c->hnext;
+			return;
+		}
+}
+
+/* Remember a job to give back (reason NULL) or fail later. */
+static void
+pending_add(const char *id, const char *token, const char *reason)
+{
+	struct pending	*p;
+	size_t		 ncap;
+
+	if (M.npend >= MAX_PENDING) {
+		log_warnx("job %s: too many jobs waiting for redis; left to "
+		    "the stalled checker", id);
+		return;
+	}
+	if (M.npend == M.cappend) {
+		ncap = M.cappend == 0 ? 16 : M.cappend * 2;
+		if ((p = reallocarray(M.pend, ncap, sizeof(*p))) == NULL) {
+			log_warnx("job %s: out of memory; left to the stalled "
+			    "checker", id);
+			return;
+		}
+		M.pend = p;
+		M.cappend = ncap;
+	}
+	p = &M.pend[M.npend++];
+	strlcpy(p->id, id, sizeof(p->id));
+	strlcpy(p->token, token, sizeof(p->token));
+	strlcpy(p->reason, reason != NULL ? reason : "", sizeof(p->reason));
+}
+
+/* Give back the job of a dead child; 0, or -1 when Redis did not answer. */
+static int
+give_back(const char *who, const char *id, const char *token)
+{
+	int	r;
+
+	r = bullmq_give_back(M.q, id, token, M.set.max_stalled_count);
+	if (r == -1) {
+		redis_status(0, "give back");
+		return -1;
+	}
+	redis_status(1, NULL);
+	if (r == 1)
+		log_info("job %s of %s given back", id, who);
+	else
+		log_info("job %s of %s was no longer active", id, who);
+	return 0;
+}
+
+/* Fail a job as timed out; 0, or -1 when Redis did not answer. */
+static int
+fail_job(const char *id, const char *token, const char *reason)
+{
+	int	r;
+
+	r = bullmq_fail_job(M.q, id, token, reason);
+	if (r == -1) {
+		if (bullmq_errcode(M.q) == BULLMQ_ERR_IO) {
+			redis_status(0, "fail job");
+			return -1;
+		}
+		log_warnx("job %s: fail: %s", id, bullmq_errstr(M.q));
+		return 0;
+	}
+	redis_status(1, NULL);
+	log_info("job %s %s: %s", id, r == BULLMQ_FAILED ? "failed" :
+	    r == BULLMQ_LOST_LOCK ? "was no longer held" : "will be retried",
+	    reason);
+	return 0;
+}
+
+/* Retry the jobs that waited for Redis. */
+static void
+pending_retry(void)
+{
+	size_t	i = 0;
+	int	r;
+
+	while (i < M.npend) {
+		if (M.pend[i].reason[0] != '\0')
+			r = fail_job(M.pend[i].id, M.pend[i].token,
+			    M.pend[i].reason);
+		else
+			r = give_back("a dead child", M.pend[i].id,
+			    M.pend[i].token);
+		if (r == -1)
+			return;
+		M.pend[i] = M.pend[--M.npend];
+	}
+}
+
+/* Wake a child blocked on the marker, so that it sees its lifeline. */
+static void
+unblock(struct child *c)
+{
+	redisReply	*r;
+
+	if (c->client_id <= 0 || c->state == CS_BUSY)
+		return;
+	r = bmq_command(M.q, "CLIENT UNBLOCK %lld TIMEOUT",
+	    (long long)c->client_id);
+	if (r == NULL) {
+		redis_status(0, "client unblock");
+		return;
+	}
+	freeReplyObject(r);
+}
+
+/* Ask a child to stop after its current job: close its lifeline. */
+static void
+stop_child(struct child *c)
+{
+	c->retiring = 1;
+	if (c->lifeline != -1) {
+		close(c->lifeline);
+		c->lifeline = -1;
+	}
+	unblock(c);
+	if (c->slot > 0 && (size_t)c->slot <= M.nslots &&
+	    M.slots[c->slot - 1].child == c)
+		M.slots[c->slot - 1].child = NULL;
+}
+
+/* Make room for n slots. */
+static int
+slots_grow(size_t n)
+{
+	struct slot	*s;
+
+	if (n <= M.nslots)
+		return 0;
+	if ((s = reallocarray(M.slots, n, sizeof(*s))) == NULL) {
+		log_warnx("out of memory for %zu workers", n);
+		return -1;
+	}
+	memset(s + M.nslots, 0, (n - M.nslots) * sizeof(*s));
+	M.slots = s;
+	M.nslots = n;
+	return 0;
+}
+
+/* Schedule a respawn of slot i at time at. */
+static void
+respawn_at(size_t i, int64_t at)
+{
+	M.slots[i].respawn_at = at;
+	if (M.respawn_due == 0 || at < M.respawn_due)
+		M.respawn_due = at;
+}
+
+/* Rescale to n workers: stop idle children first, never a running job. */
+static void
+rescale(long n, int64_t now)
+{
+	struct child	*c;
+	size_t		 i, have = 0;
+	int		 pass;
+
+	for (i = 0; i < M.nslots; i++)
+		if (M.slots[i].wanted)
+			have++;
+	if ((size_t)n > have) {
+		if (slots_grow((size_t)n) == -1)
+			return;
+		for (i = 0; i < M.nslots && have < (size_t)n; i++) {
+			if (M.slots[i].wanted)
+				continue;
+			M.slots[i].wanted = 1;
+			M.slots[i].fatal = 0;
+			M.slots[i].quick = 0;
+			if (M.slots[i].child == NULL)
+				respawn_at(i, now);
+			have++;
+		}
+	}
+	/* Empty slots first, then idle children, then busy ones. */
+	for (pass = 0; pass < 3 && have > (size_t)n; pass++) {
+		for (i = M.nslots; i-- > 0 && have > (size_t)n; ) {
+			if (!M.slots[i].wanted)
+				continue;
+			c = M.slots[i].child;
+			if (pass == 0 && c != NULL)
+				continue;
+			if (pass == 1 && (c == NULL || c->state == CS_BUSY))
+				continue;
+			M.slots[i].wanted = 0;
+			if (c != NULL) {
+				log_info("stopping child %d (pid %ld)%s",
+				    c->slot, (long)c->pid, c->state ==
+				    CS_BUSY ? " after its job" : "");
+				stop_child(c);
+			}
+			have--;
+		}
+	}
+	master_title();
+}
+
+/* Fork the child of slot i. */
+static void
+spawn(size_t i, int64_t now)
+{
+	struct child_spec	 cs;
+	struct epoll_event	 ev;
+	struct child		*c;
+	pid_t			 pid;
+	int			 fd, lifeline;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		log_warnx("worker %zu: out of memory", i + 1);
+		respawn_at(i, now + 1000);
+		return;
+	}
+	memset(&cs, 0, sizeof(cs));
+	cs.slot = (int)i + 1;
+	cs.set = &M.set;
+	cs.proc = M.proc;
+	if (M.set.max_jobs_per_child > 0)
+		cs.max_jobs = M.set.max_jobs_per_child +
+		    (long)arc4random_uniform((uint32_t)
+		    (M.set.max_jobs_per_child / 4 > UINT32_MAX - 1 ?
+		    UINT32_MAX - 1 : M.set.max_jobs_per_child / 4) + 1);
+	if ((pid = child_fork(&cs, &fd, &lifeline)) == -1) {
+		log_warnx("worker %zu: fork: %s", i + 1, strerror(errno));
+		free(c);
+		respawn_at(i, now + 1000);
+		return;
+	}
+	c->pid = pid;
+	c->slot = (int)i + 1;
+	c->fd = fd;
+	c->lifeline = lifeline;
+	c->state = CS_STARTING;
+	c->gen = M.gen;
+	c->started = now;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.ptr = c;
+	if (epoll_ctl(M.ep, EPOLL_CTL_ADD, fd, &ev) == -1)
+		log_warnx("child %d: epoll: %s", c->slot, strerror(errno));
+	c->hnext = M.pids[(unsigned)pid % PID_BUCKETS];
+	M.pids[(unsigned)pid % PID_BUCKETS] = c;
+	TAILQ_INSERT_TAIL(&M.children, c, entry);
+	M.nchildren++;
+	M.slots[i].child = c;
+	log_info("child %d (pid %ld) started", c->slot, (long)pid);
+}
+
+/*
+ * Close a child's message pipe.  It leaves the epoll set explicitly: a
+ * child forked meanwhile may still hold a copy of the descriptor, and the
+ * set would keep reporting it.
+ */
+static void
+close_msgfd(struct child *c)
+{
+	if (c->fd == -1)
+		return;
+	if (epoll_ctl(M.ep, EPOLL_CTL_DEL, c->fd, NULL) == -1)
+		log_warnx("child %d: epoll del: %s", c->slot,
+		    strerror(errno));
+	close(c->fd);
+	c->fd = -1;
+}
+
+/* Act on one message of a child. */
+static void
+handle_msg(struct child *c, const struct msg *m, int64_t now)
+{
+	switch (m->type) {
+	case MSG_READY:
+	case MSG_IDLE:
+		c->client_id = m->client_id;
+		if (c->state != CS_BUSY || m->type == MSG_READY)
+			c->state = CS_IDLE;
+		if (c->retiring && m->type == MSG_READY)
+			unblock(c);
+		break;
+	case MSG_START:
+		if (c->timed_out)
+			break;
+		strlcpy(c->job, m->id, sizeof(c->job));
+		strlcpy(c->token, m->token, sizeof(c->token));
+		c->job_since = now;
+		c->state = CS_BUSY;
+		break;
+	case MSG_DONE:
+		if (c->timed_out)
+			break;
+		if (m->status == -1)
+			pending_add(m->id, m->token, NULL);
+		if (strcmp(c->job, m->id) == 0)
+			c->job[0] = '\0';
+		c->state = CS_IDLE;
+		break;
+	case MSG_REDIS_DOWN:
+		c->state = CS_NOREDIS;
+		break;
+	default:
+		log_warnx("child %d (pid %ld): unknown message %d", c->slot,
+		    (long)c->pid, (int)m->type);
+		break;
+	}
+}
+
+/* Read what a child wrote; closes the pipe at its end. */
+static void
+read_msgs(struct child *c, int64_t now)
+{
+	char		 buf[32 * sizeof(struct msg)];
+	struct msg	 m;
+	size_t		 have, off;
+	ssize_t		 n;
+
+	while (c->fd != -1) {
+		memcpy(buf, c->rbuf, c->rlen);
+		n = read(c->fd, buf + c->rlen, sizeof(buf) - c->rlen);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN)
+			return;
+		if (n <= 0) {
+			close_msgfd(c);
+			return;
+		}
+		have = c->rlen + (size_t)n;
+		for (off = 0; have - off >= sizeof(m); off += sizeof(m)) {
+			memcpy(&m, buf + off, sizeof(m));
+			handle_msg(c, &m, now);
+		}
+		c->rlen = have - off;
+		memcpy(c->rbuf, buf + off, c->rlen);
+	}
+}
+
+/* Describe how a child ended into buf. */
+static void
+exit_reason(int st, char *buf, size_t size)
+{
+	if (WIFEXITED(st))
+		snprintf(buf, size, "exited %d", WEXITSTATUS(st));
+	else if (WIFSIGNALED(st))
+		snprintf(buf, size, "killed by signal %d", WTERMSIG(st));
+	else
+		snprintf(buf, size, "ended with status %d", st);
+}
+
+/* Whether every wanted slot is fatal and no child is left. */
+static int
+all_fatal(void)
+{
+	size_t	i, wanted = 0, fatal = 0;
+
+	for (i = 0; i < M.nslots; i++) {
+		if (!M.slots[i].wanted)
+			continue;
+		wanted++;
+		if (M.slots[i].fatal)
+			fatal++;
+	}
+	return wanted > 0 && wanted == fatal && M.nchildren == 0;
+}
+
+static void	begin_stop(enum stop_mode, int64_t);
+
+/* Decide about the slot of a child that died on its own. */
+static void
+child_died(struct child *c, struct slot *s, int st, int64_t now)
+{
+	enum restart_action	a;
+	int64_t			delay;
+
+	if (WIFEXITED(st) && WEXITSTATUS(st) == CHILD_EXIT_FATAL) {
+		log_warnx("child %d: fatal configuration error, not "
+		    "restarted (fix it and send HUP)", c->slot);
+		s->fatal = 1;
+		return;
+	}
+	if (c->timed_out || (WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
+		s->quick = 0;
+		respawn_at((size_t)(s - M.slots), now);
+		return;
+	}
+	if (now - c->started < RESTART_QUICK_MS)
+		s->quick++;
+	else
+		s->quick = 0;
+	a = restart_decide(&M.hist, M.set.max_restarts,
+	    (int64_t)M.set.max_seconds * 1000, s->quick, now, &delay);
+	if (a == RESTART_GIVE_UP) {
+		log_warnx("more than %ld restarts within %ld s: giving up",
+		    M.set.max_restarts, M.set.max_seconds);
+		M.exit_code = EXIT_GAVE_UP;
+		begin_stop(STOP_FAST, now);
+		return;
+	}
+	restart_record(&M.hist, now);
+	if (a == RESTART_LATER)
+		log_info("worker %d: restarting in %lld ms", c->slot,
+		    (long long)delay);
+	respawn_at((size_t)(s - M.slots), now + delay);
+}
+
+/* Reap every child that ended: log why, give its job back, restart. */
+static void
+reap(int64_t now)
+{
+	struct child	*c;
+	struct slot	*s;
+	char		 why[64], who[64];
+	pid_t		 pid;
+	int		 st;
+
+	sig_chld = 0;
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		if ((c = pid_find(pid)) == NULL)
+			continue;
+		read_msgs(c, now);
+		exit_reason(st, why, sizeof(why));
+		snprintf(who, sizeof(who), "child %d (pid %ld)", c->slot,
+		    (long)pid);
+		if (c->retiring || M.stopping != STOP_NONE)
+			log_info("%s %s", who, why);
+		else
+			log_warnx("%s %s", who, why);
+		if (c->job[0] != '\0' && !c->timed_out &&
+		    give_back(who, c->job, c->token) == -1)
+			pending_add(c->job, c->token, NULL);
+		pid_remove(c);
+		TAILQ_REMOVE(&M.children, c, entry);
+		M.nchildren--;
+		close_msgfd(c);
+		if (c->lifeline != -1)
+			close(c->lifeline);
+		c->fd = c->lifeline = -1;
+		c->dead = 1;
+		TAILQ_INSERT_TAIL(&M.dead, c, entry);
+		s = c->slot > 0 && (size_t)c->slot <= M.nslots ?
+		    &M.slots[c->slot - 1] : NULL;
+		if (s == NULL || s->child != c)
+			continue;
+		s->child = NULL;
+		if (!s->wanted || M.stopping != STOP_NONE)
+			continue;
+		child_died(c, s, st, now);
+	}
+	if (M.stopping == STOP_NONE && all_fatal()) {
+		log_warnx("every worker failed with a fatal configuration "
+		    "error");
+		M.exit_code = EXIT_SETTINGS;
+		begin_stop(STOP_FAST, now);
+	}
+}
+
+/* Begin a shutdown, graceful (TERM, QUIT) or fast (INT). */
+static void
+begin_stop(enum stop_mode mode, int64_t now)
+{
+	struct child	*c;
+	size_t		 i, busy = 0;
+
+	if (M.stopping == STOP_FAST ||
+	    (M.stopping == STOP_GRACEFUL && mode == STOP_GRACEFUL))
+		return;
+	for (i = 0; i < M.nslots; i++)
+		M.slots[i].wanted = 0;
+	M.respawn_due = 0;
+	TAILQ_FOREACH(c, &M.children, entry)
+		if (c->job[0] != '\0')
+			busy++;
+	if (mode == STOP_GRACEFUL) {
+		log_info("graceful shutdown: waiting up to %ld ms for %zu "
+		    "running jobs", M.set.graceful_timeout, busy);
+		M.stop_deadline = now + M.set.graceful_timeout;
+		TAILQ_FOREACH(c, &M.children, entry)
+			stop_child(c);
+	} else {
+		log_info("fast shutdown: killing %zu children, giving back "
+		    "%zu jobs", M.nchildren, busy);
+		TAILQ_FOREACH(c, &M.children, entry) {
+			stop_child(c);
+			kill(c->pid, SIGKILL);
+		}
+	}
+	M.stopping = mode;
+	master_title();
+}
+
+/* Copy the value of setting st from src into dst. */
+static void
+setting_copy(struct settings *dst, const struct settings *src,
+    const struct setting *st)
+{
+	size_t	n;
+
+	n = st->type == SET_STR ? st->size : st->type == SET_INT ?
+	    sizeof(long) : sizeof(int);
+	memcpy((char *)dst + st->off, (const char *)src + st->off, n);
+}
+
+/* HUP: read the settings again; keep the old ones when they are invalid. */
+static void
+reload(int64_t now)
+{
+	struct settings		 ns;
+	struct restart_hist	 h;
+	struct processor	*p = NULL;
+	struct child		*c;
+	const struct setting	*st;
+	char			 err[1024], v[SET_PATH_MAX];
+	size_t			 i, j;
+	int			 roll = 0, rolled = 0;
+
+	if (config_load(&ns, M.cl, err, sizeof(err)) == -1) {
+		log_warnx("reload: %s; keeping the old settings", err);
+		return;
+	}
+	for (i = 0; i < settings_count; i++) {
+		st = &settings_table[i];
+		if (!config_differs(&ns, &M.set, st))
+			continue;
+		if (!(st->flags & SET_RELOAD)) {
+			if (!(st->flags & SET_NOFILE)) {
+				config_value(&M.set, st, v, sizeof(v));
+				log_warnx("reload: %s changes only on "
+				    "restart; keeping %s", st->name, v);
+			}
+			setting_copy(&ns, &M.set, st);
+			continue;
+		}
+		if (st->flags & SET_ROLL)
+			roll = 1;
+	}
+	if (strcmp(ns.processor, M.set.processor) != 0 &&
+	    (p = processor_load(ns.processor, err, sizeof(err))) == NULL) {
+		log_warnx("reload: processor %s: %s; keeping the old "
+		    "settings", ns.processor, err);
+		return;
+	}
+	if (strcmp(ns.log_file, M.set.log_file) != 0 && !ns.daemon) {
+		if (log_init(ns.log_file[0] != '\0' ? LOG_TO_FILE :
+		    LOG_TO_STDERR, ns.log_file, err, sizeof(err)) == -1) {
+			log_warnx("reload: %s; keeping the old log", err);
+			strlcpy(ns.log_file, M.set.log_file,
+			    sizeof(ns.log_file));
+		}
+	}
+	if (ns.max_restarts != M.set.max_restarts &&
+	    restart_hist_init(&h, ns.max_restarts) == 0) {
+		for (j = 0; j < M.hist.n; j++)
+			restart_record(&h, M.hist.times[(M.hist.head +
+			    M.hist.cap - M.hist.n + j) % M.hist.cap]);
+		restart_hist_free(&M.hist);
+		M.hist = h;
+	}
+	if (ns.lock_duration != M.set.lock_duration)
+		M.next_lock = now + ns.lock_duration / 2;
+	if (ns.stalled_interval != M.set.stalled_interval)
+		M.next_stalled = now + ns.stalled_interval;
+	M.set = ns;
+	if (p != NULL) {
+		processor_free(M.proc);
+		M.proc = p;
+	}
+	if (roll) {
+		M.gen++;
+		for (i = 0; i < M.nslots; i++) {
+			if ((c = M.slots[i].child) == NULL) {
+				M.slots[i].fatal = 0;
+				if (M.slots[i].wanted)
+					respawn_at(i, now);
+				continue;
+			}
+			stop_child(c);
+			rolled++;
+			if (M.slots[i].wanted)
+				respawn_at(i, now);
+		}
+	} else
+		for (i = 0; i < M.nslots; i++)
+			if (M.slots[i].wanted && M.slots[i].fatal &&
+			    M.slots[i].child == NULL) {
+				M.slots[i].fatal = 0;
+				respawn_at(i, now);
+			}
+	rescale(M.set.workers, now);
+	log_info("reloaded settings: %ld workers%s", M.set.workers,
+	    rolled ? ", children replaced" : "");
+}
+
+/* Keep every held job's lock: one call for all of them. */
+static void
+keep_locks(void)
+{
+	struct child	*c;
+	size_t		 n = 0;
+	const char	**p;
+
+	if (M.capids < M.nchildren) {
+		if ((p = reallocarray(M.ids, M.nchildren, sizeof(*p))) ==
+		    NULL)
+			return;
+		M.ids = p;
+		if ((p = reallocarray(M.tokens, M.nchildren, sizeof(*p))) ==
+		    NULL)
+			return;
+		M.tokens = p;
+		M.capids = M.nchildren;
+	}
+	TAILQ_FOREACH(c, &M.children, entry) {
+		if (c->job[0] == '\0' || c->timed_out)
+			continue;
+		M.ids[n] = c->job;
+		M.tokens[n] = c->token;
+		n++;
+	}
+	if (n == 0)
+		return;
+	if (bullmq_extend_locks(M.q, n, M.ids, M.tokens, M.set.lock_duration,
+	    NULL, NULL) == -1)
+		redis_status(0, "extend locks");
+	else
+		redis_status(1, NULL);
+}
+
+/* Note a job the stalled checker moved. */
+static void
+on_stalled(const char *id, void *arg)
+{
+	log_info("job %s stalled: recovered", id);
+}
+
+/* Fail jobs past job-timeout and kill their children. */
+static void
+job_timeouts(int64_t now)
+{
+	struct child	*c;
+	char		 reason[64];
+
+	TAILQ_FOREACH(c, &M.children, entry) {
+		if (c->kill_at != 0 && now >= c->kill_at) {
+			log_warnx("child %d (pid %ld) did not stop: killing it",
+			    c->slot, (long)c->pid);
+			kill(c->pid, SIGKILL);
+			c->kill_at = 0;
+		}
+		if (M.set.job_timeout == 0 || c->job[0] == '\0' ||
+		    c->timed_out || now - c->job_since < M.set.job_timeout)
+			continue;
+		log_warnx("child %d (pid %ld) job %s timed out after %ld ms",
+		    c->slot, (long)c->pid, c->job, M.set.job_timeout);
+		c->timed_out = 1;
+		kill(c->pid, SIGTERM);
+		c->kill_at = now + M.set.kill_timeout;
+		snprintf(reason, sizeof(reason), "job timed out after %ld ms",
+		    M.set.job_timeout);
+		if (fail_job(c->job, c->token, reason) == -1)
+			pending_add(c->job, c->token, reason);
+		c->job[0] = '\0';
+	}
+}
+
+/* Run the timers that are due. */
+static void
+timers(int64_t now)
+{
+	struct child	*c;
+	long		 n;
+
+	if (now >= M.next_lock) {
+		M.next_lock = now + M.set.lock_duration / 2;
+		keep_locks();
+	}
+	if (now >= M.next_stalled && M.stopping == STOP_NONE) {
+		M.next_stalled = now + M.set.stalled_interval;
+		n = bullmq_check_stalled(M.q, M.set.max_stalled_count,
+		    M.set.stalled_interval, on_stalled, NULL);
+		redis_status(n != -1, "stalled check");
+	}
+	if (now < M.next_tick)
+		return;
+	M.next_tick = now + TICK_MS;
+	job_timeouts(now);
+	if (M.npend > 0 && now >= M.pend_next) {
+		M.pend_next = now + PENDING_RETRY;
+		pending_retry();
+	}
+	if (M.stopping == STOP_GRACEFUL && now >= M.stop_deadline &&
+	    M.nchildren > 0) {
+		log_warnx("graceful-timeout: killing %zu children",
+		    M.nchildren);
+		TAILQ_FOREACH(c, &M.children, entry)
+			kill(c->pid, SIGKILL);
+		M.stop_deadline = now + 3600000;
+	}
+}
+
+/* Fork the children that are due. */
+static void
+respawns(int64_t now)
+{
+	size_t	i;
+
+	if (M.respawn_due == 0 || now < M.respawn_due ||
+	    M.stopping != STOP_NONE)
+		return;
+	M.respawn_due = 0;
+	for (i = 0; i < M.nslots; i++) {
+		if (!M.slots[i].wanted || M.slots[i].child != NULL ||
+		    M.slots[i].fatal)
+			continue;
+		if (M.slots[i].respawn_at <= now)
+			spawn(i, now);
+		else
+			respawn_at(i, M.slots[i].respawn_at);
+	}
+}
+
+/* Milliseconds to wait until the next timer. */
+static int
+wait_ms(int64_t now)
+{
+	int64_t	next = M.next_tick;
+
+	if (M.next_lock < next)
+		next = M.next_lock;
+	if (M.next_stalled < next)
+		next = M.next_stalled;
+	if (M.respawn_due != 0 && M.respawn_due < next)
+		next = M.respawn_due;
+	return next <= now ? 0 : (int)(next - now);
+}
+
+/* Install the handlers; signals stay blocked outside the wait. */
+static void
+signals_setup(sigset_t *waitmask)
+{
+	static const int	 sigs[] = { SIGTERM, SIGQUIT, SIGINT, SIGHUP,
+				    SIGTTIN, SIGTTOU, SIGUSR1, SIGCHLD };
+	struct sigaction	 sa;
+	sigset_t		 block;
+	size_t			 i;
+
+	sigemptyset(&block);
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_signal;
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		sigaddset(&block, sigs[i]);
+		sigaction(sigs[i], &sa, NULL);
+	}
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sigprocmask(SIG_BLOCK, &block, waitmask);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigdelset(waitmask, sigs[i]);
+}
+
+/* Free everything the master holds. */
+static void
+master_free(void)
+{
+	struct child	*c;
+
+	while ((c = TAILQ_FIRST(&M.dead)) != NULL) {
+		TAILQ_REMOVE(&M.dead, c, entry);
+		free(c);
+	}
+	while ((c = TAILQ_FIRST(&M.children)) != NULL) {
+		TAILQ_REMOVE(&M.children, c, entry);
+		close_msgfd(c);
+		if (c->lifeline != -1)
+			close(c->lifeline);
+		free(c);
+	}
+	free(M.slots);
+	free(M.pend);
+	free(M.ids);
+	free(M.tokens);
+	restart_hist_free(&M.hist);
+	bullmq_queue_free(M.q);
+	if (M.ep != -1)
+		close(M.ep);
+	processor_free(M.proc);
+	M.proc = NULL;
+}
+
+/*
+ * Run the master until it stops.  s and proc are the settings and the
+ * processor loaded by main (the master owns and frees proc); cl is kept for
+ * HUP.  Returns the exit status.
+ */
+int
+master_run(struct settings *s, const struct cmdline *cl,
+    struct processor *proc)
+{
+	struct bullmq_conn_opts	 co;
+	struct epoll_event	 evs[MAX_EVENTS];
+	struct child		*c;
+	sigset_t		 waitmask;
+	int64_t			 now;
+	int			 n, i, nw, ttin, ttou;
+
+	memset(&M, 0, sizeof(M));
+	TAILQ_INIT(&M.children);
+	TAILQ_INIT(&M.dead);
+	M.set = *s;
+	M.cl = cl;
+	M.proc = proc;
+	M.redis_ok = 1;
+	M.ep = -1;
+	signals_setup(&waitmask);
+	if ((M.ep = epoll_create1(EPOLL_CLOEXEC)) == -1) {
+		log_warnx("epoll: %s", strerror(errno));
+		return EXIT_SETTINGS;
+	}
+	if (restart_hist_init(&M.hist, M.set.max_restarts) == -1) {
+		log_warnx("out of memory");
+		master_free();
+		return EXIT_SETTINGS;
+	}
+	memset(&co, 0, sizeof(co));
+	co.url = M.set.redis;
+	co.prefix = M.set.prefix;
+	co.queue = M.set.queue;
+	co.connect_timeout_ms = 2000;
+	co.command_timeout_ms = 10000;
+	if ((M.q = bullmq_queue_new(&co)) == NULL ||
+	    bullmq_errcode(M.q) == BULLMQ_ERR_ARG) {
+		log_warnx("queue %s: %s", M.set.queue, M.q != NULL ?
+		    bullmq_errstr(M.q) : "out of memory");
+		master_free();
+		return EXIT_SETTINGS;
+	}
+	if (bullmq_queue_connect(M.q) == -1)
+		redis_status(0, "connect");
+	now = mono_ms();
+	M.next_lock = now + M.set.lock_duration / 2;
+	M.next_stalled = now;
+	M.next_tick = now + TICK_MS;
+	log_info("master of queue %s started: %ld workers, processor %s",
+	    M.set.queue, M.set.workers, M.set.processor);
+	rescale(M.set.workers, now);
+	respawns(now);
+
+	for (;;) {
+		n = epoll_pwait(M.ep, evs, MAX_EVENTS, wait_ms(mono_ms()),
+		    &waitmask);
+		if (n == -1 && errno != EINTR) {
+			log_warnx("epoll_pwait: %s", strerror(errno));
+			sleep(1);
+		}
+		now = mono_ms();
+		reap(now);
+		if (sig_term) {
+			sig_term = 0;
+			begin_stop(STOP_GRACEFUL, now);
+		}
+		if (sig_int) {
+			sig_int = 0;
+			begin_stop(STOP_FAST, now);
+		}
+		if (sig_hup) {
+			sig_hup = 0;
+			if (M.stopping == STOP_NONE)
+				reload(now);
+		}
+		ttin = sig_ttin;
+		ttou = sig_ttou;
+		sig_ttin = sig_ttou = 0;
+		if ((ttin != 0 || ttou != 0) && M.stopping == STOP_NONE) {
+			nw = (int)wanted_count() + ttin - ttou;
+			if (nw < 0)
+				nw = 0;
+			if (nw > 4096)
+				nw = 4096;
+			log_info("%s: %d workers", ttin > ttou ? "TTIN" :
+			    "TTOU", nw);
+			rescale(nw, now);
+		}
+		if (sig_usr1) {
+			sig_usr1 = 0;
+			log_reopen();
+			TAILQ_FOREACH(c, &M.children, entry)
+				kill(c->pid, SIGUSR1);
+			log_info("log reopened");
+		}
+		for (i = 0; i < n && i < MAX_EVENTS; i++) {
+			c = evs[i].data.ptr;
+			if (!c->dead)
+				read_msgs(c, now);
+		}
+		timers(now);
+		if (M.stopping != STOP_NONE && M.nchildren == 0)
+			break;
+		respawns(now);
+		while ((c = TAILQ_FIRST(&M.dead)) != NULL) {
+			TAILQ_REMOVE(&M.dead, c, entry);
+			free(c);
+		}
+	}
+	if (M.npend > 0)
+		pending_retry();
+	if (M.npend > 0)
+		log_warnx("%zu jobs could not be given back: left to the "
+		    "stalled checker", M.npend);
+	log_info("master stopped");
+	*s = M.set;
+	n = M.exit_code;
+	master_free();
+	return n;
+}

@@ -1,0 +1,329 @@
+/*
+ * work.c: the loop of a worker child.  Fetch a job, tell the master, run
+ * the processor, finish the job while fetching the next, tell the master,
+ * repeat; stop between jobs when the lifeline closes.
+ */
+#include <sys/types.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bullmq-int.h"
+#include "daemon.h"
+
+#define REDIS_BACKOFF_MIN	100
+#define REDIS_BACKOFF_MAX	5000
+
+static struct processor		*cur_proc;	/* for the trampoline */
+static bullmq_worker		*cur_w;
+static const struct child_spec	*cur;
+static volatile sig_atomic_t	 got_usr1;
+
+/* The process title, shared with the thread that shows a job's age. */
+static pthread_mutex_t	 title_mtx = PTHREAD_MUTEX_INITIALIZER;
+static int64_t		 title_since;	/* mono ms a job started; 0: none */
+static char		 title_job[MSG_ID_MAX];
+static int		 title_thread_on;
+
+static int	lifeline_closed(int);
+
+/*
+ * Run the current processor: the bullmq_process_fn of bullmq_worker_run.
+ * When the lifeline closed meanwhile, no next job is fetched.
+ */
+static int
+trampoline(bullmq_job *job)
+{
+	int	rc;
+
+	rc = processor_run(cur_proc, job);
+	if (lifeline_closed(0))
+		bullmq_worker_no_next(cur_w, 1);
+	return rc;
+}
+
+/* Note a USR1: the log is reopened between jobs. */
+static void
+on_usr1(int sig)
+{
+	got_usr1 = 1;
+}
+
+/* Set the title from a format; the title thread may also be setting it. */
+static void
+title(const char *fmt, ...)
+{
+	char	buf[256];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	pthread_mutex_lock(&title_mtx);
+	title_since = 0;
+	setproctitle("worker %d %s %s", cur->slot, cur->set->queue, buf);
+	pthread_mutex_unlock(&title_mtx);
+}
+
+/* Every second, show how long the current job has been running. */
+static void *
+title_thread(void *arg)
+{
+	struct timespec	ts = { 1, 0 };
+	int64_t		age;
+
+	for (;;) {
+		nanosleep(&ts, NULL);
+		pthread_mutex_lock(&title_mtx);
+		if (title_since != 0) {
+			age = mono_ms() - title_since;
+			setproctitle("worker %d %s job %s (%lld.%lld s)",
+			    cur->slot, cur->set->queue, title_job,
+			    (long long)(age / 1000),
+			    (long long)(age % 1000 / 100));
+		}
+		pthread_mutex_unlock(&title_mtx);
+	}
+	return NULL;
+}
+
+/* Show the job in the title, starting the age thread on the first job. */
+static void
+title_job_start(const char *id)
+{
+	pthread_attr_t	attr;
+	pthread_t	t;
+
+	pthread_mutex_lock(&title_mtx);
+	strlcpy(title_job, id, sizeof(title_job));
+	title_since = mono_ms();
+	setproctitle("worker %d %s job %s", cur->slot, cur->set->queue, id);
+	pthread_mutex_unlock(&title_mtx);
+	if (title_thread_on)
+		return;
+	title_thread_on = 1;
+	if (pthread_attr_init(&attr) != 0)
+		return;
+	pthread_attr_setstacksize(&attr, 128 * 1024);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &attr, title_thread, NULL) != 0)
+		log_warnx("worker %d: title thread: cannot start", cur->slot);
+	pthread_attr_destroy(&attr);
+}
+
+/* Send one message to the master; a gone master is noticed elsewhere. */
+static void
+tell(int type, int status, int64_t client_id, const char *id,
+    const char *token)
+{
+	struct msg	m;
+	ssize_t		n;
+
+	memset(&m, 0, sizeof(m));
+	m.type = type;
+	m.status = status;
+	m.client_id = client_id;
+	if (id != NULL)
+		strlcpy(m.id, id, sizeof(m.id));
+	if (token != NULL)
+		strlcpy(m.token, token, sizeof(m.token));
+	do
+		n = write(cur->msgfd, &m, sizeof(m));
+	while (n == -1 && errno == EINTR);
+}
+
+/* Wait up to ms for the lifeline; 1 when it closed (the master said stop). */
+static int
+lifeline_closed(int ms)
+{
+	struct pollfd	pfd;
+	int		n;
+
+	pfd.fd = cur->lifeline;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	n = poll(&pfd, 1, ms);
+	return n > 0 && (pfd.revents & (POLLIN | POLLHUP | POLLERR)) != 0;
+}
+
+/* The Redis client id of the connection, for CLIENT UNBLOCK; 0: unknown. */
+static int64_t
+client_id(bullmq_queue *q)
+{
+	redisReply	*r;
+	int64_t		 id = 0;
+
+	if (q->rc == NULL)
+		return 0;
+	r = redisCommand(q->rc, "CLIENT ID");
+	if (r == NULL) {
+		bmq_drop(q);
+		return 0;
+	}
+	if (r->type == REDIS_REPLY_INTEGER)
+		id = r->integer;
+	freeReplyObject(r);
+	return id;
+}
+
+/* Leave: exit status 0 when asked to stop, as said otherwise. */
+static void __attribute__((__noreturn__))
+leave(int status)
+{
+	_exit(status);
+}
+
+/* The loop of a worker child; never returns. */
+void
+work_main(const struct child_spec *cs)
+{
+	struct bullmq_conn_opts		 co;
+	struct bullmq_worker_opts	 wo;
+	struct sigaction		 sa;
+	sigset_t			 none;
+	enum bullmq_outcome		 outcome;
+	bullmq_queue			*q;
+	bullmq_worker			*w;
+	bullmq_job			*job = NULL, *next;
+	redisContext			*seen = NULL;
+	char				 id[MSG_ID_MAX], tok[MSG_TOKEN_MAX];
+	int64_t				 cid = 0, backoff = 0;
+	long				 done = 0;
+	int				 r, connected = 0, want_next, down = 0;
+
+	cur = cs;
+	cur_proc = cs->proc;
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
+	sigaction(SIGTTIN, &sa, NULL);
+	sigaction(SIGTTOU, &sa, NULL);
+	sa.sa_handler = on_usr1;
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGUSR1, &sa, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+
+	memset(&co, 0, sizeof(co));
+	co.url = cs->set->redis;
+	co.prefix = cs->set->prefix;
+	co.queue = cs->set->queue;
+	co.connect_timeout_ms = 5000;
+	if ((q = bullmq_queue_new(&co)) == NULL)
+		leave(CHILD_EXIT_ERROR);
+	if (bullmq_errcode(q) == BULLMQ_ERR_ARG) {
+		log_warnx("worker %d: %s", cs->slot, bullmq_errstr(q));
+		leave(CHILD_EXIT_FATAL);
+	}
+	memset(&wo, 0, sizeof(wo));
+	wo.name = cs->set->worker_name[0] != '\0' ? cs->set->worker_name :
+	    NULL;
+	wo.lock_duration = cs->set->lock_duration;
+	wo.drain_delay = cs->set->drain_delay;
+	if ((w = bullmq_worker_new(q, &wo)) == NULL) {
+		log_warnx("worker %d: %s", cs->slot, bullmq_errstr(q));
+		leave(CHILD_EXIT_FATAL);
+	}
+	cur_w = w;
+
+	for (;;) {
+		if (got_usr1) {
+			got_usr1 = 0;
+			log_reopen();
+		}
+		if (job == NULL && lifeline_closed(0))
+			leave(0);
+		if (!connected) {
+			if (bullmq_queue_connect(q) == -1) {
+				if (bullmq_errcode(q) == BULLMQ_ERR_ARG) {
+					log_warnx("worker %d: %s", cs->slot,
+					    bullmq_errstr(q));
+					leave(CHILD_EXIT_FATAL);
+				}
+				backoff = backoff == 0 ? REDIS_BACKOFF_MIN :
+				    backoff * 2;
+				if (backoff > REDIS_BACKOFF_MAX)
+					backoff = REDIS_BACKOFF_MAX;
+				if (!down || backoff == REDIS_BACKOFF_MAX)
+					log_warnx("worker %d: %s: retrying in "
+					    "%lld ms", cs->slot,
+					    bullmq_errstr(q),
+					    (long long)backoff);
+				if (!down)
+					tell(MSG_REDIS_DOWN, 0, 0, NULL, NULL);
+				down = 1;
+				title("waiting for redis");
+				if (lifeline_closed((int)backoff))
+					leave(0);
+				continue;
+			}
+			if (down)
+				log_info("worker %d: connected to redis again",
+				    cs->slot);
+			down = 0;
+			backoff = 0;
+			connected = 1;
+			seen = q->rc;
+			cid = client_id(q);
+			tell(MSG_READY, 0, cid, NULL, NULL);
+		}
+		if (job == NULL) {
+			title("idle");
+			r = bullmq_worker_fetch(w, &job);
+			if (r == -1) {
+				job = NULL;
+				log_warnx("worker %d: fetch: %s", cs->slot,
+				    bullmq_errstr(q));
+				if (q->rc == NULL || bullmq_errcode(q) ==
+				    BULLMQ_ERR_IO)
+					connected = 0;
+				else if (lifeline_closed(REDIS_BACKOFF_MAX))
+					leave(0);
+				continue;
+			}
+			if (r == 0) {
+				if (q->rc != seen && q->rc != NULL) {
+					seen = q->rc;
+					cid = client_id(q);
+				}
+				tell(MSG_IDLE, 0, cid, NULL, NULL);
+				continue;
+			}
+		}
+
+		strlcpy(id, bullmq_job_id(job), sizeof(id));
+		strlcpy(tok, bullmq_job_token(job), sizeof(tok));
+		tell(MSG_START, 0, cid, id, tok);
+		title_job_start(id);
+		done++;
+		want_next = !lifeline_closed(0) &&
+		    (cs->max_jobs == 0 || done < cs->max_jobs);
+		next = NULL;
+		r = bullmq_worker_run(w, job, trampoline, &outcome,
+		    want_next ? &next : NULL);
+		tell(MSG_DONE, r == -1 ? -1 : (int)outcome, cid, id, tok);
+		job = next;
+		if (r == -1) {
+			log_warnx("worker %d: job %s: %s", cs->slot, id,
+			    bullmq_errstr(q));
+			if (q->rc == NULL || bullmq_errcode(q) == BULLMQ_ERR_IO)
+				connected = 0;
+		}
+		if (job == NULL && cs->max_jobs != 0 && done >= cs->max_jobs) {
+			log_info("worker %d: recycled after %ld jobs",
+			    cs->slot, done);
+			leave(0);
+		}
+	}
+}

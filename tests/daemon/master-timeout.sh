@@ -1,0 +1,29 @@
+#!/bin/sh
+# bullmq-master: a job running past job-timeout is failed as timed out (and
+# retried while attempts remain), its child killed and replaced.
+. "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
+. "$top_srcdir/tests/daemon/master.inc"
+redis_start
+
+master_start -q oq -x builtin:sleep -w 1 --drain-delay 300 \
+    --job-timeout 500 --kill-timeout 1000
+ok "1 child" wait_for '[ "$(nchildren)" = 1 ]'
+add_jobs oq 1 1 '{"ms":20000}' '{"attempts":2}'
+ok "the timeout is logged" wait_log "job 1 timed out after 500 ms" 5
+ok "the child is killed by TERM" wait_log "killed by signal 15" 5
+ok "the job is retried" wait_for '[ "$(rcli HGET bull:oq:1 ats)" = 2 ]' 5
+ok "the second attempt fails for good" \
+    wait_for '[ "$(count oq failed)" = 1 ]' 5
+is "the reason is the timeout" "$(rcli HGET bull:oq:1 failedReason)" \
+    "job timed out after 500 ms"
+is "2 attempts were made" "$(rcli HGET bull:oq:1 atm)" 2
+is "nothing is left active" "$(count oq active)" 0
+ok "a new child takes the place" wait_for '[ "$(nchildren)" = 1 ]'
+
+add_jobs oq 2 2 '{"ms":100}'
+ok "a short job still completes" wait_for '[ "$(count oq completed)" = 1 ]'
+kill -TERM "$MPID"
+master_wait
+is "TERM: exit 0" "$MRC" 0
+[ "$T_FAIL" -eq 0 ] || show_log
+finish
