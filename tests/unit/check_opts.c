@@ -238,6 +238,78 @@ START_TEST(struct_checks)
 END_TEST
 
 /* The suite. */
+START_TEST(backoff_arithmetic)
+{
+	/* fixed: the same delay every time */
+	ck_assert_int_eq(bmq_backoff_delay(BULLMQ_BACKOFF_FIXED, 500, 0, 1,
+	    0.5), 500);
+	ck_assert_int_eq(bmq_backoff_delay(BULLMQ_BACKOFF_FIXED, 500, 0, 7,
+	    0.5), 500);
+	/* exponential: round(2^(n-1) * delay), n = 1 for the first retry */
+	ck_assert_int_eq(bmq_backoff_delay(BULLMQ_BACKOFF_EXPONENTIAL, 1000, 0,
+	    1, 0), 1000);
+	ck_assert_int_eq(bmq_backoff_delay(BULLMQ_BACKOFF_EXPONENTIAL, 1000, 0,
+	    2, 0), 2000);
+	ck_assert_int_eq(bmq_backoff_delay(BULLMQ_BACKOFF_EXPONENTIAL, 1000, 0,
+	    3, 0), 4000);
+	ck_assert_int_eq(bmq_backoff_delay(BULLMQ_BACKOFF_EXPONENTIAL, 3, 0,
+	    10, 0), 1536);
+	/* huge attempt numbers saturate instead of overflowing */
+	ck_assert(bmq_backoff_delay(BULLMQ_BACKOFF_EXPONENTIAL, 1000, 0, 500,
+	    0) == 9007199254740991LL);
+	/* jitter j: floor(r * d * j + d * (1 - j)) */
+	ck_assert_int_eq(bmq_backoff_delay(BULLMQ_BACKOFF_FIXED, 1000, 0.5, 1,
+	    0.0), 500);
+	ck_assert_int_eq(bmq_backoff_delay(BULLMQ_BACKOFF_FIXED, 1000, 0.5, 1,
+	    0.999), 999);
+	ck_assert_int_eq(bmq_backoff_delay(BULLMQ_BACKOFF_EXPONENTIAL, 1000,
+	    1.0, 2, 0.25), 500);
+	ck_assert_int_eq(bmq_backoff_delay(BULLMQ_BACKOFF_NONE, 1000, 0, 1,
+	    0), 0);
+}
+END_TEST
+
+START_TEST(retention_from_opts)
+{
+	struct bullmq_keep	 k;
+	struct bmq_buf		 b;
+	const char		*o;
+
+	o = "{\"removeOnComplete\":true,\"removeOnFail\":false}";
+	bmq_keep_from_opts(o, strlen(o), "removeOnComplete", &k);
+	ck_assert_int_eq(k.mode, BULLMQ_KEEP_NONE);
+	bmq_keep_from_opts(o, strlen(o), "removeOnFail", &k);
+	ck_assert_int_eq(k.mode, BULLMQ_KEEP_ALL);
+	o = "{\"removeOnComplete\":10,\"removeOnFail\":0}";
+	bmq_keep_from_opts(o, strlen(o), "removeOnComplete", &k);
+	ck_assert_int_eq(k.mode, BULLMQ_KEEP_COUNT);
+	ck_assert_int_eq(k.count, 10);
+	bmq_keep_from_opts(o, strlen(o), "removeOnFail", &k);
+	ck_assert_int_eq(k.mode, BULLMQ_KEEP_NONE);
+	o = "{\"removeOnComplete\":{\"age\":3600,\"count\":5,\"limit\":9}}";
+	bmq_keep_from_opts(o, strlen(o), "removeOnComplete", &k);
+	ck_assert_int_eq(k.mode, BULLMQ_KEEP_AGE);
+	ck_assert_int_eq(k.age, 3600);
+	ck_assert_int_eq(k.count, 5);
+	ck_assert_int_eq(k.limit, 9);
+	bmq_buf_init(&b);
+	ck_assert_int_eq(bmq_keep_encode(&k, &b), 0);
+	ck_assert_str_eq(bmq_buf_cstr(&b),
+	    "{\"age\":3600,\"count\":5,\"limit\":9}");
+	bmq_buf_free(&b);
+	o = "{\"removeOnComplete\":{\"count\":3}}";
+	bmq_keep_from_opts(o, strlen(o), "removeOnComplete", &k);
+	ck_assert_int_eq(k.mode, BULLMQ_KEEP_COUNT);
+	ck_assert_int_eq(k.count, 3);
+	o = "{\"attempts\":0}";
+	bmq_keep_from_opts(o, strlen(o), "removeOnComplete", &k);
+	ck_assert_int_eq(k.mode, BULLMQ_KEEP_UNSET);
+	o = "{not json";
+	bmq_keep_from_opts(o, strlen(o), "removeOnComplete", &k);
+	ck_assert_int_eq(k.mode, BULLMQ_KEEP_UNSET);
+}
+END_TEST
+
 static Suite *
 opts_suite(void)
 {
@@ -248,6 +320,8 @@ opts_suite(void)
 	tcase_add_test(tc, parse_errors);
 	tcase_add_test(tc, stored_form);
 	tcase_add_test(tc, struct_checks);
+	tcase_add_test(tc, backoff_arithmetic);
+	tcase_add_test(tc, retention_from_opts);
 	suite_add_tcase(s, tc);
 	return s;
 }
