@@ -20,6 +20,9 @@
   ARGV[16] "1" to fetch the next job
   ARGV[17] stacktrace JSON array to store ("" leave as is)
 
+  A job with "deid" releases its deduplication window and, when an add was
+  kept for later (keepLastIfActive, hash Q:dn:<deid>), adds that job.
+
   Returns 0, a fetch reply (see fetch-9.lua), or -1 job missing, -2 lock
   missing, -3 not active, -4 pending children, -6 lock mismatch, -9 failed
   children.  A job whose hash is gone (or is only the stub a fetch wrote) is
@@ -281,6 +284,95 @@ local function metrics(mk, maxpoints)
 	end
 end
 
+-- keepLastIfActive: the add that was deduplicated while this job ran
+-- (its prototype in Q:dn:<deid>) becomes a real job, owning the window.
+local function requeue_deduplicated(deid, maxevents)
+	local dnk = prefix .. "dn:" .. deid
+	if rcall("EXISTS", dnk) == 0 then
+		return
+	end
+	local d = rcall("HMGET", dnk, "name", "data", "opts", "pk", "pd",
+	    "pdk", "rjk", "jid")
+	local c = rcall("INCR", prefix .. "id")
+	local nid = d[8] or tostring(c)
+	local nk = prefix .. nid
+	local ok, o = pcall(cjson.decode, d[3] or "{}")
+	if not ok or type(o) ~= "table" then
+		o = {}
+	end
+	local de = o["de"]
+	if type(de) ~= "table" then
+		de = {}
+	end
+	local dk = prefix .. "de:" .. deid
+	local ttl = tonumber(de["ttl"])
+	if not de["keepLastIfActive"] and ttl and ttl > 0 then
+		rcall("SET", dk, nid, "PX", ttl)
+	else
+		rcall("SET", dk, nid)
+	end
+	local delay = tonumber(o["delay"]) or 0
+	local pri = tonumber(o["priority"]) or 0
+	local f = {"name", d[1] or "", "data", d[2] or "{}", "opts",
+	    cjson.encode(o), "timestamp", ARGV[2], "delay", delay,
+	    "priority", pri}
+	if d[4] then
+		f[#f + 1] = "parentKey"
+		f[#f + 1] = d[4]
+		if d[5] then
+			f[#f + 1] = "parent"
+			f[#f + 1] = d[5]
+		end
+	end
+	if d[7] then
+		f[#f + 1] = "rjk"
+		f[#f + 1] = d[7]
+	end
+	if de["id"] ~= nil then
+		f[#f + 1] = "deid"
+		f[#f + 1] = tostring(de["id"])
+	end
+	rcall("HSET", nk, unpack(f))
+	rcall("XADD", KEYS[6], "*", "event", "added", "jobId", nid, "name",
+	    d[1] or "")
+	if delay ~= 0 then
+		local due = now + delay
+		local lo, hi = due * 4096, (due + 1) * 4096 - 1
+		local score = lo
+		local top = rcall("ZREVRANGEBYSCORE", KEYS[4], hi, lo,
+		    "WITHSCORES", "LIMIT", 0, 1)
+		if top[2] then
+			score = math.min(tonumber(top[2]) + 1, hi)
+		end
+		rcall("ZADD", KEYS[4], score, nid)
+		rcall("XADD", KEYS[6], "MAXLEN", "~", maxevents, "*", "event",
+		    "delayed", "jobId", nid, "delay", due)
+		local nd = rcall("ZRANGE", KEYS[4], 0, 0, "WITHSCORES")
+		if nd[2] then
+			rcall("ZADD", KEYS[7], tonumber(nd[2]) / 4096, "1")
+		end
+	else
+		local pm = queue_state()
+		if pri > 0 then
+			rcall("ZADD", KEYS[3], pri * 4294967296 +
+			    rcall("INCR", KEYS[9]) % 4294967296, nid)
+		elseif o["lifo"] then
+			rcall("RPUSH", KEYS[1], nid)
+		else
+			rcall("LPUSH", KEYS[1], nid)
+		end
+		if not pm then
+			rcall("ZADD", KEYS[7], 0, "0")
+		end
+		rcall("XADD", KEYS[6], "MAXLEN", "~", maxevents, "*", "event",
+		    "waiting", "jobId", nid)
+	end
+	if d[6] then
+		rcall("SADD", d[6], nk)
+	end
+	rcall("DEL", dnk)
+end
+
 local jid = ARGV[8]
 local jk = prefix .. jid
 local token = ARGV[3]
@@ -343,6 +435,7 @@ if attr[3] then
 	if pttl == 0 or (pttl == -1 and rcall("GET", dk) == jid) then
 		rcall("DEL", dk)
 	end
+	requeue_deduplicated(attr[3], maxevents)
 end
 
 local pk = attr[1] or ""

@@ -1,6 +1,7 @@
 --[[
-  schedule: create the next iteration of an "every" job scheduler when its
-  current iteration is fetched (what a Node worker does before running it).
+  schedule: create the next iteration of a job scheduler ("every" or cron
+  "pattern") when its current iteration is fetched (what a Node worker does
+  before running it).
 
   KEYS[1] Q:repeat   KEYS[5] Q:prioritized  KEYS[9]  Q:pc
   KEYS[2] Q:delayed  KEYS[6] Q:marker       KEYS[10] Q:active
@@ -11,11 +12,13 @@
   ARGV[2] scheduler id (the fetched job's rjk)
   ARGV[3] the fetched job's id
   ARGV[4] now, ms
+  ARGV[5] for a cron "pattern" scheduler: its next time, ms, computed by
+          the caller from the fetched job's opts ("" when unknown)
 
   Returns the new iteration's id; 0 when there is none to create (the
   scheduler is gone, its limit or end date is reached, the fetched job is
   not its current iteration, or the next one exists: "duplicated"); -1 for
-  a cron "pattern" scheduler, which this implementation does not run.
+  a cron "pattern" scheduler called without its next time.
 ]]
 local rcall = redis.call
 local prefix = ARGV[1]
@@ -52,24 +55,29 @@ if tonumber(rep["endDate"]) and now > tonumber(rep["endDate"]) then
 end
 
 local every = tonumber(s[3]) or tonumber(rep["every"])
+local nextms
 if not every or every <= 0 then
-	if s[5] or rep["pattern"] then
+	if not (s[5] or rep["pattern"]) then
+		return 0
+	end
+	-- a cron pattern: the caller computed the next time
+	nextms = tonumber(ARGV[5])
+	if not nextms then
 		return -1
 	end
-	return 0
-end
-
-local offset = tonumber(s[4]) or tonumber(rep["offset"]) or 0
-local nextms = prev + every
-if nextms < now then
-	local aligned = math.floor(now / every) * every + offset
-	if aligned <= now then
-		nextms = aligned + every
-	else
-		nextms = aligned
+else
+	local offset = tonumber(s[4]) or tonumber(rep["offset"]) or 0
+	nextms = prev + every
+	if nextms < now then
+		local aligned = math.floor(now / every) * every + offset
+		if aligned <= now then
+			nextms = aligned + every
+		else
+			nextms = aligned
+		end
 	end
+	nextms = math.floor(nextms)
 end
-nextms = math.floor(nextms)
 
 if ARGV[3] ~= "repeat:" .. sid .. ":" .. prev then
 	return 0
@@ -107,7 +115,15 @@ opts["delay"] = delay
 opts["jobId"] = nid
 opts["timestamp"] = now
 opts["repeatJobKey"] = sid
-opts["prevMillis"] = nil
+if opts["attempts"] == nil then
+	-- a Node worker's Job carries attempts 0 when none was given
+	opts["attempts"] = 0
+end
+if every and every > 0 then
+	opts["prevMillis"] = nil
+else
+	opts["prevMillis"] = nextms
+end
 
 local name = s[1] or job[2] or ""
 local priority = tonumber(opts["priority"]) or 0

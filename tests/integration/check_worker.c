@@ -714,6 +714,77 @@ START_TEST(dedup_release)
 }
 END_TEST
 
+/*
+ * keepLastIfActive: an add deduplicated while the owner ran is stored in
+ * Q:dn:<id> (as bullmq@6.7.0 wrote it); finishing the owner adds it.
+ */
+START_TEST(dedup_keep_last_if_active)
+{
+	bullmq_worker		*w = worker(NULL);
+	bullmq_job		*j;
+	enum bullmq_outcome	 oc;
+	char			 a[32], b[32];
+
+	add_job("x", "{\"n\":1}", "{\"de\":{\"id\":\"k1\",\"keepLastIfActive\""
+	    ":true},\"attempts\":0}", a, sizeof(a));
+	freeReplyObject(harness_cmd("HSET " Q "%s deid k1", a));
+	freeReplyObject(harness_cmd("SET " Q "de:k1 %s", a));
+	j = fetch(w);
+	/* two adds while active: ids 2 and 3, the last one kept */
+	freeReplyObject(harness_cmd("SET " Q "id 3"));
+	freeReplyObject(harness_cmd("HSET " Q "dn:k1 name x data {\"n\":3} "
+	    "opts {\"de\":{\"id\":\"k1\",\"keepLastIfActive\":true},"
+	    "\"attempts\":2} jid 3"));
+	clear_events();
+	ck_assert_int_eq(bullmq_worker_finish(w, j, 0, &oc, NULL), 0);
+	ck_assert_int_eq(oc, BULLMQ_COMPLETED);
+	ck_assert_str_eq(harness_str("GET " Q "de:k1"), "3");
+	ck_assert_int_eq(harness_int("PTTL " Q "de:k1"), -1);
+	ck_assert_int_eq(harness_int("EXISTS " Q "dn:k1"), 0);
+	ck_assert_str_eq(harness_str("GET " Q "id"), "4");
+	ck_assert_str_eq(harness_str("HGET " Q "3 data"), "{\"n\":3}");
+	ck_assert_str_eq(harness_str("HGET " Q "3 opts"), "{\"de\":{\"id\":"
+	    "\"k1\",\"keepLastIfActive\":true},\"attempts\":2}");
+	ck_assert_str_eq(harness_str("HGET " Q "3 deid"), "k1");
+	ck_assert_str_eq(harness_str("HGET " Q "3 delay"), "0");
+	ck_assert_str_eq(harness_str("HGET " Q "3 priority"), "0");
+	ck_assert_str_eq(harness_str("LINDEX " Q "wait 0"), "3");
+	ck_assert_str_eq(events(), "added:3 waiting:3 completed:1");
+
+	/* a failed owner, a delayed prototype without jid: the counter */
+	j = fetch(w);
+	ck_assert_str_eq(bullmq_job_id(j), "3");
+	freeReplyObject(harness_cmd("HSET " Q "dn:k1 name y data {} opts "
+	    "{\"de\":{\"id\":\"k1\",\"keepLastIfActive\":true},"
+	    "\"delay\":60000}"));
+	clear_events();
+	ck_assert_int_eq(bullmq_worker_finish(w, j, 1, &oc, NULL), 0);
+	/* attempts 2: it was retried, nothing materialised yet */
+	ck_assert_int_eq(oc, BULLMQ_RETRIED);
+	ck_assert_int_eq(harness_int("EXISTS " Q "dn:k1"), 1);
+	j = fetch(w);
+	ck_assert_str_eq(bullmq_job_id(j), "3");
+	ck_assert_int_eq(bullmq_worker_finish(w, j, 1, &oc, NULL), 0);
+	ck_assert_int_eq(oc, BULLMQ_FAILED);
+	snprintf(b, sizeof(b), "%s", harness_str("GET " Q "id"));
+	ck_assert_str_eq(b, "5");
+	ck_assert_str_eq(harness_str("GET " Q "de:k1"), b);
+	ck_assert_str_eq(harness_str("HGET " Q "5 name"), "y");
+	ck_assert_str_eq(harness_str("HGET " Q "5 delay"), "60000");
+	ck_assert_str_ne(harness_str("ZSCORE " Q "delayed 5"), "(nil)");
+	ck_assert_ptr_nonnull(strstr(events(), "added:5 delayed:5"));
+	ck_assert_int_eq(harness_int("EXISTS " Q "dn:k1"), 0);
+
+	/* a job without deid never looks at Q:dn */
+	add_job("z", "{}", "{}", a, sizeof(a));
+	freeReplyObject(harness_cmd("HSET " Q "dn:k1 name q data {} opts {}"));
+	j = fetch(w);
+	ck_assert_int_eq(bullmq_worker_finish(w, j, 0, &oc, NULL), 0);
+	ck_assert_int_eq(harness_int("EXISTS " Q "dn:k1"), 1);
+	bullmq_worker_free(w);
+}
+END_TEST
+
 START_TEST(parent_bookkeeping)
 {
 	bullmq_worker		*w = worker(NULL);
@@ -830,6 +901,73 @@ START_TEST(defa_stalled)
 	ck_assert_int_eq(bullmq_worker_run(w, j, proc_never, &oc, NULL), 0);
 	ck_assert_int_eq(oc, BULLMQ_FAILED);
 	ck_assert_int_eq(ran, 0);
+	bullmq_worker_free(w);
+}
+END_TEST
+
+/* A processor that fails (recoverably). */
+static int
+proc_fail(bullmq_job *j)
+{
+	ran++;
+	bullmq_job_error(j, "boom", 0);
+	return 1;
+}
+
+/*
+ * maxStartedAttempts as a Node worker honours it: no retry once a job was
+ * started that many times, and a job started more often fails unrun.
+ */
+START_TEST(max_started_attempts)
+{
+	struct bullmq_worker_opts	 o;
+	bullmq_worker			*w;
+	bullmq_job			*j;
+	enum bullmq_outcome		 oc;
+	char				 id[32];
+
+	memset(&o, 0, sizeof(o));
+	o.max_started_attempts = -1;
+	ck_assert_ptr_null(bullmq_worker_new(q, &o));
+	o.max_started_attempts = 2;
+	w = bullmq_worker_new(q, &o);
+	ck_assert_ptr_nonnull(w);
+
+	/* started once (ats 1): attempts left, retried */
+	add_job("a", "{}", "{\"attempts\":5}", id, sizeof(id));
+	j = fetch(w);
+	ck_assert_int_eq(bullmq_worker_run(w, j, proc_fail, &oc, NULL), 0);
+	ck_assert_int_eq(oc, BULLMQ_RETRIED);
+	/* started twice (ats 2 = the limit): attempts left, but failed */
+	j = fetch(w);
+	ck_assert_int_eq(bullmq_worker_run(w, j, proc_fail, &oc, NULL), 0);
+	ck_assert_int_eq(oc, BULLMQ_FAILED);
+	ck_assert_int_eq(ran, 2);
+	ck_assert_str_eq(harness_str("HGET " Q "%s failedReason", id), "boom");
+	ck_assert_str_eq(harness_str("HGET " Q "%s atm", id), "2");
+
+	/* started a third time (a stall, say): failed without running */
+	add_job("b", "{}", "{\"attempts\":5}", id, sizeof(id));
+	freeReplyObject(harness_cmd("HSET " Q "%s ats 2", id));
+	j = fetch(w);
+	ck_assert_int_eq(bullmq_worker_run(w, j, proc_never, &oc, NULL), 0);
+	ck_assert_int_eq(oc, BULLMQ_FAILED);
+	ck_assert_int_eq(ran, 2);
+	ck_assert_str_eq(harness_str("HGET " Q "%s failedReason", id),
+	    "job started more than allowable limit");
+	ck_assert_str_eq(harness_str("HGET " Q "%s stacktrace", id),
+	    "[\"UnrecoverableError: job started more than allowable "
+	    "limit\"]");
+	bullmq_worker_free(w);
+
+	/* no limit: the same job runs */
+	add_job("c", "{}", "{}", id, sizeof(id));
+	freeReplyObject(harness_cmd("HSET " Q "%s ats 7", id));
+	w = worker(NULL);
+	j = fetch(w);
+	ck_assert_int_eq(bullmq_worker_run(w, j, proc_echo, &oc, NULL), 0);
+	ck_assert_int_eq(oc, BULLMQ_COMPLETED);
+	ck_assert_int_eq(ran, 3);
 	bullmq_worker_free(w);
 }
 END_TEST
@@ -955,6 +1093,102 @@ START_TEST(scheduler_every)
 	j = fetch(w);
 	ck_assert_int_eq(bullmq_worker_run(w, j, proc_echo, &oc, NULL), 0);
 	ck_assert_str_eq(harness_str("GET " Q "id"), "6");
+	bullmq_worker_free(w);
+}
+END_TEST
+
+/*
+ * A cron "pattern" scheduler as Queue.upsertJobScheduler of bullmq@6.7.0
+ * wrote it: the next iteration gets cron-parser's next time after
+ * max(now, prevMillis) in the scheduler's tz, as a Node worker makes it.
+ */
+START_TEST(scheduler_pattern)
+{
+	bullmq_worker		*w = worker(NULL);
+	bullmq_job		*j;
+	enum bullmq_outcome	 oc;
+	/* 2100-01-01 00:00Z, a Friday; 09:00 in Berlin is 08:00Z */
+	long long		 prev = 4102444800000LL, next = 4102473600000LL;
+	long long		 now, delay;
+	char			 cur[64], nid[64], opts[512];
+	const char		*no;
+
+	snprintf(cur, sizeof(cur), "repeat:s1:%lld", prev);
+	snprintf(nid, sizeof(nid), "repeat:s1:%lld", next);
+	freeReplyObject(harness_cmd("ZADD " Q "repeat %lld s1", prev));
+	freeReplyObject(harness_cmd("HSET " Q "repeat:s1 name tick tz "
+	    "Europe/Berlin pattern %s offset 0 opts {\"attempts\":2} data "
+	    "{\"t\":1} ic 1", "0 9 * * 1-5"));
+	snprintf(opts, sizeof(opts), "{\"timestamp\":1795834505002,"
+	    "\"prevMillis\":%lld,\"repeatJobKey\":\"s1\",\"jobId\":\"%s\","
+	    "\"repeat\":{\"tz\":\"Europe\\/Berlin\",\"count\":1,\"pattern\":"
+	    "\"0 9 * * 1-5\"},\"delay\":991,\"attempts\":2}", prev, cur);
+	freeReplyObject(harness_cmd("HSET " Q "%s rjk s1 priority 0 name tick "
+	    "timestamp 1795834505009 data {\"t\":1} delay 0 opts %s", cur,
+	    opts));
+	freeReplyObject(harness_cmd("LPUSH " Q "wait %s", cur));
+	freeReplyObject(harness_cmd("SET " Q "id 1"));
+	j = fetch(w);
+	clear_events();
+	now = bullmq_now();
+	ck_assert_int_eq(bullmq_worker_run(w, j, proc_echo, &oc, NULL), 0);
+	ck_assert_int_eq(ran, 1);
+	ck_assert_int_eq(harness_int("EXISTS " Q "%s", nid), 1);
+	ck_assert_int_eq(strtoll(harness_str("ZSCORE " Q "repeat s1"), NULL,
+	    10), next);
+	ck_assert_str_eq(harness_str("HGET " Q "repeat:s1 ic"), "2");
+	ck_assert_str_eq(harness_str("GET " Q "id"), "2");
+	ck_assert_str_eq(harness_str("HGET " Q "%s rjk", nid), "s1");
+	ck_assert_str_eq(harness_str("HGET " Q "%s name", nid), "tick");
+	delay = strtoll(harness_str("HGET " Q "%s delay", nid), NULL, 10);
+	ck_assert(delay <= next - now && delay > next - now - 5000);
+	ck_assert_int_eq(strtoll(harness_str("ZSCORE " Q "delayed %s", nid),
+	    NULL, 10) / 4096, next);
+	no = harness_str("HGET " Q "%s opts", nid);
+	snprintf(opts, sizeof(opts), "\"prevMillis\":%lld", next);
+	ck_assert_ptr_nonnull(strstr(no, opts));
+	ck_assert_ptr_nonnull(strstr(no, "\"count\":2"));
+	ck_assert_ptr_nonnull(strstr(no, "\"tz\":\"Europe\\/Berlin\""));
+	ck_assert_ptr_nonnull(strstr(no, "\"pattern\":\"0 9 * * 1-5\""));
+	ck_assert_ptr_nonnull(strstr(no, "\"attempts\":2"));
+	snprintf(opts, sizeof(opts), "\"jobId\":\"%s\"", nid);
+	ck_assert_ptr_nonnull(strstr(no, opts));
+	ck_assert_ptr_null(strstr(no, "offset"));
+	snprintf(opts, sizeof(opts), "added:%s delayed:%s", nid, nid);
+	ck_assert_ptr_nonnull(strstr(events(), opts));
+
+	/* startDate later than prevMillis wins; no tz is UTC */
+	freeReplyObject(harness_cmd("FLUSHALL"));
+	snprintf(cur, sizeof(cur), "repeat:s2:%lld", prev);
+	freeReplyObject(harness_cmd("ZADD " Q "repeat %lld s2", prev));
+	freeReplyObject(harness_cmd("HSET " Q "repeat:s2 name t2 pattern "
+	    "%s ic 1", "30 2 * * *"));
+	snprintf(opts, sizeof(opts), "{\"prevMillis\":%lld,\"repeat\":{"
+	    "\"count\":1,\"pattern\":\"30 2 * * *\",\"startDate\":"
+	    "4133980800000,\"limit\":3},\"jobId\":\"%s\"}", prev, cur);
+	freeReplyObject(harness_cmd("HSET " Q "%s rjk s2 name t2 data {} "
+	    "timestamp 1 delay 0 priority 0 opts %s", cur, opts));
+	freeReplyObject(harness_cmd("LPUSH " Q "wait %s", cur));
+	j = fetch(w);
+	ck_assert_int_eq(bullmq_worker_run(w, j, proc_echo, &oc, NULL), 0);
+	ck_assert_int_eq(harness_int("EXISTS " Q "repeat:s2:4133989800000"),
+	    1);
+
+	/* the limit is reached: no next iteration */
+	freeReplyObject(harness_cmd("FLUSHALL"));
+	freeReplyObject(harness_cmd("ZADD " Q "repeat %lld s2", prev));
+	freeReplyObject(harness_cmd("HSET " Q "repeat:s2 name t2 pattern "
+	    "%s ic 3", "30 2 * * *"));
+	snprintf(opts, sizeof(opts), "{\"prevMillis\":%lld,\"repeat\":{"
+	    "\"count\":3,\"pattern\":\"30 2 * * *\",\"limit\":3},"
+	    "\"jobId\":\"%s\"}", prev, cur);
+	freeReplyObject(harness_cmd("HSET " Q "%s rjk s2 name t2 data {} "
+	    "timestamp 1 delay 0 priority 0 opts %s", cur, opts));
+	freeReplyObject(harness_cmd("LPUSH " Q "wait %s", cur));
+	j = fetch(w);
+	ck_assert_int_eq(bullmq_worker_run(w, j, proc_echo, &oc, NULL), 0);
+	ck_assert_int_eq(harness_int("ZCARD " Q "delayed"), 0);
+	ck_assert_str_eq(harness_str("HGET " Q "repeat:s2 ic"), "3");
 	bullmq_worker_free(w);
 }
 END_TEST
@@ -1263,11 +1497,14 @@ worker_suite(void)
 	tcase_add_test(tc, retention);
 	tcase_add_test(tc, lock_and_state_codes);
 	tcase_add_test(tc, dedup_release);
+	tcase_add_test(tc, dedup_keep_last_if_active);
 	tcase_add_test(tc, parent_bookkeeping);
 	tcase_add_test(tc, parent_fail_policy);
 	tcase_add_test(tc, defa_stalled);
+	tcase_add_test(tc, max_started_attempts);
 	tcase_add_test(tc, foreign_jobs);
 	tcase_add_test(tc, scheduler_every);
+	tcase_add_test(tc, scheduler_pattern);
 	tcase_add_test(tc, stalled_check);
 	tcase_add_test(tc, give_back);
 	tcase_add_test(tc, extend_locks);

@@ -1,0 +1,48 @@
+/*
+ * worker-int.h: what worker.c (fetching, running) and finish.c (finishing,
+ * retries, failure decisions) share: the worker itself and the helpers that
+ * build script arguments.
+ */
+#ifndef WORKER_INT_H
+#define WORKER_INT_H
+
+#define NUMLEN		24
+#define MAX_ARGS	40
+
+struct bullmq_worker {
+	bullmq_queue		*q;
+	char			 name[BMQ_MAX_NAME];
+	int64_t			 drain_delay;
+	long			 metrics_max;
+	struct bullmq_keep	 keep_complete;
+	struct bullmq_keep	 keep_fail;
+	char			 lock_s[NUMLEN];	/* lock duration */
+	char			 limmax_s[NUMLEN];	/* "" no limiter */
+	char			 limdur_s[NUMLEN];
+	char			 metrics_s[NUMLEN];	/* "" metrics off */
+	char			 tokbase[40];
+	unsigned long long	 tokseq;
+	int			 drained;
+	int64_t			 block_until;	/* next delayed job, ms */
+	int64_t			 limit_until;	/* rate limited until, ms */
+	int			 no_next;	/* run: fetch no next job */
+	long			 max_started;	/* 0: no limit */
+};
+
+/* Settings of a failure when no worker is involved (the supervisor). */
+extern const struct bullmq_worker	bmq_no_worker;
+/* The keys every fetching script starts with, in their order. */
+extern const enum bmq_key		bmq_fetch_keys[];
+#define BMQ_NFETCH_KEYS		9
+
+int	bmq_put_keys(const bullmq_queue *, const char **, size_t *, int,
+	    const enum bmq_key *, int);
+int	bmq_put(const char **, size_t *, int, const char *, size_t);
+int	bmq_puts0(const char **, size_t *, int, const char *);
+int	bmq_put_fetch_args(const bullmq_worker *, const char *, const char *,
+	    const char **, size_t *, int);
+void	bmq_fmt_ms(char *, size_t, int64_t);
+int	bmq_take_fetch(bullmq_worker *, redisReply *, const char *, int64_t,
+	    bullmq_job **);
+
+#endif /* WORKER_INT_H */
