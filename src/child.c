@@ -4,6 +4,7 @@
  * the log, sets its title, drops privileges and enters the worker loop.
  */
 #include <sys/types.h>
+#include <sys/resource.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +22,33 @@
 #define CHILD_FD_MSG		4
 #define CHILD_FD_LOG		5
 
+static struct rlimit	nofile;		/* as the master found it */
+static int		nofile_raised;
+
+/*
+ * The master needs two descriptors per child: raise its soft limit on open
+ * files to the hard one (at most 65536).  Children get the old one back.
+ */
+void
+child_limits(void)
+{
+	struct rlimit	rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == -1)
+		return;
+	rl = nofile;
+	if (rl.rlim_max == RLIM_INFINITY || rl.rlim_max > 65536)
+		rl.rlim_cur = 65536;
+	else
+		rl.rlim_cur = rl.rlim_max;
+	if (rl.rlim_cur <= nofile.rlim_cur)
+		return;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+		nofile_raised = 1;
+	else
+		log_warnx("raise the open files limit: %s", strerror(errno));
+}
+
 /* Monotonic milliseconds, for intervals and deadlines. */
 int64_t
 mono_ms(void)
@@ -29,6 +57,35 @@ mono_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * In the child: close every descriptor from 3 up but the three kept (-1 for
+ * none), so that they can be moved even when the master used up its limit.
+ */
+static void
+child_close_except(int a, int b, int c)
+{
+	int	keep[3], i, j, t, fd, from = 3;
+
+	keep[0] = a;
+	keep[1] = b;
+	keep[2] = c;
+	for (i = 0; i < 3; i++)
+		for (j = i + 1; j < 3; j++)
+			if (keep[j] < keep[i]) {
+				t = keep[i];
+				keep[i] = keep[j];
+				keep[j] = t;
+			}
+	for (i = 0; i < 3; i++) {
+		if (keep[i] < from)
+			continue;
+		for (fd = from; fd < keep[i]; fd++)
+			close(fd);
+		from = keep[i] + 1;
+	}
+	closefrom(from);
 }
 
 /* In the child: put fd on want (fd was moved above 9 first). */
@@ -95,10 +152,13 @@ child_fork(struct child_spec *cs, int *msgfd, int *lifeline)
 		return -1;
 	}
 	if (pid == 0) {
+		/* The master's connection is not ours: free it, send nothing. */
+		keeper_close();
 		/* Signals stay blocked until work_main has its handlers. */
 		for (sig = 1; sig < NSIG; sig++)
 			if (sig != SIGKILL && sig != SIGSTOP)
 				signal(sig, SIG_DFL);
+		child_close_except(lp[0], mp[1], log_fd());
 		hi[0] = fcntl(lp[0], F_DUPFD, 10);
 		hi[1] = fcntl(mp[1], F_DUPFD, 10);
 		hi[2] = log_fd() != -1 ? fcntl(log_fd(), F_DUPFD, 10) : -1;
@@ -111,6 +171,8 @@ child_fork(struct child_spec *cs, int *msgfd, int *lifeline)
 		log_child(hi[2] != -1 ? CHILD_FD_LOG : -1);
 		cs->lifeline = CHILD_FD_LIFELINE;
 		cs->msgfd = CHILD_FD_MSG;
+		if (nofile_raised)
+			setrlimit(RLIMIT_NOFILE, &nofile);
 		setproctitle("worker %d %s starting", cs->slot, cs->set->queue);
 		child_drop(cs);
 		work_main(cs);

@@ -150,7 +150,7 @@ enum restart_action {
 	RESTART_GIVE_UP
 };
 
-#define RESTART_QUICK_MS	1000	/* a child that lived less died quickly */
+#define RESTART_QUICK_MS	1000	/* lived less: died quickly */
 #define RESTART_BACKOFF_MIN	100
 #define RESTART_BACKOFF_MAX	10000
 
@@ -196,17 +196,32 @@ struct msg {
 struct child_spec {
 	int			 slot;		/* worker number */
 	int			 lifeline;	/* read end: EOF = stop */
-	int			 msgfd;		/* write end of the message pipe */
-	long			 max_jobs;	/* with jitter; 0: never recycle */
+	int			 msgfd;		/* message pipe, write end */
+	long			 max_jobs;	/* with jitter; 0: never */
 	const struct settings	*set;
 	struct processor	*proc;
 };
 
 /* child.c */
+void	 child_limits(void);
 pid_t	 child_fork(struct child_spec *, int *, int *);
 
 /* work.c: the loop of a child; never returns. */
-void	 work_main(const struct child_spec *) __attribute__((__noreturn__));
+void	 work_main(const struct child_spec *)
+	    __attribute__((__noreturn__));
+
+/* keeper.c: the master's Redis side. */
+int	 keeper_open(const struct settings *);
+void	 keeper_close(void);
+void	 keeper_settings(const struct settings *);
+void	 keeper_give_back(const char *, const char *, const char *);
+void	 keeper_fail(const char *, const char *, const char *);
+void	 keeper_retry(int64_t, int);
+size_t	 keeper_pending(void);
+void	 keeper_unblock(int64_t);
+void	 keeper_extend(size_t, const char *const *, const char *const *,
+	    int64_t);
+void	 keeper_stalled(int64_t);
 
 /* master.c */
 int	 master_run(struct settings *, const struct cmdline *,

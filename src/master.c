@@ -23,8 +23,6 @@
 #define TICK_MS		100	/* job timeouts, deadlines, respawns */
 #define PID_BUCKETS	1024
 #define MAX_EVENTS	64
-#define MAX_PENDING	10000
-#define PENDING_RETRY	1000
 
 enum child_state {
 	CS_STARTING,
@@ -72,18 +70,10 @@ struct slot {
 	int64_t		 respawn_at;
 };
 
-/* A job to give back or fail once Redis answers again. */
-struct pending {
-	char	id[MSG_ID_MAX];
-	char	token[MSG_TOKEN_MAX];
-	char	reason[64];		/* "": give back */
-};
-
 static struct {
 	struct settings		 set;
 	const struct cmdline	*cl;
 	struct processor	*proc;
-	bullmq_queue		*q;
 	int			 ep;
 	struct slot		*slots;
 	size_t			 nslots;
@@ -98,12 +88,9 @@ static struct {
 	int			 exit_code;
 	int64_t			 next_lock, next_stalled, next_tick;
 	int64_t			 respawn_due;	/* 0: none */
-	struct pending		*pend;
-	size_t			 npend, cappend;
-	int64_t			 pend_next;
+	int64_t			 fork_logged;	/* last fork failure logged */
 	const char		**ids, **tokens;
 	size_t			 capids;
-	int			 redis_ok;
 } M;
 
 static volatile sig_atomic_t	sig_term, sig_int, sig_hup, sig_ttin,
@@ -137,17 +124,6 @@ on_signal(int sig)
 		sig_chld = 1;
 		break;
 	}
-}
-
-/* Note whether Redis answered, logging only the changes. */
-static void
-redis_status(int ok, const char *what)
-{
-	if (ok && !M.redis_ok)
-		log_info("redis answers again");
-	else if (!ok && M.redis_ok)
-		log_warnx("%s: %s", what, bullmq_errstr(M.q));
-	M.redis_ok = ok;
 }
 
 /* How many workers are wanted. */
@@ -201,110 +177,12 @@ pid_remove(struct child *c)
 		}
 }
 
-/* Remember a job to give back (reason NULL) or fail later. */
-static void
-pending_add(const char *id, const char *token, const char *reason)
-{
-	struct pending	*p;
-	size_t		 ncap;
-
-	if (M.npend >= MAX_PENDING) {
-		log_warnx("job %s: too many jobs waiting for redis; left to "
-		    "the stalled checker", id);
-		return;
-	}
-	if (M.npend == M.cappend) {
-		ncap = M.cappend == 0 ? 16 : M.cappend * 2;
-		if ((p = reallocarray(M.pend, ncap, sizeof(*p))) == NULL) {
-			log_warnx("job %s: out of memory; left to the stalled "
-			    "checker", id);
-			return;
-		}
-		M.pend = p;
-		M.cappend = ncap;
-	}
-	p = &M.pend[M.npend++];
-	strlcpy(p->id, id, sizeof(p->id));
-	strlcpy(p->token, token, sizeof(p->token));
-	strlcpy(p->reason, reason != NULL ? reason : "", sizeof(p->reason));
-}
-
-/* Give back the job of a dead child; 0, or -1 when Redis did not answer. */
-static int
-give_back(const char *who, const char *id, const char *token)
-{
-	int	r;
-
-	r = bullmq_give_back(M.q, id, token, M.set.max_stalled_count);
-	if (r == -1) {
-		redis_status(0, "give back");
-		return -1;
-	}
-	redis_status(1, NULL);
-	if (r == 1)
-		log_info("job %s of %s given back", id, who);
-	else
-		log_info("job %s of %s was no longer active", id, who);
-	return 0;
-}
-
-/* Fail a job as timed out; 0, or -1 when Redis did not answer. */
-static int
-fail_job(const char *id, const char *token, const char *reason)
-{
-	int	r;
-
-	r = bullmq_fail_job(M.q, id, token, reason);
-	if (r == -1) {
-		if (bullmq_errcode(M.q) == BULLMQ_ERR_IO) {
-			redis_status(0, "fail job");
-			return -1;
-		}
-		log_warnx("job %s: fail: %s", id, bullmq_errstr(M.q));
-		return 0;
-	}
-	redis_status(1, NULL);
-	log_info("job %s %s: %s", id, r == BULLMQ_FAILED ? "failed" :
-	    r == BULLMQ_LOST_LOCK ? "was no longer held" : "will be retried",
-	    reason);
-	return 0;
-}
-
-/* Retry the jobs that waited for Redis. */
-static void
-pending_retry(void)
-{
-	size_t	i = 0;
-	int	r;
-
-	while (i < M.npend) {
-		if (M.pend[i].reason[0] != '\0')
-			r = fail_job(M.pend[i].id, M.pend[i].token,
-			    M.pend[i].reason);
-		else
-			r = give_back("a dead child", M.pend[i].id,
-			    M.pend[i].token);
-		if (r == -1)
-			return;
-		M.pend[i] = M.pend[--M.npend];
-	}
-}
-
 /* Wake a child blocked on the marker, so that it sees its lifeline. */
 static void
 unblock(struct child *c)
 {
-	redisReply	*r;
-
-	if (c->client_id <= 0 || c->state == CS_BUSY)
-		return;
-	r = bmq_command(M.q, "CLIENT UNBLOCK %lld TIMEOUT",
-	    (long long)c->client_id);
-	if (r == NULL) {
-		redis_status(0, "client unblock");
-		return;
-	}
-	freeReplyObject(r);
+	if (c->state != CS_BUSY)
+		keeper_unblock(c->client_id);
 }
 
 /* Ask a child to stop after its current job: close its lifeline. */
@@ -422,7 +300,12 @@ spawn(size_t i, int64_t now)
 		    (M.set.max_jobs_per_child / 4 > UINT32_MAX - 1 ?
 		    UINT32_MAX - 1 : M.set.max_jobs_per_child / 4) + 1);
 	if ((pid = child_fork(&cs, &fd, &lifeline)) == -1) {
-		log_warnx("worker %zu: fork: %s", i + 1, strerror(errno));
+		/* Say it once in a while, not for every slot every second. */
+		if (M.fork_logged == 0 || now - M.fork_logged >= 10000) {
+			log_warnx("worker %zu: fork: %s; retrying every "
+			    "second", i + 1, strerror(errno));
+			M.fork_logged = now;
+		}
 		free(c);
 		respawn_at(i, now + 1000);
 		return;
@@ -468,6 +351,8 @@ close_msgfd(struct child *c)
 static void
 handle_msg(struct child *c, const struct msg *m, int64_t now)
 {
+	char	who[64];
+
 	switch (m->type) {
 	case MSG_READY:
 	case MSG_IDLE:
@@ -488,8 +373,11 @@ handle_msg(struct child *c, const struct msg *m, int64_t now)
 	case MSG_DONE:
 		if (c->timed_out)
 			break;
-		if (m->status == -1)
-			pending_add(m->id, m->token, NULL);
+		if (m->status == -1) {
+			snprintf(who, sizeof(who), "child %d (pid %ld)",
+			    c->slot, (long)c->pid);
+			keeper_give_back(who, m->id, m->token);
+		}
 		if (strcmp(c->job, m->id) == 0)
 			c->job[0] = '\0';
 		c->state = CS_IDLE;
@@ -527,6 +415,8 @@ read_msgs(struct child *c, int64_t now)
 		have = c->rlen + (size_t)n;
 		for (off = 0; have - off >= sizeof(m); off += sizeof(m)) {
 			memcpy(&m, buf + off, sizeof(m));
+			m.id[sizeof(m.id) - 1] = '\0';
+			m.token[sizeof(m.token) - 1] = '\0';
 			handle_msg(c, &m, now);
 		}
 		c->rlen = have - off;
@@ -624,9 +514,8 @@ reap(int64_t now)
 			log_info("%s %s", who, why);
 		else
 			log_warnx("%s %s", who, why);
-		if (c->job[0] != '\0' && !c->timed_out &&
-		    give_back(who, c->job, c->token) == -1)
-			pending_add(c->job, c->token, NULL);
+		if (c->job[0] != '\0' && !c->timed_out)
+			keeper_give_back(who, c->job, c->token);
 		pid_remove(c);
 		TAILQ_REMOVE(&M.children, c, entry);
 		M.nchildren--;
@@ -645,6 +534,8 @@ reap(int64_t now)
 			continue;
 		child_died(c, s, st, now);
 	}
+	if (M.stopping != STOP_NONE)
+		master_title();
 	if (M.stopping == STOP_NONE && all_fatal()) {
 		log_warnx("every worker failed with a fatal configuration "
 		    "error");
@@ -738,9 +629,10 @@ reload(int64_t now)
 		    "settings", ns.processor, err);
 		return;
 	}
-	if (strcmp(ns.log_file, M.set.log_file) != 0 && !ns.daemon) {
-		if (log_init(ns.log_file[0] != '\0' ? LOG_TO_FILE :
-		    LOG_TO_STDERR, ns.log_file, err, sizeof(err)) == -1) {
+	if (strcmp(ns.log_file, M.set.log_file) != 0) {
+		if (log_init(ns.log_file[0] != '\0' ? LOG_TO_FILE : ns.daemon ?
+		    LOG_TO_SYSLOG : LOG_TO_STDERR, ns.log_file, err,
+		    sizeof(err)) == -1) {
 			log_warnx("reload: %s; keeping the old log", err);
 			strlcpy(ns.log_file, M.set.log_file,
 			    sizeof(ns.log_file));
@@ -759,6 +651,7 @@ reload(int64_t now)
 	if (ns.stalled_interval != M.set.stalled_interval)
 		M.next_stalled = now + ns.stalled_interval;
 	M.set = ns;
+	keeper_settings(&M.set);
 	if (p != NULL) {
 		processor_free(M.proc);
 		M.proc = p;
@@ -815,20 +708,7 @@ keep_locks(void)
 		M.tokens[n] = c->token;
 		n++;
 	}
-	if (n == 0)
-		return;
-	if (bullmq_extend_locks(M.q, n, M.ids, M.tokens, M.set.lock_duration,
-	    NULL, NULL) == -1)
-		redis_status(0, "extend locks");
-	else
-		redis_status(1, NULL);
-}
-
-/* Note a job the stalled checker moved. */
-static void
-on_stalled(const char *id, void *arg)
-{
-	log_info("job %s stalled: recovered", id);
+	keeper_extend(n, M.ids, M.tokens, M.set.lock_duration);
 }
 
 /* Fail jobs past job-timeout and kill their children. */
@@ -855,8 +735,7 @@ job_timeouts(int64_t now)
 		c->kill_at = now + M.set.kill_timeout;
 		snprintf(reason, sizeof(reason), "job timed out after %ld ms",
 		    M.set.job_timeout);
-		if (fail_job(c->job, c->token, reason) == -1)
-			pending_add(c->job, c->token, reason);
+		keeper_fail(c->job, c->token, reason);
 		c->job[0] = '\0';
 	}
 }
@@ -866,7 +745,6 @@ static void
 timers(int64_t now)
 {
 	struct child	*c;
-	long		 n;
 
 	if (now >= M.next_lock) {
 		M.next_lock = now + M.set.lock_duration / 2;
@@ -874,18 +752,13 @@ timers(int64_t now)
 	}
 	if (now >= M.next_stalled && M.stopping == STOP_NONE) {
 		M.next_stalled = now + M.set.stalled_interval;
-		n = bullmq_check_stalled(M.q, M.set.max_stalled_count,
-		    M.set.stalled_interval, on_stalled, NULL);
-		redis_status(n != -1, "stalled check");
+		keeper_stalled(M.set.stalled_interval);
 	}
 	if (now < M.next_tick)
 		return;
 	M.next_tick = now + TICK_MS;
 	job_timeouts(now);
-	if (M.npend > 0 && now >= M.pend_next) {
-		M.pend_next = now + PENDING_RETRY;
-		pending_retry();
-	}
+	keeper_retry(now, 0);
 	if (M.stopping == STOP_GRACEFUL && now >= M.stop_deadline &&
 	    M.nchildren > 0) {
 		log_warnx("graceful-timeout: killing %zu children",
@@ -975,11 +848,10 @@ master_free(void)
 		free(c);
 	}
 	free(M.slots);
-	free(M.pend);
 	free(M.ids);
 	free(M.tokens);
 	restart_hist_free(&M.hist);
-	bullmq_queue_free(M.q);
+	keeper_close();
 	if (M.ep != -1)
 		close(M.ep);
 	processor_free(M.proc);
@@ -995,7 +867,6 @@ int
 master_run(struct settings *s, const struct cmdline *cl,
     struct processor *proc)
 {
-	struct bullmq_conn_opts	 co;
 	struct epoll_event	 evs[MAX_EVENTS];
 	struct child		*c;
 	sigset_t		 waitmask;
@@ -1008,9 +879,9 @@ master_run(struct settings *s, const struct cmdline *cl,
 	M.set = *s;
 	M.cl = cl;
 	M.proc = proc;
-	M.redis_ok = 1;
 	M.ep = -1;
 	signals_setup(&waitmask);
+	child_limits();
 	if ((M.ep = epoll_create1(EPOLL_CLOEXEC)) == -1) {
 		log_warnx("epoll: %s", strerror(errno));
 		return EXIT_SETTINGS;
@@ -1020,21 +891,10 @@ master_run(struct settings *s, const struct cmdline *cl,
 		master_free();
 		return EXIT_SETTINGS;
 	}
-	memset(&co, 0, sizeof(co));
-	co.url = M.set.redis;
-	co.prefix = M.set.prefix;
-	co.queue = M.set.queue;
-	co.connect_timeout_ms = 2000;
-	co.command_timeout_ms = 10000;
-	if ((M.q = bullmq_queue_new(&co)) == NULL ||
-	    bullmq_errcode(M.q) == BULLMQ_ERR_ARG) {
-		log_warnx("queue %s: %s", M.set.queue, M.q != NULL ?
-		    bullmq_errstr(M.q) : "out of memory");
+	if (keeper_open(&M.set) == -1) {
 		master_free();
 		return EXIT_SETTINGS;
 	}
-	if (bullmq_queue_connect(M.q) == -1)
-		redis_status(0, "connect");
 	now = mono_ms();
 	M.next_lock = now + M.set.lock_duration / 2;
 	M.next_stalled = now;
@@ -1100,11 +960,10 @@ master_run(struct settings *s, const struct cmdline *cl,
 			free(c);
 		}
 	}
-	if (M.npend > 0)
-		pending_retry();
-	if (M.npend > 0)
+	keeper_retry(mono_ms(), 1);
+	if (keeper_pending() > 0)
 		log_warnx("%zu jobs could not be given back: left to the "
-		    "stalled checker", M.npend);
+		    "stalled checker", keeper_pending());
 	log_info("master stopped");
 	*s = M.set;
 	n = M.exit_code;

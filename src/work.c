@@ -24,6 +24,7 @@
 
 static struct processor		*cur_proc;	/* for the trampoline */
 static bullmq_worker		*cur_w;
+static bullmq_queue		*cur_q;
 static const struct child_spec	*cur;
 static volatile sig_atomic_t	 got_usr1;
 
@@ -32,6 +33,7 @@ static pthread_mutex_t	 title_mtx = PTHREAD_MUTEX_INITIALIZER;
 static int64_t		 title_since;	/* mono ms a job started; 0: none */
 static char		 title_job[MSG_ID_MAX];
 static int		 title_thread_on;
+static pthread_t	 title_tid;
 
 static int	lifeline_closed(int);
 
@@ -100,7 +102,6 @@ static void
 title_job_start(const char *id)
 {
 	pthread_attr_t	attr;
-	pthread_t	t;
 
 	pthread_mutex_lock(&title_mtx);
 	strlcpy(title_job, id, sizeof(title_job));
@@ -113,9 +114,10 @@ title_job_start(const char *id)
 	if (pthread_attr_init(&attr) != 0)
 		return;
 	pthread_attr_setstacksize(&attr, 128 * 1024);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	if (pthread_create(&t, &attr, title_thread, NULL) != 0)
+	if (pthread_create(&title_tid, &attr, title_thread, NULL) != 0) {
 		log_warnx("worker %d: title thread: cannot start", cur->slot);
+		title_thread_on = 0;
+	}
 	pthread_attr_destroy(&attr);
 }
 
@@ -178,6 +180,12 @@ client_id(bullmq_queue *q)
 static void __attribute__((__noreturn__))
 leave(int status)
 {
+	if (title_thread_on) {
+		pthread_cancel(title_tid);
+		pthread_join(title_tid, NULL);
+	}
+	bullmq_worker_free(cur_w);
+	bullmq_queue_free(cur_q);
 	_exit(status);
 }
 
@@ -222,6 +230,7 @@ work_main(const struct child_spec *cs)
 	co.connect_timeout_ms = 5000;
 	if ((q = bullmq_queue_new(&co)) == NULL)
 		leave(CHILD_EXIT_ERROR);
+	cur_q = q;
 	if (bullmq_errcode(q) == BULLMQ_ERR_ARG) {
 		log_warnx("worker %d: %s", cs->slot, bullmq_errstr(q));
 		leave(CHILD_EXIT_FATAL);

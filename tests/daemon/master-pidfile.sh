@@ -18,5 +18,20 @@ kill -TERM "$MPID"
 master_wait
 is "TERM: exit 0" "$MRC" 0
 ok "the pidfile is removed" test ! -e "$PF"
+# --daemon: the launcher returns at once, the master lives on detached.
+"$BULLMQ_MASTER" -r "$REDIS_URL" -q pq -x builtin:echo -w 1 \
+    --drain-delay 300 -D -p "$PF" >>"$MLOG" 2>&1
+is "--daemon returns 0 at once" "$?" 0
+ok "the detached master writes its pidfile" wait_for '[ -s "$PF" ]'
+DPID=$(cat "$PF")
+track "$DPID"
+ok "it runs in a session of its own" \
+    sh -c "[ \"\$(ps -o sid= -p $DPID | tr -d ' ')\" = $DPID ]"
+add_jobs pq 1 1 '{"d":1}'
+ok "and its child processes jobs" \
+    wait_for '[ "$(rcli HGET bull:pq:1 returnvalue)" = "{\"d\":1}" ]'
+kill -TERM "$DPID"
+ok "TERM stops it" wait_gone "$DPID"
+ok "and removes the pidfile" wait_for '[ ! -e "$PF" ]'
 [ "$T_FAIL" -eq 0 ] || show_log
 finish

@@ -57,7 +57,7 @@ ok "the master's title names the queue and the workers" \
     sh -c "ps -o args= -p $MPID | grep -q 'master emails \[2 workers\]'"
 c=$(children | head -1)
 ok "a child's title names its number, the queue and its state" \
-    sh -c "ps -o args= -p $c | grep -q 'worker [12] emails idle'"
+    wait_for "ps -o args= -p $c | grep -q 'worker [12] emails idle'" 3
 kill -TERM "$MPID"
 master_wait
 is "TERM stops an idle master with 0" "$MRC" 0

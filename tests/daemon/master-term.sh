@@ -9,6 +9,8 @@ master_start -q gq -x builtin:sleep -w 3 --drain-delay 300
 ok "3 children" wait_for '[ "$(nchildren)" = 3 ]'
 add_jobs gq 1 5 '{"ms":2000}'
 ok "3 jobs run" wait_for '[ "$(count gq active)" = 3 ]'
+ok "a busy child shows its job's age in its title" \
+    wait_for "ps -eo args | grep -q 'worker [0-9] gq job [0-9]* ([0-9]*\.[0-9] s)'" 3
 kids=$(children | tr '\n' ' ')
 kill -TERM "$MPID"
 master_wait 10
