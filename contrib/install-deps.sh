@@ -1,14 +1,16 @@
 #!/bin/sh
 # Install what bullmq-c needs to build, test and demo on Debian 12, as root:
-# the toolchain, hiredis, libbsd, jsmn, Check, redis-server, and Node.js
-# with npm for the interoperability tests (Debian's, when none is present).
+# the toolchain, hiredis, libbsd, jsmn, Check, redis-server, mandoc and
+# valgrind for the checks, and Node.js with npm for the interoperability
+# tests (Debian's, when none is present).
 set -e
 export DEBIAN_FRONTEND=noninteractive
 pkgs="build-essential autoconf automake libtool pkg-config libhiredis-dev
- libbsd-dev libjsmn-dev check redis-server redis-tools jq ca-certificates"
+ libbsd-dev libjsmn-dev check redis-server redis-tools jq ca-certificates
+ mandoc valgrind"
 command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
 command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
-[ "${1:-}" = --bench ] && pkgs="$pkgs gnuplot-nox valgrind"
+[ "${1:-}" = --bench ] && pkgs="$pkgs gnuplot-nox"
 need=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

@@ -246,6 +246,7 @@ struct bullmq_worker_opts {
 	long			 metrics_max_points;	/* 0: metrics off */
 	struct bullmq_keep	 remove_on_complete;	/* worker defaults */
 	struct bullmq_keep	 remove_on_fail;
+	long			 max_started_attempts;	/* 0: none */
 };
 
 /* What became of a job given to bullmq_worker_finish. */

@@ -19,6 +19,9 @@
  * The JSON reading below is deliberately simple: it finds the first
  * "numbers" key of the data object and reads a flat array of numbers.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* memmem */
+#endif
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
