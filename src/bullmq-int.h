@@ -151,7 +151,7 @@ struct bullmq_job {
 	size_t		 nf;
 	char		**fk;		/* field names */
 	char		**fv;		/* field values, NUL terminated */
-	size_t		*fvlen;
+	size_t		*fvlen;		/* one block holding all four */
 	char		 token[BMQ_MAX_TOKEN];
 	int64_t		 fetched_at;
 	/* the processor's verdict */

@@ -30,59 +30,57 @@ bullmq_job *
 bmq_job_from_hash(bullmq_queue *q, const char *id, size_t idlen,
     const redisReply *r)
 {
-	bullmq_job	*j;
-	size_t		 i, nf;
+	const redisReply	*k, *v;
+	bullmq_job		*j;
+	size_t			 i, nf, size;
+	char			*p;
 
 	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements % 2 != 0)
 		return NULL;
-	for (i = 0; i < r->elements; i++)
+	nf = r->elements / 2;
+	/* one block: the three arrays, then every name and value */
+	size = nf * (2 * sizeof(char *) + sizeof(size_t));
+	for (i = 0; i < r->elements; i++) {
 		if (r->element[i]->type != REDIS_REPLY_STRING)
 			return NULL;
+		size += r->element[i]->len + 1;
+	}
 	if ((j = calloc(1, sizeof(*j))) == NULL)
 		return NULL;
 	j->q = q;
-	nf = r->elements / 2;
-	if ((j->id = dupn(id, idlen)) == NULL)
-		goto fail;
-	if (nf > 0) {
-		j->fk = calloc(nf, sizeof(*j->fk));
-		j->fv = calloc(nf, sizeof(*j->fv));
-		j->fvlen = calloc(nf, sizeof(*j->fvlen));
-		if (j->fk == NULL || j->fv == NULL || j->fvlen == NULL)
-			goto fail;
+	if ((j->id = dupn(id, idlen)) == NULL ||
+	    (nf > 0 && (j->fvlen = malloc(size)) == NULL)) {
+		bullmq_job_free(j);
+		return NULL;
 	}
+	j->fk = (char **)(j->fvlen + nf);
+	j->fv = j->fk + nf;
+	p = (char *)(j->fv + nf);
 	for (i = 0; i < nf; i++) {
-		j->nf = i + 1;
-		j->fk[i] = dupn(r->element[2 * i]->str,
-		    r->element[2 * i]->len);
-		j->fv[i] = dupn(r->element[2 * i + 1]->str,
-		    r->element[2 * i + 1]->len);
-		j->fvlen[i] = r->element[2 * i + 1]->len;
-		if (j->fk[i] == NULL || j->fv[i] == NULL)
-			goto fail;
+		k = r->element[2 * i];
+		v = r->element[2 * i + 1];
+		j->fk[i] = p;
+		memcpy(p, k->str, k->len);
+		p += k->len;
+		*p++ = '\0';
+		j->fv[i] = p;
+		j->fvlen[i] = v->len;
+		memcpy(p, v->str, v->len);
+		p += v->len;
+		*p++ = '\0';
 	}
+	j->nf = nf;
 	j->fetched_at = bullmq_now();
 	return j;
-fail:
-	bullmq_job_free(j);
-	return NULL;
 }
 
 /* Free a job; NULL is accepted. */
 void
 bullmq_job_free(bullmq_job *j)
 {
-	size_t	i;
-
 	if (j == NULL)
 		return;
-	for (i = 0; i < j->nf; i++) {
-		free(j->fk[i]);
-		free(j->fv[i]);
-	}
-	free(j->fk);
-	free(j->fv);
-	free(j->fvlen);
+	free(j->fvlen);		/* the block of every field */
 	free(j->id);
 	free(j->result);
 	free(j->reason);

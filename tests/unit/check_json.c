@@ -109,6 +109,12 @@ START_TEST(get_paths)
 	ck_assert_int_eq(bmq_json_get("[1,2]", 5, "a", &v), 0);
 	ck_assert_int_eq(bmq_json_get("{\"ms\":2.5}", 10, "ms", &v), 1);
 	ck_assert_int_eq(bmq_jval_int(&v, &n), -1);
+	/* a key that is absent from the text: still -1 for bad JSON, 0 for
+	 * good; a key text found only as a value is not a key */
+	ck_assert_int_eq(bmq_json_get("{\"a\":1,", 7, "zz", &v), -1);
+	ck_assert_int_eq(bmq_json_get("{\"a\":1}", 7, "zz.y", &v), 0);
+	ck_assert_int_eq(bmq_json_get("{\"a\":\"zz\"}", 10, "zz", &v), 0);
+	ck_assert_int_eq(bmq_json_get(js, strlen(js), "backoff.zz", &v), 0);
 }
 END_TEST
 
@@ -129,6 +135,9 @@ START_TEST(get_many_tokens)
 	ck_assert_int_eq(n, 42);
 	ck_assert_int_eq(bmq_json_get(b.b, b.len, "k4999", &v), 1);
 	ck_assert_int_eq(v.type, BMQ_J_ARRAY);
+	ck_assert_int_eq(bmq_json_get(b.b, b.len, "k5000", &v), 0);
+	bmq_buf_add(&b, "]", 1);	/* no longer valid */
+	ck_assert_int_eq(bmq_json_get(b.b, b.len, "last", &v), -1);
 	bmq_buf_free(&b);
 }
 END_TEST
