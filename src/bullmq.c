@@ -3,9 +3,12 @@
  *
  * Every command works on one queue through the public API of bullmq.h, plus
  * the JSON helpers of bullmq-int.h; the commands that add jobs are in
- * cli-add.c.  Exit
- * statuses: 0 success, 1 failure (Redis, a job, bad input), 64 a malformed
- * command line (EX_USAGE).
+ * cli-add.c.  A command declares its options in a table of struct cli_opt
+ * and calls cli_open, which parses them with the common ones, checks the
+ * number of operands and connects to the queue (or cli_args, which does not
+ * connect, when the command has more to check first).  Exit statuses: 0
+ * success, 1 failure (Redis, a job, bad input), 64 a malformed command line
+ * (EX_USAGE).
  */
 #include <sys/types.h>
 
@@ -22,10 +25,12 @@
 #include "bullmq-int.h"
 #include "cli.h"
 
+#define MAX_OPTS	16	/* common ones included */
+
 static int	cmd_counts(struct cli *, int, char **);
 static int	cmd_get(struct cli *, int, char **);
+static int	cmd_remove(struct cli *, int, char **);
 static int	cmd_pause(struct cli *, int, char **);
-static int	cmd_resume(struct cli *, int, char **);
 static int	cmd_retry(struct cli *, int, char **);
 static int	cmd_clean(struct cli *, int, char **);
 static int	cmd_drain(struct cli *, int, char **);
@@ -34,24 +39,28 @@ static int	cmd_events(struct cli *, int, char **);
 static int	cmd_workers(struct cli *, int, char **);
 
 static const struct command commands[] = {
-	{ "add", cmd_add, "QUEUE NAME [DATA] [--delay MS] [--priority N] "
+	{ "add", cmd_add, 2, 3, "QUEUE NAME [DATA]",
+	    "QUEUE NAME [DATA] [--delay MS] [--priority N] "
 	    "[--attempts N]\n\t[--backoff fixed:MS|exponential:MS] "
 	    "[--job-id ID] [--lifo]\n\t[--remove-on-complete true|false|N] "
 	    "[--remove-on-fail true|false|N]\n\t[--opts JSON]" },
-	{ "add-bulk", cmd_add_bulk, "QUEUE [--batch N] [--skip-bad] "
-	    "< jobs.ndjson" },
-	{ "counts", cmd_counts, "QUEUE" },
-	{ "get", cmd_get, "QUEUE ID" },
-	{ "pause", cmd_pause, "QUEUE" },
-	{ "resume", cmd_resume, "QUEUE" },
-	{ "retry", cmd_retry, "QUEUE [--state failed|completed] [--count N]" },
-	{ "clean", cmd_clean, "QUEUE STATE [--grace MS] [--limit N]" },
-	{ "drain", cmd_drain, "QUEUE [--delayed]" },
-	{ "obliterate", cmd_obliterate, "QUEUE [--force]" },
-	{ "events", cmd_events, "QUEUE [--from ID] [--follow]" },
-	{ "workers", cmd_workers, "QUEUE" },
-	{ "bench", cmd_bench, "QUEUE -n N [--batch N]" },
-	{ NULL, NULL, NULL }
+	{ "add-bulk", cmd_add_bulk, 1, 1, "QUEUE",
+	    "QUEUE [--batch N] [--skip-bad] < jobs.ndjson" },
+	{ "counts", cmd_counts, 1, 1, "QUEUE", "QUEUE" },
+	{ "get", cmd_get, 2, 2, "QUEUE ID", "QUEUE ID" },
+	{ "remove", cmd_remove, 2, 2, "QUEUE ID", "QUEUE ID" },
+	{ "pause", cmd_pause, 1, 1, "QUEUE", "QUEUE" },
+	{ "resume", cmd_pause, 1, 1, "QUEUE", "QUEUE" },
+	{ "retry", cmd_retry, 1, 1, "QUEUE",
+	    "QUEUE [--state failed|completed] [--count N]" },
+	{ "clean", cmd_clean, 2, 2, "QUEUE STATE",
+	    "QUEUE STATE [--grace MS] [--limit N]" },
+	{ "drain", cmd_drain, 1, 1, "QUEUE", "QUEUE [--delayed]" },
+	{ "obliterate", cmd_obliterate, 1, 1, "QUEUE", "QUEUE [--force]" },
+	{ "events", cmd_events, 1, 1, "QUEUE", "QUEUE [--from ID] [--follow]" },
+	{ "workers", cmd_workers, 1, 1, "QUEUE", "QUEUE" },
+	{ "bench", cmd_bench, 1, 1, "QUEUE -n N", "QUEUE -n N [--batch N]" },
+	{ NULL, NULL, 0, 0, NULL, NULL }
 };
 
 static const char	*cmdname = NULL;
@@ -115,7 +124,7 @@ usage_error(const struct command *c, const char *fmt, ...)
 }
 
 /* Find a command by name. */
-const struct command *
+static const struct command *
 find_command(const char *name)
 {
 	const struct command	*c;
@@ -127,7 +136,7 @@ find_command(const char *name)
 }
 
 /* Reset getopt so that a command can parse its own argument vector. */
-void
+static void
 reset_getopt(void)
 {
 #ifdef __GLIBC__
@@ -138,25 +147,170 @@ reset_getopt(void)
 #endif
 }
 
+/* Print the usage of the running command, or of bullmq, to stdout. */
+static int
+print_help(struct cli *cli, const char *name, const char *arg, void *p)
+{
+	usage_to(stdout, cli->cmd);
+	return 0;
+}
+
+/* Does the option take an argument? */
+static int
+takes_arg(const struct cli_opt *o)
+{
+	return o->kind == OPTK_STR || o->kind == OPTK_NUM ||
+	    o->kind == OPTK_FN;
+}
+
 /*
- * Handle an option every command accepts.  Returns 1 when handled, 0 when
- * not one of them.
+ * Turn the options all[0..n) into getopt_long's tables: the long options
+ * answer 256 + their index, the letters themselves.  bullmq's own options
+ * (stop is set) end at the first operand, the command name.
+ */
+static void
+getopt_tables(const struct cli_opt *all, size_t n, int stop,
+    struct option *longopts, char *shortopts)
+{
+	size_t	i, k = 0;
+
+	if (stop)
+		*shortopts++ = '+';
+	for (i = 0; i < n; i++) {
+		if (all[i].letter != 0) {
+			*shortopts++ = (char)all[i].letter;
+			if (takes_arg(&all[i]))
+				*shortopts++ = ':';
+		}
+		if (all[i].name == NULL)
+			continue;
+		longopts[k].name = all[i].name;
+		longopts[k].has_arg = takes_arg(&all[i]) ? required_argument :
+		    no_argument;
+		longopts[k].flag = NULL;
+		longopts[k].val = 256 + (int)i;
+		k++;
+	}
+	*shortopts = '\0';
+	memset(&longopts[k], 0, sizeof(longopts[k]));
+}
+
+/*
+ * Store the value of the option getopt_long answered ch for, one of
+ * all[0..n).  Returns CLI_GO, or the status to exit with.
+ */
+static int
+take_option(struct cli *cli, const struct cli_opt *all, size_t n, int ch)
+{
+	const struct cli_opt	*o = NULL;
+	char			 name[64];
+	size_t			 i;
+
+	if (ch >= 256 && (size_t)(ch - 256) < n)
+		o = &all[ch - 256];
+	for (i = 0; o == NULL && i < n; i++)
+		if (all[i].letter != 0 && all[i].letter == ch)
+			o = &all[i];
+	if (o == NULL)		/* getopt_long has said what is wrong */
+		return usage_error(cli->cmd, NULL);
+	if (o->name != NULL)
+		snprintf(name, sizeof(name), "--%s", o->name);
+	else
+		snprintf(name, sizeof(name), "-%c", o->letter);
+	switch (o->kind) {
+	case OPTK_FLAG:
+		*(int *)o->p = 1;
+		break;
+	case OPTK_STR:
+		*(const char **)o->p = optarg;
+		break;
+	case OPTK_NUM:
+		if (parse_num(name, optarg, o->lo, o->hi, o->p) == -1)
+			return EXIT_USAGE;
+		break;
+	case OPTK_FN:
+		if (o->fn(cli, name, optarg, o->p) == -1)
+			return EXIT_USAGE;
+		break;
+	case OPTK_EXIT:
+		o->fn(cli, name, optarg, o->p);
+		return 0;
+	}
+	return CLI_GO;
+}
+
+/*
+ * Parse the options of the running command (of bullmq itself when there
+ * is none yet): the common ones, then opts, ended by OPT_END (opts may be
+ * NULL).  Leaves the operands in *argcp and *argvp.  Returns CLI_GO, or the
+ * status to exit with: 0 after --help, EXIT_USAGE after a bad option.
  */
 int
-common_option(struct cli *cli, int ch)
+cli_options(struct cli *cli, const struct cli_opt *opts, int *argcp,
+    char ***argvp)
 {
-	switch (ch) {
-	case 'r':
-		cli->url = optarg;
-		return 1;
-	case OPT_PREFIX:
-		cli->prefix = optarg;
-		return 1;
-	case OPT_JSON:
-		cli->json = 1;
-		return 1;
+	struct cli_opt	 all[MAX_OPTS] = {
+		OPT_STR("redis", 'r', &cli->url),
+		OPT_STR("prefix", 0, &cli->prefix),
+		OPT_FLAG("json", 0, &cli->json),
+		OPT_EXIT("help", 'h', print_help)
+	};
+	struct option	 longopts[MAX_OPTS + 1];
+	char		 shortopts[2 * MAX_OPTS + 2];
+	size_t		 n = 4;
+	int		 ch, rv;
+
+	for (; opts != NULL && (opts->name != NULL || opts->letter != 0);
+	    opts++) {
+		if (n == MAX_OPTS)
+			abort();	/* raise MAX_OPTS */
+		all[n++] = *opts;
 	}
-	return 0;
+	getopt_tables(all, n, cli->cmd == NULL, longopts, shortopts);
+	reset_getopt();
+	while ((ch = getopt_long(*argcp, *argvp, shortopts, longopts,
+	    NULL)) != -1)
+		if ((rv = take_option(cli, all, n, ch)) != CLI_GO)
+			return rv;
+	*argcp -= optind;
+	*argvp += optind;
+	return CLI_GO;
+}
+
+/*
+ * Parse a command's options as cli_options does, then check the number of
+ * its operands.  Returns CLI_GO, or the status to exit with.
+ */
+int
+cli_args(struct cli *cli, const struct cli_opt *opts, int *argcp,
+    char ***argvp)
+{
+	const struct command	*c = cli->cmd;
+	int			 rv;
+
+	if ((rv = cli_options(cli, opts, argcp, argvp)) != CLI_GO)
+		return rv;
+	if (*argcp < c->min || *argcp > c->max)
+		return usage_error(c, "expected %s", c->expect);
+	return CLI_GO;
+}
+
+/*
+ * Parse a command's options and operands as cli_args does, then connect to
+ * the queue named by the first operand.  Returns CLI_GO, or the status to
+ * exit with.
+ */
+int
+cli_open(struct cli *cli, const struct cli_opt *opts, int *argcp,
+    char ***argvp)
+{
+	int	rv;
+
+	if ((rv = cli_args(cli, opts, argcp, argvp)) != CLI_GO)
+		return rv;
+	if (open_queue(cli, (*argvp)[0]) == -1)
+		return 1;
+	return CLI_GO;
 }
 
 /* Parse a number in [lo, hi] for option name; -1 with a message if bad. */
@@ -223,39 +377,6 @@ put_jstr(const char *s, size_t n)
 	bmq_buf_free(&b);
 }
 
-/*
- * Parse the options of a command that takes only the common ones and a
- * fixed number of operands.  Returns 0, 1 after -h, or EXIT_USAGE.
- */
-static int
-simple_args(struct cli *cli, const char *name, int *argcp, char ***argvp,
-    int nargs)
-{
-	static const struct option longopts[] = {
-		COMMON_LONGOPTS,
-		{ NULL, 0, NULL, 0 }
-	};
-	const struct command	*c = find_command(name);
-	int			 ch;
-
-	reset_getopt();
-	while ((ch = getopt_long(*argcp, *argvp, "r:h", longopts,
-	    NULL)) != -1) {
-		if (common_option(cli, ch))
-			continue;
-		if (ch == 'h') {
-			usage_to(stdout, c);
-			return 1;
-		}
-		return usage_error(c, NULL);
-	}
-	*argcp -= optind;
-	*argvp += optind;
-	if (*argcp != nargs)
-		return usage_error(c, "expected %s", c->args);
-	return 0;
-}
-
 /* bullmq counts QUEUE: the number of jobs in each state. */
 static int
 cmd_counts(struct cli *cli, int argc, char **argv)
@@ -263,10 +384,8 @@ cmd_counts(struct cli *cli, int argc, char **argv)
 	struct bullmq_counts	ct;
 	int			r;
 
-	if ((r = simple_args(cli, "counts", &argc, &argv, 1)) != 0)
-		return r == 1 ? 0 : r;
-	if (open_queue(cli, argv[0]) == -1)
-		return 1;
+	if ((r = cli_open(cli, NULL, &argc, &argv)) != CLI_GO)
+		return r;
 	if (bullmq_get_counts(cli->q, &ct) == -1)
 		return queue_fail(cli, "counts");
 	if (cli->json)
@@ -342,10 +461,8 @@ cmd_get(struct cli *cli, int argc, char **argv)
 	size_t		 i, nf, len;
 	int		 r;
 
-	if ((r = simple_args(cli, "get", &argc, &argv, 2)) != 0)
-		return r == 1 ? 0 : r;
-	if (open_queue(cli, argv[0]) == -1)
-		return 1;
+	if ((r = cli_open(cli, NULL, &argc, &argv)) != CLI_GO)
+		return r;
 	if ((r = bullmq_get_job(cli->q, argv[1], &job)) == -1)
 		return queue_fail(cli, "get");
 	if (r == 0) {
@@ -388,49 +505,58 @@ cmd_get(struct cli *cli, int argc, char **argv)
 	return 0;
 }
 
-/* Print the outcome of pause or resume. */
-static void
-print_paused(struct cli *cli, int paused)
-{
-	if (cli->json) {
-		fputs("{\"queue\":", stdout);
-		put_jstr(bullmq_queue_name(cli->q),
-		    strlen(bullmq_queue_name(cli->q)));
-		printf(",\"paused\":%s}\n", paused ? "true" : "false");
-	} else
-		printf("queue %s %s\n", bullmq_queue_name(cli->q),
-		    paused ? "paused" : "resumed");
-}
-
-/* bullmq pause QUEUE. */
+/*
+ * bullmq remove QUEUE ID: delete one job, whatever its state.  Node's
+ * Queue.remove answers 1 for a job that does not exist; here it is an
+ * error, as for get.
+ */
 static int
-cmd_pause(struct cli *cli, int argc, char **argv)
+cmd_remove(struct cli *cli, int argc, char **argv)
 {
 	int	r;
 
-	if ((r = simple_args(cli, "pause", &argc, &argv, 1)) != 0)
-		return r == 1 ? 0 : r;
-	if (open_queue(cli, argv[0]) == -1)
+	if ((r = cli_open(cli, NULL, &argc, &argv)) != CLI_GO)
+		return r;
+	if ((r = bullmq_remove(cli->q, argv[1])) == -1) {
+		if (bullmq_errcode(cli->q) == BULLMQ_ERR_JOB &&
+		    bullmq_script_code(cli->q) == BULLMQ_JOB_NOT_EXIST) {
+			warnmsg("job %s does not exist in queue %s", argv[1],
+			    argv[0]);
+			return 1;
+		}
+		return queue_fail(cli, "remove");
+	}
+	if (r == 0) {
+		warnmsg("job %s in queue %s is locked by a worker: not "
+		    "removed", argv[1], argv[0]);
 		return 1;
-	if (bullmq_pause(cli->q) == -1)
-		return queue_fail(cli, "pause");
-	print_paused(cli, 1);
+	}
+	if (cli->json) {
+		fputs("{\"id\":", stdout);
+		put_jstr(argv[1], strlen(argv[1]));
+		puts(",\"removed\":true}");
+	} else
+		printf("queue %s job %s removed\n", argv[0], argv[1]);
 	return 0;
 }
 
-/* bullmq resume QUEUE. */
+/* bullmq pause QUEUE and bullmq resume QUEUE. */
 static int
-cmd_resume(struct cli *cli, int argc, char **argv)
+cmd_pause(struct cli *cli, int argc, char **argv)
 {
-	int	r;
+	const char	*name = cli->cmd->name;
+	int		 paused = strcmp(name, "pause") == 0, r;
 
-	if ((r = simple_args(cli, "resume", &argc, &argv, 1)) != 0)
-		return r == 1 ? 0 : r;
-	if (open_queue(cli, argv[0]) == -1)
-		return 1;
-	if (bullmq_resume(cli->q) == -1)
-		return queue_fail(cli, "resume");
-	print_paused(cli, 0);
+	if ((r = cli_open(cli, NULL, &argc, &argv)) != CLI_GO)
+		return r;
+	if ((paused ? bullmq_pause(cli->q) : bullmq_resume(cli->q)) == -1)
+		return queue_fail(cli, name);
+	if (cli->json) {
+		fputs("{\"queue\":", stdout);
+		put_jstr(argv[0], strlen(argv[0]));
+		printf(",\"paused\":%s}\n", paused ? "true" : "false");
+	} else
+		printf("queue %s %s\n", argv[0], paused ? "paused" : "resumed");
 	return 0;
 }
 
@@ -444,52 +570,35 @@ print_count(struct cli *cli, const char *key, long n)
 		printf("%s %ld job%s\n", key, n, n == 1 ? "" : "s");
 }
 
+/* Take --state of retry: failed or completed. */
+static int
+opt_retry_state(struct cli *cli, const char *name, const char *arg, void *p)
+{
+	if (strcmp(arg, "failed") != 0 && strcmp(arg, "completed") != 0) {
+		usage_error(cli->cmd, "%s %s: expected failed or completed",
+		    name, arg);
+		return -1;
+	}
+	*(const char **)p = arg;
+	return 0;
+}
+
 /* bullmq retry QUEUE: move failed (or completed) jobs back to wait. */
 static int
 cmd_retry(struct cli *cli, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		COMMON_LONGOPTS,
-		{ "state",	required_argument, NULL, OPT_STATE },
-		{ "count",	required_argument, NULL, OPT_COUNT },
-		{ NULL, 0, NULL, 0 }
-	};
-	const struct command	*c = find_command("retry");
 	const char		*state = "failed";
 	long long		 count = 0;
+	struct cli_opt		 opts[] = {
+		OPT_FN("state", 0, &state, opt_retry_state),
+		OPT_NUM("count", 0, &count, 1, LONG_MAX),
+		OPT_END
+	};
 	long			 n;
-	int			 ch;
+	int			 rv;
 
-	reset_getopt();
-	while ((ch = getopt_long(argc, argv, "r:h", longopts, NULL)) != -1) {
-		if (common_option(cli, ch))
-			continue;
-		switch (ch) {
-		case 'h':
-			usage_to(stdout, c);
-			return 0;
-		case OPT_STATE:
-			if (strcmp(optarg, "failed") != 0 &&
-			    strcmp(optarg, "completed") != 0)
-				return usage_error(c, "--state %s: expected "
-				    "failed or completed", optarg);
-			state = optarg;
-			break;
-		case OPT_COUNT:
-			if (parse_num("--count", optarg, 1, LONG_MAX,
-			    &count) == -1)
-				return EXIT_USAGE;
-			break;
-		default:
-			return usage_error(c, NULL);
-		}
-	}
-	argc -= optind;
-	argv += optind;
-	if (argc != 1)
-		return usage_error(c, "expected QUEUE");
-	if (open_queue(cli, argv[0]) == -1)
-		return 1;
+	if ((rv = cli_open(cli, opts, &argc, &argv)) != CLI_GO)
+		return rv;
 	if ((n = bullmq_retry_jobs(cli->q, state, (long)count)) == -1)
 		return queue_fail(cli, "retry");
 	print_count(cli, "retried", n);
@@ -500,54 +609,29 @@ cmd_retry(struct cli *cli, int argc, char **argv)
 static int
 cmd_clean(struct cli *cli, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		COMMON_LONGOPTS,
-		{ "grace",	required_argument, NULL, OPT_GRACE },
-		{ "limit",	required_argument, NULL, OPT_LIMIT },
-		{ NULL, 0, NULL, 0 }
-	};
 	static const char *const states[] = { "completed", "failed",
 	    "wait", "waiting", "paused", "active", "delayed", "prioritized",
 	    NULL };
-	const struct command	*c = find_command("clean");
 	const char		*state;
 	long long		 grace = 0, limit = 0;
+	struct cli_opt		 opts[] = {
+		OPT_NUM("grace", 0, &grace, 0, MAX_DELAY),
+		OPT_NUM("limit", 0, &limit, 0, LONG_MAX),
+		OPT_END
+	};
 	long			 n;
-	int			 ch, i;
+	int			 i, rv;
 
-	reset_getopt();
-	while ((ch = getopt_long(argc, argv, "r:h", longopts, NULL)) != -1) {
-		if (common_option(cli, ch))
-			continue;
-		switch (ch) {
-		case 'h':
-			usage_to(stdout, c);
-			return 0;
-		case OPT_GRACE:
-			if (parse_num("--grace", optarg, 0, MAX_DELAY,
-			    &grace) == -1)
-				return EXIT_USAGE;
-			break;
-		case OPT_LIMIT:
-			if (parse_num("--limit", optarg, 0, LONG_MAX,
-			    &limit) == -1)
-				return EXIT_USAGE;
-			break;
-		default:
-			return usage_error(c, NULL);
-		}
-	}
-	argc -= optind;
-	argv += optind;
-	if (argc != 2)
-		return usage_error(c, "expected QUEUE STATE");
+	if ((rv = cli_args(cli, opts, &argc, &argv)) != CLI_GO)
+		return rv;
 	state = argv[1];
 	for (i = 0; states[i] != NULL; i++)
 		if (strcmp(state, states[i]) == 0)
 			break;
 	if (states[i] == NULL)
-		return usage_error(c, "state %s: expected completed, failed, "
-		    "wait, paused, active, delayed or prioritized", state);
+		return usage_error(cli->cmd, "state %s: expected completed, "
+		    "failed, wait, paused, active, delayed or prioritized",
+		    state);
 	if (strcmp(state, "waiting") == 0)
 		state = "wait";
 	if (open_queue(cli, argv[0]) == -1)
@@ -562,35 +646,14 @@ cmd_clean(struct cli *cli, int argc, char **argv)
 static int
 cmd_drain(struct cli *cli, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		COMMON_LONGOPTS,
-		{ "delayed",	no_argument,	NULL, OPT_DELAYED },
-		{ NULL, 0, NULL, 0 }
+	int		 delayed = 0, rv;
+	struct cli_opt	 opts[] = {
+		OPT_FLAG("delayed", 0, &delayed),
+		OPT_END
 	};
-	const struct command	*c = find_command("drain");
-	int			 ch, delayed = 0;
 
-	reset_getopt();
-	while ((ch = getopt_long(argc, argv, "r:h", longopts, NULL)) != -1) {
-		if (common_option(cli, ch))
-			continue;
-		switch (ch) {
-		case 'h':
-			usage_to(stdout, c);
-			return 0;
-		case OPT_DELAYED:
-			delayed = 1;
-			break;
-		default:
-			return usage_error(c, NULL);
-		}
-	}
-	argc -= optind;
-	argv += optind;
-	if (argc != 1)
-		return usage_error(c, "expected QUEUE");
-	if (open_queue(cli, argv[0]) == -1)
-		return 1;
+	if ((rv = cli_open(cli, opts, &argc, &argv)) != CLI_GO)
+		return rv;
 	if (bullmq_drain(cli->q, delayed) == -1)
 		return queue_fail(cli, "drain");
 	if (cli->json)
@@ -605,35 +668,14 @@ cmd_drain(struct cli *cli, int argc, char **argv)
 static int
 cmd_obliterate(struct cli *cli, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		COMMON_LONGOPTS,
-		{ "force",	no_argument,	NULL, OPT_FORCE },
-		{ NULL, 0, NULL, 0 }
+	int		 force = 0, rv;
+	struct cli_opt	 opts[] = {
+		OPT_FLAG("force", 0, &force),
+		OPT_END
 	};
-	const struct command	*c = find_command("obliterate");
-	int			 ch, force = 0;
 
-	reset_getopt();
-	while ((ch = getopt_long(argc, argv, "r:h", longopts, NULL)) != -1) {
-		if (common_option(cli, ch))
-			continue;
-		switch (ch) {
-		case 'h':
-			usage_to(stdout, c);
-			return 0;
-		case OPT_FORCE:
-			force = 1;
-			break;
-		default:
-			return usage_error(c, NULL);
-		}
-	}
-	argc -= optind;
-	argv += optind;
-	if (argc != 1)
-		return usage_error(c, "expected QUEUE");
-	if (open_queue(cli, argv[0]) == -1)
-		return 1;
+	if ((rv = cli_open(cli, opts, &argc, &argv)) != CLI_GO)
+		return rv;
 	if (bullmq_obliterate(cli->q, force) == -1) {
 		if (!force && bullmq_errcode(cli->q) == BULLMQ_ERR_JOB &&
 		    bullmq_script_code(cli->q) == BULLMQ_JOB_LOCK_NOT_EXIST) {
@@ -710,47 +752,23 @@ last_event_id(struct cli *cli, char *buf, size_t size)
 static int
 cmd_events(struct cli *cli, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		COMMON_LONGOPTS,
-		{ "from",	required_argument, NULL, OPT_FROM },
-		{ "follow",	no_argument,	   NULL, OPT_FOLLOW },
-		{ NULL, 0, NULL, 0 }
-	};
-	const struct command	*c = find_command("events");
 	struct sigaction	 sa;
 	char			 last[64];
 	const char		*from = NULL;
+	int			 follow = 0, rv;
+	struct cli_opt		 opts[] = {
+		OPT_STR("from", 0, &from),
+		OPT_FLAG("follow", 'f', &follow),
+		OPT_END
+	};
 	long			 n;
-	int			 ch, follow = 0;
 
-	reset_getopt();
-	while ((ch = getopt_long(argc, argv, "r:hf", longopts,
-	    NULL)) != -1) {
-		if (common_option(cli, ch))
-			continue;
-		switch (ch) {
-		case 'h':
-			usage_to(stdout, c);
-			return 0;
-		case OPT_FROM:
-			from = optarg;
-			break;
-		case 'f':
-		case OPT_FOLLOW:
-			follow = 1;
-			break;
-		default:
-			return usage_error(c, NULL);
-		}
-	}
-	argc -= optind;
-	argv += optind;
-	if (argc != 1)
-		return usage_error(c, "expected QUEUE");
+	if ((rv = cli_args(cli, opts, &argc, &argv)) != CLI_GO)
+		return rv;
 	if (from == NULL)
 		from = follow ? "$" : "0";
 	if (strlcpy(last, from, sizeof(last)) >= sizeof(last))
-		return usage_error(c, "--from %s: too long", from);
+		return usage_error(cli->cmd, "--from %s: too long", from);
 	if (open_queue(cli, argv[0]) == -1)
 		return 1;
 	if (strcmp(last, "$") == 0 && last_event_id(cli, last,
@@ -806,10 +824,8 @@ cmd_workers(struct cli *cli, int argc, char **argv)
 	long	n;
 	int	r;
 
-	if ((r = simple_args(cli, "workers", &argc, &argv, 1)) != 0)
-		return r == 1 ? 0 : r;
-	if (open_queue(cli, argv[0]) == -1)
-		return 1;
+	if ((r = cli_open(cli, NULL, &argc, &argv)) != CLI_GO)
+		return r;
 	if (cli->json)
 		putchar('[');
 	else
@@ -824,17 +840,24 @@ cmd_workers(struct cli *cli, int argc, char **argv)
 	return 0;
 }
 
+/* Print the version of bullmq. */
+static int
+print_version(struct cli *cli, const char *name, const char *arg, void *p)
+{
+	printf("bullmq %s\n", BULLMQ_VERSION);
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
-	static const struct option longopts[] = {
-		COMMON_LONGOPTS,
-		{ "version",	no_argument,	NULL, OPT_VERSION },
-		{ NULL, 0, NULL, 0 }
+	static const struct cli_opt	opts[] = {
+		OPT_EXIT("version", 0, print_version),
+		OPT_END
 	};
 	const struct command	*c;
 	struct cli		 cli;
-	int			 ch, rv;
+	int			 rv;
 
 	memset(&cli, 0, sizeof(cli));
 	cli.url = getenv("BULLMQ_REDIS");
@@ -844,28 +867,14 @@ main(int argc, char *argv[])
 	if (cli.prefix != NULL && *cli.prefix == '\0')
 		cli.prefix = NULL;
 
-	while ((ch = getopt_long(argc, argv, "+r:h", longopts,
-	    NULL)) != -1) {
-		if (common_option(&cli, ch))
-			continue;
-		switch (ch) {
-		case 'h':
-			usage_to(stdout, NULL);
-			return 0;
-		case OPT_VERSION:
-			printf("bullmq %s\n", BULLMQ_VERSION);
-			return 0;
-		default:
-			return usage_error(NULL, NULL);
-		}
-	}
-	argc -= optind;
-	argv += optind;
+	if ((rv = cli_options(&cli, opts, &argc, &argv)) != CLI_GO)
+		return rv;
 	if (argc < 1)
 		return usage_error(NULL, "no command given");
 	if ((c = find_command(argv[0])) == NULL)
 		return usage_error(NULL, "unknown command: %s", argv[0]);
 	cmdname = c->name;
+	cli.cmd = c;
 	rv = c->fn(&cli, argc, argv);
 	bullmq_queue_free(cli.q);
 	if (fflush(stdout) == EOF || ferror(stdout)) {

@@ -5,7 +5,6 @@
 #include <sys/types.h>
 
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,12 +18,14 @@
 #define BULK_BATCH	1000
 #define BULK_MAX_BATCH	100000
 #define MAX_PRIORITY	2097151
+#define BENCH_MAX_JOBS	100000000
 
-/* Parse a retention value: true, false or a count. */
+/* Take a retention option: true, false or a count. */
 static int
-parse_keep(const char *name, const char *s, struct bullmq_keep *k)
+opt_keep(struct cli *cli, const char *name, const char *s, void *p)
 {
-	long long	n;
+	struct bullmq_keep	*k = p;
+	long long		 n;
 
 	memset(k, 0, sizeof(*k));
 	if (strcmp(s, "true") == 0)
@@ -40,12 +41,13 @@ parse_keep(const char *name, const char *s, struct bullmq_keep *k)
 	return 0;
 }
 
-/* Parse a backoff: fixed:MS, exponential:MS or a bare MS (fixed). */
+/* Take --backoff: fixed:MS, exponential:MS or a bare MS (fixed). */
 static int
-parse_backoff(const char *s, struct bullmq_add_opts *o)
+opt_backoff(struct cli *cli, const char *name, const char *s, void *p)
 {
-	const char	*ms = s;
-	long long	 n;
+	struct bullmq_add_opts	*o = p;
+	const char		*ms = s;
+	long long		 n;
 
 	if (strncmp(s, "fixed:", 6) == 0) {
 		o->backoff_type = BULLMQ_BACKOFF_FIXED;
@@ -56,13 +58,25 @@ parse_backoff(const char *s, struct bullmq_add_opts *o)
 	} else if (*s >= '0' && *s <= '9')
 		o->backoff_type = BULLMQ_BACKOFF_FIXED;
 	else {
-		warnmsg("--backoff %s: expected fixed:MS or exponential:MS",
+		warnmsg("%s %s: expected fixed:MS or exponential:MS", name,
 		    s);
 		return -1;
 	}
-	if (parse_num("--backoff", ms, 0, MAX_DELAY, &n) == -1)
+	if (parse_num(name, ms, 0, MAX_DELAY, &n) == -1)
 		return -1;
 	o->backoff_delay = n;
+	return 0;
+}
+
+/* Take --job-id: not empty. */
+static int
+opt_job_id(struct cli *cli, const char *name, const char *s, void *p)
+{
+	if (*s == '\0') {
+		usage_error(cli->cmd, "%s: empty id", name);
+		return -1;
+	}
+	*(const char **)p = s;
 	return 0;
 }
 
@@ -104,108 +118,46 @@ add_result_name(int r)
 int
 cmd_add(struct cli *cli, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		COMMON_LONGOPTS,
-		{ "delay",		required_argument, NULL, OPT_DELAY },
-		{ "priority",		required_argument, NULL, OPT_PRIORITY },
-		{ "attempts",		required_argument, NULL, OPT_ATTEMPTS },
-		{ "backoff",		required_argument, NULL, OPT_BACKOFF },
-		{ "job-id",		required_argument, NULL, OPT_JOB_ID },
-		{ "lifo",		no_argument,	   NULL, OPT_LIFO },
-		{ "remove-on-complete",	required_argument, NULL, OPT_ROC },
-		{ "remove-on-fail",	required_argument, NULL, OPT_ROF },
-		{ "opts",		required_argument, NULL, OPT_OPTS },
-		{ NULL, 0, NULL, 0 }
-	};
-	const struct command	*c = find_command("add");
 	struct bullmq_add_opts	 o, flags;
 	struct bullmq_keep	 roc, rof;
 	const char		*optsjson = NULL, *data = NULL;
+	long long		 delay = -1, prio = -1, att = -1;
+	struct cli_opt		 opts[] = {
+		OPT_NUM("delay", 0, &delay, 0, MAX_DELAY),
+		OPT_NUM("priority", 0, &prio, 0, MAX_PRIORITY),
+		OPT_NUM("attempts", 0, &att, 0, INT_MAX),
+		OPT_FN("backoff", 0, &flags, opt_backoff),
+		OPT_FN("job-id", 0, &flags.job_id, opt_job_id),
+		OPT_FLAG("lifo", 0, &flags.lifo),
+		OPT_FN("remove-on-complete", 0, &roc, opt_keep),
+		OPT_FN("remove-on-fail", 0, &rof, opt_keep),
+		OPT_STR("opts", 0, &optsjson),
+		OPT_END
+	};
 	char			*input = NULL, err[256], id[BMQ_MAX_ID];
-	long long		 n;
 	size_t			 len;
-	int			 ch, r, rv = 1;
-	int			 has_delay = 0, has_prio = 0, has_att = 0;
+	int			 r, rv;
 
 	memset(&flags, 0, sizeof(flags));
 	memset(&roc, 0, sizeof(roc));
 	memset(&rof, 0, sizeof(rof));
-	reset_getopt();
-	while ((ch = getopt_long(argc, argv, "r:h", longopts, NULL)) != -1) {
-		if (common_option(cli, ch))
-			continue;
-		switch (ch) {
-		case 'h':
-			usage_to(stdout, c);
-			return 0;
-		case OPT_DELAY:
-			if (parse_num("--delay", optarg, 0, MAX_DELAY,
-			    &n) == -1)
-				return EXIT_USAGE;
-			flags.delay = n;
-			has_delay = 1;
-			break;
-		case OPT_PRIORITY:
-			if (parse_num("--priority", optarg, 0, MAX_PRIORITY,
-			    &n) == -1)
-				return EXIT_USAGE;
-			flags.priority = (int)n;
-			has_prio = 1;
-			break;
-		case OPT_ATTEMPTS:
-			if (parse_num("--attempts", optarg, 0, INT_MAX,
-			    &n) == -1)
-				return EXIT_USAGE;
-			flags.attempts = (int)n;
-			has_att = 1;
-			break;
-		case OPT_BACKOFF:
-			if (parse_backoff(optarg, &flags) == -1)
-				return EXIT_USAGE;
-			break;
-		case OPT_JOB_ID:
-			if (*optarg == '\0')
-				return usage_error(c, "--job-id: empty id");
-			flags.job_id = optarg;
-			break;
-		case OPT_LIFO:
-			flags.lifo = 1;
-			break;
-		case OPT_ROC:
-			if (parse_keep("--remove-on-complete", optarg,
-			    &roc) == -1)
-				return EXIT_USAGE;
-			break;
-		case OPT_ROF:
-			if (parse_keep("--remove-on-fail", optarg,
-			    &rof) == -1)
-				return EXIT_USAGE;
-			break;
-		case OPT_OPTS:
-			optsjson = optarg;
-			break;
-		default:
-			return usage_error(c, NULL);
-		}
-	}
-	argc -= optind;
-	argv += optind;
-	if (argc < 2 || argc > 3)
-		return usage_error(c, "expected QUEUE NAME [DATA]");
+	if ((rv = cli_args(cli, opts, &argc, &argv)) != CLI_GO)
+		return rv;
+	rv = 1;
 
-	/* --opts first, then the explicit flags on top of it. */
+	/* --opts first, then the explicit flags on top of it (-1: unset). */
 	memset(&o, 0, sizeof(o));
 	if (optsjson != NULL && bullmq_add_opts_parse(optsjson,
 	    strlen(optsjson), &o, err, sizeof(err)) == -1) {
 		warnmsg("--opts: %s", err);
 		return 1;
 	}
-	if (has_delay)
-		o.delay = flags.delay;
-	if (has_prio)
-		o.priority = flags.priority;
-	if (has_att)
-		o.attempts = flags.attempts;
+	if (delay != -1)
+		o.delay = delay;
+	if (prio != -1)
+		o.priority = (int)prio;
+	if (att != -1)
+		o.attempts = (int)att;
 	if (flags.backoff_type != BULLMQ_BACKOFF_NONE) {
 		o.backoff_type = flags.backoff_type;
 		o.backoff_delay = flags.backoff_delay;
@@ -535,56 +487,29 @@ spool_open(void)
 int
 cmd_add_bulk(struct cli *cli, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		COMMON_LONGOPTS,
-		{ "batch",	required_argument, NULL, OPT_BATCH },
-		{ "skip-bad",	no_argument,	   NULL, OPT_SKIP_BAD },
-		{ NULL, 0, NULL, 0 }
-	};
-	const struct command	*c = find_command("add-bulk");
 	struct bulk_state	 st;
 	FILE			*spool = NULL;
-	long long		 n;
-	size_t			 batch = BULK_BATCH;
-	int			 ch, skip_bad = 0, rv = 1;
+	long long		 batch = BULK_BATCH;
+	int			 skip_bad = 0, rv;
+	struct cli_opt		 opts[] = {
+		OPT_NUM("batch", 0, &batch, 1, BULK_MAX_BATCH),
+		OPT_FLAG("skip-bad", 0, &skip_bad),
+		OPT_END
+	};
 
 	memset(&st, 0, sizeof(st));
-	reset_getopt();
-	while ((ch = getopt_long(argc, argv, "r:h", longopts, NULL)) != -1) {
-		if (common_option(cli, ch))
-			continue;
-		switch (ch) {
-		case 'h':
-			usage_to(stdout, c);
-			return 0;
-		case OPT_BATCH:
-			if (parse_num("--batch", optarg, 1, BULK_MAX_BATCH,
-			    &n) == -1)
-				return EXIT_USAGE;
-			batch = (size_t)n;
-			break;
-		case OPT_SKIP_BAD:
-			skip_bad = 1;
-			break;
-		default:
-			return usage_error(c, NULL);
-		}
-	}
-	argc -= optind;
-	argv += optind;
-	if (argc != 1)
-		return usage_error(c, "expected QUEUE");
-	if (open_queue(cli, argv[0]) == -1)
-		return 1;
+	if ((rv = cli_open(cli, opts, &argc, &argv)) != CLI_GO)
+		return rv;
+	rv = 1;
 	st.progress = isatty(STDERR_FILENO);
 
 	if (skip_bad) {
-		if (bulk_read(cli, &st, stdin, NULL, 1, batch) == -1)
+		if (bulk_read(cli, &st, stdin, NULL, 1, (size_t)batch) == -1)
 			goto out;
 	} else {
 		if ((spool = spool_open()) == NULL)
 			goto out;
-		if (bulk_read(cli, &st, stdin, spool, 0, batch) == -1)
+		if (bulk_read(cli, &st, stdin, spool, 0, (size_t)batch) == -1)
 			goto out;
 		if (st.bad > 0) {
 			if (st.progress)
@@ -597,7 +522,7 @@ cmd_add_bulk(struct cli *cli, int argc, char **argv)
 			warnmsg("temporary file: %s", strerror(errno));
 			goto out;
 		}
-		if (bulk_read(cli, &st, spool, NULL, 1, batch) == -1)
+		if (bulk_read(cli, &st, spool, NULL, 1, (size_t)batch) == -1)
 			goto out;
 	}
 	if (st.progress && st.added + st.duplicates > 0)
@@ -635,50 +560,27 @@ mono_ms(void)
 int
 cmd_bench(struct cli *cli, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		COMMON_LONGOPTS,
-		{ "batch",	required_argument, NULL, OPT_BATCH },
-		{ NULL, 0, NULL, 0 }
-	};
-	const struct command	*c = find_command("bench");
 	struct bullmq_add_req	*reqs = NULL;
 	char			(*data)[32] = NULL;
 	long long		 total = -1, batch = BULK_BATCH, done = 0;
+	struct cli_opt		 opts[] = {
+		OPT_NUM(NULL, 'n', &total, 1, BENCH_MAX_JOBS),
+		OPT_NUM("batch", 0, &batch, 1, BULK_MAX_BATCH),
+		OPT_END
+	};
 	long			 failed = 0;
 	int64_t			 t0, ms;
 	double			 secs;
 	size_t			 i, k;
-	int			 ch, rv = 1;
+	int			 rv;
 
-	reset_getopt();
-	while ((ch = getopt_long(argc, argv, "r:hn:", longopts,
-	    NULL)) != -1) {
-		if (common_option(cli, ch))
-			continue;
-		switch (ch) {
-		case 'h':
-			usage_to(stdout, c);
-			return 0;
-		case 'n':
-			if (parse_num("-n", optarg, 1, 100000000,
-			    &total) == -1)
-				return EXIT_USAGE;
-			break;
-		case OPT_BATCH:
-			if (parse_num("--batch", optarg, 1, BULK_MAX_BATCH,
-			    &batch) == -1)
-				return EXIT_USAGE;
-			break;
-		default:
-			return usage_error(c, NULL);
-		}
-	}
-	argc -= optind;
-	argv += optind;
-	if (argc != 1 || total == -1)
-		return usage_error(c, "expected QUEUE -n N");
+	if ((rv = cli_args(cli, opts, &argc, &argv)) != CLI_GO)
+		return rv;
+	if (total == -1)
+		return usage_error(cli->cmd, "expected %s", cli->cmd->expect);
 	if (open_queue(cli, argv[0]) == -1)
 		return 1;
+	rv = 1;
 	if ((reqs = calloc((size_t)batch, sizeof(*reqs))) == NULL ||
 	    (data = calloc((size_t)batch, sizeof(*data))) == NULL) {
 		warnmsg("out of memory");

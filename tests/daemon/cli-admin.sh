@@ -1,5 +1,5 @@
 #!/bin/sh
-# bullmq retry, clean, drain, obliterate, events and workers against a
+# bullmq retry, clean, drain, obliterate, remove, events and workers against a
 # private redis-server.  Finished and active jobs are written with
 # redis-cli in BullMQ's layout, as a Node worker would leave them.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
@@ -151,6 +151,64 @@ is "events --follow exits 0 on SIGINT" "$?" 0
 run $B events q5 --from not-an-id
 is "a bad --from exits 1" "$RC" 1
 ok "a bad --from is named" said "events"
+
+# --- remove ------------------------------------------------------------
+$B add q7 a '{}' >/dev/null
+$B add q7 b '{}' --delay 600000 >/dev/null
+finished q7 fin failed "$NOW"
+run $B remove q7 1
+is "remove exits 0" "$RC" 0
+is "remove says what it removed" "$OUT" "queue q7 job 1 removed"
+is "remove deletes the job hash" "$(rcli EXISTS bull:q7:1)" 0
+is "remove takes the job out of wait" "$(rcli LLEN bull:q7:wait)" 0
+is "remove writes a removed event" \
+    "$(rcli XREVRANGE bull:q7:events + - COUNT 1 | sed -n '2,7p' |
+    tr '\n' ' ')" \
+    "event removed jobId 1 prev wait "
+run $B --json remove q7 2
+is "remove --json" "$OUT" '{"id":"2","removed":true}'
+is "remove takes a delayed job out of delayed" "$(rcli ZCARD bull:q7:delayed)" 0
+run $B remove q7 fin
+is "remove of a failed job exits 0" "$RC" 0
+is "remove takes it out of failed" "$(rcli ZCARD bull:q7:failed)" 0
+
+keys=$(rcli DBSIZE)
+events=$(rcli XLEN bull:q7:events)
+run $B remove q7 404
+is "remove of a missing job exits 1" "$RC" 1
+is "remove of a missing job says so plainly" "$(cat "$E")" \
+    "bullmq remove: job 404 does not exist in queue q7"
+is "remove of a missing job prints nothing" "$OUT" ""
+is "remove of a missing job writes nothing" "$(rcli DBSIZE)" "$keys"
+is "remove of a missing job writes no event" "$(rcli XLEN bull:q7:events)" \
+    "$events"
+run $B --json remove q7 404
+is "remove --json of a missing job exits 1" "$RC" 1
+ok "remove --json of a missing job says so" said "does not exist in queue q7"
+
+$B add q7 busy '{}' --job-id busy >/dev/null
+rcli LREM bull:q7:wait 1 busy >/dev/null
+rcli LPUSH bull:q7:active busy >/dev/null
+rcli SET bull:q7:busy:lock tok PX 60000 >/dev/null
+run $B remove q7 busy
+is "remove of a locked job exits 1" "$RC" 1
+ok "remove of a locked job says it is locked" \
+    said "job busy in queue q7 is locked"
+is "the locked job is kept" "$(rcli EXISTS bull:q7:busy)" 1
+
+rcli ZADD bull:q7:repeat 1700000000000 s1 >/dev/null
+rcli HSET bull:q7:repeat:s1:1700000000000 name n data '{}' rjk s1 >/dev/null
+run $B remove q7 repeat:s1:1700000000000
+is "remove of a scheduler's next job exits 1" "$RC" 1
+ok "remove of a scheduler's next job names the scheduler" said "scheduler"
+is "the scheduler's next job is kept" \
+    "$(rcli EXISTS bull:q7:repeat:s1:1700000000000)" 1
+
+run $B remove q7
+is "remove without an id is a usage error" "$RC" 64
+ok "remove without an id says what it expects" said "expected QUEUE ID"
+run $B -r "unix://$TMPD/nothing.sock" remove q7 1
+is "remove with an unreachable Redis exits 1" "$RC" 1
 
 # --- workers -----------------------------------------------------------
 run $B workers q6

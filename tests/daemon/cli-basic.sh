@@ -173,4 +173,68 @@ run $BULLMQ add -h
 is "add -h exits 0" "$RC" 0
 ok "add -h shows the add options" has_line --job-id
 
+# --- the option parser every command shares ----------------------------
+for c in add add-bulk counts get remove pause resume retry clean drain \
+    obliterate events workers bench; do
+	ok "--help lists $c" sh -c "$BULLMQ --help | grep -q '^  $c '"
+	run $B "$c" --help
+	is "$c --help exits 0" "$RC" 0
+	is "$c --help prints its usage on stdout" \
+	    "$(printf '%s\n' "$OUT" | head -n 1 | cut -d' ' -f1-4)" \
+	    "usage: bullmq [options] $c"
+	run $B "$c"
+	is "$c without a queue is a usage error" "$RC" 64
+	ok "$c without a queue says what it expects" \
+	    said "bullmq $c: expected QUEUE"
+	ok "$c without a queue prints its usage" \
+	    said "usage: bullmq \[options\] $c "
+	run $B "$c" q9 a b c d
+	is "$c with too many operands is a usage error" "$RC" 64
+	run $B "$c" q9 --bogus
+	is "$c with an unknown option is a usage error" "$RC" 64
+	ok "$c names the unknown option" said "'--bogus'"
+	run $B "$c" q9 -h --bogus
+	is "$c -h before a bad option exits 0" "$RC" 0
+done
+keys=$(rcli DBSIZE)
+run $B clean q9 completed --grace -5
+is "a number option out of range is a usage error" "$RC" 64
+is "a number option out of range names the option and the range" \
+    "$(cat "$E")" \
+    "bullmq clean: --grace -5: too small (expected 0 to 1099511627776)"
+run $B bench q9 -n 0
+is "a letter option out of range is named with its letter" "$(cat "$E")" \
+    "bullmq bench: -n 0: too small (expected 1 to 100000000)"
+run $B bench q9
+is "bench without -n is a usage error" "$RC" 64
+ok "bench without -n says it expects -n" said "expected QUEUE -n N"
+run $B retry q9 --state active
+ok "a refused --state names the choices" said \
+    "bullmq retry: --state active: expected failed or completed"
+run $B add q9 n '{}' --job-id ''
+is "an empty --job-id is a usage error" "$RC" 64
+ok "an empty --job-id is named" said "bullmq add: --job-id: empty id"
+run $B add q9 n '{}' --remove-on-fail maybe
+is "a bad --remove-on-fail is a usage error" "$RC" 64
+ok "a bad --remove-on-fail is named" said "bullmq add: --remove-on-fail maybe"
+run $B add q9 n '{}' --attempts
+is "an option without its value is a usage error" "$RC" 64
+ok "getopt names the option without its value" said "requires an argument"
+is "no usage error wrote anything" "$(rcli DBSIZE)" "$keys"
+run $B counts q9 --pre other --j
+is "long options may be abbreviated" "$(echo "$OUT" | jq .waiting)" 0
+run $B add q9 n '{}' --re 5
+is "an ambiguous abbreviation is a usage error" "$RC" 64
+run $BULLMQ --json -r "$REDIS_URL" --prefix p2 add q9 n '{}'
+is "common options before the command" "$(rcli HGET p2:q9:1 name)" n
+run $BULLMQ add q9 n '{}' --json -r "$REDIS_URL" --prefix p3
+is "common options after the operands" "$(rcli HGET p3:q9:1 name)" n
+run $B events q9 -f -h
+is "a short flag next to -h" "$RC" 0
+run $BULLMQ --version --bogus
+is "--version stops the parse" "$RC" 0
+run $BULLMQ -- counts
+is "-- ends bullmq's options" "$RC" 64
+ok "-- then a command without a queue" said "bullmq counts: expected QUEUE"
+
 finish
