@@ -3,6 +3,7 @@
  * computed at build time, SCRIPT LOAD and one retry on NOSCRIPT.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +92,36 @@ format_call(struct cmdbuf *b, enum bmq_lua s, int argc, const char **argv,
 }
 
 /*
+ * Wait in poll() for the reply rather than in hiredis's read(): Linux wakes
+ * a task sleeping in read() on a unix socket each time the peer reads what
+ * it wrote (write space), so a worker waiting for Redis was woken once for
+ * nothing per call, and Redis paid for waking it.  A poll for POLLIN only
+ * is not.  Returns 0, or -1 with the context's error set.
+ */
+static int
+wait_readable(bullmq_queue *q)
+{
+	redisContext	*c = q->rc;
+	struct pollfd	 pfd;
+	int		 n;
+
+	if (c->reader->pos < c->reader->len)
+		return 0;	/* a reply may be buffered already */
+	pfd.fd = c->fd;
+	pfd.events = POLLIN;
+	do
+		n = poll(&pfd, 1, q->command_timeout_ms > 0 ?
+		    q->command_timeout_ms : -1);
+	while (n == -1 && errno == EINTR);
+	if (n == 1)
+		return 0;
+	snprintf(c->errstr, sizeof(c->errstr), "%s", n == 0 ? "timed out "
+	    "waiting for a reply" : strerror(errno));
+	c->err = REDIS_ERR_IO;
+	return -1;
+}
+
+/*
  * Send a formatted call and wait for its reply (NULL on a broken
  * connection, as redisCommandArgv answers).  With nothing else queued the
  * text goes straight to the socket: hiredis would copy it into a fresh
@@ -124,7 +155,7 @@ call(bullmq_queue *q, const struct cmdbuf *b)
 			left -= (size_t)n;
 		}
 	}
-	if (redisGetReply(c, &r) != REDIS_OK)
+	if (wait_readable(q) == -1 || redisGetReply(c, &r) != REDIS_OK)
 		return NULL;
 	return r;
 }
@@ -188,8 +219,8 @@ is_noscript(const redisReply *r)
 /*
  * Run script s with argv (its keys first, then its arguments).  Returns the
  * reply, which the caller frees, or NULL with the error in the handle (a
- * Redis error reply names the script and keeps Redis's message, whose line
- * numbers point into the .lua file).
+ * Redis error reply names the script and keeps Redis's message, its line
+ * numbers mapped back to the .lua files by bmq_lua_errmsg).
  */
 redisReply *
 bmq_script(bullmq_queue *q, enum bmq_lua s, int argc, const char **argv,
@@ -261,7 +292,8 @@ bmq_script_read(bullmq_queue *q, redisReply **rp)
 		bmq_seterr(q, BULLMQ_ERR_IO, "redis: not connected");
 		return -1;
 	}
-	if (redisGetReply(q->rc, &r) != REDIS_OK || r == NULL) {
+	if ((sdslen(q->rc->obuf) == 0 && wait_readable(q) == -1) ||
+	    redisGetReply(q->rc, &r) != REDIS_OK || r == NULL) {
 		bmq_seterr(q, BULLMQ_ERR_IO, "redis: %s", q->rc->errstr[0] ?
 		    q->rc->errstr : "connection lost");
 		bmq_drop(q);
