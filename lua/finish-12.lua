@@ -23,118 +23,17 @@
   A job with "deid" releases its deduplication window and, when an add was
   kept for later (keepLastIfActive, hash Q:dn:<deid>), adds that job.
 
-  Returns 0, a fetch reply (see fetch-9.lua), or -1 job missing, -2 lock
-  missing, -3 not active, -4 pending children, -6 lock mismatch, -9 failed
-  children.  A job whose hash is gone (or is only the stub a fetch wrote) is
-  dropped from active.
+  Returns 0, a fetch reply (see fetch-9.lua; the fetch itself is
+  lua/include/fetch.lua), or -1 job missing, -2 lock missing, -3 not
+  active, -4 pending children, -6 lock mismatch, -9 failed children.  A job
+  whose hash is gone (or is only the stub a fetch wrote) is dropped from
+  active.
 ]]
 local rcall = redis.call
 local prefix = ARGV[1]
 local now = tonumber(ARGV[2])
 
--- Is the queue paused (meta field "paused" exists) or at its global
--- concurrency?  Also returns the meta max and duration.
-local function queue_state()
-	local m = rcall("HMGET", KEYS[5], "paused", "concurrency", "max",
-	    "duration")
-	local pm = false
-	if m[1] then
-		pm = true
-	elseif m[2] and rcall("LLEN", KEYS[2]) >= (tonumber(m[2]) or 0) then
-		pm = true
-	end
-	return pm, m[3], m[4]
-end
-
--- Move the due delayed jobs to wait or prioritized (PROMOTE-DUE).
-local function promote_due(pm)
-	local due = rcall("ZRANGEBYSCORE", KEYS[4], 0, (now + 1) * 4096 - 1,
-	    "LIMIT", 0, 1000)
-	if #due == 0 then
-		return
-	end
-	rcall("ZREM", KEYS[4], unpack(due))
-	for _, jid in ipairs(due) do
-		local jk = prefix .. jid
-		local pri = tonumber(rcall("HGET", jk, "priority")) or 0
-		if pri == 0 then
-			rcall("LPUSH", KEYS[1], jid)
-		else
-			rcall("ZADD", KEYS[3], pri * 4294967296 +
-			    rcall("INCR", KEYS[9]) % 4294967296, jid)
-		end
-		rcall("XADD", KEYS[6], "*", "event", "waiting", "jobId", jid,
-		    "prev", "delayed")
-		rcall("HSET", jk, "delay", 0)
-	end
-	if not pm then
-		rcall("ZADD", KEYS[7], 0, "0")
-	end
-end
-
--- moveToActive: {hash, id, 0, 0}, {0, 0, ttl, 0} when rate limited,
--- {0, 0, 0, 0} when paused or maxed, {0, 0, 0, next} with the next delayed
--- due time, or nil when there is nothing at all.
-local function fetch_job()
-	local pm, mmax, mdur = queue_state()
-	promote_due(pm)
-	local maxjobs = tonumber(mmax or ARGV[5])
-	if maxjobs and maxjobs <= (tonumber(rcall("GET", KEYS[8])) or 0) then
-		local pttl = rcall("PTTL", KEYS[8])
-		if pttl == 0 then
-			rcall("DEL", KEYS[8])
-		end
-		if pttl > 0 then
-			return {0, 0, pttl, 0}
-		end
-	end
-	if pm then
-		return {0, 0, 0, 0}
-	end
-	local jid = rcall("RPOPLPUSH", KEYS[1], KEYS[2])
-	while jid and string.sub(jid, 1, 2) == "0:" do
-		-- a legacy marker: drop it and look again
-		rcall("LREM", KEYS[2], 1, jid)
-		jid = rcall("RPOPLPUSH", KEYS[1], KEYS[2])
-	end
-	if not jid then
-		local p = rcall("ZPOPMIN", KEYS[3])
-		if #p > 0 then
-			jid = p[1]
-			rcall("LPUSH", KEYS[2], jid)
-		else
-			rcall("DEL", KEYS[9])
-		end
-	end
-	if jid then
-		local jk = prefix .. jid
-		if maxjobs and rcall("HEXISTS", jk, "defa") == 0 then
-			local dur = tonumber(ARGV[6]) or tonumber(mdur)
-			if rcall("INCR", KEYS[8]) == 1 and dur then
-				rcall("PEXPIRE", KEYS[8],
-				    math.floor(math.abs(dur)))
-			end
-		end
-		if ARGV[3] ~= "0" then
-			rcall("SET", jk .. ":lock", ARGV[3], "PX", ARGV[4])
-		end
-		rcall("XADD", KEYS[6], "*", "event", "active", "jobId", jid,
-		    "prev", "waiting")
-		if ARGV[7] ~= "" then
-			rcall("HSET", jk, "processedOn", ARGV[2], "pb", ARGV[7])
-		else
-			rcall("HSET", jk, "processedOn", ARGV[2])
-		end
-		rcall("HINCRBY", jk, "ats", 1)
-		rcall("ZADD", KEYS[7], 0, "0")
-		return {rcall("HGETALL", jk), jid, 0, 0}
-	end
-	local nd = rcall("ZRANGE", KEYS[4], 0, 0, "WITHSCORES")
-	if nd[2] then
-		return {0, 0, 0, tonumber(nd[2]) / 4096}
-	end
-	return nil
-end
+--@include fetch
 
 -- PARENT-READY: a parent whose children are done goes to delayed, wait
 -- (front of the line) or prioritized, in its own queue.
@@ -286,7 +185,7 @@ end
 
 -- keepLastIfActive: the add that was deduplicated while this job ran
 -- (its prototype in Q:dn:<deid>) becomes a real job, owning the window.
-local function requeue_deduplicated(deid, maxevents)
+local function requeue_deduplicated(deid, meta)
 	local dnk = prefix .. "dn:" .. deid
 	if rcall("EXISTS", dnk) == 0 then
 		return
@@ -345,14 +244,14 @@ local function requeue_deduplicated(deid, maxevents)
 			score = math.min(tonumber(top[2]) + 1, hi)
 		end
 		rcall("ZADD", KEYS[4], score, nid)
-		rcall("XADD", KEYS[6], "MAXLEN", "~", maxevents, "*", "event",
-		    "delayed", "jobId", nid, "delay", due)
+		rcall("XADD", KEYS[6], "MAXLEN", "~", max_events(meta), "*",
+		    "event", "delayed", "jobId", nid, "delay", due)
 		local nd = rcall("ZRANGE", KEYS[4], 0, 0, "WITHSCORES")
 		if nd[2] then
 			rcall("ZADD", KEYS[7], tonumber(nd[2]) / 4096, "1")
 		end
 	else
-		local pm = queue_state()
+		local held = queue_held(meta)
 		if pri > 0 then
 			rcall("ZADD", KEYS[3], pri * 4294967296 +
 			    rcall("INCR", KEYS[9]) % 4294967296, nid)
@@ -361,11 +260,11 @@ local function requeue_deduplicated(deid, maxevents)
 		else
 			rcall("LPUSH", KEYS[1], nid)
 		end
-		if not pm then
+		if not held then
 			rcall("ZADD", KEYS[7], 0, "0")
 		end
-		rcall("XADD", KEYS[6], "MAXLEN", "~", maxevents, "*", "event",
-		    "waiting", "jobId", nid)
+		rcall("XADD", KEYS[6], "MAXLEN", "~", max_events(meta), "*",
+		    "event", "waiting", "jobId", nid)
 	end
 	if d[6] then
 		rcall("SADD", d[6], nk)
@@ -379,10 +278,12 @@ local token = ARGV[3]
 local completed = ARGV[9] == "completed"
 local value = ARGV[10]
 
--- A job hash without any of its base fields is the stub a fetch left for
--- an id whose job was gone: drop it.
-local base = rcall("HMGET", jk, "name", "data", "opts", "timestamp")
-if not (base[1] or base[2] or base[3] or base[4]) then
+-- One read of the job hash: its base fields (a hash without any of them
+-- is the stub a fetch left for an id whose job was gone: drop it), its
+-- parent and deduplication fields, and atm, written + 1 below.
+local h = rcall("HMGET", jk, "name", "data", "opts", "timestamp",
+    "parentKey", "parent", "deid", "atm")
+if not (h[1] or h[2] or h[3] or h[4]) then
 	if token ~= "0" and rcall("GET", jk .. ":lock") == token then
 		rcall("DEL", jk .. ":lock")
 	end
@@ -391,7 +292,9 @@ if not (base[1] or base[2] or base[3] or base[4]) then
 	rcall("SREM", KEYS[10], jid)
 	return -1
 end
-if completed then
+-- empty sets and sorted sets do not exist: one EXISTS for both
+if completed and rcall("EXISTS", jk .. ":dependencies",
+    jk .. ":unsuccessful") ~= 0 then
 	if rcall("SCARD", jk .. ":dependencies") ~= 0 then
 		return -4
 	end
@@ -400,14 +303,15 @@ if completed then
 	end
 end
 if token ~= "0" then
-	local held = rcall("GET", jk .. ":lock")
+	local lk = jk .. ":lock"
+	local held = rcall("GET", lk)
 	if held ~= token then
 		if held then
 			return -6
 		end
 		return -2
 	end
-	rcall("DEL", jk .. ":lock")
+	rcall("DEL", lk)
 	rcall("SREM", KEYS[10], jid)
 end
 if not completed then
@@ -417,31 +321,29 @@ if not completed then
 		rcall("HSET", jk, "failedReason", value)
 	end
 end
-local attr = rcall("HMGET", jk, "parentKey", "parent", "deid")
-if rcall("LREM", KEYS[2], -1, jid) < 1 then
+if rcall("LREM", KEYS[2], "-1", jid) < 1 then
 	return -3
 end
 
-local maxevents = rcall("HGET", KEYS[5], "opts.maxLenEvents")
-if not maxevents then
-	maxevents = 10000
-	rcall("HSET", KEYS[5], "opts.maxLenEvents", maxevents)
-end
-rcall("XTRIM", KEYS[6], "MAXLEN", "~", maxevents)
+-- the meta is read once, for the events cap and the fetch below; the cap
+-- trims the stream (MAXLEN ~) with the XADD of the finished event, where
+-- Node runs XTRIM ~ before it
+local meta = read_meta()
+local maxevents = max_events(meta)
 
-if attr[3] then
-	local dk = prefix .. "de:" .. attr[3]
+if h[7] then
+	local dk = prefix .. "de:" .. h[7]
 	local pttl = rcall("PTTL", dk)
 	if pttl == 0 or (pttl == -1 and rcall("GET", dk) == jid) then
 		rcall("DEL", dk)
 	end
-	requeue_deduplicated(attr[3], maxevents)
+	requeue_deduplicated(h[7], meta)
 end
 
-local pk = attr[1] or ""
+local pk = h[5] or ""
 local pd
-if attr[2] then
-	local ok, v = pcall(cjson.decode, attr[2])
+if h[6] then
+	local ok, v = pcall(cjson.decode, h[6])
 	if ok and type(v) == "table" then
 		pd = v
 	end
@@ -470,15 +372,20 @@ elseif pd then
 	child_failed(pd, jk, value)
 end
 
-local atm = rcall("HINCRBY", jk, "atm", 1)
+-- atm + 1 (HINCRBY's answer; nothing above writes atm), stored with the
+-- result unless the job goes at once
+local atm = (tonumber(h[8]) or 0) + 1
 
 local keep = tonumber(ARGV[12]) or -1
 if keep ~= 0 then
-	rcall("ZADD", KEYS[11], now, jid)
+	-- ARGV[2] is now as text: a number would be formatted again
+	rcall("ZADD", KEYS[11], ARGV[2], jid)
 	if completed then
-		rcall("HSET", jk, "returnvalue", value, "finishedOn", now)
+		rcall("HSET", jk, "atm", atm, "returnvalue", value,
+		    "finishedOn", ARGV[2])
 	else
-		rcall("HSET", jk, "failedReason", value, "finishedOn", now)
+		rcall("HSET", jk, "atm", atm, "failedReason", value,
+		    "finishedOn", ARGV[2])
 		rcall("HDEL", jk, "defa")
 	end
 	local age = tonumber(ARGV[13])
@@ -519,11 +426,11 @@ else
 end
 
 if completed then
-	rcall("XADD", KEYS[6], "*", "event", "completed", "jobId", jid,
-	    "returnvalue", value, "prev", "active")
+	rcall("XADD", KEYS[6], "MAXLEN", "~", maxevents, "*", "event",
+	    "completed", "jobId", jid, "returnvalue", value, "prev", "active")
 else
-	rcall("XADD", KEYS[6], "*", "event", "failed", "jobId", jid,
-	    "failedReason", value, "prev", "active")
+	rcall("XADD", KEYS[6], "MAXLEN", "~", maxevents, "*", "event",
+	    "failed", "jobId", jid, "failedReason", value, "prev", "active")
 	if atm >= (tonumber(ARGV[11]) or 0) then
 		rcall("XADD", KEYS[6], "*", "event", "retries-exhausted",
 		    "jobId", jid, "attemptsMade", atm)
@@ -535,7 +442,7 @@ if ARGV[15] ~= "" then
 end
 
 if ARGV[16] == "1" then
-	local r = fetch_job()
+	local r = fetch_job(meta)
 	if r then
 		return r
 	end

@@ -246,8 +246,12 @@ bmq_script(bullmq_queue *q, enum bmq_lua s, int argc, const char **argv,
 			goto out;
 	}
 	if (r != NULL && r->type == REDIS_REPLY_ERROR) {
-		bmq_seterr(q, BULLMQ_ERR_REDIS, "script %s: %.*s",
-		    bmq_lua_scripts[s].name, (int)r->len, r->str);
+		char	msg[256];
+
+		/* "user_script:N" back to lua/FILE.lua:LINE (includes) */
+		bmq_lua_errmsg(s, r->str, r->len, msg, sizeof(msg));
+		bmq_seterr(q, BULLMQ_ERR_REDIS, "script %s: %s",
+		    bmq_lua_scripts[s].name, msg);
 		freeReplyObject(r);
 		r = NULL;
 	} else if (bmq_reply_error(q, r) == -1)
