@@ -27,8 +27,8 @@ ok "bullmq-master is in sbin" test -x "$P/sbin/bullmq-master"
 ok "libbullmq.so is in lib" test -e "$P/lib/libbullmq.so"
 ok "bullmq.h is in include" test -f "$P/include/bullmq.h"
 ok "bullmq.pc is in lib/pkgconfig" test -f "$P/lib/pkgconfig/bullmq.pc"
-for f in "$top_srcdir"/lua/*.lua; do
-	n=$(basename "$f")
+for f in "$top_srcdir"/lua/*.lua "$top_srcdir"/lua/include/*.lua; do
+	n=${f#"$top_srcdir"/lua/}
 	ok "lua/$n is in share/bullmq-c/lua, byte for byte" \
 	    cmp -s "$f" "$P/share/bullmq-c/lua/$n"
 done
@@ -48,8 +48,7 @@ ok "libbullmq.so exports bullmq_worker_run" grep -qx bullmq_worker_run \
     "$TMPD/syms"
 
 # pkg-config finds the installed header and library (through a copy of
-# bullmq.pc with the prefix under DESTDIR; --define-variable would change
-# the prefix of hiredis and libbsd-overlay too).
+# bullmq.pc with the prefix under DESTDIR).
 mkdir "$TMPD/pc"
 sed "s|^prefix=.*|prefix=$P|" "$P/lib/pkgconfig/bullmq.pc" \
     >"$TMPD/pc/bullmq.pc"
@@ -61,6 +60,10 @@ cflags=$($PC --cflags)
 libs=$($PC --libs)
 ok "pkg-config --cflags points at the installed header" \
     sh -c "echo '$cflags' | grep -q -- '-I$P/include'"
+ok "pkg-config --cflags carries no libbsd overlay flags" \
+    sh -c "! echo '$cflags' | grep -q -- LIBBSD_OVERLAY"
+ok "pkg-config --static --libs lists hiredis and libbsd" \
+    sh -c "$PC --static --libs | grep -- -lhiredis | grep -q -- -lbsd"
 ok "contrib/examples/example.c builds against the installed bullmq.h" \
     $CC $CFLAGS -shared -fPIC -o "$TMPD/libexample.so" \
     "$top_srcdir/contrib/examples/example.c" $cflags $LDFLAGS $libs
