@@ -172,25 +172,35 @@ struct processor *processor_load(const char *spec, char *err, size_t);
 int processor_run(struct processor *, bullmq_job *);
 void processor_free(struct processor *);
 
-/* Messages from a child to the master, one write each (< PIPE_BUF). */
+/*
+ * Messages from a child to the master: a header, then the job id and its
+ * token (idlen and toklen bytes, no NUL), in one write (< PIPE_BUF).  In
+ * the steady state a child sends one message per job, MSG_NEXT.
+ */
 enum msg_type {
 	MSG_READY = 1,		/* connected; client_id set */
 	MSG_IDLE,		/* heartbeat: fetched nothing */
-	MSG_START,		/* job id under token */
-	MSG_DONE,		/* job id finished; status = outcome or -1 */
-	MSG_REDIS_DOWN		/* cannot reach Redis, retrying */
+	MSG_START,		/* job id under token, taken at "at" */
+	MSG_DONE,		/* the job finished; status = outcome or -1 */
+	MSG_REDIS_DOWN,		/* cannot reach Redis, retrying */
+	MSG_NEXT		/* MSG_DONE, then MSG_START of the next job */
 };
 
-#define MSG_ID_MAX	128
+#define MSG_ID_MAX	128	/* with the NUL */
 #define MSG_TOKEN_MAX	96
 
 struct msg {
-	int32_t		 type;
-	int32_t		 status;
-	int64_t		 client_id;
-	char		 id[MSG_ID_MAX];
-	char		 token[MSG_TOKEN_MAX];
+	uint8_t		 type;
+	int8_t		 status;	/* MSG_DONE, MSG_NEXT */
+	uint8_t		 idlen;		/* MSG_START, MSG_NEXT */
+	uint8_t		 toklen;
+	uint32_t	 unused;
+	int64_t		 client_id;	/* MSG_READY, MSG_IDLE */
+	int64_t		 at;		/* monotonic ms the job was taken */
 };
+
+/* The longest message: header, id and token. */
+#define MSG_MAX		(sizeof(struct msg) + MSG_ID_MAX + MSG_TOKEN_MAX)
 
 /* What a new child needs; filled by the master, read in the child. */
 struct child_spec {

@@ -1,8 +1,14 @@
 /*
  * master.c: the supervisor loop.  Signal handlers only set flags; signals
- * are blocked except inside the one epoll_pwait.  After the wait: reap,
- * then TERM, INT, HUP, TTIN/TTOU, USR1, the children's messages, timers and
- * respawns, always in that order.
+ * are blocked except inside the one wait.  After the wait: reap, then TERM,
+ * INT, HUP, TTIN/TTOU, USR1, the children's messages, timers and respawns,
+ * always in that order.
+ *
+ * The children's messages are read in batches: once the master has read
+ * some, it waits for COALESCE_MS on signals and timers alone, so that the
+ * messages written meanwhile wake no one; a busy child costs the master no
+ * wake-up per job.  Whatever decides on a child's state (its death, a lock
+ * extension, a timeout, a stop) reads its pipe first.
  */
 #include <sys/types.h>
 #include <sys/epoll.h>
@@ -11,6 +17,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +30,9 @@
 #define TICK_MS		100	/* job timeouts, deadlines, respawns */
 #define PID_BUCKETS	1024
 #define MAX_EVENTS	64
+#define COALESCE_MS	5	/* pause between two reads of the pipes */
+#define COALESCE_MAX	(16 * 1024)	/* read from one child: no pause */
+#define MSG_BUF		(sizeof(struct msg) + 2 * UINT8_MAX)
 
 enum child_state {
 	CS_STARTING,
@@ -55,7 +65,7 @@ struct child {
 	char			 job[MSG_ID_MAX];	/* "" when none */
 	char			 token[MSG_TOKEN_MAX];
 	size_t			 rlen;
-	char			 rbuf[sizeof(struct msg)];
+	char			 rbuf[MSG_BUF];		/* a partial message */
 	struct child		*hnext;		/* pid hash chain */
 	TAILQ_ENTRY(child)	 entry;
 };
@@ -87,6 +97,7 @@ static struct {
 	int64_t			 stop_deadline;
 	int			 exit_code;
 	int64_t			 next_lock, next_stalled, next_tick;
+	int64_t			 quiet_until;	/* pipes not watched before */
 	int64_t			 respawn_due;	/* 0: none */
 	int64_t			 fork_logged;	/* last fork failure logged */
 	const char		**ids, **tokens;
@@ -177,6 +188,8 @@ pid_remove(struct child *c)
 		}
 }
 
+static size_t	read_msgs(struct child *, int64_t);
+
 /* Wake a child blocked on the marker, so that it sees its lifeline. */
 static void
 unblock(struct child *c)
@@ -189,6 +202,7 @@ unblock(struct child *c)
 static void
 stop_child(struct child *c)
 {
+	read_msgs(c, mono_ms());	/* is it busy? */
 	c->retiring = 1;
 	if (c->lifeline != -1) {
 		close(c->lifeline);
@@ -347,12 +361,42 @@ close_msgfd(struct child *c)
 	c->fd = -1;
 }
 
-/* Act on one message of a child. */
+/* Note the job a child took: the id and token after the header m. */
 static void
-handle_msg(struct child *c, const struct msg *m, int64_t now)
+job_taken(struct child *c, const struct msg *m, const char *p, int64_t now)
+{
+	size_t	il, tl;
+
+	il = m->idlen < MSG_ID_MAX ? m->idlen : MSG_ID_MAX - 1;
+	tl = m->toklen < MSG_TOKEN_MAX ? m->toklen : MSG_TOKEN_MAX - 1;
+	memcpy(c->job, p, il);
+	c->job[il] = '\0';
+	memcpy(c->token, p + m->idlen, tl);
+	c->token[tl] = '\0';
+	/* the child's clock: the message may have waited in the pipe */
+	c->job_since = m->at > 0 && m->at <= now ? m->at : now;
+	c->state = CS_BUSY;
+}
+
+/* Note that a child finished its job; give it back if that failed. */
+static void
+job_done(struct child *c, const struct msg *m)
 {
 	char	who[64];
 
+	if (m->status == -1 && c->job[0] != '\0') {
+		snprintf(who, sizeof(who), "child %d (pid %ld)", c->slot,
+		    (long)c->pid);
+		keeper_give_back(who, c->job, c->token);
+	}
+	c->job[0] = '\0';
+	c->state = CS_IDLE;
+}
+
+/* Act on one message of a child: the header m, then p. */
+static void
+handle_msg(struct child *c, const struct msg *m, const char *p, int64_t now)
+{
 	switch (m->type) {
 	case MSG_READY:
 	case MSG_IDLE:
@@ -363,24 +407,18 @@ handle_msg(struct child *c, const struct msg *m, int64_t now)
 			unblock(c);
 		break;
 	case MSG_START:
-		if (c->timed_out)
-			break;
-		strlcpy(c->job, m->id, sizeof(c->job));
-		strlcpy(c->token, m->token, sizeof(c->token));
-		c->job_since = now;
-		c->state = CS_BUSY;
+		if (!c->timed_out)
+			job_taken(c, m, p, now);
 		break;
 	case MSG_DONE:
+		if (!c->timed_out)
+			job_done(c, m);
+		break;
+	case MSG_NEXT:
 		if (c->timed_out)
 			break;
-		if (m->status == -1) {
-			snprintf(who, sizeof(who), "child %d (pid %ld)",
-			    c->slot, (long)c->pid);
-			keeper_give_back(who, m->id, m->token);
-		}
-		if (strcmp(c->job, m->id) == 0)
-			c->job[0] = '\0';
-		c->state = CS_IDLE;
+		job_done(c, m);
+		job_taken(c, m, p, now);
 		break;
 	case MSG_REDIS_DOWN:
 		c->state = CS_NOREDIS;
@@ -392,36 +430,82 @@ handle_msg(struct child *c, const struct msg *m, int64_t now)
 	}
 }
 
-/* Read what a child wrote; closes the pipe at its end. */
-static void
+/*
+ * Read what a child wrote, up to what is in the pipe now; closes the pipe
+ * at its end.  Returns how many bytes were read.
+ */
+static size_t
 read_msgs(struct child *c, int64_t now)
 {
-	char		 buf[32 * sizeof(struct msg)];
+	static char	 buf[16 * 1024 + MSG_BUF];
 	struct msg	 m;
-	size_t		 have, off;
+	size_t		 have, off, need, want, total = 0;
 	ssize_t		 n;
 
 	while (c->fd != -1) {
 		memcpy(buf, c->rbuf, c->rlen);
-		n = read(c->fd, buf + c->rlen, sizeof(buf) - c->rlen);
+		want = sizeof(buf) - c->rlen;
+		n = read(c->fd, buf + c->rlen, want);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && errno == EAGAIN)
-			return;
+			break;
 		if (n <= 0) {
 			close_msgfd(c);
-			return;
+			break;
 		}
+		total += (size_t)n;
 		have = c->rlen + (size_t)n;
-		for (off = 0; have - off >= sizeof(m); off += sizeof(m)) {
+		for (off = 0; have - off >= sizeof(m); off += need) {
 			memcpy(&m, buf + off, sizeof(m));
-			m.id[sizeof(m.id) - 1] = '\0';
-			m.token[sizeof(m.token) - 1] = '\0';
-			handle_msg(c, &m, now);
+			need = sizeof(m) + m.idlen + m.toklen;
+			if (have - off < need)
+				break;
+			handle_msg(c, &m, buf + off + sizeof(m), now);
 		}
 		c->rlen = have - off;
 		memcpy(c->rbuf, buf + off, c->rlen);
+		/* less than asked for: the pipe was empty */
+		if ((size_t)n < want)
+			break;
 	}
+	return total;
+}
+
+/*
+ * Read the pipes of the n events in evs, then of those epoll reports
+ * ready now, and start a pause unless a child wrote a lot.
+ */
+static void
+read_ready(struct epoll_event *evs, int n, int64_t now)
+{
+	struct child	*c;
+	size_t		 most = 0, got;
+	int		 i, rounds = 0;
+
+	for (;;) {
+		for (i = 0; i < n; i++) {
+			c = evs[i].data.ptr;
+			if (!c->dead && (got = read_msgs(c, now)) > most)
+				most = got;
+		}
+		if (n < MAX_EVENTS || ++rounds == 16)
+			break;
+		if ((n = epoll_wait(M.ep, evs, MAX_EVENTS, 0)) <= 0)
+			break;
+	}
+	M.quiet_until = most < COALESCE_MAX ? now + COALESCE_MS : 0;
+}
+
+/* Read every pipe that has messages, without waiting. */
+static void
+drain_pipes(int64_t now)
+{
+	struct epoll_event	evs[MAX_EVENTS];
+	int			n;
+
+	if ((n = epoll_wait(M.ep, evs, MAX_EVENTS, 0)) > 0)
+		read_ready(evs, n, now);
 }
 
 /* Describe how a child ended into buf. */
@@ -554,6 +638,7 @@ begin_stop(enum stop_mode mode, int64_t now)
 	if (M.stopping == STOP_FAST ||
 	    (M.stopping == STOP_GRACEFUL && mode == STOP_GRACEFUL))
 		return;
+	drain_pipes(now);
 	for (i = 0; i < M.nslots; i++)
 		M.slots[i].wanted = 0;
 	M.respawn_due = 0;
@@ -728,6 +813,11 @@ job_timeouts(int64_t now)
 		if (M.set.job_timeout == 0 || c->job[0] == '\0' ||
 		    c->timed_out || now - c->job_since < M.set.job_timeout)
 			continue;
+		/* it may have told that it finished */
+		read_msgs(c, now);
+		if (c->job[0] == '\0' || c->timed_out ||
+		    now - c->job_since < M.set.job_timeout)
+			continue;
 		log_warnx("child %d (pid %ld) job %s timed out after %ld ms",
 		    c->slot, (long)c->pid, c->job, M.set.job_timeout);
 		c->timed_out = 1;
@@ -748,6 +838,7 @@ timers(int64_t now)
 
 	if (now >= M.next_lock) {
 		M.next_lock = now + M.set.lock_duration / 2;
+		drain_pipes(now);
 		keep_locks();
 	}
 	if (now >= M.next_stalled && M.stopping == STOP_NONE) {
@@ -803,6 +894,27 @@ wait_ms(int64_t now)
 	if (M.respawn_due != 0 && M.respawn_due < next)
 		next = M.respawn_due;
 	return next <= now ? 0 : (int)(next - now);
+}
+
+/*
+ * Wait up to ms for the pipes, signals and timers; within a pause, only
+ * for signals and timers.  Returns the events in evs, 0 or -1.
+ */
+static int
+wait_events(struct epoll_event *evs, const sigset_t *mask)
+{
+	struct timespec	ts;
+	int64_t		now, ms;
+
+	now = mono_ms();
+	ms = wait_ms(now);
+	if (M.quiet_until <= now)
+		return epoll_pwait(M.ep, evs, MAX_EVENTS, (int)ms, mask);
+	if (ms > M.quiet_until - now)
+		ms = M.quiet_until - now;
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (long)(ms % 1000) * 1000000;
+	return ppoll(NULL, 0, &ts, mask) == -1 ? -1 : 0;
 }
 
 /* Install the handlers; signals stay blocked outside the wait. */
@@ -871,7 +983,7 @@ master_run(struct settings *s, const struct cmdline *cl,
 	struct child		*c;
 	sigset_t		 waitmask;
 	int64_t			 now;
-	int			 n, i, nw, ttin, ttou;
+	int			 n, nw, ttin, ttou;
 
 	memset(&M, 0, sizeof(M));
 	TAILQ_INIT(&M.children);
@@ -905,14 +1017,14 @@ master_run(struct settings *s, const struct cmdline *cl,
 	respawns(now);
 
 	for (;;) {
-		n = epoll_pwait(M.ep, evs, MAX_EVENTS, wait_ms(mono_ms()),
-		    &waitmask);
+		n = wait_events(evs, &waitmask);
 		if (n == -1 && errno != EINTR) {
 			log_warnx("epoll_pwait: %s", strerror(errno));
 			sleep(1);
 		}
 		now = mono_ms();
-		reap(now);
+		if (sig_chld)
+			reap(now);
 		if (sig_term) {
 			sig_term = 0;
 			begin_stop(STOP_GRACEFUL, now);
@@ -946,11 +1058,8 @@ master_run(struct settings *s, const struct cmdline *cl,
 				kill(c->pid, SIGUSR1);
 			log_info("log reopened");
 		}
-		for (i = 0; i < n && i < MAX_EVENTS; i++) {
-			c = evs[i].data.ptr;
-			if (!c->dead)
-				read_msgs(c, now);
-		}
+		if (n > 0)
+			read_ready(evs, n, now);
 		timers(now);
 		if (M.stopping != STOP_NONE && M.nchildren == 0)
 			break;

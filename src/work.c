@@ -1,11 +1,13 @@
 /*
  * work.c: the loop of a worker child.  Fetch a job, tell the master, run
- * the processor, finish the job while fetching the next, tell the master,
- * repeat; stop between jobs when the lifeline closes.
+ * the processor, finish the job while fetching the next, tell the master
+ * both in one message, repeat; stop between jobs when the lifeline closes.
+ * The kernel signals SIGIO when it does, so that a job costs no poll.
  */
 #include <sys/types.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -27,6 +29,9 @@ static bullmq_worker		*cur_w;
 static bullmq_queue		*cur_q;
 static const struct child_spec	*cur;
 static volatile sig_atomic_t	 got_usr1;
+static volatile sig_atomic_t	 got_io;	/* SIGIO: look at the lifeline */
+static int			 lifeline_async; /* it signals its EOF */
+static int			 lifeline_gone;
 
 /* The process title, shared with the thread that shows a job's age. */
 static pthread_mutex_t	 title_mtx = PTHREAD_MUTEX_INITIALIZER;
@@ -35,7 +40,7 @@ static char		 title_job[MSG_ID_MAX];
 static int		 title_thread_on;
 static pthread_t	 title_tid;
 
-static int	lifeline_closed(int);
+static int	stop_asked(void);
 
 /*
  * Run the current processor: the bullmq_process_fn of bullmq_worker_run.
@@ -47,7 +52,7 @@ trampoline(bullmq_job *job)
 	int	rc;
 
 	rc = processor_run(cur_proc, job);
-	if (lifeline_closed(0))
+	if (stop_asked())
 		bullmq_worker_no_next(cur_w, 1);
 	return rc;
 }
@@ -57,6 +62,13 @@ static void
 on_usr1(int sig)
 {
 	got_usr1 = 1;
+}
+
+/* Note a SIGIO: the lifeline may have closed. */
+static void
+on_io(int sig)
+{
+	got_io = 1;
 }
 
 /* Set the title from a format; the title thread may also be setting it. */
@@ -121,24 +133,39 @@ title_job_start(const char *id)
 	pthread_attr_destroy(&attr);
 }
 
-/* Send one message to the master; a gone master is noticed elsewhere. */
+/*
+ * Send one message to the master, with the id and token of job if not
+ * NULL, in one write; a gone master is noticed elsewhere.
+ */
 static void
-tell(int type, int status, int64_t client_id, const char *id,
-    const char *token)
+tell(int type, int status, int64_t client_id, const bullmq_job *job)
 {
-	struct msg	m;
-	ssize_t		n;
+	struct msg	 m;
+	char		 buf[MSG_MAX];
+	const char	*id, *tok;
+	size_t		 il = 0, tl = 0;
+	ssize_t		 n;
 
 	memset(&m, 0, sizeof(m));
 	m.type = type;
 	m.status = status;
 	m.client_id = client_id;
-	if (id != NULL)
-		strlcpy(m.id, id, sizeof(m.id));
-	if (token != NULL)
-		strlcpy(m.token, token, sizeof(m.token));
+	if (job != NULL) {
+		if ((id = bullmq_job_id(job)) != NULL) {
+			il = strnlen(id, MSG_ID_MAX - 1);
+			memcpy(buf + sizeof(m), id, il);
+		}
+		if ((tok = bullmq_job_token(job)) != NULL) {
+			tl = strnlen(tok, MSG_TOKEN_MAX - 1);
+			memcpy(buf + sizeof(m) + il, tok, tl);
+		}
+		m.at = mono_ms();
+	}
+	m.idlen = (uint8_t)il;
+	m.toklen = (uint8_t)tl;
+	memcpy(buf, &m, sizeof(m));
 	do
-		n = write(cur->msgfd, &m, sizeof(m));
+		n = write(cur->msgfd, buf, sizeof(m) + il + tl);
 	while (n == -1 && errno == EINTR);
 }
 
@@ -154,6 +181,41 @@ lifeline_closed(int ms)
 	pfd.revents = 0;
 	n = poll(&pfd, 1, ms);
 	return n > 0 && (pfd.revents & (POLLIN | POLLHUP | POLLERR)) != 0;
+}
+
+/*
+ * Have the kernel send SIGIO when the master closes the lifeline (its last
+ * writer), so that stop_asked needs no system call; it polls when that
+ * cannot be set up.
+ */
+static void
+lifeline_watch(void)
+{
+	int	fl;
+
+	if (fcntl(cur->lifeline, F_SETOWN, getpid()) == -1 ||
+	    (fl = fcntl(cur->lifeline, F_GETFL)) == -1 ||
+	    fcntl(cur->lifeline, F_SETFL, fl | O_ASYNC) == -1) {
+		log_warnx("worker %d: lifeline: %s", cur->slot,
+		    strerror(errno));
+		return;
+	}
+	lifeline_async = 1;
+	got_io = 1;	/* it may have closed before */
+}
+
+/* Whether the master asked this child to stop: its lifeline closed. */
+static int
+stop_asked(void)
+{
+	if (lifeline_gone)
+		return 1;
+	if (got_io || !lifeline_async) {
+		got_io = 0;
+		if (lifeline_closed(0))
+			lifeline_gone = 1;
+	}
+	return lifeline_gone;
 }
 
 /* The Redis client id of the connection, for CLIENT UNBLOCK; 0: unknown. */
@@ -202,10 +264,11 @@ work_main(const struct child_spec *cs)
 	bullmq_worker			*w;
 	bullmq_job			*job = NULL, *next;
 	redisContext			*seen = NULL;
-	char				 id[MSG_ID_MAX], tok[MSG_TOKEN_MAX];
+	char				 id[MSG_ID_MAX];
 	int64_t				 cid = 0, backoff = 0;
 	long				 done = 0;
 	int				 r, connected = 0, want_next, down = 0;
+	int				 status;
 
 	cur = cs;
 	cur_proc = cs->proc;
@@ -220,8 +283,11 @@ work_main(const struct child_spec *cs)
 	sa.sa_handler = on_usr1;
 	sa.sa_flags = SA_RESTART;
 	sigaction(SIGUSR1, &sa, NULL);
+	sa.sa_handler = on_io;
+	sigaction(SIGIO, &sa, NULL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	lifeline_watch();
 
 	memset(&co, 0, sizeof(co));
 	co.url = cs->set->redis;
@@ -251,7 +317,7 @@ work_main(const struct child_spec *cs)
 			got_usr1 = 0;
 			log_reopen();
 		}
-		if (job == NULL && lifeline_closed(0))
+		if (job == NULL && stop_asked())
 			leave(0);
 		if (!connected) {
 			if (bullmq_queue_connect(q) == -1) {
@@ -270,7 +336,7 @@ work_main(const struct child_spec *cs)
 					    bullmq_errstr(q),
 					    (long long)backoff);
 				if (!down)
-					tell(MSG_REDIS_DOWN, 0, 0, NULL, NULL);
+					tell(MSG_REDIS_DOWN, 0, 0, NULL);
 				down = 1;
 				title("waiting for redis");
 				if (lifeline_closed((int)backoff))
@@ -285,7 +351,7 @@ work_main(const struct child_spec *cs)
 			connected = 1;
 			seen = q->rc;
 			cid = client_id(q);
-			tell(MSG_READY, 0, cid, NULL, NULL);
+			tell(MSG_READY, 0, cid, NULL);
 		}
 		if (job == NULL) {
 			title("idle");
@@ -306,22 +372,25 @@ work_main(const struct child_spec *cs)
 					seen = q->rc;
 					cid = client_id(q);
 				}
-				tell(MSG_IDLE, 0, cid, NULL, NULL);
+				tell(MSG_IDLE, 0, cid, NULL);
 				continue;
 			}
+			tell(MSG_START, 0, cid, job);
 		}
 
 		strlcpy(id, bullmq_job_id(job), sizeof(id));
-		strlcpy(tok, bullmq_job_token(job), sizeof(tok));
-		tell(MSG_START, 0, cid, id, tok);
 		title_job_start(id);
 		done++;
-		want_next = !lifeline_closed(0) &&
+		want_next = !stop_asked() &&
 		    (cs->max_jobs == 0 || done < cs->max_jobs);
 		next = NULL;
 		r = bullmq_worker_run(w, job, trampoline, &outcome,
 		    want_next ? &next : NULL);
-		tell(MSG_DONE, r == -1 ? -1 : (int)outcome, cid, id, tok);
+		status = r == -1 ? -1 : (int)outcome;
+		if (next != NULL)
+			tell(MSG_NEXT, status, cid, next);
+		else
+			tell(MSG_DONE, status, cid, NULL);
 		job = next;
 		if (r == -1) {
 			log_warnx("worker %d: job %s: %s", cs->slot, id,
