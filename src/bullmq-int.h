@@ -70,6 +70,7 @@ struct bullmq_queue {
 	size_t		 keylens[BMQ_K__MAX];
 	int		 connect_timeout_ms;
 	int		 command_timeout_ms;
+	int		 spin_wait_us;
 	char		 client_name[BMQ_MAX_BASE + 160];
 	int		 err;
 	int		 script_code;

@@ -54,6 +54,8 @@ struct bullmq_conn_opts {
 	const char	*queue;
 	int		 connect_timeout_ms;
 	int		 command_timeout_ms;	/* 0: none */
+	int		 spin_wait_us;	/* poll for a script's reply this long
+					   before sleeping; 0: sleep at once */
 };
 
 /* Connections. */

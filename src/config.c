@@ -80,6 +80,10 @@ const struct setting settings_table[] = {
 	{ "drain-delay", 0, "MS", SET_INT, S(drain_delay), 0, 10, 10000,
 	    "5000", SET_RELOAD | SET_ROLL,
 	    "how long an idle child blocks waiting for a job" },
+	{ "spin-wait", 0, "US", SET_INT, S(spin_wait), 0, 0, 10000, "auto",
+	    SET_RELOAD | SET_ROLL | SET_AUTO, "how long a child polls for "
+	    "Redis's reply before it sleeps (auto: " SPIN_AUTO_TEXT
+	    " while workers < online CPUs, else 0)" },
 	{ "worker-name", 0, "NAME", SET_STR, S(worker_name), Z(worker_name),
 	    0, 0, "", SET_RELOAD | SET_ROLL,
 	    "worker name shown by getWorkers and in pb" },
@@ -138,16 +142,37 @@ parse_bool(const char *v)
 	return -1;
 }
 
-/* Online CPUs times two, the default number of workers. */
-static long
-auto_workers(void)
+/* The online CPUs, at least 1. */
+long
+online_cpus(void)
 {
 	long	n;
 
 	if ((n = sysconf(_SC_NPROCESSORS_ONLN)) < 1)
 		n = 1;
-	n *= 2;
+	return n;
+}
+
+/* Online CPUs times two, the default number of workers. */
+static long
+auto_workers(void)
+{
+	long	n = online_cpus() * 2;
+
 	return n > 4096 ? 4096 : n;
+}
+
+/*
+ * The spin-wait of a child started while workers children are wanted:
+ * the setting, or for auto (-1) SPIN_AUTO_US while the children leave a
+ * CPU to spare, else 0 (spinning children would take Redis's CPU).
+ */
+long
+spin_wait_for(long setting, long workers, long cpus)
+{
+	if (setting >= 0)
+		return setting;
+	return workers < cpus ? SPIN_AUTO_US : 0;
 }
 
 /* Store the text v into setting st of s; -1 with a message in err. */
@@ -170,7 +195,9 @@ config_set(struct settings *s, const struct setting *st, const char *v,
 		break;
 	case SET_INT:
 		if ((st->flags & SET_AUTO) && strcmp(v, "auto") == 0) {
-			*(long *)p = auto_workers();
+			/* workers are counted now, others decide later */
+			*(long *)p = st->off == S(workers) ? auto_workers() :
+			    SET_AUTO_VALUE;
 			break;
 		}
 		n = strtonum(v, st->min, st->max, &errstr);
@@ -206,7 +233,11 @@ config_value(const struct settings *s, const struct setting *st, char *buf,
 		strlcpy(buf, p, size);
 		break;
 	case SET_INT:
-		snprintf(buf, size, "%ld", *(const long *)p);
+		if ((st->flags & SET_AUTO) && *(const long *)p ==
+		    SET_AUTO_VALUE)
+			strlcpy(buf, "auto", size);
+		else
+			snprintf(buf, size, "%ld", *(const long *)p);
 		break;
 	case SET_BOOL:
 		strlcpy(buf, *(const int *)p ? "yes" : "no", size);

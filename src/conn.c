@@ -212,6 +212,7 @@ bullmq_queue_new(const struct bullmq_conn_opts *o)
 	q->connect_timeout_ms = o->connect_timeout_ms > 0 ?
 	    o->connect_timeout_ms : 5000;
 	q->command_timeout_ms = o->command_timeout_ms;
+	q->spin_wait_us = o->spin_wait_us > 0 ? o->spin_wait_us : 0;
 	if (bmq_url_parse(url, &q->url, err, sizeof(err)) == -1) {
 		bmq_seterr(q, BULLMQ_ERR_ARG, "%s", err);
 		return q;

@@ -46,6 +46,7 @@ struct settings {
 	long	 max_seconds;
 	long	 max_jobs_per_child;
 	long	 drain_delay;
+	long	 spin_wait;	/* us; SET_AUTO_VALUE: auto */
 	char	 worker_name[128];
 	char	 user[64];
 	char	 group[64];
@@ -72,6 +73,10 @@ enum setting_type {
 #define SET_NOFILE	0x04	/* not allowed in a config file */
 #define SET_AUTO	0x08	/* an int that accepts "auto" */
 #define SET_REQUIRED	0x10	/* must not be empty */
+
+#define SET_AUTO_VALUE	(-1L)	/* "auto" of a SET_AUTO int decided later */
+#define SPIN_AUTO_US	200	/* spin-wait auto, when a CPU is spare */
+#define SPIN_AUTO_TEXT	"200"
 
 /* One row of the settings table. */
 struct setting {
@@ -113,6 +118,8 @@ int	 config_differs(const struct settings *, const struct settings *,
 void	 config_print(FILE *, const struct settings *);
 void	 config_usage(FILE *);
 void	 config_env_name(const struct setting *, char *, size_t);
+long	 online_cpus(void);
+long	 spin_wait_for(long, long, long);
 
 /* log.c: stderr, a log file or syslog; one write per line. */
 enum log_target {
@@ -208,6 +215,7 @@ struct child_spec {
 	int			 lifeline;	/* read end: EOF = stop */
 	int			 msgfd;		/* message pipe, write end */
 	long			 max_jobs;	/* with jitter; 0: never */
+	long			 spin_wait;	/* us, decided at fork */
 	const struct settings	*set;
 	struct processor	*proc;
 };

@@ -97,6 +97,7 @@ static struct {
 	int64_t			 stop_deadline;
 	int			 exit_code;
 	int64_t			 next_lock, next_stalled, next_tick;
+	long			 ncpus;		/* online, for spin-wait */
 	int64_t			 quiet_until;	/* pipes not watched before */
 	int64_t			 respawn_due;	/* 0: none */
 	int64_t			 fork_logged;	/* last fork failure logged */
@@ -308,6 +309,8 @@ spawn(size_t i, int64_t now)
 	cs.slot = (int)i + 1;
 	cs.set = &M.set;
 	cs.proc = M.proc;
+	cs.spin_wait = spin_wait_for(M.set.spin_wait, (long)wanted_count(),
+	    M.ncpus);
 	if (M.set.max_jobs_per_child > 0)
 		cs.max_jobs = M.set.max_jobs_per_child +
 		    (long)arc4random_uniform((uint32_t)
@@ -992,6 +995,7 @@ master_run(struct settings *s, const struct cmdline *cl,
 	M.cl = cl;
 	M.proc = proc;
 	M.ep = -1;
+	M.ncpus = online_cpus();
 	signals_setup(&waitmask);
 	child_limits();
 	if ((M.ep = epoll_create1(EPOLL_CLOEXEC)) == -1) {

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bullmq-int.h"
@@ -91,6 +92,35 @@ format_call(struct cmdbuf *b, enum bmq_lua s, int argc, const char **argv,
 	return 0;
 }
 
+/* Microseconds of the monotonic clock. */
+static int64_t
+mono_us(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/*
+ * Poll without sleeping for up to spin_wait_us for the reply: 1 when it is
+ * there.  A task that sleeps must be woken, and on a virtual machine waking
+ * one on an idle CPU is dear for both sides: with a CPU to spare, one child
+ * and Redis went from about 7,400 to 11,000 jobs a second.
+ */
+static int
+spin_readable(bullmq_queue *q, struct pollfd *pfd)
+{
+	int64_t	end;
+
+	end = mono_us() + q->spin_wait_us;
+	do {
+		if (poll(pfd, 1, 0) == 1)
+			return 1;
+	} while (mono_us() < end);
+	return 0;
+}
+
 /*
  * Wait in poll() for the reply rather than in hiredis's read(): Linux wakes
  * a task sleeping in read() on a unix socket each time the peer reads what
@@ -109,6 +139,8 @@ wait_readable(bullmq_queue *q)
 		return 0;	/* a reply may be buffered already */
 	pfd.fd = c->fd;
 	pfd.events = POLLIN;
+	if (q->spin_wait_us > 0 && spin_readable(q, &pfd))
+		return 0;
 	do
 		n = poll(&pfd, 1, q->command_timeout_ms > 0 ?
 		    q->command_timeout_ms : -1);

@@ -294,6 +294,7 @@ work_main(const struct child_spec *cs)
 	co.prefix = cs->set->prefix;
 	co.queue = cs->set->queue;
 	co.connect_timeout_ms = 5000;
+	co.spin_wait_us = (int)cs->spin_wait;
 	if ((q = bullmq_queue_new(&co)) == NULL)
 		leave(CHILD_EXIT_ERROR);
 	cur_q = q;

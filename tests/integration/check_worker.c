@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bullmq-int.h"
 #include "harness.h"
@@ -1473,6 +1474,67 @@ START_TEST(script_flush)
 }
 END_TEST
 
+/*
+ * With spin_wait_us the reply is polled for before sleeping: a fetch gets
+ * its job, and a reply that takes far longer than the spin (Redis busy in
+ * another client's script for 60 ms) still arrives, from the sleep.
+ */
+START_TEST(spin_wait)
+{
+	struct bullmq_conn_opts	 co;
+	bullmq_queue		*sq;
+	bullmq_worker		*w;
+	bullmq_job		*j, *next;
+	enum bullmq_outcome	 oc;
+	redisContext		*busy;
+	redisReply		*r;
+	char			 a[32], b[32];
+	int64_t			 t0;
+
+	memset(&co, 0, sizeof(co));
+	co.url = harness_url;
+	co.queue = "wq";
+	co.spin_wait_us = 100;
+	sq = bullmq_queue_new(&co);
+	ck_assert_ptr_nonnull(sq);
+	ck_assert_int_eq(bullmq_queue_connect(sq), 0);
+	w = bullmq_worker_new(sq, NULL);
+	ck_assert_ptr_nonnull(w);
+	add_job("a", "{}", "{}", a, sizeof(a));
+	add_job("b", "{}", "{}", b, sizeof(b));
+	ck_assert_int_eq(bullmq_worker_try_fetch(w, &j), 1);
+	ck_assert_str_eq(bullmq_job_id(j), a);
+
+	busy = redisConnectUnix(harness_sock);
+	ck_assert_msg(busy != NULL && busy->err == 0, "connect");
+	redisAppendCommand(busy, "EVAL %s 0", "local t = redis.call('TIME') "
+	    "local e = t[1] * 1000000 + t[2] + 60000 repeat t = "
+	    "redis.call('TIME') until t[1] * 1000000 + t[2] >= e return 1");
+	{
+		int	done = 0;
+
+		while (!done)
+			ck_assert_int_eq(redisBufferWrite(busy, &done),
+			    REDIS_OK);
+	}
+	usleep(10000);		/* let Redis start it */
+	t0 = bullmq_now();
+	ck_assert_int_eq(bullmq_worker_finish(w, j, 0, &oc, &next), 0);
+	ck_assert_int_ge(bullmq_now() - t0, 30);
+	ck_assert_int_eq(oc, BULLMQ_COMPLETED);
+	ck_assert_ptr_nonnull(next);
+	ck_assert_str_eq(bullmq_job_id(next), b);
+	ck_assert_int_eq(redisGetReply(busy, (void **)&r), REDIS_OK);
+	ck_assert_int_eq(r->integer, 1);
+	freeReplyObject(r);
+	redisFree(busy);
+	ck_assert_int_eq(bullmq_worker_finish(w, next, 0, &oc, NULL), 0);
+	ck_assert_int_eq(harness_int("ZCARD " Q "completed"), 2);
+	bullmq_worker_free(w);
+	bullmq_queue_free(sq);
+}
+END_TEST
+
 /* The suite. */
 static Suite *
 worker_suite(void)
@@ -1513,6 +1575,7 @@ worker_suite(void)
 	tcase_add_test(tc, metrics);
 	tcase_add_test(tc, blocking_fetch);
 	tcase_add_test(tc, script_flush);
+	tcase_add_test(tc, spin_wait);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -333,6 +333,38 @@ START_TEST(test_print_differs)
 END_TEST
 
 /* A user name gives the uid and, without a group, its group. */
+/*
+ * spin-wait: a number is kept, auto (-1) spins while the children leave a
+ * CPU to spare, and it reads and prints as auto.
+ */
+START_TEST(test_spin_wait)
+{
+	struct settings	 s;
+	const struct setting *st = config_find("spin-wait");
+	char		 buf[32], err[256];
+
+	ck_assert_ptr_nonnull(st);
+	ck_assert_int_eq(spin_wait_for(0, 1, 2), 0);
+	ck_assert_int_eq(spin_wait_for(500, 64, 2), 500);
+	ck_assert_int_eq(spin_wait_for(SET_AUTO_VALUE, 1, 2), SPIN_AUTO_US);
+	ck_assert_int_eq(spin_wait_for(SET_AUTO_VALUE, 2, 2), 0);
+	ck_assert_int_eq(spin_wait_for(SET_AUTO_VALUE, 3, 4), SPIN_AUTO_US);
+	ck_assert_int_eq(spin_wait_for(SET_AUTO_VALUE, 16, 4), 0);
+	memset(&s, 0, sizeof(s));
+	ck_assert_int_eq(config_set(&s, st, "auto", err, sizeof(err)), 0);
+	ck_assert_int_eq(s.spin_wait, SET_AUTO_VALUE);
+	config_value(&s, st, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "auto");
+	ck_assert_int_eq(config_set(&s, st, "150", err, sizeof(err)), 0);
+	ck_assert_int_eq(s.spin_wait, 150);
+	config_value(&s, st, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "150");
+	ck_assert_int_eq(config_set(&s, st, "-1", err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "spin-wait: \"-1\" is too small (0 to 10000 or "
+	    "auto)");
+}
+END_TEST
+
 START_TEST(test_user)
 {
 	struct settings	s;
@@ -375,6 +407,7 @@ config_suite(void)
 	tcase_add_test(tc, test_args);
 	tcase_add_test(tc, test_print_differs);
 	tcase_add_test(tc, test_user);
+	tcase_add_test(tc, test_spin_wait);
 	suite_add_tcase(s, tc);
 	return s;
 }
