@@ -19,6 +19,9 @@
   ARGV[15] metrics max data points ("" metrics off)
   ARGV[16] "1" to fetch the next job
   ARGV[17] stacktrace JSON array to store ("" leave as is)
+  ARGV[18] "" or, from a worker that holds the lock and fetched the job
+           with its base fields and without parentKey, parent or deid:
+           attemptsMade + 1 as it will be, so that the hash is not read
 
   A job with "deid" releases its deduplication window and, when an add was
   kept for later (keepLastIfActive, hash Q:dn:<deid>), adds that job.
@@ -35,241 +38,278 @@ local now = tonumber(ARGV[2])
 
 --@include fetch
 
--- PARENT-READY: a parent whose children are done goes to delayed, wait
--- (front of the line) or prioritized, in its own queue.
-local function parent_ready(pq, pk, pid)
-	local a = rcall("HMGET", pk, "priority", "delay")
-	local pri = tonumber(a[1]) or 0
-	local delay = tonumber(a[2]) or 0
-	if delay > 0 then
-		local due = now + delay
-		local dk = pq .. ":delayed"
-		rcall("ZADD", dk, due * 4096, pid)
-		rcall("XADD", pq .. ":events", "*", "event", "delayed",
-		    "jobId", pid, "delay", due)
-		local nd = rcall("ZRANGE", dk, 0, 0, "WITHSCORES")
-		if nd[2] then
-			rcall("ZADD", pq .. ":marker", tonumber(nd[2]) / 4096,
-			    "1")
+-- The parts only flows, retention, metrics, deduplication and a missing
+-- job need, made on first use: making a closure costs about as much as a
+-- Redis command, and the steady state needs none of them.
+local made
+local function rare()
+	if made then
+		return made
+	end
+	-- PARENT-READY: a parent whose children are done goes to delayed, wait
+	-- (front of the line) or prioritized, in its own queue.
+	local function parent_ready(pq, pk, pid)
+		local a = rcall("HMGET", pk, "priority", "delay")
+		local pri = tonumber(a[1]) or 0
+		local delay = tonumber(a[2]) or 0
+		if delay > 0 then
+			local due = now + delay
+			local dk = pq .. ":delayed"
+			rcall("ZADD", dk, due * 4096, pid)
+			rcall("XADD", pq .. ":events", "*", "event", "delayed",
+			    "jobId", pid, "delay", due)
+			local nd = rcall("ZRANGE", dk, 0, 0, "WITHSCORES")
+			if nd[2] then
+				rcall("ZADD", pq .. ":marker",
+				    tonumber(nd[2]) / 4096, "1")
+			end
+			return
 		end
-		return
+		local m = rcall("HMGET", pq .. ":meta", "paused", "concurrency")
+		local pm = m[1] ~= false or (m[2] ~= false and
+		    rcall("LLEN", pq .. ":active") >= (tonumber(m[2]) or 0))
+		if pri == 0 then
+			rcall("RPUSH", pq .. ":wait", pid)
+		else
+			rcall("ZADD", pq .. ":prioritized", pri * 4294967296 +
+			    rcall("INCR", pq .. ":pc") % 4294967296, pid)
+		end
+		if not pm then
+			rcall("ZADD", pq .. ":marker", 0, "0")
+		end
+		rcall("XADD", pq .. ":events", "*", "event", "waiting", "jobId",
+		    pid, "prev", "waiting-children")
 	end
-	local m = rcall("HMGET", pq .. ":meta", "paused", "concurrency")
-	local pm = m[1] ~= false or (m[2] ~= false and
-	    rcall("LLEN", pq .. ":active") >= (tonumber(m[2]) or 0))
-	if pri == 0 then
-		rcall("RPUSH", pq .. ":wait", pid)
-	else
-		rcall("ZADD", pq .. ":prioritized", pri * 4294967296 +
-		    rcall("INCR", pq .. ":pc") % 4294967296, pid)
-	end
-	if not pm then
-		rcall("ZADD", pq .. ":marker", 0, "0")
-	end
-	rcall("XADD", pq .. ":events", "*", "event", "waiting", "jobId", pid,
-	    "prev", "waiting-children")
-end
 
--- Release the parent if it exists and waits for its children.
-local function parent_if_waiting(pq, pk, pid)
-	if rcall("EXISTS", pk) == 1 and
-	    rcall("ZREM", pq .. ":waiting-children", pid) == 1 then
-		parent_ready(pq, pk, pid)
+	-- Release the parent if it exists and waits for its children.
+	local function parent_if_waiting(pq, pk, pid)
+		if rcall("EXISTS", pk) == 1 and
+		    rcall("ZREM", pq .. ":waiting-children", pid) == 1 then
+			parent_ready(pq, pk, pid)
+		end
 	end
-end
 
--- A finally failed child, by the policy flags of its parent JSON.
-local function child_failed(pd, ck, reason)
-	local pq, pid = pd["queueKey"], pd["id"]
-	if type(pq) ~= "string" or pid == nil then
-		return
-	end
-	pid = tostring(pid)
-	local pk = pq .. ":" .. pid
-	local deps = pk .. ":dependencies"
-	if pd["fpof"] then
-		if rcall("SREM", deps, ck) == 1 then
-			rcall("ZADD", pk .. ":unsuccessful", now, ck)
-			if rcall("EXISTS", pk) == 1 then
-				local defa = "child " .. ck .. " failed"
-				local from
-				if rcall("ZSCORE", pq .. ":waiting-children",
-				    pid) then
-					from = pq .. ":waiting-children"
-				elseif rcall("ZSCORE", pq .. ":delayed",
-				    pid) then
-					from = pq .. ":delayed"
-					rcall("HSET", pk, "delay", 0)
-				end
-				if from then
-					rcall("ZREM", from, pid)
-					rcall("HSET", pk, "defa", defa)
-					parent_ready(pq, pk, pid)
-				elseif not rcall("ZSCORE", pq .. ":failed",
-				    pid) then
-					rcall("HSET", pk, "defa", defa)
+	-- A finally failed child, by the policy flags of its parent JSON.
+	local function child_failed(pd, ck, reason)
+		local pq, pid = pd["queueKey"], pd["id"]
+		if type(pq) ~= "string" or pid == nil then
+			return
+		end
+		pid = tostring(pid)
+		local pk = pq .. ":" .. pid
+		local deps = pk .. ":dependencies"
+		if pd["fpof"] then
+			if rcall("SREM", deps, ck) == 1 then
+				rcall("ZADD", pk .. ":unsuccessful", now, ck)
+				if rcall("EXISTS", pk) == 1 then
+					local defa = "child " .. ck .. " failed"
+					local from
+					if rcall("ZSCORE",
+					    pq .. ":waiting-children", pid) then
+						from = pq .. ":waiting-children"
+					elseif rcall("ZSCORE", pq .. ":delayed",
+					    pid) then
+						from = pq .. ":delayed"
+						rcall("HSET", pk, "delay", 0)
+					end
+					if from then
+						rcall("ZREM", from, pid)
+						rcall("HSET", pk, "defa", defa)
+						parent_ready(pq, pk, pid)
+					elseif not rcall("ZSCORE",
+					    pq .. ":failed", pid) then
+						rcall("HSET", pk, "defa", defa)
+					end
 				end
 			end
-		end
-	elseif pd["cpof"] then
-		if rcall("SREM", deps, ck) == 1 then
-			rcall("HSET", pk .. ":failed", ck, reason)
-			parent_if_waiting(pq, pk, pid)
-		end
-	elseif pd["idof"] or pd["rdof"] then
-		if rcall("SREM", deps, ck) == 1 then
-			if rcall("SCARD", deps) == 0 then
+		elseif pd["cpof"] then
+			if rcall("SREM", deps, ck) == 1 then
+				rcall("HSET", pk .. ":failed", ck, reason)
 				parent_if_waiting(pq, pk, pid)
 			end
-			if pd["idof"] then
-				rcall("HSET", pk .. ":failed", ck, reason)
+		elseif pd["idof"] or pd["rdof"] then
+			if rcall("SREM", deps, ck) == 1 then
+				if rcall("SCARD", deps) == 0 then
+					parent_if_waiting(pq, pk, pid)
+				end
+				if pd["idof"] then
+					rcall("HSET", pk .. ":failed", ck,
+					    reason)
+				end
 			end
 		end
 	end
-end
 
--- A removed job no longer holds its parent back: release the parent
--- (front of wait) when that was its last dependency.
-local function drop_from_parent(jk, pk)
-	local deps = pk .. ":dependencies"
-	if rcall("SREM", deps, jk) == 0 or rcall("SCARD", deps) ~= 0 then
-		return
-	end
-	local pid = string.match(pk, "([^:]*)$")
-	local pp = string.sub(pk, 1, #pk - #pid)
-	if rcall("ZREM", pp .. "waiting-children", pid) == 1 then
-		local m = rcall("HMGET", pp .. "meta", "paused", "concurrency")
-		rcall("RPUSH", pp .. "wait", pid)
-		if not (m[1] or (m[2] and rcall("LLEN", pp .. "active") >=
-		    (tonumber(m[2]) or 0))) then
-			rcall("ZADD", pp .. "marker", 0, "0")
+	-- A removed job no longer holds its parent back: release the parent
+	-- (front of wait) when that was its last dependency.
+	local function drop_from_parent(jk, pk)
+		local deps = pk .. ":dependencies"
+		if rcall("SREM", deps, jk) == 0 or rcall("SCARD",
+		    deps) ~= 0 then
+			return
 		end
-		rcall("XADD", pp .. "events", "*", "event", "waiting",
-		    "jobId", pid, "prev", "waiting-children")
+		local pid = string.match(pk, "([^:]*)$")
+		local pp = string.sub(pk, 1, #pk - #pid)
+		if rcall("ZREM", pp .. "waiting-children", pid) == 1 then
+			local m = rcall("HMGET", pp .. "meta", "paused",
+			    "concurrency")
+			rcall("RPUSH", pp .. "wait", pid)
+			if not (m[1] or (m[2] and rcall("LLEN",
+			    pp .. "active") >=
+			    (tonumber(m[2]) or 0))) then
+				rcall("ZADD", pp .. "marker", 0, "0")
+			end
+			rcall("XADD", pp .. "events", "*", "event", "waiting",
+			    "jobId", pid, "prev", "waiting-children")
+		end
 	end
-end
 
--- Delete the keys of an old finished job (retention).
-local function remove_old(jid)
-	local jk = prefix .. jid
-	local pk = rcall("HGET", jk, "parentKey")
-	if pk and pk ~= "" and rcall("EXISTS", pk) == 1 then
-		drop_from_parent(jk, pk)
+	-- Delete the keys of an old finished job (retention).
+	local function remove_old(jid)
+		local jk = prefix .. jid
+		local pk = rcall("HGET", jk, "parentKey")
+		if pk and pk ~= "" and rcall("EXISTS", pk) == 1 then
+			drop_from_parent(jk, pk)
+		end
+		rcall("DEL", jk, jk .. ":logs", jk .. ":dependencies",
+		    jk .. ":processed", jk .. ":failed", jk .. ":unsuccessful")
 	end
-	rcall("DEL", jk, jk .. ":logs", jk .. ":dependencies",
-	    jk .. ":processed", jk .. ":failed", jk .. ":unsuccessful")
-end
 
--- Per-minute metrics of finished jobs.
-local function metrics(mk, maxpoints)
-	local count = rcall("HINCRBY", mk, "count", 1) - 1
-	local prevts = rcall("HGET", mk, "prevTS")
-	if not prevts then
-		rcall("HSET", mk, "prevTS", now, "prevCount", 0)
-		return
-	end
-	local n = math.min(math.floor(now / 60000) -
-	    math.floor(tonumber(prevts) / 60000), maxpoints)
-	if n > 0 then
-		local delta = count - (tonumber(rcall("HGET", mk,
-		    "prevCount")) or 0)
-		local dk = mk .. ":data"
-		rcall("LPUSH", dk, delta)
-		for _ = 2, n do
-			rcall("LPUSH", dk, 0)
+	-- Per-minute metrics of finished jobs.
+	local function metrics(mk, maxpoints)
+		local count = rcall("HINCRBY", mk, "count", 1) - 1
+		local prevts = rcall("HGET", mk, "prevTS")
+		if not prevts then
+			rcall("HSET", mk, "prevTS", now, "prevCount", 0)
+			return
 		end
-		rcall("LTRIM", dk, 0, maxpoints - 1)
-		rcall("HSET", mk, "prevCount", count, "prevTS", now)
+		local n = math.min(math.floor(now / 60000) -
+		    math.floor(tonumber(prevts) / 60000), maxpoints)
+		if n > 0 then
+			local delta = count - (tonumber(rcall("HGET", mk,
+			    "prevCount")) or 0)
+			local dk = mk .. ":data"
+			rcall("LPUSH", dk, delta)
+			for _ = 2, n do
+				rcall("LPUSH", dk, 0)
+			end
+			rcall("LTRIM", dk, 0, maxpoints - 1)
+			rcall("HSET", mk, "prevCount", count, "prevTS", now)
+		end
 	end
-end
 
--- keepLastIfActive: the add that was deduplicated while this job ran
--- (its prototype in Q:dn:<deid>) becomes a real job, owning the window.
-local function requeue_deduplicated(deid, meta)
-	local dnk = prefix .. "dn:" .. deid
-	if rcall("EXISTS", dnk) == 0 then
-		return
-	end
-	local d = rcall("HMGET", dnk, "name", "data", "opts", "pk", "pd",
-	    "pdk", "rjk", "jid")
-	local c = rcall("INCR", prefix .. "id")
-	local nid = d[8] or tostring(c)
-	local nk = prefix .. nid
-	local ok, o = pcall(cjson.decode, d[3] or "{}")
-	if not ok or type(o) ~= "table" then
-		o = {}
-	end
-	local de = o["de"]
-	if type(de) ~= "table" then
-		de = {}
-	end
-	local dk = prefix .. "de:" .. deid
-	local ttl = tonumber(de["ttl"])
-	if not de["keepLastIfActive"] and ttl and ttl > 0 then
-		rcall("SET", dk, nid, "PX", ttl)
-	else
-		rcall("SET", dk, nid)
-	end
-	local delay = tonumber(o["delay"]) or 0
-	local pri = tonumber(o["priority"]) or 0
-	local f = {"name", d[1] or "", "data", d[2] or "{}", "opts",
-	    cjson.encode(o), "timestamp", ARGV[2], "delay", delay,
-	    "priority", pri}
-	if d[4] then
-		f[#f + 1] = "parentKey"
-		f[#f + 1] = d[4]
-		if d[5] then
-			f[#f + 1] = "parent"
-			f[#f + 1] = d[5]
+	-- keepLastIfActive: the add that was deduplicated while this job ran
+	-- (its prototype in Q:dn:<deid>) becomes a real job, owning the window.
+	local function requeue_deduplicated(deid, meta)
+		local dnk = prefix .. "dn:" .. deid
+		if rcall("EXISTS", dnk) == 0 then
+			return
 		end
-	end
-	if d[7] then
-		f[#f + 1] = "rjk"
-		f[#f + 1] = d[7]
-	end
-	if de["id"] ~= nil then
-		f[#f + 1] = "deid"
-		f[#f + 1] = tostring(de["id"])
-	end
-	rcall("HSET", nk, unpack(f))
-	rcall("XADD", KEYS[6], "*", "event", "added", "jobId", nid, "name",
-	    d[1] or "")
-	if delay ~= 0 then
-		local due = now + delay
-		local lo, hi = due * 4096, (due + 1) * 4096 - 1
-		local score = lo
-		local top = rcall("ZREVRANGEBYSCORE", KEYS[4], hi, lo,
-		    "WITHSCORES", "LIMIT", 0, 1)
-		if top[2] then
-			score = math.min(tonumber(top[2]) + 1, hi)
+		local d = rcall("HMGET", dnk, "name", "data", "opts", "pk",
+		    "pd", "pdk", "rjk", "jid")
+		local c = rcall("INCR", prefix .. "id")
+		local nid = d[8] or tostring(c)
+		local nk = prefix .. nid
+		local ok, o = pcall(cjson.decode, d[3] or "{}")
+		if not ok or type(o) ~= "table" then
+			o = {}
 		end
-		rcall("ZADD", KEYS[4], score, nid)
-		rcall("XADD", KEYS[6], "MAXLEN", "~", max_events(meta), "*",
-		    "event", "delayed", "jobId", nid, "delay", due)
-		local nd = rcall("ZRANGE", KEYS[4], 0, 0, "WITHSCORES")
-		if nd[2] then
-			rcall("ZADD", KEYS[7], tonumber(nd[2]) / 4096, "1")
+		local de = o["de"]
+		if type(de) ~= "table" then
+			de = {}
 		end
-	else
-		local held = queue_held(meta)
-		if pri > 0 then
-			rcall("ZADD", KEYS[3], pri * 4294967296 +
-			    rcall("INCR", KEYS[9]) % 4294967296, nid)
-		elseif o["lifo"] then
-			rcall("RPUSH", KEYS[1], nid)
+		local dk = prefix .. "de:" .. deid
+		local ttl = tonumber(de["ttl"])
+		if not de["keepLastIfActive"] and ttl and ttl > 0 then
+			rcall("SET", dk, nid, "PX", ttl)
 		else
-			rcall("LPUSH", KEYS[1], nid)
+			rcall("SET", dk, nid)
 		end
-		if not held then
-			rcall("ZADD", KEYS[7], 0, "0")
+		local delay = tonumber(o["delay"]) or 0
+		local pri = tonumber(o["priority"]) or 0
+		local f = {"name", d[1] or "", "data", d[2] or "{}", "opts",
+		    cjson.encode(o), "timestamp", ARGV[2], "delay", delay,
+		    "priority", pri}
+		if d[4] then
+			f[#f + 1] = "parentKey"
+			f[#f + 1] = d[4]
+			if d[5] then
+				f[#f + 1] = "parent"
+				f[#f + 1] = d[5]
+			end
 		end
-		rcall("XADD", KEYS[6], "MAXLEN", "~", max_events(meta), "*",
-		    "event", "waiting", "jobId", nid)
+		if d[7] then
+			f[#f + 1] = "rjk"
+			f[#f + 1] = d[7]
+		end
+		if de["id"] ~= nil then
+			f[#f + 1] = "deid"
+			f[#f + 1] = tostring(de["id"])
+		end
+		rcall("HSET", nk, unpack(f))
+		rcall("XADD", KEYS[6], "*", "event", "added", "jobId", nid,
+		    "name", d[1] or "")
+		if delay ~= 0 then
+			local due = now + delay
+			local lo, hi = due * 4096, (due + 1) * 4096 - 1
+			local score = lo
+			local top = rcall("ZREVRANGEBYSCORE", KEYS[4], hi, lo,
+			    "WITHSCORES", "LIMIT", 0, 1)
+			if top[2] then
+				score = math.min(tonumber(top[2]) + 1, hi)
+			end
+			rcall("ZADD", KEYS[4], score, nid)
+			rcall("XADD", KEYS[6], "MAXLEN", "~", max_events(meta),
+			    "*", "event", "delayed", "jobId", nid, "delay", due)
+			local nd = rcall("ZRANGE", KEYS[4], 0, 0, "WITHSCORES")
+			if nd[2] then
+				rcall("ZADD", KEYS[7], tonumber(nd[2]) / 4096,
+				    "1")
+			end
+		else
+			local held = queue_held(meta)
+			if pri > 0 then
+				rcall("ZADD", KEYS[3], pri * 4294967296 +
+				    rcall("INCR", KEYS[9]) % 4294967296, nid)
+			elseif o["lifo"] then
+				rcall("RPUSH", KEYS[1], nid)
+			else
+				rcall("LPUSH", KEYS[1], nid)
+			end
+			if not held then
+				rcall("ZADD", KEYS[7], 0, "0")
+			end
+			rcall("XADD", KEYS[6], "MAXLEN", "~", max_events(meta),
+			    "*", "event", "waiting", "jobId", nid)
+		end
+		if d[6] then
+			rcall("SADD", d[6], nk)
+		end
+		rcall("DEL", dnk)
 	end
-	if d[6] then
-		rcall("SADD", d[6], nk)
+
+	-- Drop the entry of a job whose hash is gone (or is only the stub a
+	-- fetch left for an id whose job was gone).
+	local function drop_missing(jk, jid, token)
+		if token ~= "0" and rcall("GET", jk .. ":lock") == token then
+			rcall("DEL", jk .. ":lock")
+		end
+		rcall("DEL", jk)
+		rcall("LREM", KEYS[2], -1, jid)
+		rcall("SREM", KEYS[10], jid)
+		return -1
 	end
-	rcall("DEL", dnk)
+	made = {
+		parent_ready = parent_ready,
+		parent_if_waiting = parent_if_waiting,
+		child_failed = child_failed,
+		drop_from_parent = drop_from_parent,
+		remove_old = remove_old,
+		metrics = metrics,
+		requeue_deduplicated = requeue_deduplicated,
+		drop_missing = drop_missing,
+	}
+	return made
 end
 
 local jid = ARGV[8]
@@ -278,27 +318,41 @@ local token = ARGV[3]
 local completed = ARGV[9] == "completed"
 local value = ARGV[10]
 
--- One read of the job hash: its base fields (a hash without any of them
--- is the stub a fetch left for an id whose job was gone: drop it), its
--- parent and deduplication fields, and atm, written + 1 below.
-local h = rcall("HMGET", jk, "name", "data", "opts", "timestamp",
-    "parentKey", "parent", "deid", "atm")
-if not (h[1] or h[2] or h[3] or h[4]) then
-	if token ~= "0" and rcall("GET", jk .. ":lock") == token then
-		rcall("DEL", jk .. ":lock")
+
+-- The job's fields this script needs, {name, data, opts, timestamp,
+-- parentKey, parent, deid, atm + 1 as text}: read from the hash, or from
+-- ARGV[18] where the worker knows them.  Empty sets and sorted sets do not
+-- exist, so one EXISTS tells whether the job is there and has children
+-- (dependencies, unsuccessful); nil when the job is gone.
+local h
+local deps = jk .. ":dependencies"
+local unsucc = jk .. ":unsuccessful"
+local kids
+if ARGV[18] ~= "" and token ~= "0" then
+	local n = rcall("EXISTS", jk, deps, unsucc)
+	if n == 0 then
+		return rare().drop_missing(jk, jid, token)
 	end
-	rcall("DEL", jk)
-	rcall("LREM", KEYS[2], -1, jid)
-	rcall("SREM", KEYS[10], jid)
-	return -1
+	if n > 1 and rcall("EXISTS", jk) == 0 then
+		return rare().drop_missing(jk, jid, token)
+	end
+	h = {true, true, true, true, false, false, false, ARGV[18]}
+	kids = n > 1
+else
+	h = rcall("HMGET", jk, "name", "data", "opts", "timestamp",
+	    "parentKey", "parent", "deid", "atm")
+	if not (h[1] or h[2] or h[3] or h[4]) then
+		return rare().drop_missing(jk, jid, token)
+	end
+	-- a first attempt, the usual case, needs no number formatted
+	h[8] = h[8] and string.format("%d", (tonumber(h[8]) or 0) + 1) or "1"
+	kids = completed and rcall("EXISTS", deps, unsucc) ~= 0
 end
--- empty sets and sorted sets do not exist: one EXISTS for both
-if completed and rcall("EXISTS", jk .. ":dependencies",
-    jk .. ":unsuccessful") ~= 0 then
-	if rcall("SCARD", jk .. ":dependencies") ~= 0 then
+if completed and kids then
+	if rcall("SCARD", deps) ~= 0 then
 		return -4
 	end
-	if rcall("ZCARD", jk .. ":unsuccessful") ~= 0 then
+	if rcall("ZCARD", unsucc) ~= 0 then
 		return -9
 	end
 end
@@ -337,7 +391,7 @@ if h[7] then
 	if pttl == 0 or (pttl == -1 and rcall("GET", dk) == jid) then
 		rcall("DEL", dk)
 	end
-	requeue_deduplicated(h[7], meta)
+	rare().requeue_deduplicated(h[7], meta)
 end
 
 local pk = h[5] or ""
@@ -364,17 +418,17 @@ if completed then
 		if rcall("SREM", deps, jk) == 1 then
 			rcall("HSET", pk .. ":processed", jk, value)
 			if rcall("SCARD", deps) == 0 then
-				parent_if_waiting(pq, pk, pid)
+				rare().parent_if_waiting(pq, pk, pid)
 			end
 		end
 	end
 elseif pd then
-	child_failed(pd, jk, value)
+	rare().child_failed(pd, jk, value)
 end
 
 -- atm + 1 (HINCRBY's answer; nothing above writes atm), stored with the
 -- result unless the job goes at once
-local atm = (tonumber(h[8]) or 0) + 1
+local atm = h[8]
 
 local keep = tonumber(ARGV[12]) or -1
 if keep ~= 0 then
@@ -395,7 +449,7 @@ if keep ~= 0 then
 		local old = rcall("ZREVRANGEBYSCORE", KEYS[11], cut, "-inf",
 		    "LIMIT", 0, limit)
 		for _, o in ipairs(old) do
-			remove_old(o)
+			rare().remove_old(o)
 		end
 		if #old > 0 then
 			if #old < limit then
@@ -412,7 +466,7 @@ if keep ~= 0 then
 		local old = rcall("ZREVRANGE", KEYS[11], keep, -1)
 		if #old > 0 then
 			for _, o in ipairs(old) do
-				remove_old(o)
+				rare().remove_old(o)
 			end
 			rcall("ZREMRANGEBYRANK", KEYS[11], 0, -(keep + 1))
 		end
@@ -421,7 +475,7 @@ else
 	rcall("DEL", jk, jk .. ":logs", jk .. ":dependencies",
 	    jk .. ":processed", jk .. ":failed", jk .. ":unsuccessful")
 	if pk ~= "" then
-		drop_from_parent(jk, pk)
+		rare().drop_from_parent(jk, pk)
 	end
 end
 
@@ -431,14 +485,14 @@ if completed then
 else
 	rcall("XADD", KEYS[6], "MAXLEN", "~", maxevents, "*", "event",
 	    "failed", "jobId", jid, "failedReason", value, "prev", "active")
-	if atm >= (tonumber(ARGV[11]) or 0) then
+	if tonumber(atm) >= (tonumber(ARGV[11]) or 0) then
 		rcall("XADD", KEYS[6], "*", "event", "retries-exhausted",
 		    "jobId", jid, "attemptsMade", atm)
 	end
 end
 
 if ARGV[15] ~= "" then
-	metrics(KEYS[12], tonumber(ARGV[15]))
+	rare().metrics(KEYS[12], tonumber(ARGV[15]))
 end
 
 if ARGV[16] == "1" then

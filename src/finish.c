@@ -5,6 +5,7 @@
  * supervisor (bullmq_fail_job).
  */
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,42 @@ keep_args(const struct bullmq_keep *k, char *count, char *age, char *limit)
 	default:
 		break;
 	}
+}
+
+/*
+ * What finish-12.lua may take from the fetched hash instead of reading it
+ * (its ARGV[18]): attemptsMade + 1 into buf when the job is locked by us
+ * and its hash had the base fields and no parent or deduplication field;
+ * else "".
+ */
+static const char *
+finish_hint(const bullmq_job *j, char *buf, size_t size)
+{
+	const char	*f, *errstr;
+	long long	 atm = 0;
+	size_t		 i;
+	int		 base = 0;
+
+	if (j->token[0] == '\0')
+		return "";
+	for (i = 0; i < j->nf; i++) {
+		f = j->fk[i];
+		if (strcmp(f, "parentKey") == 0 || strcmp(f, "parent") == 0 ||
+		    strcmp(f, "deid") == 0)
+			return "";
+		if (strcmp(f, "name") == 0 || strcmp(f, "data") == 0 ||
+		    strcmp(f, "opts") == 0 || strcmp(f, "timestamp") == 0)
+			base = 1;
+		else if (strcmp(f, "atm") == 0) {
+			atm = strtonum(j->fv[i], 0, LLONG_MAX - 1, &errstr);
+			if (errstr != NULL)
+				return "";
+		}
+	}
+	if (!base)
+		return "";
+	snprintf(buf, size, "%lld", atm + 1);
+	return buf;
 }
 
 /* The retention for a target: the job's option, else the worker's. */
@@ -260,6 +297,7 @@ finish_call(bullmq_queue *q, bullmq_worker *w, bullmq_job *j, int failed,
 	size_t			 al[MAX_ARGS];
 	char			 now_s[NUMLEN], att[NUMLEN], kc[NUMLEN];
 	char			 ka[NUMLEN], kl[NUMLEN], token[BMQ_MAX_TOKEN];
+	char			 hint[NUMLEN];
 	struct bullmq_keep	 keep;
 	redisReply		*r;
 	int64_t			 now;
@@ -303,6 +341,7 @@ finish_call(bullmq_queue *q, bullmq_worker *w, bullmq_job *j, int failed,
 	n = bmq_puts0(av, al, n, ws->metrics_s);
 	n = bmq_puts0(av, al, n, w != NULL && next != NULL ? "1" : "0");
 	n = bmq_put(av, al, n, stack != NULL ? stack : "", stacklen);
+	n = bmq_puts0(av, al, n, finish_hint(j, hint, sizeof(hint)));
 	if ((r = bmq_script(q, BMQ_LUA_FINISH, n, av, al)) == NULL)
 		return -1;
 	return take_finish(w != NULL ? w : &tmp, r, token, now, next, code);
