@@ -64,8 +64,18 @@ keeper_open(const struct settings *s)
 		keeper_close();
 		return -1;
 	}
+	/*
+	 * Load every script once here, so that no child has to: a child that
+	 * finds its script missing uploads it (NOSCRIPT), and a thousand
+	 * children doing that at start send Redis the same text a thousand
+	 * times.  Nor do the children then touch the scripts' text: those
+	 * pages of the binary would be theirs alone, about 30 KB of PSS each.
+	 */
 	if (bullmq_queue_connect(K.q) == -1)
 		status(0, "connect");
+	else if (bmq_scripts_load(K.q) == -1)
+		log_warnx("queue %s: loading the scripts: %s", s->queue,
+		    bullmq_errstr(K.q));
 	return 0;
 }
 

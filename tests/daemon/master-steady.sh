@@ -68,5 +68,23 @@ ok "the child completes its job and exits" wait_gone "$kid" 5
 is "one job completed" "$(count kq completed)" 1
 is "two still wait" "$(count kq wait)" 2
 is "none is active" "$(count kq active)" 0
+# The master loads the scripts once for all: its children, started on a
+# Redis without them, upload none (a thousand children would upload each
+# script a thousand times).
+: >"$MLOG"
+rcli SCRIPT FLUSH >/dev/null
+rcli CONFIG RESETSTAT >/dev/null
+master_start -q lq -x builtin:noop -w 4 --drain-delay 300
+add_jobs lq 1 40 '{}'
+ok "40 jobs complete" wait_for '[ "$(count lq completed)" = 40 ]' 10
+nscripts=$(ls "$top_srcdir"/lua/*.lua | grep -c .)
+loads=$(rcli INFO commandstats | tr -d '\r' |
+    sed -n 's/^cmdstat_script|load:calls=\([0-9]*\),.*/\1/p;
+    s/^cmdstat_script:calls=\([0-9]*\),.*/\1/p')
+is "SCRIPT LOAD: once per script ($nscripts), by the master" "$loads" \
+    "$nscripts"
+kill -TERM "$MPID"
+master_wait
+is "TERM: exit 0" "$MRC" 0
 [ "$T_FAIL" -eq 0 ] || show_log
 finish
