@@ -72,7 +72,7 @@ rcall("XADD", KEYS[6], "MAXLEN", "~", max_events(meta), "*", "event",
 
 if ARGV[12] == "1" then
 	local r = fetch_job(meta)
-	if r and type(r[1]) == "table" then
+	if r and type(r[1]) == "string" then
 		return r
 	end
 end

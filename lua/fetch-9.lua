@@ -13,7 +13,8 @@
   ARGV[6] worker limiter duration, ms ("" none; wins over meta duration)
   ARGV[7] worker name for "pb" ("" none)
 
-  Returns {flat HGETALL of the job, id, 0, 0} for a job;
+  Returns {the flat HGETALL of the job joined with NULs, id, its number
+  of strings, 0} for a job;
   {0, 0, limiter pttl, 0} when rate limited; {0, 0, 0, 0} when paused,
   maxed or empty; {0, 0, 0, next delayed due ms} when only delayed jobs wait.
   The work is done in lua/include/fetch.lua, shared with finish and delay.

@@ -12,16 +12,19 @@
   ARGV[8]  job id
   ARGV[9]  target: "completed" or "failed"
   ARGV[10] return value (JSON, stored verbatim) or failed reason
-  ARGV[11] opts.attempts (for retries-exhausted)
-  ARGV[12] keep count: -1 keep all, 0 remove at once, N keep the newest N
-  ARGV[13] keep age in seconds ("" none)
-  ARGV[14] keep age limit per call
-  ARGV[15] metrics max data points ("" metrics off)
-  ARGV[16] "1" to fetch the next job
-  ARGV[17] stacktrace JSON array to store ("" leave as is)
-  ARGV[18] "" or, from a worker that holds the lock and fetched the job
+  ARGV[11] keep count: -1 keep all, 0 remove at once, N keep the newest N
+  ARGV[12] keep age in seconds and the most to remove per call, "AGE
+           LIMIT" ("" none)
+  ARGV[13] metrics max data points ("" metrics off)
+  ARGV[14] "1" to fetch the next job
+  ARGV[15] "" or, from a worker that holds the lock and fetched the job
            with its base fields and without parentKey, parent or deid:
            attemptsMade + 1 as it will be, so that the hash is not read
+  ARGV[16] failed only: opts.attempts (for retries-exhausted)
+  ARGV[17] failed only: stacktrace JSON array to store ("" leave as is)
+
+  A completion sends 15 arguments: past 16 Redis builds ARGV in a table
+  it grows again, which costs more than a command.
 
   A job with "deid" releases its deduplication window and, when an add was
   kept for later (keepLastIfActive, hash Q:dn:<deid>), adds that job.
@@ -321,14 +324,14 @@ local value = ARGV[10]
 
 -- The job's fields this script needs, {name, data, opts, timestamp,
 -- parentKey, parent, deid, atm + 1 as text}: read from the hash, or from
--- ARGV[18] where the worker knows them.  Empty sets and sorted sets do not
+-- ARGV[15] where the worker knows them.  Empty sets and sorted sets do not
 -- exist, so one EXISTS tells whether the job is there and has children
 -- (dependencies, unsuccessful); nil when the job is gone.
 local h
 local deps = jk .. ":dependencies"
 local unsucc = jk .. ":unsuccessful"
 local kids
-if ARGV[18] ~= "" and token ~= "0" then
+if ARGV[15] ~= "" and token ~= "0" then
 	local n = rcall("EXISTS", jk, deps, unsucc)
 	if n == 0 then
 		return rare().drop_missing(jk, jid, token)
@@ -336,7 +339,7 @@ if ARGV[18] ~= "" and token ~= "0" then
 	if n > 1 and rcall("EXISTS", jk) == 0 then
 		return rare().drop_missing(jk, jid, token)
 	end
-	h = {true, true, true, true, false, false, false, ARGV[18]}
+	h = {true, true, true, true, false, false, false, ARGV[15]}
 	kids = n > 1
 else
 	h = rcall("HMGET", jk, "name", "data", "opts", "timestamp",
@@ -369,7 +372,7 @@ if token ~= "0" then
 	rcall("SREM", KEYS[10], jid)
 end
 if not completed then
-	if ARGV[17] ~= "" then
+	if (ARGV[17] or "") ~= "" then
 		rcall("HSET", jk, "failedReason", value, "stacktrace", ARGV[17])
 	else
 		rcall("HSET", jk, "failedReason", value)
@@ -430,7 +433,7 @@ end
 -- result unless the job goes at once
 local atm = h[8]
 
-local keep = tonumber(ARGV[12]) or -1
+local keep = tonumber(ARGV[11]) or -1
 if keep ~= 0 then
 	-- ARGV[2] is now as text: a number would be formatted again
 	rcall("ZADD", KEYS[11], ARGV[2], jid)
@@ -442,9 +445,10 @@ if keep ~= 0 then
 		    "finishedOn", ARGV[2])
 		rcall("HDEL", jk, "defa")
 	end
-	local age = tonumber(ARGV[13])
+	local age, limit = string.match(ARGV[12], "^(%d+) (%d+)$")
+	age = tonumber(age)
 	if age then
-		local limit = tonumber(ARGV[14]) or 1000
+		limit = tonumber(limit) or 1000
 		local cut = now - age * 1000
 		local old = rcall("ZREVRANGEBYSCORE", KEYS[11], cut, "-inf",
 		    "LIMIT", 0, limit)
@@ -485,17 +489,17 @@ if completed then
 else
 	rcall("XADD", KEYS[6], "MAXLEN", "~", maxevents, "*", "event",
 	    "failed", "jobId", jid, "failedReason", value, "prev", "active")
-	if tonumber(atm) >= (tonumber(ARGV[11]) or 0) then
+	if tonumber(atm) >= (tonumber(ARGV[16]) or 0) then
 		rcall("XADD", KEYS[6], "*", "event", "retries-exhausted",
 		    "jobId", jid, "attemptsMade", atm)
 	end
 end
 
-if ARGV[15] ~= "" then
-	rare().metrics(KEYS[12], tonumber(ARGV[15]))
+if ARGV[13] ~= "" then
+	rare().metrics(KEYS[12], tonumber(ARGV[13]))
 end
 
-if ARGV[16] == "1" then
+if ARGV[14] == "1" then
 	local r = fetch_job(meta)
 	if r then
 		return r

@@ -164,6 +164,8 @@ struct bullmq_job {
 
 bullmq_job	*bmq_job_from_hash(bullmq_queue *, const char *, size_t,
 		    const redisReply *);
+bullmq_job	*bmq_job_from_packed(bullmq_queue *, const char *, size_t,
+		    const char *, size_t, long long, int *);
 long		 bmq_job_long(const bullmq_job *, const char *, long);
 int		 bmq_keep_encode(const struct bullmq_keep *, struct bmq_buf *);
 int		 bmq_keep_from_opts(const char *, size_t, const char *,

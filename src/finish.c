@@ -13,13 +13,15 @@
 #include "bullmq-int.h"
 #include "worker-int.h"
 
-/* Fill a keep mode's three script arguments. */
+/*
+ * Fill a keep mode's two script arguments: the count, and the age with the
+ * most to remove per call, "AGE LIMIT" ("" when no age).
+ */
 static void
-keep_args(const struct bullmq_keep *k, char *count, char *age, char *limit)
+keep_args(const struct bullmq_keep *k, char *count, char *age)
 {
 	snprintf(count, NUMLEN, "-1");
 	age[0] = '\0';
-	snprintf(limit, NUMLEN, "%ld", k->limit > 0 ? k->limit : 1000);
 	switch (k->mode) {
 	case BULLMQ_KEEP_NONE:
 		snprintf(count, NUMLEN, "0");
@@ -30,7 +32,8 @@ keep_args(const struct bullmq_keep *k, char *count, char *age, char *limit)
 	case BULLMQ_KEEP_AGE:
 		if (k->count > 0)
 			snprintf(count, NUMLEN, "%ld", k->count);
-		snprintf(age, NUMLEN, "%ld", k->age);
+		snprintf(age, 2 * NUMLEN, "%ld %ld", k->age,
+		    k->limit > 0 ? k->limit : 1000);
 		break;
 	default:
 		break;
@@ -296,7 +299,7 @@ finish_call(bullmq_queue *q, bullmq_worker *w, bullmq_job *j, int failed,
 	const char		*av[MAX_ARGS];
 	size_t			 al[MAX_ARGS];
 	char			 now_s[NUMLEN], att[NUMLEN], kc[NUMLEN];
-	char			 ka[NUMLEN], kl[NUMLEN], token[BMQ_MAX_TOKEN];
+	char			 ka[2 * NUMLEN], token[BMQ_MAX_TOKEN];
 	char			 hint[NUMLEN];
 	struct bullmq_keep	 keep;
 	redisReply		*r;
@@ -311,11 +314,8 @@ finish_call(bullmq_queue *q, bullmq_worker *w, bullmq_job *j, int failed,
 	strlcpy(token, j->token[0] != '\0' ? j->token : "0", sizeof(token));
 	now = bullmq_now();
 	bmq_fmt_ms(now_s, sizeof(now_s), now);
-	/* attempts only matter for retries-exhausted */
-	snprintf(att, sizeof(att), "%ld", failed ? bullmq_job_attempts(j) :
-	    0);
 	keep_for(ws, j, failed, &keep);
-	keep_args(&keep, kc, ka, kl);
+	keep_args(&keep, kc, ka);
 	n = bmq_put_keys(q, av, al, 0, bmq_fetch_keys, BMQ_NFETCH_KEYS);
 	n = bmq_put(av, al, n, q->keys[BMQ_K_STALLED],
 	    q->keylens[BMQ_K_STALLED]);
@@ -334,14 +334,18 @@ finish_call(bullmq_queue *q, bullmq_worker *w, bullmq_job *j, int failed,
 	n = bmq_puts0(av, al, n, j->id);
 	n = bmq_puts0(av, al, n, failed ? "failed" : "completed");
 	n = bmq_put(av, al, n, value, vlen);
-	n = bmq_puts0(av, al, n, att);
 	n = bmq_puts0(av, al, n, kc);
 	n = bmq_puts0(av, al, n, ka);
-	n = bmq_puts0(av, al, n, kl);
 	n = bmq_puts0(av, al, n, ws->metrics_s);
 	n = bmq_puts0(av, al, n, w != NULL && next != NULL ? "1" : "0");
-	n = bmq_put(av, al, n, stack != NULL ? stack : "", stacklen);
 	n = bmq_puts0(av, al, n, finish_hint(j, hint, sizeof(hint)));
+	/* a completion sends no more: see finish-12.lua */
+	if (failed) {
+		/* attempts only matter for retries-exhausted */
+		snprintf(att, sizeof(att), "%ld", bullmq_job_attempts(j));
+		n = bmq_puts0(av, al, n, att);
+		n = bmq_put(av, al, n, stack != NULL ? stack : "", stacklen);
+	}
 	if ((r = bmq_script(q, BMQ_LUA_FINISH, n, av, al)) == NULL)
 		return -1;
 	return take_finish(w != NULL ? w : &tmp, r, token, now, next, code);

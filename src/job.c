@@ -74,6 +74,67 @@ bmq_job_from_hash(bullmq_queue *q, const char *id, size_t idlen,
 	return j;
 }
 
+/*
+ * Make a job from its id and its hash as the fetching scripts send it: the
+ * n strings of an HGETALL reply joined with NULs, in s of len bytes.
+ * Returns NULL when out of memory, or with *bad set when s does not hold n
+ * strings (a field with a NUL in it).
+ */
+bullmq_job *
+bmq_job_from_packed(bullmq_queue *q, const char *id, size_t idlen,
+    const char *s, size_t len, long long n, int *bad)
+{
+	const char	*p, *e = s + len, *z;
+	bullmq_job	*j;
+	size_t		 i, nf;
+	char		*d;
+
+	*bad = 0;
+	if (n < 0 || n % 2 != 0 || (n == 0 && len != 0) ||
+	    (size_t)n > len + 1) {
+		*bad = 1;
+		return NULL;
+	}
+	/* the NULs: n - 1 of them */
+	for (i = 0, p = s; n > 0 && p <= e; i++) {
+		if ((z = memchr(p, '\0', (size_t)(e - p))) == NULL)
+			z = e;
+		p = z + 1;
+	}
+	if ((long long)i != n) {
+		*bad = 1;
+		return NULL;
+	}
+	nf = (size_t)n / 2;
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		return NULL;
+	j->q = q;
+	/* one block: the three arrays, then the text with its NULs */
+	if ((j->id = dupn(id, idlen)) == NULL || (nf > 0 &&
+	    (j->fvlen = malloc(nf * (2 * sizeof(char *) + sizeof(size_t)) +
+	    len + 1)) == NULL)) {
+		bullmq_job_free(j);
+		return NULL;
+	}
+	if (nf > 0) {
+		j->fk = (char **)(j->fvlen + nf);
+		j->fv = j->fk + nf;
+		d = (char *)(j->fv + nf);
+		memcpy(d, s, len);
+		d[len] = '\0';
+		for (i = 0; i < nf; i++) {
+			j->fk[i] = d;
+			d += strlen(d) + 1;
+			j->fv[i] = d;
+			j->fvlen[i] = strlen(d);
+			d += j->fvlen[i] + 1;
+		}
+	}
+	j->nf = nf;
+	j->fetched_at = bullmq_now();
+	return j;
+}
+
 /* Free a job; NULL is accepted. */
 void
 bullmq_job_free(bullmq_job *j)

@@ -180,6 +180,33 @@ reply_int(const redisReply *r)
 }
 
 /*
+ * Read the hash of a job just fetched whose packed reply did not split
+ * into its fields (a field holds a NUL): 0 with *jobp set, or -1.
+ */
+static int
+refetch(bullmq_worker *w, const char *id, size_t len, bullmq_job **jobp)
+{
+	char	buf[BMQ_MAX_ID];
+
+	*jobp = NULL;
+	if (len >= sizeof(buf)) {
+		bmq_seterr(w->q, BULLMQ_ERR_PROTOCOL, "fetch: job id too long");
+		return -1;
+	}
+	memcpy(buf, id, len);
+	buf[len] = '\0';
+	switch (bullmq_get_job(w->q, buf, jobp)) {
+	case 1:
+		return 0;
+	case 0:
+		bmq_seterr(w->q, BULLMQ_ERR_PROTOCOL, "fetch: job %s is gone",
+		    buf);
+		break;
+	}
+	return -1;
+}
+
+/*
  * Take the reply of a fetching script ({hash, id, limit, next} or an
  * integer): 1 with *jobp set, 0 when no job came, -1 on a bad reply.
  */
@@ -189,6 +216,7 @@ bmq_take_fetch(bullmq_worker *w, redisReply *r, const char *token, int64_t now,
 {
 	bullmq_job	*j;
 	int64_t		 v;
+	int		 bad;
 
 	*jobp = NULL;
 	if (r->type == REDIS_REPLY_INTEGER) {
@@ -201,14 +229,19 @@ bmq_take_fetch(bullmq_worker *w, redisReply *r, const char *token, int64_t now,
 		    "%d", r->type);
 		return -1;
 	}
-	if (r->element[0]->type == REDIS_REPLY_ARRAY) {
-		if (r->element[1]->type != REDIS_REPLY_STRING) {
+	if (r->element[0]->type == REDIS_REPLY_STRING) {
+		if (r->element[1]->type != REDIS_REPLY_STRING ||
+		    r->element[2]->type != REDIS_REPLY_INTEGER) {
 			bmq_seterr(w->q, BULLMQ_ERR_PROTOCOL, "fetch: job "
 			    "id of type %d", r->element[1]->type);
 			return -1;
 		}
-		j = bmq_job_from_hash(w->q, r->element[1]->str,
-		    r->element[1]->len, r->element[0]);
+		j = bmq_job_from_packed(w->q, r->element[1]->str,
+		    r->element[1]->len, r->element[0]->str,
+		    r->element[0]->len, r->element[2]->integer, &bad);
+		if (j == NULL && bad && refetch(w, r->element[1]->str,
+		    r->element[1]->len, &j) == -1)
+			return -1;
 		if (j == NULL) {
 			bmq_seterr(w->q, BULLMQ_ERR_NOMEM, "out of memory "
 			    "reading job %.*s", (int)r->element[1]->len,

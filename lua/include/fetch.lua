@@ -136,10 +136,14 @@ local function start_job(jid, maxjobs, mdur)
 	end
 	set_flat(h, ats, "ats", n)
 	rcall("ZADD", KEYS[7], "0", "0")
-	return {h, jid, 0, 0}
+	-- one string for the hash: Redis turns each string of a reply table
+	-- into a reply of its own, dearer than table.concat.  A NUL inside a
+	-- field shows as more parts than #h; the worker then reads the hash.
+	return {table.concat(h, "\0"), jid, #h, 0}
 end
 
--- moveToActive with the meta m (read_meta()): {hash, id, 0, 0},
+-- moveToActive with the meta m (read_meta()): {hash joined with NULs, id,
+-- number of strings in the hash, 0},
 -- {0, 0, ttl, 0} when rate limited, {0, 0, 0, 0} when paused or maxed,
 -- {0, 0, 0, next} with the next delayed due time, or nil when there is
 -- nothing at all.

@@ -386,9 +386,9 @@ END_TEST
 START_TEST(retry_fixed_backoff)
 {
 	bullmq_worker		*w = worker(NULL);
-	bullmq_job		*j;
+	bullmq_job		*j, *next;
 	enum bullmq_outcome	 oc;
-	char			 id[32];
+	char			 id[32], next_id[32];
 	long long		 before, after, score, due;
 
 	add_job("r", "{}", "{\"attempts\":3,\"backoff\":{\"type\":\"fixed\","
@@ -416,6 +416,22 @@ START_TEST(retry_fixed_backoff)
 	    due);
 	ck_assert_int_eq(strtoll(harness_str("ZSCORE " Q "marker 1"), NULL,
 	    10), due);
+
+	/* with a job waiting, the same call hands it over */
+	add_job("r", "{}", "{\"attempts\":2,\"backoff\":{\"type\":\"fixed\","
+	    "\"delay\":1000}}", id, sizeof(id));
+	add_job("n", "{\"x\":1}", "{}", next_id, sizeof(next_id));
+	j = fetch(w);
+	ck_assert_str_eq(bullmq_job_id(j), id);
+	bullmq_job_error(j, "boom", 0);
+	ck_assert_int_eq(bullmq_worker_finish(w, j, 1, &oc, &next), 0);
+	ck_assert_int_eq(oc, BULLMQ_DELAYED);
+	ck_assert_ptr_nonnull(next);
+	ck_assert_str_eq(bullmq_job_id(next), next_id);
+	ck_assert_str_eq(bullmq_job_field(next, "data", NULL), "{\"x\":1}");
+	ck_assert_str_eq(harness_str("LINDEX " Q "active 0"), next_id);
+	ck_assert_int_eq(bullmq_worker_finish(w, next, 0, &oc, NULL), 0);
+	ck_assert_int_eq(oc, BULLMQ_COMPLETED);
 	bullmq_worker_free(w);
 }
 END_TEST
@@ -1535,6 +1551,47 @@ START_TEST(spin_wait)
 }
 END_TEST
 
+/*
+ * The fetching scripts send the hash as one string, its fields joined with
+ * NULs; a field that holds a NUL itself (a job name from a producer that
+ * allows one) makes the worker read the hash instead, and nothing is lost.
+ */
+START_TEST(fetch_nul_in_field)
+{
+	bullmq_worker		*w = worker(NULL);
+	bullmq_job		*j;
+	enum bullmq_outcome	 oc;
+	const char		*v;
+	char			 id[32], plain[32];
+	size_t			 len;
+
+	add_job("x", "{\"k\":1}", "{}", id, sizeof(id));
+	freeReplyObject(harness_cmd("HSET " Q "%s name %b", id, "a\0b",
+	    (size_t)3));
+	add_job("plain", "{}", "{}", plain, sizeof(plain));
+	j = fetch(w);
+	ck_assert_str_eq(bullmq_job_id(j), id);
+	v = bullmq_job_field(j, "name", &len);
+	ck_assert_ptr_nonnull(v);
+	ck_assert_uint_eq(len, 3);
+	ck_assert_int_eq(memcmp(v, "a\0b", 3), 0);
+	ck_assert_str_eq(bullmq_job_field(j, "data", NULL), "{\"k\":1}");
+	ck_assert_str_eq(bullmq_job_field(j, "ats", NULL), "1");
+	ck_assert_uint_eq(bullmq_job_nfields(j),
+	    (size_t)harness_int("HLEN " Q "%s", id));
+	ck_assert_int_eq(bullmq_worker_finish(w, j, 0, &oc, &j), 0);
+	ck_assert_int_eq(oc, BULLMQ_COMPLETED);
+	ck_assert_ptr_nonnull(j);
+	ck_assert_str_eq(bullmq_job_id(j), plain);
+	ck_assert_str_eq(bullmq_job_name(j), "plain");
+	ck_assert_uint_eq(bullmq_job_nfields(j),
+	    (size_t)harness_int("HLEN " Q "%s", plain));
+	ck_assert_int_eq(bullmq_worker_finish(w, j, 0, &oc, NULL), 0);
+	ck_assert_int_eq(harness_int("ZCARD " Q "completed"), 2);
+	bullmq_worker_free(w);
+}
+END_TEST
+
 /* The suite. */
 static Suite *
 worker_suite(void)
@@ -1576,6 +1633,7 @@ worker_suite(void)
 	tcase_add_test(tc, blocking_fetch);
 	tcase_add_test(tc, script_flush);
 	tcase_add_test(tc, spin_wait);
+	tcase_add_test(tc, fetch_nul_in_field);
 	suite_add_tcase(s, tc);
 	return s;
 }
