@@ -42,7 +42,7 @@ keep_args(const struct bullmq_keep *k, char *count, char *age)
 
 /*
  * What finish-12.lua may take from the fetched hash instead of reading it
- * (its ARGV[18]): attemptsMade + 1 into buf when the job is locked by us
+ * (its ARGV[15]): attemptsMade + 1 into buf when the job is locked by us
  * and its hash had the base fields and no parent or deduplication field;
  * else "".
  */
