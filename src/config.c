@@ -195,9 +195,7 @@ config_set(struct settings *s, const struct setting *st, const char *v,
 		break;
 	case SET_INT:
 		if ((st->flags & SET_AUTO) && strcmp(v, "auto") == 0) {
-			/* workers are counted now, others decide later */
-			*(long *)p = st->off == S(workers) ? auto_workers() :
-			    SET_AUTO_VALUE;
+			*(long *)p = SET_AUTO_VALUE;
 			break;
 		}
 		n = strtonum(v, st->min, st->max, &errstr);
@@ -601,6 +599,9 @@ config_load(struct settings *s, const struct cmdline *cl, char *err,
 		}
 		o.from[i] = FROM_ARGS;
 	}
+	/* auto workers are counted now; spin-wait decides per child */
+	if (s->workers == SET_AUTO_VALUE)
+		s->workers = auto_workers();
 	return config_validate(s, &o, err, errsize);
 }
 

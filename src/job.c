@@ -22,6 +22,38 @@ dupn(const char *s, size_t n)
 }
 
 /*
+ * A new job with id and room for nf fields whose names and values take
+ * text bytes (their NULs included): one block holds the length, name and
+ * value arrays, then the text, which *textp points at.  NULL when out of
+ * memory.
+ */
+static bullmq_job *
+job_alloc(bullmq_queue *q, const char *id, size_t idlen, size_t nf,
+    size_t text, char **textp)
+{
+	bullmq_job	*j;
+
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		return NULL;
+	j->q = q;
+	if ((j->id = dupn(id, idlen)) == NULL || (nf > 0 &&
+	    (j->fvlen = malloc(nf * (2 * sizeof(char *) + sizeof(size_t)) +
+	    text)) == NULL)) {
+		bullmq_job_free(j);
+		return NULL;
+	}
+	*textp = NULL;
+	if (nf > 0) {
+		j->fk = (char **)(j->fvlen + nf);
+		j->fv = j->fk + nf;
+		*textp = (char *)(j->fv + nf);
+	}
+	j->nf = nf;
+	j->fetched_at = bullmq_now();
+	return j;
+}
+
+/*
  * Make a job from its id and a flat array of field names and values (an
  * HGETALL reply).  Returns NULL when out of memory or when r is not such an
  * array.
@@ -38,24 +70,14 @@ bmq_job_from_hash(bullmq_queue *q, const char *id, size_t idlen,
 	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements % 2 != 0)
 		return NULL;
 	nf = r->elements / 2;
-	/* one block: the three arrays, then every name and value */
-	size = nf * (2 * sizeof(char *) + sizeof(size_t));
+	size = 0;
 	for (i = 0; i < r->elements; i++) {
 		if (r->element[i]->type != REDIS_REPLY_STRING)
 			return NULL;
 		size += r->element[i]->len + 1;
 	}
-	if ((j = calloc(1, sizeof(*j))) == NULL)
+	if ((j = job_alloc(q, id, idlen, nf, size, &p)) == NULL)
 		return NULL;
-	j->q = q;
-	if ((j->id = dupn(id, idlen)) == NULL ||
-	    (nf > 0 && (j->fvlen = malloc(size)) == NULL)) {
-		bullmq_job_free(j);
-		return NULL;
-	}
-	j->fk = (char **)(j->fvlen + nf);
-	j->fv = j->fk + nf;
-	p = (char *)(j->fv + nf);
 	for (i = 0; i < nf; i++) {
 		k = r->element[2 * i];
 		v = r->element[2 * i + 1];
@@ -69,8 +91,6 @@ bmq_job_from_hash(bullmq_queue *q, const char *id, size_t idlen,
 		p += v->len;
 		*p++ = '\0';
 	}
-	j->nf = nf;
-	j->fetched_at = bullmq_now();
 	return j;
 }
 
@@ -106,32 +126,20 @@ bmq_job_from_packed(bullmq_queue *q, const char *id, size_t idlen,
 		return NULL;
 	}
 	nf = (size_t)n / 2;
-	if ((j = calloc(1, sizeof(*j))) == NULL)
+	if ((j = job_alloc(q, id, idlen, nf, len + 1, &d)) == NULL)
 		return NULL;
-	j->q = q;
-	/* one block: the three arrays, then the text with its NULs */
-	if ((j->id = dupn(id, idlen)) == NULL || (nf > 0 &&
-	    (j->fvlen = malloc(nf * (2 * sizeof(char *) + sizeof(size_t)) +
-	    len + 1)) == NULL)) {
-		bullmq_job_free(j);
-		return NULL;
-	}
+	/* the text as it came, its NULs ending each name and value */
 	if (nf > 0) {
-		j->fk = (char **)(j->fvlen + nf);
-		j->fv = j->fk + nf;
-		d = (char *)(j->fv + nf);
 		memcpy(d, s, len);
 		d[len] = '\0';
-		for (i = 0; i < nf; i++) {
-			j->fk[i] = d;
-			d += strlen(d) + 1;
-			j->fv[i] = d;
-			j->fvlen[i] = strlen(d);
-			d += j->fvlen[i] + 1;
-		}
 	}
-	j->nf = nf;
-	j->fetched_at = bullmq_now();
+	for (i = 0; i < nf; i++) {
+		j->fk[i] = d;
+		d += strlen(d) + 1;
+		j->fv[i] = d;
+		j->fvlen[i] = strlen(d);
+		d += j->fvlen[i] + 1;
+	}
 	return j;
 }
 
