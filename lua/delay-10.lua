@@ -65,9 +65,13 @@ end
 rcall("HINCRBY", jk, "atm", 1)
 rcall("HSET", jk, "delay", ARGV[9])
 
-local meta = read_meta()
+-- the events stream cap, written as 10000 when unset
+if not meta[5] then
+	meta[5] = "10000"
+	rcall("HSET", KEYS[5], "opts.maxLenEvents", meta[5])
+end
 rcall("ZADD", KEYS[4], score, jid)
-rcall("XADD", KEYS[6], "MAXLEN", "~", max_events(meta), "*", "event",
+rcall("XADD", KEYS[6], "MAXLEN", "~", meta[5], "*", "event",
     "delayed", "jobId", jid, "delay", due)
 
 if ARGV[12] == "1" then

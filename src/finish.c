@@ -41,7 +41,7 @@ keep_args(const struct bullmq_keep *k, char *count, char *age)
 }
 
 /*
- * What finish-12.lua may take from the fetched hash instead of reading it
+ * What finish-1.lua may take from the fetched hash instead of reading it
  * (its ARGV[15]): attemptsMade + 1 into buf when the job is locked by us
  * and its hash had the base fields and no parent or deduplication field;
  * else "".
@@ -286,7 +286,7 @@ take_finish(bullmq_worker *w, redisReply *r, const char *token, int64_t now,
 }
 
 /*
- * Move the job to completed or failed (finish-12.lua).  Returns 0 with
+ * Move the job to completed or failed (finish-1.lua).  Returns 0 with
  * *code set, or -1.
  */
 static int
@@ -316,20 +316,8 @@ finish_call(bullmq_queue *q, bullmq_worker *w, bullmq_job *j, int failed,
 	bmq_fmt_ms(now_s, sizeof(now_s), now);
 	keep_for(ws, j, failed, &keep);
 	keep_args(&keep, kc, ka);
-	n = bmq_put_keys(q, av, al, 0, bmq_fetch_keys, BMQ_NFETCH_KEYS);
-	n = bmq_put(av, al, n, q->keys[BMQ_K_STALLED],
-	    q->keylens[BMQ_K_STALLED]);
-	if (failed) {
-		n = bmq_put(av, al, n, q->keys[BMQ_K_FAILED],
-		    q->keylens[BMQ_K_FAILED]);
-		n = bmq_put(av, al, n, q->keys[BMQ_K_METRICS_FAILED],
-		    q->keylens[BMQ_K_METRICS_FAILED]);
-	} else {
-		n = bmq_put(av, al, n, q->keys[BMQ_K_COMPLETED],
-		    q->keylens[BMQ_K_COMPLETED]);
-		n = bmq_put(av, al, n, q->keys[BMQ_K_METRICS_COMPLETED],
-		    q->keylens[BMQ_K_METRICS_COMPLETED]);
-	}
+	/* the one key: finish-1.lua makes the others from the prefix */
+	n = bmq_put(av, al, 0, q->keys[BMQ_K_ACTIVE], q->keylens[BMQ_K_ACTIVE]);
 	n = bmq_put_fetch_args(ws, now_s, token, av, al, n);
 	n = bmq_puts0(av, al, n, j->id);
 	n = bmq_puts0(av, al, n, failed ? "failed" : "completed");
@@ -339,7 +327,7 @@ finish_call(bullmq_queue *q, bullmq_worker *w, bullmq_job *j, int failed,
 	n = bmq_puts0(av, al, n, ws->metrics_s);
 	n = bmq_puts0(av, al, n, w != NULL && next != NULL ? "1" : "0");
 	n = bmq_puts0(av, al, n, finish_hint(j, hint, sizeof(hint)));
-	/* a completion sends no more: see finish-12.lua */
+	/* a completion sends no more: see finish-1.lua */
 	if (failed) {
 		/* attempts only matter for retries-exhausted */
 		snprintf(att, sizeof(att), "%ld", bullmq_job_attempts(j));

@@ -1,7 +1,7 @@
 /*
  * check_scripts.c: the Lua scripts as a whole against a private
  * redis-server: the Redis commands a job costs in the steady state of a
- * worker (finish-12.lua fetching the next job), what that leaves behind,
+ * worker (finish-1.lua fetching the next job), what that leaves behind,
  * the fetched job as the script patches it, and Redis's script errors
  * mapped back to our files and lines through the "--@include" expansion.
  */

@@ -2,10 +2,15 @@
   finish: move an active job to completed or failed (BullMQ's
   moveToFinished), then optionally fetch the next job with the same token.
 
-  KEYS[1] Q:wait        KEYS[5] Q:meta     KEYS[9]  Q:pc
-  KEYS[2] Q:active      KEYS[6] Q:events   KEYS[10] Q:stalled
-  KEYS[3] Q:prioritized KEYS[7] Q:marker   KEYS[11] Q:completed or Q:failed
-  KEYS[4] Q:delayed     KEYS[8] Q:limiter  KEYS[12] Q:metrics:<target>
+  KEYS[1] Q:active, the one key passed.  The rest are made here from the
+  prefix: each key passed costs Redis more (parsing it, an object, a string
+  in the KEYS table it grows) than a concatenation in Lua.  The local table
+  KEYS below stands for the global in the rest of this file and in the
+  fetch include, in fetch-9.lua's order:
+    KEYS[1] Q:wait        KEYS[5] Q:meta     KEYS[9]  Q:pc
+    KEYS[2] Q:active      KEYS[6] Q:events   KEYS[10] Q:stalled
+    KEYS[3] Q:prioritized KEYS[7] Q:marker   KEYS[11] Q:completed or Q:failed
+    KEYS[4] Q:delayed     KEYS[8] Q:limiter
 
   ARGV[1..7] as fetch: prefix "Q:", now, token, lock duration, limiter
              max, limiter duration, worker name
@@ -38,6 +43,10 @@
 local rcall = redis.call
 local prefix = ARGV[1]
 local now = tonumber(ARGV[2])
+local KEYS = {prefix .. "wait", KEYS[1], prefix .. "prioritized",
+    prefix .. "delayed", prefix .. "meta", prefix .. "events",
+    prefix .. "marker", prefix .. "limiter", prefix .. "pc",
+    prefix .. "stalled", prefix .. ARGV[9]}
 
 --@include fetch
 
@@ -203,6 +212,7 @@ local function rare()
 
 	-- keepLastIfActive: the add that was deduplicated while this job ran
 	-- (its prototype in Q:dn:<deid>) becomes a real job, owning the window.
+	-- meta[5], the events cap, is set when this is called.
 	local function requeue_deduplicated(deid, meta)
 		local dnk = prefix .. "dn:" .. deid
 		if rcall("EXISTS", dnk) == 0 then
@@ -262,7 +272,7 @@ local function rare()
 				score = math.min(tonumber(top[2]) + 1, hi)
 			end
 			rcall("ZADD", KEYS[4], score, nid)
-			rcall("XADD", KEYS[6], "MAXLEN", "~", max_events(meta),
+			rcall("XADD", KEYS[6], "MAXLEN", "~", meta[5],
 			    "*", "event", "delayed", "jobId", nid, "delay", due)
 			local nd = rcall("ZRANGE", KEYS[4], 0, 0, "WITHSCORES")
 			if nd[2] then
@@ -270,7 +280,9 @@ local function rare()
 				    "1")
 			end
 		else
-			local held = queue_held(meta)
+			-- paused or at its global concurrency
+			local held = meta[1] and true or (meta[2] ~= false and
+			    rcall("LLEN", KEYS[2]) >= (tonumber(meta[2]) or 0))
 			if pri > 0 then
 				rcall("ZADD", KEYS[3], pri * 4294967296 +
 				    rcall("INCR", KEYS[9]) % 4294967296, nid)
@@ -282,7 +294,7 @@ local function rare()
 			if not held then
 				rcall("ZADD", KEYS[7], 0, "0")
 			end
-			rcall("XADD", KEYS[6], "MAXLEN", "~", max_events(meta),
+			rcall("XADD", KEYS[6], "MAXLEN", "~", meta[5],
 			    "*", "event", "waiting", "jobId", nid)
 		end
 		if d[6] then
@@ -382,11 +394,14 @@ if rcall("LREM", KEYS[2], "-1", jid) < 1 then
 	return -3
 end
 
--- the meta is read once, for the events cap and the fetch below; the cap
--- trims the stream (MAXLEN ~) with the XADD of the finished event, where
--- Node runs XTRIM ~ before it
-local meta = read_meta()
-local maxevents = max_events(meta)
+-- the meta (read by the include above) gives the events cap, written as
+-- 10000 when unset; the cap trims the stream (MAXLEN ~) with the XADD of
+-- the finished event, where Node runs XTRIM ~ before it
+if not meta[5] then
+	meta[5] = "10000"
+	rcall("HSET", KEYS[5], "opts.maxLenEvents", meta[5])
+end
+local maxevents = meta[5]
 
 if h[7] then
 	local dk = prefix .. "de:" .. h[7]
@@ -496,7 +511,8 @@ else
 end
 
 if ARGV[13] ~= "" then
-	rare().metrics(KEYS[12], tonumber(ARGV[13]))
+	rare().metrics(prefix .. "metrics:" .. ARGV[9],
+	    tonumber(ARGV[13]))
 end
 
 if ARGV[14] == "1" then
