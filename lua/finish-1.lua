@@ -41,6 +41,8 @@
   active.
 ]]
 local rcall = redis.call
+-- locals, not globals: a global is looked up by name at each use
+local ARGV, tonumber = ARGV, tonumber
 local prefix = ARGV[1]
 local now = tonumber(ARGV[2])
 local KEYS = {prefix .. "wait", KEYS[1], prefix .. "prioritized",
