@@ -112,6 +112,7 @@ redisReply	*bmq_script(bullmq_queue *, enum bmq_lua, int, const char **,
 		    const size_t *);
 int		 bmq_script_append(bullmq_queue *, enum bmq_lua, int,
 		    const char **, const size_t *);
+int		 bmq_script_flush(bullmq_queue *);
 int		 bmq_script_read(bullmq_queue *, redisReply **);
 int		 bmq_scripts_load(bullmq_queue *);
 int		 bmq_script_int(bullmq_queue *, redisReply *, long long *);

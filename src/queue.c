@@ -16,6 +16,7 @@
 #define MAX_DEDUP_ID	512
 #define ADD_NKEYS	9
 #define ADD_ARGC	(ADD_NKEYS + 11)
+#define BULK_FLUSH	64		/* adds queued before a write */
 
 /* One member of a JSON object: the raw key and value texts. */
 struct member {
@@ -862,7 +863,7 @@ bulk_pass(bullmq_queue *q, struct bullmq_add_req *reqs, size_t n,
     unsigned char *todo, int64_t now, struct add_call *c)
 {
 	redisReply	*r;
-	size_t		 i;
+	size_t		 i, queued = 0;
 	long		 again = 0;
 	int		 code;
 
@@ -876,6 +877,10 @@ bulk_pass(bullmq_queue *q, struct bullmq_add_req *reqs, size_t n,
 			bmq_drop(q);	/* half a pipeline is unusable */
 			return -1;
 		}
+		/* Redis adds the first jobs while the rest are formatted */
+		if (code == 0 && ++queued % BULK_FLUSH == 0 &&
+		    bmq_script_flush(q) == -1)
+			return -1;
 		if (code != 0) {
 			reqs[i].result = -1;
 			todo[i] = 0;

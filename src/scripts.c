@@ -314,6 +314,27 @@ bmq_script_append(bullmq_queue *q, enum bmq_lua s, int argc,
 }
 
 /*
+ * Send what the queued calls fit in one write, without waiting for their
+ * replies: Redis starts on them while the caller queues more.  0, or -1
+ * when the connection failed (it is dropped).
+ */
+int
+bmq_script_flush(bullmq_queue *q)
+{
+	int	done;
+
+	if (q->rc == NULL || sdslen(q->rc->obuf) == 0)
+		return 0;
+	if (redisBufferWrite(q->rc, &done) != REDIS_OK) {
+		bmq_seterr(q, BULLMQ_ERR_IO, "redis: %s", q->rc->errstr[0] ?
+		    q->rc->errstr : "connection lost");
+		bmq_drop(q);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * Read the next pipelined reply.  Returns 0 with *rp set (an error reply is
  * returned as it is, for the caller to judge per call), or -1 when the
  * connection failed (it is dropped).
