@@ -75,7 +75,7 @@ rcall("XADD", KEYS[6], "MAXLEN", "~", meta[5], "*", "event",
     "delayed", "jobId", jid, "delay", due)
 
 if ARGV[12] == "1" then
-	local r = fetch_job(meta)
+	local r = fetch_job()
 	if r and type(r[1]) == "string" then
 		return r
 	end

@@ -215,7 +215,7 @@ local function rare()
 	-- keepLastIfActive: the add that was deduplicated while this job ran
 	-- (its prototype in Q:dn:<deid>) becomes a real job, owning the window.
 	-- meta[5], the events cap, is set when this is called.
-	local function requeue_deduplicated(deid, meta)
+	local function requeue_deduplicated(deid)
 		local dnk = prefix .. "dn:" .. deid
 		if rcall("EXISTS", dnk) == 0 then
 			return
@@ -411,7 +411,7 @@ if h[7] then
 	if pttl == 0 or (pttl == -1 and rcall("GET", dk) == jid) then
 		rcall("DEL", dk)
 	end
-	rare().requeue_deduplicated(h[7], meta)
+	rare().requeue_deduplicated(h[7])
 end
 
 local pk = h[5] or ""
@@ -518,7 +518,7 @@ if ARGV[13] ~= "" then
 end
 
 if ARGV[14] == "1" then
-	local r = fetch_job(meta)
+	local r = fetch_job()
 	if r then
 		return r
 	end

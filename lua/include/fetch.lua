@@ -6,7 +6,8 @@
     rcall   redis.call
     prefix  ARGV[1], the job key prefix "Q:"
     now     tonumber(ARGV[2])
-  and passes the keys and arguments of fetch-9.lua in the same places:
+  and passes the keys and arguments of fetch-9.lua in the same places (or
+  makes a local KEYS table in their order, as finish-1 does):
     KEYS[1] Q:wait  KEYS[2] Q:active  KEYS[3] Q:prioritized  KEYS[4] Q:delayed
     KEYS[5] Q:meta  KEYS[6] Q:events  KEYS[7] Q:marker  KEYS[8] Q:limiter
     KEYS[9] Q:pc
@@ -16,9 +17,10 @@
 
   Reads the meta hash into the local "meta" where the include stands
   (nothing in these scripts writes its paused, concurrency, max or
-  duration fields), and defines fetch_job(m).  One function and no more:
-  each "local function" is a closure made on every call of the script,
-  and with its call it costs about a tenth of a Redis command.
+  duration fields), and defines fetch_job(), which uses that meta.  One
+  function and no more: each "local function" is a closure made on every
+  call of the script, and with its call it costs about a tenth of a Redis
+  command.
 
   This runs once per job: the arguments of its calls are strings where they
   can be (a Lua number given to redis.call is formatted with "%.17g", which
@@ -30,16 +32,16 @@
 local meta = rcall("HMGET", KEYS[5], "paused", "concurrency", "max",
     "duration", "opts.maxLenEvents")
 
--- moveToActive with the meta m: {hash joined with NULs, id, number of
+-- moveToActive by the meta above: {hash joined with NULs, id, number of
 -- strings in the hash, 0},
 -- {0, 0, ttl, 0} when rate limited, {0, 0, 0, 0} when paused or maxed,
 -- {0, 0, 0, next} with the next delayed due time, or nil when there is
 -- nothing at all.
-local function fetch_job(m)
+local function fetch_job()
 	-- held: paused (meta field "paused" exists) or at the global
 	-- concurrency
-	local held = m[1] and true or (m[2] ~= false and
-	    rcall("LLEN", KEYS[2]) >= (tonumber(m[2]) or 0))
+	local held = meta[1] and true or (meta[2] ~= false and
+	    rcall("LLEN", KEYS[2]) >= (tonumber(meta[2]) or 0))
 
 	-- PROMOTE-DUE: move the due delayed jobs to wait or prioritized.
 	-- The first delayed job is looked at first: the bound of
@@ -71,7 +73,7 @@ local function fetch_job(m)
 		end
 	end
 
-	local maxjobs = tonumber(m[3] or ARGV[5])
+	local maxjobs = tonumber(meta[3] or ARGV[5])
 	if maxjobs and maxjobs <= (tonumber(rcall("GET", KEYS[8])) or 0) then
 		local pttl = rcall("PTTL", KEYS[8])
 		if pttl == 0 then
@@ -132,7 +134,7 @@ local function fetch_job(m)
 		end
 	end
 	if maxjobs and not defa then
-		local dur = tonumber(ARGV[6]) or tonumber(m[4])
+		local dur = tonumber(ARGV[6]) or tonumber(meta[4])
 		if rcall("INCR", KEYS[8]) == 1 and dur then
 			rcall("PEXPIRE", KEYS[8], math.floor(math.abs(dur)))
 		end
