@@ -332,7 +332,6 @@ START_TEST(test_print_differs)
 }
 END_TEST
 
-/* A user name gives the uid and, without a group, its group. */
 /*
  * spin-wait: a number is kept, auto (-1) spins while the children leave a
  * CPU to spare, and it reads and prints as auto.
@@ -365,6 +364,7 @@ START_TEST(test_spin_wait)
 }
 END_TEST
 
+/* A user name gives the uid and, without a group, its group. */
 START_TEST(test_user)
 {
 	struct settings	s;
