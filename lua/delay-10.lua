@@ -75,8 +75,9 @@ rcall("XADD", KEYS[6], "MAXLEN", "~", meta[5], "*", "event",
     "delayed", "jobId", jid, "delay", due)
 
 if ARGV[12] == "1" then
+	-- a job is a string, or a table whose first entry is one
 	local r = fetch_job()
-	if r and type(r[1]) == "string" then
+	if r and (type(r) == "string" or type(r[1]) == "string") then
 		return r
 	end
 end

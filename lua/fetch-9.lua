@@ -13,8 +13,10 @@
   ARGV[6] worker limiter duration, ms ("" none; wins over meta duration)
   ARGV[7] worker name for "pb" ("" none)
 
-  Returns {the flat HGETALL of the job joined with NULs, id, its number
-  of strings, 0} for a job;
+  Returns, for a job, one string: the strings of its HGETALL, its id and
+  two bytes (the number of strings in the HGETALL, the id's length),
+  joined with NULs; or, when either number is 256 or more, {the joined
+  HGETALL, id, its number of strings, 0}.  Otherwise
   {0, 0, limiter pttl, 0} when rate limited; {0, 0, 0, 0} when paused,
   maxed or empty; {0, 0, 0, next delayed due ms} when only delayed jobs wait.
   The work is done in lua/include/fetch.lua, shared with finish and delay.

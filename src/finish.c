@@ -267,7 +267,8 @@ take_finish(bullmq_worker *w, redisReply *r, const char *token, int64_t now,
 			w->drained = 1;
 			w->block_until = 0;
 		}
-	} else if (r->type == REDIS_REPLY_ARRAY && w->q != NULL) {
+	} else if ((r->type == REDIS_REPLY_ARRAY ||
+	    r->type == REDIS_REPLY_STRING) && w->q != NULL) {
 		rv = bmq_take_fetch(w, r, token, now, &j);
 		if (rv == 1) {
 			if (next != NULL)

@@ -207,22 +207,66 @@ refetch(bullmq_worker *w, const char *id, size_t len, bullmq_job **jobp)
 }
 
 /*
- * Take the reply of a fetching script ({hash, id, limit, next} or an
- * integer): 1 with *jobp set, 0 when no job came, -1 on a bad reply.
+ * Make the job a fetching script sent: its id (idlen bytes), its HGETALL
+ * of n strings joined with NULs (len bytes in s).  1 with *jobp set, or -1.
+ */
+static int
+take_job(bullmq_worker *w, const char *id, size_t idlen, const char *s,
+    size_t len, long long n, const char *token, int64_t now,
+    bullmq_job **jobp)
+{
+	bullmq_job	*j;
+	int		 bad;
+
+	j = bmq_job_from_packed(w->q, id, idlen, s, len, n, &bad);
+	if (j == NULL && bad && refetch(w, id, idlen, &j) == -1)
+		return -1;
+	if (j == NULL) {
+		bmq_seterr(w->q, BULLMQ_ERR_NOMEM, "out of memory reading job "
+		    "%.*s", (int)idlen, id);
+		return -1;
+	}
+	strlcpy(j->token, token, sizeof(j->token));
+	j->w = w;
+	j->fetched_at = now;
+	w->drained = 0;
+	w->block_until = 0;
+	*jobp = j;
+	return 1;
+}
+
+/*
+ * Take the reply of a fetching script (a job as one string, {hash, id, n,
+ * 0}, {0, 0, limit, next} or an integer; see lua/fetch-9.lua): 1 with
+ * *jobp set, 0 when no job came, -1 on a bad reply.
  */
 int
 bmq_take_fetch(bullmq_worker *w, redisReply *r, const char *token, int64_t now,
     bullmq_job **jobp)
 {
-	bullmq_job	*j;
 	int64_t		 v;
-	int		 bad;
+	size_t		 idlen, n, tail;
 
 	*jobp = NULL;
 	if (r->type == REDIS_REPLY_INTEGER) {
 		w->drained = 1;
 		w->block_until = 0;
 		return 0;
+	}
+	if (r->type == REDIS_REPLY_STRING) {
+		/* "hash\0id\0" and two bytes: n, the id's length */
+		n = r->len >= 2 ? (unsigned char)r->str[r->len - 2] : 0;
+		idlen = r->len >= 2 ? (unsigned char)r->str[r->len - 1] : 0;
+		tail = idlen + 3 + (n > 0);
+		if (r->len < tail || r->str[r->len - 3] != '\0' ||
+		    (n > 0 && r->str[r->len - tail] != '\0')) {
+			bmq_seterr(w->q, BULLMQ_ERR_PROTOCOL, "fetch: job "
+			    "reply of %zu bytes does not end in its id",
+			    r->len);
+			return -1;
+		}
+		return take_job(w, r->str + r->len - 3 - idlen, idlen, r->str,
+		    r->len - tail, n, token, now, jobp);
 	}
 	if (r->type != REDIS_REPLY_ARRAY || r->elements != 4) {
 		bmq_seterr(w->q, BULLMQ_ERR_PROTOCOL, "fetch: reply of type "
@@ -236,25 +280,9 @@ bmq_take_fetch(bullmq_worker *w, redisReply *r, const char *token, int64_t now,
 			    "id of type %d", r->element[1]->type);
 			return -1;
 		}
-		j = bmq_job_from_packed(w->q, r->element[1]->str,
-		    r->element[1]->len, r->element[0]->str,
-		    r->element[0]->len, r->element[2]->integer, &bad);
-		if (j == NULL && bad && refetch(w, r->element[1]->str,
-		    r->element[1]->len, &j) == -1)
-			return -1;
-		if (j == NULL) {
-			bmq_seterr(w->q, BULLMQ_ERR_NOMEM, "out of memory "
-			    "reading job %.*s", (int)r->element[1]->len,
-			    r->element[1]->str);
-			return -1;
-		}
-		strlcpy(j->token, token, sizeof(j->token));
-		j->w = w;
-		j->fetched_at = now;
-		w->drained = 0;
-		w->block_until = 0;
-		*jobp = j;
-		return 1;
+		return take_job(w, r->element[1]->str, r->element[1]->len,
+		    r->element[0]->str, r->element[0]->len,
+		    r->element[2]->integer, token, now, jobp);
 	}
 	if ((v = reply_int(r->element[2])) > 0)
 		w->limit_until = now + v;

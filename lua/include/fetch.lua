@@ -32,8 +32,9 @@
 local meta = rcall("HMGET", KEYS[5], "paused", "concurrency", "max",
     "duration", "opts.maxLenEvents")
 
--- moveToActive by the meta above: {hash joined with NULs, id, number of
--- strings in the hash, 0},
+-- moveToActive by the meta above: for a job, one string (see its end) or,
+-- with 256 strings in the hash or more or an id of 256 bytes or more,
+-- {hash joined with NULs, id, number of strings in the hash, 0};
 -- {0, 0, ttl, 0} when rate limited, {0, 0, 0, 0} when paused or maxed,
 -- {0, 0, 0, next} with the next delayed due time, or nil when there is
 -- nothing at all.
@@ -174,8 +175,19 @@ local function fetch_job()
 		h[#h + 1] = n
 	end
 	rcall("ZADD", KEYS[7], "0", "0")
-	-- one string for the hash: Redis turns each string of a reply table
-	-- into a reply of its own, dearer than table.concat.  A NUL inside a
-	-- field shows as more parts than #h; the worker then reads the hash.
-	return {table.concat(h, "\0"), jid, #h, 0}
+	-- The hash as one string, its strings joined with NULs: Redis turns
+	-- each string of a reply table into a reply of its own, dearer than
+	-- table.concat.  A NUL inside a field shows as more parts than #h; the
+	-- worker then reads the hash.  The reply itself is that one string,
+	-- with the id and two bytes, #h and #jid, joined on at its end: for
+	-- a table reply Redis finds the length last, so it allocates a reply
+	-- block (16 KB) and walks the table's fields, about 2,700 of the
+	-- 216,000 instructions Redis spends on a job.
+	local nh, idlen = #h, #jid
+	if nh < 256 and idlen < 256 then
+		h[nh + 1] = jid
+		h[nh + 2] = string.char(nh, idlen)
+		return table.concat(h, "\0")
+	end
+	return {table.concat(h, "\0"), jid, nh, 0}
 end

@@ -264,6 +264,81 @@ START_TEST(complete_null_and_fetch_next)
 }
 END_TEST
 
+/* Fetch a job of 6 fields and n more, f0 v0 and on, and check them. */
+static void
+fetch_wide(bullmq_worker *w, int n)
+{
+	bullmq_job	*j;
+	char		 f[16], v[16];
+	int		 i;
+
+	freeReplyObject(harness_cmd("HSET " Q "wide name n data {} opts {} "
+	    "timestamp 1 delay 0 priority 0"));
+	for (i = 0; i < n; i++)
+		freeReplyObject(harness_cmd("HSET " Q "wide f%d v%d", i, i));
+	freeReplyObject(harness_cmd("LPUSH " Q "wait wide"));
+	j = fetch(w);
+	ck_assert_str_eq(bullmq_job_id(j), "wide");
+	for (i = 0; i < n; i++) {
+		snprintf(f, sizeof(f), "f%d", i);
+		snprintf(v, sizeof(v), "v%d", i);
+		ck_assert_str_eq(bullmq_job_field(j, f, NULL), v);
+	}
+	ck_assert_str_eq(bullmq_job_field(j, "name", NULL), "n");
+	ck_assert_str_eq(bullmq_job_field(j, "ats", NULL), "1");
+	ck_assert_ptr_nonnull(bullmq_job_field(j, "processedOn", NULL));
+	bullmq_job_free(j);
+	freeReplyObject(harness_cmd("DEL " Q "wide " Q "active"));
+}
+
+/*
+ * The forms of a fetched job's reply (lua/fetch-9.lua): one string, the
+ * table for 256 strings or more or an id of 256 bytes or more, and the
+ * hash read again when a field holds a NUL.
+ */
+START_TEST(fetch_reply_forms)
+{
+	bullmq_worker	*w = worker(NULL);
+	bullmq_job	*j;
+	char		 longid[301];
+	const char	*v;
+	size_t		 len;
+
+	/* an id of 300 bytes */
+	memset(longid, 'k', 300);
+	longid[300] = '\0';
+	freeReplyObject(harness_cmd("HSET " Q "%s name n data {\"l\":1} "
+	    "opts {} timestamp 1 delay 0 priority 0", longid));
+	freeReplyObject(harness_cmd("LPUSH " Q "wait %s", longid));
+	j = fetch(w);
+	ck_assert_str_eq(bullmq_job_id(j), longid);
+	ck_assert_str_eq(bullmq_job_data(j, NULL), "{\"l\":1}");
+	ck_assert_int_eq(bullmq_job_attempts_started(j), 1);
+	bullmq_job_free(j);
+
+	/*
+	 * 6 fields and n more, with processedOn and ats: 127 fields (254
+	 * strings) still fit the one-string form, 128 and 132 do not
+	 */
+	fetch_wide(w, 119);
+	fetch_wide(w, 120);
+	fetch_wide(w, 124);
+
+	/* a NUL in the data: the hash is read again */
+	freeReplyObject(harness_cmd("HSET " Q "nul name n data %b opts {} "
+	    "timestamp 1 delay 0 priority 0", "\"a\0b\"", (size_t)6));
+	freeReplyObject(harness_cmd("LPUSH " Q "wait nul"));
+	j = fetch(w);
+	ck_assert_str_eq(bullmq_job_id(j), "nul");
+	v = bullmq_job_data(j, &len);
+	ck_assert_uint_eq(len, 6);
+	ck_assert_int_eq(memcmp(v, "\"a\0b\"", 6), 0);
+	ck_assert_str_eq(bullmq_job_name(j), "n");
+	bullmq_job_free(j);
+	bullmq_worker_free(w);
+}
+END_TEST
+
 START_TEST(prioritized_and_pc)
 {
 	bullmq_worker	*w = worker(NULL);
@@ -1604,6 +1679,7 @@ worker_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, fetch_and_complete);
 	tcase_add_test(tc, complete_null_and_fetch_next);
+	tcase_add_test(tc, fetch_reply_forms);
 	tcase_add_test(tc, prioritized_and_pc);
 	tcase_add_test(tc, delayed_promotion);
 	tcase_add_test(tc, paused_maxed_limited);
