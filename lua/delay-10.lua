@@ -76,7 +76,7 @@ rcall("XADD", KEYS[6], "MAXLEN", "~", meta[5], "*", "event",
 
 if ARGV[12] == "1" then
 	-- a job is a string, or a table whose first entry is one
-	local r = fetch_job()
+	local r = fetch_job(false)
 	if r and (type(r) == "string" or type(r[1]) == "string") then
 		return r
 	end

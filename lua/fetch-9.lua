@@ -27,4 +27,4 @@ local now = tonumber(ARGV[2])
 
 --@include fetch
 
-return fetch_job() or {0, 0, 0, 0}
+return fetch_job(true) or {0, 0, 0, 0}

@@ -518,7 +518,7 @@ if ARGV[13] ~= "" then
 end
 
 if ARGV[14] == "1" then
-	local r = fetch_job()
+	local r = fetch_job(false)
 	if r then
 		return r
 	end

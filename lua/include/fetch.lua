@@ -38,7 +38,13 @@ local meta = rcall("HMGET", KEYS[5], "paused", "concurrency", "max",
 -- {0, 0, ttl, 0} when rate limited, {0, 0, 0, 0} when paused or maxed,
 -- {0, 0, 0, next} with the next delayed due time, or nil when there is
 -- nothing at all.
-local function fetch_job()
+--
+-- wake: true to write the marker "0" once a job is taken, as BullMQ does
+-- after every move to active, so that the next blocked worker wakes and
+-- tries too.  A worker that fetches as it finishes or delays a job (false)
+-- popped no marker: the chain of wake-ups is kept by the workers that did,
+-- and by whatever made the jobs ready.  Not writing it saves a command.
+local function fetch_job(wake)
 	-- held: paused (meta field "paused" exists) or at the global
 	-- concurrency
 	local held = meta[1] and true or (meta[2] ~= false and
@@ -174,7 +180,9 @@ local function fetch_job()
 		h[#h + 1] = "ats"
 		h[#h + 1] = n
 	end
-	rcall("ZADD", KEYS[7], "0", "0")
+	if wake then
+		rcall("ZADD", KEYS[7], "0", "0")
+	end
 	-- The hash as one string, its strings joined with NULs: Redis turns
 	-- each string of a reply table into a reply of its own, dearer than
 	-- table.concat.  A NUL inside a field shows as more parts than #h; the

@@ -245,9 +245,13 @@ START_TEST(complete_null_and_fetch_next)
 	ck_assert_ptr_null(bullmq_job_field(j, "pb", NULL));
 	strlcpy(tok, bullmq_job_token(j), sizeof(tok));
 	clear_events();
+	/* the fetch wrote the marker; a fetch as a job finishes does not */
+	ck_assert_str_eq(harness_str("ZSCORE " Q "marker 0"), "0");
+	freeReplyObject(harness_cmd("DEL " Q "marker"));
 	ck_assert_int_eq(bullmq_worker_finish(w, j, 0, &oc, &next), 0);
 	ck_assert_int_eq(oc, BULLMQ_COMPLETED);
 	ck_assert_ptr_nonnull(next);
+	ck_assert_int_eq(harness_int("EXISTS " Q "marker"), 0);
 	ck_assert_str_eq(bullmq_job_id(next), b);
 	/* the chained job keeps the finished job's token */
 	ck_assert_str_eq(bullmq_job_token(next), tok);
