@@ -164,15 +164,16 @@ auto_workers(void)
 
 /*
  * The spin-wait of a child started while workers children are wanted:
- * the setting, or for auto (-1) SPIN_AUTO_US while the children leave a
- * CPU to spare, else 0 (spinning children would take Redis's CPU).
+ * the setting, or for auto (-1) SPIN_AUTO_US while there are no more
+ * children than CPUs, else 0 (spinning children would take Redis's CPU;
+ * the spin yields, so one child a CPU leaves Redis its turn).
  */
 long
 spin_wait_for(long setting, long workers, long cpus)
 {
 	if (setting >= 0)
 		return setting;
-	return workers < cpus ? SPIN_AUTO_US : 0;
+	return workers <= cpus ? SPIN_AUTO_US : 0;
 }
 
 /* Store the text v into setting st of s; -1 with a message in err. */

@@ -75,7 +75,7 @@ enum setting_type {
 #define SET_REQUIRED	0x10	/* must not be empty */
 
 #define SET_AUTO_VALUE	(-1L)	/* "auto" of a SET_AUTO int decided later */
-#define SPIN_AUTO_US	200	/* spin-wait auto, when a CPU is spare */
+#define SPIN_AUTO_US	200	/* spin-wait auto, a CPU a child or more */
 #define SPIN_AUTO_TEXT	"200"
 
 /* One row of the settings table. */

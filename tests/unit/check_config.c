@@ -333,8 +333,8 @@ START_TEST(test_print_differs)
 END_TEST
 
 /*
- * spin-wait: a number is kept, auto (-1) spins while the children leave a
- * CPU to spare, and it reads and prints as auto.
+ * spin-wait: a number is kept, auto (-1) spins while there are no more
+ * children than CPUs, and it reads and prints as auto.
  */
 START_TEST(test_spin_wait)
 {
@@ -346,8 +346,9 @@ START_TEST(test_spin_wait)
 	ck_assert_int_eq(spin_wait_for(0, 1, 2), 0);
 	ck_assert_int_eq(spin_wait_for(500, 64, 2), 500);
 	ck_assert_int_eq(spin_wait_for(SET_AUTO_VALUE, 1, 2), SPIN_AUTO_US);
-	ck_assert_int_eq(spin_wait_for(SET_AUTO_VALUE, 2, 2), 0);
-	ck_assert_int_eq(spin_wait_for(SET_AUTO_VALUE, 3, 4), SPIN_AUTO_US);
+	ck_assert_int_eq(spin_wait_for(SET_AUTO_VALUE, 2, 2), SPIN_AUTO_US);
+	ck_assert_int_eq(spin_wait_for(SET_AUTO_VALUE, 3, 2), 0);
+	ck_assert_int_eq(spin_wait_for(SET_AUTO_VALUE, 4, 4), SPIN_AUTO_US);
 	ck_assert_int_eq(spin_wait_for(SET_AUTO_VALUE, 16, 4), 0);
 	memset(&s, 0, sizeof(s));
 	ck_assert_int_eq(config_set(&s, st, "auto", err, sizeof(err)), 0);
