@@ -69,6 +69,13 @@ export function machineInfo(build, here) {
 	} catch {
 		info.cflags = 'unknown';
 	}
+	// what waking a process costs here (contrib/bench/wakecost.c)
+	try {
+		info.wake = JSON.parse(execFileSync(join(build, 'contrib',
+		    'bench', 'wakecost'), { encoding: 'utf8' }));
+	} catch {
+		info.wake = null;
+	}
 	try {
 		const ldd = execFileSync('ldd', [join(build, 'bullmq-master')],
 		    { encoding: 'utf8' });
@@ -319,6 +326,19 @@ function chart(by, results, out, here) {
 	return true;
 }
 
+// The wakecost line: what one request in flight pays twice a job.
+function wakeText(w) {
+	if (!w)
+		return 'not measured (contrib/bench/wakecost is not built)';
+	const us = (v) => v === null || v === undefined ? '?' : num(v, 1);
+	return `a round trip between two processes over a unix socket takes ` +
+	    `${us(w.cross_us)} µs across CPUs (${us(w.cross_cpu_us)} µs CPU ` +
+	    `on one side) and ${us(w.same_us)} µs on one CPU ` +
+	    `(${us(w.same_cpu_us)} µs CPU); a 1 µs sleep costs ` +
+	    `${us(w.sleep_cpu_us)} µs CPU; a system call ` +
+	    `${us(w.syscall_us)} µs (contrib/bench/wakecost)`;
+}
+
 // Write bench-results.md (and the chart) into out; returns the files.
 export function writeReport(results, out, here) {
 	const by = aggregate(results);
@@ -345,7 +365,8 @@ export function writeReport(results, out, here) {
 	    `| Redis | ${m.redis}, unix socket, no persistence |`,
 	    `| Node | ${m.node}, bullmq ${m.bullmq}, ioredis ${m.ioredis} |`,
 	    `| bullmq-c | ${m.bullmqc}${m.commit ? `, commit ${m.commit}` :
-	    ''} |`, `| C flags | \`${m.cflags || 'unknown'}\` |`, '');
+	    ''} |`, `| C flags | \`${m.cflags || 'unknown'}\` |`,
+	    `| waking a process | ${wakeText(m.wake)} |`, '');
 	const other = stat(results.runs.filter((r) => !r.error), (r) =>
 	    r.otherCores);
 	if (other)
