@@ -17,7 +17,7 @@
 
   Reads the meta hash into the local "meta" where the include stands
   (nothing in these scripts writes its paused, concurrency, max or
-  duration fields), and defines fetch_job(), which uses that meta.  One
+  duration fields), and defines fetch_job(wake), which uses that meta.  One
   function and no more: each "local function" is a closure made on every
   call of the script, and with its call it costs about a tenth of a Redis
   command.
