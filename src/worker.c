@@ -255,10 +255,13 @@ bmq_take_fetch(bullmq_worker *w, redisReply *r, const char *token, int64_t now,
 	}
 	if (r->type == REDIS_REPLY_STRING) {
 		/* "hash\0id\0" and two bytes: n, the id's length */
-		n = r->len >= 2 ? (unsigned char)r->str[r->len - 2] : 0;
-		idlen = r->len >= 2 ? (unsigned char)r->str[r->len - 1] : 0;
-		tail = idlen + 3 + (n > 0);
-		if (r->len < tail || r->str[r->len - 3] != '\0' ||
+		n = idlen = tail = 0;
+		if (r->len >= 3) {
+			n = (unsigned char)r->str[r->len - 2];
+			idlen = (unsigned char)r->str[r->len - 1];
+			tail = idlen + 3 + (n > 0);
+		}
+		if (tail == 0 || r->len < tail || r->str[r->len - 3] != '\0' ||
 		    (n > 0 && r->str[r->len - tail] != '\0')) {
 			bmq_seterr(w->q, BULLMQ_ERR_PROTOCOL, "fetch: job "
 			    "reply of %zu bytes does not end in its id",
