@@ -324,9 +324,10 @@ function chart(by, results, out, here) {
 	// flatten the measured lines
 	write('sleep-ceiling.dat', line(48, flat(ceiling(48))) +
 	    line(300, flat(ceiling(300))));
-	// a workload left out (--only) gets no panel: gnuplot stops on a
-	// plot with no points
-	const has = (re) => [...by.keys()].some((k) => re.test(k)) ? 1 : 0;
+	// a workload left out (--only), or whose runs all failed, gets no
+	// panel: gnuplot stops on a plot with no points
+	const has = (re) => [...by.values()].some((g) => re.test(g.key) &&
+	    g.rate) ? 1 : 0;
 	const hasDrain = has(/^drain\//), hasSleep = has(/^sleep\//);
 	if (!hasDrain && !hasSleep) {
 		rmSync(dir, { recursive: true, force: true });

@@ -109,6 +109,15 @@ if command -v gnuplot >/dev/null 2>&1; then
 	is "one panel: 640 pixels wide" "$(w "$TMPD/c/bench-results.png")" 640
 	is "two panels: 1280 pixels wide" \
 	    "$(w "$TMPD/d/bench-results.png")" 1280
+	# every drain run failed: no drain panel either
+	"$JQ" '.runs |= map(if .workload == "drain" then {key: .key,
+	    workload: .workload, side: .side, label: .label, round: .round,
+	    error: "failed on purpose"} else . end)' "$RES" >"$TMPD/nod.json"
+	mkdir "$TMPD/e"
+	"$NODE" "$REPORT" "$TMPD/nod.json" "$TMPD/e" >/dev/null 2>&1
+	is "report.mjs exits 0 when every drain run failed" "$?" 0
+	is "failed drain runs: one panel" \
+	    "$(w "$TMPD/e/bench-results.png")" 640
 else
 	echo "# gnuplot not installed (contrib/install-deps.sh --bench):" \
 	    "the chart itself is not drawn here"
