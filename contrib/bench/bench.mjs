@@ -842,6 +842,18 @@ async function main() {
 	return errors > 0 ? 1 : 0;
 }
 
+// The reader of the progress went away (| head, a closed terminal): stop
+// as a signal would, rather than die and leave redis-server and the
+// workers running.
+let gone = false;
+for (const s of [process.stdout, process.stderr])
+	s.on('error', async (e) => {
+		if (gone || e.code !== 'EPIPE')
+			return;
+		gone = true;
+		await cleanup(false);
+		process.exit(141);
+	});
 process.on('SIGINT', async () => {
 	await cleanup(false);
 	process.exit(130);
