@@ -209,6 +209,10 @@ function table(groups, memory) {
 // 10 ms: a child runs one job at a time.
 const ceiling = (N) => N * 100;
 
+// The number of workers in a configuration's key: N of "sleep/c/N", P of
+// "drain/node/PxC".
+const workersOf = (g) => Number(g.key.split('/').pop().split('x')[0]);
+
 // The bars of issue #4, each measured, with its target and result.
 function bars(by, results) {
 	const out = [];
@@ -307,7 +311,7 @@ function chart(by, results, out, here) {
 	const write = (f, s) => writeFileSync(join(dir, f), s || 'NaN NaN ' +
 	    'NaN NaN\n');
 	const pick = (re) => [...by.values()].filter((g) => re.test(g.key))
-	    .map((g) => [Number(g.key.split('/').pop().split('x')[0]), g])
+	    .map((g) => [workersOf(g), g])
 	    .sort((a, b) => a[0] - b[0]);
 	write('drain-c.dat', pick(/^drain\/c\//).map(([x, g]) =>
 	    line(x, g.rate)).join(''));
@@ -407,11 +411,10 @@ export function writeReport(results, out, here) {
 	    'processor returns at once', '', table(groups('drain'), true));
 	L.push(`## 2. 10 ms jobs: ${num(W.sleepJobs)} jobs that sleep ` +
 	    '10 ms', '', table(groups('sleep'), true));
-	const kids = (g) => Number(g.key.split('/').pop());
 	const reach = groups('sleep').filter((g) => g.side === 'c' && g.rate)
-	    .sort((a, b) => kids(a) - kids(b)).map((g) => `${num(kids(g))} ` +
-	    `children ${num(100 * g.rate.med / ceiling(kids(g)))} % of ` +
-	    `${num(ceiling(kids(g)))}`);
+	    .sort((a, b) => workersOf(a) - workersOf(b)).map((g) =>
+	    `${num(workersOf(g))} children ${num(100 * g.rate.med /
+	    ceiling(workersOf(g)))} % of ${num(ceiling(workersOf(g)))}`);
 	if (reach.length)
 		L.push('A child runs one job at a time, so N children can ' +
 		    'finish at most N × 100 of these jobs a second, with no ' +
