@@ -5,7 +5,7 @@
 //   node report.mjs bench-results.json OUTDIR
 import { execFileSync, spawnSync } from 'node:child_process';
 import {
-	existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync,
+	existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync,
 } from 'node:fs';
 import { cpus, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -487,6 +487,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
 		console.error('usage: node report.mjs bench-results.json OUTDIR');
 		process.exit(2);
 	}
+	mkdirSync(out, { recursive: true });
 	const files = writeReport(JSON.parse(readFileSync(json, 'utf8')), out,
 	    dirname(fileURLToPath(import.meta.url)));
 	console.log(files.join('\n'));
