@@ -169,6 +169,23 @@ function meanMax(xs) {
 
 // --- Redis ---------------------------------------------------------------
 
+// contrib/bench/watchdog.sh outlives this process: it is told each process
+// spawned here, and stops them and removes TMP should this process die
+// without cleaning up (kill -9, the OOM killer).
+let watchdog = null;
+
+function tell(line) {
+	if (watchdog && watchdog.stdin.writable)
+		watchdog.stdin.write(line + '\n');
+}
+
+function watch(p, tag = '+') {
+	if (p.pid === undefined)
+		return;
+	tell(`${tag} ${p.pid}`);
+	p.once('exit', () => tell(`- ${p.pid}`));
+}
+
 let redisProc = null;
 let redis = null;
 let queue = null;
@@ -179,6 +196,10 @@ let TMP = null;
 // Start the private redis-server on a unix socket, no persistence.
 async function redisStart() {
 	TMP = mkdtempSync(join(env.TMPDIR || tmpdir(), 'bullmq-bench.'));
+	watchdog = spawn('/bin/sh', [join(HERE, 'watchdog.sh'), TMP],
+	    { stdio: ['pipe', 'ignore', 'ignore'] });
+	watchdog.stdin.on('error', () => {});
+	watchdog.unref();
 	SOCK = join(TMP, 'redis.sock');
 	URL = `unix://${SOCK}`;
 	const log = openSync(join(TMP, 'redis.log'), 'a');
@@ -187,9 +208,12 @@ async function redisStart() {
 	    '--dir', TMP, '--maxclients', '4000', '--daemonize', 'no'],
 	    { stdio: ['ignore', log, log] });
 	closeSync(log);
-	redisProc.on('exit', (c, s) => {
+	watch(redisProc, 'r');
+	track(redisProc);
+	redisProc.on('exit', async (c, s) => {
 		if (!stopping) {
 			say(`redis-server exited (${c ?? s}); see ${TMP}/redis.log`);
+			await cleanup(true);
 			process.exit(1);
 		}
 	});
@@ -314,14 +338,20 @@ function spawnLogged(cmd, args, logname, opts = {}) {
 	const p = spawn(cmd, args, { stdio: ['ignore',
 	    opts.stdout ? 'pipe' : fd, fd], cwd: HERE, ...opts.spawn });
 	closeSync(fd);
+	watch(p);
 	spawned.add(p);
+	track(p);
+	p.once('exit', () => spawned.delete(p));
+	return p;
+}
+
+// p.exited: null while p runs, then { code, sig }; p.exitPromise: that.
+function track(p) {
 	p.exited = null;
-	p.exitPromise = new Promise((r) => p.on('exit', (code, sig) => {
+	p.exitPromise = new Promise((r) => p.once('exit', (code, sig) => {
 		p.exited = { code, sig };
-		spawned.delete(p);
 		r(p.exited);
 	}));
-	return p;
 }
 
 // Wait for a process to exit, up to ms; returns its status or null.
@@ -578,6 +608,7 @@ async function timedShell(line, stdin) {
 	const p = spawn('/bin/sh', ['-c', script], { stdio: [in0, 'ignore',
 	    fd, 'pipe'], cwd: TMP, env: { ...env, B: CLI, U: URL, Q: QUEUE } });
 	closeSync(fd);
+	watch(p);
 	if (stdin)
 		closeSync(in0);
 	let st = '';
@@ -768,6 +799,7 @@ async function cleanup(keep) {
 	}
 	if (TMP && !keep)
 		rmSync(TMP, { recursive: true, force: true });
+	tell('end');
 }
 
 // Run the whole benchmark and write the report.
@@ -854,14 +886,16 @@ for (const s of [process.stdout, process.stderr])
 		await cleanup(false);
 		process.exit(141);
 	});
-process.on('SIGINT', async () => {
-	await cleanup(false);
-	process.exit(130);
-});
-process.on('SIGTERM', async () => {
-	await cleanup(false);
-	process.exit(143);
-});
+// A signal stops the run: the processes started go, then redis-server,
+// and the exit status is the shell's for that signal.
+for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143],
+    ['SIGHUP', 129]])
+	process.on(sig, async () => {
+		if (!stopping)
+			say(`bench: ${sig}: stopping, cleaning up`);
+		await cleanup(false);
+		process.exit(code);
+	});
 main().then((c) => process.exit(c), async (e) => {
 	say(`bench: ${e.stack || e.message}`);
 	await cleanup(true);
