@@ -695,6 +695,22 @@ reload(int64_t now)
 		log_warnx("reload: %s; keeping the old settings", err);
 		return;
 	}
+	if (strcmp(ns.processor, M.set.processor) != 0 &&
+	    (p = processor_load(ns.processor, err, sizeof(err))) == NULL) {
+		log_warnx("reload: processor %s: %s; keeping the old "
+		    "settings", ns.processor, err);
+		return;
+	}
+	/* before the roll, so that a log-file not opened rolls nothing */
+	if (strcmp(ns.log_file, M.set.log_file) != 0) {
+		if (log_init(ns.log_file[0] != '\0' ? LOG_TO_FILE : ns.daemon ?
+		    LOG_TO_SYSLOG : LOG_TO_STDERR, ns.log_file, err,
+		    sizeof(err)) == -1) {
+			log_warnx("reload: %s; keeping the old log", err);
+			strlcpy(ns.log_file, M.set.log_file,
+			    sizeof(ns.log_file));
+		}
+	}
 	for (i = 0; i < settings_count; i++) {
 		st = &settings_table[i];
 		if (!config_differs(&ns, &M.set, st))
@@ -710,21 +726,6 @@ reload(int64_t now)
 		}
 		if (st->flags & SET_ROLL)
 			roll = 1;
-	}
-	if (strcmp(ns.processor, M.set.processor) != 0 &&
-	    (p = processor_load(ns.processor, err, sizeof(err))) == NULL) {
-		log_warnx("reload: processor %s: %s; keeping the old "
-		    "settings", ns.processor, err);
-		return;
-	}
-	if (strcmp(ns.log_file, M.set.log_file) != 0) {
-		if (log_init(ns.log_file[0] != '\0' ? LOG_TO_FILE : ns.daemon ?
-		    LOG_TO_SYSLOG : LOG_TO_STDERR, ns.log_file, err,
-		    sizeof(err)) == -1) {
-			log_warnx("reload: %s; keeping the old log", err);
-			strlcpy(ns.log_file, M.set.log_file,
-			    sizeof(ns.log_file));
-		}
 	}
 	if (ns.max_restarts != M.set.max_restarts &&
 	    restart_hist_init(&h, ns.max_restarts) == 0) {
