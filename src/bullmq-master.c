@@ -59,8 +59,8 @@ main(int argc, char **argv)
 		return EXIT_SETTINGS;
 	}
 	if ((proc = processor_load(s.processor, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "%s: processor %s: %s\n", PROGNAME,
-		    s.processor, err);
+		/* err names the processor */
+		fprintf(stderr, "%s: %s\n", PROGNAME, err);
 		config_cmdline_free(&cl);
 		return EXIT_SETTINGS;
 	}

@@ -697,8 +697,7 @@ reload(int64_t now)
 	}
 	if (strcmp(ns.processor, M.set.processor) != 0 &&
 	    (p = processor_load(ns.processor, err, sizeof(err))) == NULL) {
-		log_warnx("reload: processor %s: %s; keeping the old "
-		    "settings", ns.processor, err);
+		log_warnx("reload: %s; keeping the old settings", err);
 		return;
 	}
 	/* before the roll, so that a log-file not opened rolls nothing */

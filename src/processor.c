@@ -94,7 +94,7 @@ load_exec(struct processor *p, const char *cmd, char *err, size_t errsize)
 	int		 n = 0;
 
 	if ((p->words = strdup(cmd)) == NULL) {
-		snprintf(err, errsize, "out of memory");
+		snprintf(err, errsize, "processor exec:%s: out of memory", cmd);
 		return -1;
 	}
 	s = p->words;
@@ -156,7 +156,7 @@ processor_load(const char *spec, char *err, size_t errsize)
 		return NULL;
 	}
 	if ((p = calloc(1, sizeof(*p))) == NULL) {
-		snprintf(err, errsize, "out of memory");
+		snprintf(err, errsize, "processor %s: out of memory", spec);
 		return NULL;
 	}
 	for (i = 0; i < sizeof(builtins) / sizeof(builtins[0]); i++)

@@ -52,6 +52,15 @@ sleep 0.3
 is "and changes nothing" "$(nchildren)" 1
 ok "the master still works" kill -0 "$MPID"
 
+# A processor that does not load: logged, the old settings stay.
+old=$(children)
+conf 1 builtin:nope
+kill -HUP "$MPID"
+ok "a processor that does not load on HUP is logged, named once" \
+    wait_log "reload: processor builtin:nope: unknown builtin (noop, echo, sleep, fail); keeping the old settings"
+sleep 0.3
+is "and the child stays" "$(children)" "$old"
+
 # A new processor replaces the children.
 old=$(children)
 conf 1 builtin:echo

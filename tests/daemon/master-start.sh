@@ -45,6 +45,10 @@ ok "the command line overrides the environment" \
 
 out=$("$M" -n -q emails -x nothing:here 2>&1)
 is "an unknown processor is refused" "$?" 1
+out=$("$M" -q emails -x builtin:nope 2>&1)
+is "an unknown builtin is refused with exit 1" "$?" 1
+is "and named once, with the known ones" "$out" \
+    "bullmq-master: processor builtin:nope: unknown builtin (noop, echo, sleep, fail)"
 
 # A first start: two children process jobs a Node producer added.
 master_start -q emails -x builtin:echo -w 2 --drain-delay 200
