@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -290,6 +291,23 @@ rescale(long n, int64_t now)
 	master_title();
 }
 
+/*
+ * The jobs a new child runs before it is replaced: n plus a random part of
+ * up to a quarter more, so that children started together are not all
+ * replaced together.  The part stays within what a long holds.
+ */
+static long
+recycle_after(long n)
+{
+	long	 most = n / 4;
+
+	if (most > (long)UINT32_MAX - 1)
+		most = (long)UINT32_MAX - 1;
+	if (most > LONG_MAX - n)
+		most = LONG_MAX - n;
+	return n + (long)arc4random_uniform((uint32_t)most + 1);
+}
+
 /* Fork the child of slot i. */
 static void
 spawn(size_t i, int64_t now)
@@ -312,10 +330,7 @@ spawn(size_t i, int64_t now)
 	cs.spin_wait = spin_wait_for(M.set.spin_wait, (long)wanted_count(),
 	    M.ncpus);
 	if (M.set.max_jobs_per_child > 0)
-		cs.max_jobs = M.set.max_jobs_per_child +
-		    (long)arc4random_uniform((uint32_t)
-		    (M.set.max_jobs_per_child / 4 > UINT32_MAX - 1 ?
-		    UINT32_MAX - 1 : M.set.max_jobs_per_child / 4) + 1);
+		cs.max_jobs = recycle_after(M.set.max_jobs_per_child);
 	if ((pid = child_fork(&cs, &fd, &lifeline)) == -1) {
 		/* Say it once in a while, not for every slot every second. */
 		if (M.fork_logged == 0 || now - M.fork_logged >= 10000) {
@@ -597,7 +612,9 @@ reap(int64_t now)
 		exit_reason(st, why, sizeof(why));
 		snprintf(who, sizeof(who), "child %d (pid %ld)", c->slot,
 		    (long)pid);
-		if (c->retiring || M.stopping != STOP_NONE)
+		/* exit 0: it chose to go (recycled after its jobs) */
+		if (c->retiring || M.stopping != STOP_NONE ||
+		    (WIFEXITED(st) && WEXITSTATUS(st) == 0))
 			log_info("%s %s", who, why);
 		else
 			log_warnx("%s %s", who, why);
