@@ -79,7 +79,9 @@ parse_num(const char *s, size_t n, long long lo, long long hi)
 }
 
 /*
- * Parse redis://[user:pass@]host[:port][/db] or unix:///path[?db=N].
+ * Parse redis://[user:pass@]host[:port][/db] or unix:///path[?db=N].  The
+ * host may be an IPv6 address in brackets, redis://[::1]:6379; a user with
+ * no ":" is taken for a password, as redis-cli reads redis://pass@host.
  * Returns 0, or -1 with a message in err.
  */
 int
@@ -142,15 +144,36 @@ bmq_url_parse(const char *url, struct bmq_url *u, char *err, size_t errsize)
 		}
 		p = at + 1;
 	}
-	colon = memchr(p, ':', end - p);
+	if (*p == '[') {
+		/* an IPv6 address: redis://[::1]:6379 */
+		if ((q = memchr(p, ']', end - p)) == NULL || q == p + 1 ||
+		    (q + 1 != end && q[1] != ':')) {
+			snprintf(err, errsize, "redis url %s: expected an "
+			    "IPv6 address as [addr] or [addr]:port", url);
+			return -1;
+		}
+		p++;
+		colon = q + 1 != end ? q + 1 : NULL;
+	} else {
+		colon = memchr(p, ':', end - p);
+		q = colon != NULL ? colon : end;
+		if (colon != NULL && memchr(colon + 1, ':',
+		    end - colon - 1) != NULL) {
+			snprintf(err, errsize, "redis url %s: an IPv6 "
+			    "address goes in brackets: redis://[addr]:port",
+			    url);
+			return -1;
+		}
+	}
 	if (colon != NULL) {
 		if ((v = parse_num(colon + 1, end - colon - 1, 1, 65535)) < 0) {
 			snprintf(err, errsize, "redis url %s: bad port", url);
 			return -1;
 		}
 		u->port = (int)v;
-	} else
-		colon = end;
+	}
+	/* the host is from p to q */
+	colon = q;
 	if (colon - p == 0)
 		strlcpy(u->host, "127.0.0.1", sizeof(u->host));
 	else if ((size_t)(colon - p) >= sizeof(u->host))

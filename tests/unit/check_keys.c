@@ -34,6 +34,21 @@ START_TEST(url_tcp)
 	    sizeof(err)), 0);
 	ck_assert_str_eq(u.user, "");
 	ck_assert_str_eq(u.pass, "pw");
+	/* a lone user part is a password, as redis-cli reads it */
+	ck_assert_int_eq(bmq_url_parse("redis://secret@h", &u, err,
+	    sizeof(err)), 0);
+	ck_assert_str_eq(u.user, "");
+	ck_assert_str_eq(u.pass, "secret");
+	ck_assert_int_eq(bmq_url_parse("redis://[::1]:6380/2", &u, err,
+	    sizeof(err)), 0);
+	ck_assert_str_eq(u.host, "::1");
+	ck_assert_int_eq(u.port, 6380);
+	ck_assert_int_eq(u.db, 2);
+	ck_assert_int_eq(bmq_url_parse("redis://u:p@[2001:db8::5]", &u,
+	    err, sizeof(err)), 0);
+	ck_assert_str_eq(u.host, "2001:db8::5");
+	ck_assert_int_eq(u.port, 6379);
+	ck_assert_str_eq(u.pass, "p");
 }
 END_TEST
 
@@ -70,6 +85,19 @@ START_TEST(url_errors)
 	ck_assert_int_eq(bmq_url_parse("redis://h/x", &u, err, sizeof(err)),
 	    -1);
 	ck_assert_ptr_nonnull(strstr(err, "database"));
+	ck_assert_int_eq(bmq_url_parse("redis://::1:6379", &u, err,
+	    sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "brackets"));
+	ck_assert_int_eq(bmq_url_parse("redis://[::1", &u, err,
+	    sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "IPv6"));
+	ck_assert_int_eq(bmq_url_parse("redis://[]:1", &u, err,
+	    sizeof(err)), -1);
+	ck_assert_int_eq(bmq_url_parse("redis://[::1]x", &u, err,
+	    sizeof(err)), -1);
+	ck_assert_int_eq(bmq_url_parse("redis://[::1]:", &u, err,
+	    sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "port"));
 	ck_assert_int_eq(bmq_url_parse("unix://relative", &u, err,
 	    sizeof(err)), -1);
 	ck_assert_int_eq(bmq_url_parse("unix:///s?dbx=1", &u, err,
