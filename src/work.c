@@ -398,7 +398,12 @@ work_main(const struct child_spec *cs)
 			    bullmq_errstr(q));
 			if (q->rc == NULL || bullmq_errcode(q) == BULLMQ_ERR_IO)
 				connected = 0;
-		}
+		} else if (outcome == BULLMQ_LOST_LOCK)
+			/* the finish was refused: the job's hash or lock gone */
+			log_warnx("worker %d: %s; %s", cs->slot,
+			    bullmq_errstr(q), q->script_code == -1 ?
+			    "dropped from active" : "left to the stalled "
+			    "checker");
 		if (job == NULL && cs->max_jobs != 0 && done >= cs->max_jobs) {
 			log_info("worker %d: recycled after %ld jobs",
 			    cs->slot, done);
