@@ -277,6 +277,25 @@ bmq_drop(bullmq_queue *q)
 	}
 }
 
+/*
+ * What went wrong on the connection, for a NULL reply: a command timeout
+ * comes from hiredis as EAGAIN's text, which does not say so.
+ */
+static void
+io_error(bullmq_queue *q, const char *what)
+{
+	if (q->rc == NULL || q->rc->errstr[0] == '\0')
+		bmq_seterr(q, BULLMQ_ERR_IO, "redis%s%s: connection lost",
+		    what[0] ? " " : "", what);
+	else if (q->command_timeout_ms > 0 && q->rc->err == REDIS_ERR_IO &&
+	    strcmp(q->rc->errstr, strerror(EAGAIN)) == 0)
+		bmq_seterr(q, BULLMQ_ERR_IO, "redis%s%s: no answer within %d "
+		    "ms", what[0] ? " " : "", what, q->command_timeout_ms);
+	else
+		bmq_seterr(q, BULLMQ_ERR_IO, "redis%s%s: %s", what[0] ? " " :
+		    "", what, q->rc->errstr);
+}
+
 /* Run a command on a fresh connection during setup; 0 if it went well. */
 static int
 setup_command(bullmq_queue *q, const char *what, int argc, const char **argv)
@@ -285,8 +304,7 @@ setup_command(bullmq_queue *q, const char *what, int argc, const char **argv)
 
 	r = redisCommandArgv(q->rc, argc, argv, NULL);
 	if (r == NULL) {
-		bmq_seterr(q, BULLMQ_ERR_IO, "redis %s: %s", what,
-		    q->rc->errstr[0] ? q->rc->errstr : "connection lost");
+		io_error(q, what);
 		bmq_drop(q);
 		return -1;
 	}
@@ -400,9 +418,7 @@ int
 bmq_reply_error(bullmq_queue *q, redisReply *r)
 {
 	if (r == NULL) {
-		bmq_seterr(q, BULLMQ_ERR_IO, "redis: %s",
-		    q->rc != NULL && q->rc->errstr[0] ? q->rc->errstr :
-		    "connection lost");
+		io_error(q, "");
 		bmq_drop(q);
 		return -1;
 	}

@@ -14,6 +14,7 @@
 
 #define MAX_PENDING	10000
 #define PENDING_RETRY	1000	/* ms between two tries */
+#define UNBLOCK_QUIET_MS 5000	/* no CLIENT UNBLOCK this long after a failure */
 
 /* A job to give back or fail once Redis answers again. */
 struct pending {
@@ -25,6 +26,7 @@ struct pending {
 static struct {
 	bullmq_queue	*q;
 	int		 ok;		/* Redis answered last time */
+	int64_t		 failed_at;	/* when it last did not */
 	long		 max_stalled;
 	struct pending	*pend;
 	size_t		 npend, cap;
@@ -40,6 +42,8 @@ status(int ok, const char *what)
 	else if (!ok && K.ok)
 		log_warnx("%s: %s", what, bullmq_errstr(K.q));
 	K.ok = ok;
+	if (!ok)
+		K.failed_at = bullmq_now();
 }
 
 /* Open the master's connection; -1 when the settings are unusable. */
@@ -223,12 +227,20 @@ keeper_unblock(int64_t client_id)
 
 	if (client_id <= 0)
 		return;
+	/*
+	 * Only a shortcut: the child sees its stop at the end of its block
+	 * anyway.  Right after Redis failed to answer, each try could wait
+	 * out the command timeout, once for every child stopped together.
+	 */
+	if (!K.ok && bullmq_now() - K.failed_at < UNBLOCK_QUIET_MS)
+		return;
 	r = bmq_command(K.q, "CLIENT UNBLOCK %lld TIMEOUT",
 	    (long long)client_id);
 	if (r == NULL) {
 		status(0, "client unblock");
 		return;
 	}
+	status(1, NULL);
 	freeReplyObject(r);
 }
 
