@@ -8,6 +8,7 @@
 
 #include <sys/types.h>
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -181,8 +182,9 @@ void processor_free(struct processor *);
 
 /*
  * Messages from a child to the master: a header, then the job id and its
- * token (idlen and toklen bytes, no NUL), in one write (< PIPE_BUF).  In
- * the steady state a child sends one message per job, MSG_NEXT.
+ * token (idlen and toklen bytes, no NUL), in one write of at most PIPE_BUF
+ * bytes, which the pipe keeps whole.  In the steady state a child sends one
+ * message per job, MSG_NEXT.
  */
 enum msg_type {
 	MSG_READY = 1,		/* connected; client_id set */
@@ -193,21 +195,27 @@ enum msg_type {
 	MSG_NEXT		/* MSG_DONE, then MSG_START of the next job */
 };
 
-#define MSG_ID_MAX	128	/* with the NUL */
-#define MSG_TOKEN_MAX	96
+/*
+ * The longest job id the master keeps a lock for, without the NUL.  A child
+ * fails a job with a longer id at once, unrecoverably, and sends no id.
+ */
+#define MSG_ID_LEN	3072
+#define MSG_TOKEN_MAX	96	/* with the NUL */
 
 struct msg {
 	uint8_t		 type;
 	int8_t		 status;	/* MSG_DONE, MSG_NEXT */
-	uint8_t		 idlen;		/* MSG_START, MSG_NEXT */
+	uint16_t	 idlen;		/* MSG_START, MSG_NEXT */
 	uint8_t		 toklen;
-	uint32_t	 unused;
+	uint8_t		 unused[3];
 	int64_t		 client_id;	/* MSG_READY, MSG_IDLE */
 	int64_t		 at;		/* monotonic ms the job was taken */
 };
 
 /* The longest message: header, id and token. */
-#define MSG_MAX		(sizeof(struct msg) + MSG_ID_MAX + MSG_TOKEN_MAX)
+#define MSG_MAX		(sizeof(struct msg) + MSG_ID_LEN + MSG_TOKEN_MAX - 1)
+_Static_assert(MSG_MAX <= PIPE_BUF, "a message must fit in one pipe write");
+_Static_assert(MSG_ID_LEN <= UINT16_MAX, "idlen holds an id length");
 
 /* What a new child needs; filled by the master, read in the child. */
 struct child_spec {

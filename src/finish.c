@@ -534,16 +534,13 @@ bullmq_fail_job(bullmq_queue *q, const char *id, const char *token,
     const char *reason)
 {
 	enum bullmq_outcome	 oc = BULLMQ_LOST_LOCK;
-	char			 key[BMQ_MAX_BASE + BMQ_MAX_ID + 8];
 	redisReply		*r;
 	bullmq_job		*j;
 	int			 rv;
 
-	if (bmq_job_key(q, id, key, sizeof(key)) == -1) {
-		bmq_seterr(q, BULLMQ_ERR_ARG, "job %s: id too long", id);
-		return -1;
-	}
-	if ((r = bmq_command(q, "HGETALL %s", key)) == NULL)
+	/* the id as the master got it, of any length: no key buffer */
+	if ((r = bmq_command(q, "HGETALL %s%s", q->keys[BMQ_K_BASE], id)) ==
+	    NULL)
 		return -1;
 	if (r->type != REDIS_REPLY_ARRAY || r->elements == 0) {
 		freeReplyObject(r);

@@ -18,7 +18,7 @@
 
 /* A job to give back or fail once Redis answers again. */
 struct pending {
-	char	id[MSG_ID_MAX];
+	char	id[MSG_ID_LEN + 1];
 	char	token[MSG_TOKEN_MAX];
 	char	reason[64];		/* "": give back */
 };

@@ -33,7 +33,7 @@
 #define MAX_EVENTS	64
 #define COALESCE_MS	5	/* pause between two reads of the pipes */
 #define COALESCE_MAX	(16 * 1024)	/* read from one child: no pause */
-#define MSG_BUF		(sizeof(struct msg) + 2 * UINT8_MAX)
+#define JOB_ID_SIZE	64	/* room for an id at first; grows */
 
 enum child_state {
 	CS_STARTING,
@@ -63,10 +63,11 @@ struct child {
 	int64_t			 job_since;
 	int64_t			 kill_at;	/* SIGKILL due; 0: none */
 	int64_t			 client_id;
-	char			 job[MSG_ID_MAX];	/* "" when none */
+	char			*job;		/* its id, "" when none */
+	size_t			 jobsize;	/* bytes at job */
 	char			 token[MSG_TOKEN_MAX];
 	size_t			 rlen;
-	char			 rbuf[MSG_BUF];		/* a partial message */
+	char			*rbuf;		/* a partial message, or NULL */
 	struct child		*hnext;		/* pid hash chain */
 	TAILQ_ENTRY(child)	 entry;
 };
@@ -108,6 +109,34 @@ static struct {
 
 static volatile sig_atomic_t	sig_term, sig_int, sig_hup, sig_ttin,
 				sig_ttou, sig_usr1, sig_chld;
+
+/* Make a child with no process yet; NULL when out of memory. */
+static struct child *
+child_new(void)
+{
+	struct child	*c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	if ((c->job = malloc(JOB_ID_SIZE)) == NULL) {
+		free(c);
+		return NULL;
+	}
+	c->job[0] = '\0';
+	c->jobsize = JOB_ID_SIZE;
+	return c;
+}
+
+/* Free a child; its descriptors are closed by then. */
+static void
+child_free(struct child *c)
+{
+	if (c == NULL)
+		return;
+	free(c->job);
+	free(c->rbuf);
+	free(c);
+}
 
 /* Record a signal for the loop. */
 static void
@@ -318,7 +347,7 @@ spawn(size_t i, int64_t now)
 	pid_t			 pid;
 	int			 fd, lifeline;
 
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
+	if ((c = child_new()) == NULL) {
 		log_warnx("worker %zu: out of memory", i + 1);
 		respawn_at(i, now + 1000);
 		return;
@@ -338,7 +367,7 @@ spawn(size_t i, int64_t now)
 			    "second", i + 1, strerror(errno));
 			M.fork_logged = now;
 		}
-		free(c);
+		child_free(c);
 		respawn_at(i, now + 1000);
 		return;
 	}
@@ -379,14 +408,30 @@ close_msgfd(struct child *c)
 	c->fd = -1;
 }
 
-/* Note the job a child took: the id and token after the header m. */
+/*
+ * Note the job a child took: the id and token after the header m.  No id
+ * means one too long, which the child fails at once: it is busy, with no
+ * lock to keep.
+ */
 static void
 job_taken(struct child *c, const struct msg *m, const char *p, int64_t now)
 {
-	size_t	il, tl;
+	size_t	 il, tl;
+	char	*np;
 
-	il = m->idlen < MSG_ID_MAX ? m->idlen : MSG_ID_MAX - 1;
+	il = m->idlen;
 	tl = m->toklen < MSG_TOKEN_MAX ? m->toklen : MSG_TOKEN_MAX - 1;
+	if (il >= c->jobsize) {
+		if ((np = realloc(c->job, il + 1)) == NULL) {
+			log_warnx("child %d (pid %ld): job %.64s...: out of "
+			    "memory; its lock is not kept", c->slot,
+			    (long)c->pid, p);
+			il = 0;
+		} else {
+			c->job = np;
+			c->jobsize = il + 1;
+		}
+	}
 	memcpy(c->job, p, il);
 	c->job[il] = '\0';
 	memcpy(c->token, p + m->idlen, tl);
@@ -449,43 +494,77 @@ handle_msg(struct child *c, const struct msg *m, const char *p, int64_t now)
 }
 
 /*
+ * Keep the n bytes at p, the start of a message cut off by the end of a
+ * read, for the next read; 0, or -1 when out of memory.
+ */
+static int
+keep_partial(struct child *c, const char *p, size_t n)
+{
+	if (n > 0 && c->rbuf == NULL && (c->rbuf = malloc(MSG_MAX)) == NULL)
+		return -1;
+	memcpy(c->rbuf, p, n);
+	c->rlen = n;
+	return 0;
+}
+
+/*
  * Read what a child wrote, up to what is in the pipe now; closes the pipe
- * at its end.  Returns how many bytes were read.
+ * at its end.  Returns how many bytes were read.  A message is one write
+ * the pipe keeps whole, so that a read that empties the pipe ends on a
+ * message's end, and the start of one cut off by a full buffer waits at the
+ * front of it for the next read.
  */
 static size_t
 read_msgs(struct child *c, int64_t now)
 {
-	static char	 buf[16 * 1024 + MSG_BUF];
+	static char	 buf[16 * 1024 + MSG_MAX];
 	struct msg	 m;
-	size_t		 have, off, need, want, total = 0;
+	size_t		 have, off, need = 0, want, part, total = 0;
 	ssize_t		 n;
+	int		 bad = 0;
 
+	part = c->rlen;
+	if (part > 0)
+		memcpy(buf, c->rbuf, part);
+	c->rlen = 0;
 	while (c->fd != -1) {
-		memcpy(buf, c->rbuf, c->rlen);
-		want = sizeof(buf) - c->rlen;
-		n = read(c->fd, buf + c->rlen, want);
+		want = sizeof(buf) - part;
+		n = read(c->fd, buf + part, want);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && errno == EAGAIN)
 			break;
 		if (n <= 0) {
 			close_msgfd(c);
+			part = 0;
 			break;
 		}
 		total += (size_t)n;
-		have = c->rlen + (size_t)n;
+		have = part + (size_t)n;
 		for (off = 0; have - off >= sizeof(m); off += need) {
 			memcpy(&m, buf + off, sizeof(m));
 			need = sizeof(m) + m.idlen + m.toklen;
-			if (have - off < need)
+			if ((bad = need > MSG_MAX) || have - off < need)
 				break;
 			handle_msg(c, &m, buf + off + sizeof(m), now);
 		}
-		c->rlen = have - off;
-		memcpy(c->rbuf, buf + off, c->rlen);
+		if (bad) {
+			log_warnx("child %d (pid %ld): message of %zu bytes; "
+			    "closing its pipe", c->slot, (long)c->pid, need);
+			close_msgfd(c);
+			part = 0;
+			break;
+		}
+		part = have - off;
+		memmove(buf, buf + off, part);
 		/* less than asked for: the pipe was empty */
 		if ((size_t)n < want)
 			break;
+	}
+	if (part > 0 && keep_partial(c, buf, part) == -1) {
+		log_warnx("child %d (pid %ld): out of memory for its messages; "
+		    "closing its pipe", c->slot, (long)c->pid);
+		close_msgfd(c);
 	}
 	return total;
 }
@@ -970,14 +1049,14 @@ master_free(void)
 
 	while ((c = TAILQ_FIRST(&M.dead)) != NULL) {
 		TAILQ_REMOVE(&M.dead, c, entry);
-		free(c);
+		child_free(c);
 	}
 	while ((c = TAILQ_FIRST(&M.children)) != NULL) {
 		TAILQ_REMOVE(&M.children, c, entry);
 		close_msgfd(c);
 		if (c->lifeline != -1)
 			close(c->lifeline);
-		free(c);
+		child_free(c);
 	}
 	free(M.slots);
 	free(M.ids);
@@ -1087,7 +1166,7 @@ master_run(struct settings *s, const struct cmdline *cl,
 		respawns(now);
 		while ((c = TAILQ_FIRST(&M.dead)) != NULL) {
 			TAILQ_REMOVE(&M.dead, c, entry);
-			free(c);
+			child_free(c);
 		}
 	}
 	keeper_retry(mono_ms(), 1);

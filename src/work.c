@@ -36,11 +36,18 @@ static int			 lifeline_gone;
 /* The process title, shared with the thread that shows a job's age. */
 static pthread_mutex_t	 title_mtx = PTHREAD_MUTEX_INITIALIZER;
 static int64_t		 title_since;	/* mono ms a job started; 0: none */
-static char		 title_job[MSG_ID_MAX];
+static char		 title_job[256];	/* the id, cut for display */
 static int		 title_thread_on;
 static pthread_t	 title_tid;
 
 static int	stop_asked(void);
+
+/* Whether the master can keep the lock of job: its id is not too long. */
+static int
+id_fits(const bullmq_job *job)
+{
+	return strnlen(bullmq_job_id(job), MSG_ID_LEN + 1) <= MSG_ID_LEN;
+}
 
 /*
  * Run the current processor: the bullmq_process_fn of bullmq_worker_run.
@@ -135,7 +142,8 @@ title_job_start(const char *id)
 
 /*
  * Send one message to the master, with the id and token of job if not
- * NULL, in one write; a gone master is noticed elsewhere.
+ * NULL, in one write; a gone master is noticed elsewhere.  A job whose id
+ * is too long goes without one: it is failed at once, no lock to keep.
  */
 static void
 tell(int type, int status, int64_t client_id, const bullmq_job *job)
@@ -150,23 +158,40 @@ tell(int type, int status, int64_t client_id, const bullmq_job *job)
 	m.type = type;
 	m.status = status;
 	m.client_id = client_id;
-	if (job != NULL) {
-		if ((id = bullmq_job_id(job)) != NULL) {
-			il = strnlen(id, MSG_ID_MAX - 1);
-			memcpy(buf + sizeof(m), id, il);
-		}
+	if (job != NULL && id_fits(job)) {
+		id = bullmq_job_id(job);
+		il = strlen(id);
+		memcpy(buf + sizeof(m), id, il);
 		if ((tok = bullmq_job_token(job)) != NULL) {
 			tl = strnlen(tok, MSG_TOKEN_MAX - 1);
 			memcpy(buf + sizeof(m) + il, tok, tl);
 		}
-		m.at = mono_ms();
 	}
-	m.idlen = (uint8_t)il;
+	if (job != NULL)
+		m.at = mono_ms();
+	m.idlen = (uint16_t)il;
 	m.toklen = (uint8_t)tl;
 	memcpy(buf, &m, sizeof(m));
 	do
 		n = write(cur->msgfd, buf, sizeof(m) + il + tl);
 	while (n == -1 && errno == EINTR);
+}
+
+/*
+ * The processor for a job whose id is too long for the master to keep its
+ * lock: fail it, not to be retried, since every attempt would be the same.
+ */
+static int
+fail_long_id(bullmq_job *job)
+{
+	char	reason[128];
+
+	snprintf(reason, sizeof(reason), "job id longer than %d bytes, the "
+	    "longest bullmq-master keeps a lock for", MSG_ID_LEN);
+	bullmq_job_error(job, reason, 1);
+	if (stop_asked())
+		bullmq_worker_no_next(cur_w, 1);
+	return -1;
 }
 
 /* Wait up to ms for the lifeline; 1 when it closed (the master said stop). */
@@ -264,11 +289,11 @@ work_main(const struct child_spec *cs)
 	bullmq_worker			*w;
 	bullmq_job			*job = NULL, *next;
 	redisContext			*seen = NULL;
-	char				 id[MSG_ID_MAX];
+	char				 id[MSG_ID_LEN + 1];
 	int64_t				 cid = 0, backoff = 0;
 	long				 done = 0;
 	int				 r, connected = 0, want_next, down = 0;
-	int				 status;
+	int				 status, fits;
 
 	cur = cs;
 	cur_proc = cs->proc;
@@ -385,8 +410,14 @@ work_main(const struct child_spec *cs)
 		want_next = !stop_asked() &&
 		    (cs->max_jobs == 0 || done < cs->max_jobs);
 		next = NULL;
-		r = bullmq_worker_run(w, job, trampoline, &outcome,
-		    want_next ? &next : NULL);
+		fits = id_fits(job);
+		if (!fits)
+			log_warnx("worker %d: job %.64s... (id of %zu bytes): "
+			    "failed, ids longer than %d bytes are not run",
+			    cs->slot, id, strlen(bullmq_job_id(job)),
+			    MSG_ID_LEN);
+		r = bullmq_worker_run(w, job, fits ? trampoline : fail_long_id,
+		    &outcome, want_next ? &next : NULL);
 		status = r == -1 ? -1 : (int)outcome;
 		if (next != NULL)
 			tell(MSG_NEXT, status, cid, next);
