@@ -17,12 +17,12 @@ C=$(long_id 3072 c)
 
 # Queued in this order, one child: B and C are fetched while finishing the
 # job before them, so that they come to the master as the next job.
-node_add lq "$A" n '{"ms":3000}' '{"attempts":1}'
+node_add lq "$A" n '{"ms":4500}' '{"attempts":1}'
 node_add lq "$B" n '{"ms":10}' '{"attempts":3}'
-node_add lq "$C" n '{"ms":1500}' '{"attempts":1}'
+node_add lq "$C" n '{"ms":3000}' '{"attempts":1}'
 master_start -q lq -x builtin:sleep -w 1 --drain-delay 300 \
-    --lock-duration 1000 --stalled-interval 500
-ok "two jobs complete" wait_for '[ "$(count lq completed)" = 2 ]' 15
+    --lock-duration 2000 --stalled-interval 500
+ok "two jobs complete" wait_for '[ "$(count lq completed)" = 2 ]' 20
 ok "one job fails" wait_for '[ "$(count lq failed)" = 1 ]' 5
 
 ok "the 300-byte id completed" test -n "$(rcli ZSCORE bull:lq:completed "$A")"
