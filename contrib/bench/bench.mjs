@@ -4,7 +4,8 @@
 // contrib/bench/README for the method and what the figures mean.
 import { spawn } from 'node:child_process';
 import {
-	closeSync, createWriteStream, mkdirSync, mkdtempSync, openSync,
+	appendFileSync, closeSync, createWriteStream, mkdirSync, mkdtempSync,
+	openSync,
 	readFileSync, readdirSync, rmSync, writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -169,14 +170,20 @@ function meanMax(xs) {
 
 // --- Redis ---------------------------------------------------------------
 
-// contrib/bench/watchdog.sh outlives this process: it is told each process
-// spawned here, and stops them and removes TMP should this process die
-// without cleaning up (kill -9, the OOM killer).
+// contrib/bench/watchdog.sh outlives this process: it reads TMP/watchdog
+// (each process spawned here, written at once, not through a stream that
+// process.exit could leave unflushed) when its stdin, a pipe from here,
+// closes, and stops them and removes TMP unless the list ends with "end"
+// or TMP is gone: this process cleaned up itself.
 let watchdog = null;
 
 function tell(line) {
-	if (watchdog && watchdog.stdin.writable)
-		watchdog.stdin.write(line + '\n');
+	if (watchdog)
+		try {
+			appendFileSync(join(TMP, 'watchdog'), line + '\n');
+		} catch {
+			/* TMP is gone: nothing is left to watch */
+		}
 }
 
 function watch(p, tag = '+') {
@@ -797,9 +804,9 @@ async function cleanup(keep) {
 		redisProc.kill('SIGTERM');
 		await waitExit(redisProc, 5000);
 	}
+	tell('end');
 	if (TMP && !keep)
 		rmSync(TMP, { recursive: true, force: true });
-	tell('end');
 }
 
 // Run the whole benchmark and write the report.

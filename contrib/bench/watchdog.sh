@@ -1,16 +1,21 @@
 #!/bin/sh
 # contrib/bench/watchdog.sh DIR: started by bench.mjs with a pipe on stdin,
-# it outlives bench.mjs to clean up after it.  bench.mjs tells it each
-# process it spawns ("+ PID", "- PID" once that exits, "r PID" for the
-# redis-server) and "end" after its own cleanup.  Should bench.mjs die
-# without saying "end" (kill -9, the OOM killer), stdin reaches EOF: the
-# processes still listed get INT (bullmq-master gives its jobs back) and
-# KILL after 5 s, then the redis-server TERM, and DIR, the run's
-# temporary directory, is removed.  INT and HUP are ignored: a Ctrl-C or
-# a hangup is bench.mjs's to handle, and it says "end" when it has.
+# it outlives bench.mjs to clean up after it.  bench.mjs writes to
+# DIR/watchdog each process it spawns ("+ PID", "- PID" once that exits,
+# "r PID" for the redis-server) and "end" when it cleans up itself.  When
+# bench.mjs is gone (kill -9, the OOM killer), stdin reaches EOF; unless
+# the list ends with "end" or DIR is gone, the processes still listed get
+# INT (bullmq-master gives its jobs back) and KILL after 5 s, then the
+# redis-server TERM, and DIR, the run's temporary directory, is removed.
+# INT and HUP are ignored: a Ctrl-C or a hangup is bench.mjs's to handle.
 
 trap '' INT HUP
 dir=$1
+cat >/dev/null
+list=$dir/watchdog
+[ -n "$dir" ] && [ -f "$list" ] || exit 0
+[ "$(tail -n 1 "$list")" != end ] || exit 0
+
 pids=
 rpid=
 while read -r op pid; do
@@ -22,9 +27,8 @@ while read -r op pid; do
 		done
 		pids=$left ;;
 	r)	rpid=$pid ;;
-	end)	exit 0 ;;
 	esac
-done
+done <"$list"
 
 # stop SIG PID...: send SIG, wait up to 5 s for them all to go, then KILL
 stop() {
@@ -49,5 +53,5 @@ stop() {
 stop INT $pids
 # shellcheck disable=SC2086
 stop TERM $rpid
-[ -n "$dir" ] && rm -rf "$dir"
+rm -rf "$dir"
 exit 0

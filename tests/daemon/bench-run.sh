@@ -159,4 +159,34 @@ ok "KILL: it did not run to the end" early kill
 ok "KILL: the watchdog stops what it started" gone kill
 is "KILL: and removes its temporary directory" "$(ls "$BT")" ""
 
+# 5. A run that fails: its logs are kept and named, and the watchdog, told
+# that bench.mjs cleaned up, leaves them.  The build is one whose
+# bullmq-master refuses to start.
+FB=$TMPD/fake-build
+mkdir -p "$FB/contrib/bench"
+ln -s "$top_builddir/bullmq" "$FB/bullmq"
+ln -s "$top_builddir/contrib/bench/npm" "$FB/contrib/bench/npm"
+printf '#!/bin/sh\necho "bullmq-master: refusing on purpose" >&2\nexit 1\n' \
+    >"$FB/bullmq-master"
+chmod +x "$FB/bullmq-master"
+PATH=$TMPD/bin:$PATH TMPDIR=$BT "$top_srcdir/contrib/bench/run" --quick \
+    --build "$FB" --out "$TMPD/fail-out" --only thousand \
+    >"$TMPD/fail.out" 2>"$TMPD/fail.err"
+is "a failed run: exit 1" "$?" 1
+kept=$(sed -n 's/.*logs kept in \(.*\)$/\1/p' "$TMPD/fail.err")
+ok "it names the directory of the logs" test -n "$kept"
+sleep 1
+ok "which is kept, with the master's log" \
+    grep -q "refusing on purpose" "$kept/master-1.log"
+# the command lines naming $1
+naming() {
+	for d in /proc/[0-9]*; do
+		c=$(tr '\0' ' ' <"$d/cmdline" 2>/dev/null)
+		case $c in
+		*"$1"*) echo "$c" ;;
+		esac
+	done
+}
+is "and its redis-server is stopped" "$(naming "$kept/redis.sock")" ""
+
 finish
