@@ -139,6 +139,7 @@ child_fork(struct child_spec *cs, int *msgfd, int *lifeline)
 		errno = saved;
 		return -1;
 	}
+	cs->master = getpid();
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &old);
 	if ((pid = fork()) == -1) {

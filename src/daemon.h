@@ -224,6 +224,7 @@ struct child_spec {
 	int			 msgfd;		/* message pipe, write end */
 	long			 max_jobs;	/* with jitter; 0: never */
 	long			 spin_wait;	/* us, decided at fork */
+	pid_t			 master;	/* its TERM kills at once */
 	const struct settings	*set;
 	struct processor	*proc;
 };

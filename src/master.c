@@ -691,7 +691,7 @@ reap(int64_t now)
 		exit_reason(st, why, sizeof(why));
 		snprintf(who, sizeof(who), "child %d (pid %ld)", c->slot,
 		    (long)pid);
-		/* exit 0: it chose to go (recycled after its jobs) */
+		/* exit 0: recycled, or stopped by a TERM not from us */
 		if (c->retiring || M.stopping != STOP_NONE ||
 		    (WIFEXITED(st) && WEXITSTATUS(st) == 0))
 			log_info("%s %s", who, why);

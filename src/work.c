@@ -3,6 +3,13 @@
  * the processor, finish the job while fetching the next, tell the master
  * both in one message, repeat; stop between jobs when the lifeline closes.
  * The kernel signals SIGIO when it does, so that a job costs no poll.
+ *
+ * A TERM from the master (a job past job-timeout) kills the child at once.
+ * A TERM from anyone else is a stop like a closed lifeline: a TERM to the
+ * whole process group (systemd, timeout(1), a shell's kill %1) reaches the
+ * master too, which then closes the lifelines and wakes idle children; an
+ * idle child that alone got one leaves when its block on the marker ends,
+ * within drain-delay.
  */
 #include <sys/types.h>
 
@@ -30,6 +37,10 @@ static bullmq_queue		*cur_q;
 static const struct child_spec	*cur;
 static volatile sig_atomic_t	 got_usr1;
 static volatile sig_atomic_t	 got_io;	/* SIGIO: look at the lifeline */
+static volatile sig_atomic_t	 got_term;	/* TERM, not from the master */
+static volatile sig_atomic_t	 term_pid;	/* who sent the first one */
+static pid_t			 master_pid;	/* whose TERM kills at once */
+static int			 term_logged;
 static int			 lifeline_async; /* it signals its EOF */
 static int			 lifeline_gone;
 
@@ -76,6 +87,29 @@ static void
 on_io(int sig)
 {
 	got_io = 1;
+}
+
+/*
+ * A TERM from the master kills at once, by the default action, so that the
+ * master sees the death by signal it asked for; any other asks for a stop
+ * after the current job.
+ */
+static void
+on_term(int sig, siginfo_t *si, void *ctx)
+{
+	struct sigaction	sa;
+
+	if (si->si_code == SI_USER && si->si_pid == master_pid) {
+		memset(&sa, 0, sizeof(sa));
+		sigemptyset(&sa.sa_mask);
+		sa.sa_handler = SIG_DFL;
+		sigaction(SIGTERM, &sa, NULL);
+		raise(SIGTERM);	/* delivered when the handler returns */
+		return;
+	}
+	if (!got_term)
+		term_pid = si->si_code == SI_USER ? si->si_pid : 0;
+	got_term = 1;
 }
 
 /* Set the title from a format; the title thread may also be setting it. */
@@ -229,10 +263,21 @@ lifeline_watch(void)
 	got_io = 1;	/* it may have closed before */
 }
 
-/* Whether the master asked this child to stop: its lifeline closed. */
+/*
+ * Whether this child was asked to stop: its lifeline closed, or a TERM
+ * came from someone other than the master.
+ */
 static int
 stop_asked(void)
 {
+	if (got_term) {
+		if (!term_logged) {
+			term_logged = 1;
+			log_info("worker %d: TERM from pid %ld: stopping after "
+			    "the current job", cur->slot, (long)term_pid);
+		}
+		return 1;
+	}
 	if (lifeline_gone)
 		return 1;
 	if (got_io || !lifeline_async) {
@@ -297,6 +342,7 @@ work_main(const struct child_spec *cs)
 
 	cur = cs;
 	cur_proc = cs->proc;
+	master_pid = cs->master;
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
 	sa.sa_handler = SIG_IGN;
@@ -310,6 +356,9 @@ work_main(const struct child_spec *cs)
 	sigaction(SIGUSR1, &sa, NULL);
 	sa.sa_handler = on_io;
 	sigaction(SIGIO, &sa, NULL);
+	sa.sa_sigaction = on_term;
+	sa.sa_flags = SA_RESTART | SA_SIGINFO;
+	sigaction(SIGTERM, &sa, NULL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	lifeline_watch();

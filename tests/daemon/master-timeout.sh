@@ -11,6 +11,8 @@ ok "1 child" wait_for '[ "$(nchildren)" = 1 ]'
 add_jobs oq 1 1 '{"ms":20000}' '{"attempts":2}'
 ok "the timeout is logged" wait_log "job 1 timed out after 500 ms" 5
 ok "the child is killed by TERM" wait_log "killed by signal 15" 5
+ok "at once, not by the KILL after kill-timeout" \
+    sh -c "! grep -q 'did not stop' '$MLOG'"
 ok "the job is retried" wait_for '[ "$(rcli HGET bull:oq:1 ats)" = 2 ]' 5
 ok "the second attempt fails for good" \
     wait_for '[ "$(count oq failed)" = 1 ]' 5

@@ -1,0 +1,59 @@
+#!/bin/sh
+# bullmq-master: TERM to the whole process group (systemd's control-group
+# stop, timeout(1), a shell's kill %1) is graceful like TERM to the master:
+# the children finish their jobs, which complete once and do not stall.
+# An exec: program is in the group too: it gets the TERM, and its job fails
+# with that reason, not as a stall.
+. "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
+. "$top_srcdir/tests/daemon/master.inc"
+redis_start
+
+setsid "$BULLMQ_MASTER" -r "$REDIS_URL" -q gt -x builtin:sleep -w 2 \
+    --drain-delay 300 >>"$MLOG" 2>&1 &
+MPID=$!
+track "$MPID"
+ok "the master leads its own process group" \
+    wait_for '[ "$(ps -o pgid= -p "$MPID" | tr -d " ")" = "$MPID" ]' 3
+ok "2 children" wait_for '[ "$(nchildren)" = 2 ]'
+add_jobs gt 1 2 '{"ms":3000}'
+ok "2 jobs run" wait_for '[ "$(count gt active)" = 2 ]'
+kids=$(children | tr '\n' ' ')
+kill -TERM -- "-$MPID"
+master_wait 15
+is "the master exits 0" "$MRC" 0
+is "both jobs completed" "$(count gt completed)" 2
+is "none failed" "$(count gt failed)" 0
+is "none is left active" "$(count gt active)" 0
+is "none went back to wait" "$(count gt wait)" 0
+for j in 1 2; do
+	is "job $j has no stall count" "$(rcli HEXISTS bull:gt:$j stc)" 0
+	is "job $j was started once" "$(rcli HGET bull:gt:$j ats)" 1
+done
+ok "no child was killed" sh -c "! grep -q 'killed by signal' '$MLOG'"
+ok "no job was given back" sh -c "! grep -q 'given back' '$MLOG'"
+ok "no child is left" sh -c "for p in $kids; do ! kill -0 \$p 2>/dev/null || exit 1; done"
+
+: >"$MLOG"
+printf '#!/bin/sh\nsleep 3\necho null\n' >"$TMPD/slow"
+chmod +x "$TMPD/slow"
+setsid "$BULLMQ_MASTER" -r "$REDIS_URL" -q ge -x "exec:$TMPD/slow" -w 1 \
+    --drain-delay 300 >>"$MLOG" 2>&1 &
+MPID=$!
+track "$MPID"
+ok "exec: the master leads its own process group" \
+    wait_for '[ "$(ps -o pgid= -p "$MPID" | tr -d " ")" = "$MPID" ]' 3
+ok "exec: 1 child" wait_for '[ "$(nchildren)" = 1 ]'
+add_jobs ge 1 1 '{}'
+ok "exec: the program runs" wait_for 'pgrep -f "$TMPD/slow" >/dev/null'
+kill -TERM -- "-$MPID"
+master_wait 15
+is "exec: the master exits 0" "$MRC" 0
+is "exec: the job failed" "$(count ge failed)" 1
+reason=$(rcli HGET bull:ge:1 failedReason)
+is "exec: because its program got the TERM" "$reason" \
+    "exec $TMPD/slow: killed by signal 15"
+is "exec: the job has no stall count" "$(rcli HEXISTS bull:ge:1 stc)" 0
+ok "exec: the child itself exited 0" wait_log "child 1 (pid [0-9]*) exited 0"
+ok "exec: no job was given back" sh -c "! grep -q 'given back' '$MLOG'"
+[ "$T_FAIL" -eq 0 ] || show_log
+finish
