@@ -52,9 +52,13 @@ add_arg(struct args *a, const char *s)
 static int
 check_id(bullmq_queue *q, const char *id)
 {
-	if (id == NULL || *id == '\0' || strlen(id) >= BMQ_MAX_ID) {
-		bmq_seterr(q, BULLMQ_ERR_ARG, "job id is empty or longer "
-		    "than %d bytes", BMQ_MAX_ID - 1);
+	if (id == NULL || *id == '\0') {
+		bmq_seterr(q, BULLMQ_ERR_ARG, "job id is empty");
+		return -1;
+	}
+	if (strlen(id) > BULLMQ_MAX_ID) {
+		bmq_seterr(q, BULLMQ_ERR_ARG, "job id %.32s...: longer than %d "
+		    "bytes", id, BULLMQ_MAX_ID);
 		return -1;
 	}
 	return 0;

@@ -18,7 +18,7 @@
 #define BMQ_MAX_NAME		256
 #define BMQ_MAX_PREFIX		128
 #define BMQ_MAX_BASE		(BMQ_MAX_PREFIX + BMQ_MAX_NAME + 2)
-#define BMQ_MAX_ID		128
+#define BMQ_MAX_ID		(BULLMQ_MAX_ID + 1)	/* with the NUL */
 #define BMQ_MAX_TOKEN		96
 #define BMQ_DEFAULT_LOCK	30000
 #define BMQ_DEFAULT_DRAIN	5000

@@ -94,9 +94,12 @@ enum bullmq_backoff_type {
 	BULLMQ_BACKOFF_EXPONENTIAL
 };
 
+/* The longest job id, in bytes without the NUL (Node sets no limit). */
+#define BULLMQ_MAX_ID		3072
+
 /* Options of one job, as Node's JobsOptions.  Zeroed means "not given". */
 struct bullmq_add_opts {
-	const char		*job_id;	/* custom id */
+	const char		*job_id;	/* custom id, <= BULLMQ_MAX_ID bytes */
 	int64_t			 delay;		/* ms */
 	int			 priority;	/* 1 .. 2097151 */
 	int			 attempts;
@@ -134,7 +137,9 @@ int	bullmq_add_opts_parse(const char *json, size_t len,
 
 /*
  * Add one job.  data is JSON text (NULL: {}); o may be NULL.  The new or
- * existing job id is written to id.  Returns BULLMQ_ADDED, BULLMQ_DUPLICATE,
+ * existing job id is written to id (NULL: not wanted); a custom id that does
+ * not fit in idsize is refused before anything is added, and 21 bytes hold
+ * any automatic id.  Returns BULLMQ_ADDED, BULLMQ_DUPLICATE,
  * BULLMQ_DEDUPLICATED or -1.
  */
 int	bullmq_add(bullmq_queue *, const char *name, const char *data,
@@ -145,7 +150,8 @@ struct bullmq_add_req {
 	const char		*data;
 	struct bullmq_add_opts	 opts;
 	int			 result;	/* out: as bullmq_add, or -1 */
-	char			 id[128];	/* out */
+	/* out: the job id, "" when longer than 127 bytes (see libbullmq.3) */
+	char			 id[128];
 	char			 err[128];	/* out, when result is -1 */
 };
 

@@ -196,10 +196,11 @@ enum msg_type {
 };
 
 /*
- * The longest job id the master keeps a lock for, without the NUL.  A child
- * fails a job with a longer id at once, unrecoverably, and sends no id.
+ * The longest job id the master keeps a lock for, without the NUL: the
+ * library's limit.  A child fails a job with a longer id at once,
+ * unrecoverably, and sends no id.
  */
-#define MSG_ID_LEN	3072
+#define MSG_ID_LEN	BULLMQ_MAX_ID
 #define MSG_TOKEN_MAX	96	/* with the NUL */
 
 struct msg {

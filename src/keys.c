@@ -126,9 +126,10 @@ bullmq_worker_client_name(const bullmq_queue *q, const char *name, char *buf,
 }
 
 /*
- * Check a custom job id against Node's rules (BULLMQ-PROTOCOL.md 2.5): not
- * empty, not an integer, not "0" nor starting "0:", no ':' unless exactly
- * three ':'-separated parts.  Returns 0, or -1 with the reason in err.
+ * Check a custom job id against Node's rules (BULLMQ-PROTOCOL.md 2.5) and
+ * our length limit: not empty, at most BULLMQ_MAX_ID bytes, not an integer,
+ * not "0" nor starting "0:", no ':' unless exactly three ':'-separated
+ * parts.  Returns 0, or -1 with the reason in err.
  */
 int
 bmq_check_job_id(const char *id, char *err, size_t errsize)

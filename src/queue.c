@@ -16,6 +16,7 @@
 #define MAX_DEDUP_ID	512
 #define ADD_NKEYS	9
 #define ADD_ARGC	(ADD_NKEYS + 11)
+#define ADD_JID		(ADD_NKEYS + 1)	/* the argument holding the custom id */
 #define BULK_FLUSH	64		/* adds queued before a write */
 
 /* One member of a JSON object: the raw key and value texts. */
@@ -419,7 +420,7 @@ parse_member(const struct member *m, struct bullmq_add_opts *o, char *err,
 			return 0;	/* Node: "" means an automatic id */
 		if (slen >= sizeof(id)) {
 			seterr(err, errsize, "option jobId: longer than %d "
-			    "bytes", BMQ_MAX_ID - 1);
+			    "bytes", BULLMQ_MAX_ID);
 			return -1;
 		}
 		memcpy(id, s, slen);
@@ -582,9 +583,13 @@ opts_check(const struct bullmq_add_opts *o, const char **jid, size_t *jidlen,
 	*didlen = o->dedup_id == NULL ? 0 : o->dedup_id_len != 0 ?
 	    o->dedup_id_len : strlen(*did);
 	if (*jidlen > 0) {
-		if (*jidlen >= sizeof(id) || memchr(*jid, '\0', *jidlen)) {
+		if (*jidlen >= sizeof(id)) {
 			seterr(err, errsize, "option jobId: longer than %d "
-			    "bytes or holding a NUL", BMQ_MAX_ID - 1);
+			    "bytes", BULLMQ_MAX_ID);
+			return -1;
+		}
+		if (memchr(*jid, '\0', *jidlen) != NULL) {
+			seterr(err, errsize, "option jobId: holds a NUL");
 			return -1;
 		}
 		memcpy(id, *jid, *jidlen);
@@ -785,11 +790,12 @@ add_prepare(bullmq_queue *q, const char *name, const char *data,
 
 /*
  * Read the reply {status, id} of add-9.lua into id.  Returns the status,
- * or -1 with a message in err.
+ * or -1 with a message in err.  An id that does not fit is an error when
+ * strict is set, else it is left "" (bulk adds: the job is in).
  */
 static int
-add_result(const redisReply *r, char *id, size_t idsize, char *err,
-    size_t errsize)
+add_result(const redisReply *r, char *id, size_t idsize, int strict,
+    char *err, size_t errsize)
 {
 	const redisReply	*st, *ri;
 
@@ -805,9 +811,14 @@ add_result(const redisReply *r, char *id, size_t idsize, char *err,
 		return -1;
 	}
 	if (id != NULL && idsize > 0) {
+		if (ri->len >= idsize && !strict) {
+			id[0] = '\0';
+			return (int)st->integer;
+		}
 		if (ri->len >= idsize) {
-			seterr(err, errsize, "job id %.*s: buffer too small",
-			    (int)(ri->len > 40 ? 40 : ri->len), ri->str);
+			seterr(err, errsize, "job id %.*s...: %zu bytes do not "
+			    "fit in the id buffer of %zu", (int)(ri->len > 32 ?
+			    32 : ri->len), ri->str, ri->len, idsize);
 			return -1;
 		}
 		memcpy(id, ri->str, ri->len);
@@ -834,11 +845,20 @@ bullmq_add(bullmq_queue *q, const char *name, const char *data,
 		bmq_seterr(q, code, "%s", err);
 		return -1;
 	}
+	/* the custom id comes back: refuse it now, not after the add */
+	if (id != NULL && idsize > 0 && c.lens[ADD_JID] >= idsize) {
+		bmq_buf_free(&c.opts);
+		bmq_seterr(q, BULLMQ_ERR_ARG, "job id %.*s...: %zu bytes do "
+		    "not fit in the id buffer of %zu", c.lens[ADD_JID] > 32 ?
+		    32 : (int)c.lens[ADD_JID], c.argv[ADD_JID],
+		    c.lens[ADD_JID], idsize);
+		return -1;
+	}
 	r = bmq_script(q, BMQ_LUA_ADD, ADD_ARGC, c.argv, c.lens);
 	bmq_buf_free(&c.opts);
 	if (r == NULL)
 		return -1;
-	rv = add_result(r, id, idsize, err, sizeof(err));
+	rv = add_result(r, id, idsize, 1, err, sizeof(err));
 	freeReplyObject(r);
 	if (rv == -1)
 		bmq_seterr(q, BULLMQ_ERR_PROTOCOL, "%s", err);
@@ -897,7 +917,7 @@ bulk_pass(bullmq_queue *q, struct bullmq_add_req *reqs, size_t n,
 			todo[i] = 0;
 			reqs[i].err[0] = '\0';
 			reqs[i].result = add_result(r, reqs[i].id,
-			    sizeof(reqs[i].id), reqs[i].err,
+			    sizeof(reqs[i].id), 0, reqs[i].err,
 			    sizeof(reqs[i].err));
 		}
 		freeReplyObject(r);

@@ -190,7 +190,8 @@ refetch(bullmq_worker *w, const char *id, size_t len, bullmq_job **jobp)
 
 	*jobp = NULL;
 	if (len >= sizeof(buf)) {
-		bmq_seterr(w->q, BULLMQ_ERR_PROTOCOL, "fetch: job id too long");
+		bmq_seterr(w->q, BULLMQ_ERR_PROTOCOL, "fetch: job id %.32s...: "
+		    "longer than %d bytes", id, BULLMQ_MAX_ID);
 		return -1;
 	}
 	memcpy(buf, id, len);
@@ -623,7 +624,8 @@ bullmq_job_progress(bullmq_job *j, const char *json)
 		return -1;
 	}
 	if ((kl = bmq_job_key(q, j->id, key, sizeof(key))) == -1) {
-		bmq_seterr(q, BULLMQ_ERR_ARG, "job %s: id too long", j->id);
+		bmq_seterr(q, BULLMQ_ERR_ARG, "job %.32s...: id longer than %d "
+		    "bytes", j->id, BULLMQ_MAX_ID);
 		return -1;
 	}
 	bmq_put(av, al, 0, key, (size_t)kl);
@@ -655,7 +657,8 @@ bullmq_job_log(bullmq_job *j, const char *line)
 	if (bmq_job_key(q, j->id, key, sizeof(key)) == -1 ||
 	    (n = snprintf(logs, sizeof(logs), "%s:logs", key)) < 0 ||
 	    (size_t)n >= sizeof(logs)) {
-		bmq_seterr(q, BULLMQ_ERR_ARG, "job %s: id too long", j->id);
+		bmq_seterr(q, BULLMQ_ERR_ARG, "job %.32s...: id longer than %d "
+		    "bytes", j->id, BULLMQ_MAX_ID);
 		return -1;
 	}
 	keep[0] = '\0';

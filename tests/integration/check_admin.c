@@ -345,6 +345,47 @@ START_TEST(remove_job)
 }
 END_TEST
 
+/* Get, state and remove by the longest id; a longer one is refused. */
+START_TEST(long_id)
+{
+	static char		 lid[BULLMQ_MAX_ID + 2];
+	struct bullmq_add_opts	 o;
+	bullmq_job		*j;
+	char			 id[BULLMQ_MAX_ID + 1], st[32];
+
+	memset(lid, 'y', BULLMQ_MAX_ID);
+	lid[0] = 'L';
+	lid[BULLMQ_MAX_ID] = '\0';
+	memset(&o, 0, sizeof(o));
+	o.job_id = lid;
+	ck_assert_int_eq(bullmq_add(q, "long", "{\"a\":1}", &o, id,
+	    sizeof(id)), BULLMQ_ADDED);
+	cmd("RPUSH bull:q:%s:logs line", lid);
+	ck_assert_int_eq(bullmq_get_job(q, lid, &j), 1);
+	ck_assert_str_eq(bullmq_job_id(j), lid);
+	ck_assert_str_eq(bullmq_job_name(j), "long");
+	bullmq_job_free(j);
+	ck_assert_int_eq(bullmq_get_state(q, lid, st, sizeof(st)), 0);
+	ck_assert_str_eq(st, "waiting");
+	ck_assert_int_eq(bullmq_remove(q, lid), 1);
+	ck_assert_int_eq(harness_int("EXISTS bull:q:%s bull:q:%s:logs", lid,
+	    lid), 0);
+	ck_assert_int_eq(bullmq_get_job(q, lid, &j), 0);
+
+	/* a byte more: refused before Redis is asked, naming the limit */
+	lid[BULLMQ_MAX_ID] = 'y';
+	lid[BULLMQ_MAX_ID + 1] = '\0';
+	ck_assert_int_eq(bullmq_get_job(q, lid, &j), -1);
+	ck_assert_int_eq(bullmq_errcode(q), BULLMQ_ERR_ARG);
+	ck_assert_msg(strstr(bullmq_errstr(q), "longer than 3072 bytes") !=
+	    NULL, "error \"%s\"", bullmq_errstr(q));
+	ck_assert_int_eq(bullmq_get_state(q, lid, st, sizeof(st)), -1);
+	ck_assert(strstr(bullmq_errstr(q), "longer than 3072 bytes") != NULL);
+	ck_assert_int_eq(bullmq_remove(q, lid), -1);
+	ck_assert(strstr(bullmq_errstr(q), "longer than 3072 bytes") != NULL);
+}
+END_TEST
+
 START_TEST(remove_scheduler_dedup_parent)
 {
 	struct bullmq_add_opts	o;
@@ -823,6 +864,7 @@ admin_suite(void)
 	tcase_add_test(tc, get_job);
 	tcase_add_test(tc, get_state);
 	tcase_add_test(tc, remove_job);
+	tcase_add_test(tc, long_id);
 	tcase_add_test(tc, remove_scheduler_dedup_parent);
 	tcase_add_test(tc, retry_failed);
 	tcase_add_test(tc, retry_completed_count_paused);

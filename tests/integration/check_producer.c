@@ -539,6 +539,96 @@ START_TEST(add_bulk_mixed)
 }
 END_TEST
 
+/* A custom id of n bytes, "L" then "x"s, in a static buffer. */
+static const char *
+long_id(size_t n)
+{
+	static char	id[BULLMQ_MAX_ID + 2];
+
+	ck_assert_uint_lt(n, sizeof(id));
+	memset(id, 'x', n);
+	id[0] = 'L';
+	id[n] = '\0';
+	return id;
+}
+
+START_TEST(add_long_id)
+{
+	struct bullmq_add_opts	 o;
+	char			 id[BULLMQ_MAX_ID + 1], small[128], err[256];
+	char			*json;
+	const char		*lid;
+	size_t			 n;
+
+	/* the longest id: added, stored under it and handed back whole */
+	memset(&o, 0, sizeof(o));
+	o.job_id = lid = long_id(BULLMQ_MAX_ID);
+	ck_assert_int_eq(bullmq_add(q, "x", NULL, &o, id, sizeof(id)),
+	    BULLMQ_ADDED);
+	ck_assert_str_eq(id, lid);
+	ck_assert_str_eq(harness_str("HGET bull:q:%s name", lid), "x");
+	ck_assert_str_eq(harness_str("LINDEX bull:q:wait 0"), lid);
+	ck_assert_int_eq(bullmq_add(q, "x", NULL, &o, id, sizeof(id)),
+	    BULLMQ_DUPLICATE);
+	ck_assert_str_eq(id, lid);
+
+	/* a byte more is refused, naming the limit */
+	o.job_id = long_id(BULLMQ_MAX_ID + 1);
+	ck_assert_int_eq(bullmq_add(q, "x", NULL, &o, id, sizeof(id)), -1);
+	ck_assert_int_eq(bullmq_errcode(q), BULLMQ_ERR_ARG);
+	ck_assert_msg(strstr(bullmq_errstr(q), "longer than 3072 bytes") !=
+	    NULL, "error \"%s\" does not name the limit", bullmq_errstr(q));
+
+	/* an id that does not fit the caller's buffer: refused, not added */
+	o.job_id = lid = long_id(300);
+	ck_assert_int_eq(bullmq_add(q, "x", NULL, &o, small, sizeof(small)),
+	    -1);
+	ck_assert_int_eq(bullmq_errcode(q), BULLMQ_ERR_ARG);
+	ck_assert_msg(strstr(bullmq_errstr(q), "300 bytes do not fit") !=
+	    NULL, "error \"%s\"", bullmq_errstr(q));
+	ck_assert_int_eq(harness_int("EXISTS bull:q:%s", lid), 0);
+	ck_assert_int_eq(bullmq_add(q, "x", NULL, &o, NULL, 0), BULLMQ_ADDED);
+	ck_assert_int_eq(harness_int("EXISTS bull:q:%s", lid), 1);
+
+	/* the option parser: jobId up to the limit */
+	n = BULLMQ_MAX_ID + 1;
+	json = malloc(n + 16);
+	ck_assert_ptr_nonnull(json);
+	snprintf(json, n + 16, "{\"jobId\":\"%s\"}", long_id(n));
+	ck_assert_int_eq(bullmq_add_opts_parse(json, strlen(json), &o, err,
+	    sizeof(err)), -1);
+	ck_assert_str_eq(err, "option jobId: longer than 3072 bytes");
+	snprintf(json, n + 16, "{\"jobId\":\"%s\"}", long_id(n - 1));
+	ck_assert_int_eq(bullmq_add_opts_parse(json, strlen(json), &o, err,
+	    sizeof(err)), 0);
+	ck_assert_uint_eq(o.job_id_len, BULLMQ_MAX_ID);
+	free(json);
+}
+END_TEST
+
+START_TEST(add_bulk_long_id)
+{
+	struct bullmq_add_req	reqs[3];
+	char			lid[BULLMQ_MAX_ID + 1];
+
+	strlcpy(lid, long_id(BULLMQ_MAX_ID), sizeof(lid));
+	memset(reqs, 0, sizeof(reqs));
+	reqs[0].name = reqs[1].name = reqs[2].name = "b";
+	reqs[0].opts.job_id = lid;
+	reqs[2].opts.job_id = long_id(BULLMQ_MAX_ID + 1);
+	ck_assert_int_eq(bullmq_add_bulk(q, reqs, 3), 2);
+	/* added, but its id does not fit in reqs[].id: left empty */
+	ck_assert_int_eq(reqs[0].result, BULLMQ_ADDED);
+	ck_assert_str_eq(reqs[0].id, "");
+	ck_assert_int_eq(harness_int("EXISTS bull:q:%s", lid), 1);
+	ck_assert_int_eq(reqs[1].result, BULLMQ_ADDED);
+	ck_assert_str_eq(reqs[1].id, "2");
+	ck_assert_int_eq(reqs[2].result, -1);
+	ck_assert_msg(strstr(reqs[2].err, "longer than 3072 bytes") != NULL,
+	    "error \"%s\"", reqs[2].err);
+}
+END_TEST
+
 START_TEST(script_flush)
 {
 	struct bullmq_add_req	reqs[3];
@@ -603,6 +693,8 @@ producer_suite(void)
 	tcase_add_test(tc, add_options_stored);
 	tcase_add_test(tc, add_bulk_many);
 	tcase_add_test(tc, add_bulk_mixed);
+	tcase_add_test(tc, add_long_id);
+	tcase_add_test(tc, add_bulk_long_id);
 	tcase_add_test(tc, script_flush);
 	tcase_add_test(tc, other_prefix);
 	suite_add_tcase(s, tc);

@@ -1445,6 +1445,35 @@ START_TEST(progress_and_log)
 }
 END_TEST
 
+/* Progress and log of a job with the longest id, added by hand. */
+START_TEST(progress_and_log_long_id)
+{
+	static char	 lid[BULLMQ_MAX_ID + 1];
+	bullmq_worker	*w = worker(NULL);
+	bullmq_job	*j;
+
+	memset(lid, 'z', BULLMQ_MAX_ID);
+	lid[0] = 'L';
+	lid[BULLMQ_MAX_ID] = '\0';
+	freeReplyObject(harness_cmd("HSET " Q "%s name n data {} opts {} "
+	    "timestamp %lld delay 0 priority 0", lid,
+	    (long long)bullmq_now()));
+	freeReplyObject(harness_cmd("LPUSH " Q "wait %s", lid));
+	freeReplyObject(harness_cmd("ZADD " Q "marker 0 0"));
+	j = fetch(w);
+	ck_assert_str_eq(bullmq_job_id(j), lid);
+	ck_assert_msg(bullmq_job_progress(j, "{\"p\":7}") == 0, "progress: "
+	    "%s", bullmq_errstr(q));
+	ck_assert_str_eq(harness_str("HGET " Q "%s progress", lid),
+	    "{\"p\":7}");
+	ck_assert_msg(bullmq_job_log(j, "one") == 0, "log: %s",
+	    bullmq_errstr(q));
+	ck_assert_str_eq(harness_str("LINDEX " Q "%s:logs 0", lid), "one");
+	bullmq_job_free(j);
+	bullmq_worker_free(w);
+}
+END_TEST
+
 START_TEST(fail_job_timeout)
 {
 	bullmq_worker	*w = worker(NULL);
@@ -1708,6 +1737,7 @@ worker_suite(void)
 	tcase_add_test(tc, give_back);
 	tcase_add_test(tc, extend_locks);
 	tcase_add_test(tc, progress_and_log);
+	tcase_add_test(tc, progress_and_log_long_id);
 	tcase_add_test(tc, fail_job_timeout);
 	tcase_add_test(tc, metrics);
 	tcase_add_test(tc, blocking_fetch);

@@ -8,6 +8,9 @@ import {
 	idTime, nearDelays,
 } from './lib.mjs';
 
+// The longest custom id the C library takes.
+const LONG = 'L'.repeat(3072);
+
 const uni = { text: 'žluťoučký kůň – 日本 😀',
     deep: { list: ['é', { x: 'ß' }] } };
 
@@ -18,6 +21,7 @@ const SINGLE = [
 	['delayed', { d: 1 }, ['--delay', '400'], { delay: 400 }],
 	['prio', { p: 3 }, ['--priority', '3'], { priority: 3 }],
 	['custom', { c: 1 }, ['--job-id', 'my-id-1'], { jobId: 'my-id-1' }],
+	['long-id', { li: 1 }, ['--job-id', LONG], { jobId: LONG }],
 	['lifo', { l: 1 }, ['--lifo'], { lifo: true }],
 	['retry-fixed', { failTimes: 1 },
 	    ['--attempts', '3', '--backoff', 'fixed:200'],
@@ -89,8 +93,10 @@ await main('03-c-to-node', async () => {
 			args.push(JSON.stringify(data));
 		const r = cli([...args, ...flags]);
 		const id = r.stdout.trim();
+		const shown = flags.map((f) => f.length > 40 ?
+		    `${f.slice(0, 8)}...(${f.length} bytes)` : f);
 		ok(r.status === 0 && id !== '', `bullmq add ${name} ` +
-		    `${flags.join(' ')}: exit 0, prints the id`, r);
+		    `${shown.join(' ')}: exit 0, prints the id`, r);
 		idsC.push(id);
 	}
 	const nd = BULK.map(([name, data, opts]) => JSON.stringify(
