@@ -796,10 +796,14 @@ reload(int64_t now)
 		log_warnx("reload: %s; keeping the old settings", err);
 		return;
 	}
-	/* before the roll, so that a log-file not opened rolls nothing */
+	/*
+	 * Before the roll, so that a log-file not opened rolls nothing; daemon
+	 * changes only on a restart, so without a file the log goes where the
+	 * running daemon setting says.
+	 */
 	if (strcmp(ns.log_file, M.set.log_file) != 0) {
-		if (log_init(ns.log_file[0] != '\0' ? LOG_TO_FILE : ns.daemon ?
-		    LOG_TO_SYSLOG : LOG_TO_STDERR, ns.log_file, err,
+		if (log_init(ns.log_file[0] != '\0' ? LOG_TO_FILE :
+		    M.set.daemon ? LOG_TO_SYSLOG : LOG_TO_STDERR, ns.log_file, err,
 		    sizeof(err)) == -1) {
 			log_warnx("reload: %s; keeping the old log", err);
 			strlcpy(ns.log_file, M.set.log_file,

@@ -53,6 +53,17 @@ ok "and replaces no child" \
     wait_for "grep -q 'reloaded settings: 1 workers\$' '$TMPD/b.log'"
 is "the child is the same" "$(children)" "$old"
 
+# No log-file, and daemon = yes, which only a restart applies: the log
+# goes back to the standard error, not to syslog.
+conf "$TMPD/b.log"
+sed -i '/^log-file/d' "$CONF"
+echo "daemon = yes" >>"$CONF"
+kill -HUP "$MPID"
+ok "HUP without log-file: the log is on the standard error again" \
+    wait_for "grep -q 'reload: daemon changes only on restart; keeping no' '$MLOG'"
+ok "with the reload's own line" \
+    wait_for "grep -q 'reloaded settings: 1 workers, children replaced' '$MLOG'"
+
 kill -TERM "$MPID"
 master_wait
 is "TERM: exit 0" "$MRC" 0
