@@ -186,10 +186,21 @@ function tell(line) {
 		}
 }
 
+// The start time of process pid (field 22 of its stat), which tells it
+// from a later process given the same pid; "?" when it cannot be read.
+function startTime(pid) {
+	try {
+		const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
+		return st.slice(st.lastIndexOf(')') + 2).split(' ')[19] ?? '?';
+	} catch {
+		return '?';
+	}
+}
+
 function watch(p, tag = '+') {
 	if (p.pid === undefined)
 		return;
-	tell(`${tag} ${p.pid}`);
+	tell(`${tag} ${p.pid} ${startTime(p.pid)}`);
 	p.once('exit', () => tell(`- ${p.pid}`));
 }
 
@@ -616,6 +627,10 @@ async function timedShell(line, stdin) {
 	    fd, 'pipe'], cwd: TMP, env: { ...env, B: CLI, U: URL, Q: QUEUE } });
 	closeSync(fd);
 	watch(p);
+	p.shell = true;
+	spawned.add(p);
+	track(p);
+	p.once('exit', () => spawned.delete(p));
 	if (stdin)
 		closeSync(in0);
 	let st = '';
@@ -789,6 +804,15 @@ let stopping = false;
 // Stop what we started and remove the temporary directory.
 async function cleanup(keep) {
 	stopping = true;
+	// a shell's INT would not reach the command it waits for
+	for (const p of spawned)
+		if (p.shell)
+			for (const k of childrenOf(p.pid))
+				try {
+					process.kill(k, 'SIGINT');
+				} catch {
+					/* gone meanwhile */
+				}
 	for (const p of spawned)
 		p.kill('SIGINT');
 	for (const p of spawned)

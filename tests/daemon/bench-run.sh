@@ -102,15 +102,16 @@ sort -u "$TMPD/add.tree" >"$TMPD/add.all"
 is "nothing it started is left running" "$(alive "$TMPD/add.all")" ""
 is "its temporary directory is gone" "$(ls "$BT")" ""
 
-# stopped SIG NAME: start the drain workload, stop bench.mjs with SIG while
-# a bullmq-master runs; prints its exit status.  NAME.tree: what it had
-# started by then.
+# stopped SIG NAME [WORKLOAD PATTERN]: start the drain workload (or
+# WORKLOAD), stop bench.mjs with SIG while a bullmq-master runs (or a
+# process whose command line matches PATTERN); prints its exit status.
+# NAME.tree: what it had started by then.
 stopped() {
-	bench "$2-out" drain >"$TMPD/$2.out" 2>"$TMPD/$2.err" &
+	bench "$2-out" "${3:-drain}" >"$TMPD/$2.out" 2>"$TMPD/$2.err" &
 	pid=$!
-	if ! wait_for "cmds $pid | grep -q ' bullmq-master: master'" 120
+	if ! wait_for "cmds $pid | grep -q '${4:- bullmq-master: master}'" 120
 	then
-		echo "# no bullmq-master started:" >&2
+		echo "# no ${4:-bullmq-master} started:" >&2
 		sed 's/^/# /' "$TMPD/$2.err" >&2
 	fi
 	tree "$pid" >"$TMPD/$2.tree"
@@ -151,6 +152,15 @@ is "HUP: bench.mjs exits 129" "$st" 129
 ok "HUP: nothing it started is left running" gone hup
 is "HUP: its temporary directory is gone" "$(ls "$BT")" ""
 ok "HUP: it says it stops, and did not run to the end" early hup SIGHUP
+
+# 3b. TERM while the command line adds jobs: the shell that times it would
+# not pass an INT on, so its command is stopped by name.
+st=$(stopped TERM cli add ' [^ ]*/bullmq -r unix')
+is "TERM during a bullmq add run: bench.mjs exits 143" "$st" 143
+ok "TERM: the shell had started bullmq" \
+    test "$(wc -l <"$TMPD/cli.tree")" -ge 3
+ok "TERM: nothing it started is left once it has exited" \
+    wait_for '[ -z "$(alive "$TMPD/cli.tree")" ]' 1
 
 # 4. kill -9: bench.mjs cleans nothing; the watchdog it left does.
 st=$(stopped KILL kill)
