@@ -139,8 +139,9 @@ int	bullmq_add_opts_parse(const char *json, size_t len,
  * Add one job.  data is JSON text (NULL: {}); o may be NULL.  The new or
  * existing job id is written to id (NULL: not wanted); a custom id that does
  * not fit in idsize is refused before anything is added, and 21 bytes hold
- * any automatic id.  Returns BULLMQ_ADDED, BULLMQ_DUPLICATE,
- * BULLMQ_DEDUPLICATED or -1.
+ * any automatic id; a deduplicated add writes the owner's id, which may be
+ * custom: BULLMQ_MAX_ID + 1 bytes hold every id.  Returns BULLMQ_ADDED,
+ * BULLMQ_DUPLICATE, BULLMQ_DEDUPLICATED or -1.
  */
 int	bullmq_add(bullmq_queue *, const char *name, const char *data,
 	    const struct bullmq_add_opts *o, char *id, size_t idsize);
