@@ -273,8 +273,13 @@ stop_asked(void)
 	if (got_term) {
 		if (!term_logged) {
 			term_logged = 1;
-			log_info("worker %d: TERM from pid %ld: stopping after "
-			    "the current job", cur->slot, (long)term_pid);
+			if (term_pid > 0)
+				log_info("worker %d: TERM from pid %ld: "
+				    "stopping between jobs", cur->slot,
+				    (long)term_pid);
+			else
+				log_info("worker %d: TERM: stopping between "
+				    "jobs", cur->slot);
 		}
 		return 1;
 	}
@@ -462,7 +467,7 @@ work_main(const struct child_spec *cs)
 		fits = id_fits(job);
 		if (!fits)
 			log_warnx("worker %d: job %.64s... (id of %zu bytes): "
-			    "failed, ids longer than %d bytes are not run",
+			    "failing it, ids longer than %d bytes are not run",
 			    cs->slot, id, strlen(bullmq_job_id(job)),
 			    MSG_ID_LEN);
 		r = bullmq_worker_run(w, job, fits ? trampoline : fail_long_id,

@@ -39,7 +39,7 @@ is "the reason names the limit" "$(rcli HGET "bull:lq:$B" failedReason)" \
     "job id longer than 3072 bytes, the longest bullmq-master keeps a lock for"
 is "it was not retried" "$(rcli HGET "bull:lq:$B" atm)" 1
 ok "the master warns" \
-    wait_log "(id of 3073 bytes): failed, ids longer than 3072 bytes"
+    wait_log "(id of 3073 bytes): failing it, ids longer than 3072 bytes"
 is "nothing is left active" "$(count lq active)" 0
 is "nothing is left waiting" "$(count lq wait)" 0
 
