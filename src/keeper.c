@@ -18,7 +18,7 @@
 
 /* A job to give back or fail once Redis answers again. */
 struct pending {
-	char	id[MSG_ID_LEN + 1];
+	char	*id;			/* its own copy: ids are up to 3 KB */
 	char	token[MSG_TOKEN_MAX];
 	char	reason[64];		/* "": give back */
 };
@@ -89,6 +89,8 @@ keeper_close(void)
 {
 	bullmq_queue_free(K.q);
 	K.q = NULL;
+	while (K.npend > 0)
+		free(K.pend[--K.npend].id);
 	free(K.pend);
 	K.pend = NULL;
 	K.npend = K.cap = 0;
@@ -123,8 +125,13 @@ pending_add(const char *id, const char *token, const char *reason)
 		K.pend = p;
 		K.cap = ncap;
 	}
-	p = &K.pend[K.npend++];
-	strlcpy(p->id, id, sizeof(p->id));
+	p = &K.pend[K.npend];
+	if ((p->id = strdup(id)) == NULL) {
+		log_warnx("job %s: out of memory; left to the stalled "
+		    "checker", id);
+		return;
+	}
+	K.npend++;
 	strlcpy(p->token, token, sizeof(p->token));
 	strlcpy(p->reason, reason != NULL ? reason : "", sizeof(p->reason));
 }
@@ -208,6 +215,7 @@ keeper_retry(int64_t now, int force)
 			    K.pend[i].token);
 		if (r == -1)
 			return;
+		free(K.pend[i].id);
 		K.pend[i] = K.pend[--K.npend];
 	}
 }
