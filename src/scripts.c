@@ -153,8 +153,11 @@ wait_readable(bullmq_queue *q)
 	while (n == -1 && errno == EINTR);
 	if (n == 1)
 		return 0;
-	snprintf(c->errstr, sizeof(c->errstr), "%s", n == 0 ? "timed out "
-	    "waiting for a reply" : strerror(errno));
+	if (n == 0)
+		snprintf(c->errstr, sizeof(c->errstr), "no answer within %d ms",
+		    q->command_timeout_ms);
+	else
+		snprintf(c->errstr, sizeof(c->errstr), "%s", strerror(errno));
 	c->err = REDIS_ERR_IO;
 	return -1;
 }
