@@ -133,6 +133,11 @@ node_add() {
 	rcli ZADD "bull:$1:marker" 0 0 >/dev/null
 }
 
+# An id of N bytes of the letter L: long_id N L
+long_id() {
+	head -c "$1" /dev/zero | tr '\0' "$2"
+}
+
 # Print the tally and exit with the result.
 finish() {
 	echo "# $T_N checks, $T_FAIL failed"

@@ -3,21 +3,10 @@
 # private redis-server.  Finished and active jobs are written with
 # redis-cli in BullMQ's layout, as a Node worker would leave them.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
+. "$top_srcdir/tests/daemon/cli.inc"
 redis_start
 B="$BULLMQ -r $REDIS_URL"
-E=$TMPD/err
 NOW=$(($(date +%s) * 1000))
-
-# Run a command, keeping its stdout in OUT, stderr in $E, status in RC.
-run() {
-	OUT=$("$@" 2>"$E")
-	RC=$?
-}
-
-# Does the last stderr contain the text?
-said() {
-	grep -q -- "$1" "$E"
-}
 
 # A finished job: finished QUEUE ID failed|completed FINISHED_ON
 finished() {

@@ -2,20 +2,9 @@
 # bullmq add, get, counts, pause, resume and the error paths of the command
 # line, against a private redis-server.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
+. "$top_srcdir/tests/daemon/cli.inc"
 redis_start
 B="$BULLMQ -r $REDIS_URL"
-E=$TMPD/err
-
-# Run a command, keeping its stdout in OUT, stderr in $E, status in RC.
-run() {
-	OUT=$("$@" 2>"$E")
-	RC=$?
-}
-
-# Does the last stderr contain the text?
-said() {
-	grep -q -- "$1" "$E"
-}
 
 # Does the last stdout have a line matching the pattern?
 has_line() {

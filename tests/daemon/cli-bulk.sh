@@ -2,9 +2,9 @@
 # bullmq add-bulk and bench against a private redis-server: batches, options
 # per line, bad lines (all or nothing by default, --skip-bad), --json.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
+. "$top_srcdir/tests/daemon/cli.inc"
 redis_start
 B="$BULLMQ -r $REDIS_URL"
-E=$TMPD/err
 
 # Run a command with stdin from a file, keeping stdout in OUT, stderr in $E
 # and the status in RC: run_in FILE command...
@@ -13,11 +13,6 @@ run_in() {
 	shift
 	OUT=$("$@" <"$f" 2>"$E")
 	RC=$?
-}
-
-# Does the last stderr contain the text?
-said() {
-	grep -q -- "$1" "$E"
 }
 
 # --- a big input in several batches ------------------------------------

@@ -3,25 +3,9 @@
 # 3072 bytes they work as short ones do, a longer id is refused naming the
 # limit, and nothing of it is written.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
+. "$top_srcdir/tests/daemon/cli.inc"
 redis_start
 B="$BULLMQ -r $REDIS_URL"
-E=$TMPD/err
-
-# Run a command, keeping its stdout in OUT, stderr in $E, status in RC.
-run() {
-	OUT=$("$@" 2>"$E")
-	RC=$?
-}
-
-# Does the last stderr contain the text?
-said() {
-	grep -q -- "$1" "$E"
-}
-
-# An id of N bytes of the letter L.
-long_id() {
-	head -c "$1" /dev/zero | tr '\0' "$2"
-}
 
 A=$(long_id 300 a)
 C=$(long_id 3072 c)

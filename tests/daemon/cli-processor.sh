@@ -3,11 +3,11 @@
 # shared object, and exec programs (no shell, large outputs, SIGPIPE,
 # failures).  tests/daemon/procrun loads a spec and runs it on one job.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
+. "$top_srcdir/tests/daemon/cli.inc"
 redis_start
 B="$BULLMQ -r $REDIS_URL"
 PROCRUN=${PROCRUN:-$top_builddir/tests/daemon/procrun}
 EXAMPLE=$top_builddir/contrib/examples/.libs/libexample.so
-E=$TMPD/err
 
 # Run procrun, keeping stdout in OUT, stderr in $E and the status in RC.
 prun() {
@@ -29,11 +29,6 @@ jout() {
 # Does the last output contain the text?
 out_has() {
 	printf '%s\n' "$OUT" | grep -q -- "$1"
-}
-
-# Does the last stderr contain the text?
-said() {
-	grep -q -- "$1" "$E"
 }
 
 # Write an executable shell script: script NAME BODY

@@ -10,12 +10,7 @@ master_start -q kq -x builtin:sleep -w 2 --drain-delay 300 \
 ok "2 children" wait_for '[ "$(nchildren)" = 2 ]'
 add_jobs kq 1 1 '{"ms":1000}'
 ok "a child runs the job" wait_for '[ "$(count kq active)" = 1 ]'
-victim=""
-for c in $(children); do
-	if ps -o args= -p "$c" | grep -q "job 1"; then
-		victim=$c
-	fi
-done
+victim=$(busy_child 1)
 ok "the busy child shows the job in its title" test -n "$victim"
 kill -9 "$victim"
 ok "the job is back within one second" \

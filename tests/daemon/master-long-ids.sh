@@ -6,11 +6,6 @@
 . "$top_srcdir/tests/daemon/master.inc"
 redis_start
 
-# An id of N bytes, made of the letter L.
-long_id() {
-	head -c "$1" /dev/zero | tr '\0' "$2"
-}
-
 A=$(long_id 300 a)
 B=$(long_id 3073 b)
 C=$(long_id 3072 c)
