@@ -8,17 +8,22 @@
 . "$top_srcdir/tests/daemon/master.inc"
 redis_start
 
-setsid "$BULLMQ_MASTER" -r "$REDIS_URL" -q gt -x builtin:sleep -w 2 \
-    --drain-delay 300 >>"$MLOG" 2>&1 &
-MPID=$!
-track "$MPID"
+# Start a master that leads its own process group, as setsid or a service
+# manager makes it; true once it does.
+group_start() {
+	setsid "$BULLMQ_MASTER" -r "$REDIS_URL" "$@" >>"$MLOG" 2>&1 &
+	MPID=$!
+	track "$MPID"
+	wait_for '[ "$(ps -o pgid= -p "$MPID" | tr -d " ")" = "$MPID" ]' 3
+}
+
 ok "the master leads its own process group" \
-    wait_for '[ "$(ps -o pgid= -p "$MPID" | tr -d " ")" = "$MPID" ]' 3
+    group_start -q gt -x builtin:sleep -w 2 --drain-delay 300
 ok "2 children" wait_for '[ "$(nchildren)" = 2 ]'
 add_jobs gt 1 2 '{"ms":3000}'
 ok "2 jobs run" wait_for '[ "$(count gt active)" = 2 ]'
 kids=$(children | tr '\n' ' ')
-kill -TERM -- "-$MPID"
+env kill -TERM -- "-$MPID"	# the kill of procps: dash's takes no group
 master_wait 15
 is "the master exits 0" "$MRC" 0
 is "both jobs completed" "$(count gt completed)" 2
@@ -36,16 +41,12 @@ ok "no child is left" sh -c "for p in $kids; do ! kill -0 \$p 2>/dev/null || exi
 : >"$MLOG"
 printf '#!/bin/sh\nsleep 3\necho null\n' >"$TMPD/slow"
 chmod +x "$TMPD/slow"
-setsid "$BULLMQ_MASTER" -r "$REDIS_URL" -q ge -x "exec:$TMPD/slow" -w 1 \
-    --drain-delay 300 >>"$MLOG" 2>&1 &
-MPID=$!
-track "$MPID"
 ok "exec: the master leads its own process group" \
-    wait_for '[ "$(ps -o pgid= -p "$MPID" | tr -d " ")" = "$MPID" ]' 3
+    group_start -q ge -x "exec:$TMPD/slow" -w 1 --drain-delay 300
 ok "exec: 1 child" wait_for '[ "$(nchildren)" = 1 ]'
 add_jobs ge 1 1 '{}'
 ok "exec: the program runs" wait_for 'pgrep -f "$TMPD/slow" >/dev/null'
-kill -TERM -- "-$MPID"
+env kill -TERM -- "-$MPID"	# the kill of procps: dash's takes no group
 master_wait 15
 is "exec: the master exits 0" "$MRC" 0
 is "exec: the job failed" "$(count ge failed)" 1
