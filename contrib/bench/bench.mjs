@@ -356,6 +356,12 @@ function spawnLogged(cmd, args, logname, opts = {}) {
 	const p = spawn(cmd, args, { stdio: ['ignore',
 	    opts.stdout ? 'pipe' : fd, fd], cwd: HERE, ...opts.spawn });
 	closeSync(fd);
+	return adopt(p);
+}
+
+// A process spawned here: told to the watchdog, stopped by cleanup(), its
+// exit tracked.
+function adopt(p) {
 	watch(p);
 	spawned.add(p);
 	track(p);
@@ -626,16 +632,12 @@ async function timedShell(line, stdin) {
 	const p = spawn('/bin/sh', ['-c', script], { stdio: [in0, 'ignore',
 	    fd, 'pipe'], cwd: TMP, env: { ...env, B: CLI, U: URL, Q: QUEUE } });
 	closeSync(fd);
-	watch(p);
-	p.shell = true;
-	spawned.add(p);
-	track(p);
-	p.once('exit', () => spawned.delete(p));
+	adopt(p).shell = true;
 	if (stdin)
 		closeSync(in0);
 	let st = '';
 	p.stdio[3].on('data', (d) => { st += d; });
-	const code = await new Promise((r) => p.on('exit', (c) => r(c)));
+	const { code } = await p.exitPromise;
 	const ms = Number(process.hrtime.bigint() - t) / 1e6;
 	if (code !== 0)
 		throw new Error(`"${line}" exited ${code}; see ` +
