@@ -84,6 +84,9 @@ const struct setting settings_table[] = {
 	    SET_RELOAD | SET_ROLL | SET_AUTO, "how long a child polls for "
 	    "Redis's reply before it sleeps (auto: " SPIN_AUTO_TEXT
 	    " while workers < online CPUs, else 0)" },
+	{ "redis-timeout", 0, "MS", SET_INT, S(redis_timeout), 0, 100,
+	    3600000, "10000", SET_RELOAD | SET_ROLL,
+	    "how long the master and the children wait for Redis to answer" },
 	{ "worker-name", 0, "NAME", SET_STR, S(worker_name), Z(worker_name),
 	    0, 0, "", SET_RELOAD | SET_ROLL,
 	    "worker name shown by getWorkers and in pb" },

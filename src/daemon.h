@@ -48,6 +48,7 @@ struct settings {
 	long	 max_jobs_per_child;
 	long	 drain_delay;
 	long	 spin_wait;	/* us; SET_AUTO_VALUE: auto */
+	long	 redis_timeout;	/* ms a call waits for its reply */
 	char	 worker_name[128];
 	char	 user[64];
 	char	 group[64];

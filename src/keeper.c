@@ -60,7 +60,7 @@ keeper_open(const struct settings *s)
 	co.prefix = s->prefix;
 	co.queue = s->queue;
 	co.connect_timeout_ms = 2000;
-	co.command_timeout_ms = 10000;
+	co.command_timeout_ms = (int)s->redis_timeout;
 	if ((K.q = bullmq_queue_new(&co)) == NULL ||
 	    bullmq_errcode(K.q) == BULLMQ_ERR_ARG) {
 		log_warnx("queue %s: %s", s->queue, K.q != NULL ?
@@ -100,7 +100,17 @@ keeper_close(void)
 void
 keeper_settings(const struct settings *s)
 {
+	struct timeval	tv;
+
 	K.max_stalled = s->max_stalled_count;
+	if (K.q == NULL || K.q->command_timeout_ms == (int)s->redis_timeout)
+		return;
+	K.q->command_timeout_ms = (int)s->redis_timeout;
+	if (K.q->rc != NULL) {
+		tv.tv_sec = s->redis_timeout / 1000;
+		tv.tv_usec = (s->redis_timeout % 1000) * 1000;
+		redisSetTimeout(K.q->rc, tv);
+	}
 }
 
 /* Remember a job to give back (reason NULL) or fail later. */
@@ -178,8 +188,8 @@ fail_job(const char *id, const char *token, const char *reason)
 }
 
 /*
- * Give back the job a dead child (who) held, as a stall, at once; when
- * Redis does not answer it is tried again later.
+ * Give back the job a child (who) held, as a stall, at once: the child died
+ * or its finish failed.  When Redis does not answer it is tried again later.
  */
 void
 keeper_give_back(const char *who, const char *id, const char *token)
@@ -211,7 +221,7 @@ keeper_retry(int64_t now, int force)
 			r = fail_job(K.pend[i].id, K.pend[i].token,
 			    K.pend[i].reason);
 		else
-			r = give_back("a dead child", K.pend[i].id,
+			r = give_back("a child", K.pend[i].id,
 			    K.pend[i].token);
 		if (r == -1)
 			return;

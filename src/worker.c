@@ -354,9 +354,9 @@ block_marker(bullmq_worker *w, int64_t ms)
 	if (q->rc == NULL && bullmq_queue_connect(q) == -1)
 		return -1;
 	if (q->command_timeout_ms > 0) {
-		/* the command timeout must outlast the block */
-		tv.tv_sec = (ms + 2000) / 1000;
-		tv.tv_usec = ((ms + 2000) % 1000) * 1000;
+		/* the reply is due when the block ends: the timeout on top */
+		tv.tv_sec = (ms + q->command_timeout_ms) / 1000;
+		tv.tv_usec = ((ms + q->command_timeout_ms) % 1000) * 1000;
 		redisSetTimeout(q->rc, tv);
 	}
 	r = bmq_command(q, "BZPOPMIN %b %s", q->keys[BMQ_K_MARKER],

@@ -1,10 +1,12 @@
 #!/bin/sh
 # bullmq-master with a Redis that stops answering (SIGSTOP): the master's
 # calls give up after their timeout with a message that says so, and TERM
-# waits out that timeout once, not once for every idle child it wakes;
-# the children blocked on the silent server are killed at graceful-timeout.
+# waits out that timeout once, not once for every idle child it wakes.
 # The give-back of a job whose child died meanwhile waits in the master's
-# list until Redis answers.
+# list until Redis answers.  The children's calls give up after
+# redis-timeout too (set by HUP here): idle children leave a TERM on their
+# own, and a child whose finish got no answer gets back to work once Redis
+# answers, the job completed once.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 . "$top_srcdir/tests/daemon/master.inc"
 redis_start
@@ -25,7 +27,7 @@ ok "the timeout is named as one" \
     grep -q "client unblock: redis: no answer within 10000 ms" "$MLOG"
 ok "waited out once, not for each of the 4 children: within one timeout and graceful-timeout ($((t1 - t0)) s)" \
     test $((t1 - t0)) -le 20
-ok "the children blocked on Redis were killed at graceful-timeout" \
+ok "the children, waiting out their own 10 s, were killed at graceful-timeout" \
     grep -q "graceful-timeout: killing 4 children" "$MLOG"
 
 # A child that dies holding a job while Redis does not answer: the give-back
@@ -45,6 +47,64 @@ kill -CONT "$REDIS_PID"
 ok "and is made when it answers: the job completes" \
     wait_for '[ "$(count hq completed)" = 1 ]' 20
 is "once given back, as a stall" "$(rcli HGET bull:hq:1 stc)" 1
+kill -TERM "$MPID"
+master_wait
+is "TERM: exit 0" "$MRC" 0
+
+# redis-timeout from the file, lowered by HUP: the children are replaced,
+# the master's own calls follow at once.
+: >"$MLOG"
+CONF=$TMPD/hung.conf
+echo "redis-timeout = 20000" >"$CONF"
+master_start -c "$CONF" -q tq -x builtin:noop -w 2 --drain-delay 1000
+ok "2 children at start" wait_for '[ "$(nchildren)" = 2 ]'
+old=$(children)
+echo "redis-timeout = 1000" >"$CONF"
+kill -HUP "$MPID"
+ok "HUP to redis-timeout = 1000 replaces the children" \
+    wait_log "reloaded settings: 2 workers, children replaced"
+ok "2 new children, idle" wait_for '[ "$(children | grep -cxF "$old")" = 0 ] &&
+    [ "$(ps -o args= --ppid "$MPID" | grep -c " tq idle")" = 2 ]'
+sleep 0.5
+kill -STOP "$REDIS_PID"
+ok "an idle child gives up on the silent server, naming the timeout" \
+    wait_log "worker [0-9]*: fetch: redis: no answer within 1000 ms" 8
+ok "and tries again with back-off" wait_log "retrying in [0-9]* ms" 5
+t0=$(date +%s)
+kill -TERM "$MPID"
+ok "TERM: the master stops" wait_gone "$MPID" 15
+t1=$(date +%s)
+kill -CONT "$REDIS_PID"
+wait "$MPID"
+is "with exit 0" "$?" 0
+ok "the master's unblock waited 1000 ms, not 20000" \
+    grep -q "client unblock: redis: no answer within 1000 ms" "$MLOG"
+ok "the children left on their own, none killed ($((t1 - t0)) s)" \
+    sh -c "! grep -q 'graceful-timeout: killing' '$MLOG' && [ $((t1 - t0)) -le 6 ]"
+
+# A child whose finish gets no answer: it says so, waits for Redis with
+# back-off and, once Redis answers, the job is completed once, whether
+# the finish it sent or the master's give-back reached Redis first.
+: >"$MLOG"
+add_jobs bq 1 1 '{"ms":2000}'
+master_start -q bq -x builtin:sleep -w 1 --drain-delay 1000 \
+    --redis-timeout 1000 --stalled-interval 60000
+ok "the job runs" wait_for '[ "$(count bq active)" = 1 ]'
+sleep 0.5
+kill -STOP "$REDIS_PID"
+ok "its finish gets no answer: the child says so" \
+    wait_log "worker [0-9]*: job 1: redis: no answer within 1000 ms" 8
+ok "and waits for Redis with back-off" wait_log "retrying in [0-9]* ms" 5
+sleep 1
+kill -CONT "$REDIS_PID"
+ok "once Redis answers, the child is back" \
+    wait_log "worker [0-9]*: connected to redis again" 10
+ok "and the job is completed" wait_for '[ "$(count bq completed)" = 1 ]' 10
+is "not failed" "$(count bq failed)" 0
+is "nothing left in wait or active" "$(count bq wait) $(count bq active)" \
+    "0 0"
+is "one completed event" "$(rcli XRANGE bull:bq:events - + |
+    grep -cx completed)" 1
 kill -TERM "$MPID"
 master_wait
 is "TERM: exit 0" "$MRC" 0
