@@ -179,6 +179,7 @@ struct processor *processor_load(const char *spec, char *err, size_t);
 /* Run one job; returns 0 to complete, -1 to fail, having called
  * bullmq_job_return / bullmq_job_error on the job. */
 int processor_run(struct processor *, bullmq_job *);
+void processor_kill_running(void);
 void processor_free(struct processor *);
 
 /*

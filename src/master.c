@@ -728,6 +728,19 @@ reap(int64_t now)
 }
 
 /* Begin a shutdown, graceful (TERM, QUIT) or fast (INT). */
+/*
+ * Kill a child now: a TERM from the master is a death at once for it, which
+ * takes down its exec: program with all the program started (a KILL would
+ * take the program alone); KILL follows after kill-timeout.
+ */
+static void
+kill_child(struct child *c, int64_t now)
+{
+	kill(c->pid, SIGTERM);
+	if (c->kill_at == 0)
+		c->kill_at = now + M.set.kill_timeout;
+}
+
 static void
 begin_stop(enum stop_mode mode, int64_t now)
 {
@@ -755,7 +768,7 @@ begin_stop(enum stop_mode mode, int64_t now)
 		    "%zu jobs", M.nchildren, busy);
 		TAILQ_FOREACH(c, &M.children, entry) {
 			stop_child(c);
-			kill(c->pid, SIGKILL);
+			kill_child(c, now);
 		}
 	}
 	M.stopping = mode;
@@ -958,7 +971,7 @@ timers(int64_t now)
 		log_warnx("graceful-timeout: killing %zu children",
 		    M.nchildren);
 		TAILQ_FOREACH(c, &M.children, entry)
-			kill(c->pid, SIGKILL);
+			kill_child(c, now);
 		M.stop_deadline = now + 3600000;
 	}
 }

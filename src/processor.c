@@ -298,6 +298,28 @@ exec_input(bullmq_job *job, struct bmq_buf *in)
 }
 
 /*
+ * The process group of the exec: program running now, 0 when none: the
+ * program leads a group of its own, so that a TERM to the master's group
+ * (a graceful stop) leaves its job to finish, and all it started can be
+ * killed with it.
+ */
+static volatile sig_atomic_t exec_group;
+
+/*
+ * Kill the exec: program running now and every process of its group, as
+ * the child is about to die (safe in a signal handler).  The program's own
+ * death signal would take the program alone.
+ */
+void
+processor_kill_running(void)
+{
+	pid_t	g = (pid_t)exec_group;
+
+	if (g > 0)
+		(void)kill(-g, SIGKILL);
+}
+
+/*
  * In the child: set up stdin, stdout, stderr and the exec-error pipe (as
  * fd 3, closed by a successful exec), reset signals, and run the program.
  */
@@ -318,6 +340,7 @@ exec_child(struct processor *p, int in, int out, int errfd, int ex)
 #ifdef __linux__
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 #endif
+	(void)setpgid(0, 0);
 	/* Move every descriptor out of the way first, then into place. */
 	fds[0] = fcntl(in, F_DUPFD, 10);
 	fds[1] = fcntl(out, F_DUPFD, 10);
@@ -501,12 +524,13 @@ run_exec(struct processor *p, bullmq_job *job)
 {
 	struct bmq_buf	 input, o, e;
 	struct sigaction dfl, oldchld;
-	sigset_t	 block, old, pending;
+	sigset_t	 block, old, pending, term;
 	struct timespec	 zero = { 0, 0 };
 	int		 in[2] = { -1, -1 }, out[2] = { -1, -1 };
 	int		 errp[2] = { -1, -1 }, ex[2] = { -1, -1 };
 	int		 status = 0, exerr = 0, o_over = 0, rv, had_pipe, werr;
 	pid_t		 pid, wpid;
+	siginfo_t	 si;
 	ssize_t		 n;
 
 	bmq_buf_init(&input);
@@ -535,6 +559,10 @@ run_exec(struct processor *p, bullmq_job *job)
 	sigemptyset(&dfl.sa_mask);
 	sigaction(SIGCHLD, &dfl, &oldchld);
 
+	/* no TERM between the fork and knowing the program's group */
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigprocmask(SIG_BLOCK, &term, NULL);
 	if ((pid = fork()) == -1) {
 		sigaction(SIGCHLD, &oldchld, NULL);
 		sigprocmask(SIG_SETMASK, &old, NULL);
@@ -544,6 +572,9 @@ run_exec(struct processor *p, bullmq_job *job)
 	}
 	if (pid == 0)
 		exec_child(p, in[0], out[1], errp[1], ex[1]);
+	(void)setpgid(pid, pid);	/* either side may be first */
+	exec_group = pid;
+	sigprocmask(SIG_UNBLOCK, &term, NULL);
 	close(in[0]);
 	close(out[1]);
 	close(errp[1]);
@@ -552,6 +583,11 @@ run_exec(struct processor *p, bullmq_job *job)
 
 	exec_io(in[1], out[0], errp[0], &input, &o, &e, &o_over);
 	in[1] = out[0] = errp[0] = -1;
+	/* wait without reaping: until then its pid, the group's id, is kept */
+	while (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) == -1 &&
+	    errno == EINTR)
+		;
+	exec_group = 0;
 	while ((wpid = waitpid(pid, &status, 0)) == -1 && errno == EINTR)
 		;
 	werr = wpid == -1 ? errno : 0;

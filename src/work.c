@@ -91,8 +91,8 @@ on_io(int sig)
 
 /*
  * A TERM from the master kills at once, by the default action, so that the
- * master sees the death by signal it asked for; any other asks for a stop
- * after the current job.
+ * master sees the death by signal it asked for, and the exec: program with
+ * its group; any other asks for a stop after the current job.
  */
 static void
 on_term(int sig, siginfo_t *si, void *ctx)
@@ -100,6 +100,7 @@ on_term(int sig, siginfo_t *si, void *ctx)
 	struct sigaction	sa;
 
 	if (si->si_code == SI_USER && si->si_pid == master_pid) {
+		processor_kill_running();
 		memset(&sa, 0, sizeof(sa));
 		sigemptyset(&sa.sa_mask);
 		sa.sa_handler = SIG_DFL;

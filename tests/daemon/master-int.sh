@@ -1,6 +1,6 @@
 #!/bin/sh
-# bullmq-master: INT kills the children at once and gives their running jobs
-# back to wait.
+# bullmq-master: INT kills the children at once (a TERM from the master is a
+# death at once for a child) and gives their running jobs back to wait.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 . "$top_srcdir/tests/daemon/master.inc"
 redis_start
@@ -18,6 +18,8 @@ is "both are back in wait" "$(count iq wait)" 2
 is "none completed" "$(count iq completed)" 0
 ok "the children were killed" \
     sh -c "for p in $kids; do ! kill -0 \$p 2>/dev/null || exit 1; done"
-ok "the kills are logged" grep -q "killed by signal 9" "$MLOG"
+ok "the kills are logged" grep -q "killed by signal 15" "$MLOG"
+ok "at once, not by the KILL after kill-timeout" \
+    sh -c "! grep -q 'did not stop' '$MLOG'"
 [ "$T_FAIL" -eq 0 ] || show_log
 finish
