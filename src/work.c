@@ -113,6 +113,24 @@ on_term(int sig, siginfo_t *si, void *ctx)
 	got_term = 1;
 }
 
+/*
+ * An INT, as a terminal sends the whole group on ^C, kills at once like the
+ * master's TERM, the exec: program's group with it (that group does not
+ * get the terminal's signal).
+ */
+static void
+on_int(int sig)
+{
+	struct sigaction	sa;
+
+	processor_kill_running();
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGINT, &sa, NULL);
+	raise(SIGINT);	/* delivered when the handler returns */
+}
+
 /* Set the title from a format; the title thread may also be setting it. */
 static void
 title(const char *fmt, ...)
@@ -362,6 +380,8 @@ work_main(const struct child_spec *cs)
 	sigaction(SIGUSR1, &sa, NULL);
 	sa.sa_handler = on_io;
 	sigaction(SIGIO, &sa, NULL);
+	sa.sa_handler = on_int;
+	sigaction(SIGINT, &sa, NULL);
 	sa.sa_sigaction = on_term;
 	sa.sa_flags = SA_RESTART | SA_SIGINFO;
 	sigaction(SIGTERM, &sa, NULL);

@@ -1,8 +1,9 @@
 #!/bin/sh
 # bullmq-master: when a child is killed while its exec: program runs (a job
-# past job-timeout, INT, graceful-timeout running out), the program dies
-# with every process it started, not the program alone: the program leads
-# a process group, and the child kills that group as it dies.
+# past job-timeout, INT to the master or to the group, graceful-timeout
+# running out), the program dies with every process it started, not the
+# program alone: the program leads a process group, and the child kills
+# that group as it dies.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 . "$top_srcdir/tests/daemon/master.inc"
 redis_start
@@ -55,6 +56,20 @@ is "INT: the master exits 0" "$MRC" 0
 is "INT: the job is back in wait" "$(count xi wait)" 1
 ok "INT: the program's child is gone" wait_for "! kill -0 $gc 2>/dev/null" 2
 
+# ^C: INT to the whole process group, as a terminal sends it.  The program,
+# in a group of its own, does not get it; the children kill it as they die.
+: >"$MLOG"
+ok "^C: the master leads its own process group" \
+    group_start -q xn -x "exec:$TMPD/tree 3014" -w 1 --drain-delay 300
+add_jobs xn 1 1 '{}'
+ok "^C: the program's child runs" wait_for '[ -n "$(sleeps 3014)" ]'
+gc=$(sleeps 3014)
+env kill -INT -- "-$MPID"	# the kill of procps: dash's takes no group
+master_wait 5
+is "^C: the master exits 0" "$MRC" 0
+is "^C: the job is back in wait" "$(count xn wait)" 1
+ok "^C: the program's child is gone" wait_for "! kill -0 $gc 2>/dev/null" 2
+
 # graceful-timeout running out: the job is given back, the program's child
 # is gone.
 : >"$MLOG"
@@ -82,7 +97,7 @@ ok "a program that ends completes its job" \
 kill -TERM "$MPID"
 master_wait
 is "TERM: exit 0" "$MRC" 0
-for n in 3011 3012 3013; do
+for n in 3011 3012 3013 3014; do
 	pkill -x -f "sleep $n"
 done
 [ "$T_FAIL" -eq 0 ] || show_log

@@ -8,15 +8,6 @@
 . "$top_srcdir/tests/daemon/master.inc"
 redis_start
 
-# Start a master that leads its own process group, as setsid or a service
-# manager makes it; true once it does.
-group_start() {
-	setsid "$BULLMQ_MASTER" -r "$REDIS_URL" "$@" >>"$MLOG" 2>&1 &
-	MPID=$!
-	track "$MPID"
-	wait_for '[ "$(ps -o pgid= -p "$MPID" | tr -d " ")" = "$MPID" ]' 3
-}
-
 ok "the master leads its own process group" \
     group_start -q gt -x builtin:sleep -w 2 --drain-delay 300
 ok "2 children" wait_for '[ "$(nchildren)" = 2 ]'
