@@ -87,6 +87,22 @@ const struct setting settings_table[] = {
 	{ "redis-timeout", 0, "MS", SET_INT, S(redis_timeout), 0, 100,
 	    3600000, "10000", SET_RELOAD | SET_ROLL,
 	    "how long the master and the children wait for Redis to answer" },
+	{ "remove-on-complete", 0, "KEEP", SET_STR, S(remove_on_complete),
+	    Z(remove_on_complete), 0, 0, "", SET_RELOAD | SET_ROLL,
+	    "removal of completed jobs that set none: true, false, N or "
+	    "age:S[,count:N]" },
+	{ "remove-on-fail", 0, "KEEP", SET_STR, S(remove_on_fail),
+	    Z(remove_on_fail), 0, 0, "", SET_RELOAD | SET_ROLL,
+	    "removal of failed jobs that set none, the same way" },
+	{ "metrics", 0, "N", SET_INT, S(metrics), 0, 0, 1000000, "0",
+	    SET_RELOAD | SET_ROLL,
+	    "record per-minute metrics, keeping N points (0: off)" },
+	{ "limiter", 0, "MAX/MS", SET_STR, S(limiter), Z(limiter), 0, 0, "",
+	    SET_RELOAD | SET_ROLL,
+	    "at most MAX jobs started each MS milliseconds, queue-wide" },
+	{ "max-started-attempts", 0, "N", SET_INT, S(max_started_attempts), 0,
+	    0, 1000000, "0", SET_RELOAD | SET_ROLL,
+	    "fail a job started more than N times (0: never)" },
 	{ "worker-name", 0, "NAME", SET_STR, S(worker_name), Z(worker_name),
 	    0, 0, "", SET_RELOAD | SET_ROLL,
 	    "worker name shown by getWorkers and in pb" },
@@ -470,6 +486,131 @@ bad(const struct settings *s, const struct origins *o, const char *name,
 	return -1;
 }
 
+/* strtonum's word for a bad number, in plainer words. */
+static const char *
+num_error(const char *errstr)
+{
+	return strcmp(errstr, "invalid") == 0 ? "not a number" : errstr;
+}
+
+/*
+ * Parse a retention value into k: "" unset, true (remove at once), false
+ * (keep all), N or count:N (keep the newest N), age:S with ",count:N" and
+ * ",limit:N" in any order.  0, or -1 with a message in msg.
+ */
+static int
+parse_keep_value(const char *v, struct bullmq_keep *k, char *msg,
+    size_t size)
+{
+	const char	*errstr, *p, *e;
+	char		 word[16], num[32];
+	long long	 n;
+	size_t		 wl, nl;
+	int		 have_count = 0;
+
+	memset(k, 0, sizeof(*k));
+	if (*v == '\0')
+		return 0;
+	if (strcasecmp(v, "true") == 0 || strcasecmp(v, "yes") == 0) {
+		k->mode = BULLMQ_KEEP_NONE;
+		return 0;
+	}
+	if (strcasecmp(v, "false") == 0 || strcasecmp(v, "no") == 0) {
+		k->mode = BULLMQ_KEEP_ALL;
+		return 0;
+	}
+	if (isdigit((unsigned char)*v)) {
+		n = strtonum(v, 0, LONG_MAX, &errstr);
+		if (errstr != NULL) {
+			snprintf(msg, size, "\"%s\": the count is %s", v,
+			    num_error(errstr));
+			return -1;
+		}
+		k->mode = BULLMQ_KEEP_COUNT;
+		k->count = (long)n;
+		return 0;
+	}
+	for (p = v; *p != '\0'; p = *e == ',' ? e + 1 : e) {
+		e = p + strcspn(p, ",");
+		wl = strcspn(p, ":");
+		if (wl >= (size_t)(e - p) || wl >= sizeof(word))
+			goto bad;
+		nl = (size_t)(e - p) - wl - 1;
+		if (nl == 0 || nl >= sizeof(num))
+			goto bad;
+		memcpy(word, p, wl);
+		word[wl] = '\0';
+		memcpy(num, p + wl + 1, nl);
+		num[nl] = '\0';
+		n = strtonum(num, strcmp(word, "age") == 0 ? 1 : 0, LONG_MAX,
+		    &errstr);
+		if (errstr != NULL) {
+			snprintf(msg, size, "\"%s\": %s \"%s\" is %s", v,
+			    word, num, num_error(errstr));
+			return -1;
+		}
+		if (strcmp(word, "age") == 0)
+			k->age = (long)n;
+		else if (strcmp(word, "count") == 0) {
+			k->count = (long)n;
+			have_count = 1;
+		}
+		else if (strcmp(word, "limit") == 0)
+			k->limit = (long)n;
+		else
+			goto bad;
+	}
+	if (k->age == 0 && have_count && k->limit == 0) {
+		k->mode = BULLMQ_KEEP_COUNT;	/* {count: N} */
+		return 0;
+	}
+	if (k->age == 0)
+		goto bad;
+	k->mode = BULLMQ_KEEP_AGE;
+	return 0;
+bad:
+	snprintf(msg, size, "\"%s\" is not true, false, a count or "
+	    "age:SECONDS[,count:N][,limit:N]", v);
+	return -1;
+}
+
+/* Parse a limiter value "MAX/MS" ("" none); 0, or -1 with msg. */
+static int
+parse_limiter(const char *v, long *max, long *ms, char *msg, size_t size)
+{
+	const char	*errstr;
+	char		 a[32];
+	const char	*slash;
+	long long	 n, d;
+
+	*max = *ms = 0;
+	if (*v == '\0')
+		return 0;
+	if ((slash = strchr(v, '/')) == NULL ||
+	    (size_t)(slash - v) >= sizeof(a) || slash == v) {
+		snprintf(msg, size, "\"%s\" is not MAX/MS (say 100/1000: at "
+		    "most 100 jobs a second)", v);
+		return -1;
+	}
+	memcpy(a, v, (size_t)(slash - v));
+	a[slash - v] = '\0';
+	n = strtonum(a, 1, 1000000000, &errstr);
+	if (errstr != NULL) {
+		snprintf(msg, size, "\"%s\": MAX \"%s\" is %s (1 to "
+		    "1000000000)", v, a, num_error(errstr));
+		return -1;
+	}
+	d = strtonum(slash + 1, 1, 86400000, &errstr);
+	if (errstr != NULL) {
+		snprintf(msg, size, "\"%s\": MS \"%s\" is %s (1 to "
+		    "86400000)", v, slash + 1, num_error(errstr));
+		return -1;
+	}
+	*max = (long)n;
+	*ms = (long)d;
+	return 0;
+}
+
 /* Check what the table cannot: required values, URL, users. */
 static int
 config_validate(struct settings *s, const struct origins *o, char *err,
@@ -537,6 +678,15 @@ config_validate(struct settings *s, const struct origins *o, char *err,
 		}
 		s->drop_group = 1;
 	}
+	if (parse_keep_value(s->remove_on_complete, &s->keep_complete, msg,
+	    sizeof(msg)) == -1)
+		return bad(s, o, "remove-on-complete", err, errsize, "%s", msg);
+	if (parse_keep_value(s->remove_on_fail, &s->keep_fail, msg,
+	    sizeof(msg)) == -1)
+		return bad(s, o, "remove-on-fail", err, errsize, "%s", msg);
+	if (parse_limiter(s->limiter, &s->limiter_max, &s->limiter_ms, msg,
+	    sizeof(msg)) == -1)
+		return bad(s, o, "limiter", err, errsize, "%s", msg);
 	if (s->lock_duration / 2 < 100) {
 		return bad(s, o, "lock-duration", err, errsize, "too short");
 	}

@@ -49,6 +49,11 @@ struct settings {
 	long	 drain_delay;
 	long	 spin_wait;	/* us; SET_AUTO_VALUE: auto */
 	long	 redis_timeout;	/* ms a call waits for its reply */
+	char	 remove_on_complete[64];	/* text; keep_complete */
+	char	 remove_on_fail[64];		/* text; keep_fail */
+	long	 metrics;	/* data points kept; 0: off */
+	char	 limiter[64];	/* "MAX/MS" or ""; limiter_max, _ms */
+	long	 max_started_attempts;	/* 0: none */
 	char	 worker_name[128];
 	char	 user[64];
 	char	 group[64];
@@ -57,6 +62,10 @@ struct settings {
 	int	 daemon;
 	int	 check;
 	/* Derived by config_load. */
+	struct bullmq_keep keep_complete;
+	struct bullmq_keep keep_fail;
+	long	 limiter_max;
+	long	 limiter_ms;
 	uid_t	 uid;
 	gid_t	 gid;
 	int	 drop_user;	/* uid is set */

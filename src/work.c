@@ -408,6 +408,12 @@ work_main(const struct child_spec *cs)
 	    NULL;
 	wo.lock_duration = cs->set->lock_duration;
 	wo.drain_delay = cs->set->drain_delay;
+	wo.remove_on_complete = cs->set->keep_complete;
+	wo.remove_on_fail = cs->set->keep_fail;
+	wo.metrics_max_points = cs->set->metrics;
+	wo.limiter_max = cs->set->limiter_max;
+	wo.limiter_duration = cs->set->limiter_ms;
+	wo.max_started_attempts = cs->set->max_started_attempts;
 	if ((w = bullmq_worker_new(q, &wo)) == NULL) {
 		log_warnx("worker %d: %s", cs->slot, bullmq_errstr(q));
 		leave(CHILD_EXIT_FATAL);
