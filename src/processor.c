@@ -10,6 +10,7 @@
 #include <sys/types.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sys/syscall.h>
 #ifdef __linux__
 #include <sys/prctl.h>
 #endif
@@ -391,33 +392,57 @@ drain_fd(int fd, struct bmq_buf *b, size_t max, int keep_tail,
 	}
 }
 
+/* A descriptor that polls readable when process pid exits; -1 if none. */
+static int
+exit_fd(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+	(void)pid;
+	return -1;
+#endif
+}
+
 /*
  * Feed the job to the program and collect its stdout and stderr until both
- * are closed, without blocking on any one of them.
+ * are closed, without blocking on any one of them; or, when the kernel can
+ * tell (a pidfd), until the program exits: a process it left running in
+ * the background may hold the pipes open for long after, and what it
+ * writes then is not the program's answer.
  */
 static void
-exec_io(int in, int out, int errfd, const struct bmq_buf *input,
+exec_io(pid_t pid, int in, int out, int errfd, const struct bmq_buf *input,
     struct bmq_buf *o, struct bmq_buf *e, int *o_over)
 {
-	struct pollfd	pfd[3];
+	struct pollfd	pfd[4];
 	size_t		off = 0;
 	ssize_t		n;
-	int		e_over = 0;
+	int		e_over = 0, exited = 0, pidfd;
 
+	pidfd = exit_fd(pid);
 	fcntl(in, F_SETFL, fcntl(in, F_GETFL) | O_NONBLOCK);
 	fcntl(out, F_SETFL, fcntl(out, F_GETFL) | O_NONBLOCK);
 	fcntl(errfd, F_SETFL, fcntl(errfd, F_GETFL) | O_NONBLOCK);
-	while (out != -1 || errfd != -1) {
+	while ((out != -1 || errfd != -1) && !exited) {
 		pfd[0].fd = out;
 		pfd[0].events = POLLIN;
 		pfd[1].fd = errfd;
 		pfd[1].events = POLLIN;
 		pfd[2].fd = in;
 		pfd[2].events = POLLOUT;
-		if (poll(pfd, 3, -1) == -1) {
+		pfd[3].fd = pidfd;
+		pfd[3].events = POLLIN;
+		pfd[3].revents = 0;
+		if (poll(pfd, 4, -1) == -1) {
 			if (errno == EINTR)
 				continue;
 			break;
+		}
+		/* gone: read what it wrote before, below, and stop */
+		if (pfd[3].revents != 0) {
+			exited = 1;
+			pfd[0].revents = pfd[1].revents = POLLIN;
 		}
 		if (in != -1 && pfd[2].revents != 0) {
 			n = write(in, input->b + off, input->len - off);
@@ -447,6 +472,8 @@ exec_io(int in, int out, int errfd, const struct bmq_buf *input,
 		close(out);
 	if (errfd != -1)
 		close(errfd);
+	if (pidfd != -1)
+		close(pidfd);
 }
 
 /* Trim white space at both ends of b in place; returns the start. */
@@ -581,7 +608,7 @@ run_exec(struct processor *p, bullmq_job *job)
 	close(ex[1]);
 	in[0] = out[1] = errp[1] = ex[1] = -1;
 
-	exec_io(in[1], out[0], errp[0], &input, &o, &e, &o_over);
+	exec_io(pid, in[1], out[0], errp[0], &input, &o, &e, &o_over);
 	in[1] = out[0] = errp[0] = -1;
 	/* wait without reaping: until then its pid, the group's id, is kept */
 	while (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) == -1 &&
