@@ -10,7 +10,6 @@
 #include <sys/types.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <sys/syscall.h>
 #ifdef __linux__
 #include <sys/prctl.h>
 #endif
@@ -392,35 +391,42 @@ drain_fd(int fd, struct bmq_buf *b, size_t max, int keep_tail,
 	}
 }
 
-/* A descriptor that polls readable when process pid exits; -1 if none. */
-static int
-exit_fd(pid_t pid)
+/* SIGCHLD only interrupts the wait in exec_io. */
+static void
+on_chld(int sig)
 {
-#ifdef SYS_pidfd_open
-	return (int)syscall(SYS_pidfd_open, pid, 0);
-#else
-	(void)pid;
-	return -1;
-#endif
+}
+
+/* Whether process pid has exited, without reaping it. */
+static int
+has_exited(pid_t pid)
+{
+	siginfo_t	si;
+
+	memset(&si, 0, sizeof(si));
+	return waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) ==
+	    0 && si.si_pid == pid;
 }
 
 /*
  * Feed the job to the program and collect its stdout and stderr until both
- * are closed, without blocking on any one of them; or, when the kernel can
- * tell (a pidfd), until the program exits: a process it left running in
- * the background may hold the pipes open for long after, and what it
- * writes then is not the program's answer.
+ * are closed or the program exits: a process it left running in the
+ * background may hold the pipes open for long after, and what that writes
+ * is not the program's answer.  SIGCHLD is blocked but for the wait, so
+ * that the exit cannot slip in between the look and the wait.
  */
 static void
 exec_io(pid_t pid, int in, int out, int errfd, const struct bmq_buf *input,
     struct bmq_buf *o, struct bmq_buf *e, int *o_over)
 {
-	struct pollfd	pfd[4];
+	struct pollfd	pfd[3];
+	sigset_t	waitmask;
 	size_t		off = 0;
 	ssize_t		n;
-	int		e_over = 0, exited = 0, pidfd;
+	int		e_over = 0, exited = 0;
 
-	pidfd = exit_fd(pid);
+	sigprocmask(SIG_BLOCK, NULL, &waitmask);
+	sigdelset(&waitmask, SIGCHLD);
 	fcntl(in, F_SETFL, fcntl(in, F_GETFL) | O_NONBLOCK);
 	fcntl(out, F_SETFL, fcntl(out, F_GETFL) | O_NONBLOCK);
 	fcntl(errfd, F_SETFL, fcntl(errfd, F_GETFL) | O_NONBLOCK);
@@ -431,18 +437,15 @@ exec_io(pid_t pid, int in, int out, int errfd, const struct bmq_buf *input,
 		pfd[1].events = POLLIN;
 		pfd[2].fd = in;
 		pfd[2].events = POLLOUT;
-		pfd[3].fd = pidfd;
-		pfd[3].events = POLLIN;
-		pfd[3].revents = 0;
-		if (poll(pfd, 4, -1) == -1) {
+		if (has_exited(pid)) {
+			/* read what it wrote before, below, and stop */
+			exited = 1;
+			pfd[0].revents = pfd[1].revents = POLLIN;
+			pfd[2].revents = 0;
+		} else if (ppoll(pfd, 3, NULL, &waitmask) == -1) {
 			if (errno == EINTR)
 				continue;
 			break;
-		}
-		/* gone: read what it wrote before, below, and stop */
-		if (pfd[3].revents != 0) {
-			exited = 1;
-			pfd[0].revents = pfd[1].revents = POLLIN;
 		}
 		if (in != -1 && pfd[2].revents != 0) {
 			n = write(in, input->b + off, input->len - off);
@@ -472,8 +475,6 @@ exec_io(pid_t pid, int in, int out, int errfd, const struct bmq_buf *input,
 		close(out);
 	if (errfd != -1)
 		close(errfd);
-	if (pidfd != -1)
-		close(pidfd);
 }
 
 /* Trim white space at both ends of b in place; returns the start. */
@@ -574,15 +575,22 @@ run_exec(struct processor *p, bullmq_job *job)
 		goto out;
 	}
 
-	/* A program that stops reading must not kill us with SIGPIPE. */
+	/*
+	 * A program that stops reading must not kill us with SIGPIPE; SIGCHLD
+	 * comes only in exec_io's wait.
+	 */
 	sigemptyset(&block);
 	sigaddset(&block, SIGPIPE);
+	sigaddset(&block, SIGCHLD);
 	sigpending(&pending);
 	had_pipe = sigismember(&pending, SIGPIPE);
 	sigprocmask(SIG_BLOCK, &block, &old);
-	/* An ignored SIGCHLD would reap the program before waitpid. */
+	/*
+	 * A handler for SIGCHLD, so that the program's exit ends the wait in
+	 * exec_io (ignored, it would also reap the program before waitpid).
+	 */
 	memset(&dfl, 0, sizeof(dfl));
-	dfl.sa_handler = SIG_DFL;
+	dfl.sa_handler = on_chld;
 	sigemptyset(&dfl.sa_mask);
 	sigaction(SIGCHLD, &dfl, &oldchld);
 
@@ -625,8 +633,11 @@ run_exec(struct processor *p, bullmq_job *job)
 		exerr = 0;
 
 	sigpending(&pending);
-	if (!had_pipe && sigismember(&pending, SIGPIPE))
+	if (!had_pipe && sigismember(&pending, SIGPIPE)) {
+		sigemptyset(&block);
+		sigaddset(&block, SIGPIPE);
 		(void)sigtimedwait(&block, NULL, &zero);
+	}
 	sigaction(SIGCHLD, &oldchld, NULL);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 
