@@ -90,22 +90,31 @@ on_io(int sig)
 }
 
 /*
- * A TERM from the master kills at once, by the default action, so that the
- * master sees the death by signal it asked for, and the exec: program with
- * its group; any other asks for a stop after the current job.
+ * In a handler: die of sig by its default action, so that the master sees
+ * the death by signal, killing the exec: program's group first.
+ */
+static void
+die_of(int sig)
+{
+	struct sigaction	sa;
+
+	processor_kill_running();
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = SIG_DFL;
+	sigaction(sig, &sa, NULL);
+	raise(sig);	/* delivered when the handler returns */
+}
+
+/*
+ * A TERM from the master kills at once; any other asks for a stop after
+ * the current job.
  */
 static void
 on_term(int sig, siginfo_t *si, void *ctx)
 {
-	struct sigaction	sa;
-
 	if (si->si_code == SI_USER && si->si_pid == master_pid) {
-		processor_kill_running();
-		memset(&sa, 0, sizeof(sa));
-		sigemptyset(&sa.sa_mask);
-		sa.sa_handler = SIG_DFL;
-		sigaction(SIGTERM, &sa, NULL);
-		raise(SIGTERM);	/* delivered when the handler returns */
+		die_of(SIGTERM);
 		return;
 	}
 	if (!got_term)
@@ -121,14 +130,7 @@ on_term(int sig, siginfo_t *si, void *ctx)
 static void
 on_int(int sig)
 {
-	struct sigaction	sa;
-
-	processor_kill_running();
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = SIG_DFL;
-	sigaction(SIGINT, &sa, NULL);
-	raise(SIGINT);	/* delivered when the handler returns */
+	die_of(SIGINT);
 }
 
 /* Set the title from a format; the title thread may also be setting it. */
