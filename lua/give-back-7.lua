@@ -1,47 +1,84 @@
 --[[
   give-back: return the job of a dead worker to the front of wait at once,
   as the stalled checker would (the stall counts against max stalled).
+  Or, given no job id, return every active job locked under a token whose
+  fetching call lost its reply (a fetch, or a finish that fetched the next
+  job, that got no answer in time): no processor ever saw those jobs, so
+  no stall is counted.
 
   KEYS[1] Q:stalled  KEYS[4] Q:meta    KEYS[7] Q:repeat
   KEYS[2] Q:wait     KEYS[5] Q:marker
   KEYS[3] Q:active   KEYS[6] Q:events
 
   ARGV[1] the job key prefix "Q:"
-  ARGV[2] job id
-  ARGV[3] the dead worker's lock token
-  ARGV[4] max stalled count
+  ARGV[2] job id, or "": the active jobs locked under ARGV[3]
+  ARGV[3] the lock token
+  ARGV[4] max stalled count (with a job id)
+  ARGV[5] with no job id: a job to leave alone (one whose finish was lost,
+          which whoever ran it gives back), or ""
 
-  Returns 1 when the job went back to wait, 0 when it was not active or is
-  locked under another token.
+  Returns the number of jobs that went back to wait: with a job id, 0 when
+  it was not active or is locked under another token.
 ]]
 local rcall = redis.call
-local jid = ARGV[2]
-local jk = ARGV[1] .. jid
-local held = rcall("GET", jk .. ":lock")
+local pfx, token = ARGV[1], ARGV[3]
+local stall = ARGV[2] ~= ""
+local ids = {}
 
-if held and held ~= ARGV[3] then
-	return 0
-end
-if rcall("LREM", KEYS[3], 1, jid) == 0 then
-	return 0
-end
-if held then
-	rcall("DEL", jk .. ":lock")
-end
-rcall("SREM", KEYS[1], jid)
-if rcall("EXISTS", jk) == 0 then
-	return 0
+if stall then
+	ids[1] = ARGV[2]
+else
+	for _, jid in ipairs(rcall("LRANGE", KEYS[3], 0, -1)) do
+		if jid ~= ARGV[5] and
+		    rcall("GET", pfx .. jid .. ":lock") == token then
+			ids[#ids + 1] = jid
+		end
+	end
 end
 
-local stc = rcall("HINCRBY", jk, "stc", 1)
-local rjk = rcall("HGET", jk, "rjk")
-local iteration = false
-if rjk then
-	iteration = rcall("EXISTS", KEYS[7] .. ":" .. rjk) == 1 or
-	    rcall("ZSCORE", KEYS[7], rjk) ~= false
+-- Take jid out of active; whether it is to go back to wait.
+local function take(jid)
+	local jk = pfx .. jid
+	local held = rcall("GET", jk .. ":lock")
+
+	if held and held ~= token then
+		return false
+	end
+	if rcall("LREM", KEYS[3], 1, jid) == 0 then
+		return false
+	end
+	if held then
+		rcall("DEL", jk .. ":lock")
+	end
+	rcall("SREM", KEYS[1], jid)
+	if rcall("EXISTS", jk) == 0 then
+		return false
+	end
+	if not stall then
+		return true
+	end
+
+	local stc = rcall("HINCRBY", jk, "stc", 1)
+	local rjk = rcall("HGET", jk, "rjk")
+	local iteration = false
+	if rjk then
+		iteration = rcall("EXISTS", KEYS[7] .. ":" .. rjk) == 1 or
+		    rcall("ZSCORE", KEYS[7], rjk) ~= false
+	end
+	if stc > (tonumber(ARGV[4]) or 1) and not iteration then
+		rcall("HSET", jk, "defa", "job stalled more than allowable limit")
+	end
+	return true
 end
-if stc > (tonumber(ARGV[4]) or 1) and not iteration then
-	rcall("HSET", jk, "defa", "job stalled more than allowable limit")
+
+local back = {}
+for _, jid in ipairs(ids) do
+	if take(jid) then
+		back[#back + 1] = jid
+	end
+end
+if #back == 0 then
+	return 0
 end
 
 local maxevents = rcall("HGET", KEYS[4], "opts.maxLenEvents")
@@ -51,13 +88,17 @@ if not maxevents then
 end
 rcall("XTRIM", KEYS[6], "MAXLEN", "~", maxevents)
 
+for _, jid in ipairs(back) do
+	rcall("RPUSH", KEYS[2], jid)
+	rcall("XADD", KEYS[6], "*", "event", "waiting", "jobId", jid, "prev",
+	    "active")
+	if stall then
+		rcall("XADD", KEYS[6], "*", "event", "stalled", "jobId", jid)
+	end
+end
 local m = rcall("HMGET", KEYS[4], "paused", "concurrency")
-rcall("RPUSH", KEYS[2], jid)
 if not (m[1] or (m[2] and rcall("LLEN", KEYS[3]) >= (tonumber(m[2]) or 0)))
     then
 	rcall("ZADD", KEYS[5], 0, "0")
 end
-rcall("XADD", KEYS[6], "*", "event", "waiting", "jobId", jid, "prev",
-    "active")
-rcall("XADD", KEYS[6], "*", "event", "stalled", "jobId", jid)
-return 1
+return #back

@@ -174,6 +174,10 @@ int		 bmq_keep_from_opts(const char *, size_t, const char *,
 int64_t		 bmq_backoff_delay(enum bullmq_backoff_type, int64_t, double,
 		    long, double);
 
+/* supervise.c */
+int		 bmq_give_back(bullmq_queue *, const char *, const char *,
+		    long, const char *);
+
 /* cron.c */
 int		 bmq_cron_next(const char *, const char *, int64_t, int64_t *,
 		    char *, size_t);

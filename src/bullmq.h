@@ -294,6 +294,12 @@ int		 bullmq_worker_run(bullmq_worker *, bullmq_job *,
 		    bullmq_job **next);
 /* While set, bullmq_worker_run fetches no next job; a processor may set it. */
 void		 bullmq_worker_no_next(bullmq_worker *, int);
+/*
+ * Give back to wait the jobs that a fetching call whose reply was lost (no
+ * answer in time, a dropped connection) may have left active with nobody to
+ * run them; fetching does it first.  Returns how many, or -1.
+ */
+int		 bullmq_worker_reclaim(bullmq_worker *);
 
 /* The supervisor's calls, on its own connection. */
 /*

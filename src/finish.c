@@ -335,8 +335,11 @@ finish_call(bullmq_queue *q, bullmq_worker *w, bullmq_job *j, int failed,
 		n = bmq_puts0(av, al, n, att);
 		n = bmq_put(av, al, n, stack != NULL ? stack : "", stacklen);
 	}
-	if ((r = bmq_script(q, BMQ_LUA_FINISH, n, av, al)) == NULL)
+	if ((r = bmq_script(q, BMQ_LUA_FINISH, n, av, al)) == NULL) {
+		if (w != NULL && next != NULL)
+			bmq_lost_reply(w, token, j->id);
 		return -1;
+	}
 	return take_finish(w != NULL ? w : &tmp, r, token, now, next, code);
 }
 
@@ -374,8 +377,11 @@ delay_call(bullmq_queue *q, bullmq_worker *w, bullmq_job *j, int64_t delay,
 	n = bmq_puts0(av, al, n, reason);
 	n = bmq_put(av, al, n, stack, stacklen);
 	n = bmq_puts0(av, al, n, w != NULL && next != NULL ? "1" : "0");
-	if ((r = bmq_script(q, BMQ_LUA_DELAY, n, av, al)) == NULL)
+	if ((r = bmq_script(q, BMQ_LUA_DELAY, n, av, al)) == NULL) {
+		if (w != NULL && next != NULL)
+			bmq_lost_reply(w, token, j->id);
 		return -1;
+	}
 	return take_finish(w != NULL ? w : &tmp, r, token, now, next, code);
 }
 

@@ -128,15 +128,16 @@ bullmq_check_stalled(bullmq_queue *q, long max_stalled, int64_t interval,
 }
 
 /*
- * Give back the job of a dead worker at once, as a stall: 1 when it went
- * back to wait, 0 when it was not active under that token, -1 on error.
+ * Run give-back-7.lua: the job id held under token, as a stall, or with id
+ * "" every active job held under token but skip, as never started.
+ * Returns the number given back, or -1.
  */
 int
-bullmq_give_back(bullmq_queue *q, const char *id, const char *token,
-    long max_stalled)
+bmq_give_back(bullmq_queue *q, const char *id, const char *token,
+    long max_stalled, const char *skip)
 {
-	const char	*av[11];
-	size_t		 al[11];
+	const char	*av[12];
+	size_t		 al[12];
 	char		 maxs[24];
 	long long	 v;
 	int		 i;
@@ -153,13 +154,32 @@ bullmq_give_back(bullmq_queue *q, const char *id, const char *token,
 	av[7] = q->keys[BMQ_K_BASE];
 	al[7] = q->keylens[BMQ_K_BASE];
 	av[8] = id;
-	al[8] = strlen(id);
 	av[9] = token != NULL ? token : "";
-	al[9] = strlen(av[9]);
 	av[10] = maxs;
-	al[10] = strlen(maxs);
-	if (bmq_script_int(q, bmq_script(q, BMQ_LUA_GIVE_BACK, 11, av, al),
+	av[11] = skip != NULL ? skip : "";
+	for (i = 8; i < 12; i++)
+		al[i] = strlen(av[i]);
+	if (bmq_script_int(q, bmq_script(q, BMQ_LUA_GIVE_BACK, 12, av, al),
 	    &v) == -1)
 		return -1;
-	return v == 1 ? 1 : 0;
+	return (int)v;
+}
+
+/*
+ * Give back the job of a dead worker at once, as a stall: 1 when it went
+ * back to wait, 0 when it was not active under that token, -1 on error.
+ */
+int
+bullmq_give_back(bullmq_queue *q, const char *id, const char *token,
+    long max_stalled)
+{
+	int	n;
+
+	if (id == NULL || id[0] == '\0') {
+		bmq_seterr(q, BULLMQ_ERR_ARG, "give back: no job id");
+		return -1;
+	}
+	if ((n = bmq_give_back(q, id, token, max_stalled, NULL)) == -1)
+		return -1;
+	return n > 0;
 }

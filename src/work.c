@@ -465,7 +465,13 @@ work_main(const struct child_spec *cs)
 		}
 		if (job == NULL) {
 			title("idle");
-			r = bullmq_worker_fetch(w, &job);
+			/* a job a call that got no answer left active */
+			if ((r = bullmq_worker_reclaim(w)) > 0)
+				log_info("worker %d: %d job%s fetched by a "
+				    "call that got no answer: given back to "
+				    "wait", cs->slot, r, r == 1 ? "" : "s");
+			if (r != -1)
+				r = bullmq_worker_fetch(w, &job);
 			if (r == -1) {
 				job = NULL;
 				log_warnx("worker %d: fetch: %s", cs->slot,

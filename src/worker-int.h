@@ -27,6 +27,8 @@ struct bullmq_worker {
 	int64_t			 limit_until;	/* rate limited until, ms */
 	int			 no_next;	/* run: fetch no next job */
 	long			 max_started;	/* 0: no limit */
+	char			 lost[BMQ_MAX_TOKEN]; /* see bmq_lost_reply */
+	char			*lost_skip;	/* the job being finished */
 };
 
 /* Settings of a failure when no worker is involved (the supervisor). */
@@ -42,6 +44,7 @@ int	bmq_puts0(const char **, size_t *, int, const char *);
 int	bmq_put_fetch_args(const bullmq_worker *, const char *, const char *,
 	    const char **, size_t *, int);
 void	bmq_fmt_ms(char *, size_t, int64_t);
+void	bmq_lost_reply(bullmq_worker *, const char *, const char *);
 int	bmq_take_fetch(bullmq_worker *, redisReply *, const char *, int64_t,
 	    bullmq_job **);
 

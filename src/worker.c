@@ -165,7 +165,45 @@ fail:
 void
 bullmq_worker_free(bullmq_worker *w)
 {
+	if (w == NULL)
+		return;
+	free(w->lost_skip);
 	free(w);
+}
+
+/*
+ * After a fetching call under token failed: when its reply was lost (the
+ * connection broke or no answer came in time), the call may have run and
+ * left a job active under token that nobody runs; bullmq_worker_reclaim
+ * gives it back.  skip names the job the call was finishing, if any: it
+ * is its runner's to give back.  Only the last lost call is kept.
+ */
+void
+bmq_lost_reply(bullmq_worker *w, const char *token, const char *skip)
+{
+	if (bullmq_errcode(w->q) != BULLMQ_ERR_IO)
+		return;
+	strlcpy(w->lost, token, sizeof(w->lost));
+	free(w->lost_skip);
+	w->lost_skip = skip != NULL ? strdup(skip) : NULL;
+	if (skip != NULL && w->lost_skip == NULL)
+		w->lost[0] = '\0';	/* cannot tell the job apart: leave it */
+}
+
+/* Give back what a fetching call that lost its reply left active. */
+int
+bullmq_worker_reclaim(bullmq_worker *w)
+{
+	int	n;
+
+	if (w->lost[0] == '\0')
+		return 0;
+	if ((n = bmq_give_back(w->q, "", w->lost, 0, w->lost_skip)) == -1)
+		return -1;
+	w->lost[0] = '\0';
+	free(w->lost_skip);
+	w->lost_skip = NULL;
+	return n;
 }
 
 /* The value of an integer (or integer text) reply element, else 0. */
@@ -307,13 +345,17 @@ bullmq_worker_try_fetch(bullmq_worker *w, bullmq_job **jobp)
 	int		 n, rv;
 
 	*jobp = NULL;
+	if (w->lost[0] != '\0' && bullmq_worker_reclaim(w) == -1)
+		return -1;
 	now = bullmq_now();
 	bmq_fmt_ms(now_s, sizeof(now_s), now);
 	new_token(w, token, sizeof(token));
 	n = bmq_put_keys(w->q, av, al, 0, bmq_fetch_keys, BMQ_NFETCH_KEYS);
 	n = bmq_put_fetch_args(w, now_s, token, av, al, n);
-	if ((r = bmq_script(w->q, BMQ_LUA_FETCH, n, av, al)) == NULL)
+	if ((r = bmq_script(w->q, BMQ_LUA_FETCH, n, av, al)) == NULL) {
+		bmq_lost_reply(w, token, NULL);
 		return -1;
+	}
 	rv = bmq_take_fetch(w, r, token, now, jobp);
 	freeReplyObject(r);
 	return rv;
@@ -392,6 +434,12 @@ bullmq_worker_fetch(bullmq_worker *w, bullmq_job **jobp)
 	int	fetch_now = 0, waited = 0, rv;
 
 	*jobp = NULL;
+	if (w->lost[0] != '\0') {
+		if ((rv = bullmq_worker_reclaim(w)) == -1)
+			return -1;
+		if (rv > 0)
+			w->drained = 0;	/* fetch it back at once */
+	}
 	start = bullmq_now();
 	for (;;) {
 		if (fetch_now) {

@@ -110,6 +110,40 @@ is "nothing left in wait or active" "$(count bq wait) $(count bq active)" \
     "0 0"
 is "one completed event" "$(rcli XRANGE bull:bq:events - + |
     grep -cx completed)" 1
+
+# The same with a second job waiting: the finish that Redis runs once it
+# answers again also moves the next job to active, locked for a child that
+# dropped the connection.  The child gives that job back as soon as it is
+# connected again, without counting a stall, and runs it: it does not wait
+# for its lock (30 s) to expire and for the stalled checker (60 s).
+: >"$MLOG"
+add_jobs bq 2 2 '{"ms":2000}'
+add_jobs bq 3 3 '{"ms":10}'
+ok "next: job 2 runs" wait_for '[ "$(rcli LINDEX bull:bq:active 0)" = 2 ]'
+sleep 0.5
+kill -STOP "$REDIS_PID"
+ok "next: its finish gets no answer" \
+    wait_log "worker [0-9]*: job 2: redis: no answer within 1000 ms" 8
+sleep 1
+kill -CONT "$REDIS_PID"
+ok "next: the child gives back the job its lost finish fetched" \
+    wait_log "worker [0-9]*: 1 job fetched by a call that got no answer: given back to wait" 10
+ok "next: both jobs are completed, job 3 well before its lock expires" \
+    wait_for '[ "$(count bq completed)" = 3 ]' 8
+is "next: nothing left in wait or active" \
+    "$(count bq wait) $(count bq active)" "0 0"
+is "next: job 3 was not counted as stalled" \
+    "$(rcli HEXISTS bull:bq:3 stc) $(rcli XRANGE bull:bq:events - + |
+    grep -cx stalled)" "0 0"
+is "next: job 3 went back to wait from active once" "$(rcli EVAL "
+local n = 0
+for _, e in ipairs(redis.call('XRANGE', KEYS[1], '-', '+')) do
+  local f = e[2]
+  if f[2] == 'waiting' and f[4] == '3' and f[6] == 'active' then n = n + 1 end
+end
+return n" 1 bull:bq:events)" 1
+is "next: one completed event each" "$(rcli XRANGE bull:bq:events - + |
+    grep -cx completed)" 3
 kill -TERM "$MPID"
 master_wait
 is "TERM: exit 0" "$MRC" 0

@@ -156,6 +156,51 @@ clear_events(void)
 	freeReplyObject(harness_cmd("DEL " Q "events"));
 }
 
+/*
+ * Keep Redis busy for ms milliseconds with a script on a connection of its
+ * own (started when this returns); busy_end waits for it.
+ */
+static redisContext *
+busy_start(int ms)
+{
+	redisContext	*c;
+	int		 done = 0;
+
+	c = redisConnectUnix(harness_sock);
+	ck_assert_msg(c != NULL && c->err == 0, "connect");
+	redisAppendCommand(c, "EVAL %s 1 x %d", "local t = redis.call('TIME') "
+	    "local e = t[1] * 1000000 + t[2] + ARGV[1] * 1000 repeat t = "
+	    "redis.call('TIME') until t[1] * 1000000 + t[2] >= e return 1",
+	    ms);
+	while (!done)
+		ck_assert_int_eq(redisBufferWrite(c, &done), REDIS_OK);
+	usleep(10000);		/* let Redis start it */
+	return c;
+}
+
+/* Wait for the busy script of busy_start to end, and close its connection. */
+static void
+busy_end(redisContext *c)
+{
+	redisReply	*r;
+
+	ck_assert_int_eq(redisGetReply(c, (void **)&r), REDIS_OK);
+	ck_assert_int_eq(r->integer, 1);
+	freeReplyObject(r);
+	redisFree(c);
+}
+
+/* Wait up to 2 s for the integer reply of cmd on key to be want. */
+static void
+wait_int(long long want, const char *cmd, const char *key)
+{
+	int	i;
+
+	for (i = 0; i < 200 && harness_int("%s %s", cmd, key) != want; i++)
+		usleep(10000);
+	ck_assert_int_eq(harness_int("%s %s", cmd, key), want);
+}
+
 /* A processor that must not run. */
 static int
 proc_never(bullmq_job *j)
@@ -1382,6 +1427,133 @@ START_TEST(give_back)
 }
 END_TEST
 
+/*
+ * A fetching call whose reply is lost (no answer within the command
+ * timeout: Redis runs it once it is free again, for a connection that is
+ * gone) leaves its job active under a token nobody holds; the worker's
+ * next fetch gives that job back, as never started, and fetches it.
+ */
+START_TEST(reclaim_lost_reply)
+{
+	struct bullmq_conn_opts	 co;
+	bullmq_queue		*sq;
+	bullmq_worker		*w;
+	bullmq_job		*j, *next = NULL;
+	enum bullmq_outcome	 oc;
+	char			 a[32], b[32], tok[BMQ_MAX_TOKEN];
+
+	memset(&co, 0, sizeof(co));
+	co.url = harness_url;
+	co.queue = "wq";
+	co.command_timeout_ms = 150;
+	sq = bullmq_queue_new(&co);
+	ck_assert_ptr_nonnull(sq);
+	ck_assert_int_eq(bullmq_queue_connect(sq), 0);
+	w = bullmq_worker_new(sq, NULL);
+	ck_assert_ptr_nonnull(w);
+	ck_assert_int_eq(bullmq_worker_reclaim(w), 0);	/* nothing lost */
+
+	/* a fetch */
+	add_job("a", "{}", "{}", a, sizeof(a));
+	add_job("b", "{}", "{}", b, sizeof(b));
+	busy_end(busy_start(0));	/* the scripts are loaded */
+	{
+		redisContext	*busy = busy_start(500);
+
+		ck_assert_int_eq(bullmq_worker_try_fetch(w, &j), -1);
+		ck_assert_int_eq(bullmq_errcode(sq), BULLMQ_ERR_IO);
+		busy_end(busy);
+	}
+	wait_int(1, "LLEN", Q "active");
+	ck_assert_str_eq(harness_str("LINDEX " Q "active 0"), a);
+	strlcpy(tok, harness_str("GET " Q "%s:lock", a), sizeof(tok));
+	clear_events();
+	ck_assert_int_eq(bullmq_worker_try_fetch(w, &j), 1);
+	ck_assert_str_eq(bullmq_job_id(j), a);
+	ck_assert_str_ne(bullmq_job_token(j), tok);
+	ck_assert_str_eq(harness_str("GET " Q "%s:lock", a),
+	    bullmq_job_token(j));
+	ck_assert_str_eq(events(), "waiting:1 active:1");
+	ck_assert_str_eq(event_field("waiting", "prev"), "active");
+	ck_assert_int_eq(harness_int("HEXISTS " Q "%s stc", a), 0);
+	ck_assert_int_eq(harness_int("LLEN " Q "active"), 1);
+
+	/* a finish that fetches the next job */
+	{
+		redisContext	*busy = busy_start(500);
+
+		ck_assert_int_eq(bullmq_worker_finish(w, j, 0, &oc, &next),
+		    -1);
+		ck_assert_ptr_null(next);
+		busy_end(busy);
+	}
+	wait_int(1, "ZCARD", Q "completed");
+	ck_assert_str_eq(harness_str("LINDEX " Q "active 0"), b);
+	clear_events();
+	/* the blocking fetch too, at once although the queue looks drained */
+	ck_assert_int_eq(bullmq_worker_fetch(w, &j), 1);
+	ck_assert_str_eq(bullmq_job_id(j), b);
+	ck_assert_str_eq(events(), "waiting:2 active:2");
+	ck_assert_int_eq(harness_int("HEXISTS " Q "%s stc", b), 0);
+	ck_assert_int_eq(bullmq_worker_finish(w, j, 0, &oc, NULL), 0);
+	ck_assert_int_eq(harness_int("ZCARD " Q "completed"), 2);
+	ck_assert_int_eq(harness_int("LLEN " Q "active"), 0);
+	bullmq_worker_free(w);
+	bullmq_queue_free(sq);
+}
+END_TEST
+
+/*
+ * give-back-7.lua with no job id: every active job locked under the token,
+ * as never started (no stall), but the one to leave alone; a job locked
+ * under another token or whose hash is gone is not put back.
+ */
+START_TEST(give_back_by_token)
+{
+	bullmq_worker	*w = worker(NULL);
+	bullmq_job	*j;
+	char		 a[32], b[32], c[32], d[32], tok[BMQ_MAX_TOKEN];
+
+	add_job("a", "{}", "{}", a, sizeof(a));
+	add_job("b", "{}", "{}", b, sizeof(b));
+	add_job("c", "{}", "{}", c, sizeof(c));
+	add_job("d", "{}", "{}", d, sizeof(d));
+	j = fetch(w);
+	strlcpy(tok, bullmq_job_token(j), sizeof(tok));
+	bullmq_job_free(j);
+	bullmq_job_free(fetch(w));
+	bullmq_job_free(fetch(w));
+	bullmq_job_free(fetch(w));
+	freeReplyObject(harness_cmd("SET " Q "%s:lock %s", b, tok));
+	freeReplyObject(harness_cmd("SET " Q "%s:lock %s", d, tok));
+	freeReplyObject(harness_cmd("DEL " Q "%s", d));
+	freeReplyObject(harness_cmd("SADD " Q "stalled %s", b));
+	clear_events();
+	ck_assert_int_eq(bmq_give_back(q, "", tok, 1, a), 1);
+	ck_assert_str_eq(harness_str("LINDEX " Q "wait -1"), b);
+	ck_assert_int_eq(harness_int("EXISTS " Q "%s:lock", b), 0);
+	ck_assert_int_eq(harness_int("SISMEMBER " Q "stalled %s", b), 0);
+	ck_assert_int_eq(harness_int("HEXISTS " Q "%s stc", b), 0);
+	ck_assert_str_eq(events(), "waiting:2");
+	ck_assert_str_eq(event_field("waiting", "prev"), "active");
+	ck_assert_str_eq(harness_str("ZSCORE " Q "marker 0"), "0");
+	/* a, c (another token) and d (its hash gone: dropped) stay or go */
+	ck_assert_int_eq(harness_int("LLEN " Q "active"), 2);
+	ck_assert_int_eq(harness_int("LPOS " Q "active %s", a) >= 0, 1);
+	ck_assert_int_eq(harness_int("LPOS " Q "active %s", c) >= 0, 1);
+	ck_assert_str_eq(harness_str("GET " Q "%s:lock", a), tok);
+	ck_assert_int_eq(harness_int("LLEN " Q "wait"), 1);
+	/* with nothing to leave alone, a goes too */
+	ck_assert_int_eq(bmq_give_back(q, "", tok, 1, NULL), 1);
+	ck_assert_str_eq(harness_str("LINDEX " Q "wait -1"), a);
+	ck_assert_int_eq(bmq_give_back(q, "", tok, 1, NULL), 0);
+	/* the public call wants an id */
+	ck_assert_int_eq(bullmq_give_back(q, "", tok, 1), -1);
+	ck_assert_int_eq(bullmq_errcode(q), BULLMQ_ERR_ARG);
+	bullmq_worker_free(w);
+}
+END_TEST
+
 START_TEST(extend_locks)
 {
 	bullmq_worker	*w = worker(NULL);
@@ -1611,7 +1783,6 @@ START_TEST(spin_wait)
 	bullmq_job		*j, *next;
 	enum bullmq_outcome	 oc;
 	redisContext		*busy;
-	redisReply		*r;
 	char			 a[32], b[32];
 	int64_t			 t0;
 
@@ -1629,29 +1800,14 @@ START_TEST(spin_wait)
 	ck_assert_int_eq(bullmq_worker_try_fetch(w, &j), 1);
 	ck_assert_str_eq(bullmq_job_id(j), a);
 
-	busy = redisConnectUnix(harness_sock);
-	ck_assert_msg(busy != NULL && busy->err == 0, "connect");
-	redisAppendCommand(busy, "EVAL %s 0", "local t = redis.call('TIME') "
-	    "local e = t[1] * 1000000 + t[2] + 60000 repeat t = "
-	    "redis.call('TIME') until t[1] * 1000000 + t[2] >= e return 1");
-	{
-		int	done = 0;
-
-		while (!done)
-			ck_assert_int_eq(redisBufferWrite(busy, &done),
-			    REDIS_OK);
-	}
-	usleep(10000);		/* let Redis start it */
+	busy = busy_start(60);
 	t0 = bullmq_now();
 	ck_assert_int_eq(bullmq_worker_finish(w, j, 0, &oc, &next), 0);
 	ck_assert_int_ge(bullmq_now() - t0, 30);
 	ck_assert_int_eq(oc, BULLMQ_COMPLETED);
 	ck_assert_ptr_nonnull(next);
 	ck_assert_str_eq(bullmq_job_id(next), b);
-	ck_assert_int_eq(redisGetReply(busy, (void **)&r), REDIS_OK);
-	ck_assert_int_eq(r->integer, 1);
-	freeReplyObject(r);
-	redisFree(busy);
+	busy_end(busy);
 	ck_assert_int_eq(bullmq_worker_finish(w, next, 0, &oc, NULL), 0);
 	ck_assert_int_eq(harness_int("ZCARD " Q "completed"), 2);
 	bullmq_worker_free(w);
@@ -1735,6 +1891,8 @@ worker_suite(void)
 	tcase_add_test(tc, scheduler_pattern);
 	tcase_add_test(tc, stalled_check);
 	tcase_add_test(tc, give_back);
+	tcase_add_test(tc, give_back_by_token);
+	tcase_add_test(tc, reclaim_lost_reply);
 	tcase_add_test(tc, extend_locks);
 	tcase_add_test(tc, progress_and_log);
 	tcase_add_test(tc, progress_and_log_long_id);
