@@ -305,6 +305,16 @@ exec_input(bullmq_job *job, struct bmq_buf *in)
  */
 static volatile sig_atomic_t exec_group;
 
+/* Who is told of exec_group, for the master to kill it if the child dies. */
+static void	(*group_fn)(pid_t);
+
+/* Have fn told of each exec: program's process group (see daemon.h). */
+void
+processor_on_group(void (*fn)(pid_t))
+{
+	group_fn = fn;
+}
+
 /*
  * Kill the exec: program running now and every process of its group, as
  * the child is about to die (safe in a signal handler).  The program's own
@@ -315,8 +325,11 @@ processor_kill_running(void)
 {
 	pid_t	g = (pid_t)exec_group;
 
-	if (g > 0)
+	if (g > 0) {
 		(void)kill(-g, SIGKILL);
+		if (group_fn != NULL)
+			group_fn(0);
+	}
 }
 
 /*
@@ -552,7 +565,7 @@ run_exec(struct processor *p, bullmq_job *job)
 {
 	struct bmq_buf	 input, o, e;
 	struct sigaction dfl, oldchld;
-	sigset_t	 block, old, pending, term;
+	sigset_t	 block, old, pending, dying;
 	struct timespec	 zero = { 0, 0 };
 	int		 in[2] = { -1, -1 }, out[2] = { -1, -1 };
 	int		 errp[2] = { -1, -1 }, ex[2] = { -1, -1 };
@@ -594,10 +607,15 @@ run_exec(struct processor *p, bullmq_job *job)
 	sigemptyset(&dfl.sa_mask);
 	sigaction(SIGCHLD, &dfl, &oldchld);
 
-	/* no TERM between the fork and knowing the program's group */
-	sigemptyset(&term);
-	sigaddset(&term, SIGTERM);
-	sigprocmask(SIG_BLOCK, &term, NULL);
+	/*
+	 * No TERM or INT (deaths that kill the group) between the fork and
+	 * knowing the program's group and telling the master of it, which
+	 * kills the group if this process dies of anything else.
+	 */
+	sigemptyset(&dying);
+	sigaddset(&dying, SIGTERM);
+	sigaddset(&dying, SIGINT);
+	sigprocmask(SIG_BLOCK, &dying, NULL);
 	if ((pid = fork()) == -1) {
 		sigaction(SIGCHLD, &oldchld, NULL);
 		sigprocmask(SIG_SETMASK, &old, NULL);
@@ -609,7 +627,9 @@ run_exec(struct processor *p, bullmq_job *job)
 		exec_child(p, in[0], out[1], errp[1], ex[1]);
 	(void)setpgid(pid, pid);	/* either side may be first */
 	exec_group = pid;
-	sigprocmask(SIG_UNBLOCK, &term, NULL);
+	if (group_fn != NULL)
+		group_fn(pid);
+	sigprocmask(SIG_UNBLOCK, &dying, NULL);
 	close(in[0]);
 	close(out[1]);
 	close(errp[1]);
@@ -618,10 +638,16 @@ run_exec(struct processor *p, bullmq_job *job)
 
 	exec_io(pid, in[1], out[0], errp[0], &input, &o, &e, &o_over);
 	in[1] = out[0] = errp[0] = -1;
-	/* wait without reaping: until then its pid, the group's id, is kept */
+	/*
+	 * Wait without reaping: until then its pid, the group's id, is kept.
+	 * What the program left running is no longer the job's: the master
+	 * forgets the group before its id can be freed.
+	 */
 	while (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) == -1 &&
 	    errno == EINTR)
 		;
+	if (group_fn != NULL)
+		group_fn(0);
 	exec_group = 0;
 	while ((wpid = waitpid(pid, &status, 0)) == -1 && errno == EINTR)
 		;
