@@ -334,10 +334,12 @@ processor_kill_running(void)
 
 /*
  * In the child: set up stdin, stdout, stderr and the exec-error pipe (as
- * fd 3, closed by a successful exec), reset signals, and run the program.
+ * fd 3, closed by a successful exec), reset signals, and run the program,
+ * unless parent, the worker child, died before its death signal was set.
  */
 static void __attribute__((__noreturn__))
-exec_child(struct processor *p, int in, int out, int errfd, int ex)
+exec_child(struct processor *p, pid_t parent, int in, int out, int errfd,
+    int ex)
 {
 	struct sigaction	sa;
 	sigset_t		all;
@@ -352,6 +354,9 @@ exec_child(struct processor *p, int in, int out, int errfd, int ex)
 	sigprocmask(SIG_SETMASK, &all, NULL);
 #ifdef __linux__
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* it would not come: the program would run on, its group unknown */
+	if (getppid() != parent)
+		_exit(127);
 #endif
 	(void)setpgid(0, 0);
 	/* Move every descriptor out of the way first, then into place. */
@@ -570,7 +575,7 @@ run_exec(struct processor *p, bullmq_job *job)
 	int		 in[2] = { -1, -1 }, out[2] = { -1, -1 };
 	int		 errp[2] = { -1, -1 }, ex[2] = { -1, -1 };
 	int		 status = 0, exerr = 0, o_over = 0, rv, had_pipe, werr;
-	pid_t		 pid, wpid;
+	pid_t		 pid, wpid, parent;
 	siginfo_t	 si;
 	ssize_t		 n;
 
@@ -616,6 +621,7 @@ run_exec(struct processor *p, bullmq_job *job)
 	sigaddset(&dying, SIGTERM);
 	sigaddset(&dying, SIGINT);
 	sigprocmask(SIG_BLOCK, &dying, NULL);
+	parent = getpid();
 	if ((pid = fork()) == -1) {
 		sigaction(SIGCHLD, &oldchld, NULL);
 		sigprocmask(SIG_SETMASK, &old, NULL);
@@ -624,7 +630,7 @@ run_exec(struct processor *p, bullmq_job *job)
 		goto out;
 	}
 	if (pid == 0)
-		exec_child(p, in[0], out[1], errp[1], ex[1]);
+		exec_child(p, parent, in[0], out[1], errp[1], ex[1]);
 	(void)setpgid(pid, pid);	/* either side may be first */
 	exec_group = pid;
 	if (group_fn != NULL)
