@@ -189,13 +189,18 @@ struct processor *processor_load(const char *spec, char *err, size_t);
  * bullmq_job_return / bullmq_job_error on the job. */
 int processor_run(struct processor *, bullmq_job *);
 void processor_kill_running(void);
+/* Have fn told of the process group of each exec: program: its id once
+ * the program leads it, 0 once the program has ended (before it is
+ * reaped) or the group was killed.  fn is called in handlers too. */
+void processor_on_group(void (*fn)(pid_t));
 void processor_free(struct processor *);
 
 /*
  * Messages from a child to the master: a header, then the job id and its
  * token (idlen and toklen bytes, no NUL), in one write of at most PIPE_BUF
  * bytes, which the pipe keeps whole.  In the steady state a child sends one
- * message per job, MSG_NEXT.
+ * message per job, MSG_NEXT; one with an exec: processor two more, MSG_GROUP
+ * as the program starts and as it ends.
  */
 enum msg_type {
 	MSG_READY = 1,		/* connected; client_id set */
@@ -203,7 +208,8 @@ enum msg_type {
 	MSG_START,		/* job id under token, taken at "at" */
 	MSG_DONE,		/* the job finished; status = outcome or -1 */
 	MSG_REDIS_DOWN,		/* cannot reach Redis, retrying */
-	MSG_NEXT		/* MSG_DONE, then MSG_START of the next job */
+	MSG_NEXT,		/* MSG_DONE, then MSG_START of the next job */
+	MSG_GROUP		/* exec: program's process group; 0: none */
 };
 
 /*
@@ -220,7 +226,10 @@ struct msg {
 	uint16_t	 idlen;		/* MSG_START, MSG_NEXT */
 	uint8_t		 toklen;
 	uint8_t		 unused[3];
-	int64_t		 client_id;	/* MSG_READY, MSG_IDLE */
+	union {
+		int64_t	 client_id;	/* MSG_READY, MSG_IDLE */
+		int64_t	 group;		/* MSG_GROUP */
+	};
 	int64_t		 at;		/* monotonic ms the job was taken */
 };
 

@@ -63,6 +63,7 @@ struct child {
 	int64_t			 job_since;
 	int64_t			 kill_at;	/* SIGKILL due; 0: none */
 	int64_t			 client_id;
+	pid_t			 group;		/* exec: program's; 0: none */
 	char			*job;		/* its id, "" when none */
 	size_t			 jobsize;	/* bytes at job */
 	char			 token[MSG_TOKEN_MAX];
@@ -474,10 +475,12 @@ handle_msg(struct child *c, const struct msg *m, const char *p, int64_t now)
 			job_taken(c, m, p, now);
 		break;
 	case MSG_DONE:
+		c->group = 0;
 		if (!c->timed_out)
 			job_done(c, m);
 		break;
 	case MSG_NEXT:
+		c->group = 0;
 		if (c->timed_out)
 			break;
 		job_done(c, m);
@@ -485,6 +488,11 @@ handle_msg(struct child *c, const struct msg *m, const char *p, int64_t now)
 		break;
 	case MSG_REDIS_DOWN:
 		c->state = CS_NOREDIS;
+		break;
+	case MSG_GROUP:
+		/* a group of its own, never ours: not 0, 1 or negative */
+		c->group = m->group > 1 && m->group <= INT32_MAX ?
+		    (pid_t)m->group : 0;
 		break;
 	default:
 		log_warnx("child %d (pid %ld): unknown message %d", c->slot,
@@ -635,6 +643,38 @@ all_fatal(void)
 
 static void	begin_stop(enum stop_mode, int64_t);
 
+/*
+ * Kill the process group of the exec: program that dead child c was
+ * running, which the program's death signal leaves behind; who names c.
+ * Only a group still believed live: the child told of it and not of its
+ * end, and no other child has told of the same id since (which would mean
+ * the id was freed and reused), the other pipes read first.
+ */
+static void
+kill_group(struct child *c, const char *who, int64_t now)
+{
+	struct child	*o;
+	pid_t		 g = c->group;
+
+	c->group = 0;
+	if (g == getpgrp())
+		return;
+	drain_pipes(now);
+	TAILQ_FOREACH(o, &M.children, entry)
+		if (o != c && o->group == g) {
+			log_warnx("%s: process group %ld of its exec: program "
+			    "is now child %d's: not killed", who, (long)g,
+			    o->slot);
+			return;
+		}
+	if (kill(-g, SIGKILL) == 0)
+		log_warnx("%s: killed the process group %ld of its exec: "
+		    "program", who, (long)g);
+	else if (errno != ESRCH)
+		log_warnx("%s: kill process group %ld: %s", who, (long)g,
+		    strerror(errno));
+}
+
 /* Decide about the slot of a child that died on its own. */
 static void
 child_died(struct child *c, struct slot *s, int st, int64_t now)
@@ -697,6 +737,9 @@ reap(int64_t now)
 			log_info("%s %s", who, why);
 		else
 			log_warnx("%s %s", who, why);
+		/* before its job can run again elsewhere */
+		if (c->group != 0)
+			kill_group(c, who, now);
 		if (c->job[0] != '\0' && !c->timed_out)
 			keeper_give_back(who, c->job, c->token);
 		pid_remove(c);

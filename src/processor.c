@@ -305,6 +305,16 @@ exec_input(bullmq_job *job, struct bmq_buf *in)
  */
 static volatile sig_atomic_t exec_group;
 
+/* Who is told of exec_group, for the master to kill it if the child dies. */
+static void	(*group_fn)(pid_t);
+
+/* Have fn told of each exec: program's process group (see daemon.h). */
+void
+processor_on_group(void (*fn)(pid_t))
+{
+	group_fn = fn;
+}
+
 /*
  * Kill the exec: program running now and every process of its group, as
  * the child is about to die (safe in a signal handler).  The program's own
@@ -315,16 +325,21 @@ processor_kill_running(void)
 {
 	pid_t	g = (pid_t)exec_group;
 
-	if (g > 0)
+	if (g > 0) {
 		(void)kill(-g, SIGKILL);
+		if (group_fn != NULL)
+			group_fn(0);
+	}
 }
 
 /*
  * In the child: set up stdin, stdout, stderr and the exec-error pipe (as
- * fd 3, closed by a successful exec), reset signals, and run the program.
+ * fd 3, closed by a successful exec), reset signals, and run the program,
+ * unless parent, the worker child, died before its death signal was set.
  */
 static void __attribute__((__noreturn__))
-exec_child(struct processor *p, int in, int out, int errfd, int ex)
+exec_child(struct processor *p, pid_t parent, int in, int out, int errfd,
+    int ex)
 {
 	struct sigaction	sa;
 	sigset_t		all;
@@ -339,6 +354,9 @@ exec_child(struct processor *p, int in, int out, int errfd, int ex)
 	sigprocmask(SIG_SETMASK, &all, NULL);
 #ifdef __linux__
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* it would not come: the program would run on, its group unknown */
+	if (getppid() != parent)
+		_exit(127);
 #endif
 	(void)setpgid(0, 0);
 	/* Move every descriptor out of the way first, then into place. */
@@ -552,12 +570,12 @@ run_exec(struct processor *p, bullmq_job *job)
 {
 	struct bmq_buf	 input, o, e;
 	struct sigaction dfl, oldchld;
-	sigset_t	 block, old, pending, term;
+	sigset_t	 block, old, pending, dying;
 	struct timespec	 zero = { 0, 0 };
 	int		 in[2] = { -1, -1 }, out[2] = { -1, -1 };
 	int		 errp[2] = { -1, -1 }, ex[2] = { -1, -1 };
 	int		 status = 0, exerr = 0, o_over = 0, rv, had_pipe, werr;
-	pid_t		 pid, wpid;
+	pid_t		 pid, wpid, parent;
 	siginfo_t	 si;
 	ssize_t		 n;
 
@@ -594,10 +612,16 @@ run_exec(struct processor *p, bullmq_job *job)
 	sigemptyset(&dfl.sa_mask);
 	sigaction(SIGCHLD, &dfl, &oldchld);
 
-	/* no TERM between the fork and knowing the program's group */
-	sigemptyset(&term);
-	sigaddset(&term, SIGTERM);
-	sigprocmask(SIG_BLOCK, &term, NULL);
+	/*
+	 * No TERM or INT (deaths that kill the group) between the fork and
+	 * knowing the program's group and telling the master of it, which
+	 * kills the group if this process dies of anything else.
+	 */
+	sigemptyset(&dying);
+	sigaddset(&dying, SIGTERM);
+	sigaddset(&dying, SIGINT);
+	sigprocmask(SIG_BLOCK, &dying, NULL);
+	parent = getpid();
 	if ((pid = fork()) == -1) {
 		sigaction(SIGCHLD, &oldchld, NULL);
 		sigprocmask(SIG_SETMASK, &old, NULL);
@@ -606,10 +630,12 @@ run_exec(struct processor *p, bullmq_job *job)
 		goto out;
 	}
 	if (pid == 0)
-		exec_child(p, in[0], out[1], errp[1], ex[1]);
+		exec_child(p, parent, in[0], out[1], errp[1], ex[1]);
 	(void)setpgid(pid, pid);	/* either side may be first */
 	exec_group = pid;
-	sigprocmask(SIG_UNBLOCK, &term, NULL);
+	if (group_fn != NULL)
+		group_fn(pid);
+	sigprocmask(SIG_UNBLOCK, &dying, NULL);
 	close(in[0]);
 	close(out[1]);
 	close(errp[1]);
@@ -618,10 +644,16 @@ run_exec(struct processor *p, bullmq_job *job)
 
 	exec_io(pid, in[1], out[0], errp[0], &input, &o, &e, &o_over);
 	in[1] = out[0] = errp[0] = -1;
-	/* wait without reaping: until then its pid, the group's id, is kept */
+	/*
+	 * Wait without reaping: until then its pid, the group's id, is kept.
+	 * What the program left running is no longer the job's: the master
+	 * forgets the group before its id can be freed.
+	 */
 	while (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) == -1 &&
 	    errno == EINTR)
 		;
+	if (group_fn != NULL)
+		group_fn(0);
 	exec_group = 0;
 	while ((wpid = waitpid(pid, &status, 0)) == -1 && errno == EINTR)
 		;

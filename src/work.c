@@ -233,6 +233,27 @@ tell(int type, int status, int64_t client_id, const bullmq_job *job)
 }
 
 /*
+ * Tell the master the process group of the exec: program now running, 0
+ * when none, so that it kills the group if this child dies of something
+ * it cannot handle (KILL, SEGV).  Safe in a signal handler.
+ */
+static void
+tell_group(pid_t g)
+{
+	struct msg	m;
+	ssize_t		n;
+	int		saved = errno;
+
+	memset(&m, 0, sizeof(m));
+	m.type = MSG_GROUP;
+	m.group = g;
+	do
+		n = write(cur->msgfd, &m, sizeof(m));
+	while (n == -1 && errno == EINTR);
+	errno = saved;
+}
+
+/*
  * The processor for a job whose id is too long for the master to keep its
  * lock: fail it, not to be retried, since every attempt would be the same.
  */
@@ -369,6 +390,7 @@ work_main(const struct child_spec *cs)
 	cur = cs;
 	cur_proc = cs->proc;
 	master_pid = cs->master;
+	processor_on_group(tell_group);
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
 	sa.sa_handler = SIG_IGN;

@@ -3,7 +3,10 @@
 # past job-timeout, INT to the master or to the group, graceful-timeout
 # running out), the program dies with every process it started, not the
 # program alone: the program leads a process group, and the child kills
-# that group as it dies.
+# that group as it dies.  A child that dies of what it cannot handle (KILL,
+# SEGV) tells no one: the master, told of the group as the program started,
+# kills it as it reaps the child.  A program that ended is no longer its
+# job's: what it left running is not killed.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 . "$top_srcdir/tests/daemon/master.inc"
 redis_start
@@ -16,6 +19,30 @@ sleep "$1"
 echo null
 EOS
 chmod +x "$TMPD/tree"
+
+# A program whose first run (no file $1 yet) runs a sleep of $2 seconds in
+# a process of its own; later runs end at once.
+cat >"$TMPD/once" <<'EOS'
+#!/bin/sh
+if [ ! -e "$1" ]; then
+	: >"$1"
+	sleep "$2"
+fi
+echo null
+EOS
+chmod +x "$TMPD/once"
+
+# A program that leaves a sleep of $2 seconds running in the background,
+# then ends once there is a file $1.
+cat >"$TMPD/bg" <<'EOS'
+#!/bin/sh
+sleep "$2" </dev/null >/dev/null 2>&1 &
+while [ ! -e "$1" ]; do
+	sleep 0.05
+done
+echo null
+EOS
+chmod +x "$TMPD/bg"
 
 # The pids of the sleeps of N seconds.
 sleeps() {
@@ -95,7 +122,42 @@ is "graceful-timeout: the job is back in wait" "$(count xg wait)" 1
 ok "graceful-timeout: the program's child is gone" \
     wait_for "dead $gc" 2
 
-# A program that ends by itself is waited for as before: its job completes.
+# A child that dies of signal SIG, sent by someone else, while its program
+# runs the sleep of N seconds (queue Q): the master kills the program's
+# group, gives the job back, and the next child completes it.
+die_of_signal() {
+	sig=$1 q=$2 n=$3
+	: >"$MLOG"
+	master_start -q "$q" -x "exec:$TMPD/once $TMPD/$q.ran $n" -w 1 \
+	    --drain-delay 300
+	add_jobs "$q" 1 1 '{}'
+	ok "$sig: the program's child runs" wait_for "[ -n \"\$(sleeps $n)\" ]"
+	gc=$(sleeps "$n")
+	prog=$(ps -o pgid= -p "$gc" | tr -d ' ')
+	kid=$(children)
+	kill -"$sig" "$kid"
+	# (a sanitizer's handler turns a SEGV into an exit)
+	ok "$sig: the child dies of it" \
+	    wait_log "child 1 (pid $kid) \\(killed by signal\\|exited\\)"
+	ok "$sig: the program's child is gone" wait_for "dead $gc" 2
+	ok "$sig: the master says it killed the program's group" wait_log \
+	    "child 1 (pid $kid): killed the process group $prog of its exec:" 2
+	ok "$sig: the job is given back" \
+	    wait_log "job 1 of child 1 (pid $kid) given back"
+	ok "$sig: and completed by the next child" \
+	    wait_for "[ \"\$(count $q completed)\" = 1 ]" 10
+	kill -TERM "$MPID"
+	master_wait
+	is "$sig: TERM: exit 0" "$MRC" 0
+	is "$sig: one group killed" \
+	    "$(grep -c 'killed the process group' "$MLOG")" 1
+}
+ulimit -c 0
+die_of_signal KILL xk 3015
+die_of_signal SEGV xs 3016
+
+# A program that ends by itself is waited for as before: its job completes,
+# and nothing is killed.
 : >"$MLOG"
 master_start -q xc -x "exec:$TMPD/tree 1" -w 1 --drain-delay 300
 add_jobs xc 1 1 '{}'
@@ -104,7 +166,35 @@ ok "a program that ends completes its job" \
 kill -TERM "$MPID"
 master_wait
 is "TERM: exit 0" "$MRC" 0
-for n in 3011 3012 3013 3014; do
+ok "no process group killed" sh -c "! grep -q 'process group' '$MLOG'"
+
+# A program that ended, leaving a sleep in the background, and a child that
+# dies before it has finished the job (its finish waits for a stopped
+# Redis): the group is no longer the job's, nothing is killed.
+: >"$MLOG"
+master_start -q xb -x "exec:$TMPD/bg $TMPD/xb.go 3017" -w 1 \
+    --drain-delay 300 --redis-timeout 2000
+add_jobs xb 1 1 '{}'
+ok "ended: the program's background sleep runs" \
+    wait_for '[ -n "$(sleeps 3017)" ]'
+bg=$(sleeps 3017)
+prog=$(ps -o pgid= -p "$bg" | tr -d ' ')
+kid=$(children)
+kill -STOP "$REDIS_PID"
+: >"$TMPD/xb.go"
+ok "ended: the program ends, reaped by its child" wait_for "! kill -0 $prog" 5
+kill -KILL "$kid"
+ok "ended: the child dies" wait_log "child 1 (pid $kid) killed by signal 9"
+sleep 0.5
+kill -CONT "$REDIS_PID"
+ok "ended: the background sleep still runs" kill -0 "$bg"
+ok "ended: no process group killed" sh -c "! grep -q 'process group' '$MLOG'"
+ok "ended: the job is completed once" \
+    wait_for '[ "$(count xb completed)" = 1 ]' 15
+kill -TERM "$MPID"
+master_wait
+is "ended: TERM: exit 0" "$MRC" 0
+for n in 3011 3012 3013 3014 3015 3016 3017; do
 	pkill -x -f "sleep $n"
 done
 [ "$T_FAIL" -eq 0 ] || show_log
