@@ -595,9 +595,13 @@ run_exec(struct processor *p, bullmq_job *job)
 	sigemptyset(&dfl.sa_mask);
 	sigaction(SIGCHLD, &dfl, &oldchld);
 
-	/* no TERM between the fork and knowing the program's group */
+	/*
+	 * No TERM or INT, deaths that kill the program's group, between the
+	 * fork and knowing that group.
+	 */
 	sigemptyset(&term);
 	sigaddset(&term, SIGTERM);
+	sigaddset(&term, SIGINT);
 	sigprocmask(SIG_BLOCK, &term, NULL);
 	if ((pid = fork()) == -1) {
 		sigaction(SIGCHLD, &oldchld, NULL);

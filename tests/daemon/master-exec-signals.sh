@@ -57,5 +57,39 @@ master_wait
 is "exit in the window: TERM: exit 0" "$MRC" 0
 pkill -x -f "sleep 6.3021"
 
+# Whether process P is dead: gone, or a zombie init has not reaped yet.
+dead() {
+	st=$(ps -o stat= -p "$1" | tr -d ' ')
+	[ -z "$st" ] || [ "${st#Z}" != "$st" ]
+}
+
+# A program that runs a sleep of N seconds in a process of its own.
+cat >"$TMPD/tree" <<'EOS'
+#!/bin/sh
+sleep "$1"
+echo null
+EOS
+chmod +x "$TMPD/tree"
+
+# An INT to the child between the fork of the program and the child's
+# knowing its group (made 2 s long) must still kill the program's group:
+# held until the group is known, not taken at once with no group to kill.
+: >"$MLOG"
+slow_start SLOW_SETPGID_MS=2000 "$BULLMQ_MASTER" -r "$REDIS_URL" -q si \
+    -x "exec:$TMPD/tree 6.3022" -w 1 --drain-delay 300
+add_jobs si 1 1 '{}'
+ok "INT in the window: the program's child runs" \
+    wait_for '[ -n "$(pgrep -x -f "sleep 6.3022")" ]'
+gc=$(pgrep -x -f "sleep 6.3022")
+kill -INT "$(children)"
+ok "INT in the window: the child dies of it" \
+    wait_log 'child 1 (pid [0-9]*) killed by signal 2' 5
+ok "INT in the window: the program's child is gone" \
+    wait_for "dead $gc" 3
+kill -TERM "$MPID"
+master_wait
+is "INT in the window: TERM: exit 0" "$MRC" 0
+pkill -x -f "sleep 6.3022"
+
 [ "$T_FAIL" -eq 0 ] || show_log
 finish
