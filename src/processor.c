@@ -427,11 +427,12 @@ has_exited(pid_t pid)
 }
 
 /*
- * Feed the job to the program and collect its stdout and stderr until both
- * are closed or the program exits: a process it left running in the
- * background may hold the pipes open for long after, and what that writes
- * is not the program's answer.  SIGCHLD is blocked but for the wait, so
- * that the exit cannot slip in between the look and the wait.
+ * Feed the job to the program and collect its stdout and stderr until the
+ * three pipes are done with or the program exits: a program may close its
+ * stdout and stderr before it reads its job, and a process it left running
+ * in the background may hold the pipes open for long after, and what that
+ * writes is not the program's answer.  SIGCHLD is blocked but for the wait,
+ * so that the exit cannot slip in between the look and the wait.
  */
 static void
 exec_io(pid_t pid, int in, int out, int errfd, const struct bmq_buf *input,
@@ -448,7 +449,7 @@ exec_io(pid_t pid, int in, int out, int errfd, const struct bmq_buf *input,
 	fcntl(in, F_SETFL, fcntl(in, F_GETFL) | O_NONBLOCK);
 	fcntl(out, F_SETFL, fcntl(out, F_GETFL) | O_NONBLOCK);
 	fcntl(errfd, F_SETFL, fcntl(errfd, F_GETFL) | O_NONBLOCK);
-	while ((out != -1 || errfd != -1) && !exited) {
+	while ((in != -1 || out != -1 || errfd != -1) && !exited) {
 		pfd[0].fd = out;
 		pfd[0].events = POLLIN;
 		pfd[1].fd = errfd;

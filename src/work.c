@@ -171,11 +171,17 @@ title_thread(void *arg)
 	return NULL;
 }
 
-/* Show the job in the title, starting the age thread on the first job. */
+/*
+ * Show the job in the title, starting the age thread on the first job.  The
+ * thread blocks every signal: a signal for the process then goes to the
+ * main thread, where the handlers and the waits expect it (a SIGCHLD the
+ * thread took would be lost to exec_io's ppoll).
+ */
 static void
 title_job_start(const char *id)
 {
 	pthread_attr_t	attr;
+	sigset_t	all, old;
 
 	pthread_mutex_lock(&title_mtx);
 	strlcpy(title_job, id, sizeof(title_job));
@@ -188,10 +194,13 @@ title_job_start(const char *id)
 	if (pthread_attr_init(&attr) != 0)
 		return;
 	pthread_attr_setstacksize(&attr, 128 * 1024);
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	if (pthread_create(&title_tid, &attr, title_thread, NULL) != 0) {
 		log_warnx("worker %d: title thread: cannot start", cur->slot);
 		title_thread_on = 0;
 	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_attr_destroy(&attr);
 }
 

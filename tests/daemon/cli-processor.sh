@@ -185,6 +185,14 @@ id=$($B add p big - <"$TMPD/bigdata")
 prun "exec:$TMPD/cat" "$REDIS_URL" p "$id"
 is "exec: megabytes through stdin and stdout" \
     "$(jout '.returnvalue.data.blob | length')" 2400000
+script closer 'exec >/dev/null 2>&1
+sleep 0.2
+wc -c >"$0.count"'
+prun "exec:$TMPD/closer" "$REDIS_URL" p "$id"
+is "exec: a program that closes stdout and stderr first completes" "$OUT" \
+    '{"status":"completed","returnvalue":null}'
+ok "exec: and reads all of its job ($(cat "$TMPD/closer.count") bytes)" \
+    test "$(cat "$TMPD/closer.count")" -gt 2400000
 script early 'exit 0'
 prun "exec:$TMPD/early" "$REDIS_URL" p "$id"
 is "exec: a program that reads nothing (SIGPIPE) completes" "$OUT" \
