@@ -3,7 +3,8 @@
 # of 3072 bytes with its context among them, on the standard error and in a
 # log-file alike; a longer line ends in "...[cut]" within that bound; a
 # control character in a message (a newline in a job id) is escaped, so
-# that one record stays one line.
+# that one record stays one line.  A message of the library (a refused
+# finish) holds such an id whole too.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 . "$top_srcdir/tests/daemon/master.inc"
 redis_start
@@ -49,5 +50,18 @@ run() {
 
 run se "$MLOG"
 run lf "$TMPD/file.log" --log-file "$TMPD/file.log"
+
+# A finish refused by Redis is logged with the library's message, which
+# names the 3072-byte id and then says why.
+node_add rf "$D" n '{"ms":2000}' '{"attempts":1}'
+master_start -q rf -x builtin:sleep -w 1 --drain-delay 300
+ok "rf: the job runs" wait_for '[ "$(count rf active)" = 1 ]' 5
+rcli DEL "bull:rf:$D:lock" >/dev/null
+why="lock does not exist; left to the stalled checker"
+ok "rf: its refused finish is one whole line" \
+    wait_log "worker 1: complete job $D: $why\$" 5
+kill -TERM "$MPID"
+master_wait
+is "rf: TERM: exit 0" "$MRC" 0
 [ "$T_FAIL" -eq 0 ] || { show_log | cut -c 1-200; cut -c 1-200 "$TMPD/file.log"; }
 finish
