@@ -28,6 +28,8 @@
 /* Sizes of the string settings. */
 #define SET_PATH_MAX		1024
 #define SET_NAME_MAX		256
+/* An error about the settings or the processor: up to three paths. */
+#define SET_ERR_MAX		(3 * SET_PATH_MAX + 1024)
 
 /* Every setting, filled from the table in config.c. */
 struct settings {
