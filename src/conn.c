@@ -232,7 +232,7 @@ bullmq_queue_new(const struct bullmq_conn_opts *o)
 {
 	bullmq_queue	*q;
 	const char	*url, *prefix;
-	char		 err[256];
+	char		 err[BMQ_MAX_ERR];
 
 	if ((q = calloc(1, sizeof(*q))) == NULL)
 		return NULL;

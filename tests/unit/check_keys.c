@@ -144,6 +144,7 @@ END_TEST
 
 START_TEST(queue_errors)
 {
+	static char		 url[1024];
 	struct bullmq_conn_opts	 o;
 	bullmq_queue		*q;
 
@@ -159,6 +160,15 @@ START_TEST(queue_errors)
 	q = bullmq_queue_new(&o);
 	ck_assert_int_eq(bullmq_errcode(q), BULLMQ_ERR_ARG);
 	ck_assert_ptr_nonnull(strstr(bullmq_errstr(q), "port"));
+	bullmq_queue_free(q);
+	/* a long URL: the message still says what is wrong with it */
+	memset(url, 'x', sizeof(url) - 1);
+	memcpy(url, "http://", 7);
+	o.url = url;
+	q = bullmq_queue_new(&o);
+	ck_assert_int_eq(bullmq_errcode(q), BULLMQ_ERR_ARG);
+	ck_assert_ptr_nonnull(strstr(bullmq_errstr(q), "xx: must start with "
+	    "redis:// or unix://"));
 	bullmq_queue_free(q);
 	o.url = NULL;
 	o.queue = NULL;
