@@ -1,15 +1,21 @@
 /*
- * check_log.c: the daemon's log lines, read back from the standard error
- * and from a log file: whole up to LOG_LINE_MAX bytes, cut visibly past
- * it, control characters escaped, one write a line.
+ * check_log.c: the daemon's log lines, read back from the standard error,
+ * from a log file and from a stand-in for syslog(3): whole up to
+ * LOG_LINE_MAX bytes, cut visibly past it, control characters escaped, one
+ * write a line.
  */
 #include <sys/types.h>
 
+/* Our own syslog() below, not glibc's checking one. */
+#undef _FORTIFY_SOURCE
+
 #include <check.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "daemon.h"
@@ -17,6 +23,45 @@
 static char	path[64];
 static char	buf[4 * LOG_LINE_MAX];
 static char	prefix[64];
+static char	sys_msg[2 * LOG_LINE_MAX];
+static int	sys_pri = -1;
+
+void	__syslog_chk(int, int, const char *, ...);
+
+/* In place of syslog(3), for log.c: keep the message. */
+void
+syslog(int pri, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(sys_msg, sizeof(sys_msg), fmt, ap);
+	va_end(ap);
+	sys_pri = pri;
+}
+
+/* The same, when log.c was built with _FORTIFY_SOURCE. */
+void
+__syslog_chk(int pri, int flag, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(sys_msg, sizeof(sys_msg), fmt, ap);
+	va_end(ap);
+	sys_pri = pri;
+}
+
+/* No syslog socket to open or close. */
+void
+openlog(const char *ident, int option, int facility)
+{
+}
+
+void
+closelog(void)
+{
+}
 
 /* Send the standard error to a new file, and the log there. */
 static void
@@ -80,7 +125,7 @@ START_TEST(test_longest_id)
 	snprintf(want, sizeof(want), "%swarning: job %s: fail: finish job "
 	    "%s: lock does not exist\n", prefix, id, id);
 	ck_assert_uint_eq(slurp(path), strlen(want));
-	ck_assert_str_eq(buf, want);
+	ck_assert_msg(strcmp(buf, want) == 0, "the line differs");
 }
 END_TEST
 
@@ -185,6 +230,32 @@ START_TEST(test_file)
 }
 END_TEST
 
+/* To syslog: the message alone, escaped, within the same bound. */
+START_TEST(test_syslog)
+{
+	char	id[BULLMQ_MAX_ID + 1], want[LOG_LINE_MAX], *m;
+
+	ck_assert_int_eq(log_init(LOG_TO_SYSLOG, NULL, NULL, 0), 0);
+	memset(id, 's', BULLMQ_MAX_ID);
+	id[BULLMQ_MAX_ID] = '\0';
+	log_warnx("job %s timed out\nafter 500 ms", id);
+	snprintf(want, sizeof(want), "job %s timed out\\nafter 500 ms", id);
+	ck_assert_uint_eq(strlen(sys_msg), strlen(want));
+	ck_assert_msg(strcmp(sys_msg, want) == 0, "the message differs");
+	ck_assert_int_eq(sys_pri, LOG_WARNING);
+
+	ck_assert_ptr_nonnull(m = malloc(2 * LOG_LINE_MAX));
+	memset(m, 'y', 2 * LOG_LINE_MAX - 1);
+	m[2 * LOG_LINE_MAX - 1] = '\0';
+	log_info("%s", m);
+	free(m);
+	ck_assert_uint_eq(strlen(sys_msg), LOG_LINE_MAX - 1);
+	ck_assert_str_eq(sys_msg + LOG_LINE_MAX - 10, "y...[cut]");
+	ck_assert_int_eq(sys_pri, LOG_INFO);
+	log_close();
+}
+END_TEST
+
 /* The suite. */
 static Suite *
 log_suite(void)
@@ -199,6 +270,7 @@ log_suite(void)
 	tcase_add_test(tc, test_escape);
 	tcase_add_test(tc, test_escape_cut);
 	tcase_add_test(tc, test_file);
+	tcase_add_test(tc, test_syslog);
 	suite_add_tcase(s, tc);
 	return s;
 }
