@@ -20,6 +20,7 @@
 #define BMQ_MAX_BASE		(BMQ_MAX_PREFIX + BMQ_MAX_NAME + 2)
 #define BMQ_MAX_ID		(BULLMQ_MAX_ID + 1)	/* with the NUL */
 #define BMQ_MAX_TOKEN		96
+#define BMQ_MAX_ERR		(BMQ_MAX_ID + 1024)	/* an id and context */
 #define BMQ_DEFAULT_LOCK	30000
 #define BMQ_DEFAULT_DRAIN	5000
 #define BMQ_MAX_BLOCK_MS	10000
@@ -74,7 +75,7 @@ struct bullmq_queue {
 	char		 client_name[BMQ_MAX_BASE + 160];
 	int		 err;
 	int		 script_code;
-	char		 errstr[256];
+	char		 errstr[BMQ_MAX_ERR];
 };
 
 /* A growable byte buffer; on allocation failure oom is set and it stays. */

@@ -24,7 +24,7 @@ main(int argc, char **argv)
 	struct processor	*proc;
 	struct pidfh		*pfh = NULL;
 	enum log_target		 target;
-	char			 err[1024], **av;
+	char			 err[SET_ERR_MAX], **av;
 	pid_t			 other;
 	int			 i, rv;
 

@@ -13,16 +13,22 @@
 
 #include "bullmq-int.h"
 
-/* Record an error code and message in the handle. */
+/*
+ * Record an error code and message in the handle; a message too long even
+ * for a job id of the longest kind and its context ends in "...".
+ */
 void
 bmq_seterr(bullmq_queue *q, int code, const char *fmt, ...)
 {
 	va_list	ap;
+	int	n;
 
 	q->err = code;
 	va_start(ap, fmt);
-	vsnprintf(q->errstr, sizeof(q->errstr), fmt, ap);
+	n = vsnprintf(q->errstr, sizeof(q->errstr), fmt, ap);
 	va_end(ap);
+	if (n >= (int)sizeof(q->errstr))
+		memcpy(q->errstr + sizeof(q->errstr) - 4, "...", 4);
 }
 
 /* Milliseconds since the epoch, from the wall clock as Node's Date.now(). */
@@ -226,7 +232,7 @@ bullmq_queue_new(const struct bullmq_conn_opts *o)
 {
 	bullmq_queue	*q;
 	const char	*url, *prefix;
-	char		 err[256];
+	char		 err[BMQ_MAX_ERR];
 
 	if ((q = calloc(1, sizeof(*q))) == NULL)
 		return NULL;

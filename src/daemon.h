@@ -28,6 +28,8 @@
 /* Sizes of the string settings. */
 #define SET_PATH_MAX		1024
 #define SET_NAME_MAX		256
+/* An error about the settings or the processor: up to three paths. */
+#define SET_ERR_MAX		(3 * SET_PATH_MAX + 1024)
 
 /* Every setting, filled from the table in config.c. */
 struct settings {
@@ -132,7 +134,17 @@ void	 config_env_name(const struct setting *, char *, size_t);
 long	 online_cpus(void);
 long	 spin_wait_for(long, long, long);
 
-/* log.c: stderr, a log file or syslog; one write per line. */
+/*
+ * log.c: stderr, a log file or syslog; one write per line, of at most
+ * LOG_LINE_MAX bytes with its newline (to syslog: the message, without
+ * syslog's header).  That holds two job ids of the longest kind and their
+ * context; a longer line ends in "...[cut]".  Main thread only, never in a
+ * signal handler.
+ */
+#define LOG_LINE_MAX	8192
+_Static_assert(LOG_LINE_MAX >= 2 * BULLMQ_MAX_ID + 1024,
+    "a log line holds two ids of the longest kind");
+
 enum log_target {
 	LOG_TO_STDERR,
 	LOG_TO_FILE,

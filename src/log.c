@@ -1,6 +1,8 @@
 /*
  * log.c: the daemon's log, to stderr, a file or syslog.  Each message is
- * one write(2) of one line so that the lines of many children never mix.
+ * one write(2) of one line so that the lines of many children never mix:
+ * at most LOG_LINE_MAX bytes, control characters escaped, a longer one cut
+ * visibly.
  */
 #include <sys/types.h>
 
@@ -20,6 +22,16 @@ static enum log_target	 log_target = LOG_TO_STDERR;
 static int		 log_fdesc = -1;	/* LOG_TO_FILE */
 static char		 log_path[SET_PATH_MAX];
 static char		 log_ident[64] = PROGNAME;
+
+/*
+ * The message and the line being written, not on the stack: the daemon
+ * logs from the main thread of each process only, never from a signal
+ * handler nor from a child's title thread.
+ */
+#define LOG_PREFIX_MAX	256	/* time, ident, pid, "warning: " */
+#define LOG_CUT		"...[cut]"
+static char		 log_msg[LOG_LINE_MAX];
+static char		 log_line[LOG_LINE_MAX];
 
 /* Open the log: target and, for a file, its path. */
 int
@@ -109,18 +121,108 @@ log_set_ident(const char *ident)
 		openlog(PROGNAME, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
 
-/* Log one message at a syslog priority. */
+/*
+ * How many bytes c takes in a line: a control character is escaped, so
+ * that a newline in a message (a job id, a Redis error) cannot make it
+ * look like two records, nor an escape sequence reach a terminal.
+ */
+static size_t
+esc_len(unsigned char c)
+{
+	if (c >= 0x20 && c != 0x7f)
+		return 1;
+	if (c == '\n' || c == '\r' || c == '\t')
+		return 2;
+	return 4;
+}
+
+/* Write c at p as esc_len says: itself, \n, \r, \t or \xHH. */
+static void
+esc_put(char *p, unsigned char c)
+{
+	static const char	hex[] = "0123456789abcdef";
+
+	if (c >= 0x20 && c != 0x7f) {
+		*p = (char)c;
+		return;
+	}
+	p[0] = '\\';
+	switch (c) {
+	case '\n':
+		p[1] = 'n';
+		break;
+	case '\r':
+		p[1] = 'r';
+		break;
+	case '\t':
+		p[1] = 't';
+		break;
+	default:
+		p[1] = 'x';
+		p[2] = hex[c >> 4];
+		p[3] = hex[c & 0xf];
+		break;
+	}
+}
+
+/*
+ * Append the n bytes of m, escaped, to the len bytes of log_line, leaving
+ * room for a newline; when they do not all fit, or m was cut already
+ * (cut), end with LOG_CUT instead of the bytes that do not.  Returns the
+ * new length.
+ */
+static size_t
+append_msg(size_t len, const char *m, size_t n, int cut)
+{
+	size_t	i, w, need = 0, room = LOG_LINE_MAX - 1 - len;
+
+	for (i = 0; i < n && need <= room; i++)
+		need += esc_len((unsigned char)m[i]);
+	if (cut || need > room) {
+		cut = 1;
+		room -= sizeof(LOG_CUT) - 1;
+	}
+	for (i = 0; i < n; i++) {
+		w = esc_len((unsigned char)m[i]);
+		if (w > room)
+			break;
+		esc_put(log_line + len, (unsigned char)m[i]);
+		len += w;
+		room -= w;
+	}
+	if (cut) {
+		memcpy(log_line + len, LOG_CUT, sizeof(LOG_CUT) - 1);
+		len += sizeof(LOG_CUT) - 1;
+	}
+	return len;
+}
+
+/*
+ * Log one message at a syslog priority: one line of at most LOG_LINE_MAX
+ * bytes, newline included, in one write(2).
+ */
 void
 log_vmsg(int pri, const char *fmt, va_list ap)
 {
-	char		 msg[1024], line[1200], ts[32];
+	char		 ts[32];
 	struct tm	 tm;
 	time_t		 now;
-	int		 n, saved = errno;
+	size_t		 len;
+	int		 n, p, saved = errno, cut = 0;
 
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = vsnprintf(log_msg, sizeof(log_msg), fmt, ap);
+	if (n < 0) {
+		errno = saved;
+		return;
+	}
+	if ((size_t)n >= sizeof(log_msg)) {
+		n = sizeof(log_msg) - 1;
+		cut = 1;
+	}
 	if (log_target == LOG_TO_SYSLOG) {
-		syslog(pri, "%s", msg);
+		len = append_msg(0, log_msg, (size_t)n, cut);
+		log_line[len] = '\0';
+		syslog(pri, "%s", log_line);
 		errno = saved;
 		return;
 	}
@@ -130,16 +232,15 @@ log_vmsg(int pri, const char *fmt, va_list ap)
 		strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S ", &tm);
 	} else
 		ts[0] = '\0';
-	n = snprintf(line, sizeof(line), "%s%s[%ld]: %s%s\n", ts, log_ident,
-	    (long)getpid(), pri == LOG_WARNING ? "warning: " : "", msg);
-	if (n < 0)
-		return;
-	if ((size_t)n >= sizeof(line)) {
-		n = sizeof(line) - 1;
-		line[n - 1] = '\n';
-	}
+	/* some 130 bytes at most: ts, log_ident, a pid and "warning: " */
+	p = snprintf(log_line, LOG_PREFIX_MAX, "%s%s[%ld]: %s", ts,
+	    log_ident, (long)getpid(), pri == LOG_WARNING ? "warning: " : "");
+	len = p < 0 ? 0 : (size_t)p < LOG_PREFIX_MAX ? (size_t)p :
+	    LOG_PREFIX_MAX - 1;
+	len = append_msg(len, log_msg, (size_t)n, cut);
+	log_line[len++] = '\n';
 	if (write(log_target == LOG_TO_FILE ? log_fdesc : STDERR_FILENO,
-	    line, (size_t)n) == -1)
+	    log_line, len) == -1)
 		errno = saved;
 	errno = saved;
 }

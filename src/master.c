@@ -839,7 +839,7 @@ reload(int64_t now)
 	struct processor	*p = NULL;
 	struct child		*c;
 	const struct setting	*st;
-	char			 err[1024], v[SET_PATH_MAX];
+	char			 err[SET_ERR_MAX], v[SET_PATH_MAX];
 	size_t			 i, j;
 	int			 roll = 0, rolled = 0;
 

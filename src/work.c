@@ -149,7 +149,10 @@ title(const char *fmt, ...)
 	pthread_mutex_unlock(&title_mtx);
 }
 
-/* Every second, show how long the current job has been running. */
+/*
+ * Every second, show how long the current job has been running.  On its
+ * small stack, and not logging: log.c's buffers are the main thread's.
+ */
 static void *
 title_thread(void *arg)
 {

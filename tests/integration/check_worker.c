@@ -1646,6 +1646,34 @@ START_TEST(progress_and_log_long_id)
 }
 END_TEST
 
+/* A refused finish names the job by its whole id, however long. */
+START_TEST(refused_long_id)
+{
+	static char		 lid[BULLMQ_MAX_ID + 1], want[BMQ_MAX_ERR];
+	bullmq_worker		*w = worker(NULL);
+	bullmq_job		*j;
+	enum bullmq_outcome	 oc;
+
+	memset(lid, 'r', BULLMQ_MAX_ID);
+	lid[BULLMQ_MAX_ID] = '\0';
+	freeReplyObject(harness_cmd("HSET " Q "%s name n data {} opts {} "
+	    "timestamp %lld delay 0 priority 0", lid,
+	    (long long)bullmq_now()));
+	freeReplyObject(harness_cmd("LPUSH " Q "wait %s", lid));
+	freeReplyObject(harness_cmd("ZADD " Q "marker 0 0"));
+	j = fetch(w);
+	ck_assert_str_eq(bullmq_job_id(j), lid);
+	freeReplyObject(harness_cmd("DEL " Q "%s:lock", lid));
+	ck_assert_int_eq(bullmq_worker_finish(w, j, 0, &oc, NULL), 0);
+	ck_assert_int_eq(oc, BULLMQ_LOST_LOCK);
+	snprintf(want, sizeof(want), "complete job %s: lock does not exist",
+	    lid);
+	ck_assert_str_eq(bullmq_errstr(q), want);
+	freeReplyObject(harness_cmd("DEL " Q "active"));
+	bullmq_worker_free(w);
+}
+END_TEST
+
 START_TEST(fail_job_timeout)
 {
 	bullmq_worker	*w = worker(NULL);
@@ -1896,6 +1924,7 @@ worker_suite(void)
 	tcase_add_test(tc, extend_locks);
 	tcase_add_test(tc, progress_and_log);
 	tcase_add_test(tc, progress_and_log_long_id);
+	tcase_add_test(tc, refused_long_id);
 	tcase_add_test(tc, fail_job_timeout);
 	tcase_add_test(tc, metrics);
 	tcase_add_test(tc, blocking_fetch);

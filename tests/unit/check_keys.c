@@ -144,6 +144,7 @@ END_TEST
 
 START_TEST(queue_errors)
 {
+	static char		 url[1024];
 	struct bullmq_conn_opts	 o;
 	bullmq_queue		*q;
 
@@ -160,12 +161,48 @@ START_TEST(queue_errors)
 	ck_assert_int_eq(bullmq_errcode(q), BULLMQ_ERR_ARG);
 	ck_assert_ptr_nonnull(strstr(bullmq_errstr(q), "port"));
 	bullmq_queue_free(q);
+	/* a long URL: the message still says what is wrong with it */
+	memset(url, 'x', sizeof(url) - 1);
+	memcpy(url, "http://", 7);
+	o.url = url;
+	q = bullmq_queue_new(&o);
+	ck_assert_int_eq(bullmq_errcode(q), BULLMQ_ERR_ARG);
+	ck_assert_ptr_nonnull(strstr(bullmq_errstr(q), "xx: must start with "
+	    "redis:// or unix://"));
+	bullmq_queue_free(q);
 	o.url = NULL;
 	o.queue = NULL;
 	q = bullmq_queue_new(&o);
 	ck_assert_int_eq(bullmq_errcode(q), BULLMQ_ERR_ARG);
 	bullmq_queue_free(q);
 	bullmq_queue_free(NULL);
+}
+END_TEST
+
+/* An error message holds the longest id; a longer one ends in "...". */
+START_TEST(error_length)
+{
+	static char		 id[BULLMQ_MAX_ID + 1], big[2 * BMQ_MAX_ERR];
+	struct bullmq_conn_opts	 o;
+	bullmq_queue		*q;
+	const char		*e;
+
+	memset(&o, 0, sizeof(o));
+	o.queue = "ok";
+	q = bullmq_queue_new(&o);
+	ck_assert_ptr_nonnull(q);
+	memset(id, 'i', BULLMQ_MAX_ID);
+	bmq_seterr(q, BULLMQ_ERR_JOB, "complete job %s: %s", id,
+	    "lock does not exist");
+	e = bullmq_errstr(q);
+	ck_assert_uint_eq(strlen(e), BULLMQ_MAX_ID + 34);
+	ck_assert_str_eq(e + BULLMQ_MAX_ID + 13, ": lock does not exist");
+	memset(big, 'x', sizeof(big) - 1);
+	bmq_seterr(q, BULLMQ_ERR_REDIS, "redis: %s", big);
+	e = bullmq_errstr(q);
+	ck_assert_uint_eq(strlen(e), BMQ_MAX_ERR - 1);
+	ck_assert_str_eq(e + BMQ_MAX_ERR - 5, "x...");
+	bullmq_queue_free(q);
 }
 END_TEST
 
@@ -219,6 +256,7 @@ keys_suite(void)
 	tcase_add_test(tc, url_errors);
 	tcase_add_test(tc, queue_keys);
 	tcase_add_test(tc, queue_errors);
+	tcase_add_test(tc, error_length);
 	tcase_add_test(tc, base64);
 	tcase_add_test(tc, job_ids);
 	suite_add_tcase(s, tc);

@@ -1,0 +1,289 @@
+/*
+ * check_log.c: the daemon's log lines, read back from the standard error,
+ * from a log file and from a stand-in for syslog(3): whole up to
+ * LOG_LINE_MAX bytes, cut visibly past it, control characters escaped, one
+ * write a line.
+ */
+#include <sys/types.h>
+
+/* Our own syslog() below, not glibc's checking one. */
+#undef _FORTIFY_SOURCE
+
+#include <check.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "daemon.h"
+
+static char	path[64];
+static char	buf[4 * LOG_LINE_MAX];
+static char	prefix[64];
+static char	sys_msg[2 * LOG_LINE_MAX];
+static int	sys_pri = -1;
+
+void	__syslog_chk(int, int, const char *, ...);
+
+/* In place of syslog(3), for log.c: keep the message. */
+void
+syslog(int pri, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(sys_msg, sizeof(sys_msg), fmt, ap);
+	va_end(ap);
+	sys_pri = pri;
+}
+
+/* The same, when log.c was built with _FORTIFY_SOURCE. */
+void
+__syslog_chk(int pri, int flag, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(sys_msg, sizeof(sys_msg), fmt, ap);
+	va_end(ap);
+	sys_pri = pri;
+}
+
+/* No syslog socket to open or close. */
+void
+openlog(const char *ident, int option, int facility)
+{
+}
+
+void
+closelog(void)
+{
+}
+
+/* Send the standard error to a new file, and the log there. */
+static void
+setup(void)
+{
+	int	fd;
+
+	strlcpy(path, "/tmp/check_log.XXXXXX", sizeof(path));
+	fd = mkstemp(path);
+	ck_assert_int_ne(fd, -1);
+	ck_assert_int_ne(dup2(fd, STDERR_FILENO), -1);
+	close(fd);
+	ck_assert_int_eq(log_init(LOG_TO_STDERR, NULL, NULL, 0), 0);
+	log_set_ident("test");
+	snprintf(prefix, sizeof(prefix), "test[%ld]: ", (long)getpid());
+}
+
+/* Remove the file. */
+static void
+teardown(void)
+{
+	unlink(path);
+}
+
+/* What the file p holds, in buf; its length. */
+static size_t
+slurp(const char *p)
+{
+	ssize_t	n;
+	int	fd;
+
+	fd = open(p, O_RDONLY);
+	ck_assert_int_ne(fd, -1);
+	n = read(fd, buf, sizeof(buf) - 1);
+	ck_assert_int_ge(n, 0);
+	close(fd);
+	buf[n] = '\0';
+	return (size_t)n;
+}
+
+/* How many newlines buf holds. */
+static size_t
+lines(void)
+{
+	size_t	n = 0;
+	char	*p;
+
+	for (p = buf; (p = strchr(p, '\n')) != NULL; p++)
+		n++;
+	return n;
+}
+
+/* A message of the longest job id and its context is whole. */
+START_TEST(test_longest_id)
+{
+	char	id[BULLMQ_MAX_ID + 1], want[LOG_LINE_MAX];
+
+	memset(id, 'a', BULLMQ_MAX_ID);
+	id[BULLMQ_MAX_ID] = '\0';
+	log_warnx("job %s: fail: finish job %s: lock does not exist", id, id);
+	snprintf(want, sizeof(want), "%swarning: job %s: fail: finish job "
+	    "%s: lock does not exist\n", prefix, id, id);
+	ck_assert_uint_eq(slurp(path), strlen(want));
+	ck_assert_msg(strcmp(buf, want) == 0, "the line differs");
+}
+END_TEST
+
+/* A line of exactly LOG_LINE_MAX bytes is whole; one byte more is cut. */
+START_TEST(test_bound)
+{
+	static char	m[LOG_LINE_MAX];
+	size_t		n = LOG_LINE_MAX - 1 - strlen(prefix);
+
+	memset(m, 'b', n);
+	m[n] = '\0';
+	log_info("%s", m);
+	ck_assert_uint_eq(slurp(path), LOG_LINE_MAX);
+	ck_assert_uint_eq(lines(), 1);
+	ck_assert_int_eq(buf[LOG_LINE_MAX - 2], 'b');
+	ck_assert_ptr_null(strstr(buf, "[cut]"));
+
+	ck_assert_int_eq(ftruncate(STDERR_FILENO, 0), 0);
+	ck_assert_int_eq(lseek(STDERR_FILENO, 0, SEEK_SET), 0);
+	log_info("%sc", m);
+	ck_assert_uint_eq(slurp(path), LOG_LINE_MAX);
+	ck_assert_uint_eq(lines(), 1);
+	ck_assert_str_eq(buf + LOG_LINE_MAX - 9, "...[cut]\n");
+	ck_assert_int_eq(buf[LOG_LINE_MAX - 10], 'b');
+}
+END_TEST
+
+/* A message longer than any buffer is cut at the bound, visibly. */
+START_TEST(test_huge)
+{
+	char	*m;
+
+	ck_assert_ptr_nonnull(m = malloc(3 * LOG_LINE_MAX));
+	memset(m, 'h', 3 * LOG_LINE_MAX - 1);
+	m[3 * LOG_LINE_MAX - 1] = '\0';
+	log_warnx("job %s timed out after 500 ms", m);
+	free(m);
+	ck_assert_uint_eq(slurp(path), LOG_LINE_MAX);
+	ck_assert_uint_eq(lines(), 1);
+	ck_assert_str_eq(buf + LOG_LINE_MAX - 12, "hhh...[cut]\n");
+}
+END_TEST
+
+/* Newlines and other control characters are escaped: one line. */
+START_TEST(test_escape)
+{
+	char	want[256];
+
+	log_warnx("redis: %s", "ERR one\ntwo\r\tthree\033[31m\177end");
+	snprintf(want, sizeof(want), "%swarning: redis: ERR one\\ntwo\\r\\t"
+	    "three\\x1b[31m\\x7fend\n", prefix);
+	slurp(path);
+	ck_assert_str_eq(buf, want);
+	ck_assert_uint_eq(lines(), 1);
+}
+END_TEST
+
+/* An escape is never split by the cut, and the line stays in bound. */
+START_TEST(test_escape_cut)
+{
+	char	m[BULLMQ_MAX_ID + 1], *p;
+	size_t	n;
+
+	memset(m, '\001', BULLMQ_MAX_ID);
+	m[BULLMQ_MAX_ID] = '\0';
+	log_info("job %s", m);
+	n = slurp(path);
+	ck_assert_uint_le(n, LOG_LINE_MAX);
+	ck_assert_uint_gt(n, LOG_LINE_MAX - 4);
+	ck_assert_uint_eq(lines(), 1);
+	ck_assert_str_eq(buf + n - 13, "\\x01...[cut]\n");
+	p = buf + strlen(prefix) + 4;
+	ck_assert_uint_eq((size_t)(buf + n - 9 - p) % 4, 0);
+}
+END_TEST
+
+/* In a log file each line has the time in front and the same bound. */
+START_TEST(test_file)
+{
+	static char	m[LOG_LINE_MAX];
+	char		fpath[64];
+	size_t		n;
+	int		fd;
+
+	strlcpy(fpath, "/tmp/check_log.XXXXXX", sizeof(fpath));
+	ck_assert_int_ne(fd = mkstemp(fpath), -1);
+	close(fd);
+	ck_assert_int_eq(log_init(LOG_TO_FILE, fpath, NULL, 0), 0);
+	memset(m, 'f', sizeof(m) - 1);
+	log_info("one %s", m);
+	log_info("two\nthree");
+	n = slurp(fpath);
+	unlink(fpath);
+	ck_assert_uint_eq(lines(), 2);
+	ck_assert_int_eq(buf[4], '-');
+	ck_assert_ptr_nonnull(strstr(buf, "f...[cut]\n"));
+	ck_assert_uint_eq((size_t)(strstr(buf, "[cut]\n") + 6 - buf),
+	    LOG_LINE_MAX);
+	ck_assert_ptr_nonnull(strstr(buf + LOG_LINE_MAX, "]: two\\nthree\n"));
+	ck_assert_int_eq(buf[n - 1], '\n');
+	log_close();
+}
+END_TEST
+
+/* To syslog: the message alone, escaped, within the same bound. */
+START_TEST(test_syslog)
+{
+	char	id[BULLMQ_MAX_ID + 1], want[LOG_LINE_MAX], *m;
+
+	ck_assert_int_eq(log_init(LOG_TO_SYSLOG, NULL, NULL, 0), 0);
+	memset(id, 's', BULLMQ_MAX_ID);
+	id[BULLMQ_MAX_ID] = '\0';
+	log_warnx("job %s timed out\nafter 500 ms", id);
+	snprintf(want, sizeof(want), "job %s timed out\\nafter 500 ms", id);
+	ck_assert_uint_eq(strlen(sys_msg), strlen(want));
+	ck_assert_msg(strcmp(sys_msg, want) == 0, "the message differs");
+	ck_assert_int_eq(sys_pri, LOG_WARNING);
+
+	ck_assert_ptr_nonnull(m = malloc(2 * LOG_LINE_MAX));
+	memset(m, 'y', 2 * LOG_LINE_MAX - 1);
+	m[2 * LOG_LINE_MAX - 1] = '\0';
+	log_info("%s", m);
+	free(m);
+	ck_assert_uint_eq(strlen(sys_msg), LOG_LINE_MAX - 1);
+	ck_assert_str_eq(sys_msg + LOG_LINE_MAX - 10, "y...[cut]");
+	ck_assert_int_eq(sys_pri, LOG_INFO);
+	log_close();
+}
+END_TEST
+
+/* The suite. */
+static Suite *
+log_suite(void)
+{
+	Suite	*s = suite_create("log");
+	TCase	*tc = tcase_create("lines");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_longest_id);
+	tcase_add_test(tc, test_bound);
+	tcase_add_test(tc, test_huge);
+	tcase_add_test(tc, test_escape);
+	tcase_add_test(tc, test_escape_cut);
+	tcase_add_test(tc, test_file);
+	tcase_add_test(tc, test_syslog);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+/* Run the suite. */
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(log_suite());
+	int	 failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
