@@ -470,19 +470,20 @@ handle_msg(struct child *c, const struct msg *m, const char *p, int64_t now)
 		if (c->retiring && m->type == MSG_READY)
 			unblock(c);
 		break;
+	/*
+	 * A child past job-timeout has no job left to the master (it is
+	 * failed); one it took after all, telling before it died, is given
+	 * back when it is reaped.
+	 */
 	case MSG_START:
-		if (!c->timed_out)
-			job_taken(c, m, p, now);
+		job_taken(c, m, p, now);
 		break;
 	case MSG_DONE:
 		c->group = 0;
-		if (!c->timed_out)
-			job_done(c, m);
+		job_done(c, m);
 		break;
 	case MSG_NEXT:
 		c->group = 0;
-		if (c->timed_out)
-			break;
 		job_done(c, m);
 		job_taken(c, m, p, now);
 		break;
@@ -740,7 +741,7 @@ reap(int64_t now)
 		/* before its job can run again elsewhere */
 		if (c->group != 0)
 			kill_group(c, who, now);
-		if (c->job[0] != '\0' && !c->timed_out)
+		if (c->job[0] != '\0')
 			keeper_give_back(who, c->job, c->token);
 		pid_remove(c);
 		TAILQ_REMOVE(&M.children, c, entry);

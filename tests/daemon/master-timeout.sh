@@ -27,5 +27,31 @@ ok "a short job still completes" wait_for '[ "$(count oq completed)" = 1 ]'
 kill -TERM "$MPID"
 master_wait
 is "TERM: exit 0" "$MRC" 0
+
+# A job that ends as it times out: its child may fetch the next job and
+# tell the master after the master chose to kill it (here the kill comes
+# 1.5 s late, by libslowcalls.so).  That job is given back when the child
+# dies, not left active until its lock expires (30 s).
+SLOW=$top_builddir/tests/daemon/.libs/libslowcalls.so
+ok "libslowcalls.so is built" test -f "$SLOW"
+: >"$MLOG"
+add_jobs lq 1 1 '{"ms":1000}'
+add_jobs lq 2 2 '{"ms":3000}'
+ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
+    SLOW_TERM_MS=1500 LD_PRELOAD=$SLOW master_start -q lq -x builtin:sleep \
+    -w 1 --drain-delay 300 --job-timeout 500 --kill-timeout 5000 \
+    --stalled-interval 60000
+ok "late kill: job 1 times out" wait_log "job 1 timed out after 500 ms" 5
+ok "late kill: its child completes it, and takes job 2" \
+    wait_for '[ "$(rcli LINDEX bull:lq:active 0)" = 2 ]' 5
+ok "late kill: the child is killed" wait_log "killed by signal 15" 5
+ok "late kill: job 2 is given back" wait_log "job 2 of child 1 .* given back" 5
+ok "late kill: and runs again (its own timeout fails it)" \
+    wait_for '[ "$(rcli HGET bull:lq:2 failedReason)" = "job timed out after 500 ms" ]' 8
+is "late kill: job 1 completed, job 2 failed, none active" \
+    "$(count lq completed) $(count lq failed) $(count lq active)" "1 1 0"
+kill -TERM "$MPID"
+master_wait
+is "late kill: TERM: exit 0" "$MRC" 0
 [ "$T_FAIL" -eq 0 ] || show_log
 finish

@@ -8,6 +8,8 @@
  *			for the program, not the master's pause)
  *	SLOW_SETPGID_MS	sleep before setpgid(pid, pid) of a parent, between
  *			the fork of an exec: program and knowing its group
+ *	SLOW_TERM_MS	sleep before kill(pid, SIGTERM) of a single process
+ *			(the master's kill of a child past job-timeout)
  */
 #include <sys/types.h>
 
@@ -22,6 +24,7 @@
 int	ppoll(struct pollfd *, nfds_t, const struct timespec *,
 	    const sigset_t *);
 int	setpgid(pid_t, pid_t);
+int	kill(pid_t, int);
 
 /* Sleep the milliseconds the variable name says, all of them. */
 static void
@@ -67,4 +70,17 @@ setpgid(pid_t pid, pid_t pgid)
 	if (pid != 0 && pid == pgid && pid != getpid())
 		delay("SLOW_SETPGID_MS");
 	return real(pid, pgid);
+}
+
+/* kill, late when it sends one process a TERM. */
+int
+kill(pid_t pid, int sig)
+{
+	static int	(*real)(pid_t, int);
+
+	if (real == NULL)
+		*(void **)&real = dlsym(RTLD_NEXT, "kill");
+	if (pid > 0 && sig == SIGTERM)
+		delay("SLOW_TERM_MS");
+	return real(pid, sig);
 }
