@@ -28,6 +28,14 @@ static int	sys_pri = -1;
 
 void	__syslog_chk(int, int, const char *, ...);
 
+/* Keep a message as syslog would send it. */
+static void
+keep(int pri, const char *fmt, va_list ap)
+{
+	vsnprintf(sys_msg, sizeof(sys_msg), fmt, ap);
+	sys_pri = pri;
+}
+
 /* In place of syslog(3), for log.c: keep the message. */
 void
 syslog(int pri, const char *fmt, ...)
@@ -35,9 +43,8 @@ syslog(int pri, const char *fmt, ...)
 	va_list	ap;
 
 	va_start(ap, fmt);
-	vsnprintf(sys_msg, sizeof(sys_msg), fmt, ap);
+	keep(pri, fmt, ap);
 	va_end(ap);
-	sys_pri = pri;
 }
 
 /* The same, when log.c was built with _FORTIFY_SOURCE. */
@@ -47,9 +54,8 @@ __syslog_chk(int pri, int flag, const char *fmt, ...)
 	va_list	ap;
 
 	va_start(ap, fmt);
-	vsnprintf(sys_msg, sizeof(sys_msg), fmt, ap);
+	keep(pri, fmt, ap);
 	va_end(ap);
-	sys_pri = pri;
 }
 
 /* No syslog socket to open or close. */
