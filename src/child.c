@@ -96,11 +96,26 @@ child_move(int fd, int want)
 		_exit(CHILD_EXIT_ERROR);
 }
 
-/* In the child: drop to the configured user and group; exits 2 on failure. */
+/*
+ * In the child: take the configured nice value (first: raising it may need
+ * root), then drop to the configured user and group; exits 2 on failure.
+ */
 static void
 child_drop(const struct child_spec *cs)
 {
 	const struct settings	*s = cs->set;
+	long			 base;
+
+	if (s->nice != 0) {
+		errno = 0;
+		base = getpriority(PRIO_PROCESS, 0);
+		if ((base == -1 && errno != 0) || setpriority(PRIO_PROCESS, 0,
+		    (int)nice_for(base, s->nice)) == -1) {
+			log_warnx("worker %d: nice %ld: %s", cs->slot,
+			    s->nice, strerror(errno));
+			_exit(CHILD_EXIT_FATAL);
+		}
+	}
 
 	if (s->drop_group) {
 		if (setgroups(1, &s->gid) == -1 || setgid(s->gid) == -1) {

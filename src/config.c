@@ -3,6 +3,7 @@
  * BULLMQ_* environment < command line.
  */
 #include <sys/types.h>
+#include <sys/resource.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -106,6 +107,9 @@ const struct setting settings_table[] = {
 	{ "worker-name", 0, "NAME", SET_STR, S(worker_name), Z(worker_name),
 	    0, 0, "", SET_RELOAD | SET_ROLL,
 	    "worker name shown by getWorkers and in pb" },
+	{ "nice", 0, "N", SET_INT, S(nice), 0, -20, 19, "0",
+	    SET_RELOAD | SET_ROLL, "children run N nice levels below the "
+	    "master (negative: above, as root)" },
 	{ "user", 'u', "USER", SET_STR, S(user), Z(user), 0, 0, "",
 	    SET_RELOAD | SET_ROLL, "children run as USER" },
 	{ "group", 'g', "GROUP", SET_STR, S(group), Z(group), 0, 0, "",
@@ -194,6 +198,18 @@ spin_wait_for(long setting, long workers, long cpus)
 	if (setting >= 0)
 		return setting;
 	return workers <= cpus ? SPIN_AUTO_US : 0;
+}
+
+/*
+ * The nice value of the children: the master's, base, plus the setting,
+ * within -20 and 19 as nice(1) keeps it.
+ */
+long
+nice_for(long base, long incr)
+{
+	long	v = base + incr;
+
+	return v < -20 ? -20 : v > 19 ? 19 : v;
 }
 
 /* Store the text v into setting st of s; -1 with a message in err. */
@@ -611,7 +627,30 @@ parse_limiter(const char *v, long *max, long *ms, char *msg, size_t size)
 	return 0;
 }
 
-/* Check what the table cannot: required values, URL, users. */
+/*
+ * Whether this process may start children at incr (negative) nice levels
+ * from its own: 0 when it may, else the RLIMIT_NICE it would need.
+ */
+static size_t
+nice_raise_limit(long incr)
+{
+	struct rlimit	rl;
+	long		base, want;
+
+	errno = 0;
+	base = getpriority(PRIO_PROCESS, 0);
+	if (base == -1 && errno != 0)
+		base = 0;
+	want = nice_for(base, incr);
+	if (geteuid() == 0 || want >= base)
+		return 0;
+	if (getrlimit(RLIMIT_NICE, &rl) == 0 && (rl.rlim_cur ==
+	    RLIM_INFINITY || (long)rl.rlim_cur >= 20 - want))
+		return 0;
+	return (size_t)(20 - want);
+}
+
+/* Check what the table cannot: required values, URL, users, nice. */
 static int
 config_validate(struct settings *s, const struct origins *o, char *err,
     size_t errsize)
@@ -647,6 +686,11 @@ config_validate(struct settings *s, const struct origins *o, char *err,
 	if (strchr(s->worker_name, ' ') != NULL) {
 		return bad(s, o, "worker-name", err, errsize, "\"%s\" must "
 		    "not contain a space", s->worker_name);
+	}
+	if (s->nice < 0 && (i = nice_raise_limit(s->nice)) != 0) {
+		return bad(s, o, "nice", err, errsize, "%ld: children above "
+		    "the master's priority need root or a RLIMIT_NICE of %zu",
+		    s->nice, i);
 	}
 	s->drop_user = s->drop_group = 0;
 	if (s->user[0] != '\0') {

@@ -57,6 +57,7 @@ struct settings {
 	char	 limiter[64];	/* "MAX/MS" or ""; limiter_max, _ms */
 	long	 max_started_attempts;	/* 0: none */
 	char	 worker_name[128];
+	long	 nice;		/* children: this much nicer than the master */
 	char	 user[64];
 	char	 group[64];
 	char	 pidfile[SET_PATH_MAX];
@@ -133,6 +134,7 @@ void	 config_usage(FILE *);
 void	 config_env_name(const struct setting *, char *, size_t);
 long	 online_cpus(void);
 long	 spin_wait_for(long, long, long);
+long	 nice_for(long, long);
 
 /*
  * log.c: stderr, a log file or syslog; one write per line, of at most

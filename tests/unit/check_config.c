@@ -365,6 +365,30 @@ START_TEST(test_spin_wait)
 }
 END_TEST
 
+/* nice: an increment on the master's nice value, kept within -20..19. */
+START_TEST(test_nice)
+{
+	const struct setting	*st = config_find("nice");
+	struct settings		 s;
+	char			 err[256];
+
+	ck_assert_ptr_nonnull(st);
+	ck_assert_int_eq(nice_for(0, 0), 0);
+	ck_assert_int_eq(nice_for(0, 5), 5);
+	ck_assert_int_eq(nice_for(3, 4), 7);
+	ck_assert_int_eq(nice_for(15, 10), 19);
+	ck_assert_int_eq(nice_for(-10, -15), -20);
+	ck_assert_int_eq(nice_for(10, -5), 5);
+	memset(&s, 0, sizeof(s));
+	ck_assert_int_eq(config_set(&s, st, "-20", err, sizeof(err)), 0);
+	ck_assert_int_eq(s.nice, -20);
+	ck_assert_int_eq(config_set(&s, st, "19", err, sizeof(err)), 0);
+	ck_assert_int_eq(s.nice, 19);
+	ck_assert_int_eq(config_set(&s, st, "-21", err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "nice: \"-21\" is too small (-20 to 19)");
+}
+END_TEST
+
 /* A user name gives the uid and, without a group, its group. */
 START_TEST(test_user)
 {
@@ -409,6 +433,7 @@ config_suite(void)
 	tcase_add_test(tc, test_print_differs);
 	tcase_add_test(tc, test_user);
 	tcase_add_test(tc, test_spin_wait);
+	tcase_add_test(tc, test_nice);
 	suite_add_tcase(s, tc);
 	return s;
 }
