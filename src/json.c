@@ -538,6 +538,18 @@ bmq_buf_add(struct bmq_buf *b, const char *s, size_t n)
 	b->b[b->len] = '\0';
 }
 
+/*
+ * Make room for n more bytes; returns where they go (the caller writes them
+ * and adds to len), or NULL when out of memory.
+ */
+char *
+bmq_buf_reserve(struct bmq_buf *b, size_t n)
+{
+	if (buf_grow(b, n) == -1)
+		return NULL;
+	return b->b + b->len;
+}
+
 /* Append a C string. */
 void
 bmq_buf_adds(struct bmq_buf *b, const char *s)
