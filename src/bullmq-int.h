@@ -120,6 +120,8 @@ int		 bmq_script_int(bullmq_queue *, redisReply *, long long *);
 int		 bmq_json_valid(const char *, size_t);
 int		 bmq_json_get(const char *, size_t, const char *,
 		    struct bmq_jval *);
+int		 bmq_json_members(const char *, size_t, const char *const *,
+		    size_t, struct bmq_jval *);
 int		 bmq_jval_int(const struct bmq_jval *, int64_t *);
 int		 bmq_jval_double(const struct bmq_jval *, double *);
 int		 bmq_jval_string(const struct bmq_jval *, char *, size_t);

@@ -241,8 +241,9 @@ static int
 bulk_parse(char *text, size_t len, struct bulk_line *bl,
     struct bullmq_add_req *req, char *err, size_t errsize)
 {
-	struct bmq_jval	v;
-	size_t		i;
+	static const char *const keys[] = { "name", "data", "opts" };
+	struct bmq_jval		 m[3], *v;
+	size_t			 i;
 
 	memset(req, 0, sizeof(*req));
 	for (i = 0; i < len && (text[i] == ' ' || text[i] == '\t'); i++)
@@ -255,38 +256,46 @@ bulk_parse(char *text, size_t len, struct bulk_line *bl,
 		snprintf(err, errsize, "not a JSON object");
 		return -1;
 	}
-	if (bmq_json_get(text, len, "name", &v) != 1) {
-		snprintf(err, errsize, "\"name\" is missing");
-		return -1;
-	}
-	if (v.type != BMQ_J_STRING) {
-		snprintf(err, errsize, "\"name\" is not a string");
-		return -1;
-	}
-	if ((bl->name = malloc(v.len + 1)) == NULL ||
-	    bmq_jval_string(&v, bl->name, v.len + 1) == -1) {
+	/* one pass for the three members, not one lookup each */
+	if (bmq_json_members(text, len, keys, 3, m) == -1) {
 		snprintf(err, errsize, "out of memory");
 		return -1;
 	}
-	if (bmq_json_get(text, len, "data", &v) == 1) {
-		if (v.type == BMQ_J_STRING) {
+	v = &m[0];
+	if (v->type == BMQ_J_NONE) {
+		snprintf(err, errsize, "\"name\" is missing");
+		return -1;
+	}
+	if (v->type != BMQ_J_STRING) {
+		snprintf(err, errsize, "\"name\" is not a string");
+		return -1;
+	}
+	if ((bl->name = malloc(v->len + 1)) == NULL ||
+	    bmq_jval_string(v, bl->name, v->len + 1) == -1) {
+		snprintf(err, errsize, "out of memory");
+		return -1;
+	}
+	v = &m[1];
+	if (v->type != BMQ_J_NONE) {
+		if (v->type == BMQ_J_STRING) {
 			/* Keep the quotes: the stored data is JSON text. */
-			v.p--;
-			v.len += 2;
+			v->p--;
+			v->len += 2;
 		}
-		if ((bl->data = malloc(v.len + 1)) == NULL) {
+		if ((bl->data = malloc(v->len + 1)) == NULL) {
 			snprintf(err, errsize, "out of memory");
 			return -1;
 		}
-		memcpy(bl->data, v.p, v.len);
-		bl->data[v.len] = '\0';
+		memcpy(bl->data, v->p, v->len);
+		bl->data[v->len] = '\0';
 	}
-	if (bmq_json_get(text, len, "opts", &v) == 1) {
-		if (v.type != BMQ_J_OBJECT) {
+	v = &m[2];
+	if (v->type != BMQ_J_NONE) {
+		if (v->type != BMQ_J_OBJECT) {
 			snprintf(err, errsize, "\"opts\" is not an object");
 			return -1;
 		}
-		if (bullmq_add_opts_parse(v.p, v.len, &req->opts, err,
+		if (bullmq_add_opts_parse(v->p, v->len, &req->opts, err,
 		    errsize) == -1)
 			return -1;
 	}
