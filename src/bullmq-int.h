@@ -111,10 +111,8 @@ int		 bmq_reply_error(bullmq_queue *, redisReply *);
 /* scripts.c */
 redisReply	*bmq_script(bullmq_queue *, enum bmq_lua, int, const char **,
 		    const size_t *);
-int		 bmq_script_append(bullmq_queue *, enum bmq_lua, int,
+int		 bmq_script_format(struct bmq_buf *, enum bmq_lua, int,
 		    const char **, const size_t *);
-int		 bmq_script_flush(bullmq_queue *);
-int		 bmq_script_read(bullmq_queue *, redisReply **);
 int		 bmq_scripts_load(bullmq_queue *);
 int		 bmq_script_int(bullmq_queue *, redisReply *, long long *);
 
@@ -122,12 +120,15 @@ int		 bmq_script_int(bullmq_queue *, redisReply *, long long *);
 int		 bmq_json_valid(const char *, size_t);
 int		 bmq_json_get(const char *, size_t, const char *,
 		    struct bmq_jval *);
+int		 bmq_json_members(const char *, size_t, const char *const *,
+		    size_t, struct bmq_jval *);
 int		 bmq_jval_int(const struct bmq_jval *, int64_t *);
 int		 bmq_jval_double(const struct bmq_jval *, double *);
 int		 bmq_jval_string(const struct bmq_jval *, char *, size_t);
 void		 bmq_buf_init(struct bmq_buf *);
 void		 bmq_buf_free(struct bmq_buf *);
 void		 bmq_buf_add(struct bmq_buf *, const char *, size_t);
+char		*bmq_buf_reserve(struct bmq_buf *, size_t);
 void		 bmq_buf_adds(struct bmq_buf *, const char *);
 void		 bmq_buf_addf(struct bmq_buf *, const char *, ...)
 		    __attribute__((__format__(__printf__, 2, 3)));
@@ -143,8 +144,28 @@ int		 bmq_base64(const char *, size_t, char *, size_t);
 int		 bmq_check_job_id(const char *, char *, size_t);
 
 /* queue.c */
+#define BMQ_ADD_NKEYS	9
+#define BMQ_ADD_ARGC	(BMQ_ADD_NKEYS + 11)
+#define BMQ_ADD_JID	(BMQ_ADD_NKEYS + 1)	/* the argument: custom id */
+
+/* The arguments of one add-9.lua call and the storage they point into. */
+struct bmq_add_call {
+	const char	*argv[BMQ_ADD_ARGC];
+	size_t		 lens[BMQ_ADD_ARGC];
+	char		 ts[24];
+	char		 delay[24];
+	char		 prio[24];
+	char		 ttl[24];
+	struct bmq_buf	 opts;
+};
+
 int		 bmq_add_opts_encode(const struct bullmq_add_opts *,
 		    struct bmq_buf *, char *, size_t);
+int		 bmq_add_prepare(bullmq_queue *, const char *, const char *,
+		    const struct bullmq_add_opts *, int64_t,
+		    struct bmq_add_call *, char *, size_t);
+int		 bmq_add_reply(const redisReply *, const redisReply **, char *,
+		    size_t);
 
 /* job.c */
 struct bullmq_job {

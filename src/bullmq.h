@@ -157,10 +157,39 @@ struct bullmq_add_req {
 };
 
 /*
- * Add n jobs in one pipelined round trip.  Returns the number added (including
- * duplicates), or -1 when the connection failed; per-job results are in reqs.
+ * Add n jobs, pipelined (an add stream).  Returns the number added
+ * (including duplicates), or -1 when the connection failed; per-job results
+ * are in reqs.
  */
 long	bullmq_add_bulk(bullmq_queue *, struct bullmq_add_req *reqs, size_t n);
+
+/*
+ * A stream of adds on the queue's connection: each job pushed is sent
+ * while the next ones are prepared, and its result is handed to the
+ * callback, in the order pushed, as soon as Redis has answered.
+ */
+typedef struct bullmq_add_stream bullmq_add_stream;
+
+struct bullmq_add_result {
+	void		*udata;		/* as given to the push */
+	uint64_t	 seq;		/* 0 for the first job pushed */
+	int		 result;	/* as bullmq_add, or -1 */
+	const char	*id;		/* the job id; "" when result is -1 */
+	size_t		 idlen;
+	const char	*err;		/* why, when result is -1; else "" */
+};
+
+/* Called from push, flush and finish; it must not use the stream or q. */
+typedef void	bullmq_add_cb(const struct bullmq_add_result *, void *arg);
+
+bullmq_add_stream
+	*bullmq_add_stream_new(bullmq_queue *, bullmq_add_cb *cb, void *arg);
+/* 0, or -1 when the connection failed: results not handed over are unknown. */
+int	bullmq_add_stream_push(bullmq_add_stream *, const char *name,
+	    const char *data, const struct bullmq_add_opts *o, void *udata);
+int	bullmq_add_stream_flush(bullmq_add_stream *);
+int	bullmq_add_stream_finish(bullmq_add_stream *);
+void	bullmq_add_stream_free(bullmq_add_stream *);
 
 /* Operators. */
 struct bullmq_counts {

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,36 +216,22 @@ out:
 	return rv;
 }
 
-/* One job line of add-bulk, kept until its batch is sent. */
+/* The strings taken out of one job line (its opts point into the line). */
 struct bulk_line {
-	long	 lineno;
-	char	*text;		/* the line; opts strings point into it */
 	char	*name;
 	char	*data;
 };
 
 /* What add-bulk has done so far. */
 struct bulk_state {
-	struct bulk_line	*lines;
-	struct bullmq_add_req	*reqs;
-	size_t			 n, cap;
+	bullmq_add_stream	*s;
 	long			 added, duplicates, failed, bad;
+	long			 results;	/* jobs whose result came */
+	long			 last_pushed;	/* line numbers */
+	long			 last_done;
+	size_t			 batch;
 	int			 progress;
 };
-
-/* Free the lines of the batch. */
-static void
-bulk_clear(struct bulk_state *st)
-{
-	size_t	i;
-
-	for (i = 0; i < st->n; i++) {
-		free(st->lines[i].text);
-		free(st->lines[i].name);
-		free(st->lines[i].data);
-	}
-	st->n = 0;
-}
 
 /*
  * Parse one line of add-bulk into a request.  Returns 0, or -1 with a
@@ -254,8 +241,9 @@ static int
 bulk_parse(char *text, size_t len, struct bulk_line *bl,
     struct bullmq_add_req *req, char *err, size_t errsize)
 {
-	struct bmq_jval	v;
-	size_t		i;
+	static const char *const keys[] = { "name", "data", "opts" };
+	struct bmq_jval		 m[3], *v;
+	size_t			 i;
 
 	memset(req, 0, sizeof(*req));
 	for (i = 0; i < len && (text[i] == ' ' || text[i] == '\t'); i++)
@@ -268,38 +256,46 @@ bulk_parse(char *text, size_t len, struct bulk_line *bl,
 		snprintf(err, errsize, "not a JSON object");
 		return -1;
 	}
-	if (bmq_json_get(text, len, "name", &v) != 1) {
-		snprintf(err, errsize, "\"name\" is missing");
-		return -1;
-	}
-	if (v.type != BMQ_J_STRING) {
-		snprintf(err, errsize, "\"name\" is not a string");
-		return -1;
-	}
-	if ((bl->name = malloc(v.len + 1)) == NULL ||
-	    bmq_jval_string(&v, bl->name, v.len + 1) == -1) {
+	/* one pass for the three members, not one lookup each */
+	if (bmq_json_members(text, len, keys, 3, m) == -1) {
 		snprintf(err, errsize, "out of memory");
 		return -1;
 	}
-	if (bmq_json_get(text, len, "data", &v) == 1) {
-		if (v.type == BMQ_J_STRING) {
+	v = &m[0];
+	if (v->type == BMQ_J_NONE) {
+		snprintf(err, errsize, "\"name\" is missing");
+		return -1;
+	}
+	if (v->type != BMQ_J_STRING) {
+		snprintf(err, errsize, "\"name\" is not a string");
+		return -1;
+	}
+	if ((bl->name = malloc(v->len + 1)) == NULL ||
+	    bmq_jval_string(v, bl->name, v->len + 1) == -1) {
+		snprintf(err, errsize, "out of memory");
+		return -1;
+	}
+	v = &m[1];
+	if (v->type != BMQ_J_NONE) {
+		if (v->type == BMQ_J_STRING) {
 			/* Keep the quotes: the stored data is JSON text. */
-			v.p--;
-			v.len += 2;
+			v->p--;
+			v->len += 2;
 		}
-		if ((bl->data = malloc(v.len + 1)) == NULL) {
+		if ((bl->data = malloc(v->len + 1)) == NULL) {
 			snprintf(err, errsize, "out of memory");
 			return -1;
 		}
-		memcpy(bl->data, v.p, v.len);
-		bl->data[v.len] = '\0';
+		memcpy(bl->data, v->p, v->len);
+		bl->data[v->len] = '\0';
 	}
-	if (bmq_json_get(text, len, "opts", &v) == 1) {
-		if (v.type != BMQ_J_OBJECT) {
+	v = &m[2];
+	if (v->type != BMQ_J_NONE) {
+		if (v->type != BMQ_J_OBJECT) {
 			snprintf(err, errsize, "\"opts\" is not an object");
 			return -1;
 		}
-		if (bullmq_add_opts_parse(v.p, v.len, &req->opts, err,
+		if (bullmq_add_opts_parse(v->p, v->len, &req->opts, err,
 		    errsize) == -1)
 			return -1;
 	}
@@ -308,83 +304,81 @@ bulk_parse(char *text, size_t len, struct bulk_line *bl,
 	return 0;
 }
 
-/* Send the pending batch; returns 0, or -1 when the connection failed. */
-static int
-bulk_flush(struct cli *cli, struct bulk_state *st)
+/* Show how many jobs are in, on a terminal. */
+static void
+bulk_progress(struct bulk_state *st)
 {
-	struct bullmq_add_req	*r;
-	size_t			 i;
-
-	if (st->n == 0)
-		return 0;
-	if (bullmq_add_bulk(cli->q, st->reqs, st->n) == -1) {
-		warnmsg("queue %s: lines %ld to %ld: %s",
-		    bullmq_queue_name(cli->q), st->lines[0].lineno,
-		    st->lines[st->n - 1].lineno, bullmq_errstr(cli->q));
-		bulk_clear(st);
-		return -1;
-	}
-	for (i = 0; i < st->n; i++) {
-		r = &st->reqs[i];
-		switch (r->result) {
-		case BULLMQ_ADDED:
-			st->added++;
-			break;
-		case BULLMQ_DUPLICATE:
-		case BULLMQ_DEDUPLICATED:
-			st->duplicates++;
-			break;
-		default:
-			st->failed++;
-			warnmsg("line %ld: %s", st->lines[i].lineno,
-			    r->err[0] != '\0' ? r->err : "not added");
-			break;
-		}
-	}
-	bulk_clear(st);
 	if (st->progress)
 		fprintf(stderr, "\rbullmq add-bulk: %ld jobs added    ",
 		    st->added + st->duplicates);
-	return 0;
 }
 
-/* Make room for one more line in the batch. */
-static int
-bulk_grow(struct bulk_state *st)
+/* Count the result of one job and report it when it failed. */
+static void
+bulk_result(const struct bullmq_add_result *r, void *arg)
 {
-	struct bulk_line	*nl;
-	struct bullmq_add_req	*nr;
-	size_t			 cap;
+	struct bulk_state	*st = arg;
+	long			 lineno = (long)(intptr_t)r->udata;
 
-	if (st->n < st->cap)
-		return 0;
-	cap = st->cap ? st->cap * 2 : 1024;
-	if ((nl = reallocarray(st->lines, cap, sizeof(*nl))) == NULL)
-		return -1;
-	st->lines = nl;
-	if ((nr = reallocarray(st->reqs, cap, sizeof(*nr))) == NULL)
-		return -1;
-	st->reqs = nr;
-	st->cap = cap;
-	return 0;
+	switch (r->result) {
+	case BULLMQ_ADDED:
+		st->added++;
+		break;
+	case BULLMQ_DUPLICATE:
+	case BULLMQ_DEDUPLICATED:
+		st->duplicates++;
+		break;
+	default:
+		st->failed++;
+		warnmsg("line %ld: %s", lineno, r->err[0] != '\0' ? r->err :
+		    "not added");
+		break;
+	}
+	st->last_done = lineno;
+	if (++st->results % (long)st->batch == 0)
+		bulk_progress(st);
 }
 
 /*
- * Read job lines from in.  Each good line is sent in batches when send is
- * set, or else only checked (and freed); every line read is copied to spool
- * when not NULL.  Bad lines are reported and counted.  Returns 0, or -1
- * after a message when reading, writing or the connection failed.
+ * Report a connection that failed mid-stream: what is known to be in,
+ * and the lines whose jobs may or may not have been added.  Returns -1.
+ */
+static int
+bulk_lost(struct cli *cli, struct bulk_state *st)
+{
+	if (st->progress)
+		fputc('\n', stderr);
+	if (st->last_pushed > st->last_done)
+		warnmsg("queue %s: lines %ld to %ld: %s: not known whether "
+		    "added", bullmq_queue_name(cli->q), st->last_done + 1,
+		    st->last_pushed, bullmq_errstr(cli->q));
+	else
+		warnmsg("queue %s: %s", bullmq_queue_name(cli->q),
+		    bullmq_errstr(cli->q));
+	warnmsg("before that: added %ld job%s, %ld duplicate%s, %ld failed",
+	    st->added, st->added == 1 ? "" : "s", st->duplicates,
+	    st->duplicates == 1 ? "" : "s", st->failed);
+	return -1;
+}
+
+/*
+ * Read job lines from in.  Each good line is pushed to the add stream when
+ * send is set (and the stream flushed every batch lines), or else only
+ * checked; every line read is copied to spool when not NULL.  Bad lines
+ * are reported and counted.  Returns 0, or -1 after a message when
+ * reading, writing or the connection failed.
  */
 static int
 bulk_read(struct cli *cli, struct bulk_state *st, FILE *in, FILE *spool,
-    int send, size_t batch)
+    int send)
 {
-	struct bulk_line	*bl;
+	struct bulk_line	 bl;
+	struct bullmq_add_req	 req;
 	char			*line = NULL, err[256];
 	size_t			 cap = 0, i, len;
 	ssize_t			 got;
-	long			 lineno = 0;
-	int			 rv = -1, blank, bad;
+	long			 lineno = 0, pushed = 0;
+	int			 rv = -1, blank, rc;
 
 	while ((got = getline(&line, &cap, in)) != -1) {
 		lineno++;
@@ -408,41 +402,38 @@ bulk_read(struct cli *cli, struct bulk_state *st, FILE *in, FILE *spool,
 				blank = 0;
 		if (blank)
 			continue;
-		if (bulk_grow(st) == -1) {
-			warnmsg("out of memory");
-			goto out;
-		}
-		bl = &st->lines[st->n];
-		memset(bl, 0, sizeof(*bl));
-		bl->lineno = lineno;
-		if ((bl->text = strdup(line)) == NULL) {
-			warnmsg("out of memory");
-			goto out;
-		}
-		st->n++;
-		bad = bulk_parse(bl->text, len, bl, &st->reqs[st->n - 1], err,
-		    sizeof(err)) == -1;
-		if (bad) {
+		memset(&bl, 0, sizeof(bl));
+		rc = 0;
+		if (bulk_parse(line, len, &bl, &req, err, sizeof(err)) == -1) {
 			warnmsg("line %ld: %s", lineno, err);
 			st->bad++;
+		} else if (send) {
+			/* The stream copies the job: the line is not kept. */
+			st->last_pushed = lineno;
+			rc = bullmq_add_stream_push(st->s, req.name, req.data,
+			    &req.opts, (void *)(intptr_t)lineno);
+			if (rc == 0 && ++pushed % (long)st->batch == 0)
+				rc = bullmq_add_stream_flush(st->s);
 		}
-		if (bad || !send) {
-			/* Bad, or checked only: nothing of it is kept. */
-			st->n--;
-			free(bl->text);
-			free(bl->name);
-			free(bl->data);
-			continue;
-		}
-		if (st->n >= batch && bulk_flush(cli, st) == -1)
+		free(bl.name);
+		free(bl.data);
+		if (rc == -1) {
+			bulk_lost(cli, st);
 			goto out;
+		}
 	}
 	if (ferror(in)) {
 		warnmsg("reading standard input: %s", strerror(errno));
 		goto out;
 	}
-	if (send && bulk_flush(cli, st) == -1)
-		goto out;
+	if (send) {
+		if (bullmq_add_stream_finish(st->s) == -1) {
+			bulk_lost(cli, st);
+			goto out;
+		}
+		if (st->results > 0)
+			bulk_progress(st);
+	}
 	rv = 0;
 out:
 	free(line);
@@ -481,8 +472,7 @@ spool_open(void)
  * bullmq add-bulk QUEUE: add newline-delimited JSON jobs from stdin.  By
  * default every line is checked first (stdin is spooled to a temporary
  * file) and one bad line means nothing is added; with --skip-bad the good
- * lines go in batch by batch as they are read and the bad ones are only
- * reported.
+ * lines go in as they are read and the bad ones are only reported.
  */
 int
 cmd_add_bulk(struct cli *cli, int argc, char **argv)
@@ -502,14 +492,19 @@ cmd_add_bulk(struct cli *cli, int argc, char **argv)
 		return rv;
 	rv = 1;
 	st.progress = isatty(STDERR_FILENO);
+	st.batch = (size_t)batch;
+	if ((st.s = bullmq_add_stream_new(cli->q, bulk_result, &st)) == NULL) {
+		warnmsg("out of memory");
+		return 1;
+	}
 
 	if (skip_bad) {
-		if (bulk_read(cli, &st, stdin, NULL, 1, (size_t)batch) == -1)
+		if (bulk_read(cli, &st, stdin, NULL, 1) == -1)
 			goto out;
 	} else {
 		if ((spool = spool_open()) == NULL)
 			goto out;
-		if (bulk_read(cli, &st, stdin, spool, 0, (size_t)batch) == -1)
+		if (bulk_read(cli, &st, stdin, spool, 0) == -1)
 			goto out;
 		if (st.bad > 0) {
 			if (st.progress)
@@ -522,7 +517,7 @@ cmd_add_bulk(struct cli *cli, int argc, char **argv)
 			warnmsg("temporary file: %s", strerror(errno));
 			goto out;
 		}
-		if (bulk_read(cli, &st, spool, NULL, 1, (size_t)batch) == -1)
+		if (bulk_read(cli, &st, spool, NULL, 1) == -1)
 			goto out;
 	}
 	if (st.progress && st.added + st.duplicates > 0)
@@ -540,9 +535,7 @@ cmd_add_bulk(struct cli *cli, int argc, char **argv)
 out:
 	if (spool != NULL)
 		fclose(spool);
-	bulk_clear(&st);
-	free(st.lines);
-	free(st.reqs);
+	bullmq_add_stream_free(st.s);
 	return rv;
 }
 

@@ -293,6 +293,71 @@ set_val(const char *js, const jsmntok_t *t, struct bmq_jval *out)
 }
 
 /*
+ * Split js into tokens, in stack when they fit, else in *tp allocated
+ * (freed by the caller when not stack).  Returns the count, or -1.
+ */
+static int
+tokenize(const char *js, size_t len, jsmntok_t *stack, size_t nstack,
+    jsmntok_t **tp)
+{
+	jsmn_parser	 p;
+	jsmntok_t	*t;
+	int		 count;
+
+	*tp = stack;
+	jsmn_init(&p);
+	count = jsmn_parse(&p, js, len, stack, (unsigned int)nstack);
+	if (count != JSMN_ERROR_NOMEM)
+		return count < 0 ? -1 : count;
+	jsmn_init(&p);
+	if ((count = jsmn_parse(&p, js, len, NULL, 0)) < 0 ||
+	    (t = calloc(count, sizeof(*t))) == NULL)
+		return -1;
+	jsmn_init(&p);
+	if ((count = jsmn_parse(&p, js, len, t, count)) < 0) {
+		free(t);
+		return -1;
+	}
+	*tp = t;
+	return count;
+}
+
+/*
+ * Find the members named keys[0 .. n) of the object js, text the caller
+ * has checked with bmq_json_valid, with one pass over it: out[i] is the
+ * value (the last one of a repeated key), or of type BMQ_J_NONE when
+ * absent.  Returns 0, or -1 when js is not an object or out of memory.
+ */
+int
+bmq_json_members(const char *js, size_t len, const char *const *keys,
+    size_t n, struct bmq_jval *out)
+{
+	jsmntok_t	 stack[64], *t;
+	size_t		 i, klen;
+	int		 count, k, rv = -1;
+
+	memset(out, 0, n * sizeof(*out));
+	count = tokenize(js, len, stack, sizeof(stack) / sizeof(stack[0]), &t);
+	if (count < 0)
+		return -1;
+	if (count == 0 || t[0].type != JSMN_OBJECT)
+		goto out;
+	for (k = 1; k < count; k = skip_token(t, k + 1, count)) {
+		klen = (size_t)(t[k].end - t[k].start);
+		for (i = 0; i < n; i++)
+			if (t[k].type == JSMN_STRING && k + 1 < count &&
+			    strlen(keys[i]) == klen &&
+			    memcmp(js + t[k].start, keys[i], klen) == 0)
+				set_val(js, &t[k + 1], &out[i]);
+	}
+	rv = 0;
+out:
+	if (t != stack)
+		free(t);
+	return rv;
+}
+
+/*
  * Find the value at a dotted path of object keys ("backoff.delay"; "" is
  * the whole text) in the JSON text js.  Returns 1 with *out set, 0 when the
  * path is absent, -1 when js is not valid JSON.
@@ -301,8 +366,7 @@ int
 bmq_json_get(const char *js, size_t len, const char *path,
     struct bmq_jval *out)
 {
-	jsmn_parser	 p;
-	jsmntok_t	 stack[64], *t = stack;
+	jsmntok_t	 stack[64], *t;
 	const char	*seg, *dot;
 	size_t		 seglen;
 	int		 count, i, end, k, rv = 0;
@@ -315,21 +379,9 @@ bmq_json_get(const char *js, size_t len, const char *path,
 	seglen = strcspn(path, ".");
 	if (seglen > 0 && memmem(js, len, path, seglen) == NULL)
 		return 0;
-	jsmn_init(&p);
-	count = jsmn_parse(&p, js, len, stack, sizeof(stack) /
-	    sizeof(stack[0]));
-	if (count == JSMN_ERROR_NOMEM) {
-		jsmn_init(&p);
-		if ((count = jsmn_parse(&p, js, len, NULL, 0)) < 0 ||
-		    (t = calloc(count, sizeof(*t))) == NULL)
-			return -1;
-		jsmn_init(&p);
-		count = jsmn_parse(&p, js, len, t, count);
-	}
-	if (count < 0) {
-		rv = -1;
-		goto out;
-	}
+	count = tokenize(js, len, stack, sizeof(stack) / sizeof(stack[0]), &t);
+	if (count < 0)
+		return -1;
 	i = 0;
 	seg = path;
 	while (*seg != '\0') {
@@ -536,6 +588,18 @@ bmq_buf_add(struct bmq_buf *b, const char *s, size_t n)
 	memcpy(b->b + b->len, s, n);
 	b->len += n;
 	b->b[b->len] = '\0';
+}
+
+/*
+ * Make room for n more bytes; returns where they go (the caller writes them
+ * and adds to len), or NULL when out of memory.
+ */
+char *
+bmq_buf_reserve(struct bmq_buf *b, size_t n)
+{
+	if (buf_grow(b, n) == -1)
+		return NULL;
+	return b->b + b->len;
 }
 
 /* Append a C string. */

@@ -14,10 +14,6 @@
 
 #define MAX_PRIORITY	2097151		/* 2^21 - 1 */
 #define MAX_DEDUP_ID	512
-#define ADD_NKEYS	9
-#define ADD_ARGC	(ADD_NKEYS + 11)
-#define ADD_JID		(ADD_NKEYS + 1)	/* the argument holding the custom id */
-#define BULK_FLUSH	64		/* adds queued before a write */
 
 /* One member of a JSON object: the raw key and value texts. */
 struct member {
@@ -25,17 +21,6 @@ struct member {
 	size_t		 klen;
 	const char	*v;
 	size_t		 vlen;
-};
-
-/* The arguments of one add-9.lua call and the storage they point into. */
-struct add_call {
-	const char	*argv[ADD_ARGC];
-	size_t		 lens[ADD_ARGC];
-	char		 ts[24];
-	char		 delay[24];
-	char		 prio[24];
-	char		 ttl[24];
-	struct bmq_buf	 opts;
 };
 
 static const struct bullmq_add_opts	no_opts;
@@ -721,12 +706,12 @@ bmq_add_opts_encode(const struct bullmq_add_opts *o, struct bmq_buf *b,
  * emptied first, so one call structure serves many jobs.  Returns 0, or a
  * BULLMQ_ERR_* code with a message in err (nothing is sent).
  */
-static int
-add_prepare(bullmq_queue *q, const char *name, const char *data,
-    const struct bullmq_add_opts *o, int64_t now, struct add_call *c,
+int
+bmq_add_prepare(bullmq_queue *q, const char *name, const char *data,
+    const struct bullmq_add_opts *o, int64_t now, struct bmq_add_call *c,
     char *err, size_t errsize)
 {
-	static const int	 keys[ADD_NKEYS] = { BMQ_K_WAIT, BMQ_K_META,
+	static const int	 keys[BMQ_ADD_NKEYS] = { BMQ_K_WAIT, BMQ_K_META,
 	    BMQ_K_ID, BMQ_K_DELAYED, BMQ_K_PRIORITIZED, BMQ_K_PC,
 	    BMQ_K_ACTIVE, BMQ_K_EVENTS, BMQ_K_MARKER };
 	const char		*jid, *did;
@@ -759,7 +744,7 @@ add_prepare(bullmq_queue *q, const char *name, const char *data,
 	snprintf(c->delay, sizeof(c->delay), "%lld", (long long)o->delay);
 	snprintf(c->prio, sizeof(c->prio), "%d", o->priority);
 	snprintf(c->ttl, sizeof(c->ttl), "%lld", (long long)o->dedup_ttl);
-	for (i = 0; i < ADD_NKEYS; i++) {
+	for (i = 0; i < BMQ_ADD_NKEYS; i++) {
 		c->argv[i] = q->keys[keys[i]];
 		c->lens[i] = q->keylens[keys[i]];
 	}
@@ -789,15 +774,14 @@ add_prepare(bullmq_queue *q, const char *name, const char *data,
 }
 
 /*
- * Read the reply {status, id} of add-9.lua into id.  Returns the status,
- * or -1 with a message in err.  An id that does not fit is an error when
- * strict is set, else it is left "" (bulk adds: the job is in).
+ * Judge the reply {status, id} of add-9.lua.  Returns the status with *idp
+ * set to the id's reply, or -1 with a message in err.
  */
-static int
-add_result(const redisReply *r, char *id, size_t idsize, int strict,
-    char *err, size_t errsize)
+int
+bmq_add_reply(const redisReply *r, const redisReply **idp, char *err,
+    size_t errsize)
 {
-	const redisReply	*st, *ri;
+	const redisReply	*st;
 
 	if (r->type == REDIS_REPLY_ERROR) {
 		seterr(err, errsize, "script add: %.*s", (int)r->len, r->str);
@@ -806,15 +790,27 @@ add_result(const redisReply *r, char *id, size_t idsize, int strict,
 	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
 	    (st = r->element[0])->type != REDIS_REPLY_INTEGER ||
 	    st->integer < BULLMQ_ADDED || st->integer > BULLMQ_DEDUPLICATED ||
-	    (ri = r->element[1])->type != REDIS_REPLY_STRING) {
+	    (*idp = r->element[1])->type != REDIS_REPLY_STRING) {
 		seterr(err, errsize, "script add: unexpected reply");
 		return -1;
 	}
+	return (int)st->integer;
+}
+
+/*
+ * Read the reply of add-9.lua into id.  Returns the status, or -1 with a
+ * message in err, also when the id does not fit.
+ */
+static int
+add_result(const redisReply *r, char *id, size_t idsize, char *err,
+    size_t errsize)
+{
+	const redisReply	*ri;
+	int			 rv;
+
+	if ((rv = bmq_add_reply(r, &ri, err, errsize)) == -1)
+		return -1;
 	if (id != NULL && idsize > 0) {
-		if (ri->len >= idsize && !strict) {
-			id[0] = '\0';
-			return (int)st->integer;
-		}
 		if (ri->len >= idsize) {
 			seterr(err, errsize, "job id %.*s...: %zu bytes do not "
 			    "fit in the id buffer of %zu", (int)(ri->len > 32 ?
@@ -824,7 +820,7 @@ add_result(const redisReply *r, char *id, size_t idsize, int strict,
 		memcpy(id, ri->str, ri->len);
 		id[ri->len] = '\0';
 	}
-	return (int)st->integer;
+	return rv;
 }
 
 /* Add one job; see bullmq.h. */
@@ -832,13 +828,13 @@ int
 bullmq_add(bullmq_queue *q, const char *name, const char *data,
     const struct bullmq_add_opts *o, char *id, size_t idsize)
 {
-	struct add_call	 c;
-	redisReply	*r;
-	char		 err[256];
-	int		 code, rv;
+	struct bmq_add_call	 c;
+	redisReply		*r;
+	char			 err[256];
+	int			 code, rv;
 
 	bmq_buf_init(&c.opts);
-	code = add_prepare(q, name, data, o, bullmq_now(), &c, err,
+	code = bmq_add_prepare(q, name, data, o, bullmq_now(), &c, err,
 	    sizeof(err));
 	if (code != 0) {
 		bmq_buf_free(&c.opts);
@@ -846,127 +842,21 @@ bullmq_add(bullmq_queue *q, const char *name, const char *data,
 		return -1;
 	}
 	/* the custom id comes back: refuse it now, not after the add */
-	if (id != NULL && idsize > 0 && c.lens[ADD_JID] >= idsize) {
+	if (id != NULL && idsize > 0 && c.lens[BMQ_ADD_JID] >= idsize) {
 		bmq_buf_free(&c.opts);
 		bmq_seterr(q, BULLMQ_ERR_ARG, "job id %.*s...: %zu bytes do "
-		    "not fit in the id buffer of %zu", c.lens[ADD_JID] > 32 ?
-		    32 : (int)c.lens[ADD_JID], c.argv[ADD_JID],
-		    c.lens[ADD_JID], idsize);
+		    "not fit in the id buffer of %zu", c.lens[BMQ_ADD_JID] > 32 ?
+		    32 : (int)c.lens[BMQ_ADD_JID], c.argv[BMQ_ADD_JID],
+		    c.lens[BMQ_ADD_JID], idsize);
 		return -1;
 	}
-	r = bmq_script(q, BMQ_LUA_ADD, ADD_ARGC, c.argv, c.lens);
+	r = bmq_script(q, BMQ_LUA_ADD, BMQ_ADD_ARGC, c.argv, c.lens);
 	bmq_buf_free(&c.opts);
 	if (r == NULL)
 		return -1;
-	rv = add_result(r, id, idsize, 1, err, sizeof(err));
+	rv = add_result(r, id, idsize, err, sizeof(err));
 	freeReplyObject(r);
 	if (rv == -1)
 		bmq_seterr(q, BULLMQ_ERR_PROTOCOL, "%s", err);
 	return rv;
-}
-
-/* Is r the NOSCRIPT error (the script cache was flushed)? */
-static int
-is_noscript(const redisReply *r)
-{
-	return r->type == REDIS_REPLY_ERROR && r->len >= 8 &&
-	    memcmp(r->str, "NOSCRIPT", 8) == 0;
-}
-
-/*
- * Send the jobs of reqs marked in todo (1) as one pipeline and read their
- * replies; those that met NOSCRIPT stay marked for another pass.  Returns
- * the number that met NOSCRIPT, or -1 when the connection failed.
- */
-static long
-bulk_pass(bullmq_queue *q, struct bullmq_add_req *reqs, size_t n,
-    unsigned char *todo, int64_t now, struct add_call *c)
-{
-	redisReply	*r;
-	size_t		 i, queued = 0;
-	long		 again = 0;
-	int		 code;
-
-	for (i = 0; i < n; i++) {
-		if (!todo[i])
-			continue;
-		code = add_prepare(q, reqs[i].name, reqs[i].data,
-		    &reqs[i].opts, now, c, reqs[i].err, sizeof(reqs[i].err));
-		if (code == 0 && bmq_script_append(q, BMQ_LUA_ADD, ADD_ARGC,
-		    c->argv, c->lens) == -1) {
-			bmq_drop(q);	/* half a pipeline is unusable */
-			return -1;
-		}
-		/* Redis adds the first jobs while the rest are formatted */
-		if (code == 0 && ++queued % BULK_FLUSH == 0 &&
-		    bmq_script_flush(q) == -1)
-			return -1;
-		if (code != 0) {
-			reqs[i].result = -1;
-			todo[i] = 0;
-		}
-	}
-	for (i = 0; i < n; i++) {
-		if (!todo[i])
-			continue;
-		if (bmq_script_read(q, &r) == -1)
-			return -1;
-		if (is_noscript(r))
-			again++;
-		else {
-			todo[i] = 0;
-			reqs[i].err[0] = '\0';
-			reqs[i].result = add_result(r, reqs[i].id,
-			    sizeof(reqs[i].id), 0, reqs[i].err,
-			    sizeof(reqs[i].err));
-		}
-		freeReplyObject(r);
-	}
-	return again;
-}
-
-/* Add n jobs in one pipelined round trip; see bullmq.h. */
-long
-bullmq_add_bulk(bullmq_queue *q, struct bullmq_add_req *reqs, size_t n)
-{
-	struct add_call	 c;
-	unsigned char	*todo;
-	size_t		 i;
-	long		 again, added = 0;
-	int64_t		 now = bullmq_now();
-
-	if (n == 0)
-		return 0;
-	if ((todo = malloc(n)) == NULL) {
-		bmq_seterr(q, BULLMQ_ERR_NOMEM, "out of memory");
-		return -1;
-	}
-	memset(todo, 1, n);
-	for (i = 0; i < n; i++) {
-		reqs[i].result = -1;
-		reqs[i].id[0] = '\0';
-		snprintf(reqs[i].err, sizeof(reqs[i].err), "not sent");
-	}
-	bmq_buf_init(&c.opts);
-	again = bulk_pass(q, reqs, n, todo, now, &c);
-	if (again > 0) {
-		/* The script cache was flushed: load and send those again. */
-		if (bmq_scripts_load(q) == -1)
-			again = -1;
-		else
-			again = bulk_pass(q, reqs, n, todo, now, &c);
-		if (again > 0) {
-			bmq_seterr(q, BULLMQ_ERR_REDIS, "script add: "
-			    "NOSCRIPT after loading it");
-			again = -1;
-		}
-	}
-	bmq_buf_free(&c.opts);
-	free(todo);
-	if (again == -1)
-		return -1;
-	for (i = 0; i < n; i++)
-		if (reqs[i].result >= 0)
-			added++;
-	return added;
 }

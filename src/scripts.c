@@ -64,32 +64,68 @@ put_bulk(char *p, const char *s, size_t len)
 	return p;
 }
 
+/* An upper bound of the length of the call's text. */
+static size_t
+call_size(int argc, const char **argv, const size_t *lens)
+{
+	size_t	need;
+	int	i;
+
+	/* "*N\r\n", then "$L\r\n" + data + "\r\n" per argument */
+	need = 1 + 20 + 2 + (7 + 40 + 24 + 3 * (20 + 5));
+	for (i = 0; i < argc; i++)
+		need += (lens != NULL ? lens[i] : strlen(argv[i])) + 20 + 5;
+	return need;
+}
+
+/* Write the text of the call at p, which has room for it; returns the end. */
+static char *
+call_write(char *p, enum bmq_lua s, int argc, const char **argv,
+    const size_t *lens)
+{
+	const struct bmq_lua_script	*sc = &bmq_lua_scripts[s];
+	char				 nk[24], *nks;
+	int				 i;
+
+	nks = put_dec(nk + sizeof(nk), (size_t)sc->numkeys);
+	p = put_head(p, '*', (size_t)argc + 3);
+	p = put_bulk(p, "EVALSHA", 7);
+	p = put_bulk(p, sc->sha, 40);
+	p = put_bulk(p, nks, (size_t)(nk + sizeof(nk) - nks));
+	for (i = 0; i < argc; i++)
+		p = put_bulk(p, argv[i], lens != NULL ? lens[i] :
+		    strlen(argv[i]));
+	return p;
+}
+
 /* Format the call into b; 0, or -1 when out of memory. */
 static int
 format_call(struct cmdbuf *b, enum bmq_lua s, int argc, const char **argv,
     const size_t *lens)
 {
-	const struct bmq_lua_script	*sc = &bmq_lua_scripts[s];
-	char				 nk[24], *nks, *e;
-	size_t				 need;
-	int				 i;
+	size_t	need;
 
-	nks = put_dec(nk + sizeof(nk), (size_t)sc->numkeys);
-	/* "*N\r\n", then "$L\r\n" + data + "\r\n" per argument */
-	need = 1 + 20 + 2 + (7 + 40 + sizeof(nk) + 3 * (20 + 5));
-	for (i = 0; i < argc; i++)
-		need += (lens != NULL ? lens[i] : strlen(argv[i])) + 20 + 5;
+	need = call_size(argc, argv, lens);
 	b->p = b->stack;
 	if (need > sizeof(b->stack) && (b->p = malloc(need)) == NULL)
 		return -1;
-	e = put_head(b->p, '*', (size_t)argc + 3);
-	e = put_bulk(e, "EVALSHA", 7);
-	e = put_bulk(e, sc->sha, 40);
-	e = put_bulk(e, nks, (size_t)(nk + sizeof(nk) - nks));
-	for (i = 0; i < argc; i++)
-		e = put_bulk(e, argv[i], lens != NULL ? lens[i] :
-		    strlen(argv[i]));
-	b->len = (size_t)(e - b->p);
+	b->len = (size_t)(call_write(b->p, s, argc, argv, lens) - b->p);
+	return 0;
+}
+
+/*
+ * Append the text of a call of script s to b, for a caller that writes
+ * its own pipeline; 0, or -1 when out of memory.
+ */
+int
+bmq_script_format(struct bmq_buf *b, enum bmq_lua s, int argc,
+    const char **argv, const size_t *lens)
+{
+	char	*p;
+
+	if ((p = bmq_buf_reserve(b, call_size(argc, argv, lens))) == NULL)
+		return -1;
+	b->len = (size_t)(call_write(p, s, argc, argv, lens) - b->b);
 	return 0;
 }
 
@@ -300,73 +336,6 @@ bmq_script(bullmq_queue *q, enum bmq_lua s, int argc, const char **argv,
 out:
 	cmdbuf_free(&b);
 	return r;
-}
-
-/* Queue a script call in the output buffer (pipelining); 0 or -1. */
-int
-bmq_script_append(bullmq_queue *q, enum bmq_lua s, int argc,
-    const char **argv, const size_t *lens)
-{
-	struct cmdbuf	 b;
-	int		 rv = -1;
-
-	if (q->rc == NULL && bullmq_queue_connect(q) == -1)
-		return -1;
-	if (format_call(&b, s, argc, argv, lens) == -1 ||
-	    redisAppendFormattedCommand(q->rc, b.p, b.len) != REDIS_OK)
-		bmq_seterr(q, BULLMQ_ERR_NOMEM, "out of memory");
-	else
-		rv = 0;
-	if (b.p != NULL)
-		cmdbuf_free(&b);
-	return rv;
-}
-
-/*
- * Send what the queued calls fit in one write, without waiting for their
- * replies: Redis starts on them while the caller queues more.  0, or -1
- * when the connection failed (it is dropped).
- */
-int
-bmq_script_flush(bullmq_queue *q)
-{
-	int	done;
-
-	if (q->rc == NULL || sdslen(q->rc->obuf) == 0)
-		return 0;
-	if (redisBufferWrite(q->rc, &done) != REDIS_OK) {
-		bmq_seterr(q, BULLMQ_ERR_IO, "redis: %s", q->rc->errstr[0] ?
-		    q->rc->errstr : "connection lost");
-		bmq_drop(q);
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * Read the next pipelined reply.  Returns 0 with *rp set (an error reply is
- * returned as it is, for the caller to judge per call), or -1 when the
- * connection failed (it is dropped).
- */
-int
-bmq_script_read(bullmq_queue *q, redisReply **rp)
-{
-	void	*r = NULL;
-
-	*rp = NULL;
-	if (q->rc == NULL) {
-		bmq_seterr(q, BULLMQ_ERR_IO, "redis: not connected");
-		return -1;
-	}
-	if ((sdslen(q->rc->obuf) == 0 && wait_readable(q) == -1) ||
-	    redisGetReply(q->rc, &r) != REDIS_OK || r == NULL) {
-		bmq_seterr(q, BULLMQ_ERR_IO, "redis: %s", q->rc->errstr[0] ?
-		    q->rc->errstr : "connection lost");
-		bmq_drop(q);
-		return -1;
-	}
-	*rp = r;
-	return 0;
 }
 
 /*

@@ -103,6 +103,35 @@ ok "a refused job is named by its line" said "line 2: .*WRONGTYPE"
 is "refused jobs are counted" "$OUT" \
     "added 0 jobs, 0 duplicates, 3 failed, 0 bad lines"
 
+# --- a large input: more jobs than are ever outstanding ------------------
+# Bad lines and a duplicate among 20,000 lines (--skip-bad sends as it
+# reads); then 6,000 jobs that Redis refuses, each reported by its own line.
+awk 'BEGIN { for (i = 1; i <= 20000; i++)
+    if (i % 4000 == 0) print "{\"name\":"
+    else if (i == 19999) print "{\"name\":\"d\",\"opts\":{\"jobId\":\"c7\"}}"
+    else if (i == 7) print "{\"name\":\"c\",\"opts\":{\"jobId\":\"c7\"}}"
+    else printf "{\"name\":\"n%d\",\"data\":{\"i\":%d}}\n", i, i }' \
+    >"$TMPD/large"
+run_in "$TMPD/large" $B add-bulk q6 --skip-bad
+is "a large input exits 1 for its bad lines" "$RC" 1
+is "a large input is counted" "$OUT" \
+    "added 19994 jobs, 1 duplicate, 0 failed, 5 bad lines"
+is "its bad lines are named by number" \
+    "$(sed -n 's/^bullmq add-bulk: line \([0-9]*\):.*/\1/p' "$E" | tr '\n' ' ')" \
+    "4000 8000 12000 16000 20000 "
+is "its jobs are all waiting" "$(rcli LLEN bull:q6:wait)" 19994
+is "the last one is the last line's" "$(rcli HGET bull:q6:19994 data)" \
+    '{"i":19998}'
+awk 'BEGIN { for (i = 1; i <= 6000; i++) printf "{\"name\":\"r%d\"}\n", i }' \
+    >"$TMPD/refused-many"
+rcli SET bull:q7:events not-a-stream >/dev/null
+run_in "$TMPD/refused-many" $B add-bulk q7
+is "6,000 refused jobs are counted" "$OUT" \
+    "added 0 jobs, 0 duplicates, 6000 failed, 0 bad lines"
+is "each refused job is named by its own line, in order" \
+    "$(sed -n 's/^bullmq add-bulk: line \([0-9]*\): .*WRONGTYPE.*/\1/p' "$E" |
+    awk '$1 != NR { bad++ } END { print NR, bad + 0 }')" "6000 0"
+
 # --- usage -------------------------------------------------------------
 run_in /dev/null $B add-bulk q5 --batch 0
 is "--batch 0 is a usage error" "$RC" 64

@@ -648,6 +648,220 @@ START_TEST(script_flush)
 }
 END_TEST
 
+/* What the stream tests saw: every result, in the order handed over. */
+struct seen {
+	size_t	 n, cap;
+	long	*tag;		/* the push's udata, as a number */
+	int	*result;
+	char	(*id)[32];
+	char	(*err)[64];
+	uint64_t badseq;	/* sequence numbers out of order, +1 */
+};
+
+/* Keep one result of a stream. */
+static void
+seen_cb(const struct bullmq_add_result *r, void *arg)
+{
+	struct seen	*sn = arg;
+
+	if (r->seq != sn->n && sn->badseq == 0)
+		sn->badseq = r->seq + 1;
+	ck_assert_uint_lt(sn->n, sn->cap);
+	sn->tag[sn->n] = (long)(intptr_t)r->udata;
+	sn->result[sn->n] = r->result;
+	ck_assert_uint_eq(strlen(r->id), r->idlen);
+	snprintf(sn->id[sn->n], sizeof(sn->id[0]), "%s", r->id);
+	snprintf(sn->err[sn->n], sizeof(sn->err[0]), "%s", r->err);
+	sn->n++;
+}
+
+/* Room for cap results. */
+static void
+seen_init(struct seen *sn, size_t cap)
+{
+	memset(sn, 0, sizeof(*sn));
+	sn->cap = cap;
+	sn->tag = calloc(cap, sizeof(*sn->tag));
+	sn->result = calloc(cap, sizeof(*sn->result));
+	sn->id = calloc(cap, sizeof(*sn->id));
+	sn->err = calloc(cap, sizeof(*sn->err));
+	ck_assert(sn->tag && sn->result && sn->id && sn->err);
+}
+
+/* Free what seen_init took. */
+static void
+seen_free(struct seen *sn)
+{
+	free(sn->tag);
+	free(sn->result);
+	free(sn->id);
+	free(sn->err);
+}
+
+/*
+ * Good, bad and duplicate jobs, more than a stream keeps outstanding: each
+ * result comes back in order with its own tag, most of them before finish.
+ */
+START_TEST(add_stream_order)
+{
+	bullmq_add_stream	*st;
+	struct bullmq_add_opts	 o;
+	struct seen		 sn;
+	redisReply		*r;
+	size_t			 i, n = 12000, before, w;
+	long			 last = 0, added = 0;
+	int			 want;
+
+	seen_init(&sn, n);
+	st = bullmq_add_stream_new(q, seen_cb, &sn);
+	ck_assert_ptr_nonnull(st);
+	for (i = 0; i < n; i++) {
+		memset(&o, 0, sizeof(o));
+		if (i % 1000 == 5)
+			o.job_id = "same";	/* added once, then duplicate */
+		ck_assert_int_eq(bullmq_add_stream_push(st, "s",
+		    i % 7 == 3 ? "{bad" : "{\"i\":1}", &o,
+		    (void *)(intptr_t)(i + 1)), 0);
+	}
+	before = sn.n;
+	ck_assert_int_eq(bullmq_add_stream_finish(st), 0);
+	ck_assert_uint_eq(sn.n, n);
+	ck_assert_uint_eq(sn.badseq, 0);
+	/* the replies are read as they come, not all at the end */
+	ck_assert_msg(before >= n - 4096, "only %zu of %zu results before "
+	    "finish", before, n);
+	for (i = 0; i < n; i++) {
+		ck_assert_int_eq(sn.tag[i], (long)i + 1);
+		want = i % 7 == 3 ? -1 : i == 5 ? BULLMQ_ADDED :
+		    i % 1000 == 5 ? BULLMQ_DUPLICATE : BULLMQ_ADDED;
+		ck_assert_msg(sn.result[i] == want, "job %zu: result %d, "
+		    "want %d", i, sn.result[i], want);
+		if (want == -1) {
+			ck_assert_str_eq(sn.id[i], "");
+			ck_assert_str_eq(sn.err[i],
+			    "job data is not valid JSON");
+		} else if (i % 1000 == 5)
+			ck_assert_str_eq(sn.id[i], "same");
+		else {
+			/* automatic ids grow with the order of the pushes */
+			ck_assert_str_eq(sn.err[i], "");
+			ck_assert_int_gt(atol(sn.id[i]), last);
+			last = atol(sn.id[i]);
+			added++;
+		}
+	}
+	/* the queue holds them in that order (LPUSH: newest first) */
+	r = harness_cmd("LRANGE bull:q:wait 0 -1");
+	ck_assert_uint_eq(r->elements, (size_t)added + 1);
+	for (i = 0, w = r->elements; i < n; i++) {
+		if (sn.result[i] != BULLMQ_ADDED)
+			continue;
+		ck_assert_str_eq(r->element[--w]->str, sn.id[i]);
+	}
+	freeReplyObject(r);
+	/* the connection is clean afterwards */
+	ck_assert_int_eq(bullmq_add_stream_push(st, "t", NULL, NULL, NULL),
+	    0);
+	bullmq_add_stream_free(st);
+	ck_assert_int_eq(harness_int("LLEN bull:q:wait"), added + 1);
+	ck_assert_int_eq(add("x", NULL, NULL, NULL), BULLMQ_ADDED);
+	seen_free(&sn);
+}
+END_TEST
+
+/* Is the add script in Redis's script cache? */
+static long long
+script_loaded(void)
+{
+	redisReply	*r;
+	long long	 v;
+
+	r = harness_cmd("SCRIPT EXISTS %s", bmq_lua_scripts[BMQ_LUA_ADD].sha);
+	ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
+	v = r->element[0]->integer;
+	freeReplyObject(r);
+	return v;
+}
+
+/* The script cache flushed between pushes: the jobs go in, in order. */
+START_TEST(add_stream_noscript)
+{
+	bullmq_add_stream	*st;
+	struct seen		 sn;
+	char			 want[32];
+	size_t			 i;
+
+	seen_init(&sn, 600);
+	st = bullmq_add_stream_new(q, seen_cb, &sn);
+	ck_assert_ptr_nonnull(st);
+	for (i = 0; i < 200; i++)
+		ck_assert_int_eq(bullmq_add_stream_push(st, "n", NULL, NULL,
+		    NULL), 0);
+	ck_assert_int_eq(bullmq_add_stream_flush(st), 0);
+	freeReplyObject(harness_cmd("SCRIPT FLUSH"));
+	ck_assert_int_eq(script_loaded(), 0);
+	for (i = 200; i < 600; i++)
+		ck_assert_int_eq(bullmq_add_stream_push(st, "n", NULL, NULL,
+		    NULL), 0);
+	ck_assert_int_eq(bullmq_add_stream_finish(st), 0);
+	bullmq_add_stream_free(st);
+	ck_assert_uint_eq(sn.n, 600);
+	for (i = 0; i < 600; i++) {
+		snprintf(want, sizeof(want), "%zu", i + 1);
+		ck_assert_int_eq(sn.result[i], BULLMQ_ADDED);
+		ck_assert_str_eq(sn.id[i], want);
+	}
+	ck_assert_int_eq(harness_int("LLEN bull:q:wait"), 600);
+	ck_assert_str_eq(harness_str("LINDEX bull:q:wait 0"), "600");
+	/* it met NOSCRIPT and loaded the script again */
+	ck_assert_int_eq(script_loaded(), 1);
+	seen_free(&sn);
+}
+END_TEST
+
+/*
+ * The connection killed mid-stream: the stream fails with an I/O error and
+ * stays failed; every job reported added is in Redis.
+ */
+START_TEST(add_stream_lost)
+{
+	bullmq_add_stream	*st;
+	struct seen		 sn;
+	size_t			 i;
+	int			 rc = 0;
+
+	seen_init(&sn, 20000);
+	st = bullmq_add_stream_new(q, seen_cb, &sn);
+	ck_assert_ptr_nonnull(st);
+	for (i = 0; i < 3000 && rc == 0; i++)
+		rc = bullmq_add_stream_push(st, "l", NULL, NULL, NULL);
+	ck_assert_int_eq(rc, 0);
+	freeReplyObject(harness_cmd("CLIENT KILL TYPE normal SKIPME yes"));
+	for (i = 0; i < 20000 && rc == 0; i++)
+		rc = bullmq_add_stream_push(st, "l", NULL, NULL, NULL);
+	if (rc == 0)
+		rc = bullmq_add_stream_finish(st);
+	ck_assert_int_eq(rc, -1);
+	ck_assert_int_eq(bullmq_errcode(q), BULLMQ_ERR_IO);
+	/* failed for good: nothing more is sent or handed over */
+	i = sn.n;
+	ck_assert_int_eq(bullmq_add_stream_push(st, "l", NULL, NULL, NULL),
+	    -1);
+	ck_assert_int_eq(bullmq_add_stream_finish(st), -1);
+	ck_assert_uint_eq(sn.n, i);
+	bullmq_add_stream_free(st);
+	ck_assert_uint_lt(sn.n, 23000);
+	ck_assert_int_le((long long)sn.n, harness_int("LLEN bull:q:wait"));
+	for (i = 0; i < sn.n; i++) {
+		ck_assert_int_eq(sn.result[i], BULLMQ_ADDED);
+		ck_assert_int_eq(harness_int("EXISTS bull:q:%s", sn.id[i]), 1);
+	}
+	/* the handle connects again for the next call */
+	ck_assert_int_eq(add("x", NULL, NULL, NULL), BULLMQ_ADDED);
+	seen_free(&sn);
+}
+END_TEST
+
 START_TEST(other_prefix)
 {
 	struct bullmq_conn_opts	 co;
@@ -696,6 +910,9 @@ producer_suite(void)
 	tcase_add_test(tc, add_long_id);
 	tcase_add_test(tc, add_bulk_long_id);
 	tcase_add_test(tc, script_flush);
+	tcase_add_test(tc, add_stream_order);
+	tcase_add_test(tc, add_stream_noscript);
+	tcase_add_test(tc, add_stream_lost);
 	tcase_add_test(tc, other_prefix);
 	suite_add_tcase(s, tc);
 	return s;

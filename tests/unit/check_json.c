@@ -118,6 +118,33 @@ START_TEST(get_paths)
 }
 END_TEST
 
+START_TEST(members_in_one_pass)
+{
+	static const char *const keys[] = { "name", "data", "opts", "none" };
+	const char	*js = "{\"data\":{\"name\":1,\"opts\":2},\"name\":\"n\","
+	    "\"x\":[\"opts\",{\"opts\":3}],\"opts\":{\"a\":1},\"name\":\"last\"}";
+	struct bmq_jval	 m[4];
+	char		 buf[16];
+
+	ck_assert_int_eq(bmq_json_members(js, strlen(js), keys, 4, m), 0);
+	/* top-level members only, the last of a repeated key */
+	ck_assert_int_eq(m[0].type, BMQ_J_STRING);
+	ck_assert_int_eq(bmq_jval_string(&m[0], buf, sizeof(buf)), 4);
+	ck_assert_str_eq(buf, "last");
+	ck_assert_int_eq(m[1].type, BMQ_J_OBJECT);
+	ck_assert_uint_eq(m[1].len, 19);
+	ck_assert_int_eq(m[2].type, BMQ_J_OBJECT);
+	ck_assert_int_eq(strncmp(m[2].p, "{\"a\":1}", m[2].len), 0);
+	ck_assert_int_eq(m[3].type, BMQ_J_NONE);
+	ck_assert_int_eq(bmq_json_members("{}", 2, keys, 4, m), 0);
+	ck_assert_int_eq(m[0].type, BMQ_J_NONE);
+	ck_assert_int_eq(bmq_json_members("[1]", 3, keys, 4, m), -1);
+	ck_assert_int_eq(bmq_json_members("{\"name\":null}", 13, keys, 1,
+	    m), 0);
+	ck_assert_int_eq(m[0].type, BMQ_J_NULL);
+}
+END_TEST
+
 START_TEST(get_many_tokens)
 {
 	struct bmq_buf	b;
@@ -178,6 +205,7 @@ json_suite(void)
 	tcase_add_test(tc, invalid_documents);
 	tcase_add_test(tc, deep_nesting_is_bounded);
 	tcase_add_test(tc, get_paths);
+	tcase_add_test(tc, members_in_one_pass);
 	tcase_add_test(tc, get_many_tokens);
 	tcase_add_test(tc, write_strings);
 	suite_add_tcase(s, tc);
