@@ -549,13 +549,23 @@ mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The result of one bench job: count the ones not added. */
+static void
+bench_result(const struct bullmq_add_result *r, void *arg)
+{
+	long	*failed = arg;
+
+	if (r->result == -1)
+		(*failed)++;
+}
+
 /* bullmq bench QUEUE -n N: add N small jobs in bulk and print the rate. */
 int
 cmd_bench(struct cli *cli, int argc, char **argv)
 {
-	struct bullmq_add_req	*reqs = NULL;
-	char			(*data)[32] = NULL;
-	long long		 total = -1, batch = BULK_BATCH, done = 0;
+	bullmq_add_stream	*st = NULL;
+	char			 data[32];
+	long long		 total = -1, batch = BULK_BATCH, i;
 	struct cli_opt		 opts[] = {
 		OPT_NUM(NULL, 'n', &total, 1, BENCH_MAX_JOBS),
 		OPT_NUM("batch", 0, &batch, 1, BULK_MAX_BATCH),
@@ -564,7 +574,6 @@ cmd_bench(struct cli *cli, int argc, char **argv)
 	long			 failed = 0;
 	int64_t			 t0, ms;
 	double			 secs;
-	size_t			 i, k;
 	int			 rv;
 
 	if ((rv = cli_args(cli, opts, &argc, &argv)) != CLI_GO)
@@ -574,30 +583,24 @@ cmd_bench(struct cli *cli, int argc, char **argv)
 	if (open_queue(cli, argv[0]) == -1)
 		return 1;
 	rv = 1;
-	if ((reqs = calloc((size_t)batch, sizeof(*reqs))) == NULL ||
-	    (data = calloc((size_t)batch, sizeof(*data))) == NULL) {
+	if ((st = bullmq_add_stream_new(cli->q, bench_result, &failed)) ==
+	    NULL) {
 		warnmsg("out of memory");
-		goto out;
+		return 1;
 	}
 	t0 = mono_ms();
-	while (done < total) {
-		k = (size_t)(total - done < batch ? total - done : batch);
-		for (i = 0; i < k; i++) {
-			memset(&reqs[i], 0, sizeof(reqs[i]));
-			snprintf(data[i], sizeof(data[i]), "{\"i\":%lld",
-			    done + (long long)i);
-			strlcat(data[i], "}", sizeof(data[i]));
-			reqs[i].name = "bench";
-			reqs[i].data = data[i];
-		}
-		if (bullmq_add_bulk(cli->q, reqs, k) == -1) {
+	for (i = 0; i < total; i++) {
+		snprintf(data, sizeof(data), "{\"i\":%lld}", i);
+		if (bullmq_add_stream_push(st, "bench", data, NULL, NULL) ==
+		    -1 || ((i + 1) % batch == 0 &&
+		    bullmq_add_stream_flush(st) == -1)) {
 			queue_fail(cli, "bench");
 			goto out;
 		}
-		for (i = 0; i < k; i++)
-			if (reqs[i].result == -1)
-				failed++;
-		done += (long long)k;
+	}
+	if (bullmq_add_stream_finish(st) == -1) {
+		queue_fail(cli, "bench");
+		goto out;
 	}
 	ms = mono_ms() - t0;
 	secs = (ms > 0 ? (double)ms : 1.0) / 1000.0;
@@ -613,7 +616,6 @@ cmd_bench(struct cli *cli, int argc, char **argv)
 	else
 		rv = 0;
 out:
-	free(reqs);
-	free(data);
+	bullmq_add_stream_free(st);
 	return rv;
 }
