@@ -124,30 +124,34 @@ log_set_ident(const char *ident)
 /*
  * How many bytes c takes in a line: a control character is escaped, so
  * that a newline in a message (a job id, a Redis error) cannot make it
- * look like two records, nor an escape sequence reach a terminal.
+ * look like two records, nor an escape sequence reach a terminal; and so
+ * is a backslash, so that the escapes read back one way only.
  */
 static size_t
 esc_len(unsigned char c)
 {
+	if (c == '\\' || c == '\n' || c == '\r' || c == '\t')
+		return 2;
 	if (c >= 0x20 && c != 0x7f)
 		return 1;
-	if (c == '\n' || c == '\r' || c == '\t')
-		return 2;
 	return 4;
 }
 
-/* Write c at p as esc_len says: itself, \n, \r, \t or \xHH. */
+/* Write c at p as esc_len says: itself, \\, \n, \r, \t or \xHH. */
 static void
 esc_put(char *p, unsigned char c)
 {
 	static const char	hex[] = "0123456789abcdef";
 
-	if (c >= 0x20 && c != 0x7f) {
+	if (c >= 0x20 && c != 0x7f && c != '\\') {
 		*p = (char)c;
 		return;
 	}
 	p[0] = '\\';
 	switch (c) {
+	case '\\':
+		p[1] = '\\';
+		break;
 	case '\n':
 		p[1] = 'n';
 		break;

@@ -175,14 +175,17 @@ START_TEST(test_huge)
 }
 END_TEST
 
-/* Newlines and other control characters are escaped: one line. */
+/*
+ * Newlines and other control characters are escaped: one line; and so is
+ * a backslash, so that a "\\n" in a job id is not read as a newline.
+ */
 START_TEST(test_escape)
 {
 	char	want[256];
 
-	log_warnx("redis: %s", "ERR one\ntwo\r\tthree\033[31m\177end");
+	log_warnx("redis: %s", "ERR one\ntwo\r\tthree\033[31m\177end a\\nb");
 	snprintf(want, sizeof(want), "%swarning: redis: ERR one\\ntwo\\r\\t"
-	    "three\\x1b[31m\\x7fend\n", prefix);
+	    "three\\x1b[31m\\x7fend a\\\\nb\n", prefix);
 	slurp(path);
 	ck_assert_str_eq(buf, want);
 	ck_assert_uint_eq(lines(), 1);
