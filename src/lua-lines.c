@@ -42,6 +42,7 @@ struct out {
 	char	*buf;
 	size_t	 size;
 	size_t	 len;
+	int	 cut;	/* something did not fit */
 };
 
 /* Append len bytes of p. */
@@ -53,8 +54,10 @@ put(struct out *o, const char *p, size_t len)
 	if (o->size == 0)
 		return;
 	room = o->size - 1 - o->len;
-	if (len > room)
+	if (len > room) {
 		len = room;
+		o->cut = 1;
+	}
 	memcpy(o->buf + o->len, p, len);
 	o->len += len;
 	o->buf[o->len] = '\0';
@@ -156,7 +159,7 @@ void
 bmq_lua_errmsg(enum bmq_lua s, const char *msg, size_t len, char *buf,
     size_t size)
 {
-	struct out	 o = { buf, size, 0 };
+	struct out	 o = { buf, size, 0, 0 };
 	long		 line, n;
 	size_t		 i, k;
 
@@ -180,4 +183,7 @@ bmq_lua_errmsg(enum bmq_lua s, const char *msg, size_t len, char *buf,
 		} else
 			put(&o, msg + i++, 1);
 	}
+	/* a message cut short says so */
+	if (o.cut && o.len >= 3)
+		memcpy(buf + o.len - 3, "...", 3);
 }

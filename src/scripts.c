@@ -323,7 +323,7 @@ bmq_script(bullmq_queue *q, enum bmq_lua s, int argc, const char **argv,
 			goto out;
 	}
 	if (r != NULL && r->type == REDIS_REPLY_ERROR) {
-		char	msg[256];
+		char	msg[1024];
 
 		/* "user_script:N" back to lua/FILE.lua:LINE (includes) */
 		bmq_lua_errmsg(s, r->str, r->len, msg, sizeof(msg));

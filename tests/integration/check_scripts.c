@@ -409,9 +409,25 @@ START_TEST(errmsg_formats)
 	ck_assert_str_eq(out, "user_script:0: x");
 	errmsg(BMQ_LUA_FETCH, "OOM command not allowed", out, sizeof(out));
 	ck_assert_str_eq(out, "OOM command not allowed");
-	/* cut to the buffer */
+	/* cut to the buffer, visibly */
 	errmsg(BMQ_LUA_FETCH, "ERR user_script:1: abcdef", out, 20);
-	ck_assert_str_eq(out, "lua/fetch-9.lua:1: ");
+	ck_assert_str_eq(out, "lua/fetch-9.lua:...");
+	errmsg(BMQ_LUA_FETCH, "ERR user_script:1: abcdef", out, 26);
+	ck_assert_str_eq(out, "lua/fetch-9.lua:1: abcdef");
+}
+END_TEST
+
+/* A long message fits the 1024 bytes the script call gives it. */
+START_TEST(errmsg_long)
+{
+	char	in[700], out[1024];
+
+	memset(in, 'x', sizeof(in) - 1);
+	in[sizeof(in) - 1] = '\0';
+	memcpy(in, "ERR user_script:1: ", 19);
+	errmsg(BMQ_LUA_FETCH, in, out, sizeof(out));
+	ck_assert_uint_eq(strlen(out), strlen("lua/fetch-9.lua:1: ") + 680);
+	ck_assert_int_eq(out[strlen(out) - 1], 'x');
 }
 END_TEST
 
@@ -473,6 +489,7 @@ scripts_suite(void)
 	tcase_add_test(tc, fetch_reply_is_the_hash);
 	tcase_add_test(tc, line_map);
 	tcase_add_test(tc, errmsg_formats);
+	tcase_add_test(tc, errmsg_long);
 	tcase_add_test(tc, errors_name_files);
 	suite_add_tcase(s, tc);
 	return s;
