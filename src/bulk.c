@@ -61,14 +61,6 @@ struct bullmq_add_stream {
 	char			*rbuf;		/* READ_CHUNK bytes */
 };
 
-/* Is r the NOSCRIPT error (the script cache was flushed)? */
-static int
-is_noscript(const redisReply *r)
-{
-	return r->type == REDIS_REPLY_ERROR && r->len >= 8 &&
-	    memcmp(r->str, "NOSCRIPT", 8) == 0;
-}
-
 /*
  * The stream cannot go on: what was sent and not answered may or may not
  * have been added, so the connection is closed rather than read further.
@@ -160,7 +152,7 @@ got_reply(struct bullmq_add_stream *s, redisReply *r)
 	e = &s->e[i];
 	s->inflight--;
 	s->rpos = e->off + e->len;
-	if (is_noscript(r) && !e->retried) {
+	if (bmq_is_noscript(r) && !e->retried) {
 		e->state = E_RETRY;
 		s->reload = 1;
 		return 0;

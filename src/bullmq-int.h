@@ -114,6 +114,7 @@ redisReply	*bmq_script(bullmq_queue *, enum bmq_lua, int, const char **,
 int		 bmq_script_format(struct bmq_buf *, enum bmq_lua, int,
 		    const char **, const size_t *);
 int		 bmq_scripts_load(bullmq_queue *);
+int		 bmq_is_noscript(const redisReply *);
 int		 bmq_script_int(bullmq_queue *, redisReply *, long long *);
 
 /* json.c */

@@ -285,9 +285,9 @@ bmq_scripts_load(bullmq_queue *q)
 	return 0;
 }
 
-/* Is this reply the NOSCRIPT error? */
-static int
-is_noscript(const redisReply *r)
+/* Is this reply the NOSCRIPT error (the script cache was flushed)? */
+int
+bmq_is_noscript(const redisReply *r)
 {
 	return r != NULL && r->type == REDIS_REPLY_ERROR && r->len >= 8 &&
 	    memcmp(r->str, "NOSCRIPT", 8) == 0;
@@ -315,7 +315,7 @@ bmq_script(bullmq_queue *q, enum bmq_lua s, int argc, const char **argv,
 		if (q->rc == NULL && bullmq_queue_connect(q) == -1)
 			goto out;
 		r = call(q, &b);
-		if (!is_noscript(r) || tries == 1)
+		if (!bmq_is_noscript(r) || tries == 1)
 			break;
 		freeReplyObject(r);
 		r = NULL;
