@@ -631,7 +631,7 @@ parse_limiter(const char *v, long *max, long *ms, char *msg, size_t size)
  * Whether this process may start children at incr (negative) nice levels
  * from its own: 0 when it may, else the RLIMIT_NICE it would need.
  */
-static size_t
+static long
 nice_raise_limit(long incr)
 {
 	struct rlimit	rl;
@@ -647,7 +647,7 @@ nice_raise_limit(long incr)
 	if (getrlimit(RLIMIT_NICE, &rl) == 0 && (rl.rlim_cur ==
 	    RLIM_INFINITY || (long)rl.rlim_cur >= 20 - want))
 		return 0;
-	return (size_t)(20 - want);
+	return 20 - want;
 }
 
 /* Check what the table cannot: required values, URL, users, nice. */
@@ -661,6 +661,7 @@ config_validate(struct settings *s, const struct origins *o, char *err,
 	const char	*errstr;
 	char		 msg[256], env[64];
 	size_t		 i;
+	long		 need;
 
 	for (i = 0; i < settings_count; i++) {
 		if (!(settings_table[i].flags & SET_REQUIRED))
@@ -687,10 +688,10 @@ config_validate(struct settings *s, const struct origins *o, char *err,
 		return bad(s, o, "worker-name", err, errsize, "\"%s\" must "
 		    "not contain a space", s->worker_name);
 	}
-	if (s->nice < 0 && (i = nice_raise_limit(s->nice)) != 0) {
+	if (s->nice < 0 && (need = nice_raise_limit(s->nice)) != 0) {
 		return bad(s, o, "nice", err, errsize, "%ld: children above "
-		    "the master's priority need root or a RLIMIT_NICE of %zu",
-		    s->nice, i);
+		    "the master's priority need root or a RLIMIT_NICE of %ld",
+		    s->nice, need);
 	}
 	s->drop_user = s->drop_group = 0;
 	if (s->user[0] != '\0') {
