@@ -6,7 +6,7 @@
 # followed by the text of lua/include/NAME.lua, which must be among the
 # files given.  Includes do not nest.  The SHA1 and the array are those of
 # the expanded text; a line map per script (struct bmq_lua_span) lets
-# src/lua-lines.c turn Redis's "user_script:N" back into a file and line.
+# src/lib/lua-lines.c turn Redis's "user_script:N" back into a file and line.
 #
 # usage: lua2c.sh OUT.h OUT.c FILE.lua ... [DIR/include/NAME.lua ...]
 set -e
@@ -141,7 +141,7 @@ done
 	echo "	BMQ_LUA__MAX"
 	echo "};"
 	echo "extern const struct bmq_lua_script bmq_lua_scripts[BMQ_LUA__MAX];"
-	echo "/* src/lua-lines.c: Redis's script lines back to our files. */"
+	echo "/* src/lib/lua-lines.c: Redis's script lines back to our files. */"
 	echo "int	bmq_lua_where(enum bmq_lua, long, const char **,"
 	echo "	    long *);"
 	echo "void	bmq_lua_errmsg(enum bmq_lua, const char *, size_t,"

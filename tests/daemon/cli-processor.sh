@@ -1,5 +1,5 @@
 #!/bin/sh
-# The processors (src/processor.c) on real jobs: builtins, the example
+# The processors (src/master/processor.c) on real jobs: builtins, the example
 # shared object, and exec programs (no shell, large outputs, SIGPIPE,
 # failures).  tests/daemon/procrun loads a spec and runs it on one job.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
