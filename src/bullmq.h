@@ -72,6 +72,16 @@ int		 bullmq_worker_client_name(const bullmq_queue *, const char *,
 		    char *, size_t);
 int64_t		 bullmq_now(void);
 
+/*
+ * The next time (ms) strictly after after of a cron pattern, as the
+ * cron-parser of bullmq 6.7 computes it, in time zone tz (NULL: UTC), with
+ * H drawn from seed (a job scheduler's hashSeed; NULL refuses H).  0, or
+ * -1 with a message in err.
+ */
+int		 bullmq_cron_next(const char *pattern, const char *tz,
+		    const char *seed, int64_t after, int64_t *next, char *err,
+		    size_t errsize);
+
 /* Retention: removeOnComplete / removeOnFail. */
 enum bullmq_keep_mode {
 	BULLMQ_KEEP_UNSET = 0,	/* not given: the other level decides */
@@ -321,6 +331,13 @@ int		 bullmq_worker_finish(bullmq_worker *, bullmq_job *,
 int		 bullmq_worker_run(bullmq_worker *, bullmq_job *,
 		    bullmq_process_fn fn, enum bullmq_outcome *outcome,
 		    bullmq_job **next);
+/*
+ * The message of the last job scheduler whose next iteration the worker
+ * could not make (a pattern it cannot read, a bad time zone) since the
+ * previous call, or NULL; *count (if not NULL) is the number of such
+ * errors so far.  The message lives until the next call.
+ */
+const char	*bullmq_worker_sched_error(bullmq_worker *, unsigned long *);
 /* While set, bullmq_worker_run fetches no next job; a processor may set it. */
 void		 bullmq_worker_no_next(bullmq_worker *, int);
 /*

@@ -91,4 +91,7 @@ int	cmd_add(struct cli *, int, char **);
 int	cmd_add_bulk(struct cli *, int, char **);
 int	cmd_bench(struct cli *, int, char **);
 
+/* cron.c */
+int	cmd_cron(struct cli *, int, char **);
+
 #endif /* CLI_H */

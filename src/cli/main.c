@@ -60,6 +60,8 @@ static const struct command commands[] = {
 	{ "events", cmd_events, 1, 1, "QUEUE", "QUEUE [--from ID] [--follow]" },
 	{ "workers", cmd_workers, 1, 1, "QUEUE", "QUEUE" },
 	{ "bench", cmd_bench, 1, 1, "QUEUE -n N", "QUEUE -n N [--batch N]" },
+	{ "cron", cmd_cron, 1, 1, "PATTERN",
+	    "PATTERN [--tz TZ] [--seed S] [--after MS] [-n N]" },
 	{ NULL, NULL, 0, 0, NULL, NULL }
 };
 

@@ -29,6 +29,8 @@ struct bullmq_worker {
 	long			 max_started;	/* 0: no limit */
 	char			 lost[BMQ_MAX_TOKEN]; /* see bmq_lost_reply */
 	char			*lost_skip;	/* the job being finished */
+	unsigned long		 sched_errors;	/* successors not made */
+	char			 sched_err[BMQ_MAX_ERR]; /* "": none new */
 };
 
 /* Settings of a failure when no worker is involved (the supervisor). */

@@ -394,6 +394,7 @@ work_main(const struct child_spec *cs)
 	bullmq_job			*job = NULL, *next;
 	redisContext			*seen = NULL;
 	char				 id[MSG_ID_LEN + 1];
+	const char			*sched;
 	int64_t				 cid = 0, backoff = 0;
 	long				 done = 0;
 	int				 r, connected = 0, want_next, down = 0;
@@ -543,6 +544,8 @@ work_main(const struct child_spec *cs)
 		r = bullmq_worker_run(w, job, fits ? trampoline : fail_long_id,
 		    &outcome, want_next ? &next : NULL);
 		status = r == -1 ? -1 : (int)outcome;
+		if ((sched = bullmq_worker_sched_error(w, NULL)) != NULL)
+			log_warnx("worker %d: job %s: %s", cs->slot, id, sched);
 		if (next != NULL)
 			tell(MSG_NEXT, status, cid, next);
 		else
