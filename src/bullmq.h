@@ -303,8 +303,29 @@ enum bullmq_outcome {
 	BULLMQ_FAILED,		/* finally failed */
 	BULLMQ_RETRIED,		/* back to wait */
 	BULLMQ_DELAYED,		/* retry after backoff */
-	BULLMQ_LOST_LOCK	/* not ours any more: left to the stalled checker */
+	BULLMQ_LOST_LOCK,	/* not ours any more: left to the stalled checker */
+	BULLMQ_MOVED		/* moved by its processor: bullmq_job_moved() */
 };
+
+/*
+ * A processor may move its job out of active itself instead of finishing
+ * it, as a Node processor does before it throws DelayedError,
+ * WaitingError, RateLimitError or WaitingChildrenError; bullmq_worker_run
+ * then leaves the job where it went.  Each returns -1 with the error in
+ * the queue handle (script codes as BULLMQ_JOB_*).
+ */
+enum bullmq_moved {
+	BULLMQ_MOVED_DELAYED = 1,	/* DelayedError: no attempt counted */
+	BULLMQ_MOVED_WAIT,		/* WaitingError, RateLimitError */
+	BULLMQ_MOVED_WAITING_CHILDREN	/* WaitingChildrenError */
+};
+int		 bullmq_job_move_to_delayed(bullmq_job *, int64_t timestamp);
+int		 bullmq_job_move_to_wait(bullmq_job *, int64_t rate_limit_ms,
+		    int64_t *pttl);
+/* 1 moved, 0 no child pending (the job runs on), -1 error. */
+int		 bullmq_job_move_to_waiting_children(bullmq_job *,
+		    const char *child_key);
+int		 bullmq_job_moved(const bullmq_job *);
 
 /* The worker uses the queue's connection and names it for getWorkers(). */
 bullmq_worker	*bullmq_worker_new(bullmq_queue *,

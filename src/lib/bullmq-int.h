@@ -184,6 +184,8 @@ struct bullmq_job {
 	size_t		 resultlen;
 	char		*reason;	/* NULL: "failed" */
 	int		 unrecoverable;
+	int		 moved;		/* BULLMQ_MOVED_*: moved by the processor */
+	int64_t		 limit_ttl;	/* after a move to wait: the limiter's */
 };
 
 bullmq_job	*bmq_job_from_hash(bullmq_queue *, const char *, size_t,

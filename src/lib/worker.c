@@ -625,6 +625,30 @@ bullmq_worker_sched_error(bullmq_worker *w, unsigned long *count)
 }
 
 /*
+ * The processor moved job j itself (bullmq_job_move_to_*): leave it where
+ * it went and, unless the queue is rate limited, fetch the next job, as a
+ * Node worker does after DelayedError, WaitingError, WaitingChildrenError
+ * or RateLimitError.  A failed fetch leaves *next NULL: the next fetch
+ * reports it.
+ */
+static int
+moved_on(bullmq_worker *w, bullmq_job *j, enum bullmq_outcome *outcome,
+    bullmq_job **next)
+{
+	if (outcome != NULL)
+		*outcome = BULLMQ_MOVED;
+	bullmq_job_free(j);
+	if (next == NULL)
+		return 0;
+	*next = NULL;
+	if (w->limit_until > bullmq_now())
+		return 0;
+	if (bullmq_worker_try_fetch(w, next) == -1)
+		*next = NULL;
+	return 0;
+}
+
+/*
  * Run fn on a fetched job and finish it: a scheduler iteration first
  * creates its successor, a job carrying "defa" or started more than
  * max_started_attempts times is failed unrecoverably without running,
@@ -679,6 +703,8 @@ bullmq_worker_run(bullmq_worker *w, bullmq_job *j, bullmq_process_fn fn,
 		*next = NULL;
 		next = NULL;
 	}
+	if (j->moved)
+		return moved_on(w, j, outcome, next);
 	return bullmq_worker_finish(w, j, rc != 0, outcome, next);
 oom:
 	bmq_seterr(w->q, BULLMQ_ERR_NOMEM, "out of memory");

@@ -59,6 +59,8 @@ outcome_name(enum bullmq_outcome o)
 		return "delayed";
 	case BULLMQ_LOST_LOCK:
 		return "lost-lock";
+	case BULLMQ_MOVED:
+		return "moved";
 	}
 	return "unknown";
 }
