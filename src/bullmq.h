@@ -327,6 +327,21 @@ int		 bullmq_job_move_to_waiting_children(bullmq_job *,
 		    const char *child_key);
 int		 bullmq_job_moved(const bullmq_job *);
 
+/* What a processor may read or change of its job (Node's Job methods). */
+struct bullmq_deps_count {
+	long long	processed;	/* children completed */
+	long long	unprocessed;	/* children pending */
+	long long	ignored;	/* children failed, failure ignored */
+	long long	failed;		/* children failed */
+};
+int		 bullmq_job_update_data(bullmq_job *, const char *json,
+		    size_t len);
+/* JSON objects by child key, malloc'd into *json. */
+int		 bullmq_job_children_values(bullmq_job *, char **json);
+int		 bullmq_job_ignored_failures(bullmq_job *, char **json);
+int		 bullmq_job_dependencies_count(bullmq_job *,
+		    struct bullmq_deps_count *);
+
 /* The worker uses the queue's connection and names it for getWorkers(). */
 bullmq_worker	*bullmq_worker_new(bullmq_queue *,
 		    const struct bullmq_worker_opts *);

@@ -1,7 +1,9 @@
 /*
  * check_moves.c: a processor moving its own job out of active (DelayedError,
- * WaitingError, RateLimitError, WaitingChildrenError in Node's terms)
- * against a private redis-server, through the public API only.
+ * WaitingError, RateLimitError, WaitingChildrenError in Node's terms), and
+ * reading or changing its job (data, children's values and failures,
+ * dependency counts), against a private redis-server, through the public
+ * API only.
  */
 #include <check.h>
 #include <inttypes.h>
@@ -291,6 +293,48 @@ START_TEST(move_refused_without_lock)
 }
 END_TEST
 
+/* updateData, getChildrenValues, getIgnoredChildrenFailures, counts. */
+START_TEST(job_data_and_children)
+{
+	bullmq_worker			*w = worker();
+	bullmq_job			*j;
+	struct bullmq_deps_count	 c;
+	char				*json = NULL;
+
+	add_job("p", 0);
+	freeReplyObject(harness_cmd("HSET " Q "p:processed bull:c:1 "
+	    "{\"a\":1} bull:c:2 \"x\""));
+	freeReplyObject(harness_cmd("HSET " Q "p:failed bull:c:3 boom"));
+	freeReplyObject(harness_cmd("SADD " Q "p:dependencies bull:c:4 "
+	    "bull:c:5"));
+	freeReplyObject(harness_cmd("ZADD " Q "p:unsuccessful 1 bull:c:6"));
+	j = fetch(w);
+	ck_assert_int_eq(bullmq_job_update_data(j, "{\"n\":2}", 7), 0);
+	ck_assert_str_eq(harness_str("HGET " Q "p data"), "{\"n\":2}");
+	ck_assert_int_eq(bullmq_job_update_data(j, "{bad", 4), -1);
+	ck_assert_int_eq(bullmq_errcode(q), BULLMQ_ERR_ARG);
+	ck_assert_int_eq(bullmq_job_children_values(j, &json), 0);
+	ck_assert_msg(strcmp(json, "{\"bull:c:1\":{\"a\":1},\"bull:c:2\":"
+	    "\"x\"}") == 0 || strcmp(json, "{\"bull:c:2\":\"x\","
+	    "\"bull:c:1\":{\"a\":1}}") == 0, "%s", json);
+	free(json);
+	ck_assert_int_eq(bullmq_job_ignored_failures(j, &json), 0);
+	ck_assert_str_eq(json, "{\"bull:c:3\":\"boom\"}");
+	free(json);
+	ck_assert_int_eq(bullmq_job_dependencies_count(j, &c), 0);
+	ck_assert_int_eq(c.processed, 2);
+	ck_assert_int_eq(c.unprocessed, 2);
+	ck_assert_int_eq(c.ignored, 1);
+	ck_assert_int_eq(c.failed, 1);
+	/* a job whose hash is gone cannot take data */
+	freeReplyObject(harness_cmd("DEL " Q "p"));
+	ck_assert_int_eq(bullmq_job_update_data(j, "1", 1), -1);
+	ck_assert_int_eq(bullmq_script_code(q), BULLMQ_JOB_NOT_EXIST);
+	bullmq_job_free(j);
+	bullmq_worker_free(w);
+}
+END_TEST
+
 static Suite *
 moves_suite(void)
 {
@@ -306,6 +350,7 @@ moves_suite(void)
 	tcase_add_test(tc, move_to_wait_prioritized);
 	tcase_add_test(tc, move_to_waiting_children);
 	tcase_add_test(tc, move_refused_without_lock);
+	tcase_add_test(tc, job_data_and_children);
 	suite_add_tcase(s, tc);
 	return s;
 }
