@@ -207,7 +207,22 @@ void processor_kill_running(void);
  * the program leads it, 0 once the program has ended (before it is
  * reaped) or the group was killed.  fn is called in handlers too. */
 void processor_on_group(void (*fn)(pid_t));
+void processor_set_group(pid_t);
 void processor_free(struct processor *);
+int processor_job_fail(bullmq_job *, const char *, ...)
+    __attribute__((__format__(__printf__, 2, 3)));
+/* In a new child: what a pipe: program needs; before exit, stop it. */
+void processor_in_child(struct processor *, int, bullmq_queue *,
+    const struct bullmq_conn_opts *);
+void processor_stop(struct processor *);
+int processor_want_exit(const struct processor *);
+
+/* pipe.c: the pipe: processor (a long-lived program per child). */
+void pipe_in_child(char *const *, int, bullmq_queue *,
+    const struct bullmq_conn_opts *);
+int pipe_run(bullmq_job *);
+void pipe_stop(void);
+int pipe_want_exit(void);
 
 /*
  * Messages from a child to the master: a header, then the job id and its

@@ -3,7 +3,8 @@
  * a program run once per job.
  *
  * Specs (DESIGN.md "Processors"): builtin:noop, builtin:echo, builtin:sleep,
- * builtin:fail, so:/path/lib.so, exec:/path/prog [args ...].  A processor
+ * builtin:fail, so:/path/lib.so, exec:/path/prog [args ...], and
+ * pipe:/path/prog [args ...] (a long-lived program, pipe.c).  A processor
  * completes a job by returning 0 with a JSON return value set in the job
  * (null when none), and fails it by returning -1 with a reason.
  */
@@ -43,7 +44,8 @@ enum proc_kind {
 	PROC_SLEEP,
 	PROC_FAIL,
 	PROC_SO,
-	PROC_EXEC
+	PROC_EXEC,
+	PROC_PIPE
 };
 
 struct processor {
@@ -87,14 +89,15 @@ load_so(struct processor *p, const char *path, char *err, size_t errsize)
  * that the program can be run.
  */
 static int
-load_exec(struct processor *p, const char *cmd, char *err, size_t errsize)
+load_exec(struct processor *p, const char *kind, const char *cmd, char *err,
+    size_t errsize)
 {
 	struct stat	 st;
 	char		*w, *s;
 	int		 n = 0;
 
 	if ((p->words = strdup(cmd)) == NULL) {
-		snprintf(err, errsize, "processor exec:%s: out of memory", cmd);
+		snprintf(err, errsize, "processor %s:%s: out of memory", kind, cmd);
 		return -1;
 	}
 	s = p->words;
@@ -102,33 +105,33 @@ load_exec(struct processor *p, const char *cmd, char *err, size_t errsize)
 		if (*w == '\0')
 			continue;
 		if (n == PROC_MAX_ARGS) {
-			snprintf(err, errsize, "processor exec:%s: more than "
-			    "%d arguments", cmd, PROC_MAX_ARGS);
+			snprintf(err, errsize, "processor %s:%s: more than "
+			    "%d arguments", kind, cmd, PROC_MAX_ARGS);
 			return -1;
 		}
 		p->argv[n++] = w;
 	}
 	p->argv[n] = NULL;
 	if (n == 0) {
-		snprintf(err, errsize, "processor exec: no program given");
+		snprintf(err, errsize, "processor %s: no program given", kind);
 		return -1;
 	}
 	if (p->argv[0][0] != '/') {
-		snprintf(err, errsize, "processor exec:%s: the program must "
-		    "be an absolute path", p->argv[0]);
+		snprintf(err, errsize, "processor %s:%s: the program must "
+		    "be an absolute path", kind, p->argv[0]);
 		return -1;
 	}
 	if (stat(p->argv[0], &st) == -1) {
-		snprintf(err, errsize, "processor exec:%s: %s", p->argv[0],
+		snprintf(err, errsize, "processor %s:%s: %s", kind, p->argv[0],
 		    strerror(errno));
 		return -1;
 	}
 	if (!S_ISREG(st.st_mode) || access(p->argv[0], X_OK) == -1) {
-		snprintf(err, errsize, "processor exec:%s: not an executable "
-		    "file", p->argv[0]);
+		snprintf(err, errsize, "processor %s:%s: not an executable "
+		    "file", kind, p->argv[0]);
 		return -1;
 	}
-	p->kind = PROC_EXEC;
+	p->kind = strcmp(kind, "pipe") == 0 ? PROC_PIPE : PROC_EXEC;
 	return 0;
 }
 
@@ -168,16 +171,44 @@ processor_load(const char *spec, char *err, size_t errsize)
 		if (load_so(p, spec + 3, err, errsize) == 0)
 			return p;
 	} else if (strncmp(spec, "exec:", 5) == 0) {
-		if (load_exec(p, spec + 5, err, errsize) == 0)
+		if (load_exec(p, "exec", spec + 5, err, errsize) == 0)
+			return p;
+	} else if (strncmp(spec, "pipe:", 5) == 0) {
+		if (load_exec(p, "pipe", spec + 5, err, errsize) == 0)
 			return p;
 	} else if (strncmp(spec, "builtin:", 8) == 0)
 		snprintf(err, errsize, "processor %s: unknown builtin "
 		    "(noop, echo, sleep, fail)", spec);
 	else
 		snprintf(err, errsize, "processor %s: unknown kind (expected "
-		    "builtin:NAME, so:/path/lib.so or exec:/path/prog)", spec);
+		    "builtin:NAME, so:/path/lib.so, exec:/path/prog or "
+		    "pipe:/path/prog)", spec);
 	processor_free(p);
 	return NULL;
+}
+
+/* Set up p in a new child: slot, its queue, how to reach other queues. */
+void
+processor_in_child(struct processor *p, int slot, bullmq_queue *q,
+    const struct bullmq_conn_opts *co)
+{
+	if (p != NULL && p->kind == PROC_PIPE)
+		pipe_in_child(p->argv, slot, q, co);
+}
+
+/* Stop what p keeps running across jobs, as the child exits. */
+void
+processor_stop(struct processor *p)
+{
+	if (p != NULL && p->kind == PROC_PIPE)
+		pipe_stop();
+}
+
+/* Whether the child should exit: p's program keeps dying. */
+int
+processor_want_exit(const struct processor *p)
+{
+	return p != NULL && p->kind == PROC_PIPE && pipe_want_exit();
 }
 
 /* Free a processor; NULL is accepted. */
@@ -193,8 +224,8 @@ processor_free(struct processor *p)
 }
 
 /* Fail a job with a formatted reason; returns -1 for processor_run. */
-static int __attribute__((__format__(__printf__, 2, 3)))
-job_fail(bullmq_job *job, const char *fmt, ...)
+int
+processor_job_fail(bullmq_job *job, const char *fmt, ...)
 {
 	char	reason[PROC_MAX_REASON + 64];
 	va_list	ap;
@@ -205,6 +236,8 @@ job_fail(bullmq_job *job, const char *fmt, ...)
 	bullmq_job_error(job, reason, 0);
 	return -1;
 }
+
+#define job_fail	processor_job_fail
 
 /* The job's data, checked; NULL (with the job failed) when not JSON. */
 static const char *
@@ -307,6 +340,15 @@ static volatile sig_atomic_t exec_group;
 
 /* Who is told of exec_group, for the master to kill it if the child dies. */
 static void	(*group_fn)(pid_t);
+
+/* Note the process group of the program now running (0: none). */
+void
+processor_set_group(pid_t g)
+{
+	exec_group = g;
+	if (group_fn != NULL)
+		group_fn(g);
+}
 
 /* Have fn told of each exec: program's process group (see daemon.h). */
 void
@@ -731,6 +773,8 @@ processor_run(struct processor *p, bullmq_job *job)
 		return p->fn(job) != 0 ? -1 : 0;
 	case PROC_EXEC:
 		return run_exec(p, job);
+	case PROC_PIPE:
+		return pipe_run(job);
 	}
 	return job_fail(job, "unknown processor");
 }

@@ -62,7 +62,8 @@ id_fits(const bullmq_job *job)
 
 /*
  * Run the current processor: the bullmq_process_fn of bullmq_worker_run.
- * When the lifeline closed meanwhile, no next job is fetched.
+ * When the lifeline closed meanwhile, or the processor's program keeps
+ * dying, no next job is fetched.
  */
 static int
 trampoline(bullmq_job *job)
@@ -70,7 +71,7 @@ trampoline(bullmq_job *job)
 	int	rc;
 
 	rc = processor_run(cur_proc, job);
-	if (stop_asked())
+	if (stop_asked() || processor_want_exit(cur_proc))
 		bullmq_worker_no_next(cur_w, 1);
 	return rc;
 }
@@ -371,6 +372,7 @@ client_id(bullmq_queue *q)
 static void __attribute__((__noreturn__))
 leave(int status)
 {
+	processor_stop(cur_proc);
 	if (title_thread_on) {
 		pthread_cancel(title_tid);
 		pthread_join(title_tid, NULL);
@@ -436,6 +438,7 @@ work_main(const struct child_spec *cs)
 	if ((q = bullmq_queue_new(&co)) == NULL)
 		leave(CHILD_EXIT_ERROR);
 	cur_q = q;
+	processor_in_child(cs->proc, cs->slot, q, &co);
 	if (bullmq_errcode(q) == BULLMQ_ERR_ARG) {
 		log_warnx("worker %d: %s", cs->slot, bullmq_errstr(q));
 		leave(CHILD_EXIT_FATAL);
@@ -562,6 +565,11 @@ work_main(const struct child_spec *cs)
 			    bullmq_errstr(q), q->script_code == -1 ?
 			    "dropped from active" : "left to the stalled "
 			    "checker");
+		if (processor_want_exit(cs->proc)) {
+			log_warnx("worker %d: the program keeps dying: the "
+			    "worker exits", cs->slot);
+			leave(CHILD_EXIT_ERROR);
+		}
 		if (job == NULL && cs->max_jobs != 0 && done >= cs->max_jobs) {
 			log_info("worker %d: recycled after %ld jobs",
 			    cs->slot, done);
