@@ -62,6 +62,7 @@ static struct {
 	struct bullmq_conn_opts	 co;		/* for other queues */
 	bullmq_queue		*other[PIPE_MAX_QUEUES];
 	pid_t			 pid;		/* 0: not running */
+	pid_t			 group;		/* its group; 0: killed */
 	int			 in, out, err;	/* its stdin, stdout, stderr */
 	struct inbuf		 obuf, ebuf;
 	char			 tail[PIPE_ERR_TAIL];	/* of its stderr */
@@ -74,6 +75,16 @@ static struct {
 	int			 status;	/* of its end, when reaped */
 } pg = { .in = -1, .out = -1, .err = -1 };
 
+/* Monotonic milliseconds.  XXX one helper for the daemon and the tests. */
+static int64_t
+clock_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* Set up the pipe: processor in a new child. */
 void
 pipe_in_child(char *const *argv, int slot, bullmq_queue *q,
@@ -85,7 +96,10 @@ pipe_in_child(char *const *argv, int slot, bullmq_queue *q,
 	pg.co = *co;
 }
 
-/* Whether the child should exit: its program keeps dying. */
+/*
+ * Whether the child should exit: 1 when its program keeps dying, 2 when it
+ * can never work (it speaks another protocol).
+ */
 int
 pipe_want_exit(void)
 {
@@ -290,7 +304,7 @@ describe_end(int status, char *buf, size_t size)
 static int
 reap(int64_t ms)
 {
-	int64_t	until = mono_ms() + ms;
+	int64_t	until = clock_ms() + ms;
 	pid_t	r;
 
 	if (pg.pid == 0)
@@ -304,7 +318,7 @@ reap(int64_t ms)
 			processor_set_group(0);
 			return 1;
 		}
-		if (mono_ms() >= until)
+		if (clock_ms() >= until)
 			return 0;
 		usleep(10000);
 	}
@@ -317,9 +331,17 @@ reap(int64_t ms)
 static void
 stop_program(int64_t wait_ms)
 {
-	pid_t	g = pg.pid;
+	pid_t	g = pg.group;
 
+	pg.group = 0;
+	/* what it wrote to stderr last, for the log and the reason */
+	if (pg.err != -1 && inbuf_read(pg.err, &pg.ebuf) >= 0)
+		log_stderr(0);
 	if (pg.pid == 0) {
+		/* ended by itself: what it may have left in its group */
+		if (g > 0)
+			(void)kill(-g, SIGKILL);
+		log_stderr(1);
 		close_fds();
 		return;
 	}
@@ -359,8 +381,8 @@ crashed(void)
 	pause = 100LL << (pg.crashes > 7 ? 7 : pg.crashes - 1);
 	if (pause > PIPE_BACKOFF_MAX)
 		pause = PIPE_BACKOFF_MAX;
-	pg.not_before = mono_ms() + pause;
-	if (pg.crashes >= PIPE_MAX_CRASHES)
+	pg.not_before = clock_ms() + pause;
+	if (pg.crashes >= PIPE_MAX_CRASHES && pg.want_exit == 0)
 		pg.want_exit = 1;
 }
 
@@ -387,7 +409,7 @@ put_all(const char *s, size_t n, int64_t until)
 		pfd.events = POLLOUT;
 		if (pg.err != -1 && inbuf_read(pg.err, &pg.ebuf) >= 0)
 			log_stderr(0);
-		if (until > 0 && mono_ms() > until)
+		if (until > 0 && clock_ms() > until)
 			return -1;
 		(void)poll(&pfd, 1, 100);
 	}
@@ -413,7 +435,7 @@ static int
 get_line(int64_t ms, char **line, size_t *len, size_t *used)
 {
 	struct pollfd	pfd[2];
-	int64_t		until = ms >= 0 ? mono_ms() + ms : -1;
+	int64_t		until = ms >= 0 ? clock_ms() + ms : -1;
 	int		r, n;
 
 	inbuf_consume(&pg.obuf, *used);
@@ -455,7 +477,7 @@ get_line(int64_t ms, char **line, size_t *len, size_t *used)
 			processor_set_group(0);
 			return 0;
 		}
-		if (until >= 0 && mono_ms() > until)
+		if (until >= 0 && clock_ms() > until)
 			return -2;
 	}
 }
@@ -500,6 +522,7 @@ start_program(char *err, size_t errsize)
 		program_exec(parent, in[0], out[1], er[1], ex[1]);
 	(void)setpgid(pid, pid);	/* as it does itself: no race */
 	processor_set_group(pid);
+	pg.group = pid;
 	close(in[0]);
 	close(out[1]);
 	close(er[1]);
@@ -561,7 +584,7 @@ start_program(char *err, size_t errsize)
 	if (proto != PIPE_PROTOCOL) {
 		snprintf(err, errsize, "it speaks protocol %" PRId64 ", this "
 		    "bullmq-master speaks %d", proto, PIPE_PROTOCOL);
-		pg.want_exit = 1;
+		pg.want_exit = 2;
 		return -1;
 	}
 	inbuf_consume(&pg.obuf, used);
@@ -985,16 +1008,12 @@ pipe_run(bullmq_job *job)
 	if (pg.pid == 0) {
 		if (pg.out != -1)
 			stop_program(0);
-		if ((wait = pg.not_before - mono_ms()) > 0)
+		if ((wait = pg.not_before - clock_ms()) > 0)
 			usleep((useconds_t)wait * 1000);
 		if (start_program(err, sizeof(err)) == -1) {
-			stop_program(200);
-			crashed();
-			log_warnx("worker %d: program %s: %s", pg.slot,
-			    pg.argv[0], err);
 			pg.job_id = NULL;
-			return processor_job_fail(job, "program %s did not "
-			    "start: %s", pg.argv[0], err);
+			return fail_restart(job, "program %s did not start: "
+			    "%s", pg.argv[0], err);
 		}
 	}
 	bmq_buf_init(&b);

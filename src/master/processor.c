@@ -204,11 +204,11 @@ processor_stop(struct processor *p)
 		pipe_stop();
 }
 
-/* Whether the child should exit: p's program keeps dying. */
+/* Whether the child should exit: 1 p's program keeps dying, 2 never works. */
 int
 processor_want_exit(const struct processor *p)
 {
-	return p != NULL && p->kind == PROC_PIPE && pipe_want_exit();
+	return p != NULL && p->kind == PROC_PIPE ? pipe_want_exit() : 0;
 }
 
 /* Free a processor; NULL is accepted. */

@@ -565,10 +565,11 @@ work_main(const struct child_spec *cs)
 			    bullmq_errstr(q), q->script_code == -1 ?
 			    "dropped from active" : "left to the stalled "
 			    "checker");
-		if (processor_want_exit(cs->proc)) {
-			log_warnx("worker %d: the program keeps dying: the "
-			    "worker exits", cs->slot);
-			leave(CHILD_EXIT_ERROR);
+		if ((r = processor_want_exit(cs->proc)) != 0) {
+			log_warnx("worker %d: %s: the worker exits", cs->slot,
+			    r == 2 ? "the program cannot be used" :
+			    "the program keeps dying");
+			leave(r == 2 ? CHILD_EXIT_FATAL : CHILD_EXIT_ERROR);
 		}
 		if (job == NULL && cs->max_jobs != 0 && done >= cs->max_jobs) {
 			log_info("worker %d: recycled after %ld jobs",
