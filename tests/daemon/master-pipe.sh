@@ -62,6 +62,29 @@ is "example: TERM: exit 0" "$MRC" 0
 ok "example: the program was stopped with its child" \
     sh -c "! grep -q 'program:.*killed' '$MLOG'"
 
+# the Python module's example: completes, fails unrecoverably, postpones
+PY=$(command -v python3)
+ok "python3 is installed" test -n "$PY"
+: >"$MLOG"
+master_start -q yq -w 1 \
+    -x "pipe:$PY $top_srcdir/contrib/processors/python/example.py" \
+    --drain-delay 300
+add_jobs yq 1 1 '{"n":21}'
+add_jobs yq 2 2 '{}' '{"attempts":3}'
+add_jobs yq 3 3 '{"n":1,"later_ms":60000}'
+ok "python: job 1 completes" \
+    wait_for '[ "$(rcli HGET bull:yq:1 returnvalue)" = "{\"doubled\":42}" ]' 15
+ok "python: job 2 fails for good at once (Unrecoverable)" \
+    wait_for '[ "$(rcli HGET bull:yq:2 failedReason)" = "data.n is missing" ]' 10
+is "python: after one attempt" "$(rcli HGET bull:yq:2 atm)" 1
+ok "python: job 3 is delayed" \
+    wait_for '[ "$(rcli ZSCORE bull:yq:delayed 3)" != "" ]' 10
+is "python: with no attempt counted" "$(rcli HGET bull:yq:3 atm)" ""
+ok "python: print() reaches the log" grep -q 'job 1: program: job 1 attempt 1' "$MLOG"
+kill -TERM "$MPID"
+master_wait
+is "python: TERM: exit 0" "$MRC" 0
+
 # 2. killed by -9 in the middle of a job: the job fails, the next runs
 prog kill '	*'"'"'"name":"hang"'"'"'*) sleep 30 ;;'
 : >"$MLOG"
