@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bullmq-int.h"
+#include "buf.h"
 #include "cli.h"
 
 #define BULK_BATCH	1000
@@ -85,19 +85,19 @@ opt_job_id(struct cli *cli, const char *name, const char *s, void *p)
 static char *
 read_stdin(size_t *lenp)
 {
-	struct bmq_buf	b;
+	struct buf	b;
 	char		buf[8192];
 	size_t		n;
 
-	bmq_buf_init(&b);
+	buf_init(&b);
 	while ((n = fread(buf, 1, sizeof(buf), stdin)) > 0)
-		bmq_buf_add(&b, buf, n);
-	if (ferror(stdin) || bmq_buf_cstr(&b) == NULL) {
-		bmq_buf_free(&b);
+		buf_add(&b, buf, n);
+	if (ferror(stdin) || buf_cstr(&b) == NULL) {
+		buf_free(&b);
 		return NULL;
 	}
 	*lenp = b.len;
-	return bmq_buf_cstr(&b);
+	return buf_cstr(&b);
 }
 
 /* Describe the result of an add. */
@@ -135,7 +135,7 @@ cmd_add(struct cli *cli, int argc, char **argv)
 		OPT_STR("opts", 0, &optsjson),
 		OPT_END
 	};
-	char			*input = NULL, err[256], id[BMQ_MAX_ID];
+	char			*input = NULL, err[256], id[(BULLMQ_MAX_ID + 1)];
 	size_t			 len;
 	int			 r, rv;
 
@@ -185,7 +185,7 @@ cmd_add(struct cli *cli, int argc, char **argv)
 			}
 			data = input;
 		}
-		if (!bmq_json_valid(data, len)) {
+		if (!bullmq_json_valid(data, len)) {
 			warnmsg("job data is not valid JSON: %.60s%s", data,
 			    len > 60 ? "..." : "");
 			goto out;
@@ -242,13 +242,13 @@ bulk_parse(char *text, size_t len, struct bulk_line *bl,
     struct bullmq_add_req *req, char *err, size_t errsize)
 {
 	static const char *const keys[] = { "name", "data", "opts" };
-	struct bmq_jval		 m[3], *v;
+	struct bullmq_json_value		 m[3], *v;
 	size_t			 i;
 
 	memset(req, 0, sizeof(*req));
 	for (i = 0; i < len && (text[i] == ' ' || text[i] == '\t'); i++)
 		;
-	if (!bmq_json_valid(text, len)) {
+	if (!bullmq_json_valid(text, len)) {
 		snprintf(err, errsize, "not valid JSON");
 		return -1;
 	}
@@ -257,27 +257,27 @@ bulk_parse(char *text, size_t len, struct bulk_line *bl,
 		return -1;
 	}
 	/* one pass for the three members, not one lookup each */
-	if (bmq_json_members(text, len, keys, 3, m) == -1) {
+	if (bullmq_json_members(text, len, keys, 3, m) == -1) {
 		snprintf(err, errsize, "out of memory");
 		return -1;
 	}
 	v = &m[0];
-	if (v->type == BMQ_J_NONE) {
+	if (v->type == BULLMQ_JSON_NONE) {
 		snprintf(err, errsize, "\"name\" is missing");
 		return -1;
 	}
-	if (v->type != BMQ_J_STRING) {
+	if (v->type != BULLMQ_JSON_STRING) {
 		snprintf(err, errsize, "\"name\" is not a string");
 		return -1;
 	}
 	if ((bl->name = malloc(v->len + 1)) == NULL ||
-	    bmq_jval_string(v, bl->name, v->len + 1) == -1) {
+	    bullmq_json_string(v, bl->name, v->len + 1) == -1) {
 		snprintf(err, errsize, "out of memory");
 		return -1;
 	}
 	v = &m[1];
-	if (v->type != BMQ_J_NONE) {
-		if (v->type == BMQ_J_STRING) {
+	if (v->type != BULLMQ_JSON_NONE) {
+		if (v->type == BULLMQ_JSON_STRING) {
 			/* Keep the quotes: the stored data is JSON text. */
 			v->p--;
 			v->len += 2;
@@ -290,8 +290,8 @@ bulk_parse(char *text, size_t len, struct bulk_line *bl,
 		bl->data[v->len] = '\0';
 	}
 	v = &m[2];
-	if (v->type != BMQ_J_NONE) {
-		if (v->type != BMQ_J_OBJECT) {
+	if (v->type != BULLMQ_JSON_NONE) {
+		if (v->type != BULLMQ_JSON_OBJECT) {
 			snprintf(err, errsize, "\"opts\" is not an object");
 			return -1;
 		}

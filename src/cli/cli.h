@@ -4,6 +4,10 @@
 #ifndef CLI_H
 #define CLI_H
 
+#include <stdint.h>
+
+#include "bullmq.h"
+
 #define EXIT_USAGE	64
 #define MAX_DELAY	(INT64_C(1) << 40)
 

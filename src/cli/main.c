@@ -22,7 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bullmq-int.h"
+#include "buf.h"
 #include "cli.h"
 
 #define MAX_OPTS	16	/* common ones included */
@@ -369,14 +369,14 @@ queue_fail(struct cli *cli, const char *what)
 void
 put_jstr(const char *s, size_t n)
 {
-	struct bmq_buf	b;
+	struct buf	b;
 	char		*p;
 
-	bmq_buf_init(&b);
-	bmq_buf_add_jstr(&b, s, n);
-	if ((p = bmq_buf_cstr(&b)) != NULL)
+	buf_init(&b);
+	buf_add_jstr(&b, s, n);
+	if ((p = buf_cstr(&b)) != NULL)
 		fputs(p, stdout);
-	bmq_buf_free(&b);
+	buf_free(&b);
 }
 
 /* bullmq counts QUEUE: the number of jobs in each state. */
@@ -495,7 +495,7 @@ cmd_get(struct cli *cli, int argc, char **argv)
 		putchar(',');
 		put_jstr(name, strlen(name));
 		putchar(':');
-		if ((json_field(name) && bmq_json_valid(value, len)) ||
+		if ((json_field(name) && bullmq_json_valid(value, len)) ||
 		    (int_field(name) && is_integer(value, len)))
 			fwrite(value, 1, len, stdout);
 		else
@@ -722,34 +722,6 @@ on_stop(int sig)
 	stop_following = 1;
 }
 
-/*
- * Replace "$" by the id of the newest entry (or 0-0), so that no entry
- * written between two blocking reads is missed.
- */
-static int
-last_event_id(struct cli *cli, char *buf, size_t size)
-{
-	bullmq_queue	*q = cli->q;
-	redisReply	*r, *e;
-
-	if ((r = bmq_command(q, "XREVRANGE %b + - COUNT 1",
-	    q->keys[BMQ_K_EVENTS], q->keylens[BMQ_K_EVENTS])) == NULL)
-		return -1;
-	if (r->type != REDIS_REPLY_ARRAY) {
-		freeReplyObject(r);
-		bmq_seterr(q, BULLMQ_ERR_PROTOCOL, "XREVRANGE: unexpected "
-		    "reply");
-		return -1;
-	}
-	strlcpy(buf, "0-0", size);
-	if (r->elements == 1 && (e = r->element[0])->type ==
-	    REDIS_REPLY_ARRAY && e->elements == 2 &&
-	    e->element[0]->type == REDIS_REPLY_STRING)
-		strlcpy(buf, e->element[0]->str, size);
-	freeReplyObject(r);
-	return 0;
-}
-
 /* bullmq events QUEUE: print the event stream, one JSON object a line. */
 static int
 cmd_events(struct cli *cli, int argc, char **argv)
@@ -773,7 +745,9 @@ cmd_events(struct cli *cli, int argc, char **argv)
 		return usage_error(cli->cmd, "--from %s: too long", from);
 	if (open_queue(cli, argv[0]) == -1)
 		return 1;
-	if (strcmp(last, "$") == 0 && last_event_id(cli, last,
+	/* from the newest entry, not "$": none written between two reads
+	 * is missed */
+	if (strcmp(last, "$") == 0 && bullmq_events_last_id(cli->q, last,
 	    sizeof(last)) == -1)
 		return queue_fail(cli, "events");
 	if (follow) {

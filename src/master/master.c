@@ -25,7 +25,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bullmq-int.h"
 #include "daemon.h"
 
 #define TICK_MS		100	/* job timeouts, deadlines, respawns */

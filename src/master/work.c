@@ -25,7 +25,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bullmq-int.h"
 #include "daemon.h"
 
 #define REDIS_BACKOFF_MIN	100
@@ -351,20 +350,10 @@ stop_asked(void)
 static int64_t
 client_id(bullmq_queue *q)
 {
-	redisReply	*r;
-	int64_t		 id = 0;
+	int64_t	id;
 
-	if (q->rc == NULL)
-		return 0;
-	r = redisCommand(q->rc, "CLIENT ID");
-	if (r == NULL) {
-		bmq_drop(q);
-		return 0;
-	}
-	if (r->type == REDIS_REPLY_INTEGER)
-		id = r->integer;
-	freeReplyObject(r);
-	return id;
+	id = bullmq_client_id(q);
+	return id > 0 ? id : 0;
 }
 
 /* Leave: exit status 0 when asked to stop, as said otherwise. */
@@ -392,7 +381,6 @@ work_main(const struct child_spec *cs)
 	bullmq_queue			*q;
 	bullmq_worker			*w;
 	bullmq_job			*job = NULL, *next;
-	redisContext			*seen = NULL;
 	char				 id[MSG_ID_LEN + 1];
 	const char			*sched;
 	int64_t				 cid = 0, backoff = 0;
@@ -494,7 +482,6 @@ work_main(const struct child_spec *cs)
 			down = 0;
 			backoff = 0;
 			connected = 1;
-			seen = q->rc;
 			cid = client_id(q);
 			tell(MSG_READY, 0, cid, NULL);
 		}
@@ -511,18 +498,17 @@ work_main(const struct child_spec *cs)
 				job = NULL;
 				log_warnx("worker %d: fetch: %s", cs->slot,
 				    bullmq_errstr(q));
-				if (q->rc == NULL || bullmq_errcode(q) ==
-				    BULLMQ_ERR_IO)
+				if (!bullmq_queue_connected(q) ||
+				    bullmq_errcode(q) == BULLMQ_ERR_IO)
 					connected = 0;
 				else if (lifeline_closed(REDIS_BACKOFF_MAX))
 					leave(0);
 				continue;
 			}
 			if (r == 0) {
-				if (q->rc != seen && q->rc != NULL) {
-					seen = q->rc;
-					cid = client_id(q);
-				}
+				/* asked once a connection: a new one after a
+				 * reconnect has a new id */
+				cid = client_id(q);
 				tell(MSG_IDLE, 0, cid, NULL);
 				continue;
 			}
@@ -554,12 +540,14 @@ work_main(const struct child_spec *cs)
 		if (r == -1) {
 			log_warnx("worker %d: job %s: %s", cs->slot, id,
 			    bullmq_errstr(q));
-			if (q->rc == NULL || bullmq_errcode(q) == BULLMQ_ERR_IO)
+			if (!bullmq_queue_connected(q) ||
+			    bullmq_errcode(q) == BULLMQ_ERR_IO)
 				connected = 0;
 		} else if (outcome == BULLMQ_LOST_LOCK)
 			/* the finish was refused: the job's hash or lock gone */
 			log_warnx("worker %d: %s; %s", cs->slot,
-			    bullmq_errstr(q), q->script_code == -1 ?
+			    bullmq_errstr(q), bullmq_script_code(q) ==
+			    BULLMQ_JOB_NOT_EXIST ?
 			    "dropped from active" : "left to the stalled "
 			    "checker");
 		if (job == NULL && cs->max_jobs != 0 && done >= cs->max_jobs) {
