@@ -252,6 +252,11 @@ struct msg {
 _Static_assert(MSG_MAX <= PIPE_BUF, "a message must fit in one pipe write");
 _Static_assert(MSG_ID_LEN <= UINT16_MAX, "idlen holds an id length");
 
+/* msg.c: both ends of the pipe. */
+size_t	 msg_encode(char *, const struct msg *, const char *, const char *);
+void	 msg_send(int, const char *, size_t);
+ssize_t	 msg_parse(const char *, size_t, struct msg *);
+
 /* What a new child needs; filled by the master, read in the child. */
 struct child_spec {
 	int			 slot;		/* worker number */

@@ -1,7 +1,9 @@
 /*
- * msg.c: the messages of a child to the master on its pipe.  The master's
- * end reads them and keeps each child's state: idle, or busy with a job
- * under a token whose lock it extends.
+ * msg.c: the messages of a child to the master on its pipe, both ends.
+ * msg_encode and msg_send are the child's; msg_parse, a pure function of
+ * the bytes read, and read_msgs are the master's, which keeps each child's
+ * state from them: idle, or busy with a job under a token whose lock it
+ * extends.
  */
 #include <sys/types.h>
 
@@ -13,6 +15,59 @@
 #include <unistd.h>
 
 #include "master.h"
+
+/*
+ * Lay out a message in buf: the header m, then m->idlen bytes of id and
+ * m->toklen of token.  Returns its size, at most MSG_MAX when the lengths
+ * are within MSG_ID_LEN and MSG_TOKEN_MAX - 1.
+ */
+size_t
+msg_encode(char *buf, const struct msg *m, const char *id, const char *token)
+{
+	memcpy(buf, m, sizeof(*m));
+	if (m->idlen > 0)
+		memcpy(buf + sizeof(*m), id, m->idlen);
+	if (m->toklen > 0)
+		memcpy(buf + sizeof(*m) + m->idlen, token, m->toklen);
+	return sizeof(*m) + m->idlen + m->toklen;
+}
+
+/*
+ * Write one message in one write, which the pipe keeps whole; a gone
+ * master is noticed elsewhere.  Safe in a signal handler: errno is kept.
+ */
+void
+msg_send(int fd, const char *buf, size_t n)
+{
+	ssize_t	w;
+	int	saved = errno;
+
+	do
+		w = write(fd, buf, n);
+	while (w == -1 && errno == EINTR);
+	errno = saved;
+}
+
+/*
+ * Decode the message at the start of buf[0..len): its header goes to *m,
+ * its id and token follow the header in buf.  Returns the message's size
+ * when buf holds all of it, 0 when only its start, and -1 when its header
+ * announces more than MSG_MAX bytes (*m then says how many).  It reads buf
+ * and nothing else.
+ */
+ssize_t
+msg_parse(const char *buf, size_t len, struct msg *m)
+{
+	size_t	need;
+
+	if (len < sizeof(*m))
+		return 0;
+	memcpy(m, buf, sizeof(*m));
+	need = sizeof(*m) + m->idlen + m->toklen;
+	if (need > MSG_MAX)
+		return -1;
+	return len < need ? 0 : (ssize_t)need;
+}
 
 /*
  * Note the job a child took: the id and token after the header m.  No id
@@ -133,9 +188,8 @@ read_msgs(struct child *c, int64_t now)
 {
 	static char	 buf[16 * 1024 + MSG_MAX];
 	struct msg	 m;
-	size_t		 have, off, need = 0, want, part, total = 0;
-	ssize_t		 n;
-	int		 bad = 0;
+	size_t		 have, off, want, part, total = 0;
+	ssize_t		 n, got = 0;
 
 	part = c->rlen;
 	if (part > 0)
@@ -155,16 +209,13 @@ read_msgs(struct child *c, int64_t now)
 		}
 		total += (size_t)n;
 		have = part + (size_t)n;
-		for (off = 0; have - off >= sizeof(m); off += need) {
-			memcpy(&m, buf + off, sizeof(m));
-			need = sizeof(m) + m.idlen + m.toklen;
-			if ((bad = need > MSG_MAX) || have - off < need)
-				break;
+		for (off = 0; (got = msg_parse(buf + off, have - off, &m)) > 0;
+		    off += (size_t)got)
 			handle_msg(c, &m, buf + off + sizeof(m), now);
-		}
-		if (bad) {
+		if (got == -1) {
 			log_warnx("child %d (pid %ld): message of %zu bytes; "
-			    "closing its pipe", c->slot, (long)c->pid, need);
+			    "closing its pipe", c->slot, (long)c->pid,
+			    sizeof(m) + m.idlen + m.toklen);
 			close_msgfd(c);
 			part = 0;
 			break;

@@ -216,9 +216,7 @@ tell(int type, int status, int64_t client_id, const bullmq_job *job)
 {
 	struct msg	 m;
 	char		 buf[MSG_MAX];
-	const char	*id, *tok;
-	size_t		 il = 0, tl = 0;
-	ssize_t		 n;
+	const char	*id = NULL, *tok = NULL;
 
 	memset(&m, 0, sizeof(m));
 	m.type = type;
@@ -226,21 +224,13 @@ tell(int type, int status, int64_t client_id, const bullmq_job *job)
 	m.client_id = client_id;
 	if (job != NULL && id_fits(job)) {
 		id = bullmq_job_id(job);
-		il = strlen(id);
-		memcpy(buf + sizeof(m), id, il);
-		if ((tok = bullmq_job_token(job)) != NULL) {
-			tl = strnlen(tok, MSG_TOKEN_MAX - 1);
-			memcpy(buf + sizeof(m) + il, tok, tl);
-		}
+		m.idlen = (uint16_t)strlen(id);
+		if ((tok = bullmq_job_token(job)) != NULL)
+			m.toklen = (uint8_t)strnlen(tok, MSG_TOKEN_MAX - 1);
 	}
 	if (job != NULL)
 		m.at = mono_ms();
-	m.idlen = (uint16_t)il;
-	m.toklen = (uint8_t)tl;
-	memcpy(buf, &m, sizeof(m));
-	do
-		n = write(cur->msgfd, buf, sizeof(m) + il + tl);
-	while (n == -1 && errno == EINTR);
+	msg_send(cur->msgfd, buf, msg_encode(buf, &m, id, tok));
 }
 
 /*
@@ -252,16 +242,11 @@ static void
 tell_group(pid_t g)
 {
 	struct msg	m;
-	ssize_t		n;
-	int		saved = errno;
 
 	memset(&m, 0, sizeof(m));
 	m.type = MSG_GROUP;
 	m.group = g;
-	do
-		n = write(cur->msgfd, &m, sizeof(m));
-	while (n == -1 && errno == EINTR);
-	errno = saved;
+	msg_send(cur->msgfd, (const char *)&m, sizeof(m));
 }
 
 /*
