@@ -39,9 +39,35 @@
 #define CHILD_FD_LIFELINE	3
 #define CHILD_FD_MSG		4
 #define CHILD_FD_LOG		5
+#define REDIS_BACKOFF_MIN	100
+#define REDIS_BACKOFF_MAX	5000
 
 static struct rlimit	nofile;		/* as the master found it */
 static int		nofile_raised;
+
+static struct processor		*cur_proc;	/* for the trampoline */
+static bullmq_worker		*cur_w;
+static bullmq_queue		*cur_q;
+static const struct child_spec	*cur;
+static volatile sig_atomic_t	 got_usr1;
+static volatile sig_atomic_t	 got_io;	/* SIGIO: look at the lifeline */
+static volatile sig_atomic_t	 got_term;	/* TERM, not from the master */
+static volatile sig_atomic_t	 term_pid;	/* who sent the first one */
+static pid_t			 master_pid;	/* whose TERM kills at once */
+static int			 term_logged;
+static int			 lifeline_async; /* it signals its EOF */
+static int			 lifeline_gone;
+
+/* The process title, shared with the thread that shows a job's age. */
+static pthread_mutex_t	 title_mtx = PTHREAD_MUTEX_INITIALIZER;
+static int64_t		 title_since;	/* mono ms a job started; 0: none */
+static char		 title_job[256];	/* the id, cut for display */
+static int		 title_thread_on;
+static pthread_t	 title_tid;
+
+static int	stop_asked(void);
+static void	work_main(const struct child_spec *)
+		    __attribute__((__noreturn__));
 
 /*
  * The master needs two descriptors per child: raise its soft limit on open
@@ -222,31 +248,6 @@ child_fork(struct child_spec *cs, int *msgfd, int *lifeline)
 	*lifeline = lp[1];
 	return pid;
 }
-
-#define REDIS_BACKOFF_MIN	100
-#define REDIS_BACKOFF_MAX	5000
-
-static struct processor		*cur_proc;	/* for the trampoline */
-static bullmq_worker		*cur_w;
-static bullmq_queue		*cur_q;
-static const struct child_spec	*cur;
-static volatile sig_atomic_t	 got_usr1;
-static volatile sig_atomic_t	 got_io;	/* SIGIO: look at the lifeline */
-static volatile sig_atomic_t	 got_term;	/* TERM, not from the master */
-static volatile sig_atomic_t	 term_pid;	/* who sent the first one */
-static pid_t			 master_pid;	/* whose TERM kills at once */
-static int			 term_logged;
-static int			 lifeline_async; /* it signals its EOF */
-static int			 lifeline_gone;
-
-/* The process title, shared with the thread that shows a job's age. */
-static pthread_mutex_t	 title_mtx = PTHREAD_MUTEX_INITIALIZER;
-static int64_t		 title_since;	/* mono ms a job started; 0: none */
-static char		 title_job[256];	/* the id, cut for display */
-static int		 title_thread_on;
-static pthread_t	 title_tid;
-
-static int	stop_asked(void);
 
 /* Whether the master can keep the lock of job: its id is not too long. */
 static int
@@ -551,7 +552,7 @@ leave(int status)
 }
 
 /* The loop of a worker child; never returns. */
-void
+static void
 work_main(const struct child_spec *cs)
 {
 	struct bullmq_conn_opts		 co;

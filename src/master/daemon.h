@@ -1,7 +1,7 @@
 /*
  * daemon.h: declarations shared by the files of bullmq-master: settings,
- * logging, the restart policy, processors, the master loop, forking and the
- * children's worker loop.
+ * logging, the restart policy, processors, the children's messages, the
+ * worker child and the master's Redis side.
  */
 #ifndef DAEMON_H
 #define DAEMON_H
@@ -269,13 +269,9 @@ struct child_spec {
 	struct processor	*proc;
 };
 
-/* child.c */
+/* child.c: a worker child, from its fork to its exit. */
 void	 child_limits(void);
 pid_t	 child_fork(struct child_spec *, int *, int *);
-
-/* work.c: the loop of a child; never returns. */
-void	 work_main(const struct child_spec *)
-	    __attribute__((__noreturn__));
 
 /* keeper.c: the master's Redis side. */
 int	 keeper_open(const struct settings *);
