@@ -179,8 +179,7 @@ cmd_add(struct cli *cli, int argc, char **argv)
 		len = strlen(data);
 		if (strcmp(data, "-") == 0) {
 			if ((input = read_stdin(&len)) == NULL) {
-				warnmsg("reading standard input: %s",
-				    strerror(errno));
+				warnsys("reading standard input");
 				return 1;
 			}
 			data = input;
@@ -384,8 +383,7 @@ bulk_read(struct cli *cli, struct bulk_state *st, FILE *in, FILE *spool,
 		lineno++;
 		if (spool != NULL && fwrite(line, 1, (size_t)got,
 		    spool) != (size_t)got) {
-			warnmsg("spooling standard input: %s",
-			    strerror(errno));
+			warnsys("spooling standard input");
 			goto out;
 		}
 		if (!send && st->progress && lineno % 10000 == 0)
@@ -423,7 +421,7 @@ bulk_read(struct cli *cli, struct bulk_state *st, FILE *in, FILE *spool,
 		}
 	}
 	if (ferror(in)) {
-		warnmsg("reading standard input: %s", strerror(errno));
+		warnsys("reading standard input");
 		goto out;
 	}
 	if (send) {
@@ -457,12 +455,12 @@ spool_open(void)
 		return NULL;
 	}
 	if ((fd = mkstemp(path)) == -1) {
-		warnmsg("temporary file in %s: %s", dir, strerror(errno));
+		warnsys("temporary file in %s", dir);
 		return NULL;
 	}
 	unlink(path);
 	if ((f = fdopen(fd, "w+")) == NULL) {
-		warnmsg("temporary file: %s", strerror(errno));
+		warnsys("temporary file");
 		close(fd);
 	}
 	return f;
@@ -514,7 +512,7 @@ cmd_add_bulk(struct cli *cli, int argc, char **argv)
 			goto out;
 		}
 		if (fflush(spool) == EOF || fseeko(spool, 0, SEEK_SET) == -1) {
-			warnmsg("temporary file: %s", strerror(errno));
+			warnsys("temporary file");
 			goto out;
 		}
 		if (bulk_read(cli, &st, spool, NULL, 1) == -1)

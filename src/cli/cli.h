@@ -78,6 +78,8 @@ struct cli_opt {
 /* bullmq.c */
 void	warnmsg(const char *, ...)
 	    __attribute__((__format__(__printf__, 1, 2)));
+void	warnsys(const char *, ...)
+	    __attribute__((__format__(__printf__, 1, 2)));
 void	usage_to(FILE *, const struct command *);
 int	usage_error(const struct command *, const char *, ...)
 	    __attribute__((__format__(__printf__, 2, 3)));

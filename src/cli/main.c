@@ -67,21 +67,46 @@ static const struct command commands[] = {
 
 static const char	*cmdname = NULL;
 
-/* Print an error about the current command to stderr. */
-void
-warnmsg(const char *fmt, ...)
+/*
+ * Print an error about the current command to stderr, followed by ": " and
+ * the text of errnum when it is not 0.
+ */
+static void
+vwarnmsg(int errnum, const char *fmt, va_list ap)
 {
-	va_list	ap;
-
 	fflush(stdout);
 	if (cmdname != NULL)
 		fprintf(stderr, "bullmq %s: ", cmdname);
 	else
 		fprintf(stderr, "bullmq: ");
-	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
-	va_end(ap);
+	if (errnum != 0)
+		fprintf(stderr, ": %s", strerror(errnum));
 	fputc('\n', stderr);
+}
+
+/* Print an error about the current command to stderr, as warnx(3). */
+void
+warnmsg(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vwarnmsg(0, fmt, ap);
+	va_end(ap);
+}
+
+/* The same followed by ": " and the text of errno, as warn(3). */
+void
+warnsys(const char *fmt, ...)
+{
+	va_list	ap;
+	int	saved = errno;
+
+	va_start(ap, fmt);
+	vwarnmsg(saved, fmt, ap);
+	va_end(ap);
+	errno = saved;
 }
 
 /* Print the usage of one command, or of all, to f. */
@@ -854,7 +879,7 @@ main(int argc, char *argv[])
 	rv = c->fn(&cli, argc, argv);
 	bullmq_queue_free(cli.q);
 	if (fflush(stdout) == EOF || ferror(stdout)) {
-		warnmsg("standard output: %s", strerror(errno));
+		warnsys("standard output");
 		rv = 1;
 	}
 	return rv;

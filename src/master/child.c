@@ -90,7 +90,7 @@ child_limits(void)
 	if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
 		nofile_raised = 1;
 	else
-		log_warnx("raise the open files limit: %s", strerror(errno));
+		log_warn("raise the open files limit");
 }
 
 /* Monotonic milliseconds, for intervals and deadlines. */
@@ -155,23 +155,20 @@ child_drop(const struct child_spec *cs)
 		base = getpriority(PRIO_PROCESS, 0);
 		if ((base == -1 && errno != 0) || setpriority(PRIO_PROCESS, 0,
 		    (int)nice_for(base, s->nice)) == -1) {
-			log_warnx("worker %d: nice %ld: %s", cs->slot,
-			    s->nice, strerror(errno));
+			log_warn("worker %d: nice %ld", cs->slot, s->nice);
 			_exit(CHILD_EXIT_FATAL);
 		}
 	}
 
 	if (s->drop_group) {
 		if (setgroups(1, &s->gid) == -1 || setgid(s->gid) == -1) {
-			log_warnx("worker %d: group %s: %s", cs->slot,
-			    s->group[0] ? s->group : s->user,
-			    strerror(errno));
+			log_warn("worker %d: group %s", cs->slot,
+			    s->group[0] ? s->group : s->user);
 			_exit(CHILD_EXIT_FATAL);
 		}
 	}
 	if (s->drop_user && setuid(s->uid) == -1) {
-		log_warnx("worker %d: user %s: %s", cs->slot, s->user,
-		    strerror(errno));
+		log_warn("worker %d: user %s", cs->slot, s->user);
 		_exit(CHILD_EXIT_FATAL);
 	}
 }
@@ -242,8 +239,7 @@ child_fork(struct child_spec *cs, int *msgfd, int *lifeline)
 	close(lp[0]);
 	close(mp[1]);
 	if (fcntl(mp[0], F_SETFL, O_NONBLOCK) == -1)
-		log_warnx("child %d: nonblocking pipe: %s", cs->slot,
-		    strerror(errno));
+		log_warn("child %d: nonblocking pipe", cs->slot);
 	*msgfd = mp[0];
 	*lifeline = lp[1];
 	return pid;
@@ -490,8 +486,7 @@ lifeline_watch(void)
 	if (fcntl(cur->lifeline, F_SETOWN, getpid()) == -1 ||
 	    (fl = fcntl(cur->lifeline, F_GETFL)) == -1 ||
 	    fcntl(cur->lifeline, F_SETFL, fl | O_ASYNC) == -1) {
-		log_warnx("worker %d: lifeline: %s", cur->slot,
-		    strerror(errno));
+		log_warn("worker %d: lifeline", cur->slot);
 		return;
 	}
 	lifeline_async = 1;

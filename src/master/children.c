@@ -158,7 +158,7 @@ spawn(size_t i, int64_t now)
 	ev.events = EPOLLIN;
 	ev.data.ptr = c;
 	if (epoll_ctl(M.ep, EPOLL_CTL_ADD, fd, &ev) == -1)
-		log_warnx("child %d: epoll: %s", c->slot, strerror(errno));
+		log_warn("child %d: epoll", c->slot);
 	c->hnext = M.pids[(unsigned)pid % PID_BUCKETS];
 	M.pids[(unsigned)pid % PID_BUCKETS] = c;
 	TAILQ_INSERT_TAIL(&M.children, c, entry);
@@ -178,8 +178,7 @@ close_msgfd(struct child *c)
 	if (c->fd == -1)
 		return;
 	if (epoll_ctl(M.ep, EPOLL_CTL_DEL, c->fd, NULL) == -1)
-		log_warnx("child %d: epoll del: %s", c->slot,
-		    strerror(errno));
+		log_warn("child %d: epoll del", c->slot);
 	close(c->fd);
 	c->fd = -1;
 }
@@ -224,8 +223,7 @@ kill_group(struct child *c, const char *who, int64_t now)
 		log_warnx("%s: killed the process group %ld of its exec: "
 		    "program", who, (long)g);
 	else if (errno != ESRCH)
-		log_warnx("%s: kill process group %ld: %s", who, (long)g,
-		    strerror(errno));
+		log_warn("%s: kill process group %ld", who, (long)g);
 }
 
 /*

@@ -161,6 +161,8 @@ int	 log_fd(void);
 void	 log_set_ident(const char *);
 void	 log_info(const char *, ...)
 	    __attribute__((__format__(__printf__, 1, 2)));
+void	 log_warn(const char *, ...)
+	    __attribute__((__format__(__printf__, 1, 2)));
 void	 log_warnx(const char *, ...)
 	    __attribute__((__format__(__printf__, 1, 2)));
 void	 log_debug(const char *, ...)

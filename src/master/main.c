@@ -96,7 +96,7 @@ main(int argc, char **argv)
 		goto fail;
 	}
 	if (pfh != NULL && pidfile_write(pfh) == -1)
-		log_warnx("pidfile %s: %s", s.pidfile, strerror(errno));
+		log_warn("pidfile %s", s.pidfile);
 
 	rv = master_run(&s, &cl, proc);
 	if (pfh != NULL)

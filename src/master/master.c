@@ -662,7 +662,7 @@ master_run(struct settings *s, const struct cmdline *cl,
 	signals_setup(&waitmask);
 	child_limits();
 	if ((M.ep = epoll_create1(EPOLL_CLOEXEC)) == -1) {
-		log_warnx("epoll: %s", strerror(errno));
+		log_warn("epoll");
 		return EXIT_SETTINGS;
 	}
 	if (restart_hist_init(&M.hist, M.set.max_restarts) == -1) {
@@ -686,7 +686,7 @@ master_run(struct settings *s, const struct cmdline *cl,
 	for (;;) {
 		n = wait_events(evs, &waitmask);
 		if (n == -1 && errno != EINTR) {
-			log_warnx("epoll_pwait: %s", strerror(errno));
+			log_warn("epoll_pwait");
 			sleep(1);
 		}
 		now = mono_ms();
