@@ -1,5 +1,5 @@
 /*
- * cli-add.c: the commands of the bullmq command line that add jobs: add,
+ * add.c: the commands of the bullmq command line that add jobs: add,
  * add-bulk and bench.
  */
 #include <sys/types.h>

@@ -1,11 +1,11 @@
 /*
- * bullmq.c: the command line for producers and operators.
+ * main.c: main of bullmq, the command line for producers and operators,
+ * and its commands but those that add jobs (add.c).
  *
- * Every command works on one queue through the public API of bullmq.h, plus
- * the JSON helpers of bullmq-int.h; the commands that add jobs are in
- * cli-add.c.  A command declares its options in a table of struct cli_opt
- * and calls cli_open, which parses them with the common ones, checks the
- * number of operands and connects to the queue (or cli_args, which does not
+ * Every command works on one queue through the public API of bullmq.h
+ * alone.  A command declares its options in a table of struct cli_opt and
+ * calls cli_open, which parses them with the common ones, checks the number
+ * of operands and connects to the queue (or cli_args, which does not
  * connect, when the command has more to check first).  Exit statuses: 0
  * success, 1 failure (Redis, a job, bad input), 64 a malformed command line
  * (EX_USAGE).

@@ -1,5 +1,5 @@
 /*
- * bullmq-master.c: main of the prefork supervisor: read the settings, load
+ * main.c: main of bullmq-master, the prefork supervisor: read the settings, load
  * the processor, take the pidfile, detach if asked, run the master.
  */
 #include <sys/types.h>

@@ -1,8 +1,12 @@
 /*
- * master.c: the supervisor loop.  Signal handlers only set flags; signals
- * are blocked except inside the one wait.  After the wait: reap, then TERM,
- * INT, HUP, TTIN/TTOU, USR1, the children's messages, timers and respawns,
- * always in that order.
+ * master.c: the supervisor loop and its state: signals, the wait, the
+ * slots (rescale, restarts), stopping, the timers (locks, the stalled
+ * check, job timeouts) and reload.  The children themselves are in
+ * children.c, their messages in msg.c.
+ *
+ * Signal handlers only set flags; signals are blocked except inside the one
+ * wait.  After the wait: reap, then TERM, INT, HUP, TTIN/TTOU, USR1, the
+ * children's messages, timers and respawns, always in that order.
  *
  * The children's messages are read in batches: once the master has read
  * some, it waits for COALESCE_MS on signals and timers alone, so that the
