@@ -577,7 +577,7 @@ bullmq_client_id(bullmq_queue *q)
 /*
  * Wake the connection of another client blocked in a command, as if its
  * block had timed out (CLIENT UNBLOCK id TIMEOUT).  Returns 1 when it was
- * blocked, 0 when not, -1 on error.
+ * blocked, 0 when not (no client has an id below 1), -1 on error.
  */
 int
 bullmq_client_unblock(bullmq_queue *q, int64_t id)
@@ -585,11 +585,8 @@ bullmq_client_unblock(bullmq_queue *q, int64_t id)
 	redisReply	*r;
 	int		 rv;
 
-	if (id <= 0) {
-		bmq_seterr(q, BULLMQ_ERR_ARG, "client id %lld: must be "
-		    "positive", (long long)id);
-		return -1;
-	}
+	if (id <= 0)
+		return 0;
 	if ((r = bmq_command(q, "CLIENT UNBLOCK %lld TIMEOUT",
 	    (long long)id)) == NULL)
 		return -1;
