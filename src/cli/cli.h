@@ -4,6 +4,10 @@
 #ifndef CLI_H
 #define CLI_H
 
+#include <stdint.h>
+
+#include "bullmq.h"
+
 #define EXIT_USAGE	64
 #define MAX_DELAY	(INT64_C(1) << 40)
 
@@ -73,6 +77,8 @@ struct cli_opt {
 
 /* bullmq.c */
 void	warnmsg(const char *, ...)
+	    __attribute__((__format__(__printf__, 1, 2)));
+void	warnsys(const char *, ...)
 	    __attribute__((__format__(__printf__, 1, 2)));
 void	usage_to(FILE *, const struct command *);
 int	usage_error(const struct command *, const char *, ...)

@@ -1,7 +1,7 @@
 /*
  * daemon.h: declarations shared by the files of bullmq-master: settings,
- * logging, the restart policy, processors, the master loop, forking and the
- * children's worker loop.
+ * logging, the restart policy, processors, the children's messages, the
+ * worker child and the master's Redis side.
  */
 #ifndef DAEMON_H
 #define DAEMON_H
@@ -161,6 +161,8 @@ int	 log_fd(void);
 void	 log_set_ident(const char *);
 void	 log_info(const char *, ...)
 	    __attribute__((__format__(__printf__, 1, 2)));
+void	 log_warn(const char *, ...)
+	    __attribute__((__format__(__printf__, 1, 2)));
 void	 log_warnx(const char *, ...)
 	    __attribute__((__format__(__printf__, 1, 2)));
 void	 log_debug(const char *, ...)
@@ -267,6 +269,11 @@ struct msg {
 _Static_assert(MSG_MAX <= PIPE_BUF, "a message must fit in one pipe write");
 _Static_assert(MSG_ID_LEN <= UINT16_MAX, "idlen holds an id length");
 
+/* msg.c: both ends of the pipe. */
+size_t	 msg_encode(char *, const struct msg *, const char *, const char *);
+void	 msg_send(int, const char *, size_t);
+ssize_t	 msg_parse(const char *, size_t, struct msg *);
+
 /* What a new child needs; filled by the master, read in the child. */
 struct child_spec {
 	int			 slot;		/* worker number */
@@ -279,13 +286,9 @@ struct child_spec {
 	struct processor	*proc;
 };
 
-/* child.c */
+/* child.c: a worker child, from its fork to its exit. */
 void	 child_limits(void);
 pid_t	 child_fork(struct child_spec *, int *, int *);
-
-/* work.c: the loop of a child; never returns. */
-void	 work_main(const struct child_spec *)
-	    __attribute__((__noreturn__));
 
 /* keeper.c: the master's Redis side. */
 int	 keeper_open(const struct settings *);

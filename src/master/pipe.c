@@ -35,7 +35,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bullmq-int.h"
+#include "bullmq.h"
+#include "buf.h"
 #include "daemon.h"
 
 #define PIPE_PROTOCOL		1
@@ -486,11 +487,11 @@ get_line(int64_t ms, char **line, size_t *len, size_t *used)
 static int
 line_type(const char *line, size_t len, char *t, size_t size)
 {
-	struct bmq_jval	v;
+	struct bullmq_json_value	v;
 
-	if (len == 0 || line[0] != '{' || !bmq_json_valid(line, len) ||
-	    bmq_json_get(line, len, "type", &v) != 1 ||
-	    v.type != BMQ_J_STRING || bmq_jval_string(&v, t, size) <= 0)
+	if (len == 0 || line[0] != '{' || !bullmq_json_valid(line, len) ||
+	    bullmq_json_get(line, len, "type", &v) != 1 ||
+	    v.type != BULLMQ_JSON_STRING || bullmq_json_string(&v, t, size) <= 0)
 		return -1;
 	return 0;
 }
@@ -504,7 +505,7 @@ start_program(char *err, size_t errsize)
 	int	 in[2], out[2], er[2], ex[2], e = 0, r;
 	pid_t	 pid, parent = getpid();
 	ssize_t	 n;
-	struct bmq_jval v;
+	struct bullmq_json_value v;
 	int64_t	 proto;
 
 	if (pipe2(in, O_CLOEXEC) == -1 || pipe2(out, O_CLOEXEC) == -1 ||
@@ -550,18 +551,18 @@ start_program(char *err, size_t errsize)
 	snprintf(hello, sizeof(hello), "{\"type\":\"hello\",\"protocol\":%d,"
 	    "\"worker\":%d,\"queue\":", PIPE_PROTOCOL, pg.slot);
 	{
-		struct bmq_buf	b;
+		struct buf	b;
 
-		bmq_buf_init(&b);
-		bmq_buf_adds(&b, hello);
-		bmq_buf_add_jstr(&b, bullmq_queue_name(pg.q),
+		buf_init(&b);
+		buf_adds(&b, hello);
+		buf_add_jstr(&b, bullmq_queue_name(pg.q),
 		    strlen(bullmq_queue_name(pg.q)));
-		bmq_buf_adds(&b, ",\"prefix\":");
-		bmq_buf_add_jstr(&b, bullmq_queue_prefix(pg.q),
+		buf_adds(&b, ",\"prefix\":");
+		buf_add_jstr(&b, bullmq_queue_prefix(pg.q),
 		    strlen(bullmq_queue_prefix(pg.q)));
-		bmq_buf_adds(&b, "}");
-		r = bmq_buf_cstr(&b) == NULL ? -1 : put_line(b.b, b.len);
-		bmq_buf_free(&b);
+		buf_adds(&b, "}");
+		r = buf_cstr(&b) == NULL ? -1 : put_line(b.b, b.len);
+		buf_free(&b);
 		if (r == -1) {
 			snprintf(err, errsize, "it did not read its hello");
 			return -1;
@@ -575,8 +576,8 @@ start_program(char *err, size_t errsize)
 	}
 	if (line_type(line, len, t, sizeof(t)) == -1 ||
 	    strcmp(t, "hello") != 0 ||
-	    bmq_json_get(line, len, "protocol", &v) != 1 ||
-	    bmq_jval_int(&v, &proto) == -1) {
+	    bullmq_json_get(line, len, "protocol", &v) != 1 ||
+	    bullmq_json_int(&v, &proto) == -1) {
 		snprintf(err, errsize, "its first line is not a hello with a "
 		    "protocol: %.200s", line);
 		return -1;
@@ -627,7 +628,7 @@ fail_restart(bullmq_job *job, const char *fmt, ...)
 
 /* Append the JSON text of the job's field name (raw when JSON) to b. */
 static void
-put_field(struct bmq_buf *b, const bullmq_job *job, const char *key,
+put_field(struct buf *b, const bullmq_job *job, const char *key,
     const char *field, int json, int sep)
 {
 	const char	*v;
@@ -636,31 +637,31 @@ put_field(struct bmq_buf *b, const bullmq_job *job, const char *key,
 	if ((v = bullmq_job_field(job, field, &len)) == NULL)
 		return;
 	if (sep)
-		bmq_buf_adds(b, ",");
-	bmq_buf_add_jstr(b, key, strlen(key));
-	bmq_buf_adds(b, ":");
-	if (json && bmq_json_valid(v, len))
-		bmq_buf_add(b, v, len);
+		buf_adds(b, ",");
+	buf_add_jstr(b, key, strlen(key));
+	buf_adds(b, ":");
+	if (json && bullmq_json_valid(v, len))
+		buf_add(b, v, len);
 	else if (!json && len > 0 && strspn(v, "0123456789-") == len)
-		bmq_buf_add(b, v, len);
+		buf_add(b, v, len);
 	else
-		bmq_buf_add_jstr(b, v, len);
+		buf_add_jstr(b, v, len);
 }
 
 /* The "job" line for job into b. */
 static void
-job_line(struct bmq_buf *b, const bullmq_job *job)
+job_line(struct buf *b, const bullmq_job *job)
 {
 	const char	*id = bullmq_job_id(job), *tok = bullmq_job_token(job);
 
-	bmq_buf_adds(b, "{\"type\":\"job\",\"id\":");
-	bmq_buf_add_jstr(b, id, strlen(id));
+	buf_adds(b, "{\"type\":\"job\",\"id\":");
+	buf_add_jstr(b, id, strlen(id));
 	put_field(b, job, "name", "name", 0, 1);
 	if (bullmq_job_field(job, "data", NULL) == NULL)
-		bmq_buf_adds(b, ",\"data\":null");
+		buf_adds(b, ",\"data\":null");
 	put_field(b, job, "data", "data", 1, 1);
 	put_field(b, job, "opts", "opts", 1, 1);
-	bmq_buf_addf(b, ",\"attemptsMade\":%ld,\"attemptsStarted\":%ld",
+	buf_addf(b, ",\"attemptsMade\":%ld,\"attemptsStarted\":%ld",
 	    bullmq_job_attempts_made(job), bullmq_job_attempts_started(job));
 	put_field(b, job, "timestamp", "timestamp", 0, 1);
 	put_field(b, job, "delay", "delay", 0, 1);
@@ -673,16 +674,16 @@ job_line(struct bmq_buf *b, const bullmq_job *job)
 	put_field(b, job, "deduplicationId", "deid", 0, 1);
 	put_field(b, job, "stacktrace", "stacktrace", 1, 1);
 	if (tok != NULL) {
-		bmq_buf_adds(b, ",\"token\":");
-		bmq_buf_add_jstr(b, tok, strlen(tok));
+		buf_adds(b, ",\"token\":");
+		buf_add_jstr(b, tok, strlen(tok));
 	}
-	bmq_buf_adds(b, ",\"queue\":");
-	bmq_buf_add_jstr(b, bullmq_queue_name(pg.q),
+	buf_adds(b, ",\"queue\":");
+	buf_add_jstr(b, bullmq_queue_name(pg.q),
 	    strlen(bullmq_queue_name(pg.q)));
-	bmq_buf_adds(b, ",\"prefix\":");
-	bmq_buf_add_jstr(b, bullmq_queue_prefix(pg.q),
+	buf_adds(b, ",\"prefix\":");
+	buf_add_jstr(b, bullmq_queue_prefix(pg.q),
 	    strlen(bullmq_queue_prefix(pg.q)));
-	bmq_buf_adds(b, "}");
+	buf_adds(b, "}");
 }
 
 /* A handle on queue name (same Redis and prefix), opened once. */
@@ -722,25 +723,25 @@ static int
 answer(const char *req, size_t reqlen, const char *result, size_t rlen,
     const char *error)
 {
-	struct bmq_buf	b;
+	struct buf	b;
 	int		r;
 
-	bmq_buf_init(&b);
-	bmq_buf_adds(&b, "{\"type\":\"answer\",\"req\":");
+	buf_init(&b);
+	buf_adds(&b, "{\"type\":\"answer\",\"req\":");
 	if (req != NULL)
-		bmq_buf_add(&b, req, reqlen);
+		buf_add(&b, req, reqlen);
 	else
-		bmq_buf_adds(&b, "null");
+		buf_adds(&b, "null");
 	if (result != NULL) {
-		bmq_buf_adds(&b, ",\"result\":");
-		bmq_buf_add(&b, result, rlen);
+		buf_adds(&b, ",\"result\":");
+		buf_add(&b, result, rlen);
 	} else {
-		bmq_buf_adds(&b, ",\"error\":");
-		bmq_buf_add_jstr(&b, error, strlen(error));
+		buf_adds(&b, ",\"error\":");
+		buf_add_jstr(&b, error, strlen(error));
 	}
-	bmq_buf_adds(&b, "}");
-	r = bmq_buf_cstr(&b) == NULL ? -1 : put_line(b.b, b.len);
-	bmq_buf_free(&b);
+	buf_adds(&b, "}");
+	r = buf_cstr(&b) == NULL ? -1 : put_line(b.b, b.len);
+	buf_free(&b);
 	return r;
 }
 
@@ -749,20 +750,20 @@ static int
 member_str(const char *line, size_t len, const char *key, char *buf,
     size_t size)
 {
-	struct bmq_jval	v;
+	struct bullmq_json_value	v;
 
-	if (bmq_json_get(line, len, key, &v) != 1 || v.type != BMQ_J_STRING ||
-	    bmq_jval_string(&v, buf, size) < 0)
+	if (bullmq_json_get(line, len, key, &v) != 1 || v.type != BULLMQ_JSON_STRING ||
+	    bullmq_json_string(&v, buf, size) < 0)
 		return -1;
 	return 0;
 }
 
 /* Handle a job added by the program: answer its id or an error. */
 static int
-req_add(const char *line, size_t len, struct bmq_jval *req)
+req_add(const char *line, size_t len, struct bullmq_json_value *req)
 {
 	struct bullmq_add_opts	 o;
-	struct bmq_jval		 v, d;
+	struct bullmq_json_value		 v, d;
 	bullmq_queue		*q;
 	char			 qn[256], name[1024], err[1024], id[BULLMQ_MAX_ID
 				     + 1], *data = NULL, *opts = NULL;
@@ -773,13 +774,13 @@ req_add(const char *line, size_t len, struct bmq_jval *req)
 		strlcpy(qn, bullmq_queue_name(pg.q), sizeof(qn));
 	if (member_str(line, len, "name", name, sizeof(name)) == -1)
 		return answer(req->p, req->len, NULL, 0, "add: no name");
-	if (bmq_json_get(line, len, "data", &d) == 1)
-		data = strndup(d.p - (d.type == BMQ_J_STRING),
-		    d.len + 2 * (d.type == BMQ_J_STRING));
+	if (bullmq_json_get(line, len, "data", &d) == 1)
+		data = strndup(d.p - (d.type == BULLMQ_JSON_STRING),
+		    d.len + 2 * (d.type == BULLMQ_JSON_STRING));
 	else
 		data = strdup("{}");
-	if (bmq_json_get(line, len, "opts", &v) == 1 &&
-	    v.type == BMQ_J_OBJECT) {
+	if (bullmq_json_get(line, len, "opts", &v) == 1 &&
+	    v.type == BULLMQ_JSON_OBJECT) {
 		opts = strndup(v.p, v.len);
 		if (opts == NULL || bullmq_add_opts_parse(opts, v.len, &o, err,
 		    sizeof(err)) == -1) {
@@ -801,13 +802,13 @@ req_add(const char *line, size_t len, struct bmq_jval *req)
 	if (r == -1)
 		return answer(req->p, req->len, NULL, 0, bullmq_errstr(q));
 	{
-		struct bmq_buf	b;
+		struct buf	b;
 
-		bmq_buf_init(&b);
-		bmq_buf_add_jstr(&b, id, strlen(id));
-		r = bmq_buf_cstr(&b) == NULL ? -1 : answer(req->p, req->len,
+		buf_init(&b);
+		buf_add_jstr(&b, id, strlen(id));
+		r = buf_cstr(&b) == NULL ? -1 : answer(req->p, req->len,
 		    b.b, b.len, NULL);
-		bmq_buf_free(&b);
+		buf_free(&b);
 	}
 	return r;
 }
@@ -821,7 +822,7 @@ static int
 handle(bullmq_job *job, char *line, size_t len, int *rc, char *err,
     size_t errsize)
 {
-	struct bmq_jval	 v, req;
+	struct bullmq_json_value	 v, req;
 	char		 t[32], buf[4096], *json;
 	int64_t		 n, ttl;
 	int		 has_req, r;
@@ -832,14 +833,14 @@ handle(bullmq_job *job, char *line, size_t len, int *rc, char *err,
 		    line);
 		return -1;
 	}
-	has_req = bmq_json_get(line, len, "req", &req) == 1;
+	has_req = bullmq_json_get(line, len, "req", &req) == 1;
 	if (!has_req) {
 		req.p = NULL;
 		req.len = 0;
 	}
 	if (strcmp(t, "done") == 0) {
-		if (bmq_json_get(line, len, "result", &v) == 1) {
-			if (v.type == BMQ_J_STRING) {
+		if (bullmq_json_get(line, len, "result", &v) == 1) {
+			if (v.type == BULLMQ_JSON_STRING) {
 				v.p--;
 				v.len += 2;
 			}
@@ -855,15 +856,15 @@ handle(bullmq_job *job, char *line, size_t len, int *rc, char *err,
 	if (strcmp(t, "fail") == 0) {
 		if (member_str(line, len, "reason", buf, sizeof(buf)) == -1)
 			strlcpy(buf, "failed", sizeof(buf));
-		r = bmq_json_get(line, len, "unrecoverable", &v) == 1 &&
-		    v.type == BMQ_J_TRUE;
+		r = bullmq_json_get(line, len, "unrecoverable", &v) == 1 &&
+		    v.type == BULLMQ_JSON_TRUE;
 		(void)bullmq_job_error(job, buf, r);
 		*rc = -1;
 		return 1;
 	}
 	if (strcmp(t, "delay") == 0) {
-		if (bmq_json_get(line, len, "until", &v) != 1 ||
-		    bmq_jval_int(&v, &n) == -1) {
+		if (bullmq_json_get(line, len, "until", &v) != 1 ||
+		    bullmq_json_int(&v, &n) == -1) {
 			snprintf(err, errsize, "delay without an integer "
 			    "\"until\": %.200s", line);
 			return -1;
@@ -875,8 +876,8 @@ handle(bullmq_job *job, char *line, size_t len, int *rc, char *err,
 	}
 	if (strcmp(t, "rate-limit") == 0 || strcmp(t, "wait") == 0) {
 		n = 0;
-		if (t[0] == 'r' && bmq_json_get(line, len, "ms", &v) == 1 &&
-		    (bmq_jval_int(&v, &n) == -1 || n < 0)) {
+		if (t[0] == 'r' && bullmq_json_get(line, len, "ms", &v) == 1 &&
+		    (bullmq_json_int(&v, &n) == -1 || n < 0)) {
 			snprintf(err, errsize, "rate-limit with a bad \"ms\": "
 			    "%.200s", line);
 			return -1;
@@ -907,11 +908,11 @@ handle(bullmq_job *job, char *line, size_t len, int *rc, char *err,
 		return 0;
 	}
 	if (strcmp(t, "progress") == 0) {
-		if (bmq_json_get(line, len, "progress", &v) != 1) {
+		if (bullmq_json_get(line, len, "progress", &v) != 1) {
 			snprintf(err, errsize, "progress without \"progress\"");
 			return -1;
 		}
-		if (v.type == BMQ_J_STRING) {
+		if (v.type == BULLMQ_JSON_STRING) {
 			v.p--;
 			v.len += 2;
 		}
@@ -925,10 +926,10 @@ handle(bullmq_job *job, char *line, size_t len, int *rc, char *err,
 		    -1 ? -1 : 0) : 0;
 	}
 	if (strcmp(t, "log") == 0) {
-		if (bmq_json_get(line, len, "line", &v) != 1 ||
-		    v.type != BMQ_J_STRING ||
+		if (bullmq_json_get(line, len, "line", &v) != 1 ||
+		    v.type != BULLMQ_JSON_STRING ||
 		    (json = malloc(v.len + 1)) == NULL ||
-		    bmq_jval_string(&v, json, v.len + 1) < 0) {
+		    bullmq_json_string(&v, json, v.len + 1) < 0) {
 			snprintf(err, errsize, "log without a string \"line\"");
 			return -1;
 		}
@@ -940,11 +941,11 @@ handle(bullmq_job *job, char *line, size_t len, int *rc, char *err,
 		    -1 ? -1 : 0) : 0;
 	}
 	if (strcmp(t, "update") == 0) {
-		if (bmq_json_get(line, len, "data", &v) != 1) {
+		if (bullmq_json_get(line, len, "data", &v) != 1) {
 			snprintf(err, errsize, "update without \"data\"");
 			return -1;
 		}
-		if (v.type == BMQ_J_STRING) {
+		if (v.type == BULLMQ_JSON_STRING) {
 			v.p--;
 			v.len += 2;
 		}
@@ -997,7 +998,7 @@ gone:
 int
 pipe_run(bullmq_job *job)
 {
-	struct bmq_buf	 b;
+	struct buf	 b;
 	char		 err[1024], *line = NULL;
 	size_t		 len, used = 0;
 	int64_t		 wait;
@@ -1016,15 +1017,15 @@ pipe_run(bullmq_job *job)
 			    "%s", pg.argv[0], err);
 		}
 	}
-	bmq_buf_init(&b);
+	buf_init(&b);
 	job_line(&b, job);
-	if (bmq_buf_cstr(&b) == NULL) {
-		bmq_buf_free(&b);
+	if (buf_cstr(&b) == NULL) {
+		buf_free(&b);
 		pg.job_id = NULL;
 		return processor_job_fail(job, "out of memory");
 	}
 	r = put_line(b.b, b.len);
-	bmq_buf_free(&b);
+	buf_free(&b);
 	if (r == -1) {
 		rc = fail_restart(job, "the program does not read its input");
 		goto out;

@@ -28,7 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bullmq-int.h"
+#include "buf.h"
 #include "daemon.h"
 
 #define PROC_MAX_ARGS		64
@@ -249,7 +249,7 @@ job_data(bullmq_job *job, size_t *len)
 		*len = 2;
 		return "{}";
 	}
-	if (!bmq_json_valid(d, *len))
+	if (!bullmq_json_valid(d, *len))
 		return NULL;
 	return d;
 }
@@ -258,7 +258,7 @@ job_data(bullmq_job *job, size_t *len)
 static int
 run_sleep(bullmq_job *job)
 {
-	struct bmq_jval	 v;
+	struct bullmq_json_value	 v;
 	struct timespec	 ts;
 	const char	*d;
 	size_t		 len;
@@ -267,7 +267,7 @@ run_sleep(bullmq_job *job)
 	if ((d = job_data(job, &len)) == NULL)
 		return job_fail(job, "builtin:sleep: job data is not valid "
 		    "JSON");
-	if (bmq_json_get(d, len, "ms", &v) == 1 && (bmq_jval_int(&v,
+	if (bullmq_json_get(d, len, "ms", &v) == 1 && (bullmq_json_int(&v,
 	    &ms) == -1 || ms < 0 || ms > PROC_SLEEP_MAX))
 		return job_fail(job, "builtin:sleep: data.ms must be an "
 		    "integer from 0 to %d", PROC_SLEEP_MAX);
@@ -283,15 +283,15 @@ run_sleep(bullmq_job *job)
 static int
 run_fail(bullmq_job *job)
 {
-	struct bmq_jval	 v;
+	struct bullmq_json_value	 v;
 	const char	*d;
 	char		 reason[PROC_MAX_REASON];
 	size_t		 len;
 
 	if ((d = job_data(job, &len)) != NULL &&
-	    bmq_json_get(d, len, "reason", &v) == 1 &&
-	    v.type == BMQ_J_STRING &&
-	    bmq_jval_string(&v, reason, sizeof(reason)) > 0) {
+	    bullmq_json_get(d, len, "reason", &v) == 1 &&
+	    v.type == BULLMQ_JSON_STRING &&
+	    bullmq_json_string(&v, reason, sizeof(reason)) > 0) {
 		bullmq_job_error(job, reason, 0);
 		return -1;
 	}
@@ -301,31 +301,31 @@ run_fail(bullmq_job *job)
 
 /* The JSON text an exec program reads on its stdin. */
 static int
-exec_input(bullmq_job *job, struct bmq_buf *in)
+exec_input(bullmq_job *job, struct buf *in)
 {
 	const char	*s;
 	size_t		 len;
 
 	if ((s = job_data(job, &len)) == NULL)
 		return job_fail(job, "job data is not valid JSON");
-	bmq_buf_adds(in, "{\"id\":");
-	bmq_buf_add_jstr(in, bullmq_job_id(job), strlen(bullmq_job_id(job)));
-	bmq_buf_adds(in, ",\"name\":");
+	buf_adds(in, "{\"id\":");
+	buf_add_jstr(in, bullmq_job_id(job), strlen(bullmq_job_id(job)));
+	buf_adds(in, ",\"name\":");
 	if (bullmq_job_name(job) != NULL)
-		bmq_buf_add_jstr(in, bullmq_job_name(job),
+		buf_add_jstr(in, bullmq_job_name(job),
 		    strlen(bullmq_job_name(job)));
 	else
-		bmq_buf_adds(in, "\"\"");
-	bmq_buf_adds(in, ",\"data\":");
-	bmq_buf_add(in, s, len);
-	bmq_buf_adds(in, ",\"opts\":");
-	if ((s = bullmq_job_opts(job, &len)) != NULL && bmq_json_valid(s, len))
-		bmq_buf_add(in, s, len);
+		buf_adds(in, "\"\"");
+	buf_adds(in, ",\"data\":");
+	buf_add(in, s, len);
+	buf_adds(in, ",\"opts\":");
+	if ((s = bullmq_job_opts(job, &len)) != NULL && bullmq_json_valid(s, len))
+		buf_add(in, s, len);
 	else
-		bmq_buf_adds(in, "{}");
-	bmq_buf_addf(in, ",\"attemptsMade\":%ld}\n",
+		buf_adds(in, "{}");
+	buf_addf(in, ",\"attemptsMade\":%ld}\n",
 	    bullmq_job_attempts_made(job));
-	if (bmq_buf_cstr(in) == NULL)
+	if (buf_cstr(in) == NULL)
 		return job_fail(job, "out of memory");
 	return 0;
 }
@@ -420,7 +420,7 @@ exec_child(struct processor *p, pid_t parent, int in, int out, int errfd,
 
 /* Read what is there from fd into b, keeping at most max bytes. */
 static int
-drain_fd(int fd, struct bmq_buf *b, size_t max, int keep_tail,
+drain_fd(int fd, struct buf *b, size_t max, int keep_tail,
     int *overflow)
 {
 	char	buf[65536];
@@ -435,14 +435,14 @@ drain_fd(int fd, struct bmq_buf *b, size_t max, int keep_tail,
 		if (n <= 0)
 			return 0;	/* EOF or error: done with it */
 		if (b->len + (size_t)n <= max) {
-			bmq_buf_add(b, buf, (size_t)n);
+			buf_add(b, buf, (size_t)n);
 			continue;
 		}
 		*overflow = 1;
 		if (!keep_tail)
 			continue;
 		/* Keep the newest half of the window. */
-		bmq_buf_add(b, buf, (size_t)n);
+		buf_add(b, buf, (size_t)n);
 		if (b->oom || b->len <= max / 2)
 			continue;
 		memmove(b->b, b->b + b->len - max / 2, max / 2);
@@ -477,8 +477,8 @@ has_exited(pid_t pid)
  * so that the exit cannot slip in between the look and the wait.
  */
 static void
-exec_io(pid_t pid, int in, int out, int errfd, const struct bmq_buf *input,
-    struct bmq_buf *o, struct bmq_buf *e, int *o_over)
+exec_io(pid_t pid, int in, int out, int errfd, const struct buf *input,
+    struct buf *o, struct buf *e, int *o_over)
 {
 	struct pollfd	pfd[3];
 	sigset_t	waitmask;
@@ -540,7 +540,7 @@ exec_io(pid_t pid, int in, int out, int errfd, const struct bmq_buf *input,
 
 /* Trim white space at both ends of b in place; returns the start. */
 static char *
-trim(struct bmq_buf *b, size_t *lenp)
+trim(struct buf *b, size_t *lenp)
 {
 	char	*s = b->b != NULL ? b->b : "";
 	size_t	 len = b->b != NULL ? b->len : 0;
@@ -560,7 +560,7 @@ trim(struct bmq_buf *b, size_t *lenp)
 /* Turn what the program did into the job's result. */
 static int
 exec_result(struct processor *p, bullmq_job *job, int status, int exerr,
-    struct bmq_buf *o, int o_over, struct bmq_buf *e)
+    struct buf *o, int o_over, struct buf *e)
 {
 	const char	*prog = p->argv[0];
 	char		*s;
@@ -599,7 +599,7 @@ exec_result(struct processor *p, bullmq_job *job, int status, int exerr,
 		return 0;
 	}
 	if (bullmq_job_return(job, s, len) == -1) {
-		if (!bmq_json_valid(s, len))
+		if (!bullmq_json_valid(s, len))
 			return job_fail(job, "exec %s: output is not valid "
 			    "JSON: %.60s%s", prog, s, len > 60 ? "..." : "");
 		return job_fail(job, "out of memory");
@@ -611,7 +611,7 @@ exec_result(struct processor *p, bullmq_job *job, int status, int exerr,
 static int
 run_exec(struct processor *p, bullmq_job *job)
 {
-	struct bmq_buf	 input, o, e;
+	struct buf	 input, o, e;
 	struct sigaction dfl, oldchld;
 	sigset_t	 block, old, pending, dying;
 	struct timespec	 zero = { 0, 0 };
@@ -622,11 +622,11 @@ run_exec(struct processor *p, bullmq_job *job)
 	siginfo_t	 si;
 	ssize_t		 n;
 
-	bmq_buf_init(&input);
-	bmq_buf_init(&o);
-	bmq_buf_init(&e);
+	buf_init(&input);
+	buf_init(&o);
+	buf_init(&e);
 	if (exec_input(job, &input) != 0) {
-		bmq_buf_free(&input);
+		buf_free(&input);
 		return -1;
 	}
 	if (pipe2(in, O_CLOEXEC) == -1 || pipe2(out, O_CLOEXEC) == -1 ||
@@ -738,9 +738,9 @@ out:
 		close(ex[0]);
 	if (ex[1] != -1)
 		close(ex[1]);
-	bmq_buf_free(&input);
-	bmq_buf_free(&o);
-	bmq_buf_free(&e);
+	buf_free(&input);
+	buf_free(&o);
+	buf_free(&e);
 	return rv;
 }
 
