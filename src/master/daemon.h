@@ -28,6 +28,8 @@
 /* Sizes of the string settings. */
 #define SET_PATH_MAX		1024
 #define SET_NAME_MAX		256
+/* The longest control socket path, with its NUL (sun_path). */
+#define CTL_PATH_MAX		108
 /* An error about the settings or the processor: up to three paths. */
 #define SET_ERR_MAX		(3 * SET_PATH_MAX + 1024)
 
@@ -64,11 +66,20 @@ struct settings {
 	char	 log_file[SET_PATH_MAX];
 	int	 daemon;
 	int	 check;
+	char	 control_socket[SET_PATH_MAX];	/* "auto", "none" or a path */
+	long	 master_redis_timeout;	/* ms: the master's own calls */
+	char	 autoscale[32];		/* "MIN,MAX" or "" */
+	long	 autoscale_idle;	/* s a child idles before it goes */
+	long	 autoscale_wait;	/* ms jobs wait before a child more */
+	char	 max_child_rss[32];	/* "0" or N[KMG] */
 	/* Derived by config_load. */
 	struct bullmq_keep keep_complete;
 	struct bullmq_keep keep_fail;
 	long	 limiter_max;
 	long	 limiter_ms;
+	long	 autoscale_min;		/* autoscale_max 0: off */
+	long	 autoscale_max;
+	long	 max_rss_kb;		/* 0: no limit */
 	uid_t	 uid;
 	gid_t	 gid;
 	int	 drop_user;	/* uid is set */
@@ -302,6 +313,49 @@ void	 keeper_unblock(int64_t);
 void	 keeper_extend(size_t, const char *const *, const char *const *,
 	    int64_t);
 void	 keeper_stalled(int64_t);
+void	 keeper_refresh(int64_t);
+int	 keeper_counts(struct bullmq_counts *, int64_t *);
+int	 keeper_up(void);
+int64_t	 keeper_quiet_left(void);
+
+/*
+ * ctl.c: the control socket.  A client sends one line and reads the answer
+ * until the master closes the connection.
+ */
+enum ctl_cmd {
+	CTL_BAD,
+	CTL_STATUS,
+	CTL_STATUS_JSON,
+	CTL_LIVE,
+	CTL_READY,
+	CTL_SCALE
+};
+
+struct ctl_req {
+	enum ctl_cmd	 cmd;
+	int		 relative;	/* CTL_SCALE: n is added */
+	long		 n;
+};
+
+int	 ctl_parse(const char *, size_t, struct ctl_req *);
+int	 ctl_path(const struct settings *, char *, size_t);
+int	 ctl_request(const char *, const char *, FILE *);
+
+/* autoscale.c: the autoscaler's decision, a pure function. */
+struct autoscale_in {
+	long	 wanted;
+	long	 min, max;
+	long	 backlog;		/* jobs waiting */
+	int64_t	 backlog_ms;		/* for this long */
+	long	 idle_now;		/* children idle or starting */
+	long	 idle_long;		/* idle for idle_ms or more */
+	int64_t	 since_grow_ms;		/* since the last growth */
+	int64_t	 since_change_ms;	/* since the last decision */
+	int64_t	 wait_ms;		/* autoscale-wait */
+	int64_t	 idle_ms;		/* autoscale-idle */
+};
+
+long	 autoscale_decide(const struct autoscale_in *, const char **);
 
 /* master.c */
 int	 master_run(struct settings *, const struct cmdline *,

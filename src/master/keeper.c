@@ -13,7 +13,7 @@
 
 #define MAX_PENDING	10000
 #define PENDING_RETRY	1000	/* ms between two tries */
-#define UNBLOCK_QUIET_MS 5000	/* no CLIENT UNBLOCK this long after a failure */
+#define QUIET_MS	5000	/* after a failure: no optional call so long */
 
 /* A job to give back or fail once Redis answers again. */
 struct pending {
@@ -30,6 +30,8 @@ static struct {
 	struct pending	*pend;
 	size_t		 npend, cap;
 	int64_t		 pend_next;
+	struct bullmq_counts counts;	/* the queue's, read each second */
+	int64_t		 counts_at;	/* monotonic ms; 0: never read */
 } K;
 
 /* Note whether Redis answered, logging only the changes. */
@@ -45,7 +47,30 @@ status(int ok, const char *what)
 		K.failed_at = bullmq_now();
 }
 
-/* Open the master's connection; -1 when the settings are unusable. */
+/*
+ * Whether Redis failed to answer less than QUIET_MS ago: no call is made
+ * then, so that a hung Redis, each call waiting out master-redis-timeout,
+ * holds the loop for one call every QUIET_MS at most.
+ */
+static int
+quiet(void)
+{
+	return !K.ok && bullmq_now() - K.failed_at < QUIET_MS;
+}
+
+/* How many ms are left of the quiet time after a failure; 0: none. */
+int64_t
+keeper_quiet_left(void)
+{
+	return quiet() ? K.failed_at + QUIET_MS - bullmq_now() : 0;
+}
+
+/*
+ * Open the master's connection; -1 when the settings are unusable.  Its
+ * calls wait master-redis-timeout at most (not redis-timeout, the
+ * children's): the loop that answers the control socket, reaps and obeys
+ * signals waits on them.
+ */
 int
 keeper_open(const struct settings *s)
 {
@@ -58,8 +83,8 @@ keeper_open(const struct settings *s)
 	co.url = s->redis;
 	co.prefix = s->prefix;
 	co.queue = s->queue;
-	co.connect_timeout_ms = 2000;
-	co.command_timeout_ms = (int)s->redis_timeout;
+	co.connect_timeout_ms = (int)s->master_redis_timeout;
+	co.command_timeout_ms = (int)s->master_redis_timeout;
 	if ((K.q = bullmq_queue_new(&co)) == NULL ||
 	    bullmq_errcode(K.q) == BULLMQ_ERR_ARG) {
 		log_warnx("queue %s: %s", s->queue, K.q != NULL ?
@@ -101,7 +126,8 @@ keeper_settings(const struct settings *s)
 {
 	K.max_stalled = s->max_stalled_count;
 	if (K.q != NULL)
-		bullmq_set_command_timeout(K.q, (int)s->redis_timeout);
+		bullmq_set_command_timeout(K.q,
+		    (int)s->master_redis_timeout);
 }
 
 /* Remember a job to give back (reason NULL) or fail later. */
@@ -185,7 +211,11 @@ fail_job(const char *id, const char *token, const char *reason)
 void
 keeper_give_back(const char *who, const char *id, const char *token)
 {
-	if (give_back(who, id, token) == -1)
+	if (quiet()) {
+		log_info("job %s of %s: given back once redis answers", id,
+		    who);
+		pending_add(id, token, NULL);
+	} else if (give_back(who, id, token) == -1)
 		pending_add(id, token, NULL);
 }
 
@@ -193,7 +223,10 @@ keeper_give_back(const char *who, const char *id, const char *token)
 void
 keeper_fail(const char *id, const char *token, const char *reason)
 {
-	if (fail_job(id, token, reason) == -1)
+	if (quiet()) {
+		log_info("job %s: failed once redis answers", id);
+		pending_add(id, token, reason);
+	} else if (fail_job(id, token, reason) == -1)
 		pending_add(id, token, reason);
 }
 
@@ -204,7 +237,7 @@ keeper_retry(int64_t now, int force)
 	size_t	i = 0;
 	int	r;
 
-	if (K.npend == 0 || (!force && now < K.pend_next))
+	if (K.npend == 0 || (!force && (now < K.pend_next || quiet())))
 		return;
 	K.pend_next = now + PENDING_RETRY;
 	while (i < K.npend) {
@@ -239,7 +272,7 @@ keeper_unblock(int64_t client_id)
 	 * anyway.  Right after Redis failed to answer, each try could wait
 	 * out the command timeout, once for every child stopped together.
 	 */
-	if (!K.ok && bullmq_now() - K.failed_at < UNBLOCK_QUIET_MS)
+	if (quiet())
 		return;
 	if (bullmq_client_unblock(K.q, client_id) == -1) {
 		status(0, "client unblock");
@@ -285,4 +318,42 @@ keeper_stalled(int64_t interval)
 	n = bullmq_check_stalled(K.q, K.max_stalled, interval, on_stalled,
 	    NULL);
 	status(n != -1, "stalled check");
+}
+
+/*
+ * Read the queue's counts, for the status and the autoscaler (never a call
+ * per question); not while Redis is quiet after a failure.
+ */
+void
+keeper_refresh(int64_t now)
+{
+	struct bullmq_counts	k;
+
+	if (quiet())
+		return;
+	if (bullmq_get_counts(K.q, &k) == -1) {
+		status(0, "queue counts");
+		return;
+	}
+	status(1, NULL);
+	K.counts = k;
+	K.counts_at = now;
+}
+
+/* The counts last read and when (monotonic ms); -1 when never. */
+int
+keeper_counts(struct bullmq_counts *k, int64_t *at)
+{
+	if (K.counts_at == 0)
+		return -1;
+	*k = K.counts;
+	*at = K.counts_at;
+	return 0;
+}
+
+/* Whether Redis answered the master's last call. */
+int
+keeper_up(void)
+{
+	return K.ok;
 }
