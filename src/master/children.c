@@ -449,30 +449,42 @@ proc_rss_kb(pid_t pid)
 	return statm_rss_kb(text, sysconf(_SC_PAGESIZE));
 }
 
-/*
- * Read each child's resident size, with its program's; replace those over
- * max-child-rss after their job.
- */
+/* Read each child's resident size, with its program's. */
 void
-children_sizes(int64_t now)
+children_measure(void)
 {
 	struct child	*c;
 	long		 kb, pk;
 
-	/* replace_child leaves c in the list */
 	TAILQ_FOREACH(c, &M.children, entry) {
 		kb = proc_rss_kb(c->pid);
 		if (kb >= 0 && c->program != 0 &&
 		    (pk = proc_rss_kb(c->program)) > 0)
 			kb += pk;
 		c->rss_kb = kb;
-		if (M.set.max_rss_kb == 0 || kb <= M.set.max_rss_kb ||
-		    c->retiring || M.stopping != STOP_NONE)
+	}
+}
+
+/*
+ * With max-child-rss set: measure the children and replace those over it
+ * after their job.
+ */
+void
+children_sizes(int64_t now)
+{
+	struct child	*c;
+
+	if (M.set.max_rss_kb == 0 || M.stopping != STOP_NONE)
+		return;
+	children_measure();
+	/* replace_child leaves c in the list */
+	TAILQ_FOREACH(c, &M.children, entry) {
+		if (c->rss_kb <= M.set.max_rss_kb || c->retiring)
 			continue;
 		log_warnx("child %d (pid %ld) uses %ld KB, over max-child-rss "
-		    "(%ld KB): replacing it%s", c->slot, (long)c->pid, kb,
-		    M.set.max_rss_kb, c->job[0] != '\0' ? " after its job" :
-		    "");
+		    "(%ld KB): replacing it%s", c->slot, (long)c->pid,
+		    c->rss_kb, M.set.max_rss_kb, c->job[0] != '\0' ?
+		    " after its job" : "");
 		c->over_rss = 1;
 		M.stats.rss_replaced++;
 		replace_child(c, now);

@@ -482,6 +482,7 @@ status(struct buf *b, int json, int64_t now)
 		buf_adds(b, "error: out of memory\n");
 		return;
 	}
+	children_measure();
 	n = children_info(rows, max, now);
 	if (n > max)
 		n = max;

@@ -49,7 +49,7 @@ struct child {
 	int64_t			 idle_since;	/* CS_IDLE since; 0: not */
 	unsigned long		 completed;	/* jobs, by MSG_DONE's outcome */
 	unsigned long		 failed;	/* failed, retried, delayed */
-	long			 rss_kb;	/* with its program's, each s */
+	long			 rss_kb;	/* with its program's: children_measure */
 	int			 over_rss;	/* replaced for its size */
 	char			*job;		/* its id, "" when none */
 	size_t			 jobsize;	/* bytes at job */
@@ -123,7 +123,7 @@ struct child_info {
 	const char	*job;		/* "" when none */
 	int64_t		 job_ms;	/* running the job so long */
 	unsigned long	 completed, failed, restarts;
-	long		 rss_kb;	/* -1: unknown */
+	long		 rss_kb;	/* -1: unknown; children_measure */
 	const char	*last_exit;	/* "" when none */
 };
 
@@ -149,6 +149,7 @@ size_t	 children_info(struct child_info *, size_t, int64_t);
 size_t	 children_running(void);
 size_t	 children_connected(void);
 long	 statm_rss_kb(const char *, long);
+void	 children_measure(void);
 void	 children_sizes(int64_t);
 
 /* ctl.c, the master's end */
