@@ -127,6 +127,10 @@ main(int argc, char **argv)
 	}
 	if (rv == CONFIG_HELP) {
 		config_usage(stdout);
+		printf("       %s status [--json] | health [live|ready] | "
+		    "scale N|+N|-N [options]\n"
+		    "  ask the master of the same settings over its control "
+		    "socket\n", PROGNAME);
 		return 0;
 	}
 	if (rv == CONFIG_VERSION) {

@@ -6,6 +6,8 @@
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 . "$top_srcdir/tests/daemon/master.inc"
 redis_start
+# the socket's path from the file here, not from master.inc's variable
+unset BULLMQ_CONTROL_SOCKET
 CS=$TMPD/ctl.sock
 CONF=$TMPD/m.conf
 printf 'queue = cq\nprocessor = builtin:sleep\nworkers = 2\n' >"$CONF"
@@ -106,6 +108,22 @@ kill -HUP "$MPID"
 ok "HUP: the configured 2 workers again" \
     wait_for '[ "$(nchildren)" = 2 ]'
 ok "logged" wait_log "reloaded settings: 2 workers"
+
+# a rolling restart: liveness never fails
+old=$(children)
+sed -i 's/^drain-delay = 300$/drain-delay = 400/' "$CONF"
+kill -HUP "$MPID"
+fails=0
+n=0
+while [ $n -lt 10 ]; do
+	ctl health live >/dev/null 2>&1 || fails=$((fails + 1))
+	n=$((n + 1))
+	sleep 0.1
+done
+is "a roll: health live never fails" "$fails" 0
+ok "the children were replaced" \
+    wait_for '[ "$(children | grep -cxF "$old")" = 0 ]'
+ok "ready again after the roll" wait_for 'ctl health ready'
 
 kill -TERM "$MPID"
 master_wait
