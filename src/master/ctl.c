@@ -58,6 +58,7 @@ static struct {
 	struct conn	 conns[CTL_MAX_CONNS];
 	size_t		 nconns;
 	int64_t		 refused_logged;
+	int64_t		 measured;	/* children's sizes read */
 } C = { .lfd = -1, .ep = -1 };
 
 const char	ctl_tag;
@@ -96,6 +97,8 @@ ctl_parse(const char *line, size_t len, struct ctl_req *r)
 	} else if (strcmp(buf, "scale") == 0 && arg != NULL) {
 		if (*arg == '+' || *arg == '-')
 			r->relative = 1;
+		if (*arg == '+' && (arg[1] < '0' || arg[1] > '9'))
+			return -1;
 		n = strtonum(arg + (*arg == '+'), -4096, 4096, &errstr);
 		if (errstr == NULL && (r->relative || n >= 0)) {
 			r->cmd = CTL_SCALE;
@@ -482,7 +485,11 @@ status(struct buf *b, int json, int64_t now)
 		buf_adds(b, "error: out of memory\n");
 		return;
 	}
-	children_measure();
+	/* at most once a second, whoever asks how often */
+	if (now - C.measured >= 1000 || C.measured == 0) {
+		children_measure();
+		C.measured = now;
+	}
 	n = children_info(rows, max, now);
 	if (n > max)
 		n = max;

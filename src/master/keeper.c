@@ -13,7 +13,8 @@
 
 #define MAX_PENDING	10000
 #define PENDING_RETRY	1000	/* ms between two tries */
-#define QUIET_MS	5000	/* after a failure: no optional call so long */
+#define QUIET_MS	5000	/* after a failure: no call so long, */
+#define QUIET_MIN_MS	250	/* or a quarter of lock-duration, not less */
 
 /* A job to give back or fail once Redis answers again. */
 struct pending {
@@ -30,6 +31,7 @@ static struct {
 	struct pending	*pend;
 	size_t		 npend, cap;
 	int64_t		 pend_next;
+	int64_t		 quiet_ms;	/* no call so long after a failure */
 	struct bullmq_counts counts;	/* the queue's, read each second */
 	int64_t		 counts_at;	/* monotonic ms; 0: never read */
 } K;
@@ -48,21 +50,32 @@ status(int ok, const char *what)
 }
 
 /*
- * Whether Redis failed to answer less than QUIET_MS ago: no call is made
+ * Whether Redis failed to answer less than quiet_ms ago: no call is made
  * then, so that a hung Redis, each call waiting out master-redis-timeout,
- * holds the loop for one call every QUIET_MS at most.
+ * holds the loop for one call at a time, one every quiet_ms at most.  A
+ * quarter of lock-duration when that is shorter: a short time without an
+ * answer costs no lock.
  */
 static int
 quiet(void)
 {
-	return !K.ok && bullmq_now() - K.failed_at < QUIET_MS;
+	return !K.ok && bullmq_now() - K.failed_at < K.quiet_ms;
 }
 
 /* How many ms are left of the quiet time after a failure; 0: none. */
 int64_t
 keeper_quiet_left(void)
 {
-	return quiet() ? K.failed_at + QUIET_MS - bullmq_now() : 0;
+	return quiet() ? K.failed_at + K.quiet_ms - bullmq_now() : 0;
+}
+
+/* The quiet time after a failure for settings s. */
+static int64_t
+quiet_for(const struct settings *s)
+{
+	int64_t	q = s->lock_duration / 4;
+
+	return q > QUIET_MS ? QUIET_MS : q < QUIET_MIN_MS ? QUIET_MIN_MS : q;
 }
 
 /*
@@ -79,6 +92,7 @@ keeper_open(const struct settings *s)
 	memset(&K, 0, sizeof(K));
 	K.ok = 1;
 	K.max_stalled = s->max_stalled_count;
+	K.quiet_ms = quiet_for(s);
 	memset(&co, 0, sizeof(co));
 	co.url = s->redis;
 	co.prefix = s->prefix;
@@ -125,6 +139,7 @@ void
 keeper_settings(const struct settings *s)
 {
 	K.max_stalled = s->max_stalled_count;
+	K.quiet_ms = quiet_for(s);
 	if (K.q != NULL)
 		bullmq_set_command_timeout(K.q,
 		    (int)s->master_redis_timeout);
