@@ -2,7 +2,8 @@
 # bullmq-master --max-child-rss: a child whose size with its exec:
 # program's passes the limit finishes its job and is replaced, logged and
 # counted, without a restart counted (max-restarts 0); children under the
-# limit stay.
+# limit stay.  The same with a pipe: program that keeps what it allocates:
+# its size counts while it waits for the next job.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 . "$top_srcdir/tests/daemon/master.inc"
 redis_start
@@ -36,5 +37,38 @@ ok "the master runs (no restart counted)" kill -0 "$MPID"
 kill -TERM "$MPID"
 master_wait
 is "TERM: exit 0" "$MRC" 0
+
+# a pipe: program that leaks data.mb MB a job
+cat >"$TMPD/leak.pl" <<'EOS'
+$| = 1;
+my @kept;
+while (my $line = <STDIN>) {
+	if ($line =~ /"type":"hello"/) {
+		print "{\"type\":\"hello\",\"protocol\":1}\n";
+	} elsif ($line =~ /"type":"job"/) {
+		my ($mb) = $line =~ /"mb":(\d+)/;
+		push @kept, "b" x (($mb // 0) * 1024 * 1024);
+		print "{\"type\":\"done\",\"result\":null}\n";
+	}
+}
+EOS
+: >"$MLOG"
+master_start -q lq -x "pipe:/usr/bin/perl $TMPD/leak.pl" -w 1 \
+    --drain-delay 300 -s "$CS" --max-child-rss 30M --max-restarts 0
+ok "pipe: 1 child" wait_for '[ "$(nchildren)" = 1 ]'
+first=$(children)
+add_jobs lq 1 1 '{"mb":1}'
+ok "pipe: a small job" wait_for '[ "$(count lq completed)" = 1 ]'
+sleep 2.5
+is "pipe: the child stays" "$(children)" "$first"
+add_jobs lq 2 2 '{"mb":40}'
+ok "pipe: the program keeps 40 MB: the child is replaced" \
+    wait_log "child 1 (pid $first) uses [0-9]* KB, over max-child-rss (30720 KB): replacing it" 5
+ok "pipe: the job completed" wait_for '[ "$(count lq completed)" = 2 ]'
+ok "pipe: a new child" wait_for '[ "$(nchildren)" = 1 ] && [ "$(children)" != "$first" ]'
+ok "pipe: the master runs (no restart counted)" kill -0 "$MPID"
+kill -TERM "$MPID"
+master_wait
+is "pipe: TERM: exit 0" "$MRC" 0
 [ "$T_FAIL" -eq 0 ] || { cat "$TMPD/st"; show_log; }
 finish
