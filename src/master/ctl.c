@@ -429,7 +429,7 @@ status_json(struct buf *b, const struct child_info *rows, size_t n,
 	if (keeper_counts(&k, &at) == 0)
 		buf_addf(b, "\"counts\":{\"wait\":%ld,\"paused\":%ld,"
 		    "\"prioritized\":%ld,\"active\":%ld,\"delayed\":%ld,"
-		    "\"completed\":%ld,\"failed\":%ld,\"waiting-children\":%ld,"
+		    "\"completed\":%ld,\"failed\":%ld,\"waiting_children\":%ld,"
 		    "\"is_paused\":%s,\"age_ms\":%" PRId64 "},", k.wait,
 		    k.paused, k.prioritized, k.active, k.delayed, k.completed,
 		    k.failed, k.waiting_children, k.is_paused ? "true" :
@@ -763,8 +763,8 @@ ctl_request(const char *path, const char *line, FILE *out)
 		    strerror(errno));
 		rv = 2;
 	} else if (total == 0) {
-		fprintf(stderr, "%s: %s: %s\n", PROGNAME, path, sent_errno != 0 ?
-		    strerror(sent_errno) : "no answer");
+		fprintf(stderr, "%s: %s: %s\n", PROGNAME, path,
+		    sent_errno != 0 ? strerror(sent_errno) : "no answer");
 		rv = 2;
 	}
 	close(fd);

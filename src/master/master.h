@@ -47,9 +47,9 @@ struct child {
 	pid_t			 group;		/* exec: program's; 0: none */
 	pid_t			 program;	/* its program's pid; 0: none */
 	int64_t			 idle_since;	/* CS_IDLE since; 0: not */
-	unsigned long		 completed;	/* jobs, by MSG_DONE's outcome */
+	unsigned long		 completed;	/* jobs, by MSG_DONE */
 	unsigned long		 failed;	/* failed, retried, delayed */
-	long			 rss_kb;	/* with its program's: children_measure */
+	long			 rss_kb;	/* KB, children_measure */
 	int			 over_rss;	/* replaced for its size */
 	char			*job;		/* its id, "" when none */
 	size_t			 jobsize;	/* bytes at job */

@@ -52,7 +52,8 @@ START_TEST(test_parse_bad)
 {
 	static const char *const bad[] = { "", "stat", "status xml",
 	    "health sick", "scale", "scale x", "scale 4097", "scale +4097",
-	    "scale 1x", "scale ", "scale +-3", "scale ++3", "STATUS", " status", "status json extra" };
+	    "scale 1x", "scale ", "scale +-3", "scale ++3", "STATUS",
+	    " status", "status json extra" };
 	struct ctl_req	r;
 	char		long_line[300];
 	size_t		i;
