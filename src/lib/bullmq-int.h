@@ -101,6 +101,8 @@ struct bmq_jval {
 /* conn.c */
 void		 bmq_seterr(bullmq_queue *, int, const char *, ...)
 		    __attribute__((__format__(__printf__, 3, 4)));
+void		 bmq_errf(char *, size_t, const char *, ...)
+		    __attribute__((__format__(__printf__, 3, 4)));
 int		 bmq_url_parse(const char *, struct bmq_url *, char *, size_t);
 redisReply	*bmq_command(bullmq_queue *, const char *, ...);
 redisReply	*bmq_commandv(bullmq_queue *, int, const char **,
@@ -144,6 +146,16 @@ int		 bmq_job_key(const bullmq_queue *, const char *, char *,
 int		 bmq_base64(const char *, size_t, char *, size_t);
 int		 bmq_check_job_id(const char *, char *, size_t);
 
+/* opts.c */
+int		 bmq_add_opts_check(const struct bullmq_add_opts *,
+		    const char **, size_t *, const char **, size_t *, char *,
+		    size_t);
+void		 bmq_add_opts_write(struct bmq_buf *,
+		    const struct bullmq_add_opts *, const char *, size_t,
+		    const char *, size_t);
+int		 bmq_add_opts_encode(const struct bullmq_add_opts *,
+		    struct bmq_buf *, char *, size_t);
+
 /* queue.c */
 #define BMQ_ADD_NKEYS	9
 #define BMQ_ADD_ARGC	(BMQ_ADD_NKEYS + 11)
@@ -160,8 +172,6 @@ struct bmq_add_call {
 	struct bmq_buf	 opts;
 };
 
-int		 bmq_add_opts_encode(const struct bullmq_add_opts *,
-		    struct bmq_buf *, char *, size_t);
 int		 bmq_add_prepare(bullmq_queue *, const char *, const char *,
 		    const struct bullmq_add_opts *, int64_t,
 		    struct bmq_add_call *, char *, size_t);

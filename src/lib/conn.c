@@ -31,6 +31,19 @@ bmq_seterr(bullmq_queue *q, int code, const char *fmt, ...)
 		memcpy(q->errstr + sizeof(q->errstr) - 4, "...", 4);
 }
 
+/* Write a message into err, if there is room for one. */
+void
+bmq_errf(char *err, size_t errsize, const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (err == NULL || errsize == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errsize, fmt, ap);
+	va_end(ap);
+}
+
 /* Milliseconds since the epoch, from the wall clock as Node's Date.now(). */
 int64_t
 bullmq_now(void)

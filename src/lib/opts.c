@@ -1,6 +1,6 @@
 /*
- * queue.c: the producer side: job options as Node names them, their stored
- * form (BULLMQ-PROTOCOL.md 2.2), and adding one job or many (4.1).
+ * opts.c: a job's options as Node names them: parsing them, checking them
+ * and writing their stored form (BULLMQ-PROTOCOL.md 2.2).
  */
 #include <sys/types.h>
 
@@ -22,21 +22,6 @@ struct member {
 	const char	*v;
 	size_t		 vlen;
 };
-
-static const struct bullmq_add_opts	no_opts;
-
-/* Write a message into err, if there is room for one. */
-static void __attribute__((__format__(__printf__, 3, 4)))
-seterr(char *err, size_t errsize, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (err == NULL || errsize == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errsize, fmt, ap);
-	va_end(ap);
-}
 
 /* Skip JSON white space. */
 static const char *
@@ -151,8 +136,8 @@ get_int(const struct member *m, const char *name, int64_t lo, int64_t hi,
 	v.p = m->v;
 	v.len = m->vlen;
 	if (bmq_jval_int(&v, out) == -1 || *out < lo || *out > hi) {
-		seterr(err, errsize, "option %s: must be an integer from %lld "
-		    "to %lld", name, (long long)lo, (long long)hi);
+		bmq_errf(err, errsize, "option %s: must be an integer from "
+		    "%lld to %lld", name, (long long)lo, (long long)hi);
 		return -1;
 	}
 	return 0;
@@ -171,7 +156,8 @@ get_bool(const struct member *m, const char *name, int *out, char *err,
 		*out = 0;
 		return 0;
 	default:
-		seterr(err, errsize, "option %s: must be true or false", name);
+		bmq_errf(err, errsize, "option %s: must be true or false",
+		    name);
 		return -1;
 	}
 }
@@ -185,13 +171,13 @@ get_str(const struct member *m, const char *name, const char **p,
     size_t *len, char *err, size_t errsize)
 {
 	if (vtype(m) != BMQ_J_STRING) {
-		seterr(err, errsize, "option %s: must be a string", name);
+		bmq_errf(err, errsize, "option %s: must be a string", name);
 		return -1;
 	}
 	*p = m->v + 1;
 	*len = m->vlen - 2;
 	if (memchr(*p, '\\', *len) != NULL) {
-		seterr(err, errsize, "option %s: escaped characters are not "
+		bmq_errf(err, errsize, "option %s: escaped characters are not "
 		    "supported", name);
 		return -1;
 	}
@@ -225,7 +211,7 @@ parse_keep(const struct member *m, const char *name, struct bullmq_keep *k,
 	case BMQ_J_OBJECT:
 		break;
 	default:
-		seterr(err, errsize, "option %s: must be a boolean, a count "
+		bmq_errf(err, errsize, "option %s: must be a boolean, a count "
 		    "or {age, count, limit}", name);
 		return -1;
 	}
@@ -247,7 +233,8 @@ parse_keep(const struct member *m, const char *name, struct bullmq_keep *k,
 			else
 				k->limit = (long)n;
 		} else {
-			seterr(err, errsize, "option %s: unknown field", fname);
+			bmq_errf(err, errsize, "option %s: unknown field",
+			    fname);
 			return -1;
 		}
 	}
@@ -275,7 +262,7 @@ parse_backoff(const struct member *m, struct bullmq_add_opts *o, char *err,
 		return 0;
 	}
 	if (vtype(m) != BMQ_J_OBJECT) {
-		seterr(err, errsize, "option backoff: must be a number of ms "
+		bmq_errf(err, errsize, "option backoff: must be a number of ms "
 		    "or {type, delay, jitter}");
 		return -1;
 	}
@@ -292,7 +279,7 @@ parse_backoff(const struct member *m, struct bullmq_add_opts *o, char *err,
 			    memcmp(s, "exponential", 11) == 0)
 				o->backoff_type = BULLMQ_BACKOFF_EXPONENTIAL;
 			else {
-				seterr(err, errsize, "option backoff.type: "
+				bmq_errf(err, errsize, "option backoff.type: "
 				    "\"%.*s\" is not fixed or exponential "
 				    "(custom strategies are not supported)",
 				    (int)(slen > 40 ? 40 : slen), s);
@@ -309,19 +296,19 @@ parse_backoff(const struct member *m, struct bullmq_add_opts *o, char *err,
 			v.len = f.vlen;
 			if (bmq_jval_double(&v, &d) == -1 || !(d >= 0 &&
 			    d <= 1)) {
-				seterr(err, errsize, "option backoff.jitter: "
+				bmq_errf(err, errsize, "option backoff.jitter: "
 				    "must be a number from 0 to 1");
 				return -1;
 			}
 			o->backoff_jitter = d;
 		} else {
-			seterr(err, errsize, "option backoff.%.*s: unknown "
+			bmq_errf(err, errsize, "option backoff.%.*s: unknown "
 			    "field", (int)(f.klen > 40 ? 40 : f.klen), f.k);
 			return -1;
 		}
 	}
 	if (o->backoff_type == BULLMQ_BACKOFF_NONE) {
-		seterr(err, errsize, "option backoff: type is missing");
+		bmq_errf(err, errsize, "option backoff: type is missing");
 		return -1;
 	}
 	return 0;
@@ -338,7 +325,7 @@ parse_dedup(const struct member *m, struct bullmq_add_opts *o, char *err,
 	int		 b;
 
 	if (vtype(m) != BMQ_J_OBJECT) {
-		seterr(err, errsize, "option deduplication: must be an "
+		bmq_errf(err, errsize, "option deduplication: must be an "
 		    "object {id, ttl}");
 		return -1;
 	}
@@ -360,20 +347,20 @@ parse_dedup(const struct member *m, struct bullmq_add_opts *o, char *err,
 			    errsize) == -1)
 				return -1;
 			if (b) {
-				seterr(err, errsize, "option deduplication."
+				bmq_errf(err, errsize, "option deduplication."
 				    "%.*s: not supported (only simple and ttl "
 				    "deduplication)", (int)f.klen, f.k);
 				return -1;
 			}
 		} else {
-			seterr(err, errsize, "option deduplication.%.*s: "
+			bmq_errf(err, errsize, "option deduplication.%.*s: "
 			    "unknown field", (int)(f.klen > 40 ? 40 : f.klen),
 			    f.k);
 			return -1;
 		}
 	}
 	if (o->dedup_id == NULL || o->dedup_id_len == 0) {
-		seterr(err, errsize, "option deduplication.id: must be "
+		bmq_errf(err, errsize, "option deduplication.id: must be "
 		    "given");
 		return -1;
 	}
@@ -404,7 +391,7 @@ parse_member(const struct member *m, struct bullmq_add_opts *o, char *err,
 		if (slen == 0)
 			return 0;	/* Node: "" means an automatic id */
 		if (slen >= sizeof(id)) {
-			seterr(err, errsize, "option jobId: longer than %d "
+			bmq_errf(err, errsize, "option jobId: longer than %d "
 			    "bytes", BULLMQ_MAX_ID);
 			return -1;
 		}
@@ -458,17 +445,17 @@ parse_member(const struct member *m, struct bullmq_add_opts *o, char *err,
 			return -1;
 		o->timestamp = n;
 	} else if (keyis(m, "debounce")) {
-		seterr(err, errsize, "option debounce: removed in BullMQ 6, "
+		bmq_errf(err, errsize, "option debounce: removed in BullMQ 6, "
 		    "use deduplication");
 		return -1;
 	} else {
 		for (i = 0; unsupported[i] != NULL; i++)
 			if (keyis(m, unsupported[i])) {
-				seterr(err, errsize, "option %s: not supported "
-				    "by bullmq-c", unsupported[i]);
+				bmq_errf(err, errsize, "option %s: not "
+				    "supported by bullmq-c", unsupported[i]);
 				return -1;
 			}
-		seterr(err, errsize, "unknown option \"%.*s\"",
+		bmq_errf(err, errsize, "unknown option \"%.*s\"",
 		    (int)(m->klen > 60 ? 60 : m->klen), m->k);
 		return -1;
 	}
@@ -488,17 +475,17 @@ bullmq_add_opts_parse(const char *json, size_t len,
 
 	memset(o, 0, sizeof(*o));
 	if (json == NULL || len == 0) {
-		seterr(err, errsize, "job options: empty text");
+		bmq_errf(err, errsize, "job options: empty text");
 		return -1;
 	}
 	if (!bmq_json_valid(json, len)) {
-		seterr(err, errsize, "job options: not valid JSON");
+		bmq_errf(err, errsize, "job options: not valid JSON");
 		return -1;
 	}
 	e = json + len;
 	p = skip_ws(json, e);
 	if (*p != '{') {
-		seterr(err, errsize, "job options: must be a JSON object");
+		bmq_errf(err, errsize, "job options: must be a JSON object");
 		return -1;
 	}
 	while (next_member(&p, e, &m)) {
@@ -544,7 +531,7 @@ keep_check(const struct bullmq_keep *k, const char *name, char *err,
 {
 	if (k->mode < BULLMQ_KEEP_UNSET || k->mode > BULLMQ_KEEP_AGE ||
 	    k->count < 0 || k->age < 0 || k->limit < 0) {
-		seterr(err, errsize, "option %s: bad mode or negative value",
+		bmq_errf(err, errsize, "option %s: bad mode or negative value",
 		    name);
 		return -1;
 	}
@@ -553,11 +540,12 @@ keep_check(const struct bullmq_keep *k, const char *name, char *err,
 
 /*
  * Check options given as a struct (they need not come from the parser) and
- * find the custom id and deduplication id with their lengths.
+ * find the custom id and deduplication id with their lengths.  Returns 0,
+ * or -1 with a message in err.
  */
-static int
-opts_check(const struct bullmq_add_opts *o, const char **jid, size_t *jidlen,
-    const char **did, size_t *didlen, char *err, size_t errsize)
+int
+bmq_add_opts_check(const struct bullmq_add_opts *o, const char **jid,
+    size_t *jidlen, const char **did, size_t *didlen, char *err, size_t errsize)
 {
 	char	id[BMQ_MAX_ID];
 
@@ -569,12 +557,12 @@ opts_check(const struct bullmq_add_opts *o, const char **jid, size_t *jidlen,
 	    o->dedup_id_len : strlen(*did);
 	if (*jidlen > 0) {
 		if (*jidlen >= sizeof(id)) {
-			seterr(err, errsize, "option jobId: longer than %d "
+			bmq_errf(err, errsize, "option jobId: longer than %d "
 			    "bytes", BULLMQ_MAX_ID);
 			return -1;
 		}
 		if (memchr(*jid, '\0', *jidlen) != NULL) {
-			seterr(err, errsize, "option jobId: holds a NUL");
+			bmq_errf(err, errsize, "option jobId: holds a NUL");
 			return -1;
 		}
 		memcpy(id, *jid, *jidlen);
@@ -583,15 +571,15 @@ opts_check(const struct bullmq_add_opts *o, const char **jid, size_t *jidlen,
 			return -1;
 	}
 	if (o->attempts < 0) {
-		seterr(err, errsize, "option attempts: negative");
+		bmq_errf(err, errsize, "option attempts: negative");
 		return -1;
 	}
 	if (o->delay < 0) {
-		seterr(err, errsize, "option delay: negative");
+		bmq_errf(err, errsize, "option delay: negative");
 		return -1;
 	}
 	if (o->priority < 0 || o->priority > MAX_PRIORITY) {
-		seterr(err, errsize, "option priority: must be from 0 to %d",
+		bmq_errf(err, errsize, "option priority: must be from 0 to %d",
 		    MAX_PRIORITY);
 		return -1;
 	}
@@ -599,7 +587,7 @@ opts_check(const struct bullmq_add_opts *o, const char **jid, size_t *jidlen,
 	    o->backoff_type > BULLMQ_BACKOFF_EXPONENTIAL ||
 	    o->backoff_delay < 0 || !(o->backoff_jitter >= 0 &&
 	    o->backoff_jitter <= 1)) {
-		seterr(err, errsize, "option backoff: bad type, negative "
+		bmq_errf(err, errsize, "option backoff: bad type, negative "
 		    "delay or jitter outside 0..1");
 		return -1;
 	}
@@ -609,22 +597,22 @@ opts_check(const struct bullmq_add_opts *o, const char **jid, size_t *jidlen,
 		return -1;
 	if (o->keep_logs < 0 || (o->has_stack_trace_limit &&
 	    o->stack_trace_limit < 0)) {
-		seterr(err, errsize, "option keepLogs or stackTraceLimit: "
+		bmq_errf(err, errsize, "option keepLogs or stackTraceLimit: "
 		    "negative");
 		return -1;
 	}
 	if (*didlen >= MAX_DEDUP_ID || memchr(*did, '\0', *didlen) != NULL) {
-		seterr(err, errsize, "option deduplication.id: longer than %d "
-		    "bytes or holding a NUL", MAX_DEDUP_ID - 1);
+		bmq_errf(err, errsize, "option deduplication.id: longer than "
+		    "%d bytes or holding a NUL", MAX_DEDUP_ID - 1);
 		return -1;
 	}
 	if (o->dedup_ttl < 0 || (o->dedup_ttl > 0 && *didlen == 0)) {
-		seterr(err, errsize, "option deduplication: negative ttl, or "
+		bmq_errf(err, errsize, "option deduplication: negative ttl, or "
 		    "a ttl without an id");
 		return -1;
 	}
 	if (o->timestamp < 0) {
-		seterr(err, errsize, "option timestamp: negative");
+		bmq_errf(err, errsize, "option timestamp: negative");
 		return -1;
 	}
 	return 0;
@@ -635,8 +623,8 @@ opts_check(const struct bullmq_add_opts *o, const char **jid, size_t *jidlen,
  * always, the others only when given, keepLogs and deduplication under
  * their aliases kl and de.
  */
-static void
-opts_encode(struct bmq_buf *b, const struct bullmq_add_opts *o,
+void
+bmq_add_opts_write(struct bmq_buf *b, const struct bullmq_add_opts *o,
     const char *jid, size_t jidlen, const char *did, size_t didlen)
 {
 	bmq_buf_addf(b, "{\"attempts\":%d", o->attempts);
@@ -691,172 +679,13 @@ bmq_add_opts_encode(const struct bullmq_add_opts *o, struct bmq_buf *b,
 	const char	*jid, *did;
 	size_t		 jidlen, didlen;
 
-	if (opts_check(o, &jid, &jidlen, &did, &didlen, err, errsize) == -1)
+	if (bmq_add_opts_check(o, &jid, &jidlen, &did, &didlen, err,
+	    errsize) == -1)
 		return -1;
-	opts_encode(b, o, jid, jidlen, did, didlen);
+	bmq_add_opts_write(b, o, jid, jidlen, did, didlen);
 	if (bmq_buf_cstr(b) == NULL) {
-		seterr(err, errsize, "out of memory");
+		bmq_errf(err, errsize, "out of memory");
 		return -1;
 	}
 	return 0;
-}
-
-/*
- * Fill c with the arguments of one add.  c->opts must be initialised; it is
- * emptied first, so one call structure serves many jobs.  Returns 0, or a
- * BULLMQ_ERR_* code with a message in err (nothing is sent).
- */
-int
-bmq_add_prepare(bullmq_queue *q, const char *name, const char *data,
-    const struct bullmq_add_opts *o, int64_t now, struct bmq_add_call *c,
-    char *err, size_t errsize)
-{
-	static const int	 keys[BMQ_ADD_NKEYS] = { BMQ_K_WAIT, BMQ_K_META,
-	    BMQ_K_ID, BMQ_K_DELAYED, BMQ_K_PRIORITIZED, BMQ_K_PC,
-	    BMQ_K_ACTIVE, BMQ_K_EVENTS, BMQ_K_MARKER };
-	const char		*jid, *did;
-	size_t			 jidlen, didlen, datalen;
-	int			 i;
-
-	if (o == NULL)
-		o = &no_opts;
-	if (name == NULL) {
-		seterr(err, errsize, "job name is missing");
-		return BULLMQ_ERR_ARG;
-	}
-	if (data == NULL)
-		data = "{}";
-	datalen = strlen(data);
-	if (!bmq_json_valid(data, datalen)) {
-		seterr(err, errsize, "job data is not valid JSON");
-		return BULLMQ_ERR_ARG;
-	}
-	if (opts_check(o, &jid, &jidlen, &did, &didlen, err, errsize) == -1)
-		return BULLMQ_ERR_ARG;
-	c->opts.len = 0;
-	opts_encode(&c->opts, o, jid, jidlen, did, didlen);
-	if (bmq_buf_cstr(&c->opts) == NULL) {
-		seterr(err, errsize, "out of memory");
-		return BULLMQ_ERR_NOMEM;
-	}
-	snprintf(c->ts, sizeof(c->ts), "%lld",
-	    (long long)(o->timestamp > 0 ? o->timestamp : now));
-	snprintf(c->delay, sizeof(c->delay), "%lld", (long long)o->delay);
-	snprintf(c->prio, sizeof(c->prio), "%d", o->priority);
-	snprintf(c->ttl, sizeof(c->ttl), "%lld", (long long)o->dedup_ttl);
-	for (i = 0; i < BMQ_ADD_NKEYS; i++) {
-		c->argv[i] = q->keys[keys[i]];
-		c->lens[i] = q->keylens[keys[i]];
-	}
-	c->argv[i] = q->keys[BMQ_K_BASE];
-	c->lens[i++] = q->keylens[BMQ_K_BASE];
-	c->argv[i] = jid;
-	c->lens[i++] = jidlen;
-	c->argv[i] = name;
-	c->lens[i++] = strlen(name);
-	c->argv[i] = c->ts;
-	c->lens[i++] = strlen(c->ts);
-	c->argv[i] = data;
-	c->lens[i++] = datalen;
-	c->argv[i] = c->opts.b;
-	c->lens[i++] = c->opts.len;
-	c->argv[i] = c->delay;
-	c->lens[i++] = strlen(c->delay);
-	c->argv[i] = c->prio;
-	c->lens[i++] = strlen(c->prio);
-	c->argv[i] = o->lifo ? "1" : "0";
-	c->lens[i++] = 1;
-	c->argv[i] = did;
-	c->lens[i++] = didlen;
-	c->argv[i] = c->ttl;
-	c->lens[i++] = strlen(c->ttl);
-	return 0;
-}
-
-/*
- * Judge the reply {status, id} of add-9.lua.  Returns the status with *idp
- * set to the id's reply, or -1 with a message in err.
- */
-int
-bmq_add_reply(const redisReply *r, const redisReply **idp, char *err,
-    size_t errsize)
-{
-	const redisReply	*st;
-
-	if (r->type == REDIS_REPLY_ERROR) {
-		seterr(err, errsize, "script add: %.*s", (int)r->len, r->str);
-		return -1;
-	}
-	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-	    (st = r->element[0])->type != REDIS_REPLY_INTEGER ||
-	    st->integer < BULLMQ_ADDED || st->integer > BULLMQ_DEDUPLICATED ||
-	    (*idp = r->element[1])->type != REDIS_REPLY_STRING) {
-		seterr(err, errsize, "script add: unexpected reply");
-		return -1;
-	}
-	return (int)st->integer;
-}
-
-/*
- * Read the reply of add-9.lua into id.  Returns the status, or -1 with a
- * message in err, also when the id does not fit.
- */
-static int
-add_result(const redisReply *r, char *id, size_t idsize, char *err,
-    size_t errsize)
-{
-	const redisReply	*ri;
-	int			 rv;
-
-	if ((rv = bmq_add_reply(r, &ri, err, errsize)) == -1)
-		return -1;
-	if (id != NULL && idsize > 0) {
-		if (ri->len >= idsize) {
-			seterr(err, errsize, "job id %.*s...: %zu bytes do not "
-			    "fit in the id buffer of %zu", (int)(ri->len > 32 ?
-			    32 : ri->len), ri->str, ri->len, idsize);
-			return -1;
-		}
-		memcpy(id, ri->str, ri->len);
-		id[ri->len] = '\0';
-	}
-	return rv;
-}
-
-/* Add one job; see bullmq.h. */
-int
-bullmq_add(bullmq_queue *q, const char *name, const char *data,
-    const struct bullmq_add_opts *o, char *id, size_t idsize)
-{
-	struct bmq_add_call	 c;
-	redisReply		*r;
-	char			 err[256];
-	int			 code, rv;
-
-	bmq_buf_init(&c.opts);
-	code = bmq_add_prepare(q, name, data, o, bullmq_now(), &c, err,
-	    sizeof(err));
-	if (code != 0) {
-		bmq_buf_free(&c.opts);
-		bmq_seterr(q, code, "%s", err);
-		return -1;
-	}
-	/* the custom id comes back: refuse it now, not after the add */
-	if (id != NULL && idsize > 0 && c.lens[BMQ_ADD_JID] >= idsize) {
-		bmq_buf_free(&c.opts);
-		bmq_seterr(q, BULLMQ_ERR_ARG, "job id %.*s...: %zu bytes do "
-		    "not fit in the id buffer of %zu", c.lens[BMQ_ADD_JID] > 32 ?
-		    32 : (int)c.lens[BMQ_ADD_JID], c.argv[BMQ_ADD_JID],
-		    c.lens[BMQ_ADD_JID], idsize);
-		return -1;
-	}
-	r = bmq_script(q, BMQ_LUA_ADD, BMQ_ADD_ARGC, c.argv, c.lens);
-	bmq_buf_free(&c.opts);
-	if (r == NULL)
-		return -1;
-	rv = add_result(r, id, idsize, err, sizeof(err));
-	freeReplyObject(r);
-	if (rv == -1)
-		bmq_seterr(q, BULLMQ_ERR_PROTOCOL, "%s", err);
-	return rv;
 }
