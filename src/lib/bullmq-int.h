@@ -98,6 +98,13 @@ struct bmq_jval {
 	size_t		 len;
 };
 
+/* One member of a JSON object, as bmq_json_next reads it. */
+struct bmq_jmember {
+	const char	*k;	/* the raw key, without the quotes */
+	size_t		 klen;
+	struct bmq_jval	 v;
+};
+
 /* conn.c */
 void		 bmq_seterr(bullmq_queue *, int, const char *, ...)
 		    __attribute__((__format__(__printf__, 3, 4)));
@@ -125,6 +132,11 @@ int		 bmq_json_get(const char *, size_t, const char *,
 		    struct bmq_jval *);
 int		 bmq_json_members(const char *, size_t, const char *const *,
 		    size_t, struct bmq_jval *);
+enum bmq_jtype	 bmq_json_type(const char *, size_t);
+int		 bmq_json_next(const char **, const char *,
+		    struct bmq_jmember *);
+size_t		 bmq_json_array_elems(const char *, size_t, size_t,
+		    struct bmq_buf *);
 int		 bmq_jval_int(const struct bmq_jval *, int64_t *);
 int		 bmq_jval_double(const struct bmq_jval *, double *);
 int		 bmq_jval_string(const struct bmq_jval *, char *, size_t);

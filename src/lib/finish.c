@@ -92,69 +92,6 @@ keep_for(const bullmq_worker *w, const bullmq_job *j, int failed,
 }
 
 /*
- * Append the top-level elements of a JSON array from index skip to b, each
- * after a comma when b already holds one.  Returns the number of elements.
- */
-static size_t
-array_elems(const char *s, size_t n, size_t skip, struct bmq_buf *b)
-{
-	size_t	i, start = 0, end, count = 0;
-	int	depth = 0, instr = 0, esc = 0, have = 0, close;
-	char	c;
-
-	for (i = 0; i < n; i++) {
-		c = s[i];
-		if (instr) {
-			if (esc)
-				esc = 0;
-			else if (c == '\\')
-				esc = 1;
-			else if (c == '"')
-				instr = 0;
-			continue;
-		}
-		close = 0;
-		switch (c) {
-		case ' ': case '\t': case '\n': case '\r':
-			continue;
-		case ']': case '}':
-			if (--depth == 0)
-				close = 1;
-			break;
-		case ',':
-			if (depth == 1)
-				close = 1;
-			break;
-		default:
-			if (depth == 1 && !have) {
-				have = 1;
-				start = i;
-			}
-			if (c == '"')
-				instr = 1;
-			else if (c == '[' || c == '{')
-				depth++;
-			break;
-		}
-		if (close && have) {
-			end = i;
-			while (end > start && (s[end - 1] == ' ' ||
-			    s[end - 1] == '\t' || s[end - 1] == '\n' ||
-			    s[end - 1] == '\r'))
-				end--;
-			if (b != NULL && count >= skip) {
-				if (b->len > 1)
-					bmq_buf_add(b, ",", 1);
-				bmq_buf_add(b, s + start, end - start);
-			}
-			count++;
-			have = 0;
-		}
-	}
-	return count;
-}
-
-/*
  * The job's stacktrace array with one entry more for this failure, cut to
  * opts.stackTraceLimit (0 keeps none), as JSON in b.
  */
@@ -180,11 +117,11 @@ stacktrace_json(const bullmq_job *j, const char *reason, struct bmq_buf *b)
 	if (old == NULL || oldlen == 0 || old[0] != '[' ||
 	    !bmq_json_valid(old, oldlen))
 		old = NULL;
-	n = old != NULL ? array_elems(old, oldlen, 0, NULL) : 0;
+	n = old != NULL ? bmq_json_array_elems(old, oldlen, 0, NULL) : 0;
 	if (limit > 0 && (int64_t)n + 1 > limit)
 		skip = n + 1 - (size_t)limit;
 	if (old != NULL)
-		array_elems(old, oldlen, skip, b);
+		bmq_json_array_elems(old, oldlen, skip, b);
 	bmq_buf_init(&entry);
 	bmq_buf_addf(&entry, "%s: %s", j->unrecoverable ?
 	    "UnrecoverableError" : "Error", reason);

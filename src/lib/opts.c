@@ -15,127 +15,19 @@
 #define MAX_PRIORITY	2097151		/* 2^21 - 1 */
 #define MAX_DEDUP_ID	512
 
-/* One member of a JSON object: the raw key and value texts. */
-struct member {
-	const char	*k;
-	size_t		 klen;
-	const char	*v;
-	size_t		 vlen;
-};
-
-/* Skip JSON white space. */
-static const char *
-skip_ws(const char *p, const char *e)
-{
-	while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
-		p++;
-	return p;
-}
-
-/* The end of the string whose opening quote is at p. */
-static const char *
-skip_string(const char *p, const char *e)
-{
-	for (p++; p < e && *p != '"'; p++)
-		if (*p == '\\')
-			p++;
-	return p < e ? p + 1 : e;
-}
-
-/* The end of the value starting at p, in text already known to be valid. */
-static const char *
-skip_value(const char *p, const char *e)
-{
-	int	depth = 0;
-
-	if (p < e && *p == '"')
-		return skip_string(p, e);
-	if (p < e && (*p == '{' || *p == '[')) {
-		while (p < e) {
-			if (*p == '"') {
-				p = skip_string(p, e);
-				continue;
-			}
-			if (*p == '{' || *p == '[')
-				depth++;
-			else if ((*p == '}' || *p == ']') && --depth == 0)
-				return p + 1;
-			p++;
-		}
-		return e;
-	}
-	while (p < e && *p != ',' && *p != '}' && *p != ']' && *p != ' ' &&
-	    *p != '\t' && *p != '\n' && *p != '\r')
-		p++;
-	return p;
-}
-
-/*
- * Read the next member of the object whose text starts at *pp (at its '{'
- * on the first call).  Returns 1 with m set, 0 at the end of the object.
- */
-static int
-next_member(const char **pp, const char *e, struct member *m)
-{
-	const char	*p, *kend;
-
-	p = skip_ws(*pp, e);
-	if (p < e && (*p == '{' || *p == ','))
-		p = skip_ws(p + 1, e);
-	if (p >= e || *p != '"')
-		return 0;
-	kend = skip_string(p, e);
-	m->k = p + 1;
-	m->klen = (size_t)(kend - p) - 2;
-	p = skip_ws(kend, e);
-	if (p < e && *p == ':')
-		p = skip_ws(p + 1, e);
-	m->v = p;
-	*pp = skip_value(p, e);
-	m->vlen = (size_t)(*pp - p);
-	return 1;
-}
-
 /* Is the member's key the word w? */
 static int
-keyis(const struct member *m, const char *w)
+keyis(const struct bmq_jmember *m, const char *w)
 {
 	return m->klen == strlen(w) && memcmp(m->k, w, m->klen) == 0;
 }
 
-/* The JSON type of a member's value. */
-static enum bmq_jtype
-vtype(const struct member *m)
-{
-	switch (m->vlen > 0 ? m->v[0] : '\0') {
-	case '{':
-		return BMQ_J_OBJECT;
-	case '[':
-		return BMQ_J_ARRAY;
-	case '"':
-		return BMQ_J_STRING;
-	case 't':
-		return BMQ_J_TRUE;
-	case 'f':
-		return BMQ_J_FALSE;
-	case 'n':
-		return BMQ_J_NULL;
-	default:
-		return BMQ_J_NUMBER;
-	}
-}
-
 /* Read an integer option within [lo, hi]; -1 with a message if not one. */
 static int
-get_int(const struct member *m, const char *name, int64_t lo, int64_t hi,
-    int64_t *out, char *err, size_t errsize)
+get_int(const struct bmq_jmember *m, const char *name, int64_t lo,
+    int64_t hi, int64_t *out, char *err, size_t errsize)
 {
-	struct bmq_jval	v;
-
-	v.type = vtype(m);
-	v.p = m->v;
-	v.len = m->vlen;
-	if (bmq_jval_int(&v, out) == -1 || *out < lo || *out > hi) {
+	if (bmq_jval_int(&m->v, out) == -1 || *out < lo || *out > hi) {
 		bmq_errf(err, errsize, "option %s: must be an integer from "
 		    "%lld to %lld", name, (long long)lo, (long long)hi);
 		return -1;
@@ -145,10 +37,10 @@ get_int(const struct member *m, const char *name, int64_t lo, int64_t hi,
 
 /* Read a boolean option; -1 with a message if not one. */
 static int
-get_bool(const struct member *m, const char *name, int *out, char *err,
+get_bool(const struct bmq_jmember *m, const char *name, int *out, char *err,
     size_t errsize)
 {
-	switch (vtype(m)) {
+	switch (m->v.type) {
 	case BMQ_J_TRUE:
 		*out = 1;
 		return 0;
@@ -167,15 +59,15 @@ get_bool(const struct member *m, const char *name, int *out, char *err,
  * are refused since the text is not copied.
  */
 static int
-get_str(const struct member *m, const char *name, const char **p,
+get_str(const struct bmq_jmember *m, const char *name, const char **p,
     size_t *len, char *err, size_t errsize)
 {
-	if (vtype(m) != BMQ_J_STRING) {
+	if (m->v.type != BMQ_J_STRING) {
 		bmq_errf(err, errsize, "option %s: must be a string", name);
 		return -1;
 	}
-	*p = m->v + 1;
-	*len = m->vlen - 2;
+	*p = m->v.p;
+	*len = m->v.len;
 	if (memchr(*p, '\\', *len) != NULL) {
 		bmq_errf(err, errsize, "option %s: escaped characters are not "
 		    "supported", name);
@@ -186,16 +78,16 @@ get_str(const struct member *m, const char *name, const char **p,
 
 /* Read removeOnComplete or removeOnFail: a boolean, a count or an object. */
 static int
-parse_keep(const struct member *m, const char *name, struct bullmq_keep *k,
-    char *err, size_t errsize)
+parse_keep(const struct bmq_jmember *m, const char *name,
+    struct bullmq_keep *k, char *err, size_t errsize)
 {
-	struct member	 f;
-	const char	*p = m->v, *e = m->v + m->vlen;
-	int64_t		 n;
-	char		 fname[64];
+	struct bmq_jmember	 f;
+	const char		*p = m->v.p, *e = m->v.p + m->v.len;
+	int64_t			 n;
+	char			 fname[64];
 
 	memset(k, 0, sizeof(*k));
-	switch (vtype(m)) {
+	switch (m->v.type) {
 	case BMQ_J_TRUE:
 		k->mode = BULLMQ_KEEP_NONE;
 		return 0;
@@ -216,10 +108,10 @@ parse_keep(const struct member *m, const char *name, struct bullmq_keep *k,
 		return -1;
 	}
 	k->mode = BULLMQ_KEEP_AGE;
-	while (next_member(&p, e, &f)) {
+	while (bmq_json_next(&p, e, &f)) {
 		snprintf(fname, sizeof(fname), "%s.%.*s", name,
 		    (int)(f.klen > 20 ? 20 : f.klen), f.k);
-		if (vtype(&f) == BMQ_J_NULL)
+		if (f.v.type == BMQ_J_NULL)
 			continue;
 		if (keyis(&f, "age") || keyis(&f, "count") ||
 		    keyis(&f, "limit")) {
@@ -243,17 +135,16 @@ parse_keep(const struct member *m, const char *name, struct bullmq_keep *k,
 
 /* Read backoff: a number of ms (fixed) or {type, delay, jitter}. */
 static int
-parse_backoff(const struct member *m, struct bullmq_add_opts *o, char *err,
-    size_t errsize)
+parse_backoff(const struct bmq_jmember *m, struct bullmq_add_opts *o,
+    char *err, size_t errsize)
 {
-	struct member	 f;
-	const char	*p = m->v, *e = m->v + m->vlen, *s;
-	size_t		 slen;
-	int64_t		 n;
-	double		 d;
-	struct bmq_jval	 v;
+	struct bmq_jmember	 f;
+	const char		*p = m->v.p, *e = m->v.p + m->v.len, *s;
+	size_t			 slen;
+	int64_t			 n;
+	double			 d;
 
-	if (vtype(m) == BMQ_J_NUMBER) {
+	if (m->v.type == BMQ_J_NUMBER) {
 		if (get_int(m, "backoff", 0, INT64_C(1) << 42, &n, err,
 		    errsize) == -1)
 			return -1;
@@ -261,13 +152,13 @@ parse_backoff(const struct member *m, struct bullmq_add_opts *o, char *err,
 		o->backoff_delay = n;
 		return 0;
 	}
-	if (vtype(m) != BMQ_J_OBJECT) {
+	if (m->v.type != BMQ_J_OBJECT) {
 		bmq_errf(err, errsize, "option backoff: must be a number of ms "
 		    "or {type, delay, jitter}");
 		return -1;
 	}
-	while (next_member(&p, e, &f)) {
-		if (vtype(&f) == BMQ_J_NULL)
+	while (bmq_json_next(&p, e, &f)) {
+		if (f.v.type == BMQ_J_NULL)
 			continue;
 		if (keyis(&f, "type")) {
 			if (get_str(&f, "backoff.type", &s, &slen, err,
@@ -291,10 +182,7 @@ parse_backoff(const struct member *m, struct bullmq_add_opts *o, char *err,
 				return -1;
 			o->backoff_delay = n;
 		} else if (keyis(&f, "jitter")) {
-			v.type = vtype(&f);
-			v.p = f.v;
-			v.len = f.vlen;
-			if (bmq_jval_double(&v, &d) == -1 || !(d >= 0 &&
+			if (bmq_jval_double(&f.v, &d) == -1 || !(d >= 0 &&
 			    d <= 1)) {
 				bmq_errf(err, errsize, "option backoff.jitter: "
 				    "must be a number from 0 to 1");
@@ -316,21 +204,21 @@ parse_backoff(const struct member *m, struct bullmq_add_opts *o, char *err,
 
 /* Read deduplication: {id, ttl}; the other modes are refused. */
 static int
-parse_dedup(const struct member *m, struct bullmq_add_opts *o, char *err,
-    size_t errsize)
+parse_dedup(const struct bmq_jmember *m, struct bullmq_add_opts *o,
+    char *err, size_t errsize)
 {
-	struct member	 f;
-	const char	*p = m->v, *e = m->v + m->vlen;
-	int64_t		 n;
-	int		 b;
+	struct bmq_jmember	 f;
+	const char		*p = m->v.p, *e = m->v.p + m->v.len;
+	int64_t			 n;
+	int			 b;
 
-	if (vtype(m) != BMQ_J_OBJECT) {
+	if (m->v.type != BMQ_J_OBJECT) {
 		bmq_errf(err, errsize, "option deduplication: must be an "
 		    "object {id, ttl}");
 		return -1;
 	}
-	while (next_member(&p, e, &f)) {
-		if (vtype(&f) == BMQ_J_NULL)
+	while (bmq_json_next(&p, e, &f)) {
+		if (f.v.type == BMQ_J_NULL)
 			continue;
 		if (keyis(&f, "id")) {
 			if (get_str(&f, "deduplication.id", &o->dedup_id,
@@ -377,8 +265,8 @@ static const char *const unsupported[] = {
 
 /* Parse one top-level option. */
 static int
-parse_member(const struct member *m, struct bullmq_add_opts *o, char *err,
-    size_t errsize)
+parse_member(const struct bmq_jmember *m, struct bullmq_add_opts *o,
+    char *err, size_t errsize)
 {
 	int64_t		 n;
 	const char	*s;
@@ -470,8 +358,8 @@ int
 bullmq_add_opts_parse(const char *json, size_t len,
     struct bullmq_add_opts *o, char *err, size_t errsize)
 {
-	struct member	 m;
-	const char	*p, *e;
+	struct bmq_jmember	 m;
+	const char		*p;
 
 	memset(o, 0, sizeof(*o));
 	if (json == NULL || len == 0) {
@@ -482,14 +370,13 @@ bullmq_add_opts_parse(const char *json, size_t len,
 		bmq_errf(err, errsize, "job options: not valid JSON");
 		return -1;
 	}
-	e = json + len;
-	p = skip_ws(json, e);
-	if (*p != '{') {
+	if (bmq_json_type(json, len) != BMQ_J_OBJECT) {
 		bmq_errf(err, errsize, "job options: must be a JSON object");
 		return -1;
 	}
-	while (next_member(&p, e, &m)) {
-		if (vtype(&m) == BMQ_J_NULL)
+	p = json;
+	while (bmq_json_next(&p, json + len, &m)) {
+		if (m.v.type == BMQ_J_NULL)
 			continue;
 		if (parse_member(&m, o, err, errsize) == -1) {
 			memset(o, 0, sizeof(*o));

@@ -145,6 +145,57 @@ START_TEST(members_in_one_pass)
 }
 END_TEST
 
+START_TEST(walk_members)
+{
+	const char		*js = " { \"a\" : \"x\\\"y\" , "
+	    "\"b\":{\"c\":[1,{}]},\"n\":-1.5e2,\"t\":true , \"z\":null}";
+	const char		*p = js;
+	struct bmq_jmember	 m;
+
+	ck_assert_int_eq(bmq_json_type(js, strlen(js)), BMQ_J_OBJECT);
+	ck_assert_int_eq(bmq_json_type(" [1]", 4), BMQ_J_ARRAY);
+	ck_assert_int_eq(bmq_json_type("  ", 2), BMQ_J_NONE);
+	ck_assert_int_eq(bmq_json_next(&p, js + strlen(js), &m), 1);
+	ck_assert(m.klen == 1 && m.k[0] == 'a');
+	ck_assert_int_eq(m.v.type, BMQ_J_STRING);
+	ck_assert_int_eq(strncmp(m.v.p, "x\\\"y", m.v.len), 0);
+	ck_assert_uint_eq(m.v.len, 4);
+	ck_assert_int_eq(bmq_json_next(&p, js + strlen(js), &m), 1);
+	ck_assert_int_eq(m.v.type, BMQ_J_OBJECT);
+	ck_assert_uint_eq(m.v.len, 12);
+	ck_assert_int_eq(bmq_json_next(&p, js + strlen(js), &m), 1);
+	ck_assert_int_eq(m.v.type, BMQ_J_NUMBER);
+	ck_assert_uint_eq(m.v.len, 6);
+	ck_assert_int_eq(bmq_json_next(&p, js + strlen(js), &m), 1);
+	ck_assert_int_eq(m.v.type, BMQ_J_TRUE);
+	ck_assert_int_eq(bmq_json_next(&p, js + strlen(js), &m), 1);
+	ck_assert(m.klen == 1 && m.k[0] == 'z' && m.v.type == BMQ_J_NULL);
+	ck_assert_int_eq(bmq_json_next(&p, js + strlen(js), &m), 0);
+	p = "{}";
+	ck_assert_int_eq(bmq_json_next(&p, p + 2, &m), 0);
+}
+END_TEST
+
+START_TEST(array_elements)
+{
+	const char	*a = "[ \"x,]\" , {\"a\":[1,2]},3 ,[] ]";
+	struct bmq_buf	 b;
+
+	ck_assert_uint_eq(bmq_json_array_elems(a, strlen(a), 0, NULL), 4);
+	ck_assert_uint_eq(bmq_json_array_elems("[]", 2, 0, NULL), 0);
+	ck_assert_uint_eq(bmq_json_array_elems(" [ ] ", 5, 0, NULL), 0);
+	bmq_buf_init(&b);
+	bmq_buf_adds(&b, "[");
+	ck_assert_uint_eq(bmq_json_array_elems(a, strlen(a), 1, &b), 4);
+	ck_assert_str_eq(bmq_buf_cstr(&b), "[{\"a\":[1,2]},3,[]");
+	b.len = 1;
+	bmq_buf_adds(&b, "0");
+	bmq_json_array_elems(a, strlen(a), 3, &b);
+	ck_assert_str_eq(bmq_buf_cstr(&b), "[0,[]");
+	bmq_buf_free(&b);
+}
+END_TEST
+
 START_TEST(get_many_tokens)
 {
 	struct bmq_buf	b;
@@ -206,6 +257,8 @@ json_suite(void)
 	tcase_add_test(tc, deep_nesting_is_bounded);
 	tcase_add_test(tc, get_paths);
 	tcase_add_test(tc, members_in_one_pass);
+	tcase_add_test(tc, walk_members);
+	tcase_add_test(tc, array_elements);
 	tcase_add_test(tc, get_many_tokens);
 	tcase_add_test(tc, write_strings);
 	suite_add_tcase(s, tc);
