@@ -167,6 +167,9 @@ void		 bmq_add_opts_write(struct bmq_buf *,
 		    const char *, size_t);
 int		 bmq_add_opts_encode(const struct bullmq_add_opts *,
 		    struct bmq_buf *, char *, size_t);
+int		 bmq_keep_from_json(const struct bmq_jval *, const char *, int,
+		    struct bullmq_keep *, char *, size_t);
+int		 bmq_keep_encode(const struct bullmq_keep *, struct bmq_buf *);
 
 /* queue.c */
 #define BMQ_ADD_NKEYS	9
@@ -191,6 +194,30 @@ int		 bmq_add_reply(const redisReply *, const redisReply **, char *,
 		    size_t);
 
 /* job.c */
+/*
+ * What the library reads of a job's stored options, read once when the
+ * job is made; absent or unreadable options take the values of {}.
+ */
+struct bmq_job_opts {
+	long			 attempts;	/* 0 .. 1e9 */
+	enum bullmq_backoff_type backoff_type;	/* NONE: retry at once */
+	int64_t			 backoff_delay;	/* ms */
+	double			 backoff_jitter;
+	struct bullmq_keep	 keep_complete;	/* UNSET: the worker's */
+	struct bullmq_keep	 keep_fail;
+	int64_t			 keep_logs;	/* kl, 0: every line */
+	int64_t			 stack_trace_limit;	/* -1: none */
+	int			 lifo;
+	/* a scheduler's iteration: repeat.* and prevMillis */
+	struct bmq_jval		 repeat_pattern;	/* into the job's opts */
+	struct bmq_jval		 repeat_tz;
+	int64_t			 repeat_count;		/* 0 */
+	int64_t			 repeat_limit;		/* -1: none */
+	int64_t			 repeat_start;		/* 0: none */
+	int64_t			 repeat_end;		/* 0: none */
+	int64_t			 prev_millis;		/* 0 */
+};
+
 struct bullmq_job {
 	bullmq_queue	*q;
 	bullmq_worker	*w;		/* set while a worker holds it */
@@ -199,6 +226,7 @@ struct bullmq_job {
 	char		**fk;		/* field names */
 	char		**fv;		/* field values, NUL terminated */
 	size_t		*fvlen;		/* one block holding all four */
+	struct bmq_job_opts o;		/* the "opts" field, read */
 	char		 token[BMQ_MAX_TOKEN];
 	int64_t		 fetched_at;
 	/* the processor's verdict */
@@ -212,10 +240,9 @@ bullmq_job	*bmq_job_from_hash(bullmq_queue *, const char *, size_t,
 		    const redisReply *);
 bullmq_job	*bmq_job_from_packed(bullmq_queue *, const char *, size_t,
 		    const char *, size_t, long long, int *);
+void		 bmq_job_opts_read(const char *, size_t,
+		    struct bmq_job_opts *);
 long		 bmq_job_long(const bullmq_job *, const char *, long);
-int		 bmq_keep_encode(const struct bullmq_keep *, struct bmq_buf *);
-int		 bmq_keep_from_opts(const char *, size_t, const char *,
-		    struct bullmq_keep *);
 int64_t		 bmq_backoff_delay(enum bullmq_backoff_type, int64_t, double,
 		    long, double);
 

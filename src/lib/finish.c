@@ -77,18 +77,15 @@ finish_hint(const bullmq_job *j, char *buf, size_t size)
 }
 
 /* The retention for a target: the job's option, else the worker's. */
-static void
-keep_for(const bullmq_worker *w, const bullmq_job *j, int failed,
-    struct bullmq_keep *k)
+static const struct bullmq_keep *
+keep_for(const bullmq_worker *w, const bullmq_job *j, int failed)
 {
-	const char	*o;
-	size_t		 len;
+	const struct bullmq_keep	*k;
 
-	o = bullmq_job_opts(j, &len);
-	bmq_keep_from_opts(o, len, failed ? "removeOnFail" :
-	    "removeOnComplete", k);
+	k = failed ? &j->o.keep_fail : &j->o.keep_complete;
 	if (k->mode == BULLMQ_KEEP_UNSET)
-		*k = failed ? w->keep_fail : w->keep_complete;
+		k = failed ? &w->keep_fail : &w->keep_complete;
+	return k;
 }
 
 /*
@@ -98,16 +95,11 @@ keep_for(const bullmq_worker *w, const bullmq_job *j, int failed,
 static void
 stacktrace_json(const bullmq_job *j, const char *reason, struct bmq_buf *b)
 {
-	struct bmq_jval	 v;
-	const char	*old, *o;
-	size_t		 oldlen, olen, n, skip = 0;
-	int64_t		 limit = -1;
+	const char	*old;
+	size_t		 oldlen, n, skip = 0;
+	int64_t		 limit = j->o.stack_trace_limit;
 	struct bmq_buf	 entry;
 
-	o = bullmq_job_opts(j, &olen);
-	if (o != NULL && bmq_json_get(o, olen, "stackTraceLimit", &v) == 1 &&
-	    bmq_jval_int(&v, &limit) == -1)
-		limit = -1;
 	bmq_buf_adds(b, "[");
 	if (limit == 0) {
 		bmq_buf_adds(b, "]");
@@ -139,40 +131,14 @@ stacktrace_json(const bullmq_job *j, const char *reason, struct bmq_buf *b)
 static int64_t
 backoff_for(const bullmq_job *j, long n)
 {
-	struct bmq_jval		 v;
-	const char		*o;
-	size_t			 len;
-	enum bullmq_backoff_type type = BULLMQ_BACKOFF_NONE;
-	int64_t			 delay = 0;
-	double			 jitter = 0, r;
+	double	r;
 
-	if ((o = bullmq_job_opts(j, &len)) == NULL ||
-	    bmq_json_get(o, len, "backoff", &v) != 1)
-		return 0;
-	if (v.type == BMQ_J_NUMBER) {
-		type = BULLMQ_BACKOFF_FIXED;
-		if (bmq_jval_int(&v, &delay) == -1)
-			return 0;
-	} else if (v.type == BMQ_J_OBJECT) {
-		if (bmq_json_get(o, len, "backoff.type", &v) == 1 &&
-		    v.type == BMQ_J_STRING) {
-			if (v.len == 5 && memcmp(v.p, "fixed", 5) == 0)
-				type = BULLMQ_BACKOFF_FIXED;
-			else if (v.len == 11 &&
-			    memcmp(v.p, "exponential", 11) == 0)
-				type = BULLMQ_BACKOFF_EXPONENTIAL;
-		}
-		if (bmq_json_get(o, len, "backoff.delay", &v) != 1 ||
-		    bmq_jval_int(&v, &delay) == -1)
-			delay = 0;
-		if (bmq_json_get(o, len, "backoff.jitter", &v) != 1 ||
-		    bmq_jval_double(&v, &jitter) == -1)
-			jitter = 0;
-	}
-	if (type == BULLMQ_BACKOFF_NONE || delay <= 0)
+	if (j->o.backoff_type == BULLMQ_BACKOFF_NONE ||
+	    j->o.backoff_delay <= 0)
 		return 0;
 	r = (double)arc4random() / 4294967296.0;
-	return bmq_backoff_delay(type, delay, jitter, n, r);
+	return bmq_backoff_delay(j->o.backoff_type, j->o.backoff_delay,
+	    j->o.backoff_jitter, n, r);
 }
 
 /* Record a script's refusal code in the handle. */
@@ -239,7 +205,6 @@ finish_call(bullmq_queue *q, bullmq_worker *w, bullmq_job *j, int failed,
 	char			 now_s[NUMLEN], att[NUMLEN], kc[NUMLEN];
 	char			 ka[2 * NUMLEN], token[BMQ_MAX_TOKEN];
 	char			 hint[NUMLEN];
-	struct bullmq_keep	 keep;
 	redisReply		*r;
 	int64_t			 now;
 	int			 n;
@@ -252,8 +217,7 @@ finish_call(bullmq_queue *q, bullmq_worker *w, bullmq_job *j, int failed,
 	strlcpy(token, j->token[0] != '\0' ? j->token : "0", sizeof(token));
 	now = bullmq_now();
 	bmq_fmt_ms(now_s, sizeof(now_s), now);
-	keep_for(ws, j, failed, &keep);
-	keep_args(&keep, kc, ka);
+	keep_args(keep_for(ws, j, failed), kc, ka);
 	/* the one key: finish-1.lua makes the others from the prefix */
 	n = bmq_put(av, al, 0, q->keys[BMQ_K_ACTIVE], q->keylens[BMQ_K_ACTIVE]);
 	n = bmq_put_fetch_args(ws, now_s, token, av, al, n);
@@ -332,16 +296,11 @@ retry_call(bullmq_queue *q, bullmq_job *j, const char *reason,
 		BMQ_K_META, BMQ_K_EVENTS, BMQ_K_MARKER, BMQ_K_PC,
 		BMQ_K_STALLED
 	};
-	struct bmq_jval	 v;
-	const char	*av[MAX_ARGS], *o;
-	size_t		 al[MAX_ARGS], olen;
+	const char	*av[MAX_ARGS];
+	size_t		 al[MAX_ARGS];
 	char		 now_s[NUMLEN];
-	int		 n, lifo = 0;
+	int		 n;
 
-	o = bullmq_job_opts(j, &olen);
-	if (o != NULL && bmq_json_get(o, olen, "lifo", &v) == 1 &&
-	    v.type == BMQ_J_TRUE)
-		lifo = 1;
 	bmq_fmt_ms(now_s, sizeof(now_s), bullmq_now());
 	n = bmq_put_keys(q, av, al, 0, keys,
 	    (int)(sizeof(keys) / sizeof(keys[0])));
@@ -349,7 +308,7 @@ retry_call(bullmq_queue *q, bullmq_job *j, const char *reason,
 	n = bmq_puts0(av, al, n, now_s);
 	n = bmq_puts0(av, al, n, j->id);
 	n = bmq_puts0(av, al, n, j->token[0] != '\0' ? j->token : "0");
-	n = bmq_puts0(av, al, n, lifo ? "RPUSH" : "LPUSH");
+	n = bmq_puts0(av, al, n, j->o.lifo ? "RPUSH" : "LPUSH");
 	n = bmq_puts0(av, al, n, reason);
 	n = bmq_put(av, al, n, stack, stacklen);
 	q->script_code = 0;

@@ -76,18 +76,28 @@ get_str(const struct bmq_jmember *m, const char *name, const char **p,
 	return 0;
 }
 
-/* Read removeOnComplete or removeOnFail: a boolean, a count or an object. */
-static int
-parse_keep(const struct bmq_jmember *m, const char *name,
+/*
+ * Read a retention value v (removeOnComplete or removeOnFail, called name)
+ * into k: true, false, a count or {age, count, limit}.  strict, for options
+ * being added: anything else, a number that is not a count from 0 or an
+ * unknown field is an error, and null fields are left out.  Else, for the
+ * options a job was stored with by any producer: what cannot be read is
+ * left out (the last of a repeated field decides), a count below 1
+ * removes at once, and an object without an age keeps its count, or all.
+ * Returns 0, or -1 with a message in err.
+ */
+int
+bmq_keep_from_json(const struct bmq_jval *v, const char *name, int strict,
     struct bullmq_keep *k, char *err, size_t errsize)
 {
 	struct bmq_jmember	 f;
-	const char		*p = m->v.p, *e = m->v.p + m->v.len;
+	const char		*p = v->p, *e = v->p + v->len;
+	long			*field;
 	int64_t			 n;
 	char			 fname[64];
 
 	memset(k, 0, sizeof(*k));
-	switch (m->v.type) {
+	switch (v->type) {
 	case BMQ_J_TRUE:
 		k->mode = BULLMQ_KEEP_NONE;
 		return 0;
@@ -95,41 +105,58 @@ parse_keep(const struct bmq_jmember *m, const char *name,
 		k->mode = BULLMQ_KEEP_ALL;
 		return 0;
 	case BMQ_J_NUMBER:
-		if (get_int(m, name, 0, INT32_MAX, &n, err, errsize) == -1)
+		if (bmq_jval_int(v, &n) == -1 || (strict && (n < 0 ||
+		    n > INT32_MAX))) {
+			if (!strict)
+				return 0;
+			bmq_errf(err, errsize, "option %s: must be an integer "
+			    "from 0 to %d", name, INT32_MAX);
 			return -1;
-		k->mode = BULLMQ_KEEP_COUNT;
-		k->count = (long)n;
+		}
+		k->mode = strict || n > 0 ? BULLMQ_KEEP_COUNT :
+		    BULLMQ_KEEP_NONE;
+		k->count = n > 0 ? (long)n : 0;
 		return 0;
 	case BMQ_J_OBJECT:
 		break;
 	default:
+		if (!strict)
+			return 0;
 		bmq_errf(err, errsize, "option %s: must be a boolean, a count "
 		    "or {age, count, limit}", name);
 		return -1;
 	}
 	k->mode = BULLMQ_KEEP_AGE;
 	while (bmq_json_next(&p, e, &f)) {
+		if (keyis(&f, "age"))
+			field = &k->age;
+		else if (keyis(&f, "count"))
+			field = &k->count;
+		else if (keyis(&f, "limit"))
+			field = &k->limit;
+		else
+			field = NULL;
 		snprintf(fname, sizeof(fname), "%s.%.*s", name,
 		    (int)(f.klen > 20 ? 20 : f.klen), f.k);
+		if (!strict) {
+			if (field != NULL)
+				*field = bmq_jval_int(&f.v, &n) == 0 && n > 0 ?
+				    (long)n : 0;
+			continue;
+		}
 		if (f.v.type == BMQ_J_NULL)
 			continue;
-		if (keyis(&f, "age") || keyis(&f, "count") ||
-		    keyis(&f, "limit")) {
-			if (get_int(&f, fname, 0, INT32_MAX, &n, err,
-			    errsize) == -1)
-				return -1;
-			if (keyis(&f, "age"))
-				k->age = (long)n;
-			else if (keyis(&f, "count"))
-				k->count = (long)n;
-			else
-				k->limit = (long)n;
-		} else {
+		if (field == NULL) {
 			bmq_errf(err, errsize, "option %s: unknown field",
 			    fname);
 			return -1;
 		}
+		if (get_int(&f, fname, 0, INT32_MAX, &n, err, errsize) == -1)
+			return -1;
+		*field = (long)n;
 	}
+	if (!strict && k->age == 0)
+		k->mode = k->count > 0 ? BULLMQ_KEEP_COUNT : BULLMQ_KEEP_ALL;
 	return 0;
 }
 
@@ -309,11 +336,11 @@ parse_member(const struct bmq_jmember *m, struct bullmq_add_opts *o,
 	else if (keyis(m, "lifo"))
 		return get_bool(m, "lifo", &o->lifo, err, errsize);
 	else if (keyis(m, "removeOnComplete"))
-		return parse_keep(m, "removeOnComplete",
+		return bmq_keep_from_json(&m->v, "removeOnComplete", 1,
 		    &o->remove_on_complete, err, errsize);
 	else if (keyis(m, "removeOnFail"))
-		return parse_keep(m, "removeOnFail", &o->remove_on_fail, err,
-		    errsize);
+		return bmq_keep_from_json(&m->v, "removeOnFail", 1,
+		    &o->remove_on_fail, err, errsize);
 	else if (keyis(m, "keepLogs")) {
 		if (get_int(m, "keepLogs", 1, INT32_MAX, &n, err,
 		    errsize) == -1)
@@ -386,16 +413,30 @@ bullmq_add_opts_parse(const char *json, size_t len,
 	return 0;
 }
 
-/* Append a retention option in its stored form. */
-static void
-keep_encode(struct bmq_buf *b, const char *name, const struct bullmq_keep *k)
+/*
+ * Write a retention option in its stored JSON form: false, true, N or
+ * {"age":A,"count":C,"limit":L} with the fields that are set.  Returns 0,
+ * or -1 when unset.
+ */
+int
+bmq_keep_encode(const struct bullmq_keep *k, struct bmq_buf *b)
 {
 	const char	*sep = "";
 
-	bmq_buf_addf(b, ",\"%s\":", name);
-	if (k->mode != BULLMQ_KEEP_AGE) {
-		bmq_keep_encode(k, b);
-		return;
+	switch (k->mode) {
+	case BULLMQ_KEEP_ALL:
+		bmq_buf_adds(b, "false");
+		return 0;
+	case BULLMQ_KEEP_NONE:
+		bmq_buf_adds(b, "true");
+		return 0;
+	case BULLMQ_KEEP_COUNT:
+		bmq_buf_addf(b, "%ld", k->count);
+		return 0;
+	case BULLMQ_KEEP_AGE:
+		break;
+	default:
+		return -1;
 	}
 	bmq_buf_adds(b, "{");
 	if (k->age > 0) {
@@ -409,6 +450,15 @@ keep_encode(struct bmq_buf *b, const char *name, const struct bullmq_keep *k)
 	if (k->limit > 0)
 		bmq_buf_addf(b, "%s\"limit\":%ld", sep, k->limit);
 	bmq_buf_adds(b, "}");
+	return 0;
+}
+
+/* Append a retention option as a member of the stored options. */
+static void
+keep_member(struct bmq_buf *b, const char *name, const struct bullmq_keep *k)
+{
+	bmq_buf_addf(b, ",\"%s\":", name);
+	bmq_keep_encode(k, b);
 }
 
 /* Check a retention option given in a struct. */
@@ -536,9 +586,9 @@ bmq_add_opts_write(struct bmq_buf *b, const struct bullmq_add_opts *o,
 	if (o->timestamp > 0)
 		bmq_buf_addf(b, ",\"timestamp\":%lld", (long long)o->timestamp);
 	if (o->remove_on_complete.mode != BULLMQ_KEEP_UNSET)
-		keep_encode(b, "removeOnComplete", &o->remove_on_complete);
+		keep_member(b, "removeOnComplete", &o->remove_on_complete);
 	if (o->remove_on_fail.mode != BULLMQ_KEEP_UNSET)
-		keep_encode(b, "removeOnFail", &o->remove_on_fail);
+		keep_member(b, "removeOnFail", &o->remove_on_fail);
 	if (o->has_stack_trace_limit)
 		bmq_buf_addf(b, ",\"stackTraceLimit\":%d",
 		    o->stack_trace_limit);

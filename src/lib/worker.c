@@ -477,19 +477,6 @@ bullmq_worker_fetch(bullmq_worker *w, bullmq_job **jobp)
 	}
 }
 
-/* An integer option of the job's opts at path, or def. */
-static int64_t
-opt_int(const char *o, size_t len, const char *path, int64_t def)
-{
-	struct bmq_jval	v;
-	int64_t		n;
-
-	if (o == NULL || bmq_json_get(o, len, path, &v) != 1 ||
-	    bmq_jval_int(&v, &n) == -1)
-		return def;
-	return n;
-}
-
 /*
  * The next time of a cron "pattern" scheduler as a Node worker computes it
  * from the fetched job's opts: after max(now, prevMillis), not before
@@ -500,34 +487,26 @@ static int
 pattern_next(bullmq_queue *q, const bullmq_job *j, int64_t now,
     int64_t *next)
 {
-	struct bmq_jval	 v;
-	const char	*o;
-	size_t		 len;
-	char		 pat[1025], tz[128], err[256];
-	int64_t		 limit, count, end, start, prev, from;
+	const struct bmq_job_opts	*o = &j->o;
+	char				 pat[1025], tz[128], err[256];
+	int64_t				 end, from;
 
-	if ((o = bullmq_job_opts(j, &len)) == NULL ||
-	    bmq_json_get(o, len, "repeat.pattern", &v) != 1 ||
-	    bmq_jval_string(&v, pat, sizeof(pat)) <= 0)
+	if (bmq_jval_string(&o->repeat_pattern, pat, sizeof(pat)) <= 0)
 		return 0;
 	tz[0] = '\0';
-	if (bmq_json_get(o, len, "repeat.tz", &v) == 1 &&
-	    v.type == BMQ_J_STRING && bmq_jval_string(&v, tz, sizeof(tz)) ==
-	    -1) {
+	if (o->repeat_tz.type == BMQ_J_STRING &&
+	    bmq_jval_string(&o->repeat_tz, tz, sizeof(tz)) == -1) {
 		bmq_seterr(q, BULLMQ_ERR_ARG, "job %s: repeat.tz too long",
 		    j->id);
 		return -1;
 	}
-	count = opt_int(o, len, "repeat.count", 0);
-	limit = opt_int(o, len, "repeat.limit", -1);
-	end = opt_int(o, len, "repeat.endDate", 0);
-	if ((limit >= 0 && count + 1 > limit) || (end > 0 && now > end))
+	end = o->repeat_end;
+	if ((o->repeat_limit >= 0 && o->repeat_count + 1 > o->repeat_limit) ||
+	    (end > 0 && now > end))
 		return 0;
-	prev = opt_int(o, len, "prevMillis", 0);
-	from = prev > now ? prev : now;
-	start = opt_int(o, len, "repeat.startDate", 0);
-	if (bmq_cron_next(pat, tz, start > from ? start : from, next, err,
-	    sizeof(err)) == -1) {
+	from = o->prev_millis > now ? o->prev_millis : now;
+	if (bmq_cron_next(pat, tz, o->repeat_start > from ? o->repeat_start :
+	    from, next, err, sizeof(err)) == -1) {
 		bmq_seterr(q, BULLMQ_ERR_ARG, "job %s: %s", j->id, err);
 		return -1;
 	}
@@ -690,13 +669,11 @@ int
 bullmq_job_log(bullmq_job *j, const char *line)
 {
 	bullmq_queue	*q = j->q;
-	struct bmq_jval	 jv;
-	const char	*av[4], *o;
-	size_t		 al[4], olen;
+	const char	*av[4];
+	size_t		 al[4];
 	char		 key[BMQ_MAX_BASE + BMQ_MAX_ID + 8];
 	char		 logs[BMQ_MAX_BASE + BMQ_MAX_ID + 16];
 	char		 keep[NUMLEN];
-	int64_t		 kl = 0;
 	long long	 v;
 	int		 n;
 
@@ -710,10 +687,8 @@ bullmq_job_log(bullmq_job *j, const char *line)
 		return -1;
 	}
 	keep[0] = '\0';
-	o = bullmq_job_opts(j, &olen);
-	if (o != NULL && bmq_json_get(o, olen, "kl", &jv) == 1 &&
-	    bmq_jval_int(&jv, &kl) == 0 && kl > 0)
-		bmq_fmt_ms(keep, sizeof(keep), kl);
+	if (j->o.keep_logs > 0)
+		bmq_fmt_ms(keep, sizeof(keep), j->o.keep_logs);
 	bmq_puts0(av, al, 0, key);
 	bmq_put(av, al, 1, logs, (size_t)n);
 	bmq_puts0(av, al, 2, line);
