@@ -88,6 +88,15 @@ struct bullmq_keep {
 	long			 limit;		/* AGE; 0: 1000 */
 };
 
+/*
+ * Parse a retention setting given as text: "" (unset), true or yes (remove
+ * at once), false or no (keep all), N or count:N (keep the newest N), or
+ * age:SECONDS with ,count:N and ,limit:N in any order.  Returns 0, or -1
+ * with a message in err.
+ */
+int	bullmq_keep_parse(const char *text, struct bullmq_keep *k, char *err,
+	    size_t errsize);
+
 enum bullmq_backoff_type {
 	BULLMQ_BACKOFF_NONE = 0,
 	BULLMQ_BACKOFF_FIXED,

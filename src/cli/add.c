@@ -21,23 +21,15 @@
 #define MAX_PRIORITY	2097151
 #define BENCH_MAX_JOBS	100000000
 
-/* Take a retention option: true, false or a count. */
+/* Take a retention option: true, false, a count or age:S[,count:N]... */
 static int
 opt_keep(struct cli *cli, const char *name, const char *s, void *p)
 {
-	struct bullmq_keep	*k = p;
-	long long		 n;
+	char	err[256];
 
-	memset(k, 0, sizeof(*k));
-	if (strcmp(s, "true") == 0)
-		k->mode = BULLMQ_KEEP_NONE;
-	else if (strcmp(s, "false") == 0)
-		k->mode = BULLMQ_KEEP_ALL;
-	else {
-		if (parse_num(name, s, 0, LONG_MAX, &n) == -1)
-			return -1;
-		k->mode = BULLMQ_KEEP_COUNT;
-		k->count = (long)n;
+	if (bullmq_keep_parse(s, p, err, sizeof(err)) == -1) {
+		warnmsg("%s %s: %s", name, s, err);
+		return -1;
 	}
 	return 0;
 }

@@ -4,11 +4,14 @@
  */
 #include <sys/types.h>
 
+#include <ctype.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "bullmq-int.h"
 
@@ -158,6 +161,95 @@ bmq_keep_from_json(const struct bmq_jval *v, const char *name, int strict,
 	if (!strict && k->age == 0)
 		k->mode = k->count > 0 ? BULLMQ_KEEP_COUNT : BULLMQ_KEEP_ALL;
 	return 0;
+}
+
+/* strtonum's word for a bad number, in plainer words. */
+static const char *
+num_error(const char *errstr)
+{
+	return strcmp(errstr, "invalid") == 0 ? "not a number" : errstr;
+}
+
+/*
+ * Parse a retention setting given as text (a settings file, a command
+ * line) into k; see bullmq.h.  Returns 0, or -1 with a message quoting
+ * the text in err.
+ */
+int
+bullmq_keep_parse(const char *v, struct bullmq_keep *k, char *err,
+    size_t errsize)
+{
+	const char	*errstr, *p, *e;
+	char		 word[16], num[32];
+	long long	 n;
+	size_t		 wl, nl;
+	int		 have_count = 0;
+
+	memset(k, 0, sizeof(*k));
+	if (v == NULL || *v == '\0')
+		return 0;
+	if (strcasecmp(v, "true") == 0 || strcasecmp(v, "yes") == 0) {
+		k->mode = BULLMQ_KEEP_NONE;
+		return 0;
+	}
+	if (strcasecmp(v, "false") == 0 || strcasecmp(v, "no") == 0) {
+		k->mode = BULLMQ_KEEP_ALL;
+		return 0;
+	}
+	if (isdigit((unsigned char)*v)) {
+		n = strtonum(v, 0, LONG_MAX, &errstr);
+		if (errstr != NULL) {
+			bmq_errf(err, errsize, "\"%s\": the count is %s", v,
+			    num_error(errstr));
+			return -1;
+		}
+		k->mode = BULLMQ_KEEP_COUNT;
+		k->count = (long)n;
+		return 0;
+	}
+	for (p = v; *p != '\0'; p = *e == ',' ? e + 1 : e) {
+		e = p + strcspn(p, ",");
+		wl = strcspn(p, ":");
+		if (wl >= (size_t)(e - p) || wl >= sizeof(word))
+			goto bad;
+		nl = (size_t)(e - p) - wl - 1;
+		if (nl == 0 || nl >= sizeof(num))
+			goto bad;
+		memcpy(word, p, wl);
+		word[wl] = '\0';
+		memcpy(num, p + wl + 1, nl);
+		num[nl] = '\0';
+		n = strtonum(num, strcmp(word, "age") == 0 ? 1 : 0, LONG_MAX,
+		    &errstr);
+		if (errstr != NULL) {
+			bmq_errf(err, errsize, "\"%s\": %s \"%s\" is %s", v,
+			    word, num, num_error(errstr));
+			memset(k, 0, sizeof(*k));
+			return -1;
+		}
+		if (strcmp(word, "age") == 0)
+			k->age = (long)n;
+		else if (strcmp(word, "count") == 0) {
+			k->count = (long)n;
+			have_count = 1;
+		} else if (strcmp(word, "limit") == 0)
+			k->limit = (long)n;
+		else
+			goto bad;
+	}
+	if (k->age == 0 && have_count && k->limit == 0) {
+		k->mode = BULLMQ_KEEP_COUNT;	/* {count: N} */
+		return 0;
+	}
+	if (k->age == 0)
+		goto bad;
+	k->mode = BULLMQ_KEEP_AGE;
+	return 0;
+bad:
+	memset(k, 0, sizeof(*k));
+	bmq_errf(err, errsize, "\"%s\" is not true, false, a count or "
+	    "age:SECONDS[,count:N][,limit:N]", v);
+	return -1;
 }
 
 /* Read backoff: a number of ms (fixed) or {type, delay, jitter}. */

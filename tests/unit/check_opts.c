@@ -314,6 +314,44 @@ START_TEST(retention_from_opts)
 }
 END_TEST
 
+START_TEST(retention_from_text)
+{
+	struct bullmq_keep	 k;
+	char			 err[256];
+
+	ck_assert_int_eq(bullmq_keep_parse("", &k, err, sizeof(err)), 0);
+	ck_assert_int_eq(k.mode, BULLMQ_KEEP_UNSET);
+	ck_assert_int_eq(bullmq_keep_parse("TRUE", &k, err, sizeof(err)), 0);
+	ck_assert_int_eq(k.mode, BULLMQ_KEEP_NONE);
+	ck_assert_int_eq(bullmq_keep_parse("no", &k, err, sizeof(err)), 0);
+	ck_assert_int_eq(k.mode, BULLMQ_KEEP_ALL);
+	ck_assert_int_eq(bullmq_keep_parse("25", &k, err, sizeof(err)), 0);
+	ck_assert(k.mode == BULLMQ_KEEP_COUNT && k.count == 25);
+	ck_assert_int_eq(bullmq_keep_parse("count:7", &k, err, sizeof(err)),
+	    0);
+	ck_assert(k.mode == BULLMQ_KEEP_COUNT && k.count == 7);
+	ck_assert_int_eq(bullmq_keep_parse("limit:5,age:60,count:3", &k, err,
+	    sizeof(err)), 0);
+	ck_assert(k.mode == BULLMQ_KEEP_AGE && k.age == 60 && k.count == 3 &&
+	    k.limit == 5);
+	ck_assert_int_eq(bullmq_keep_parse("age:forever", &k, err,
+	    sizeof(err)), -1);
+	ck_assert_str_eq(err, "\"age:forever\": age \"forever\" is not a "
+	    "number");
+	ck_assert_int_eq(k.mode, BULLMQ_KEEP_UNSET);
+	ck_assert_int_eq(bullmq_keep_parse("12x", &k, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "\"12x\": the count is not a number");
+	ck_assert_int_eq(bullmq_keep_parse("maybe", &k, err, sizeof(err)),
+	    -1);
+	ck_assert_str_eq(err, "\"maybe\" is not true, false, a count or "
+	    "age:SECONDS[,count:N][,limit:N]");
+	ck_assert_int_eq(bullmq_keep_parse("count:2,limit:3", &k, err,
+	    sizeof(err)), -1);
+	ck_assert_int_eq(bullmq_keep_parse("age:0", &k, err, sizeof(err)),
+	    -1);
+}
+END_TEST
+
 START_TEST(job_opts_once)
 {
 	struct bmq_job_opts	 jo;
@@ -382,6 +420,7 @@ opts_suite(void)
 	tcase_add_test(tc, backoff_arithmetic);
 	tcase_add_test(tc, retention_from_opts);
 	tcase_add_test(tc, job_opts_once);
+	tcase_add_test(tc, retention_from_text);
 	suite_add_tcase(s, tc);
 	return s;
 }
