@@ -118,10 +118,38 @@ void		 bmq_drop(bullmq_queue *);
 int		 bmq_reply_error(bullmq_queue *, redisReply *);
 
 /* scripts.c */
-redisReply	*bmq_script(bullmq_queue *, enum bmq_lua, int, const char **,
-		    const size_t *);
-int		 bmq_script_format(struct bmq_buf *, enum bmq_lua, int,
-		    const char **, const size_t *);
+#define BMQ_ARGS_MAX	40	/* arguments a struct bmq_args holds */
+
+/*
+ * The arguments of one script call, keys first, added in order.  It points
+ * into itself and into what the caller passes: not to be copied, and the
+ * strings must outlive the call.  More than BMQ_ARGS_MAX arguments need
+ * bmq_args_room (and bmq_args_free); an argument past the room sets over,
+ * and the call is then refused.
+ */
+struct bmq_args {
+	const char	**v;
+	size_t		 *l;
+	int		  n;
+	int		  cap;
+	int		  over;
+	const char	 *sv[BMQ_ARGS_MAX];
+	size_t		  sl[BMQ_ARGS_MAX];
+};
+
+void		 bmq_args_init(struct bmq_args *);
+int		 bmq_args_room(struct bmq_args *, size_t);
+void		 bmq_args_free(struct bmq_args *);
+void		 bmq_args_add(struct bmq_args *, const char *, size_t);
+void		 bmq_args_adds(struct bmq_args *, const char *);
+void		 bmq_args_key(struct bmq_args *, const bullmq_queue *,
+		    enum bmq_key);
+void		 bmq_args_keys(struct bmq_args *, const bullmq_queue *,
+		    const enum bmq_key *, int);
+redisReply	*bmq_script(bullmq_queue *, enum bmq_lua,
+		    const struct bmq_args *);
+int		 bmq_script_format(struct bmq_buf *, enum bmq_lua,
+		    const struct bmq_args *);
 int		 bmq_scripts_load(bullmq_queue *);
 int		 bmq_is_noscript(const redisReply *);
 int		 bmq_script_int(bullmq_queue *, redisReply *, long long *);
@@ -173,13 +201,11 @@ int		 bmq_keep_encode(const struct bullmq_keep *, struct bmq_buf *);
 
 /* queue.c */
 #define BMQ_ADD_NKEYS	9
-#define BMQ_ADD_ARGC	(BMQ_ADD_NKEYS + 11)
 #define BMQ_ADD_JID	(BMQ_ADD_NKEYS + 1)	/* the argument: custom id */
 
 /* The arguments of one add-9.lua call and the storage they point into. */
 struct bmq_add_call {
-	const char	*argv[BMQ_ADD_ARGC];
-	size_t		 lens[BMQ_ADD_ARGC];
+	struct bmq_args	 a;
 	char		 ts[24];
 	char		 delay[24];
 	char		 prio[24];
@@ -246,7 +272,7 @@ long		 bmq_job_long(const bullmq_job *, const char *, long);
 int64_t		 bmq_backoff_delay(enum bullmq_backoff_type, int64_t, double,
 		    long, double);
 
-/* supervise.c */
+/* stalled.c */
 int		 bmq_give_back(bullmq_queue *, const char *, const char *,
 		    long, const char *);
 

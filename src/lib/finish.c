@@ -200,14 +200,12 @@ finish_call(bullmq_queue *q, bullmq_worker *w, bullmq_job *j, int failed,
 {
 	const bullmq_worker	*ws = w != NULL ? w : &bmq_no_worker;
 	struct bullmq_worker	 tmp;
-	const char		*av[MAX_ARGS];
-	size_t			 al[MAX_ARGS];
+	struct bmq_args		 a;
 	char			 now_s[NUMLEN], att[NUMLEN], kc[NUMLEN];
 	char			 ka[2 * NUMLEN], token[BMQ_MAX_TOKEN];
 	char			 hint[NUMLEN];
 	redisReply		*r;
 	int64_t			 now;
-	int			 n;
 
 	if (w == NULL) {
 		tmp = bmq_no_worker;
@@ -219,24 +217,25 @@ finish_call(bullmq_queue *q, bullmq_worker *w, bullmq_job *j, int failed,
 	bmq_fmt_ms(now_s, sizeof(now_s), now);
 	keep_args(keep_for(ws, j, failed), kc, ka);
 	/* the one key: finish-1.lua makes the others from the prefix */
-	n = bmq_put(av, al, 0, q->keys[BMQ_K_ACTIVE], q->keylens[BMQ_K_ACTIVE]);
-	n = bmq_put_fetch_args(ws, now_s, token, av, al, n);
-	n = bmq_puts0(av, al, n, j->id);
-	n = bmq_puts0(av, al, n, failed ? "failed" : "completed");
-	n = bmq_put(av, al, n, value, vlen);
-	n = bmq_puts0(av, al, n, kc);
-	n = bmq_puts0(av, al, n, ka);
-	n = bmq_puts0(av, al, n, ws->metrics_s);
-	n = bmq_puts0(av, al, n, w != NULL && next != NULL ? "1" : "0");
-	n = bmq_puts0(av, al, n, finish_hint(j, hint, sizeof(hint)));
+	bmq_args_init(&a);
+	bmq_args_key(&a, q, BMQ_K_ACTIVE);
+	bmq_args_fetch(&a, ws, now_s, token);
+	bmq_args_adds(&a, j->id);
+	bmq_args_adds(&a, failed ? "failed" : "completed");
+	bmq_args_add(&a, value, vlen);
+	bmq_args_adds(&a, kc);
+	bmq_args_adds(&a, ka);
+	bmq_args_adds(&a, ws->metrics_s);
+	bmq_args_adds(&a, w != NULL && next != NULL ? "1" : "0");
+	bmq_args_adds(&a, finish_hint(j, hint, sizeof(hint)));
 	/* a completion sends no more: see finish-1.lua */
 	if (failed) {
 		/* attempts only matter for retries-exhausted */
 		snprintf(att, sizeof(att), "%ld", bullmq_job_attempts(j));
-		n = bmq_puts0(av, al, n, att);
-		n = bmq_put(av, al, n, stack != NULL ? stack : "", stacklen);
+		bmq_args_adds(&a, att);
+		bmq_args_add(&a, stack != NULL ? stack : "", stacklen);
 	}
-	if ((r = bmq_script(q, BMQ_LUA_FINISH, n, av, al)) == NULL) {
+	if ((r = bmq_script(q, BMQ_LUA_FINISH, &a)) == NULL) {
 		if (w != NULL && next != NULL)
 			bmq_lost_reply(w, token, j->id);
 		return -1;
@@ -252,13 +251,11 @@ delay_call(bullmq_queue *q, bullmq_worker *w, bullmq_job *j, int64_t delay,
 {
 	struct bullmq_worker	 tmp;
 	const bullmq_worker	*ws = w;
-	const char		*av[MAX_ARGS];
-	size_t			 al[MAX_ARGS];
+	struct bmq_args		 a;
 	char			 now_s[NUMLEN], d[NUMLEN];
 	char			 token[BMQ_MAX_TOKEN];
 	redisReply		*r;
 	int64_t			 now;
-	int			 n;
 
 	if (w == NULL) {
 		tmp = bmq_no_worker;
@@ -269,16 +266,16 @@ delay_call(bullmq_queue *q, bullmq_worker *w, bullmq_job *j, int64_t delay,
 	now = bullmq_now();
 	bmq_fmt_ms(now_s, sizeof(now_s), now);
 	bmq_fmt_ms(d, sizeof(d), delay);
-	n = bmq_put_keys(q, av, al, 0, bmq_fetch_keys, BMQ_NFETCH_KEYS);
-	n = bmq_put(av, al, n, q->keys[BMQ_K_STALLED],
-	    q->keylens[BMQ_K_STALLED]);
-	n = bmq_put_fetch_args(ws, now_s, token, av, al, n);
-	n = bmq_puts0(av, al, n, j->id);
-	n = bmq_puts0(av, al, n, d);
-	n = bmq_puts0(av, al, n, reason);
-	n = bmq_put(av, al, n, stack, stacklen);
-	n = bmq_puts0(av, al, n, w != NULL && next != NULL ? "1" : "0");
-	if ((r = bmq_script(q, BMQ_LUA_DELAY, n, av, al)) == NULL) {
+	bmq_args_init(&a);
+	bmq_args_keys(&a, q, bmq_fetch_keys, BMQ_NFETCH_KEYS);
+	bmq_args_key(&a, q, BMQ_K_STALLED);
+	bmq_args_fetch(&a, ws, now_s, token);
+	bmq_args_adds(&a, j->id);
+	bmq_args_adds(&a, d);
+	bmq_args_adds(&a, reason);
+	bmq_args_add(&a, stack, stacklen);
+	bmq_args_adds(&a, w != NULL && next != NULL ? "1" : "0");
+	if ((r = bmq_script(q, BMQ_LUA_DELAY, &a)) == NULL) {
 		if (w != NULL && next != NULL)
 			bmq_lost_reply(w, token, j->id);
 		return -1;
@@ -296,24 +293,21 @@ retry_call(bullmq_queue *q, bullmq_job *j, const char *reason,
 		BMQ_K_META, BMQ_K_EVENTS, BMQ_K_MARKER, BMQ_K_PC,
 		BMQ_K_STALLED
 	};
-	const char	*av[MAX_ARGS];
-	size_t		 al[MAX_ARGS];
+	struct bmq_args	 a;
 	char		 now_s[NUMLEN];
-	int		 n;
 
 	bmq_fmt_ms(now_s, sizeof(now_s), bullmq_now());
-	n = bmq_put_keys(q, av, al, 0, keys,
-	    (int)(sizeof(keys) / sizeof(keys[0])));
-	n = bmq_put(av, al, n, q->keys[BMQ_K_BASE], q->keylens[BMQ_K_BASE]);
-	n = bmq_puts0(av, al, n, now_s);
-	n = bmq_puts0(av, al, n, j->id);
-	n = bmq_puts0(av, al, n, j->token[0] != '\0' ? j->token : "0");
-	n = bmq_puts0(av, al, n, j->o.lifo ? "RPUSH" : "LPUSH");
-	n = bmq_puts0(av, al, n, reason);
-	n = bmq_put(av, al, n, stack, stacklen);
+	bmq_args_init(&a);
+	bmq_args_keys(&a, q, keys, (int)(sizeof(keys) / sizeof(keys[0])));
+	bmq_args_key(&a, q, BMQ_K_BASE);
+	bmq_args_adds(&a, now_s);
+	bmq_args_adds(&a, j->id);
+	bmq_args_adds(&a, j->token[0] != '\0' ? j->token : "0");
+	bmq_args_adds(&a, j->o.lifo ? "RPUSH" : "LPUSH");
+	bmq_args_adds(&a, reason);
+	bmq_args_add(&a, stack, stacklen);
 	q->script_code = 0;
-	if (bmq_script_int(q, bmq_script(q, BMQ_LUA_RETRY, n, av, al),
-	    code) == -1)
+	if (bmq_script_int(q, bmq_script(q, BMQ_LUA_RETRY, &a), code) == -1)
 		return q->script_code != 0 ? 0 : -1;
 	return 0;
 }

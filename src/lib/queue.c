@@ -21,12 +21,11 @@ bmq_add_prepare(bullmq_queue *q, const char *name, const char *data,
     const struct bullmq_add_opts *o, int64_t now, struct bmq_add_call *c,
     char *err, size_t errsize)
 {
-	static const int	 keys[BMQ_ADD_NKEYS] = { BMQ_K_WAIT, BMQ_K_META,
-	    BMQ_K_ID, BMQ_K_DELAYED, BMQ_K_PRIORITIZED, BMQ_K_PC,
+	static const enum bmq_key keys[BMQ_ADD_NKEYS] = { BMQ_K_WAIT,
+	    BMQ_K_META, BMQ_K_ID, BMQ_K_DELAYED, BMQ_K_PRIORITIZED, BMQ_K_PC,
 	    BMQ_K_ACTIVE, BMQ_K_EVENTS, BMQ_K_MARKER };
 	const char		*jid, *did;
 	size_t			 jidlen, didlen, datalen;
-	int			 i;
 
 	if (o == NULL)
 		o = &no_opts;
@@ -55,32 +54,19 @@ bmq_add_prepare(bullmq_queue *q, const char *name, const char *data,
 	snprintf(c->delay, sizeof(c->delay), "%lld", (long long)o->delay);
 	snprintf(c->prio, sizeof(c->prio), "%d", o->priority);
 	snprintf(c->ttl, sizeof(c->ttl), "%lld", (long long)o->dedup_ttl);
-	for (i = 0; i < BMQ_ADD_NKEYS; i++) {
-		c->argv[i] = q->keys[keys[i]];
-		c->lens[i] = q->keylens[keys[i]];
-	}
-	c->argv[i] = q->keys[BMQ_K_BASE];
-	c->lens[i++] = q->keylens[BMQ_K_BASE];
-	c->argv[i] = jid;
-	c->lens[i++] = jidlen;
-	c->argv[i] = name;
-	c->lens[i++] = strlen(name);
-	c->argv[i] = c->ts;
-	c->lens[i++] = strlen(c->ts);
-	c->argv[i] = data;
-	c->lens[i++] = datalen;
-	c->argv[i] = c->opts.b;
-	c->lens[i++] = c->opts.len;
-	c->argv[i] = c->delay;
-	c->lens[i++] = strlen(c->delay);
-	c->argv[i] = c->prio;
-	c->lens[i++] = strlen(c->prio);
-	c->argv[i] = o->lifo ? "1" : "0";
-	c->lens[i++] = 1;
-	c->argv[i] = did;
-	c->lens[i++] = didlen;
-	c->argv[i] = c->ttl;
-	c->lens[i++] = strlen(c->ttl);
+	bmq_args_init(&c->a);
+	bmq_args_keys(&c->a, q, keys, BMQ_ADD_NKEYS);
+	bmq_args_key(&c->a, q, BMQ_K_BASE);
+	bmq_args_add(&c->a, jid, jidlen);
+	bmq_args_adds(&c->a, name);
+	bmq_args_adds(&c->a, c->ts);
+	bmq_args_add(&c->a, data, datalen);
+	bmq_args_add(&c->a, c->opts.b, c->opts.len);
+	bmq_args_adds(&c->a, c->delay);
+	bmq_args_adds(&c->a, c->prio);
+	bmq_args_adds(&c->a, o->lifo ? "1" : "0");
+	bmq_args_add(&c->a, did, didlen);
+	bmq_args_adds(&c->a, c->ttl);
 	return 0;
 }
 
@@ -154,15 +140,15 @@ bullmq_add(bullmq_queue *q, const char *name, const char *data,
 		return -1;
 	}
 	/* the custom id comes back: refuse it now, not after the add */
-	if (id != NULL && idsize > 0 && c.lens[BMQ_ADD_JID] >= idsize) {
+	if (id != NULL && idsize > 0 && c.a.l[BMQ_ADD_JID] >= idsize) {
 		bmq_buf_free(&c.opts);
 		bmq_seterr(q, BULLMQ_ERR_ARG, "job id %.*s...: %zu bytes do "
-		    "not fit in the id buffer of %zu", c.lens[BMQ_ADD_JID] > 32 ?
-		    32 : (int)c.lens[BMQ_ADD_JID], c.argv[BMQ_ADD_JID],
-		    c.lens[BMQ_ADD_JID], idsize);
+		    "not fit in the id buffer of %zu", c.a.l[BMQ_ADD_JID] > 32 ?
+		    32 : (int)c.a.l[BMQ_ADD_JID], c.a.v[BMQ_ADD_JID],
+		    c.a.l[BMQ_ADD_JID], idsize);
 		return -1;
 	}
-	r = bmq_script(q, BMQ_LUA_ADD, BMQ_ADD_ARGC, c.argv, c.lens);
+	r = bmq_script(q, BMQ_LUA_ADD, &c.a);
 	bmq_buf_free(&c.opts);
 	if (r == NULL)
 		return -1;
