@@ -531,16 +531,6 @@ out:
 	return rv;
 }
 
-/* Milliseconds of a monotonic clock. */
-static int64_t
-mono_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The result of one bench job: count the ones not added. */
 static void
 bench_result(const struct bullmq_add_result *r, void *arg)
@@ -580,7 +570,7 @@ cmd_bench(struct cli *cli, int argc, char **argv)
 		warnmsg("out of memory");
 		return 1;
 	}
-	t0 = mono_ms();
+	t0 = bullmq_mono_ms();
 	for (i = 0; i < total; i++) {
 		snprintf(data, sizeof(data), "{\"i\":%lld}", i);
 		if (bullmq_add_stream_push(st, "bench", data, NULL, NULL) ==
@@ -594,7 +584,7 @@ cmd_bench(struct cli *cli, int argc, char **argv)
 		queue_fail(cli, "bench");
 		goto out;
 	}
-	ms = mono_ms() - t0;
+	ms = bullmq_mono_ms() - t0;
 	secs = (ms > 0 ? (double)ms : 1.0) / 1000.0;
 	if (cli->json)
 		printf("{\"jobs\":%lld,\"failed\":%ld,\"seconds\":%.3f,"

@@ -54,6 +54,16 @@ bullmq_now(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Milliseconds of the monotonic clock, for intervals and deadlines. */
+int64_t
+bullmq_mono_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* Decode %XX escapes of a URL component into dst. */
 static int
 url_decode(const char *s, size_t n, char *dst, size_t size)

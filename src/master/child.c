@@ -49,16 +49,6 @@ child_limits(void)
 		log_warnx("raise the open files limit: %s", strerror(errno));
 }
 
-/* Monotonic milliseconds, for intervals and deadlines. */
-int64_t
-mono_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * In the child: close every descriptor from 3 up but the three kept (-1 for
  * none), so that they can be moved even when the master used up its limit.

@@ -163,7 +163,7 @@ title_thread(void *arg)
 		nanosleep(&ts, NULL);
 		pthread_mutex_lock(&title_mtx);
 		if (title_since != 0) {
-			age = mono_ms() - title_since;
+			age = bullmq_mono_ms() - title_since;
 			setproctitle("worker %d %s job %s (%lld.%lld s)",
 			    cur->slot, cur->set->queue, title_job,
 			    (long long)(age / 1000),
@@ -188,7 +188,7 @@ title_job_start(const char *id)
 
 	pthread_mutex_lock(&title_mtx);
 	strlcpy(title_job, id, sizeof(title_job));
-	title_since = mono_ms();
+	title_since = bullmq_mono_ms();
 	setproctitle("worker %d %s job %s", cur->slot, cur->set->queue, id);
 	pthread_mutex_unlock(&title_mtx);
 	if (title_thread_on)
@@ -235,7 +235,7 @@ tell(int type, int status, int64_t client_id, const bullmq_job *job)
 		}
 	}
 	if (job != NULL)
-		m.at = mono_ms();
+		m.at = bullmq_mono_ms();
 	m.idlen = (uint16_t)il;
 	m.toklen = (uint8_t)tl;
 	memcpy(buf, &m, sizeof(m));

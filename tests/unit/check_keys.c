@@ -4,6 +4,7 @@
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "bullmq-int.h"
 
@@ -195,6 +196,22 @@ START_TEST(script_args)
 }
 END_TEST
 
+/* The two clocks: the wall's in ms since 1970, the monotonic one. */
+START_TEST(clocks)
+{
+	struct timespec	 ts = { 0, 20 * 1000000L };
+	int64_t		 m0, m1, w;
+
+	w = bullmq_now();
+	ck_assert(w > INT64_C(1600000000000));
+	m0 = bullmq_mono_ms();
+	nanosleep(&ts, NULL);
+	m1 = bullmq_mono_ms();
+	ck_assert(m1 - m0 >= 20);
+	ck_assert(m1 - m0 < 5000);
+}
+END_TEST
+
 START_TEST(queue_errors)
 {
 	static char		 url[1024];
@@ -310,6 +327,7 @@ keys_suite(void)
 	tcase_add_test(tc, queue_keys);
 	tcase_add_test(tc, queue_errors);
 	tcase_add_test(tc, script_args);
+	tcase_add_test(tc, clocks);
 	tcase_add_test(tc, error_length);
 	tcase_add_test(tc, base64);
 	tcase_add_test(tc, job_ids);
