@@ -111,14 +111,14 @@ read_repeat(const struct bmq_jval *v, struct bmq_job_opts *o)
 void
 bmq_job_opts_read(const char *s, size_t len, struct bmq_job_opts *o)
 {
-	static const struct bmq_jval	 none;
-	struct bmq_jmember		 m;
-	const char			*p = s;
-	int64_t				 n;
+	struct bmq_jmember	 m;
+	const char		*p = s;
+	int64_t			 n;
 
+	/* what read_repeat leaves for no repeat, and the rest of {} */
 	memset(o, 0, sizeof(*o));
 	o->stack_trace_limit = -1;
-	read_repeat(&none, o);
+	o->repeat_limit = -1;
 	if (s == NULL || !bmq_json_valid(s, len) ||
 	    bmq_json_type(s, len) != BMQ_J_OBJECT)
 		return;

@@ -486,8 +486,11 @@ type_of(char c)
 enum bmq_jtype
 bmq_json_type(const char *js, size_t len)
 {
-	const char	*p = skip_ws(js, js + len);
+	const char	*p;
 
+	if (len > 0 && *js == '{')
+		return BMQ_J_OBJECT;	/* as a job's opts always start */
+	p = skip_ws(js, js + len);
 	return p < js + len ? type_of(*p) : BMQ_J_NONE;
 }
 
@@ -561,9 +564,19 @@ bmq_jval_int(const struct bmq_jval *v, int64_t *out)
 {
 	char	buf[64], *end;
 	double	d;
+	int64_t	n;
+	size_t	i;
 
 	if (v->type != BMQ_J_NUMBER || v->len >= sizeof(buf))
 		return -1;
+	/* plain digits, below 2^53: what strtod would give, without it */
+	for (i = 0, n = 0; i < v->len && i < 15 && v->p[i] >= '0' &&
+	    v->p[i] <= '9'; i++)
+		n = n * 10 + (v->p[i] - '0');
+	if (i == v->len && i > 0) {
+		*out = n;
+		return 0;
+	}
 	memcpy(buf, v->p, v->len);
 	buf[v->len] = '\0';
 	errno = 0;

@@ -145,6 +145,43 @@ START_TEST(members_in_one_pass)
 }
 END_TEST
 
+/* Integers: plain digits read directly, the other forms by strtod. */
+START_TEST(integers)
+{
+	static const struct {
+		const char	*text;
+		int		 rv;
+		int64_t		 n;
+	} t[] = {
+		{ "0", 0, 0 }, { "7", 0, 7 }, { "3600", 0, 3600 },
+		{ "123456789012345", 0, INT64_C(123456789012345) },
+		{ "1234567890123456", 0, INT64_C(1234567890123456) },
+		{ "9007199254740992", 0, INT64_C(9007199254740992) },
+		{ "90071992547409930", -1, 0 }, { "-5", 0, -5 },
+		{ "1e3", 0, 1000 }, { "2.0", 0, 2 }, { "2.5", -1, 0 },
+		{ "-0", 0, 0 }
+	};
+	struct bmq_jval	 v;
+	int64_t		 n;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		v.type = BMQ_J_NUMBER;
+		v.p = t[i].text;
+		v.len = strlen(t[i].text);
+		n = -42;
+		ck_assert_msg(bmq_jval_int(&v, &n) == t[i].rv, "%s", t[i].text);
+		if (t[i].rv == 0)
+			ck_assert_msg(n == t[i].n, "%s: %lld", t[i].text,
+			    (long long)n);
+	}
+	v.type = BMQ_J_STRING;
+	v.p = "12";
+	v.len = 2;
+	ck_assert_int_eq(bmq_jval_int(&v, &n), -1);
+}
+END_TEST
+
 START_TEST(walk_members)
 {
 	const char		*js = " { \"a\" : \"x\\\"y\" , "
@@ -257,6 +294,7 @@ json_suite(void)
 	tcase_add_test(tc, deep_nesting_is_bounded);
 	tcase_add_test(tc, get_paths);
 	tcase_add_test(tc, members_in_one_pass);
+	tcase_add_test(tc, integers);
 	tcase_add_test(tc, walk_members);
 	tcase_add_test(tc, array_elements);
 	tcase_add_test(tc, get_many_tokens);
