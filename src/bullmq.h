@@ -87,6 +87,8 @@ int		 bullmq_url_check(const char *url, char *err, size_t errsize);
 int		 bullmq_cron_next(const char *pattern, const char *tz,
 		    const char *seed, int64_t after, int64_t *next, char *err,
 		    size_t errsize);
+/* Monotonic milliseconds, for intervals and deadlines. */
+int64_t		 bullmq_mono_ms(void);
 
 /* Retention: removeOnComplete / removeOnFail. */
 enum bullmq_keep_mode {
@@ -103,6 +105,15 @@ struct bullmq_keep {
 	long			 age;		/* seconds, AGE */
 	long			 limit;		/* AGE; 0: 1000 */
 };
+
+/*
+ * Parse a retention setting given as text: "" (unset), true or yes (remove
+ * at once), false or no (keep all), N or count:N (keep the newest N), or
+ * age:SECONDS with ,count:N and ,limit:N in any order.  Returns 0, or -1
+ * with a message in err.
+ */
+int	bullmq_keep_parse(const char *text, struct bullmq_keep *k, char *err,
+	    size_t errsize);
 
 enum bullmq_backoff_type {
 	BULLMQ_BACKOFF_NONE = 0,

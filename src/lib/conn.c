@@ -31,6 +31,19 @@ bmq_seterr(bullmq_queue *q, int code, const char *fmt, ...)
 		memcpy(q->errstr + sizeof(q->errstr) - 4, "...", 4);
 }
 
+/* Write a message into err, if there is room for one. */
+void
+bmq_errf(char *err, size_t errsize, const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (err == NULL || errsize == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errsize, fmt, ap);
+	va_end(ap);
+}
+
 /* Milliseconds since the epoch, from the wall clock as Node's Date.now(). */
 int64_t
 bullmq_now(void)
@@ -38,6 +51,16 @@ bullmq_now(void)
 	struct timespec	ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Milliseconds of the monotonic clock, for intervals and deadlines. */
+int64_t
+bullmq_mono_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 

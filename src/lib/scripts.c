@@ -3,6 +3,7 @@
  * computed at build time, SCRIPT LOAD and one retry on NOSCRIPT.
  */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <sched.h>
 #include <stdio.h>
@@ -118,15 +119,101 @@ format_call(struct cmdbuf *b, enum bmq_lua s, int argc, const char **argv,
  * its own pipeline; 0, or -1 when out of memory.
  */
 int
-bmq_script_format(struct bmq_buf *b, enum bmq_lua s, int argc,
-    const char **argv, const size_t *lens)
+bmq_script_format(struct bmq_buf *b, enum bmq_lua s, const struct bmq_args *a)
 {
 	char	*p;
 
-	if ((p = bmq_buf_reserve(b, call_size(argc, argv, lens))) == NULL)
+	if (a->over)
 		return -1;
-	b->len = (size_t)(call_write(p, s, argc, argv, lens) - b->b);
+	if ((p = bmq_buf_reserve(b, call_size(a->n, a->v, a->l))) == NULL)
+		return -1;
+	b->len = (size_t)(call_write(p, s, a->n, a->v, a->l) - b->b);
 	return 0;
+}
+
+/* Start an empty argument list with room for BMQ_ARGS_MAX. */
+void
+bmq_args_init(struct bmq_args *a)
+{
+	a->v = a->sv;
+	a->l = a->sl;
+	a->n = a->over = 0;
+	a->cap = BMQ_ARGS_MAX;
+}
+
+/* Make room for n arguments in all; 0, or -1 when out of memory. */
+int
+bmq_args_room(struct bmq_args *a, size_t n)
+{
+	const char	**v;
+	size_t		 *l;
+
+	if (n <= (size_t)a->cap)
+		return 0;
+	if (n > INT_MAX || (v = calloc(n, sizeof(*v))) == NULL)
+		return -1;
+	if ((l = calloc(n, sizeof(*l))) == NULL) {
+		free(v);
+		return -1;
+	}
+	memcpy(v, a->v, (size_t)a->n * sizeof(*v));
+	memcpy(l, a->l, (size_t)a->n * sizeof(*l));
+	if (a->v != a->sv) {
+		free(a->v);
+		free(a->l);
+	}
+	a->v = v;
+	a->l = l;
+	a->cap = (int)n;
+	return 0;
+}
+
+/* Free what bmq_args_room took; the list stays usable, empty. */
+void
+bmq_args_free(struct bmq_args *a)
+{
+	if (a->v != a->sv) {
+		free(a->v);
+		free(a->l);
+	}
+	bmq_args_init(a);
+}
+
+/* Add an argument of len bytes. */
+void
+bmq_args_add(struct bmq_args *a, const char *s, size_t len)
+{
+	if (a->n >= a->cap) {
+		a->over = 1;
+		return;
+	}
+	a->v[a->n] = s;
+	a->l[a->n++] = len;
+}
+
+/* Add a NUL-terminated argument. */
+void
+bmq_args_adds(struct bmq_args *a, const char *s)
+{
+	bmq_args_add(a, s, strlen(s));
+}
+
+/* Add the queue's key k. */
+void
+bmq_args_key(struct bmq_args *a, const bullmq_queue *q, enum bmq_key k)
+{
+	bmq_args_add(a, q->keys[k], q->keylens[k]);
+}
+
+/* Add the queue's keys ks[0 .. n). */
+void
+bmq_args_keys(struct bmq_args *a, const bullmq_queue *q,
+    const enum bmq_key *ks, int n)
+{
+	int	i;
+
+	for (i = 0; i < n; i++)
+		bmq_args_add(a, q->keys[ks[i]], q->keylens[ks[i]]);
 }
 
 /* Microseconds of the monotonic clock. */
@@ -310,14 +397,18 @@ bmq_is_noscript(const redisReply *r)
  * numbers mapped back to the .lua files by bmq_lua_errmsg).
  */
 redisReply *
-bmq_script(bullmq_queue *q, enum bmq_lua s, int argc, const char **argv,
-    const size_t *lens)
+bmq_script(bullmq_queue *q, enum bmq_lua s, const struct bmq_args *a)
 {
 	struct cmdbuf	 b;
 	redisReply	*r = NULL;
 	int		 tries;
 
-	if (format_call(&b, s, argc, argv, lens) == -1) {
+	if (a->over) {
+		bmq_seterr(q, BULLMQ_ERR_ARG, "script %s: more than %d "
+		    "arguments", bmq_lua_scripts[s].name, a->cap);
+		return NULL;
+	}
+	if (format_call(&b, s, a->n, a->v, a->l) == -1) {
 		bmq_seterr(q, BULLMQ_ERR_NOMEM, "out of memory");
 		return NULL;
 	}

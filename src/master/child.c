@@ -93,16 +93,6 @@ child_limits(void)
 		log_warn("raise the open files limit");
 }
 
-/* Monotonic milliseconds, for intervals and deadlines. */
-int64_t
-mono_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * In the child: close every descriptor from 3 up but the three kept (-1 for
  * none), so that they can be moved even when the master used up its limit.
@@ -355,7 +345,7 @@ title_thread(void *arg)
 		nanosleep(&ts, NULL);
 		pthread_mutex_lock(&title_mtx);
 		if (title_since != 0) {
-			age = mono_ms() - title_since;
+			age = bullmq_mono_ms() - title_since;
 			setproctitle("worker %d %s job %s (%lld.%lld s)",
 			    cur->slot, cur->set->queue, title_job,
 			    (long long)(age / 1000),
@@ -380,7 +370,7 @@ title_job_start(const char *id)
 
 	pthread_mutex_lock(&title_mtx);
 	strlcpy(title_job, id, sizeof(title_job));
-	title_since = mono_ms();
+	title_since = bullmq_mono_ms();
 	setproctitle("worker %d %s job %s", cur->slot, cur->set->queue, id);
 	pthread_mutex_unlock(&title_mtx);
 	if (title_thread_on)
@@ -422,7 +412,7 @@ tell(int type, int status, int64_t client_id, const bullmq_job *job)
 			m.toklen = (uint8_t)strnlen(tok, MSG_TOKEN_MAX - 1);
 	}
 	if (job != NULL)
-		m.at = mono_ms();
+		m.at = bullmq_mono_ms();
 	msg_send(cur->msgfd, buf, msg_encode(buf, &m, id, tok));
 }
 

@@ -508,87 +508,6 @@ num_error(const char *errstr)
 	return strcmp(errstr, "invalid") == 0 ? "not a number" : errstr;
 }
 
-/*
- * Parse a retention value into k: "" unset, true (remove at once), false
- * (keep all), N or count:N (keep the newest N), age:S with ",count:N" and
- * ",limit:N" in any order.  0, or -1 with a message in msg.
- */
-static int
-parse_keep_value(const char *v, struct bullmq_keep *k, char *msg,
-    size_t size)
-{
-	const char	*errstr, *p, *e;
-	char		 word[16], num[32];
-	long long	 n;
-	size_t		 wl, nl;
-	int		 have_count = 0;
-
-	memset(k, 0, sizeof(*k));
-	if (*v == '\0')
-		return 0;
-	if (strcasecmp(v, "true") == 0 || strcasecmp(v, "yes") == 0) {
-		k->mode = BULLMQ_KEEP_NONE;
-		return 0;
-	}
-	if (strcasecmp(v, "false") == 0 || strcasecmp(v, "no") == 0) {
-		k->mode = BULLMQ_KEEP_ALL;
-		return 0;
-	}
-	if (isdigit((unsigned char)*v)) {
-		n = strtonum(v, 0, LONG_MAX, &errstr);
-		if (errstr != NULL) {
-			snprintf(msg, size, "\"%s\": the count is %s", v,
-			    num_error(errstr));
-			return -1;
-		}
-		k->mode = BULLMQ_KEEP_COUNT;
-		k->count = (long)n;
-		return 0;
-	}
-	for (p = v; *p != '\0'; p = *e == ',' ? e + 1 : e) {
-		e = p + strcspn(p, ",");
-		wl = strcspn(p, ":");
-		if (wl >= (size_t)(e - p) || wl >= sizeof(word))
-			goto bad;
-		nl = (size_t)(e - p) - wl - 1;
-		if (nl == 0 || nl >= sizeof(num))
-			goto bad;
-		memcpy(word, p, wl);
-		word[wl] = '\0';
-		memcpy(num, p + wl + 1, nl);
-		num[nl] = '\0';
-		n = strtonum(num, strcmp(word, "age") == 0 ? 1 : 0, LONG_MAX,
-		    &errstr);
-		if (errstr != NULL) {
-			snprintf(msg, size, "\"%s\": %s \"%s\" is %s", v,
-			    word, num, num_error(errstr));
-			return -1;
-		}
-		if (strcmp(word, "age") == 0)
-			k->age = (long)n;
-		else if (strcmp(word, "count") == 0) {
-			k->count = (long)n;
-			have_count = 1;
-		}
-		else if (strcmp(word, "limit") == 0)
-			k->limit = (long)n;
-		else
-			goto bad;
-	}
-	if (k->age == 0 && have_count && k->limit == 0) {
-		k->mode = BULLMQ_KEEP_COUNT;	/* {count: N} */
-		return 0;
-	}
-	if (k->age == 0)
-		goto bad;
-	k->mode = BULLMQ_KEEP_AGE;
-	return 0;
-bad:
-	snprintf(msg, size, "\"%s\" is not true, false, a count or "
-	    "age:SECONDS[,count:N][,limit:N]", v);
-	return -1;
-}
-
 /* Parse a limiter value "MAX/MS" ("" none); 0, or -1 with msg. */
 static int
 parse_limiter(const char *v, long *max, long *ms, char *msg, size_t size)
@@ -721,10 +640,10 @@ config_validate(struct settings *s, const struct origins *o, char *err,
 		}
 		s->drop_group = 1;
 	}
-	if (parse_keep_value(s->remove_on_complete, &s->keep_complete, msg,
+	if (bullmq_keep_parse(s->remove_on_complete, &s->keep_complete, msg,
 	    sizeof(msg)) == -1)
 		return bad(s, o, "remove-on-complete", err, errsize, "%s", msg);
-	if (parse_keep_value(s->remove_on_fail, &s->keep_fail, msg,
+	if (bullmq_keep_parse(s->remove_on_fail, &s->keep_fail, msg,
 	    sizeof(msg)) == -1)
 		return bad(s, o, "remove-on-fail", err, errsize, "%s", msg);
 	if (parse_limiter(s->limiter, &s->limiter_max, &s->limiter_ms, msg,

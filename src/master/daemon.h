@@ -307,7 +307,4 @@ void	 keeper_stalled(int64_t);
 int	 master_run(struct settings *, const struct cmdline *,
 	    struct processor *);
 
-/* Monotonic milliseconds. */
-int64_t	 mono_ms(void);
-
 #endif /* DAEMON_H */

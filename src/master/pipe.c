@@ -76,16 +76,6 @@ static struct {
 	int			 status;	/* of its end, when reaped */
 } pg = { .in = -1, .out = -1, .err = -1 };
 
-/* Monotonic milliseconds.  XXX one helper for the daemon and the tests. */
-static int64_t
-clock_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Set up the pipe: processor in a new child. */
 void
 pipe_in_child(char *const *argv, int slot, bullmq_queue *q,
@@ -305,7 +295,7 @@ describe_end(int status, char *buf, size_t size)
 static int
 reap(int64_t ms)
 {
-	int64_t	until = clock_ms() + ms;
+	int64_t	until = bullmq_mono_ms() + ms;
 	pid_t	r;
 
 	if (pg.pid == 0)
@@ -319,7 +309,7 @@ reap(int64_t ms)
 			processor_set_group(0);
 			return 1;
 		}
-		if (clock_ms() >= until)
+		if (bullmq_mono_ms() >= until)
 			return 0;
 		usleep(10000);
 	}
@@ -382,7 +372,7 @@ crashed(void)
 	pause = 100LL << (pg.crashes > 7 ? 7 : pg.crashes - 1);
 	if (pause > PIPE_BACKOFF_MAX)
 		pause = PIPE_BACKOFF_MAX;
-	pg.not_before = clock_ms() + pause;
+	pg.not_before = bullmq_mono_ms() + pause;
 	if (pg.crashes >= PIPE_MAX_CRASHES && pg.want_exit == 0)
 		pg.want_exit = 1;
 }
@@ -410,7 +400,7 @@ put_all(const char *s, size_t n, int64_t until)
 		pfd.events = POLLOUT;
 		if (pg.err != -1 && inbuf_read(pg.err, &pg.ebuf) >= 0)
 			log_stderr(0);
-		if (until > 0 && clock_ms() > until)
+		if (until > 0 && bullmq_mono_ms() > until)
 			return -1;
 		(void)poll(&pfd, 1, 100);
 	}
@@ -436,7 +426,7 @@ static int
 get_line(int64_t ms, char **line, size_t *len, size_t *used)
 {
 	struct pollfd	pfd[2];
-	int64_t		until = ms >= 0 ? clock_ms() + ms : -1;
+	int64_t		until = ms >= 0 ? bullmq_mono_ms() + ms : -1;
 	int		r, n;
 
 	inbuf_consume(&pg.obuf, *used);
@@ -478,7 +468,7 @@ get_line(int64_t ms, char **line, size_t *len, size_t *used)
 			processor_set_group(0);
 			return 0;
 		}
-		if (until >= 0 && clock_ms() > until)
+		if (until >= 0 && bullmq_mono_ms() > until)
 			return -2;
 	}
 }
@@ -1009,7 +999,7 @@ pipe_run(bullmq_job *job)
 	if (pg.pid == 0) {
 		if (pg.out != -1)
 			stop_program(0);
-		if ((wait = pg.not_before - clock_ms()) > 0)
+		if ((wait = pg.not_before - bullmq_mono_ms()) > 0)
 			usleep((useconds_t)wait * 1000);
 		if (start_program(err, sizeof(err)) == -1) {
 			pg.job_id = NULL;

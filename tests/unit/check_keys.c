@@ -4,6 +4,7 @@
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "bullmq-int.h"
 
@@ -142,6 +143,75 @@ START_TEST(queue_keys)
 }
 END_TEST
 
+/* A script's arguments: keys and strings in order, room past the stack. */
+START_TEST(script_args)
+{
+	static const enum bmq_key keys[] = { BMQ_K_WAIT, BMQ_K_META };
+	struct bullmq_conn_opts	 o;
+	struct bmq_args		 a;
+	struct bmq_buf		 b;
+	bullmq_queue		*q;
+	int			 i;
+
+	memset(&o, 0, sizeof(o));
+	o.queue = "q";
+	q = bullmq_queue_new(&o);
+	ck_assert_ptr_nonnull(q);
+	bmq_args_init(&a);
+	bmq_args_keys(&a, q, keys, 2);
+	bmq_args_key(&a, q, BMQ_K_BASE);
+	bmq_args_adds(&a, "x");
+	bmq_args_add(&a, "a\0b", 3);
+	ck_assert_int_eq(a.n, 5);
+	ck_assert_str_eq(a.v[1], "bull:q:meta");
+	ck_assert_uint_eq(a.l[2], strlen("bull:q:"));
+	ck_assert_uint_eq(a.l[4], 3);
+	for (i = a.n; i < BMQ_ARGS_MAX; i++)
+		bmq_args_adds(&a, "y");
+	ck_assert_int_eq(a.over, 0);
+	bmq_buf_init(&b);
+	ck_assert_int_eq(bmq_script_format(&b, BMQ_LUA_ADD, &a), 0);
+	/* one more than the room: the call is refused, not cut short */
+	bmq_args_adds(&a, "z");
+	ck_assert_int_eq(a.over, 1);
+	ck_assert_int_eq(a.n, BMQ_ARGS_MAX);
+	ck_assert_int_eq(bmq_script_format(&b, BMQ_LUA_ADD, &a), -1);
+	ck_assert_ptr_null(bmq_script(q, BMQ_LUA_ADD, &a));
+	ck_assert_int_eq(bullmq_errcode(q), BULLMQ_ERR_ARG);
+	/* room made beforehand keeps what was added */
+	bmq_args_init(&a);
+	bmq_args_adds(&a, "first");
+	ck_assert_int_eq(bmq_args_room(&a, 3 * BMQ_ARGS_MAX), 0);
+	for (i = 1; i < 3 * BMQ_ARGS_MAX; i++)
+		bmq_args_adds(&a, "n");
+	ck_assert_int_eq(a.over, 0);
+	ck_assert_str_eq(a.v[0], "first");
+	ck_assert_int_eq(bmq_args_room(&a, 2), 0);
+	ck_assert_int_eq(a.n, 3 * BMQ_ARGS_MAX);
+	bmq_args_free(&a);
+	ck_assert_int_eq(a.n, 0);
+	ck_assert_ptr_eq(a.v, a.sv);
+	bmq_buf_free(&b);
+	bullmq_queue_free(q);
+}
+END_TEST
+
+/* The two clocks: the wall's in ms since 1970, the monotonic one. */
+START_TEST(clocks)
+{
+	struct timespec	 ts = { 0, 20 * 1000000L };
+	int64_t		 m0, m1, w;
+
+	w = bullmq_now();
+	ck_assert(w > INT64_C(1600000000000));
+	m0 = bullmq_mono_ms();
+	nanosleep(&ts, NULL);
+	m1 = bullmq_mono_ms();
+	ck_assert(m1 - m0 >= 20);
+	ck_assert(m1 - m0 < 5000);
+}
+END_TEST
+
 START_TEST(queue_errors)
 {
 	static char		 url[1024];
@@ -256,6 +326,8 @@ keys_suite(void)
 	tcase_add_test(tc, url_errors);
 	tcase_add_test(tc, queue_keys);
 	tcase_add_test(tc, queue_errors);
+	tcase_add_test(tc, script_args);
+	tcase_add_test(tc, clocks);
 	tcase_add_test(tc, error_length);
 	tcase_add_test(tc, base64);
 	tcase_add_test(tc, job_ids);
