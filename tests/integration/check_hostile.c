@@ -138,13 +138,6 @@ struct hpath {
 static const struct xfail {
 	const char	*what, *value, *path, *reason;
 } expected_to_fail[] = {
-	/* C: fixed in the next commit */
-	{ "field attemptsMade", "*", "*", "C: attemptsMade read as a prefix "
-	    "(NUL), with atm + 1 overflowing (out of range), and preferred "
-	    "to atm although only atm grows: retried for ever" },
-	{ "field atm", "negative", "fail", "C: a negative atm retries a job "
-	    "without attempts" },
-	{ "field atm", "negative", "parent-fail", "C: as fail" },
 	/* known, being fixed in lua/ */
 	{ "field atm", "negative", "*", "retry-9.lua, delay-10.lua: "
 	    "HINCRBY counts from a negative atm: more tries than attempts" },
