@@ -50,6 +50,9 @@ static struct hval values[] = {
 	{ "nested",	 NULL, 0 },	/* [[[...]]] NEST_DEPTH deep */
 	{ "json-null",	 "null", 4 },
 	{ "json-array",	 "[1]", 3 },
+	{ "exponent",	 "1e3", 3 },	/* a number to Lua, not to strtol */
+	{ "hex",	 "0x10", 4 },
+	{ "space",	 " 1", 2 },
 };
 #define NVALUES		(sizeof(values) / sizeof(values[0]))
 
@@ -604,6 +607,13 @@ where(const char *base, const char *id, size_t idlen, char *names,
 	return n;
 }
 
+/* Are the job's attempts as the path set them (not the hostile thing)? */
+static int
+attempts_known(const struct hcase *c)
+{
+	return !is_opt(c, "attempts") && !is_field(c, "opts");
+}
+
 /* May the path (with this hostile option) delete the job? */
 static int
 may_remove(const struct hcase *c)
@@ -651,7 +661,7 @@ fail_until_done(struct hcase *c)
 	int			 rounds = 1, bound = c->p->attempts;
 	int			 known;
 
-	known = !is_opt(c, "attempts") && !is_field(c, "opts");
+	known = attempts_known(c);
 	if (bound < 1)
 		bound = 1;
 	while (c->bad[0] == '\0' && pending(c)) {
@@ -661,8 +671,12 @@ fail_until_done(struct hcase *c)
 				    "(attempts %d)", rounds, bound);
 			return;
 		}
-		if (has("ZSCORE " Q "delayed %b", c->id, c->idlen))
-			usleep(3000);
+		/* a backoff: make it due now rather than wait for it */
+		if (has("ZSCORE " Q "delayed %b", c->id, c->idlen)) {
+			cmd("ZADD " Q "delayed XX %lld %b",
+			    (long long)bullmq_now() * 4096, c->id, c->idlen);
+			usleep(2000);
+		}
 		if (!fetch(c, &j)) {
 			check_placement(c, "not fetched again");
 			/* a broken key may well stop fetches */
@@ -794,6 +808,69 @@ path_clean_wait(struct hcase *c)
 		note(c, "clean");
 }
 
+/*
+ * Complete and fetch the next job in the same call (finish-1.lua runs the
+ * fetch): a second job waits behind it, and must end in one state.
+ */
+static void
+path_complete_next(struct hcase *c)
+{
+	enum bullmq_outcome	 oc;
+	bullmq_job		*j, *next = NULL;
+	char			 names[256];
+	int			 n;
+
+	cmd("HSET " Q "n2 name n data {} opts {} timestamp 1 delay 0 "
+	    "priority 0");
+	cmd("LPUSH " Q "wait n2");
+	stage(c, 0);
+	if (c->skipped || !fetch(c, &j))
+		return;
+	stage(c, 1);
+	if (c->skipped) {
+		bullmq_job_free(j);
+		return;
+	}
+	if (bullmq_worker_run(c->w, j, proc_ok, &oc, &next) == -1)
+		note(c, "run");
+	if (next != NULL && bullmq_worker_run(c->w, next, proc_ok, &oc,
+	    NULL) == -1)
+		note(c, "run next");
+	/* a broken wait took the next job with it */
+	if (c->kind == K_KEY && strcmp(c->k->name, "wait") == 0)
+		return;
+	if ((n = where(Q, "n2", 2, names, sizeof(names))) != 1)
+		bad(c, "the next job in %d states (%s)", n, names);
+}
+
+/* Extend the lock, report progress and a log line, then complete. */
+static void
+path_extend_progress(struct hcase *c)
+{
+	enum bullmq_outcome	 oc;
+	bullmq_job		*j;
+	const char		*id, *tok;
+
+	stage(c, 0);
+	if (c->skipped || !fetch(c, &j))
+		return;
+	stage(c, 1);
+	if (c->skipped) {
+		bullmq_job_free(j);
+		return;
+	}
+	id = bullmq_job_id(j);
+	tok = bullmq_job_token(j);
+	if (bullmq_extend_locks(q, 1, &id, &tok, 30000, NULL, NULL) == -1)
+		note(c, "extend locks");
+	if (bullmq_job_progress(j, "{\"p\":1}") == -1)
+		note(c, "progress");
+	if (bullmq_job_log(j, "line") == -1)
+		note(c, "log");
+	if (bullmq_worker_run(c->w, j, proc_ok, &oc, NULL) == -1)
+		note(c, "run");
+}
+
 /* The scheduler's next iteration, if made, is in one state. */
 static void
 path_scheduler(struct hcase *c)
@@ -857,6 +934,10 @@ static const struct hpath paths[] = {
 	    " completed failed removed " },
 	{ "parent", path_parent, 0, 0, 0, 1, 0, " completed failed removed " },
 	{ "parent-fail", path_parent_fail, 0, 0, 0, 1, 0, " failed removed " },
+	{ "complete-next", path_complete_next, 0, 0, 0, 0, 0,
+	    " completed failed removed " },
+	{ "extend-progress", path_extend_progress, 0, 0, 0, 0, 0,
+	    " completed failed removed " },
 };
 #define NPATHS		(sizeof(paths) / sizeof(paths[0]))
 
@@ -869,6 +950,9 @@ check_end(struct hcase *c)
 {
 	char	names[256], want[264];
 
+	/* hostile attempts may keep it retrying as long as they like */
+	if (!attempts_known(c))
+		return;
 	if (where(Q, c->id, c->idlen, names, sizeof(names)) == 0) {
 		if (may_remove(c))
 			return;
@@ -896,12 +980,9 @@ check_normal(struct hcase *c)
 		key_name(c, c->k, key, sizeof(key));
 		cmd("DEL %s", key);
 	}
+	/* the job and any other (a next job, a successor) out of the way */
 	for (i = 0; i < NSTATES; i++)
-		if (strcmp(states[i].type, "list") == 0)
-			cmd("LREM " Q "%s 0 %b", states[i].key, c->id,
-			    c->idlen);
-		else
-			cmd("ZREM " Q "%s %b", states[i].key, c->id, c->idlen);
+		cmd("DEL " Q "%s", states[i].key);
 	cmd("DEL " Q "%b " Q "%b:lock", c->id, c->idlen, c->id, c->idlen);
 	rv = bullmq_add(q, "normal", "{\"n\":1}", NULL, id, sizeof(id));
 	if (rv != BULLMQ_ADDED) {
