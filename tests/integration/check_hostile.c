@@ -100,13 +100,19 @@ static const struct hkey keys[] = {
 };
 #define NKEYS		(sizeof(keys) / sizeof(keys[0]))
 
-enum kind { K_FIELD, K_KEY };
+/* The fields of the queue's meta hash the scripts read. */
+static const char *const metas[] = {
+	"concurrency", "max", "duration", "opts.maxLenEvents",
+};
+#define NMETAS		(sizeof(metas) / sizeof(metas[0]))
+
+enum kind { K_FIELD, K_KEY, K_META };
 
 /* One combination being run. */
 struct hcase {
 	enum kind		 kind;
 	const char		*what;		/* field or key name */
-	const struct hval	*v;		/* K_FIELD */
+	const struct hval	*v;		/* K_FIELD, K_META */
 	const struct hkey	*k;		/* K_KEY */
 	const char		*as;		/* K_KEY: the wrong type */
 	int			 at;		/* K_KEY: 0 pre-fetch, 1 op */
@@ -198,6 +204,9 @@ static const struct xfail {
 	    "LREM active" },
 	{ "key events", "*", "give-back", "give-back-7.lua XTRIM events "
 	    "after LREM active" },
+	{ "meta opts.maxLenEvents", "*", "give-back", "give-back-7.lua "
+	    "XTRIM MAXLEN with a cap that is not an integer >= 0, after LREM "
+	    "active" },
 };
 #define NXFAIL		(sizeof(expected_to_fail) / sizeof(expected_to_fail[0]))
 
@@ -466,7 +475,7 @@ stage(struct hcase *c, int n)
 {
 	char	key[256];
 
-	if (c->kind == K_FIELD) {
+	if (c->kind != K_KEY) {
 		if (n == 1)
 			field_apply(c);
 		return;
@@ -521,6 +530,8 @@ put_job(struct hcase *c)
 		cmd("HSET " Q "%b rjk s1", c->id, c->idlen);
 	}
 	field_apply(c);
+	if (c->kind == K_META && c->v->s != NULL)
+		cmd("HSET " Q "meta %s %b", c->what, c->v->s, c->v->len);
 	cmd("LPUSH " Q "wait %b", c->id, c->idlen);
 	cmd("ZADD " Q "marker 0 0");
 }
@@ -988,7 +999,8 @@ check_normal(struct hcase *c)
 	if (c->kind == K_KEY) {
 		key_name(c, c->k, key, sizeof(key));
 		cmd("DEL %s", key);
-	}
+	} else if (c->kind == K_META)
+		cmd("DEL " Q "meta");
 	/* the job and any other (a next job, a successor) out of the way */
 	for (i = 0; i < NSTATES; i++)
 		cmd("DEL " Q "%s", states[i].key);
@@ -1115,8 +1127,9 @@ tally(struct tally *t, const struct hcase *c, int rv, const char *what,
 }
 
 /*
- * The matrix: each path with every field and every value, and with every
- * key given each wrong type before the fetch and before the operation.
+ * The matrix: each path with every field of the job and of the queue's
+ * meta and every value, and with every key given each wrong type before
+ * the fetch and before the operation.
  */
 START_TEST(hostile_matrix)
 {
@@ -1140,6 +1153,16 @@ START_TEST(hostile_matrix)
 				rv = run_case(&c);
 				snprintf(what, sizeof(what), "field %s",
 				    fields[f]);
+				tally(&t, &c, rv, what, values[v].label);
+			}
+		for (f = 0; f < NMETAS; f++)
+			for (v = 0; v < NVALUES; v++) {
+				c.kind = K_META;
+				c.what = metas[f];
+				c.v = &values[v];
+				rv = run_case(&c);
+				snprintf(what, sizeof(what), "meta %s",
+				    metas[f]);
 				tally(&t, &c, rv, what, values[v].label);
 			}
 		for (k = 0; k < NKEYS; k++) {
