@@ -285,22 +285,29 @@ has(const char *fmt, ...)
 	return v;
 }
 
-/* Make the built values: huge, huge-json, nested. */
+/*
+ * Make the built values: huge, huge-json, nested.  Each ends with a NUL
+ * past its length, as the literals do, for the calls that take an id as
+ * a C string.
+ */
 static void
 values_init(void)
 {
 	size_t	i;
 
-	huge_digits = malloc(HUGE_LEN);
-	huge_json = malloc(HUGE_LEN);
-	nested = malloc(2 * NEST_DEPTH + 1);
+	huge_digits = malloc(HUGE_LEN + 1);
+	huge_json = malloc(HUGE_LEN + 1);
+	nested = malloc(2 * NEST_DEPTH + 2);
 	ck_assert(huge_digits != NULL && huge_json != NULL && nested != NULL);
 	memset(huge_digits, '7', HUGE_LEN);
+	huge_digits[HUGE_LEN] = '\0';
 	memset(huge_json, 'x', HUGE_LEN);
 	huge_json[0] = huge_json[HUGE_LEN - 1] = '"';
+	huge_json[HUGE_LEN] = '\0';
 	memset(nested, '[', NEST_DEPTH);
 	nested[NEST_DEPTH] = '1';
 	memset(nested + NEST_DEPTH + 1, ']', NEST_DEPTH);
+	nested[2 * NEST_DEPTH + 1] = '\0';
 	for (i = 0; i < NVALUES; i++)
 		if (strcmp(values[i].label, "huge") == 0) {
 			values[i].s = huge_digits;
