@@ -92,6 +92,8 @@ static const struct hkey keys[] = {
 	{ "{}:logs", "list", 0 },	{ "{}:dependencies", "set", 0 },
 	{ "{}:processed", "hash", 0 },	{ "{}:failed", "hash", 0 },
 	{ "{}:unsuccessful", "zset", 0 },
+	{ "metrics:completed", "hash", 0 }, { "metrics:failed", "hash", 0 },
+	{ "metrics:completed:data", "list", 0 },
 	{ PQ ":P", "hash", 0 },		{ PQ ":P:dependencies", "set", 0 },
 	{ PQ ":P:processed", "hash", 0 }, { PQ ":waiting-children", "zset", 0 },
 	{ PQ ":wait", "list", 0 },	{ PQ ":P:unsuccessful", "zset", 0 },
@@ -213,6 +215,15 @@ static const struct xfail {
 
 static bullmq_queue	*q;
 static int		 xfail_hit[NXFAIL];
+
+/* The worker: metrics, a rate limiter and a started-attempts bound on. */
+static const struct bullmq_worker_opts wopts = {
+	.name = "hostile",
+	.metrics_max_points = 10,
+	.limiter_max = 100000,
+	.limiter_duration = 60000,
+	.max_started_attempts = 100,
+};
 
 /* Record the first problem of the combination. */
 static void __attribute__((format(printf, 2, 3)))
@@ -1059,7 +1070,7 @@ run_case(struct hcase *c)
 		c->idlen = strlen(plain);
 	}
 	cmd("FLUSHDB");
-	c->w = bullmq_worker_new(q, NULL);
+	c->w = bullmq_worker_new(q, &wopts);
 	ck_assert_ptr_nonnull(c->w);
 	put_job(c);
 	c->p->run(c);
