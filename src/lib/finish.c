@@ -330,7 +330,8 @@ fail_job(bullmq_queue *q, bullmq_worker *w, bullmq_job *j, bullmq_job **next,
 
 	reason = j->reason != NULL ? j->reason : "failed";
 	atm = bullmq_job_attempts_made(j);
-	retry = !j->unrecoverable && atm + 1 < bullmq_job_attempts(j);
+	/* atm may be as large as a long: no atm + 1 */
+	retry = !j->unrecoverable && atm < bullmq_job_attempts(j) - 1;
 	/* a job started maxStartedAttempts times is not retried */
 	if (w != NULL && w->max_started > 0 &&
 	    w->max_started <= bmq_job_long(j, "ats", 0))

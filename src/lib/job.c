@@ -1,6 +1,7 @@
 /*
  * job.c: the job handle, its fields, its options read once, and backoff.
  */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -354,29 +355,43 @@ bullmq_job_token(const bullmq_job *j)
 	return j->token;
 }
 
-/* A field read as an integer, or def when missing or not a number. */
+/*
+ * A field read as an integer, or def when missing, not a number, out of
+ * range or holding a NUL (its text is the whole value, not a prefix).
+ */
 long
 bmq_job_long(const bullmq_job *j, const char *name, long def)
 {
 	const char	*s;
 	char		*end;
+	size_t		 len;
 	long		 v;
 
-	if ((s = bullmq_job_field(j, name, NULL)) == NULL || *s == '\0')
+	if ((s = bullmq_job_field(j, name, &len)) == NULL || len == 0 ||
+	    strlen(s) != len)
 		return def;
+	errno = 0;
 	v = strtol(s, &end, 10);
-	return *end == '\0' ? v : def;
+	if (*end != '\0' || errno == ERANGE)
+		return def;
+	return v;
 }
 
-/* Attempts made: atm, or the legacy attemptsMade that Node prefers. */
+/*
+ * Attempts made: atm, or the legacy attemptsMade when larger (only atm
+ * grows, so a stale attemptsMade must not hold the count back), never
+ * negative.
+ */
 long
 bullmq_job_attempts_made(const bullmq_job *j)
 {
-	long	v;
+	long	atm, legacy;
 
-	if ((v = bmq_job_long(j, "attemptsMade", -1)) >= 0)
-		return v;
-	return bmq_job_long(j, "atm", 0);
+	atm = bmq_job_long(j, "atm", 0);
+	legacy = bmq_job_long(j, "attemptsMade", 0);
+	if (legacy > atm)
+		atm = legacy;
+	return atm < 0 ? 0 : atm;
 }
 
 /* Attempts started: ats. */
