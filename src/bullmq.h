@@ -396,6 +396,17 @@ int		 bullmq_worker_run(bullmq_worker *, bullmq_job *,
  * errors so far.  The message lives until the next call.
  */
 const char	*bullmq_worker_sched_error(bullmq_worker *, unsigned long *);
+/*
+ * A custom backoff strategy (Node's settings.backoffStrategy): for a job
+ * whose opts.backoff.type is neither "fixed" nor "exponential" and that is
+ * to be retried, the delay of retry number attempts_made in ms: > 0 delays
+ * it, 0 retries it at once, -1 fails it for good.  Without one, such a job
+ * is retried at once.
+ */
+typedef int64_t	(*bullmq_backoff_fn)(bullmq_job *job, long attempts_made,
+		    const char *type, const char *reason, void *arg);
+void		 bullmq_worker_set_backoff(bullmq_worker *, bullmq_backoff_fn,
+		    void *arg);
 /* While set, bullmq_worker_run fetches no next job; a processor may set it. */
 void		 bullmq_worker_no_next(bullmq_worker *, int);
 /*

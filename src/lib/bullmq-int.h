@@ -236,6 +236,7 @@ struct bmq_job_opts {
 	enum bullmq_backoff_type backoff_type;	/* NONE: retry at once */
 	int64_t			 backoff_delay;	/* ms */
 	double			 backoff_jitter;
+	struct bmq_jval		 backoff_custom;	/* a type of neither kind */
 	struct bullmq_keep	 keep_complete;	/* UNSET: the worker's */
 	struct bullmq_keep	 keep_fail;
 	int64_t			 keep_logs;	/* kl, 0: every line */

@@ -124,6 +124,17 @@ stacktrace_json(const bullmq_job *j, const char *reason, struct bmq_buf *b)
 	bmq_buf_adds(b, "]");
 }
 
+/* The delay a custom strategy gives retry n of job j (-1: no retry). */
+static int64_t
+custom_backoff(bullmq_worker *w, bullmq_job *j, long n, const char *reason)
+{
+	char	type[256];
+
+	if (bmq_jval_string(&j->o.backoff_custom, type, sizeof(type)) < 0)
+		return 0;
+	return w->backoff_fn(j, n, type, reason, w->backoff_arg);
+}
+
 /*
  * The retry delay from opts.backoff for retry number n, or 0.  A custom
  * backoff type (a Node-side strategy) retries at once.
@@ -343,7 +354,15 @@ fail_job(bullmq_queue *q, bullmq_worker *w, bullmq_job *j, bullmq_job **next,
 		bmq_seterr(q, BULLMQ_ERR_NOMEM, "out of memory");
 		return -1;
 	}
-	if (retry)
+	if (retry && j->o.backoff_custom.type == BMQ_J_STRING && w != NULL &&
+	    w->backoff_fn != NULL) {
+		/* the worker's own strategy for this type: -1 fails the job */
+		delay = custom_backoff(w, j, atm + 1, reason);
+		if (delay < 0) {
+			retry = 0;
+			delay = 0;
+		}
+	} else if (retry)
 		delay = backoff_for(j, atm + 1);
 	if (retry && delay > 0) {
 		*oc = BULLMQ_DELAYED;

@@ -48,6 +48,7 @@ read_backoff(const struct bmq_jval *v, struct bmq_job_opts *o)
 	o->backoff_type = BULLMQ_BACKOFF_NONE;
 	o->backoff_delay = 0;
 	o->backoff_jitter = 0;
+	memset(&o->backoff_custom, 0, sizeof(o->backoff_custom));
 	if (v->type == BMQ_J_NUMBER) {
 		o->backoff_type = BULLMQ_BACKOFF_FIXED;
 		o->backoff_delay = int_or(v, 0);
@@ -58,6 +59,7 @@ read_backoff(const struct bmq_jval *v, struct bmq_job_opts *o)
 	while (bmq_json_next(&p, v->p + v->len, &f)) {
 		if (keyis(&f, "type")) {
 			o->backoff_type = BULLMQ_BACKOFF_NONE;
+			memset(&o->backoff_custom, 0, sizeof(o->backoff_custom));
 			if (f.v.type != BMQ_J_STRING)
 				continue;
 			if (f.v.len == 5 && memcmp(f.v.p, "fixed", 5) == 0)
@@ -65,6 +67,8 @@ read_backoff(const struct bmq_jval *v, struct bmq_job_opts *o)
 			else if (f.v.len == 11 &&
 			    memcmp(f.v.p, "exponential", 11) == 0)
 				o->backoff_type = BULLMQ_BACKOFF_EXPONENTIAL;
+			else
+				o->backoff_custom = f.v;
 		} else if (keyis(&f, "delay"))
 			o->backoff_delay = int_or(&f.v, 0);
 		else if (keyis(&f, "jitter") &&

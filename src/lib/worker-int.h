@@ -26,6 +26,8 @@ struct bullmq_worker {
 	int64_t			 limit_until;	/* rate limited until, ms */
 	int			 no_next;	/* run: fetch no next job */
 	long			 max_started;	/* 0: no limit */
+	bullmq_backoff_fn	 backoff_fn;	/* custom backoff types */
+	void			*backoff_arg;
 	char			 lost[BMQ_MAX_TOKEN]; /* see bmq_lost_reply */
 	char			*lost_skip;	/* the job being finished */
 	unsigned long		 sched_errors;	/* successors not made */

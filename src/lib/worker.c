@@ -660,6 +660,14 @@ oom:
 	return -1;
 }
 
+/* Set the worker's custom backoff strategy (NULL: retry such jobs at once). */
+void
+bullmq_worker_set_backoff(bullmq_worker *w, bullmq_backoff_fn fn, void *arg)
+{
+	w->backoff_fn = fn;
+	w->backoff_arg = arg;
+}
+
 /* While on is set, bullmq_worker_run fetches no next job (shutting down). */
 void
 bullmq_worker_no_next(bullmq_worker *w, int on)

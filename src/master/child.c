@@ -613,6 +613,7 @@ work_main(const struct child_spec *cs)
 		leave(CHILD_EXIT_FATAL);
 	}
 	cur_w = w;
+	processor_worker(cs->proc, w);
 
 	for (;;) {
 		if (got_usr1) {

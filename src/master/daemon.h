@@ -217,12 +217,14 @@ int processor_job_fail(bullmq_job *, const char *, ...)
 void processor_in_child(struct processor *, int, bullmq_queue *,
     const struct bullmq_conn_opts *);
 void processor_stop(struct processor *);
+void processor_worker(struct processor *, bullmq_worker *);
 int processor_want_exit(const struct processor *);
 
 /* pipe.c: the pipe: processor (a long-lived program per child). */
 void pipe_in_child(char *const *, int, bullmq_queue *,
     const struct bullmq_conn_opts *);
 int pipe_run(bullmq_job *);
+int64_t pipe_backoff(bullmq_job *, long, const char *, const char *, void *);
 void pipe_stop(void);
 int pipe_want_exit(void);
 

@@ -982,6 +982,61 @@ gone:
 }
 
 /*
+ * The delay of a retry of job by a custom backoff type, asked of the
+ * program (the worker's bullmq_backoff_fn): its answer in ms, -1 for no
+ * retry; 0 (at once) when it cannot answer.
+ */
+int64_t
+pipe_backoff(bullmq_job *job, long attempts_made, const char *type,
+    const char *reason, void *arg)
+{
+	struct buf		 b;
+	struct bullmq_json_value v;
+	char			*line = NULL, t[32];
+	size_t			 len, used = 0;
+	int64_t			 ms = 0;
+	int			 r;
+
+	if (pg.pid == 0)
+		return 0;
+	buf_init(&b);
+	buf_adds(&b, "{\"type\":\"backoff\",\"req\":0,\"id\":");
+	buf_add_jstr(&b, bullmq_job_id(job), strlen(bullmq_job_id(job)));
+	buf_adds(&b, ",\"backoffType\":");
+	buf_add_jstr(&b, type, strlen(type));
+	buf_addf(&b, ",\"attemptsMade\":%ld,\"reason\":", attempts_made);
+	buf_add_jstr(&b, reason, strlen(reason));
+	buf_adds(&b, ",\"opts\":");
+	{
+		const char	*o;
+		size_t		 ol;
+
+		o = bullmq_job_opts(job, &ol);
+		if (o != NULL && bullmq_json_valid(o, ol))
+			buf_add(&b, o, ol);
+		else
+			buf_adds(&b, "{}");
+	}
+	buf_adds(&b, "}");
+	r = buf_cstr(&b) == NULL ? -1 : put_line(b.b, b.len);
+	buf_free(&b);
+	if (r == -1)
+		return 0;
+	r = get_line(PIPE_START_MS, &line, &len, &used);
+	if (r == 1 && line_type(line, len, t, sizeof(t)) == 0 &&
+	    strcmp(t, "answer") == 0 &&
+	    bullmq_json_get(line, len, "result", &v) == 1 &&
+	    bullmq_json_int(&v, &ms) == 0) {
+		inbuf_consume(&pg.obuf, used);
+		return ms < 0 ? -1 : ms;
+	}
+	log_warnx("worker %d: job %s: the program gave no backoff delay for "
+	    "type %s: retrying at once", pg.slot, bullmq_job_id(job), type);
+	inbuf_consume(&pg.obuf, used);
+	return 0;
+}
+
+/*
  * Run job on the program: processor_run for pipe:.  0 to complete, -1 to
  * fail (with the reason set), 0 too when the program moved the job.
  */
