@@ -7,6 +7,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
 #include <limits.h>
@@ -33,6 +34,10 @@ struct origins {
 	enum origin	 from[64];
 	long		 line[64];
 };
+
+/* A config file is small: its size and a line's length are capped. */
+#define CONFIG_FILE_MAX		(1024 * 1024)
+#define CONFIG_LINE_MAX		(2 * SET_PATH_MAX)
 
 #define S(f)	offsetof(struct settings, f)
 #define Z(f)	sizeof(((struct settings *)0)->f)
@@ -401,30 +406,83 @@ trim(char *s)
 	return s;
 }
 
+/*
+ * Read the whole of a config file, at most CONFIG_FILE_MAX bytes, into a
+ * NUL-terminated buffer of the caller's to free; NULL with a message.
+ */
+static char *
+config_read(const char *path, size_t *lenp, char *err, size_t errsize)
+{
+	char	*buf;
+	size_t	 len = 0;
+	ssize_t	 n;
+	int	 fd, saved;
+
+	if ((fd = open_regular(path, O_RDONLY, 0, "", err, errsize)) == -1)
+		return NULL;
+	if ((buf = malloc(CONFIG_FILE_MAX + 2)) == NULL) {
+		close(fd);
+		snprintf(err, errsize, "%s: out of memory", path);
+		return NULL;
+	}
+	for (;;) {
+		n = read(fd, buf + len, CONFIG_FILE_MAX + 1 - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		if (len > CONFIG_FILE_MAX)
+			break;
+	}
+	saved = errno;
+	close(fd);
+	if (n == -1) {
+		snprintf(err, errsize, "%s: %s", path, strerror(saved));
+		free(buf);
+		return NULL;
+	}
+	if (len > CONFIG_FILE_MAX) {
+		snprintf(err, errsize, "%s: larger than %d bytes", path,
+		    CONFIG_FILE_MAX);
+		free(buf);
+		return NULL;
+	}
+	buf[len] = '\0';
+	*lenp = len;
+	return buf;
+}
+
 /* Read a config file of "key = value" lines into s. */
 static int
 config_file(struct settings *s, const char *path, struct origins *o,
     char *err, size_t errsize)
 {
-	FILE			*f;
-	char			*line = NULL, *k, *v, *eq, msg[512];
-	size_t			 cap = 0, len;
-	ssize_t			 n;
+	char			*buf, *line, *nl, *end, *k, *v, *eq, msg[512];
+	size_t			 len, n;
 	long			 lineno = 0;
 	const struct setting	*st;
 	int			 rv = -1;
 
-	if ((f = fopen(path, "r")) == NULL) {
-		snprintf(err, errsize, "%s: %s", path, strerror(errno));
+	if ((buf = config_read(path, &len, err, errsize)) == NULL)
 		return -1;
-	}
-	while ((n = getline(&line, &cap, f)) != -1) {
+	end = buf + len;
+	for (line = buf; line < end; line = nl + 1) {
 		lineno++;
-		if (memchr(line, '\0', (size_t)n) != NULL) {
+		if ((nl = memchr(line, '\n', end - line)) == NULL)
+			nl = end;
+		n = nl - line;
+		if (n > CONFIG_LINE_MAX) {
+			snprintf(err, errsize, "%s:%ld: line longer than %d "
+			    "bytes", path, lineno, CONFIG_LINE_MAX);
+			goto out;
+		}
+		if (memchr(line, '\0', n) != NULL) {
 			snprintf(err, errsize, "%s:%ld: NUL byte in line",
 			    path, lineno);
 			goto out;
 		}
+		*nl = '\0';
 		k = trim(line);
 		if (*k == '\0' || *k == '#')
 			continue;
@@ -436,9 +494,9 @@ config_file(struct settings *s, const char *path, struct origins *o,
 		*eq = '\0';
 		k = trim(k);
 		v = trim(eq + 1);
-		len = strlen(v);
-		if (len >= 2 && v[0] == '"' && v[len - 1] == '"') {
-			v[len - 1] = '\0';
+		n = strlen(v);
+		if (n >= 2 && v[0] == '"' && v[n - 1] == '"') {
+			v[n - 1] = '\0';
 			v++;
 		}
 		if ((st = config_find(k)) == NULL) {
@@ -459,14 +517,9 @@ config_file(struct settings *s, const char *path, struct origins *o,
 		o->from[st - settings_table] = FROM_FILE;
 		o->line[st - settings_table] = lineno;
 	}
-	if (ferror(f)) {
-		snprintf(err, errsize, "%s: %s", path, strerror(errno));
-		goto out;
-	}
 	rv = 0;
 out:
-	free(line);
-	fclose(f);
+	free(buf);
 	return rv;
 }
 

@@ -158,6 +158,8 @@ int	 log_reopen(void);
 void	 log_close(void);
 void	 log_child(int);
 int	 log_fd(void);
+int	 open_regular(const char *, int, mode_t, const char *, char *,
+	    size_t);
 void	 log_set_ident(const char *);
 void	 log_info(const char *, ...)
 	    __attribute__((__format__(__printf__, 1, 2)));
