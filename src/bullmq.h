@@ -71,6 +71,7 @@ int		 bullmq_set_client_name(bullmq_queue *, const char *);
 int		 bullmq_worker_client_name(const bullmq_queue *, const char *,
 		    char *, size_t);
 int64_t		 bullmq_now(void);
+char		*bullmq_url_redact(const char *, char *, size_t);
 
 /* Retention: removeOnComplete / removeOnFail. */
 enum bullmq_keep_mode {

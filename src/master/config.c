@@ -50,7 +50,7 @@ const struct setting settings_table[] = {
 	{ "config", 'c', "FILE", SET_STR, S(config), Z(config), 0, 0, "",
 	    SET_NOFILE, "read settings from FILE" },
 	{ "redis", 'r', "URL", SET_STR, S(redis), Z(redis), 0, 0,
-	    BULLMQ_DEFAULT_URL, 0,
+	    BULLMQ_DEFAULT_URL, SET_SECRET,
 	    "redis://[user:pass@]host[:port][/db] or unix:///path[?db=N]" },
 	{ "queue", 'q', "NAME", SET_STR, S(queue), Z(queue), 0, 0, "",
 	    SET_REQUIRED, "the queue to work on" },
@@ -261,7 +261,7 @@ config_set(struct settings *s, const struct setting *st, const char *v,
 	return 0;
 }
 
-/* Format the value of setting st into buf. */
+/* Format the value of setting st into buf, to show: no password. */
 void
 config_value(const struct settings *s, const struct setting *st, char *buf,
     size_t size)
@@ -270,7 +270,10 @@ config_value(const struct settings *s, const struct setting *st, char *buf,
 
 	switch (st->type) {
 	case SET_STR:
-		strlcpy(buf, p, size);
+		if (st->flags & SET_SECRET)
+			bullmq_url_redact(p, buf, size);
+		else
+			strlcpy(buf, p, size);
 		break;
 	case SET_INT:
 		if ((st->flags & SET_AUTO) && *(const long *)p ==

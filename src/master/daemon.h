@@ -87,6 +87,7 @@ enum setting_type {
 #define SET_NOFILE	0x04	/* not allowed in a config file */
 #define SET_AUTO	0x08	/* an int that accepts "auto" */
 #define SET_REQUIRED	0x10	/* must not be empty */
+#define SET_SECRET	0x20	/* a URL: shown without its password */
 
 #define SET_AUTO_VALUE	(-1L)	/* "auto" of a SET_AUTO int decided later */
 #define SPIN_AUTO_US	200	/* spin-wait auto, a CPU a child or more */

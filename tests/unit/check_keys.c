@@ -89,6 +89,15 @@ START_TEST(url_errors)
 		{ "redis://[::1]:", "port" },
 		{ "unix://relative", "" },
 		{ "unix:///s?dbx=1", "" },
+		{ "redis://h:+80", "port" },
+		{ "redis://h: 80", "port" },
+		{ "redis://h/+1", "database" },
+		{ "redis://h/ 1", "database" },
+		{ "redis://%00@h", "the password holds a NUL byte (%00)" },
+		{ "redis://u:%00@h", "the password holds a NUL byte" },
+		{ "redis://u:ab%00cd@h", "the password holds a NUL byte" },
+		{ "redis://%00:pw@h", "the user holds a NUL byte" },
+		{ "redis://u%00x:pw@h", "the user holds a NUL byte" },
 	};
 	size_t	i;
 
@@ -99,6 +108,67 @@ START_TEST(url_errors)
 		    "%s: \"%s\" does not say %s", bad[i].url, err,
 		    bad[i].says);
 	}
+}
+END_TEST
+
+/* A bad URL's message never shows its password. */
+START_TEST(url_errors_secret)
+{
+	static const char	*bad[] = {
+		"redis://u:s3cret@h:99999",
+		"redis://s3cret@h/x",
+		"redis://u:s3cret@h@:0",
+		"redis://u:s3cret%00@h",
+		"redis://u:s3cret@::1:6379",
+	};
+	struct bmq_url	u;
+	char		err[256];
+	size_t		i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_int_eq(bmq_url_parse(bad[i], &u, err, sizeof(err)),
+		    -1);
+		ck_assert_msg(strstr(err, "s3cret") == NULL, "%s", err);
+		ck_assert_msg(strstr(err, "***@") != NULL, "%s", err);
+	}
+	/* the user part ends at the last @ */
+	ck_assert_int_eq(bmq_url_parse("redis://u:p@ss@h:7", &u, err,
+	    sizeof(err)), 0);
+	ck_assert_str_eq(u.user, "u");
+	ck_assert_str_eq(u.pass, "p@ss");
+	ck_assert_str_eq(u.host, "h");
+	ck_assert_int_eq(u.port, 7);
+	/* an empty password with a user is kept: AUTH user "" */
+	ck_assert_int_eq(bmq_url_parse("redis://u:@h", &u, err,
+	    sizeof(err)), 0);
+	ck_assert_str_eq(u.user, "u");
+	ck_assert_str_eq(u.pass, "");
+}
+END_TEST
+
+/* bullmq_url_redact shows all but the password. */
+START_TEST(url_redact)
+{
+	static const struct {
+		const char	*url, *shown;
+	} t[] = {
+		{ "redis://u:pw@h:1/2", "redis://u:***@h:1/2" },
+		{ "redis://pw@h", "redis://***@h" },
+		{ "redis://:pw@h", "redis://:***@h" },
+		{ "redis://u:p@w@h/0", "redis://u:***@h/0" },
+		{ "redis://h:1/2", "redis://h:1/2" },
+		{ "redis://h/a@b", "redis://h/a@b" },
+		{ "unix:///run/r.sock?db=1", "unix:///run/r.sock?db=1" },
+		{ "nonsense", "nonsense" },
+	};
+	char	buf[64];
+	size_t	i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		ck_assert_str_eq(bullmq_url_redact(t[i].url, buf, sizeof(buf)),
+		    t[i].shown);
+	ck_assert_str_eq(bullmq_url_redact("redis://u:pw@h", buf, 10),
+	    "redis://u");
 }
 END_TEST
 
@@ -254,6 +324,8 @@ keys_suite(void)
 	tcase_add_test(tc, url_tcp);
 	tcase_add_test(tc, url_unix);
 	tcase_add_test(tc, url_errors);
+	tcase_add_test(tc, url_errors_secret);
+	tcase_add_test(tc, url_redact);
 	tcase_add_test(tc, queue_keys);
 	tcase_add_test(tc, queue_errors);
 	tcase_add_test(tc, error_length);
