@@ -190,6 +190,7 @@ child_fork(struct child_spec *cs, int *msgfd, int *lifeline)
 		if (nofile_raised)
 			setrlimit(RLIMIT_NOFILE, &nofile);
 		setproctitle("worker %d %s starting", cs->slot, cs->set->queue);
+		config_scrub_env();	/* no password for exec: programs */
 		child_drop(cs);
 		work_main(cs);
 		/* NOTREACHED */

@@ -158,6 +158,25 @@ config_env_name(const struct setting *st, char *buf, size_t size)
 		buf[o] = '\0';
 }
 
+/*
+ * Remove from the environment the variables of the settings that hold a
+ * secret (BULLMQ_REDIS), in a child: the programs it runs inherit the
+ * rest of its environment.
+ */
+void
+config_scrub_env(void)
+{
+	char	env[64];
+	size_t	i;
+
+	for (i = 0; i < settings_count; i++) {
+		if (!(settings_table[i].flags & SET_SECRET))
+			continue;
+		config_env_name(&settings_table[i], env, sizeof(env));
+		unsetenv(env);
+	}
+}
+
 /* Parse a boolean word; -1 when it is none. */
 static int
 parse_bool(const char *v)

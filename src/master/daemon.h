@@ -133,6 +133,7 @@ int	 config_differs(const struct settings *, const struct settings *,
 void	 config_print(FILE *, const struct settings *);
 void	 config_usage(FILE *);
 void	 config_env_name(const struct setting *, char *, size_t);
+void	 config_scrub_env(void);
 long	 online_cpus(void);
 long	 spin_wait_for(long, long, long);
 long	 nice_for(long, long);

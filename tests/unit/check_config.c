@@ -306,6 +306,18 @@ START_TEST(test_log_file_kinds)
 }
 END_TEST
 
+/* The children drop the variables holding a secret, and only those. */
+START_TEST(test_scrub_env)
+{
+	setenv("BULLMQ_REDIS", "redis://u:pw@h", 1);
+	setenv("BULLMQ_QUEUE", "q", 1);
+	config_scrub_env();
+	ck_assert_ptr_null(getenv("BULLMQ_REDIS"));
+	ck_assert_str_eq(getenv("BULLMQ_QUEUE"), "q");
+	unsetenv("BULLMQ_QUEUE");
+}
+END_TEST
+
 /* defaults < file < environment < command line. */
 START_TEST(test_precedence)
 {
@@ -510,6 +522,7 @@ config_suite(void)
 	tcase_add_test(tc, test_file_errors);
 	tcase_add_test(tc, test_file_kinds);
 	tcase_add_test(tc, test_log_file_kinds);
+	tcase_add_test(tc, test_scrub_env);
 	tcase_add_test(tc, test_precedence);
 	tcase_add_test(tc, test_args);
 	tcase_add_test(tc, test_print_differs);
