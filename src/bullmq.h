@@ -306,6 +306,11 @@ void		 bullmq_worker_free(bullmq_worker *);
  * empty.  Returns 1 with *jobp set, 0 when nothing came, -1 on error.
  */
 int		 bullmq_worker_fetch(bullmq_worker *, bullmq_job **jobp);
+/*
+ * Make the blocking wait of bullmq_worker_fetch, the current one or the
+ * next, end at once: the fetch returns 0.  Safe in a signal handler.
+ */
+void		 bullmq_worker_wake(bullmq_worker *);
 /* Like bullmq_worker_fetch but never blocks. */
 int		 bullmq_worker_try_fetch(bullmq_worker *, bullmq_job **jobp);
 /*

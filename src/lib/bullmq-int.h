@@ -107,6 +107,7 @@ redisReply	*bmq_commandv(bullmq_queue *, int, const char **,
 		    const size_t *);
 void		 bmq_drop(bullmq_queue *);
 int		 bmq_reply_error(bullmq_queue *, redisReply *);
+int		 bmq_noauth(bullmq_queue *, const redisReply *);
 
 /* scripts.c */
 redisReply	*bmq_script(bullmq_queue *, enum bmq_lua, int, const char **,

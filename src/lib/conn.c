@@ -392,19 +392,31 @@ needs_auth(const char *s, size_t len)
 	    memmem(s, len, "Protocol error: unauthenticated", 31) != NULL;
 }
 
+/*
+ * When the error reply r says that the server wants a password, set the
+ * handle's error to say so, naming the URL without a secret, drop the
+ * connection and return 1; else 0.
+ */
+int
+bmq_noauth(bullmq_queue *q, const redisReply *r)
+{
+	char	shown[BMQ_MAX_ERR / 2];
+
+	if (!needs_auth(r->str, r->len))
+		return 0;
+	bmq_seterr(q, BULLMQ_ERR_REDIS, "redis %s: the server requires a "
+	    "password (NOAUTH): give one in the URL, "
+	    "redis://[user:]password@host", url_shown(q, shown,
+	    sizeof(shown)));
+	bmq_drop(q);
+	return 1;
+}
+
 /* Set the error of a Redis error reply r to a command (what, or ""). */
 static void
 reply_seterr(bullmq_queue *q, const char *what, const redisReply *r)
 {
-	char	shown[BMQ_MAX_ERR / 2];
-
-	if (needs_auth(r->str, r->len)) {
-		bmq_seterr(q, BULLMQ_ERR_REDIS, "redis %s: the server requires "
-		    "a password (NOAUTH): give one in the URL, "
-		    "redis://[user:]password@host", url_shown(q, shown,
-		    sizeof(shown)));
-		bmq_drop(q);
-	} else
+	if (!bmq_noauth(q, r))
 		bmq_seterr(q, BULLMQ_ERR_REDIS, "redis%s%s: %.*s",
 		    what[0] ? " " : "", what, (int)r->len, r->str);
 }
@@ -496,6 +508,15 @@ bullmq_queue_connect(bullmq_queue *q)
 		argv[1] = "SETNAME";
 		argv[2] = q->client_name;
 		if (setup_command(q, "CLIENT SETNAME", 3, argv) == -1)
+			return -1;
+	} else if (q->url.pass[0] == '\0' && q->url.user[0] == '\0' &&
+	    q->url.db == 0) {
+		/*
+		 * Without AUTH, find out now whether the server wants one: a
+		 * first long command would get only a protocol error.
+		 */
+		argv[0] = "PING";
+		if (setup_command(q, "PING", 1, argv) == -1)
 			return -1;
 	}
 	return 0;

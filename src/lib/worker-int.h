@@ -6,6 +6,8 @@
 #ifndef WORKER_INT_H
 #define WORKER_INT_H
 
+#include <signal.h>
+
 #define NUMLEN		24
 #define MAX_ARGS	40
 
@@ -29,6 +31,9 @@ struct bullmq_worker {
 	long			 max_started;	/* 0: no limit */
 	char			 lost[BMQ_MAX_TOKEN]; /* see bmq_lost_reply */
 	char			*lost_skip;	/* the job being finished */
+	/* bullmq_worker_wake, from a signal handler */
+	volatile sig_atomic_t	 blocked_fd;	/* fd + 1 blocked on marker */
+	volatile sig_atomic_t	 woken;
 };
 
 /* Settings of a failure when no worker is involved (the supervisor). */

@@ -26,6 +26,7 @@ struct pending {
 static struct {
 	bullmq_queue	*q;
 	int		 ok;		/* Redis answered last time */
+	int		 no_unblock;	/* CLIENT UNBLOCK refused (ACL) */
 	int64_t		 failed_at;	/* when it last did not */
 	long		 max_stalled;
 	struct pending	*pend;
@@ -243,7 +244,7 @@ keeper_unblock(int64_t client_id)
 {
 	redisReply	*r;
 
-	if (client_id <= 0)
+	if (client_id <= 0 || K.no_unblock)
 		return;
 	/*
 	 * Only a shortcut: the child sees its stop at the end of its block
@@ -254,6 +255,13 @@ keeper_unblock(int64_t client_id)
 		return;
 	r = bmq_command(K.q, "CLIENT UNBLOCK %lld TIMEOUT",
 	    (long long)client_id);
+	if (r == NULL && bullmq_errcode(K.q) == BULLMQ_ERR_REDIS) {
+		/* a child ends its wait itself when its lifeline closes */
+		log_info("client unblock refused, not asked again: %s",
+		    bullmq_errstr(K.q));
+		K.no_unblock = 1;
+		return;
+	}
 	if (r == NULL) {
 		status(0, "client unblock");
 		return;
