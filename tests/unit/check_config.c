@@ -424,6 +424,22 @@ START_TEST(test_print_differs)
 }
 END_TEST
 
+/* A value shown (--check, the HUP warnings) never holds a password. */
+START_TEST(test_value_secret)
+{
+	struct settings	s;
+	char		buf[256];
+
+	memset(&s, 0, sizeof(s));
+	strlcpy(s.redis, "redis://app:s3cret@h:1/2", sizeof(s.redis));
+	config_value(&s, config_find("redis"), buf, sizeof(buf));
+	ck_assert_str_eq(buf, "redis://app:***@h:1/2");
+	strlcpy(s.redis, "redis://s3cret@h", sizeof(s.redis));
+	config_value(&s, config_find("redis"), buf, sizeof(buf));
+	ck_assert_str_eq(buf, "redis://***@h");
+}
+END_TEST
+
 /*
  * spin-wait: a number is kept, auto (-1) spins while there are no more
  * children than CPUs, and it reads and prints as auto.
@@ -523,6 +539,7 @@ config_suite(void)
 	tcase_add_test(tc, test_file_kinds);
 	tcase_add_test(tc, test_log_file_kinds);
 	tcase_add_test(tc, test_scrub_env);
+	tcase_add_test(tc, test_value_secret);
 	tcase_add_test(tc, test_precedence);
 	tcase_add_test(tc, test_args);
 	tcase_add_test(tc, test_print_differs);
