@@ -96,14 +96,13 @@ parse_num(const char *s, size_t n, long long lo, long long hi)
 /*
  * Copy url into buf with its password replaced by "***": what may be
  * shown in a log, an error or --check.  The user part, before the last
- * "@" of the address, keeps its user name; a lone user part, a password
- * as redis-cli reads it, goes whole.  buf is always terminated; returns
- * buf.
+ * "@", keeps its user name; a lone user part, a password as redis-cli
+ * reads it, goes whole.  buf is always terminated; returns buf.
  */
 char *
 bullmq_url_redact(const char *url, char *buf, size_t size)
 {
-	const char	*p, *end, *at, *colon;
+	const char	*p, *at, *colon;
 	size_t		 n;
 
 	if (size == 0)
@@ -113,11 +112,7 @@ bullmq_url_redact(const char *url, char *buf, size_t size)
 		return buf;
 	}
 	p += 3;
-	end = p + strcspn(p, "/?#");
-	for (at = NULL, colon = p; colon < end; colon++)
-		if (*colon == '@')
-			at = colon;
-	if (at == NULL) {
+	if ((at = strrchr(p, '@')) == NULL) {
 		strlcpy(buf, url, size);
 		return buf;
 	}
@@ -162,9 +157,9 @@ url_part(const char *url, const char *what, const char *s, size_t n,
  * Parse redis://[user:pass@]host[:port][/db] or unix:///path[?db=N].  The
  * host may be an IPv6 address in brackets, redis://[::1]:6379; a user with
  * no ":" is taken for a password, as redis-cli reads redis://pass@host.
- * The user part ends at the last "@" of the address, so a password may
- * hold a raw "@"; a "/" in it must be written %2F.  A decoded NUL byte is
- * refused.  Returns 0, or -1 with a message in err that shows no password.
+ * The user part ends at the last "@", which no host, port or database
+ * holds, so a password may hold a raw "@", "/" or "?".  A decoded NUL byte
+ * is refused.  Returns 0, or -1 with a message in err that shows no password.
  */
 int
 bmq_url_parse(const char *url, struct bmq_url *u, char *err, size_t errsize)
@@ -201,12 +196,7 @@ bmq_url_parse(const char *url, struct bmq_url *u, char *err, size_t errsize)
 		return url_error(url, err, errsize, "must start with redis:// "
 		    "or unix://");
 	p = url + 8;
-	slash = strchr(p, '/');
-	end = slash != NULL ? slash : p + strlen(p);
-	for (at = NULL, q = p; q < end; q++)
-		if (*q == '@')
-			at = q;
-	if (at != NULL) {
+	if ((at = strrchr(p, '@')) != NULL) {
 		colon = memchr(p, ':', at - p);
 		if (colon == NULL) {
 			/* redis://password@host, as redis-cli reads it */
@@ -223,6 +213,8 @@ bmq_url_parse(const char *url, struct bmq_url *u, char *err, size_t errsize)
 		}
 		p = at + 1;
 	}
+	slash = strchr(p, '/');
+	end = slash != NULL ? slash : p + strlen(p);
 	if (*p == '[') {
 		/* an IPv6 address: redis://[::1]:6379 */
 		if ((q = memchr(p, ']', end - p)) == NULL || q == p + 1 ||
