@@ -432,8 +432,14 @@ block_marker(bullmq_worker *w, int64_t ms)
 	r = bmq_command(q, "BZPOPMIN %b %s", q->keys[BMQ_K_MARKER],
 	    q->keylens[BMQ_K_MARKER], tmo);
 	w->blocked_fd = 0;
-	if (r == NULL && w->woken) {
-		/* the server still blocks the half-shut connection: close it */
+	if (w->woken) {
+		/*
+		 * The connection may be shut for reading, and the server may
+		 * still block it: close it (a marker it popped is lost, as
+		 * with any worker that goes away; the others look again).
+		 */
+		if (r != NULL)
+			freeReplyObject(r);
 		bmq_drop(q);
 		q->err = BULLMQ_OK;
 		q->errstr[0] = '\0';
