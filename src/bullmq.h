@@ -49,7 +49,8 @@ typedef struct bullmq_worker	bullmq_worker;
  * timeout.  queue is required.
  */
 struct bullmq_conn_opts {
-	const char	*url;		/* redis://[user:pass@]host[:port][/db] or unix:///path[?db=N] */
+	/* redis://[user:pass@]host[:port][/db], unix://[[user:]pass@]/path[?db=N] */
+	const char	*url;
 	const char	*prefix;
 	const char	*queue;
 	int		 connect_timeout_ms;

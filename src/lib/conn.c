@@ -154,7 +154,28 @@ url_part(const char *url, const char *what, const char *s, size_t n,
 }
 
 /*
- * Parse redis://[user:pass@]host[:port][/db] or unix:///path[?db=N].  The
+ * Decode the user part of a URL, from p to at: "user:password", or a
+ * password alone, as redis-cli reads redis://password@host.
+ */
+static int
+url_userinfo(const char *url, const char *p, const char *at,
+    struct bmq_url *u, char *err, size_t errsize)
+{
+	const char	*colon;
+
+	if ((colon = memchr(p, ':', at - p)) == NULL)
+		return url_part(url, "password", p, at - p, u->pass,
+		    sizeof(u->pass), err, errsize);
+	if (url_part(url, "user", p, colon - p, u->user, sizeof(u->user), err,
+	    errsize) == -1)
+		return -1;
+	return url_part(url, "password", colon + 1, at - colon - 1, u->pass,
+	    sizeof(u->pass), err, errsize);
+}
+
+/*
+ * Parse redis://[user:pass@]host[:port][/db] or
+ * unix://[[user:]pass@]/path[?db=N].  The
  * host may be an IPv6 address in brackets, redis://[::1]:6379; a user with
  * no ":" is taken for a password, as redis-cli reads redis://pass@host.
  * The user part ends at the last "@", which no host, port or database
@@ -172,9 +193,21 @@ bmq_url_parse(const char *url, struct bmq_url *u, char *err, size_t errsize)
 	if (strncmp(url, "unix://", 7) == 0) {
 		u->is_unix = 1;
 		p = url + 7;
+		/* unix://[user:]pass@/path: the last "@/" ends the user part */
+		at = NULL;
+		if (*p != '/')
+			for (q = p; (q = strchr(q, '@')) != NULL; q++)
+				if (q[1] == '/')
+					at = q;
+		if (at != NULL) {
+			if (url_userinfo(url, p, at, u, err, errsize) == -1)
+				return -1;
+			p = at + 1;
+		}
 		if (*p != '/')
 			return url_error(url, err, errsize, "unix:// needs an "
-			    "absolute path (unix:///path)");
+			    "absolute path (unix:///path or "
+			    "unix://[user:]pass@/path)");
 		q = strchr(p, '?');
 		end = q != NULL ? q : p + strlen(p);
 		if ((size_t)(end - p) >= sizeof(u->path))
@@ -197,20 +230,8 @@ bmq_url_parse(const char *url, struct bmq_url *u, char *err, size_t errsize)
 		    "or unix://");
 	p = url + 8;
 	if ((at = strrchr(p, '@')) != NULL) {
-		colon = memchr(p, ':', at - p);
-		if (colon == NULL) {
-			/* redis://password@host, as redis-cli reads it */
-			if (url_part(url, "password", p, at - p, u->pass,
-			    sizeof(u->pass), err, errsize) == -1)
-				return -1;
-		} else {
-			if (url_part(url, "user", p, colon - p, u->user,
-			    sizeof(u->user), err, errsize) == -1 ||
-			    url_part(url, "password", colon + 1,
-			    at - colon - 1, u->pass, sizeof(u->pass), err,
-			    errsize) == -1)
-				return -1;
-		}
+		if (url_userinfo(url, p, at, u, err, errsize) == -1)
+			return -1;
 		p = at + 1;
 	}
 	slash = strchr(p, '/');
@@ -363,7 +384,8 @@ url_shown(const bullmq_queue *q, char *buf, size_t size)
 	int			 v6 = strchr(u->host, ':') != NULL;
 
 	if (u->is_unix)
-		snprintf(buf, size, "unix://%s", u->path);
+		snprintf(buf, size, "unix://%s%s%s", u->user,
+		    u->user[0] != '\0' ? "@" : "", u->path);
 	else
 		snprintf(buf, size, "redis://%s%s%s%s%s:%d", u->user,
 		    u->user[0] != '\0' ? "@" : "", v6 ? "[" : "", u->host,
@@ -397,9 +419,9 @@ bmq_noauth(bullmq_queue *q, const redisReply *r)
 	if (!needs_auth(r->str, r->len))
 		return 0;
 	bmq_seterr(q, BULLMQ_ERR_REDIS, "redis %s: the server requires a "
-	    "password (NOAUTH): give one in the URL, "
-	    "redis://[user:]password@host", url_shown(q, shown,
-	    sizeof(shown)));
+	    "password (NOAUTH): give one in the URL, %s", url_shown(q, shown,
+	    sizeof(shown)), q->url.is_unix ? "unix://[user:]password@/path" :
+	    "redis://[user:]password@host");
 	bmq_drop(q);
 	return 1;
 }

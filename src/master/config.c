@@ -51,7 +51,8 @@ const struct setting settings_table[] = {
 	    SET_NOFILE, "read settings from FILE" },
 	{ "redis", 'r', "URL", SET_STR, S(redis), Z(redis), 0, 0,
 	    BULLMQ_DEFAULT_URL, SET_SECRET,
-	    "redis://[user:pass@]host[:port][/db] or unix:///path[?db=N]" },
+	    "redis://[user:pass@]host[:port][/db] or "
+	    "unix://[[user:]pass@]/path[?db=N]" },
 	{ "queue", 'q', "NAME", SET_STR, S(queue), Z(queue), 0, 0, "",
 	    SET_REQUIRED, "the queue to work on" },
 	{ "prefix", 0, "P", SET_STR, S(prefix), Z(prefix), 0, 0,

@@ -1,7 +1,8 @@
 #!/bin/sh
 # bullmq-master and bullmq under Redis ACLs, on a private redis-server on
-# 127.0.0.1: a user with exactly the rights bullmq.conf(5) lists (ACL)
-# runs the master and every CLI command but bench; a TERM stop is quick
+# 127.0.0.1 (and its unix socket): a user with exactly the rights
+# bullmq.conf(5) lists (ACL) runs the master and every CLI command but
+# workers and bench; a TERM stop is quick
 # without CLIENT UNBLOCK, and with "+@all -@dangerous" too.  Without a
 # password the master and the CLI say that the server requires one.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
@@ -70,6 +71,12 @@ is "TERM: exit 0" "$MRC" 0
 ok "TERM: idle children stop at once, not after drain-delay" \
     [ $((t1 - t0)) -le 3 ]
 ok "bullmq obliterate" sh -c "$B obliterate aq --force >/dev/null"
+# The same user on the server's unix socket: unix://user:pass@/path.
+ok "bullmq on unix://user:pass@/path" sh -c "$BULLMQ \
+    -r 'unix://bmq:bmq-pw@$REDIS_SOCK' add uq one '{}' >/dev/null"
+out=$("$BULLMQ" -r "unix://$REDIS_SOCK" counts uq 2>&1)
+is "unix:// without a password: NOAUTH" "$out" \
+    "bullmq counts: cannot connect: redis unix://$REDIS_SOCK: the server requires a password (NOAUTH): give one in the URL, unix://[user:]password@/path"
 
 # +@all -@dangerous: no CLIENT UNBLOCK, no CLIENT LIST.
 : >"$MLOG"

@@ -65,6 +65,30 @@ START_TEST(url_unix)
 	ck_assert_int_eq(bmq_url_parse("unix:///tmp/r.sock", &u, err,
 	    sizeof(err)), 0);
 	ck_assert_int_eq(u.db, 0);
+	/* a password, or a user and a password, before the path */
+	ck_assert_int_eq(bmq_url_parse("unix://pw@/run/r.sock", &u, err,
+	    sizeof(err)), 0);
+	ck_assert_str_eq(u.user, "");
+	ck_assert_str_eq(u.pass, "pw");
+	ck_assert_str_eq(u.path, "/run/r.sock");
+	ck_assert_int_eq(bmq_url_parse("unix://app:p@/w%40@/run/r.sock?db=3",
+	    &u, err, sizeof(err)), 0);
+	ck_assert_str_eq(u.user, "app");
+	ck_assert_str_eq(u.pass, "p@/w@");
+	ck_assert_str_eq(u.path, "/run/r.sock");
+	ck_assert_int_eq(u.db, 3);
+	/* an @ in the path alone is the path's */
+	ck_assert_int_eq(bmq_url_parse("unix:///run/a@/r.sock", &u, err,
+	    sizeof(err)), 0);
+	ck_assert_str_eq(u.pass, "");
+	ck_assert_str_eq(u.path, "/run/a@/r.sock");
+	ck_assert_int_eq(bmq_url_parse("unix://app:s3cret@run/r.sock", &u,
+	    err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "cret") == NULL, "%s", err);
+	ck_assert_int_eq(bmq_url_parse("unix://%00@/r.sock", &u, err,
+	    sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "the password holds a NUL byte") != NULL,
+	    "%s", err);
 }
 END_TEST
 
@@ -166,6 +190,7 @@ START_TEST(url_redact)
 		{ "redis://u:pa/ss@h", "redis://u:***@h" },
 		{ "redis://h/a@b", "redis://***@b" },
 		{ "unix:///run/r.sock?db=1", "unix:///run/r.sock?db=1" },
+		{ "unix://u:pw@/run/r.sock", "unix://u:***@/run/r.sock" },
 		{ "nonsense", "nonsense" },
 	};
 	char	buf[64];
