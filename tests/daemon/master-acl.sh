@@ -71,6 +71,29 @@ is "TERM: exit 0" "$MRC" 0
 ok "TERM: idle children stop at once, not after drain-delay" \
     [ $((t1 - t0)) -le 3 ]
 ok "bullmq obliterate" sh -c "$B obliterate aq --force >/dev/null"
+
+# The master's own scripts as the ACL user: lock extension (a job longer
+# than lock-duration), the stalled check, giving back the job of a killed
+# child, failing a job past job-timeout.
+: >"$MLOG"
+acl_master "$URL" -q kq -x builtin:sleep -w 1 --drain-delay 300 \
+    --lock-duration 1000 --stalled-interval 200 --job-timeout 4000 \
+    --kill-timeout 100
+ok "a job longer than lock-duration completes" sh -c "$B add kq a \
+    '{\"ms\":1500}' >/dev/null" &&
+    wait_for '[ "$(count kq completed)" = 1 ]' 10
+ok "a busy child" sh -c "$B add kq b '{\"ms\":2500}' >/dev/null" &&
+    wait_for '[ -n "$(busy_child 2)" ]' 5
+kill -9 "$(busy_child 2)"
+ok "its job, given back, completes" \
+    wait_for '[ "$(count kq completed)" = 2 ]' 15
+ok "a job past job-timeout fails" sh -c "$B add kq c '{\"ms\":8000}' \
+    >/dev/null" && wait_for '[ "$(count kq failed)" = 1 ]' 15
+is "no NOPERM, no lost lock" \
+    "$(grep 'NOPERM\|lost its lock' "$MLOG" | grep -v 'client unblock')" ""
+kill -TERM "$MPID"
+master_wait 15
+is "TERM: exit 0" "$MRC" 0
 # The same user on the server's unix socket: unix://user:pass@/path.
 ok "bullmq on unix://user:pass@/path" sh -c "$BULLMQ \
     -r 'unix://bmq:bmq-pw@$REDIS_SOCK' add uq one '{}' >/dev/null"
