@@ -2,7 +2,7 @@
 # bullmq-master and bullmq under Redis ACLs, on a private redis-server on
 # 127.0.0.1 (and its unix socket): a user with exactly the rights
 # bullmq.conf(5) lists (ACL) runs the master and every CLI command but
-# workers and bench; a TERM stop is quick
+# workers (CLIENT LIST); a TERM stop is quick
 # without CLIENT UNBLOCK, and with "+@all -@dangerous" too.  Without a
 # password the master and the CLI say that the server requires one.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
@@ -57,6 +57,7 @@ ok "bullmq resume" sh -c "$B resume aq >/dev/null"
 ok "bullmq retry" sh -c "$B retry aq --state completed >/dev/null"
 ok "bullmq clean" sh -c "$B clean aq completed >/dev/null"
 ok "bullmq drain --delayed" sh -c "$B drain aq --delayed >/dev/null"
+ok "bullmq bench" sh -c "$B bench bq -n 50 >/dev/null"
 rid=$($B add aq r '{}' --delay 600000)
 ok "bullmq remove" sh -c "$B remove aq '$rid' >/dev/null"
 ok "bullmq workers is refused without CLIENT LIST" \
