@@ -63,6 +63,8 @@ struct bullmq_conn_opts {
 bullmq_queue	*bullmq_queue_new(const struct bullmq_conn_opts *);
 int		 bullmq_queue_connect(bullmq_queue *);
 void		 bullmq_queue_free(bullmq_queue *);
+/* 1 when a connection is open: none yet, or the last one was lost: 0. */
+int		 bullmq_queue_connected(const bullmq_queue *);
 int		 bullmq_errcode(const bullmq_queue *);
 const char	*bullmq_errstr(const bullmq_queue *);
 int		 bullmq_script_code(const bullmq_queue *);
@@ -73,6 +75,20 @@ int		 bullmq_worker_client_name(const bullmq_queue *, const char *,
 		    char *, size_t);
 int64_t		 bullmq_now(void);
 char		*bullmq_url_redact(const char *, char *, size_t);
+/* Later commands wait ms for their reply (0: no limit); 0 or -1. */
+int		 bullmq_set_command_timeout(bullmq_queue *, int ms);
+/* Check a Redis URL as bullmq_queue_new reads it: 0, or -1 and why in err. */
+int		 bullmq_url_check(const char *url, char *err, size_t errsize);
+
+/*
+ * The next time (ms) strictly after after of a cron pattern, as the
+ * cron-parser of bullmq 6.7 computes it, in time zone tz (NULL: UTC), with
+ * H drawn from seed (a job scheduler's hashSeed; NULL refuses H).  0, or
+ * -1 with a message in err.
+ */
+int		 bullmq_cron_next(const char *pattern, const char *tz,
+		    const char *seed, int64_t after, int64_t *next, char *err,
+		    size_t errsize);
 
 /* Retention: removeOnComplete / removeOnFail. */
 enum bullmq_keep_mode {
@@ -237,6 +253,8 @@ long	bullmq_workers(bullmq_queue *,
 long	bullmq_events_read(bullmq_queue *, char *last_id, int block_ms,
 	    void (*cb)(const char *id, size_t nfields, const char **fields,
 	    const size_t *lens, void *), void *arg);
+/* Write the newest entry's id ("0-0": none), size >= 64; 0 or -1. */
+int	bullmq_events_last_id(bullmq_queue *, char *buf, size_t size);
 
 /* Jobs. */
 const char	*bullmq_job_id(const bullmq_job *);
@@ -267,6 +285,9 @@ int	bullmq_job_return(bullmq_job *, const char *json, size_t len);
 int	bullmq_job_error(bullmq_job *, const char *reason, int unrecoverable);
 int	bullmq_job_progress(bullmq_job *, const char *json);
 int	bullmq_job_log(bullmq_job *, const char *line);
+/* What a processor set: NULL when it set no value (null), no reason. */
+const char	*bullmq_job_result(const bullmq_job *, size_t *len);
+const char	*bullmq_job_reason(const bullmq_job *, int *unrecoverable);
 
 /*
  * A shared-object processor exports this symbol.  Return 0 to complete the
@@ -295,8 +316,44 @@ enum bullmq_outcome {
 	BULLMQ_FAILED,		/* finally failed */
 	BULLMQ_RETRIED,		/* back to wait */
 	BULLMQ_DELAYED,		/* retry after backoff */
-	BULLMQ_LOST_LOCK	/* not ours any more: left to the stalled checker */
+	BULLMQ_LOST_LOCK,	/* not ours any more: left to the stalled checker */
+	BULLMQ_MOVED		/* moved by its processor: bullmq_job_moved() */
 };
+
+/*
+ * A processor may move its job out of active itself instead of finishing
+ * it, as a Node processor does before it throws DelayedError,
+ * WaitingError, RateLimitError or WaitingChildrenError; bullmq_worker_run
+ * then leaves the job where it went.  Each returns -1 with the error in
+ * the queue handle (script codes as BULLMQ_JOB_*).
+ */
+enum bullmq_moved {
+	BULLMQ_MOVED_DELAYED = 1,	/* DelayedError: no attempt counted */
+	BULLMQ_MOVED_WAIT,		/* WaitingError, RateLimitError */
+	BULLMQ_MOVED_WAITING_CHILDREN	/* WaitingChildrenError */
+};
+int		 bullmq_job_move_to_delayed(bullmq_job *, int64_t timestamp);
+int		 bullmq_job_move_to_wait(bullmq_job *, int64_t rate_limit_ms,
+		    int64_t *pttl);
+/* 1 moved, 0 no child pending (the job runs on), -1 error. */
+int		 bullmq_job_move_to_waiting_children(bullmq_job *,
+		    const char *child_key);
+int		 bullmq_job_moved(const bullmq_job *);
+
+/* What a processor may read or change of its job (Node's Job methods). */
+struct bullmq_deps_count {
+	long long	processed;	/* children completed */
+	long long	unprocessed;	/* children pending */
+	long long	ignored;	/* children failed, failure ignored */
+	long long	failed;		/* children failed */
+};
+int		 bullmq_job_update_data(bullmq_job *, const char *json,
+		    size_t len);
+/* JSON objects by child key, malloc'd into *json. */
+int		 bullmq_job_children_values(bullmq_job *, char **json);
+int		 bullmq_job_ignored_failures(bullmq_job *, char **json);
+int		 bullmq_job_dependencies_count(bullmq_job *,
+		    struct bullmq_deps_count *);
 
 /* The worker uses the queue's connection and names it for getWorkers(). */
 bullmq_worker	*bullmq_worker_new(bullmq_queue *,
@@ -328,6 +385,13 @@ int		 bullmq_worker_finish(bullmq_worker *, bullmq_job *,
 int		 bullmq_worker_run(bullmq_worker *, bullmq_job *,
 		    bullmq_process_fn fn, enum bullmq_outcome *outcome,
 		    bullmq_job **next);
+/*
+ * The message of the last job scheduler whose next iteration the worker
+ * could not make (a pattern it cannot read, a bad time zone) since the
+ * previous call, or NULL; *count (if not NULL) is the number of such
+ * errors so far.  The message lives until the next call.
+ */
+const char	*bullmq_worker_sched_error(bullmq_worker *, unsigned long *);
 /* While set, bullmq_worker_run fetches no next job; a processor may set it. */
 void		 bullmq_worker_no_next(bullmq_worker *, int);
 /*
@@ -363,6 +427,56 @@ int	bullmq_give_back(bullmq_queue *, const char *id, const char *token,
  */
 int	bullmq_fail_job(bullmq_queue *, const char *id, const char *token,
 	    const char *reason);
+/* Load every script into Redis once, so that no worker has to; 0 or -1. */
+int	bullmq_scripts_load(bullmq_queue *);
+/*
+ * The Redis client id of the connection open now (CLIENT ID, asked once a
+ * connection), for another connection to unblock it; 0 when none is open,
+ * -1 on error.
+ */
+int64_t	bullmq_client_id(bullmq_queue *);
+/*
+ * Wake client id out of a blocking command as if it had timed out, as a
+ * worker's fetch when it should stop: 1 woken, 0 it was not blocked, -1.
+ */
+int	bullmq_client_unblock(bullmq_queue *, int64_t id);
+
+/*
+ * JSON, the form of job data, options and return values.  The text is not
+ * copied: a value points into the text it was found in.
+ */
+enum bullmq_json_type {
+	BULLMQ_JSON_NONE = 0,	/* absent */
+	BULLMQ_JSON_OBJECT,
+	BULLMQ_JSON_ARRAY,
+	BULLMQ_JSON_STRING,	/* p and len: between the quotes, escaped */
+	BULLMQ_JSON_NUMBER,
+	BULLMQ_JSON_TRUE,
+	BULLMQ_JSON_FALSE,
+	BULLMQ_JSON_NULL
+};
+
+struct bullmq_json_value {
+	enum bullmq_json_type	 type;
+	const char		*p;	/* the value's text */
+	size_t			 len;
+};
+
+/* 1 when json[0..len) is exactly one valid JSON text (UTF-8), else 0. */
+int	bullmq_json_valid(const char *json, size_t len);
+/* The value at a dotted path ("backoff.delay"): 1, 0 absent, -1 not JSON. */
+int	bullmq_json_get(const char *json, size_t len, const char *path,
+	    struct bullmq_json_value *out);
+/* Members names[0 .. n) of an object, valid JSON, in one pass; 0 or -1. */
+int	bullmq_json_members(const char *json, size_t len,
+	    const char *const *names, size_t n, struct bullmq_json_value *out);
+int	bullmq_json_int(const struct bullmq_json_value *, int64_t *);
+int	bullmq_json_double(const struct bullmq_json_value *, double *);
+/* Unescape a string value into buf; its length, or -1. */
+int	bullmq_json_string(const struct bullmq_json_value *, char *buf,
+	    size_t size);
+/* s[0..n) quoted as a JSON string, to free(3); NULL when out of memory. */
+char	*bullmq_json_quote(const char *s, size_t n, size_t *lenp);
 
 #ifdef __cplusplus
 }

@@ -1,5 +1,5 @@
 /*
- * cli-add.c: the commands of the bullmq command line that add jobs: add,
+ * add.c: the commands of the bullmq command line that add jobs: add,
  * add-bulk and bench.
  */
 #include <sys/types.h>
@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bullmq-int.h"
+#include "buf.h"
 #include "cli.h"
 
 #define BULK_BATCH	1000
@@ -85,19 +85,19 @@ opt_job_id(struct cli *cli, const char *name, const char *s, void *p)
 static char *
 read_stdin(size_t *lenp)
 {
-	struct bmq_buf	b;
+	struct buf	b;
 	char		buf[8192];
 	size_t		n;
 
-	bmq_buf_init(&b);
+	buf_init(&b);
 	while ((n = fread(buf, 1, sizeof(buf), stdin)) > 0)
-		bmq_buf_add(&b, buf, n);
-	if (ferror(stdin) || bmq_buf_cstr(&b) == NULL) {
-		bmq_buf_free(&b);
+		buf_add(&b, buf, n);
+	if (ferror(stdin) || buf_cstr(&b) == NULL) {
+		buf_free(&b);
 		return NULL;
 	}
 	*lenp = b.len;
-	return bmq_buf_cstr(&b);
+	return buf_cstr(&b);
 }
 
 /* Describe the result of an add. */
@@ -135,7 +135,7 @@ cmd_add(struct cli *cli, int argc, char **argv)
 		OPT_STR("opts", 0, &optsjson),
 		OPT_END
 	};
-	char			*input = NULL, err[256], id[BMQ_MAX_ID];
+	char			*input = NULL, err[256], id[(BULLMQ_MAX_ID + 1)];
 	size_t			 len;
 	int			 r, rv;
 
@@ -179,13 +179,12 @@ cmd_add(struct cli *cli, int argc, char **argv)
 		len = strlen(data);
 		if (strcmp(data, "-") == 0) {
 			if ((input = read_stdin(&len)) == NULL) {
-				warnmsg("reading standard input: %s",
-				    strerror(errno));
+				warnsys("reading standard input");
 				return 1;
 			}
 			data = input;
 		}
-		if (!bmq_json_valid(data, len)) {
+		if (!bullmq_json_valid(data, len)) {
 			warnmsg("job data is not valid JSON: %.60s%s", data,
 			    len > 60 ? "..." : "");
 			goto out;
@@ -242,13 +241,13 @@ bulk_parse(char *text, size_t len, struct bulk_line *bl,
     struct bullmq_add_req *req, char *err, size_t errsize)
 {
 	static const char *const keys[] = { "name", "data", "opts" };
-	struct bmq_jval		 m[3], *v;
+	struct bullmq_json_value		 m[3], *v;
 	size_t			 i;
 
 	memset(req, 0, sizeof(*req));
 	for (i = 0; i < len && (text[i] == ' ' || text[i] == '\t'); i++)
 		;
-	if (!bmq_json_valid(text, len)) {
+	if (!bullmq_json_valid(text, len)) {
 		snprintf(err, errsize, "not valid JSON");
 		return -1;
 	}
@@ -257,27 +256,27 @@ bulk_parse(char *text, size_t len, struct bulk_line *bl,
 		return -1;
 	}
 	/* one pass for the three members, not one lookup each */
-	if (bmq_json_members(text, len, keys, 3, m) == -1) {
+	if (bullmq_json_members(text, len, keys, 3, m) == -1) {
 		snprintf(err, errsize, "out of memory");
 		return -1;
 	}
 	v = &m[0];
-	if (v->type == BMQ_J_NONE) {
+	if (v->type == BULLMQ_JSON_NONE) {
 		snprintf(err, errsize, "\"name\" is missing");
 		return -1;
 	}
-	if (v->type != BMQ_J_STRING) {
+	if (v->type != BULLMQ_JSON_STRING) {
 		snprintf(err, errsize, "\"name\" is not a string");
 		return -1;
 	}
 	if ((bl->name = malloc(v->len + 1)) == NULL ||
-	    bmq_jval_string(v, bl->name, v->len + 1) == -1) {
+	    bullmq_json_string(v, bl->name, v->len + 1) == -1) {
 		snprintf(err, errsize, "out of memory");
 		return -1;
 	}
 	v = &m[1];
-	if (v->type != BMQ_J_NONE) {
-		if (v->type == BMQ_J_STRING) {
+	if (v->type != BULLMQ_JSON_NONE) {
+		if (v->type == BULLMQ_JSON_STRING) {
 			/* Keep the quotes: the stored data is JSON text. */
 			v->p--;
 			v->len += 2;
@@ -290,8 +289,8 @@ bulk_parse(char *text, size_t len, struct bulk_line *bl,
 		bl->data[v->len] = '\0';
 	}
 	v = &m[2];
-	if (v->type != BMQ_J_NONE) {
-		if (v->type != BMQ_J_OBJECT) {
+	if (v->type != BULLMQ_JSON_NONE) {
+		if (v->type != BULLMQ_JSON_OBJECT) {
 			snprintf(err, errsize, "\"opts\" is not an object");
 			return -1;
 		}
@@ -384,8 +383,7 @@ bulk_read(struct cli *cli, struct bulk_state *st, FILE *in, FILE *spool,
 		lineno++;
 		if (spool != NULL && fwrite(line, 1, (size_t)got,
 		    spool) != (size_t)got) {
-			warnmsg("spooling standard input: %s",
-			    strerror(errno));
+			warnsys("spooling standard input");
 			goto out;
 		}
 		if (!send && st->progress && lineno % 10000 == 0)
@@ -423,7 +421,7 @@ bulk_read(struct cli *cli, struct bulk_state *st, FILE *in, FILE *spool,
 		}
 	}
 	if (ferror(in)) {
-		warnmsg("reading standard input: %s", strerror(errno));
+		warnsys("reading standard input");
 		goto out;
 	}
 	if (send) {
@@ -457,12 +455,12 @@ spool_open(void)
 		return NULL;
 	}
 	if ((fd = mkstemp(path)) == -1) {
-		warnmsg("temporary file in %s: %s", dir, strerror(errno));
+		warnsys("temporary file in %s", dir);
 		return NULL;
 	}
 	unlink(path);
 	if ((f = fdopen(fd, "w+")) == NULL) {
-		warnmsg("temporary file: %s", strerror(errno));
+		warnsys("temporary file");
 		close(fd);
 	}
 	return f;
@@ -514,7 +512,7 @@ cmd_add_bulk(struct cli *cli, int argc, char **argv)
 			goto out;
 		}
 		if (fflush(spool) == EOF || fseeko(spool, 0, SEEK_SET) == -1) {
-			warnmsg("temporary file: %s", strerror(errno));
+			warnsys("temporary file");
 			goto out;
 		}
 		if (bulk_read(cli, &st, spool, NULL, 1) == -1)

@@ -4,6 +4,10 @@
 #ifndef CLI_H
 #define CLI_H
 
+#include <stdint.h>
+
+#include "bullmq.h"
+
 #define EXIT_USAGE	64
 #define MAX_DELAY	(INT64_C(1) << 40)
 
@@ -74,6 +78,8 @@ struct cli_opt {
 /* bullmq.c */
 void	warnmsg(const char *, ...)
 	    __attribute__((__format__(__printf__, 1, 2)));
+void	warnsys(const char *, ...)
+	    __attribute__((__format__(__printf__, 1, 2)));
 void	usage_to(FILE *, const struct command *);
 int	usage_error(const struct command *, const char *, ...)
 	    __attribute__((__format__(__printf__, 2, 3)));
@@ -90,5 +96,8 @@ void	put_jstr(const char *, size_t);
 int	cmd_add(struct cli *, int, char **);
 int	cmd_add_bulk(struct cli *, int, char **);
 int	cmd_bench(struct cli *, int, char **);
+
+/* cron.c */
+int	cmd_cron(struct cli *, int, char **);
 
 #endif /* CLI_H */

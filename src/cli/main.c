@@ -1,11 +1,11 @@
 /*
- * bullmq.c: the command line for producers and operators.
+ * main.c: main of bullmq, the command line for producers and operators,
+ * and its commands but those that add jobs (add.c).
  *
- * Every command works on one queue through the public API of bullmq.h, plus
- * the JSON helpers of bullmq-int.h; the commands that add jobs are in
- * cli-add.c.  A command declares its options in a table of struct cli_opt
- * and calls cli_open, which parses them with the common ones, checks the
- * number of operands and connects to the queue (or cli_args, which does not
+ * Every command works on one queue through the public API of bullmq.h
+ * alone.  A command declares its options in a table of struct cli_opt and
+ * calls cli_open, which parses them with the common ones, checks the number
+ * of operands and connects to the queue (or cli_args, which does not
  * connect, when the command has more to check first).  Exit statuses: 0
  * success, 1 failure (Redis, a job, bad input), 64 a malformed command line
  * (EX_USAGE).
@@ -22,7 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bullmq-int.h"
+#include "buf.h"
 #include "cli.h"
 
 #define MAX_OPTS	16	/* common ones included */
@@ -60,26 +60,53 @@ static const struct command commands[] = {
 	{ "events", cmd_events, 1, 1, "QUEUE", "QUEUE [--from ID] [--follow]" },
 	{ "workers", cmd_workers, 1, 1, "QUEUE", "QUEUE" },
 	{ "bench", cmd_bench, 1, 1, "QUEUE -n N", "QUEUE -n N [--batch N]" },
+	{ "cron", cmd_cron, 1, 1, "PATTERN",
+	    "PATTERN [--tz TZ] [--seed S] [--after MS] [-n N]" },
 	{ NULL, NULL, 0, 0, NULL, NULL }
 };
 
 static const char	*cmdname = NULL;
 
-/* Print an error about the current command to stderr. */
-void
-warnmsg(const char *fmt, ...)
+/*
+ * Print an error about the current command to stderr, followed by ": " and
+ * the text of errnum when it is not 0.
+ */
+static void
+vwarnmsg(int errnum, const char *fmt, va_list ap)
 {
-	va_list	ap;
-
 	fflush(stdout);
 	if (cmdname != NULL)
 		fprintf(stderr, "bullmq %s: ", cmdname);
 	else
 		fprintf(stderr, "bullmq: ");
-	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
-	va_end(ap);
+	if (errnum != 0)
+		fprintf(stderr, ": %s", strerror(errnum));
 	fputc('\n', stderr);
+}
+
+/* Print an error about the current command to stderr, as warnx(3). */
+void
+warnmsg(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vwarnmsg(0, fmt, ap);
+	va_end(ap);
+}
+
+/* The same followed by ": " and the text of errno, as warn(3). */
+void
+warnsys(const char *fmt, ...)
+{
+	va_list	ap;
+	int	saved = errno;
+
+	va_start(ap, fmt);
+	vwarnmsg(saved, fmt, ap);
+	va_end(ap);
+	errno = saved;
 }
 
 /* Print the usage of one command, or of all, to f. */
@@ -367,14 +394,14 @@ queue_fail(struct cli *cli, const char *what)
 void
 put_jstr(const char *s, size_t n)
 {
-	struct bmq_buf	b;
+	struct buf	b;
 	char		*p;
 
-	bmq_buf_init(&b);
-	bmq_buf_add_jstr(&b, s, n);
-	if ((p = bmq_buf_cstr(&b)) != NULL)
+	buf_init(&b);
+	buf_add_jstr(&b, s, n);
+	if ((p = buf_cstr(&b)) != NULL)
 		fputs(p, stdout);
-	bmq_buf_free(&b);
+	buf_free(&b);
 }
 
 /* bullmq counts QUEUE: the number of jobs in each state. */
@@ -493,7 +520,7 @@ cmd_get(struct cli *cli, int argc, char **argv)
 		putchar(',');
 		put_jstr(name, strlen(name));
 		putchar(':');
-		if ((json_field(name) && bmq_json_valid(value, len)) ||
+		if ((json_field(name) && bullmq_json_valid(value, len)) ||
 		    (int_field(name) && is_integer(value, len)))
 			fwrite(value, 1, len, stdout);
 		else
@@ -720,34 +747,6 @@ on_stop(int sig)
 	stop_following = 1;
 }
 
-/*
- * Replace "$" by the id of the newest entry (or 0-0), so that no entry
- * written between two blocking reads is missed.
- */
-static int
-last_event_id(struct cli *cli, char *buf, size_t size)
-{
-	bullmq_queue	*q = cli->q;
-	redisReply	*r, *e;
-
-	if ((r = bmq_command(q, "XREVRANGE %b + - COUNT 1",
-	    q->keys[BMQ_K_EVENTS], q->keylens[BMQ_K_EVENTS])) == NULL)
-		return -1;
-	if (r->type != REDIS_REPLY_ARRAY) {
-		freeReplyObject(r);
-		bmq_seterr(q, BULLMQ_ERR_PROTOCOL, "XREVRANGE: unexpected "
-		    "reply");
-		return -1;
-	}
-	strlcpy(buf, "0-0", size);
-	if (r->elements == 1 && (e = r->element[0])->type ==
-	    REDIS_REPLY_ARRAY && e->elements == 2 &&
-	    e->element[0]->type == REDIS_REPLY_STRING)
-		strlcpy(buf, e->element[0]->str, size);
-	freeReplyObject(r);
-	return 0;
-}
-
 /* bullmq events QUEUE: print the event stream, one JSON object a line. */
 static int
 cmd_events(struct cli *cli, int argc, char **argv)
@@ -771,7 +770,9 @@ cmd_events(struct cli *cli, int argc, char **argv)
 		return usage_error(cli->cmd, "--from %s: too long", from);
 	if (open_queue(cli, argv[0]) == -1)
 		return 1;
-	if (strcmp(last, "$") == 0 && last_event_id(cli, last,
+	/* from the newest entry, not "$": none written between two reads
+	 * is missed */
+	if (strcmp(last, "$") == 0 && bullmq_events_last_id(cli->q, last,
 	    sizeof(last)) == -1)
 		return queue_fail(cli, "events");
 	if (follow) {
@@ -878,7 +879,7 @@ main(int argc, char *argv[])
 	rv = c->fn(&cli, argc, argv);
 	bullmq_queue_free(cli.q);
 	if (fflush(stdout) == EOF || ferror(stdout)) {
-		warnmsg("standard output: %s", strerror(errno));
+		warnsys("standard output");
 		rv = 1;
 	}
 	return rv;

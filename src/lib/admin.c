@@ -626,3 +626,35 @@ bullmq_events_read(bullmq_queue *q, char *last_id, int block_ms,
 	freeReplyObject(r);
 	return n;
 }
+
+/*
+ * Write the id of the newest entry of the event stream ("0-0" when it is
+ * empty), to read from with bullmq_events_read without missing an entry
+ * added between two reads as "$" would.  Returns 0 or -1.
+ */
+int
+bullmq_events_last_id(bullmq_queue *q, char *buf, size_t size)
+{
+	redisReply	*r, *e;
+
+	if (size < 64) {
+		bmq_seterr(q, BULLMQ_ERR_ARG, "events: an id needs 64 bytes");
+		return -1;
+	}
+	if ((r = bmq_command(q, "XREVRANGE %b + - COUNT 1",
+	    q->keys[BMQ_K_EVENTS], q->keylens[BMQ_K_EVENTS])) == NULL)
+		return -1;
+	if (r->type != REDIS_REPLY_ARRAY) {
+		freeReplyObject(r);
+		bmq_seterr(q, BULLMQ_ERR_PROTOCOL, "XREVRANGE: unexpected "
+		    "reply");
+		return -1;
+	}
+	strlcpy(buf, "0-0", size);
+	if (r->elements == 1 && (e = r->element[0])->type ==
+	    REDIS_REPLY_ARRAY && e->elements == 2 &&
+	    e->element[0]->type == REDIS_REPLY_STRING)
+		strlcpy(buf, e->element[0]->str, size);
+	freeReplyObject(r);
+	return 0;
+}

@@ -76,6 +76,7 @@ struct bullmq_queue {
 	int		 err;
 	int		 script_code;
 	char		 errstr[BMQ_MAX_ERR];
+	int64_t		 client_id;	/* CLIENT ID of rc, 0: not asked yet */
 };
 
 /* A growable byte buffer; on allocation failure oom is set and it stays. */
@@ -88,8 +89,14 @@ struct bmq_buf {
 
 /* One JSON value found by bmq_json_get. */
 enum bmq_jtype {
-	BMQ_J_NONE = 0, BMQ_J_OBJECT, BMQ_J_ARRAY, BMQ_J_STRING,
-	BMQ_J_NUMBER, BMQ_J_TRUE, BMQ_J_FALSE, BMQ_J_NULL
+	BMQ_J_NONE = BULLMQ_JSON_NONE,
+	BMQ_J_OBJECT = BULLMQ_JSON_OBJECT,
+	BMQ_J_ARRAY = BULLMQ_JSON_ARRAY,
+	BMQ_J_STRING = BULLMQ_JSON_STRING,
+	BMQ_J_NUMBER = BULLMQ_JSON_NUMBER,
+	BMQ_J_TRUE = BULLMQ_JSON_TRUE,
+	BMQ_J_FALSE = BULLMQ_JSON_FALSE,
+	BMQ_J_NULL = BULLMQ_JSON_NULL
 };
 
 struct bmq_jval {
@@ -185,6 +192,8 @@ struct bullmq_job {
 	size_t		 resultlen;
 	char		*reason;	/* NULL: "failed" */
 	int		 unrecoverable;
+	int		 moved;		/* BULLMQ_MOVED_*: moved by the processor */
+	int64_t		 limit_ttl;	/* after a move to wait: the limiter's */
 };
 
 bullmq_job	*bmq_job_from_hash(bullmq_queue *, const char *, size_t,

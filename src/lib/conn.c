@@ -355,6 +355,7 @@ bmq_drop(bullmq_queue *q)
 		redisFree(q->rc);
 		q->rc = NULL;
 	}
+	q->client_id = 0;
 }
 
 /*
@@ -639,6 +640,13 @@ bullmq_script_code(const bullmq_queue *q)
 	return q->script_code;
 }
 
+/* 1 when the handle holds an open connection, else 0. */
+int
+bullmq_queue_connected(const bullmq_queue *q)
+{
+	return q->rc != NULL;
+}
+
 /* The queue's name. */
 const char *
 bullmq_queue_name(const bullmq_queue *q)
@@ -651,4 +659,94 @@ const char *
 bullmq_queue_prefix(const bullmq_queue *q)
 {
 	return q->prefix;
+}
+
+/* Apply the handle's command timeout to its connection. */
+static void
+apply_timeout(bullmq_queue *q)
+{
+	struct timeval	tv;
+
+	tv.tv_sec = q->command_timeout_ms / 1000;
+	tv.tv_usec = (q->command_timeout_ms % 1000) * 1000;
+	redisSetTimeout(q->rc, tv);
+}
+
+/* Set the command timeout, for the connection open now and later ones. */
+int
+bullmq_set_command_timeout(bullmq_queue *q, int ms)
+{
+	if (ms < 0) {
+		bmq_seterr(q, BULLMQ_ERR_ARG, "command timeout %d ms: must "
+		    "not be negative", ms);
+		return -1;
+	}
+	if (ms == q->command_timeout_ms)
+		return 0;
+	q->command_timeout_ms = ms;
+	if (q->rc != NULL)
+		apply_timeout(q);
+	return 0;
+}
+
+/*
+ * The Redis client id of the connection open now (CLIENT ID, asked once a
+ * connection): 0 when there is none, -1 on error.
+ */
+int64_t
+bullmq_client_id(bullmq_queue *q)
+{
+	redisReply	*r;
+
+	if (q->rc == NULL)
+		return 0;
+	if (q->client_id > 0)
+		return q->client_id;
+	if ((r = bmq_command(q, "CLIENT ID")) == NULL)
+		return -1;
+	if (r->type != REDIS_REPLY_INTEGER || r->integer <= 0) {
+		bmq_seterr(q, BULLMQ_ERR_PROTOCOL, "CLIENT ID: unexpected "
+		    "reply");
+		freeReplyObject(r);
+		return -1;
+	}
+	q->client_id = r->integer;
+	freeReplyObject(r);
+	return q->client_id;
+}
+
+/*
+ * Wake the connection of another client blocked in a command, as if its
+ * block had timed out (CLIENT UNBLOCK id TIMEOUT).  Returns 1 when it was
+ * blocked, 0 when not (no client has an id below 1), -1 on error.
+ */
+int
+bullmq_client_unblock(bullmq_queue *q, int64_t id)
+{
+	redisReply	*r;
+	int		 rv;
+
+	if (id <= 0)
+		return 0;
+	if ((r = bmq_command(q, "CLIENT UNBLOCK %lld TIMEOUT",
+	    (long long)id)) == NULL)
+		return -1;
+	if (r->type != REDIS_REPLY_INTEGER) {
+		bmq_seterr(q, BULLMQ_ERR_PROTOCOL, "CLIENT UNBLOCK: "
+		    "unexpected reply");
+		freeReplyObject(r);
+		return -1;
+	}
+	rv = r->integer == 1;
+	freeReplyObject(r);
+	return rv;
+}
+
+/* Check a Redis URL as bullmq_queue_new reads it; -1 with why in err. */
+int
+bullmq_url_check(const char *url, char *err, size_t errsize)
+{
+	struct bmq_url	u;
+
+	return bmq_url_parse(url, &u, err, errsize);
 }

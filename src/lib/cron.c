@@ -10,7 +10,11 @@
  * months and days of the week may be named (jan, mon, case ignored); day
  * of week 7 is Sunday; "?" is "*"; "L" in the day of month is its last
  * day.  When both days are restricted a day matching either is taken, as
- * in cron.  Not supported (refused): W, #, L in the day of week, and H.
+ * in cron.  "NL" in the day of week is the last day N of the month, "D#N"
+ * the Nth day D; H (hashed values) is taken from a seed, as cron-parser
+ * does when given a hashSeed, and refused without one (it is random
+ * there).  W is refused, as cron-parser 5 refuses it.  Values listed twice
+ * are refused, as there.
  *
  * The search runs on wall-clock time in UTC or in a time zone, which is
  * converted with TZ, tzset and mktime (TZ is restored after; this is not
@@ -35,6 +39,7 @@
 #define CRON_FIELDS	6
 #define CRON_MAXLEN	1024
 #define CRON_DAYS	(366 * 30)	/* days searched before giving up */
+#define CRON_MAXVALS	256		/* cron-parser's bound on a field */
 
 enum { F_SEC, F_MIN, F_HOUR, F_DOM, F_MON, F_DOW };
 
@@ -43,6 +48,9 @@ struct cron {
 	int		dom_any;	/* day of month is "*" or "?" */
 	int		dow_any;
 	int		dom_last;	/* "L": the last day of the month */
+	int		dow_last;	/* "L" in the day of week */
+	int		dow_last_bits;	/* days matching in the month's last 7 */
+	int		dow_nth;	/* "#N": the Nth of the month; 0 any */
 };
 
 /* A wall-clock time, normalised by hand (no time zone involved). */
@@ -136,123 +144,416 @@ cron_names_replace(int field, const char *src, char *dst, size_t size)
 	return 0;
 }
 
-/* Parse a decimal number of at most 4 digits at *sp; -1 when none. */
+/*
+ * Parse a number as JavaScript's parseInt does with what cron-parser hands
+ * it: the leading digits, whatever follows them ignored.  Returns the
+ * number, or -1 when s does not start with a digit (NaN) or it is too big.
+ */
 static int
-cron_num(const char **sp)
+cron_int(const char *s)
 {
-	const char	*s = *sp;
-	int		 v = 0, n = 0;
+	int	v = 0, n = 0;
 
-	while (isdigit((unsigned char)*s) && n < 5) {
-		v = v * 10 + (*s - '0');
-		s++;
-		n++;
+	while (isdigit((unsigned char)*s)) {
+		if (++n > 4)
+			return -1;
+		v = v * 10 + (*s++ - '0');
 	}
-	if (n == 0 || n == 5)
-		return -1;
-	*sp = s;
-	return v;
+	return n == 0 ? -1 : v;
+}
+
+/* Is s a whole decimal number (what JavaScript's +s reads as one)? */
+static int
+cron_digits(const char *s)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!isdigit((unsigned char)*s))
+			return 0;
+	return 1;
 }
 
 /*
- * Parse one list element: v, a-b, v/s or a-b/s (after "*" became
- * "min-max").  Sets the bits of its values.  Returns 0 or -1.
+ * The values one field lists, in cron-parser's terms, to refuse the
+ * duplicates it refuses: a number, or 1000 + N for a string "NL" ("L"
+ * alone is 1100).
  */
-static int
-cron_atom(int field, const char *s, uint64_t *bits)
-{
-	int	lo, hi, step = 1, v, range = 0;
+struct cron_vals {
+	int	v[CRON_MAXVALS];
+	int	n;
+};
 
-	if ((lo = cron_num(&s)) == -1)
-		return -1;
-	hi = lo;
-	if (*s == '-') {
-		s++;
-		if ((hi = cron_num(&s)) == -1)
+/* Add value v to vals and to bits; -1 when it is there already. */
+static int
+cron_add(struct cron_vals *vals, int v, int bit, uint64_t *bits)
+{
+	int	i;
+
+	for (i = 0; i < vals->n; i++)
+		if (vals->v[i] == v)
 			return -1;
-		range = 1;
-	}
-	if (*s == '/') {
-		s++;
-		if ((step = cron_num(&s)) == -1 || step == 0)
-			return -1;
-		if (!range)
-			hi = cron_max[field];
-		range = 1;
-	}
-	if (*s != '\0')
+	if (vals->n == CRON_MAXVALS)
 		return -1;
-	if (lo < cron_min[field] || hi > cron_max[field] || lo > hi)
-		return -1;
-	if (field == F_DOW && range && hi % 7 == 0 && (hi - lo) % step == 0)
-		*bits |= 1;
-	for (v = lo; v <= hi; v += step)
-		*bits |= (uint64_t)1 << (field == F_DOW ? v % 7 : v);
+	vals->v[vals->n++] = v;
+	if (bit >= 0)
+		*bits |= (uint64_t)1 << bit;
 	return 0;
 }
 
-/* Parse one field into c. Returns 0, or -1 with err set. */
+/*
+ * Parse one list element as cron-parser does (after "*" and "?" became
+ * "min-max" and H was replaced): v, a-b, v/s or a-b/s, or in the days a
+ * string "NL".  Sets the bits of its values in c.  Returns 0, or -1 with
+ * a reason in why.
+ */
 static int
-cron_field(int field, const char *raw, struct cron *c, char *err,
-    size_t errsize)
+cron_atom(int field, char *s, struct cron *c, struct cron_vals *vals,
+    const char **why)
 {
-	char	 buf[CRON_MAXLEN + 16], w[CRON_MAXLEN + 64], *atom, *last;
-	size_t	 i, o;
-	int	 n;
+	char	*slash, *dash, *rest;
+	int	 lo, hi, step = 1, v, range = 0, d;
 
-	if (field == F_MON || field == F_DOW) {
-		if (cron_names_replace(field, raw, buf, sizeof(buf)) == -1) {
-			cron_err(err, errsize, "cron %s field \"%s\": unknown "
-			    "name", cron_names[field], raw);
+	if ((slash = strchr(s, '/')) != NULL) {
+		*slash = '\0';
+		if (strchr(slash + 1, '/') != NULL) {
+			*why = "more than one \"/\"";
 			return -1;
 		}
-	} else if (strlcpy(buf, raw, sizeof(buf)) >= sizeof(buf))
+		if ((step = cron_int(slash + 1)) <= 0) {
+			*why = "a step that is not a positive number";
+			return -1;
+		}
+		range = 1;
+	}
+	if ((dash = strchr(s, '-')) != NULL) {
+		*dash = '\0';
+		/* a third bound, as in "1-5-7", is ignored by cron-parser */
+		if ((rest = strchr(dash + 1, '-')) != NULL)
+			*rest = '\0';
+		lo = cron_int(s);
+		hi = cron_int(dash + 1);
+	} else if (range) {
+		lo = cron_int(s);
+		hi = cron_max[field];
+	} else if (cron_digits(s)) {
+		if ((lo = cron_int(s)) < cron_min[field] ||
+		    lo > cron_max[field]) {
+			*why = "a value out of range";
+			return -1;
+		}
+		v = field == F_DOW ? lo % 7 : lo;
+		if (cron_add(vals, v, v, &c->bits[field]) == -1)
+			goto dup;
+		return 0;
+	} else {
+		/* a string value: only "NL" in the days (last ...) */
+		if ((field != F_DOM && field != F_DOW) ||
+		    strlen(s) > 3 || s[strlen(s) - 1] != 'L' ||
+		    (strlen(s) > 1 && !isdigit((unsigned char)s[0])) ||
+		    (strlen(s) > 2 && !isdigit((unsigned char)s[1]))) {
+			*why = "not a number, range or step";
+			return -1;
+		}
+		if (field == F_DOW && s[1] == '\0') {
+			*why = "a standalone L (write NL: the last weekday N)";
+			return -1;
+		}
+		d = s[0] == 'L' ? 100 : cron_int(s);
+		if (cron_add(vals, 1000 + d, -1, NULL) == -1)
+			goto dup;
+		if (field == F_DOM)
+			c->dom_last = 1;
+		else
+			c->dow_last_bits |= 1 << (s[0] - '0') % 7;
+		return 0;
+	}
+	range = 1;
+	if (lo == -1 || hi == -1 || lo < cron_min[field] ||
+	    hi > cron_max[field]) {
+		*why = "a range out of bounds";
 		return -1;
+	}
+	if (lo > hi) {
+		*why = "a range whose start is after its end";
+		return -1;
+	}
+	if (field == F_DOW && hi % 7 == 0 && (hi - lo) % step == 0 &&
+	    cron_add(vals, 0, 0, &c->bits[field]) == -1)
+		goto dup;
+	for (v = lo; v <= hi; v += step) {
+		if (field == F_DOW && v == 0 && hi % 7 == 0 &&
+		    (hi - lo) % step == 0)
+			continue;	/* added just above */
+		if (cron_add(vals, v, field == F_DOW ? v % 7 : v,
+		    &c->bits[field]) == -1)
+			goto dup;
+	}
+	return 0;
+dup:
+	*why = "a value listed twice (cron-parser refuses duplicates)";
+	return -1;
+}
+
+/* One random number of cron-parser's seeded generator (mulberry32). */
+static double
+cron_rand(uint32_t *state)
+{
+	uint32_t	t;
+
+	t = (*state += 0x6d2b79f5U);
+	t = (t ^ (t >> 15)) * (t | 1U);
+	t ^= t + (t ^ (t >> 7)) * (t | 61U);
+	return (double)(t ^ (t >> 14)) / 4294967296.0;
+}
+
+/* The seed of that generator for a string seed (FNV-1a of its UTF-16). */
+static int
+cron_seed(const char *seed, uint32_t *state)
+{
+	const unsigned char	*p = (const unsigned char *)seed;
+	uint32_t		 h = 2166136261U;
+
+	for (; *p != '\0'; p++) {
+		if (*p >= 0x80)
+			return -1;	/* non-ASCII: UTF-16 units not done */
+		h ^= *p;
+		h *= 16777619U;
+	}
+	*state = h;
+	return 0;
+}
+
+/*
+ * Replace each H, H(a-b), H/s and H(a-b)/s in src by the values
+ * cron-parser's seeded choice gives (r is the field's one random number),
+ * into dst.  Returns 0, or -1 with a reason in why.
+ */
+static int
+cron_hash(int field, const char *src, double r, char *dst, size_t size,
+    const char **why)
+{
+	char		 num[16];
+	const char	*p = src;
+	size_t		 o = 0;
+	int		 lo, hi, step, v, i, n, any;
+
+	while (*p != '\0') {
+		if (*p != 'H') {
+			if (o + 1 >= size)
+				goto long_;
+			dst[o++] = *p++;
+			continue;
+		}
+		p++;
+		lo = cron_min[field];
+		hi = cron_max[field];
+		step = 0;
+		if (*p == '(' && isdigit((unsigned char)p[1])) {
+			const char	*q = p + 1;
+			int		 a, b;
+
+			a = cron_int(q);
+			while (isdigit((unsigned char)*q))
+				q++;
+			if (*q == '-' && isdigit((unsigned char)q[1])) {
+				b = cron_int(++q);
+				while (isdigit((unsigned char)*q))
+					q++;
+				if (*q == ')') {
+					if (a == -1 || b == -1 || a > b) {
+						*why = "an H range whose start "
+						    "is after its end";
+						return -1;
+					}
+					lo = a > lo ? a : lo;
+					hi = b < hi ? b : hi;
+					if (lo > hi) {
+						*why = "an H range with no "
+						    "value in bounds";
+						return -1;
+					}
+					p = q + 1;
+				}
+			}
+		}
+		if (*p == '/' && isdigit((unsigned char)p[1])) {
+			if ((step = cron_int(p + 1)) <= 0) {
+				*why = "an H step that is not positive";
+				return -1;
+			}
+			p++;
+			while (isdigit((unsigned char)*p))
+				p++;
+		}
+		any = 0;
+		if (step > 0) {
+			for (i = lo / step * step + (int)(r * step); i <= hi;
+			    i += step) {
+				if (i < lo)
+					continue;
+				n = snprintf(num, sizeof(num), "%s%d",
+				    any ? "," : "", i);
+				if (o + (size_t)n >= size)
+					goto long_;
+				memcpy(dst + o, num, (size_t)n);
+				o += (size_t)n;
+				any = 1;
+			}
+		}
+		if (!any) {
+			v = (int)(r * (hi - lo + 1)) + lo;
+			n = snprintf(num, sizeof(num), "%d", v);
+			if (o + (size_t)n >= size)
+				goto long_;
+			memcpy(dst + o, num, (size_t)n);
+			o += (size_t)n;
+		}
+	}
+	dst[o] = '\0';
+	return 0;
+long_:
+	*why = "too long once H is expanded";
+	return -1;
+}
+
+/* The characters cron-parser lets through in each field. */
+static int
+cron_chars_ok(int field, const char *s)
+{
+	const char	*ok;
+
+	if (field == F_DOM)
+		ok = "?,*0123456789LH/-()";
+	else if (field == F_DOW)
+		ok = "?,*0123456789LH/-()";
+	else
+		ok = "?,*0123456789H/-()";
+	for (; *s != '\0'; s++)
+		if (strchr(ok, *s) == NULL)
+			return 0;
+	return 1;
+}
+
+/*
+ * Parse one field into c, as cron-parser does: names, then "#" (day of
+ * week), "*", H with r, then the list.  Returns 0, or -1 with err set.
+ */
+static int
+cron_field(int field, const char *raw, struct cron *c, double r,
+    int seeded, char *err, size_t errsize)
+{
+	char		 buf[CRON_MAXLEN + 16], h[CRON_MAXLEN * 4];
+	char		 w[CRON_MAXLEN * 8], *atom, *hash, *nth;
+	struct cron_vals vals;
+	const char	*why = NULL;
+	size_t		 i, o;
+	int		 n;
+
+	memset(&vals, 0, sizeof(vals));
+	if (strlcpy(buf, raw, sizeof(buf)) >= sizeof(buf))
+		return -1;
+	if (field == F_DOW && (hash = strchr(buf, '#')) != NULL) {
+		/* "D#N": the Nth day D of the month; alone in its field */
+		*hash = '\0';
+		nth = hash + 1;
+		if (strpbrk(raw, ",-/") != NULL) {
+			why = "\"#\" cannot go with \",\", \"-\" or \"/\"";
+			goto bad;
+		}
+		if (strchr(nth, '#') != NULL || !cron_digits(nth) ||
+		    (c->dow_nth = cron_int(nth)) < 1 || c->dow_nth > 5) {
+			why = "the occurrence after \"#\" is not 1 to 5";
+			goto bad;
+		}
+	}
+	if (field == F_MON || field == F_DOW) {
+		if (cron_names_replace(field, buf, h, sizeof(h)) == -1) {
+			why = "an unknown name";
+			goto bad;
+		}
+		strlcpy(buf, h, sizeof(buf));
+	}
+	if (!cron_chars_ok(field, buf)) {
+		why = field == F_DOM || field == F_DOW ? "a character "
+		    "cron-parser refuses (W is not supported by it)" :
+		    "a character cron-parser refuses";
+		goto bad;
+	}
 	/* "*" and "?" stand for the whole range */
 	for (i = 0, o = 0; buf[i] != '\0'; i++) {
 		if (buf[i] == '*' || buf[i] == '?') {
-			n = snprintf(w + o, sizeof(w) - o, "%d-%d",
+			n = snprintf(h + o, sizeof(h) - o, "%d-%d",
 			    cron_min[field], cron_max[field]);
-			if (n < 0 || (size_t)n >= sizeof(w) - o)
+			if (n < 0 || (size_t)n >= sizeof(h) - o)
 				return -1;
 			o += (size_t)n;
 		} else {
-			if (o + 1 >= sizeof(w))
+			if (o + 1 >= sizeof(h))
 				return -1;
-			w[o++] = buf[i];
+			h[o++] = buf[i];
 		}
 	}
-	w[o] = '\0';
+	h[o] = '\0';
+	if (strchr(h, 'H') != NULL && !seeded) {
+		why = "H is random unless the scheduler gives a hashSeed";
+		goto bad;
+	}
+	if (cron_hash(field, h, r, w, sizeof(w), &why) == -1)
+		goto bad;
+	if (strchr(w, '(') != NULL || strchr(w, ')') != NULL ||
+	    strchr(w, 'H') != NULL) {
+		why = "a malformed H";
+		goto bad;
+	}
 	if (field == F_DOM)
 		c->dom_any = strcmp(raw, "*") == 0 || strcmp(raw, "?") == 0;
 	if (field == F_DOW)
 		c->dow_any = strcmp(raw, "*") == 0 || strcmp(raw, "?") == 0;
-	if (w[0] == '\0' || w[o - 1] == ',')
-		goto bad;
-	last = NULL;
-	for (atom = strtok_r(w, ",", &last); atom != NULL;
-	    atom = strtok_r(NULL, ",", &last)) {
-		if (field == F_DOM && strcmp(atom, "L") == 0) {
+	if ((field == F_DOM || field == F_DOW) && strchr(raw, 'L') != NULL) {
+		/* cron-parser looks at L anywhere in the raw field */
+		if (field == F_DOM)
 			c->dom_last = 1;
-			continue;
-		}
-		if (cron_atom(field, atom, &c->bits[field]) == -1)
+		else
+			c->dow_last = 1;
+	}
+	/* empty elements ("1,,2", a trailing ",") are refused */
+	o = strlen(w);
+	if (o == 0 || w[0] == ',' || w[o - 1] == ',' ||
+	    strstr(w, ",,") != NULL) {
+		why = "an empty list element";
+		goto bad;
+	}
+	for (atom = w; atom != NULL; atom = hash) {
+		if ((hash = strchr(atom, ',')) != NULL)
+			*hash++ = '\0';
+		if (cron_atom(field, atom, c, &vals, &why) == -1)
 			goto bad;
 	}
-	if (strstr(buf, ",,") != NULL || buf[0] == ',')
-		goto bad;
+	if (field == F_DOW && c->dow_last) {
+		/* numbers match their last weekday too, as in cron-parser */
+		for (i = 0; i < 7; i++)
+			if ((c->bits[F_DOW] >> i) & 1)
+				c->dow_last_bits |= 1 << i;
+	}
 	return 0;
 bad:
-	cron_err(err, errsize, "cron %s field \"%s\": not a value, range or "
-	    "step in bounds (W, # and H are not supported)",
-	    cron_names[field], raw);
+	cron_err(err, errsize, "cron %s field \"%s\": %s", cron_names[field],
+	    raw, why != NULL ? why : "not valid");
 	return -1;
 }
 
 /* Parse a pattern into c.  Returns 0, or -1 with err set. */
 static int
-cron_parse(const char *pattern, struct cron *c, char *err, size_t errsize)
+cron_parse(const char *pattern, const char *seed, struct cron *c, char *err,
+    size_t errsize)
 {
+	/* cron-parser draws one number a field, in this order */
+	static const int	order[CRON_FIELDS] = {
+		F_SEC, F_MIN, F_HOUR, F_MON, F_DOM, F_DOW
+	};
+	uint32_t		state = 0;
+	double			r = 0;
 	static const char	*defaults[CRON_FIELDS] = {
 		"0", "*", "*", "*", "*", "*"
 	};
@@ -281,14 +582,23 @@ cron_parse(const char *pattern, struct cron *c, char *err, size_t errsize)
 	}
 	if (n == 0) {
 		/* cron-parser's default for an empty pattern */
-		return cron_parse("0 * * * * *", c, err, errsize);
+		return cron_parse("0 * * * * *", seed, c, err, errsize);
 	}
 	pad = CRON_FIELDS - n;
 	for (i = CRON_FIELDS - 1; i >= 0; i--)
 		fields[i] = i >= pad ? fields[i - pad] : defaults[i];
-	for (i = 0; i < CRON_FIELDS; i++)
-		if (cron_field(i, fields[i], c, err, errsize) == -1)
+	if (seed != NULL && seed[0] != '\0' && cron_seed(seed, &state) == -1) {
+		cron_err(err, errsize, "cron hash seed \"%s\": only ASCII "
+		    "seeds are supported", seed);
+		return -1;
+	}
+	for (i = 0; i < CRON_FIELDS; i++) {
+		if (seed != NULL && seed[0] != '\0')
+			r = cron_rand(&state);
+		if (cron_field(order[i], fields[order[i]], c, r,
+		    seed != NULL && seed[0] != '\0', err, errsize) == -1)
 			return -1;
+	}
 	return 0;
 }
 
@@ -325,11 +635,15 @@ wday(int y, int m, int d)
 static int
 day_match(const struct cron *c, const struct wall *w)
 {
-	int	dom, dow;
+	int	dom, dow, wd;
 
 	dom = ((c->bits[F_DOM] >> w->mday) & 1) ||
 	    (c->dom_last && w->mday == mdays(w->year, w->mon));
-	dow = (c->bits[F_DOW] >> wday(w->year, w->mon, w->mday)) & 1;
+	wd = wday(w->year, w->mon, w->mday);
+	dow = (((c->bits[F_DOW] >> wd) & 1) &&
+	    (c->dow_nth == 0 || (w->mday + 6) / 7 == c->dow_nth)) ||
+	    (c->dow_last && ((c->dow_last_bits >> wd) & 1) &&
+	    w->mday > mdays(w->year, w->mon) - 7);
 	if (!c->dom_any && !c->dow_any)
 		return dom || dow;
 	if (!c->dow_any)
@@ -587,19 +901,24 @@ zone_known(const char *tz)
 
 /*
  * The first time (ms) strictly after after that matches a cron pattern in
- * time zone tz (NULL or "": UTC).  Returns 0 with *next set, or -1 with a
- * message in err (invalid pattern or zone, or no time within 30 years).
+ * time zone tz (NULL or "": UTC), H drawn from seed (NULL: H refused).
+ * Returns 0 with *next set, or -1 with a message in err (invalid pattern
+ * or zone, or no time within 30 years).
  */
 int
-bmq_cron_next(const char *pattern, const char *tz, int64_t after,
-    int64_t *next, char *err, size_t errsize)
+bullmq_cron_next(const char *pattern, const char *tz, const char *seed,
+    int64_t after, int64_t *next, char *err, size_t errsize)
 {
 	struct cron	c;
 	struct search	s;
 
 	if (err != NULL && errsize > 0)
 		err[0] = '\0';
-	if (pattern == NULL || cron_parse(pattern, &c, err, errsize) == -1)
+	if (pattern == NULL || next == NULL) {
+		cron_err(err, errsize, "cron pattern missing");
+		return -1;
+	}
+	if (cron_parse(pattern, seed, &c, err, errsize) == -1)
 		return -1;
 	if (tz != NULL && (tz[0] == '\0' || strcmp(tz, "UTC") == 0 ||
 	    strcmp(tz, "Etc/UTC") == 0))
@@ -621,4 +940,12 @@ bmq_cron_next(const char *pattern, const char *tz, int64_t after,
 	}
 	*next = s.next;
 	return 0;
+}
+
+/* bullmq_cron_next without a hash seed. */
+int
+bmq_cron_next(const char *pattern, const char *tz, int64_t after,
+    int64_t *next, char *err, size_t errsize)
+{
+	return bullmq_cron_next(pattern, tz, NULL, after, next, err, errsize);
 }

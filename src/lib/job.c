@@ -326,6 +326,24 @@ bullmq_job_error(bullmq_job *j, const char *reason, int unrecoverable)
 	return 0;
 }
 
+/* The return value set by bullmq_job_return, or NULL (null) when none. */
+const char *
+bullmq_job_result(const bullmq_job *j, size_t *len)
+{
+	if (len != NULL)
+		*len = j->result != NULL ? j->resultlen : 0;
+	return j->result;
+}
+
+/* The reason set by bullmq_job_error, or NULL ("failed") when none. */
+const char *
+bullmq_job_reason(const bullmq_job *j, int *unrecoverable)
+{
+	if (unrecoverable != NULL)
+		*unrecoverable = j->reason != NULL ? j->unrecoverable : 0;
+	return j->reason;
+}
+
 /*
  * Write a retention option in its stored JSON form: false, true, N or
  * {"age":A,"count":C,"limit":L}.  Returns 0, or -1 when unset.

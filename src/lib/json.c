@@ -683,3 +683,113 @@ bmq_buf_cstr(struct bmq_buf *b)
 		b->b[0] = '\0';
 	return b->b;
 }
+
+/* A public value from a private one: the types share their numbers. */
+static void
+to_public(const struct bmq_jval *in, struct bullmq_json_value *out)
+{
+	out->type = (enum bullmq_json_type)in->type;
+	out->p = in->p;
+	out->len = in->len;
+}
+
+/* A private value from a public one. */
+static void
+from_public(const struct bullmq_json_value *in, struct bmq_jval *out)
+{
+	out->type = (enum bmq_jtype)in->type;
+	out->p = in->p;
+	out->len = in->len;
+}
+
+/* Is json[0..len) exactly one valid JSON text? 1 or 0. */
+int
+bullmq_json_valid(const char *json, size_t len)
+{
+	return bmq_json_valid(json, len);
+}
+
+/* The value at a dotted path of keys: 1 found, 0 absent, -1 not JSON. */
+int
+bullmq_json_get(const char *json, size_t len, const char *path,
+    struct bullmq_json_value *out)
+{
+	struct bmq_jval	v;
+	int		rv;
+
+	rv = bmq_json_get(json, len, path, &v);
+	to_public(&v, out);
+	return rv;
+}
+
+/* The members named names[0 .. n) of an object, in one pass. */
+int
+bullmq_json_members(const char *json, size_t len, const char *const *names,
+    size_t n, struct bullmq_json_value *out)
+{
+	struct bmq_jval	 stack[8], *v;
+	size_t		 i;
+	int		 rv;
+
+	if (n <= sizeof(stack) / sizeof(stack[0]))
+		v = stack;
+	else if ((v = reallocarray(NULL, n, sizeof(*v))) == NULL)
+		return -1;
+	rv = bmq_json_members(json, len, names, n, v);
+	for (i = 0; i < n; i++)
+		to_public(&v[i], &out[i]);
+	if (v != stack)
+		free(v);
+	return rv;
+}
+
+/* A number value that is an integer; -1 if not one. */
+int
+bullmq_json_int(const struct bullmq_json_value *pv, int64_t *out)
+{
+	struct bmq_jval	v;
+
+	from_public(pv, &v);
+	return bmq_jval_int(&v, out);
+}
+
+/* A number value as a double; -1 if not a number. */
+int
+bullmq_json_double(const struct bullmq_json_value *pv, double *out)
+{
+	struct bmq_jval	v;
+
+	from_public(pv, &v);
+	return bmq_jval_double(&v, out);
+}
+
+/* A string value unescaped into buf; its length, or -1. */
+int
+bullmq_json_string(const struct bullmq_json_value *pv, char *buf,
+    size_t size)
+{
+	struct bmq_jval	v;
+
+	from_public(pv, &v);
+	return bmq_jval_string(&v, buf, size);
+}
+
+/*
+ * s[0..n) as a quoted JSON string, NUL terminated, in memory the caller
+ * frees; its length in *lenp when not NULL.  NULL when out of memory.
+ */
+char *
+bullmq_json_quote(const char *s, size_t n, size_t *lenp)
+{
+	struct bmq_buf	b;
+
+	bmq_buf_init(&b);
+	bmq_buf_add_jstr(&b, s, n);
+	if (bmq_buf_cstr(&b) == NULL) {
+		bmq_buf_free(&b);
+		return NULL;
+	}
+	if (lenp != NULL)
+		*lenp = b.len;
+	return b.b;
+}

@@ -285,6 +285,16 @@ bmq_scripts_load(bullmq_queue *q)
 	return 0;
 }
 
+/*
+ * Load every script into Redis's cache, so that a later call finds it
+ * there: a supervisor does it once for all its workers.
+ */
+int
+bullmq_scripts_load(bullmq_queue *q)
+{
+	return bmq_scripts_load(q);
+}
+
 /* Is this reply the NOSCRIPT error (the script cache was flushed)? */
 int
 bmq_is_noscript(const redisReply *r)

@@ -31,6 +31,8 @@ struct bullmq_worker {
 	long			 max_started;	/* 0: no limit */
 	char			 lost[BMQ_MAX_TOKEN]; /* see bmq_lost_reply */
 	char			*lost_skip;	/* the job being finished */
+	unsigned long		 sched_errors;	/* successors not made */
+	char			 sched_err[BMQ_MAX_ERR]; /* "": none new */
 	/* bullmq_worker_wake, from a signal handler */
 	volatile sig_atomic_t	 blocked_fd;	/* fd + 1 blocked on marker */
 	volatile sig_atomic_t	 woken;

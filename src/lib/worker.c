@@ -551,7 +551,7 @@ pattern_next(bullmq_queue *q, const bullmq_job *j, int64_t now,
 	struct bmq_jval	 v;
 	const char	*o;
 	size_t		 len;
-	char		 pat[1025], tz[128], err[256];
+	char		 pat[1025], tz[128], seed[256], err[256];
 	int64_t		 limit, count, end, start, prev, from;
 
 	if ((o = bullmq_job_opts(j, &len)) == NULL ||
@@ -566,6 +566,14 @@ pattern_next(bullmq_queue *q, const bullmq_job *j, int64_t now,
 		    j->id);
 		return -1;
 	}
+	seed[0] = '\0';
+	if (bmq_json_get(o, len, "repeat.hashSeed", &v) == 1 &&
+	    v.type == BMQ_J_STRING && bmq_jval_string(&v, seed,
+	    sizeof(seed)) == -1) {
+		bmq_seterr(q, BULLMQ_ERR_ARG, "job %s: repeat.hashSeed too "
+		    "long", j->id);
+		return -1;
+	}
 	count = opt_int(o, len, "repeat.count", 0);
 	limit = opt_int(o, len, "repeat.limit", -1);
 	end = opt_int(o, len, "repeat.endDate", 0);
@@ -574,8 +582,8 @@ pattern_next(bullmq_queue *q, const bullmq_job *j, int64_t now,
 	prev = opt_int(o, len, "prevMillis", 0);
 	from = prev > now ? prev : now;
 	start = opt_int(o, len, "repeat.startDate", 0);
-	if (bmq_cron_next(pat, tz, start > from ? start : from, next, err,
-	    sizeof(err)) == -1) {
+	if (bullmq_cron_next(pat, tz, seed, start > from ? start : from, next,
+	    err, sizeof(err)) == -1) {
 		bmq_seterr(q, BULLMQ_ERR_ARG, "job %s: %s", j->id, err);
 		return -1;
 	}
@@ -589,9 +597,11 @@ pattern_next(bullmq_queue *q, const bullmq_job *j, int64_t now,
 /*
  * Create the next iteration of the job's scheduler ("every", or a cron
  * pattern whose next time is computed here) if the job is its current
- * iteration.  Errors are left in the handle and ignored, as a Node worker
- * only reports them.
+ * iteration.  Errors do not stop the job, as in a Node worker: they are
+ * counted and kept for bullmq_worker_sched_error().
  */
+static void	sched_error(bullmq_worker *, const char *, size_t);
+
 static void
 schedule_next(bullmq_worker *w, bullmq_job *j, const char *rjk, size_t len)
 {
@@ -610,8 +620,10 @@ schedule_next(bullmq_worker *w, bullmq_job *j, const char *rjk, size_t len)
 	now = bullmq_now();
 	bmq_fmt_ms(now_s, sizeof(now_s), now);
 	next_s[0] = '\0';
-	if ((pn = pattern_next(w->q, j, now, &next)) == -1)
+	if ((pn = pattern_next(w->q, j, now, &next)) == -1) {
+		sched_error(w, rjk, len);
 		return;
+	}
 	if (pn == 1)
 		bmq_fmt_ms(next_s, sizeof(next_s), next);
 	n = bmq_put_keys(w->q, av, al, 0, keys,
@@ -630,6 +642,58 @@ schedule_next(bullmq_worker *w, bullmq_job *j, const char *rjk, size_t len)
 		    "limit or end date is reached: no next iteration", j->id,
 		    (int)len, rjk);
 	freeReplyObject(r);
+}
+
+/* Count a successor not made, keeping the handle's message for the caller. */
+static void
+sched_error(bullmq_worker *w, const char *rjk, size_t len)
+{
+	w->sched_errors++;
+	snprintf(w->sched_err, sizeof(w->sched_err), "scheduler %.*s: no "
+	    "next iteration: %s", (int)(len > 512 ? 512 : len), rjk,
+	    bullmq_errstr(w->q));
+}
+
+/*
+ * The message of a scheduler whose next iteration could not be made since
+ * the last call (NULL: none), and the count of such errors in *count.
+ */
+const char *
+bullmq_worker_sched_error(bullmq_worker *w, unsigned long *count)
+{
+	static char	msg[BMQ_MAX_ERR];
+
+	if (count != NULL)
+		*count = w->sched_errors;
+	if (w->sched_err[0] == '\0')
+		return NULL;
+	strlcpy(msg, w->sched_err, sizeof(msg));
+	w->sched_err[0] = '\0';
+	return msg;
+}
+
+/*
+ * The processor moved job j itself (bullmq_job_move_to_*): leave it where
+ * it went and, unless the queue is rate limited, fetch the next job, as a
+ * Node worker does after DelayedError, WaitingError, WaitingChildrenError
+ * or RateLimitError.  A failed fetch leaves *next NULL: the next fetch
+ * reports it.
+ */
+static int
+moved_on(bullmq_worker *w, bullmq_job *j, enum bullmq_outcome *outcome,
+    bullmq_job **next)
+{
+	if (outcome != NULL)
+		*outcome = BULLMQ_MOVED;
+	bullmq_job_free(j);
+	if (next == NULL)
+		return 0;
+	*next = NULL;
+	if (w->limit_until > bullmq_now())
+		return 0;
+	if (bullmq_worker_try_fetch(w, next) == -1)
+		*next = NULL;
+	return 0;
 }
 
 /*
@@ -687,6 +751,8 @@ bullmq_worker_run(bullmq_worker *w, bullmq_job *j, bullmq_process_fn fn,
 		*next = NULL;
 		next = NULL;
 	}
+	if (j->moved)
+		return moved_on(w, j, outcome, next);
 	return bullmq_worker_finish(w, j, rc != 0, outcome, next);
 oom:
 	bmq_seterr(w->q, BULLMQ_ERR_NOMEM, "out of memory");

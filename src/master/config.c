@@ -19,7 +19,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bullmq-int.h"
 #include "daemon.h"
 
 /* Where each setting got its value, to name it in an error. */
@@ -731,7 +730,6 @@ static int
 config_validate(struct settings *s, const struct origins *o, char *err,
     size_t errsize)
 {
-	struct bmq_url	 url;
 	struct passwd	*pw;
 	struct group	*gr;
 	const char	*errstr;
@@ -750,7 +748,7 @@ config_validate(struct settings *s, const struct origins *o, char *err,
 		    settings_table[i].name, settings_table[i].name, env);
 		return -1;
 	}
-	if (bmq_url_parse(s->redis, &url, msg, sizeof(msg)) == -1) {
+	if (bullmq_url_check(s->redis, msg, sizeof(msg)) == -1) {
 		return bad(s, o, "redis", err, errsize, "%s", msg);
 	}
 	if (strchr(s->queue, ':') != NULL) {

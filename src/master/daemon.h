@@ -1,7 +1,7 @@
 /*
  * daemon.h: declarations shared by the files of bullmq-master: settings,
- * logging, the restart policy, processors, the master loop, forking and the
- * children's worker loop.
+ * logging, the restart policy, processors, the children's messages, the
+ * worker child and the master's Redis side.
  */
 #ifndef DAEMON_H
 #define DAEMON_H
@@ -165,6 +165,8 @@ int	 open_regular(const char *, int, mode_t, const char *, char *,
 void	 log_set_ident(const char *);
 void	 log_info(const char *, ...)
 	    __attribute__((__format__(__printf__, 1, 2)));
+void	 log_warn(const char *, ...)
+	    __attribute__((__format__(__printf__, 1, 2)));
 void	 log_warnx(const char *, ...)
 	    __attribute__((__format__(__printf__, 1, 2)));
 void	 log_debug(const char *, ...)
@@ -211,7 +213,22 @@ void processor_kill_running(void);
  * the program leads it, 0 once the program has ended (before it is
  * reaped) or the group was killed.  fn is called in handlers too. */
 void processor_on_group(void (*fn)(pid_t));
+void processor_set_group(pid_t);
 void processor_free(struct processor *);
+int processor_job_fail(bullmq_job *, const char *, ...)
+    __attribute__((__format__(__printf__, 2, 3)));
+/* In a new child: what a pipe: program needs; before exit, stop it. */
+void processor_in_child(struct processor *, int, bullmq_queue *,
+    const struct bullmq_conn_opts *);
+void processor_stop(struct processor *);
+int processor_want_exit(const struct processor *);
+
+/* pipe.c: the pipe: processor (a long-lived program per child). */
+void pipe_in_child(char *const *, int, bullmq_queue *,
+    const struct bullmq_conn_opts *);
+int pipe_run(bullmq_job *);
+void pipe_stop(void);
+int pipe_want_exit(void);
 
 /*
  * Messages from a child to the master: a header, then the job id and its
@@ -256,6 +273,11 @@ struct msg {
 _Static_assert(MSG_MAX <= PIPE_BUF, "a message must fit in one pipe write");
 _Static_assert(MSG_ID_LEN <= UINT16_MAX, "idlen holds an id length");
 
+/* msg.c: both ends of the pipe. */
+size_t	 msg_encode(char *, const struct msg *, const char *, const char *);
+void	 msg_send(int, const char *, size_t);
+ssize_t	 msg_parse(const char *, size_t, struct msg *);
+
 /* What a new child needs; filled by the master, read in the child. */
 struct child_spec {
 	int			 slot;		/* worker number */
@@ -268,13 +290,9 @@ struct child_spec {
 	struct processor	*proc;
 };
 
-/* child.c */
+/* child.c: a worker child, from its fork to its exit. */
 void	 child_limits(void);
 pid_t	 child_fork(struct child_spec *, int *, int *);
-
-/* work.c: the loop of a child; never returns. */
-void	 work_main(const struct child_spec *)
-	    __attribute__((__noreturn__));
 
 /* keeper.c: the master's Redis side. */
 int	 keeper_open(const struct settings *);

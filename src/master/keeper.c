@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bullmq-int.h"
 #include "daemon.h"
 
 #define MAX_PENDING	10000
@@ -78,7 +77,7 @@ keeper_open(const struct settings *s)
 	 */
 	if (bullmq_queue_connect(K.q) == -1)
 		status(0, "connect");
-	else if (bmq_scripts_load(K.q) == -1)
+	else if (bullmq_scripts_load(K.q) == -1)
 		log_warnx("queue %s: loading the scripts: %s", s->queue,
 		    bullmq_errstr(K.q));
 	return 0;
@@ -101,17 +100,9 @@ keeper_close(void)
 void
 keeper_settings(const struct settings *s)
 {
-	struct timeval	tv;
-
 	K.max_stalled = s->max_stalled_count;
-	if (K.q == NULL || K.q->command_timeout_ms == (int)s->redis_timeout)
-		return;
-	K.q->command_timeout_ms = (int)s->redis_timeout;
-	if (K.q->rc != NULL) {
-		tv.tv_sec = s->redis_timeout / 1000;
-		tv.tv_usec = (s->redis_timeout % 1000) * 1000;
-		redisSetTimeout(K.q->rc, tv);
-	}
+	if (K.q != NULL)
+		bullmq_set_command_timeout(K.q, (int)s->redis_timeout);
 }
 
 /* Remember a job to give back (reason NULL) or fail later. */
@@ -242,7 +233,7 @@ keeper_pending(void)
 void
 keeper_unblock(int64_t client_id)
 {
-	redisReply	*r;
+	int	rv;
 
 	if (client_id <= 0 || K.no_unblock)
 		return;
@@ -253,21 +244,19 @@ keeper_unblock(int64_t client_id)
 	 */
 	if (!K.ok && bullmq_now() - K.failed_at < UNBLOCK_QUIET_MS)
 		return;
-	r = bmq_command(K.q, "CLIENT UNBLOCK %lld TIMEOUT",
-	    (long long)client_id);
-	if (r == NULL && bullmq_errcode(K.q) == BULLMQ_ERR_REDIS) {
+	rv = bullmq_client_unblock(K.q, client_id);
+	if (rv == -1 && bullmq_errcode(K.q) == BULLMQ_ERR_REDIS) {
 		/* a child ends its wait itself when its lifeline closes */
 		log_info("client unblock refused, not asked again: %s",
 		    bullmq_errstr(K.q));
 		K.no_unblock = 1;
 		return;
 	}
-	if (r == NULL) {
+	if (rv == -1) {
 		status(0, "client unblock");
 		return;
 	}
 	status(1, NULL);
-	freeReplyObject(r);
 }
 
 /* Note a job whose lock was lost: another worker may run it again. */

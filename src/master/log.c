@@ -257,11 +257,12 @@ append_msg(size_t len, const char *m, size_t n, int cut)
 }
 
 /*
- * Log one message at a syslog priority: one line of at most LOG_LINE_MAX
- * bytes, newline included, in one write(2).
+ * Log one message at a syslog priority, followed by ": " and the text of
+ * errnum when it is not 0: one line of at most LOG_LINE_MAX bytes, newline
+ * included, in one write(2).
  */
-void
-log_vmsg(int pri, const char *fmt, va_list ap)
+static void
+vlog(int pri, int errnum, const char *fmt, va_list ap)
 {
 	char		 ts[32];
 	struct tm	 tm;
@@ -273,6 +274,11 @@ log_vmsg(int pri, const char *fmt, va_list ap)
 	if (n < 0) {
 		errno = saved;
 		return;
+	}
+	if ((size_t)n < sizeof(log_msg) && errnum != 0) {
+		p = snprintf(log_msg + n, sizeof(log_msg) - n, ": %s",
+		    strerror(errnum));
+		n = p < 0 ? (int)sizeof(log_msg) : n + p;
 	}
 	if ((size_t)n >= sizeof(log_msg)) {
 		n = sizeof(log_msg) - 1;
@@ -304,6 +310,13 @@ log_vmsg(int pri, const char *fmt, va_list ap)
 	errno = saved;
 }
 
+/* Log one message at a syslog priority. */
+void
+log_vmsg(int pri, const char *fmt, va_list ap)
+{
+	vlog(pri, 0, fmt, ap);
+}
+
 /* Log an informational message. */
 void
 log_info(const char *fmt, ...)
@@ -324,6 +337,19 @@ log_warnx(const char *fmt, ...)
 	va_start(ap, fmt);
 	log_vmsg(LOG_WARNING, fmt, ap);
 	va_end(ap);
+}
+
+/* Log a warning followed by ": " and the text of errno, as warn(3). */
+void
+log_warn(const char *fmt, ...)
+{
+	va_list	ap;
+	int	saved = errno;
+
+	va_start(ap, fmt);
+	vlog(LOG_WARNING, saved, fmt, ap);
+	va_end(ap);
+	errno = saved;
 }
 
 /* Log a debugging message, only when BULLMQ_DEBUG is set. */

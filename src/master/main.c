@@ -1,5 +1,5 @@
 /*
- * bullmq-master.c: main of the prefork supervisor: read the settings, load
+ * main.c: main of bullmq-master, the prefork supervisor: read the settings, load
  * the processor, take the pidfile, detach if asked, run the master.
  */
 #include <sys/types.h>
@@ -109,7 +109,7 @@ main(int argc, char **argv)
 		goto fail;
 	}
 	if (pfh != NULL && pidfile_write(pfh) == -1)
-		log_warnx("pidfile %s: %s", s.pidfile, strerror(errno));
+		log_warn("pidfile %s", s.pidfile);
 
 	rv = master_run(&s, &cl, proc);
 	if (pfh != NULL)

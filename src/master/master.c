@@ -1,8 +1,12 @@
 /*
- * master.c: the supervisor loop.  Signal handlers only set flags; signals
- * are blocked except inside the one wait.  After the wait: reap, then TERM,
- * INT, HUP, TTIN/TTOU, USR1, the children's messages, timers and respawns,
- * always in that order.
+ * master.c: the supervisor loop and its state: signals, the wait, the
+ * slots (rescale, restarts), stopping, the timers (locks, the stalled
+ * check, job timeouts) and reload.  The children themselves are in
+ * children.c, their messages in msg.c.
+ *
+ * Signal handlers only set flags; signals are blocked except inside the one
+ * wait.  After the wait: reap, then TERM, INT, HUP, TTIN/TTOU, USR1, the
+ * children's messages, timers and respawns, always in that order.
  *
  * The children's messages are read in batches: once the master has read
  * some, it waits for COALESCE_MS on signals and timers alone, so that the
@@ -25,119 +29,18 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bullmq-int.h"
-#include "daemon.h"
+#include "master.h"
 
 #define TICK_MS		100	/* job timeouts, deadlines, respawns */
-#define PID_BUCKETS	1024
-#define MAX_EVENTS	64
 #define COALESCE_MS	5	/* pause between two reads of the pipes */
 #define COALESCE_MAX	(16 * 1024)	/* read from one child: no pause */
-#define JOB_ID_SIZE	64	/* room for an id at first; grows */
 
-enum child_state {
-	CS_STARTING,
-	CS_IDLE,
-	CS_BUSY,
-	CS_NOREDIS
-};
-
-enum stop_mode {
-	STOP_NONE,
-	STOP_GRACEFUL,
-	STOP_FAST
-};
-
-/* One child process, from fork to reap. */
-struct child {
-	pid_t			 pid;
-	int			 slot;		/* worker number, from 1 */
-	int			 fd;		/* message pipe; -1: closed */
-	int			 lifeline;	/* -1 once told to stop */
-	enum child_state	 state;
-	int			 retiring;	/* its exit is expected */
-	int			 timed_out;	/* killed for its job's time */
-	int			 dead;		/* reaped, freed soon */
-	unsigned		 gen;		/* settings generation */
-	int64_t			 started;
-	int64_t			 job_since;
-	int64_t			 kill_at;	/* SIGKILL due; 0: none */
-	int64_t			 client_id;
-	pid_t			 group;		/* exec: program's; 0: none */
-	char			*job;		/* its id, "" when none */
-	size_t			 jobsize;	/* bytes at job */
-	char			 token[MSG_TOKEN_MAX];
-	size_t			 rlen;
-	char			*rbuf;		/* a partial message, or NULL */
-	struct child		*hnext;		/* pid hash chain */
-	TAILQ_ENTRY(child)	 entry;
-};
-TAILQ_HEAD(childq, child);
-
-/* One worker number: wanted or not, its child, its restart state. */
-struct slot {
-	struct child	*child;
-	int		 wanted;
-	int		 fatal;		/* its child exited 2 */
-	int		 quick;		/* consecutive quick deaths */
-	int64_t		 respawn_at;
-};
-
-static struct {
-	struct settings		 set;
-	const struct cmdline	*cl;
-	struct processor	*proc;
-	int			 ep;
-	struct slot		*slots;
-	size_t			 nslots;
-	struct childq		 children;
-	struct childq		 dead;
-	size_t			 nchildren;
-	struct child		*pids[PID_BUCKETS];
-	struct restart_hist	 hist;
-	unsigned		 gen;
-	enum stop_mode		 stopping;
-	int64_t			 stop_deadline;
-	int			 exit_code;
-	int64_t			 next_lock, next_stalled, next_tick;
-	long			 ncpus;		/* online, for spin-wait */
-	int64_t			 quiet_until;	/* pipes not watched before */
-	int64_t			 respawn_due;	/* 0: none */
-	int64_t			 fork_logged;	/* last fork failure logged */
-	const char		**ids, **tokens;
-	size_t			 capids;
-} M;
+struct master	M;
 
 static volatile sig_atomic_t	sig_term, sig_int, sig_hup, sig_ttin,
 				sig_ttou, sig_usr1, sig_chld;
 
-/* Make a child with no process yet; NULL when out of memory. */
-static struct child *
-child_new(void)
-{
-	struct child	*c;
-
-	if ((c = calloc(1, sizeof(*c))) == NULL)
-		return NULL;
-	if ((c->job = malloc(JOB_ID_SIZE)) == NULL) {
-		free(c);
-		return NULL;
-	}
-	c->job[0] = '\0';
-	c->jobsize = JOB_ID_SIZE;
-	return c;
-}
-
-/* Free a child; its descriptors are closed by then. */
-static void
-child_free(struct child *c)
-{
-	if (c == NULL)
-		return;
-	free(c->job);
-	free(c->rbuf);
-	free(c);
-}
+static void	begin_stop(enum stop_mode, int64_t);
 
 /* Record a signal for the loop. */
 static void
@@ -170,7 +73,7 @@ on_signal(int sig)
 }
 
 /* How many workers are wanted. */
-static size_t
+size_t
 wanted_count(void)
 {
 	size_t	i, n = 0;
@@ -194,58 +97,6 @@ master_title(void)
 		setproctitle("master %s [%zu workers]", M.set.queue, n);
 }
 
-/* Find a child by pid. */
-static struct child *
-pid_find(pid_t pid)
-{
-	struct child	*c;
-
-	for (c = M.pids[(unsigned)pid % PID_BUCKETS]; c != NULL; c = c->hnext)
-		if (c->pid == pid)
-			return c;
-	return NULL;
-}
-
-/* Remove a child from the pid hash. */
-static void
-pid_remove(struct child *c)
-{
-	struct child	**pp;
-
-	for (pp = &M.pids[(unsigned)c->pid % PID_BUCKETS]; *pp != NULL;
-	    pp = &(*pp)->hnext)
-		if (*pp == c) {
-			*pp = c->hnext;
-			return;
-		}
-}
-
-static size_t	read_msgs(struct child *, int64_t);
-
-/* Wake a child blocked on the marker, so that it sees its lifeline. */
-static void
-unblock(struct child *c)
-{
-	if (c->state != CS_BUSY)
-		keeper_unblock(c->client_id);
-}
-
-/* Ask a child to stop after its current job: close its lifeline. */
-static void
-stop_child(struct child *c)
-{
-	read_msgs(c, mono_ms());	/* is it busy? */
-	c->retiring = 1;
-	if (c->lifeline != -1) {
-		close(c->lifeline);
-		c->lifeline = -1;
-	}
-	unblock(c);
-	if (c->slot > 0 && (size_t)c->slot <= M.nslots &&
-	    M.slots[c->slot - 1].child == c)
-		M.slots[c->slot - 1].child = NULL;
-}
-
 /* Make room for n slots. */
 static int
 slots_grow(size_t n)
@@ -265,7 +116,7 @@ slots_grow(size_t n)
 }
 
 /* Schedule a respawn of slot i at time at. */
-static void
+void
 respawn_at(size_t i, int64_t at)
 {
 	M.slots[i].respawn_at = at;
@@ -322,263 +173,6 @@ rescale(long n, int64_t now)
 }
 
 /*
- * The jobs a new child runs before it is replaced: n plus a random part of
- * up to a quarter more, so that children started together are not all
- * replaced together.  The part stays within what a long holds.
- */
-static long
-recycle_after(long n)
-{
-	long	 most = n / 4;
-
-	if (most > (long)UINT32_MAX - 1)
-		most = (long)UINT32_MAX - 1;
-	if (most > LONG_MAX - n)
-		most = LONG_MAX - n;
-	return n + (long)arc4random_uniform((uint32_t)most + 1);
-}
-
-/* Fork the child of slot i. */
-static void
-spawn(size_t i, int64_t now)
-{
-	struct child_spec	 cs;
-	struct epoll_event	 ev;
-	struct child		*c;
-	pid_t			 pid;
-	int			 fd, lifeline;
-
-	if ((c = child_new()) == NULL) {
-		log_warnx("worker %zu: out of memory", i + 1);
-		respawn_at(i, now + 1000);
-		return;
-	}
-	memset(&cs, 0, sizeof(cs));
-	cs.slot = (int)i + 1;
-	cs.set = &M.set;
-	cs.proc = M.proc;
-	cs.spin_wait = spin_wait_for(M.set.spin_wait, (long)wanted_count(),
-	    M.ncpus);
-	if (M.set.max_jobs_per_child > 0)
-		cs.max_jobs = recycle_after(M.set.max_jobs_per_child);
-	if ((pid = child_fork(&cs, &fd, &lifeline)) == -1) {
-		/* Say it once in a while, not for every slot every second. */
-		if (M.fork_logged == 0 || now - M.fork_logged >= 10000) {
-			log_warnx("worker %zu: fork: %s; retrying every "
-			    "second", i + 1, strerror(errno));
-			M.fork_logged = now;
-		}
-		child_free(c);
-		respawn_at(i, now + 1000);
-		return;
-	}
-	c->pid = pid;
-	c->slot = (int)i + 1;
-	c->fd = fd;
-	c->lifeline = lifeline;
-	c->state = CS_STARTING;
-	c->gen = M.gen;
-	c->started = now;
-	memset(&ev, 0, sizeof(ev));
-	ev.events = EPOLLIN;
-	ev.data.ptr = c;
-	if (epoll_ctl(M.ep, EPOLL_CTL_ADD, fd, &ev) == -1)
-		log_warnx("child %d: epoll: %s", c->slot, strerror(errno));
-	c->hnext = M.pids[(unsigned)pid % PID_BUCKETS];
-	M.pids[(unsigned)pid % PID_BUCKETS] = c;
-	TAILQ_INSERT_TAIL(&M.children, c, entry);
-	M.nchildren++;
-	M.slots[i].child = c;
-	log_info("child %d (pid %ld) started", c->slot, (long)pid);
-}
-
-/*
- * Close a child's message pipe.  It leaves the epoll set explicitly: a
- * child forked meanwhile may still hold a copy of the descriptor, and the
- * set would keep reporting it.
- */
-static void
-close_msgfd(struct child *c)
-{
-	if (c->fd == -1)
-		return;
-	if (epoll_ctl(M.ep, EPOLL_CTL_DEL, c->fd, NULL) == -1)
-		log_warnx("child %d: epoll del: %s", c->slot,
-		    strerror(errno));
-	close(c->fd);
-	c->fd = -1;
-}
-
-/*
- * Note the job a child took: the id and token after the header m.  No id
- * means one too long, which the child fails at once: it is busy, with no
- * lock to keep.
- */
-static void
-job_taken(struct child *c, const struct msg *m, const char *p, int64_t now)
-{
-	size_t	 il, tl;
-	char	*np;
-
-	il = m->idlen;
-	tl = m->toklen < MSG_TOKEN_MAX ? m->toklen : MSG_TOKEN_MAX - 1;
-	if (il >= c->jobsize) {
-		if ((np = realloc(c->job, il + 1)) == NULL) {
-			log_warnx("child %d (pid %ld): job %.64s...: out of "
-			    "memory; its lock is not kept", c->slot,
-			    (long)c->pid, p);
-			il = 0;
-		} else {
-			c->job = np;
-			c->jobsize = il + 1;
-		}
-	}
-	memcpy(c->job, p, il);
-	c->job[il] = '\0';
-	memcpy(c->token, p + m->idlen, tl);
-	c->token[tl] = '\0';
-	/* the child's clock: the message may have waited in the pipe */
-	c->job_since = m->at > 0 && m->at <= now ? m->at : now;
-	c->state = CS_BUSY;
-}
-
-/* Note that a child finished its job; give it back if that failed. */
-static void
-job_done(struct child *c, const struct msg *m)
-{
-	char	who[64];
-
-	if (m->status == -1 && c->job[0] != '\0') {
-		snprintf(who, sizeof(who), "child %d (pid %ld)", c->slot,
-		    (long)c->pid);
-		keeper_give_back(who, c->job, c->token);
-	}
-	c->job[0] = '\0';
-	c->state = CS_IDLE;
-}
-
-/* Act on one message of a child: the header m, then p. */
-static void
-handle_msg(struct child *c, const struct msg *m, const char *p, int64_t now)
-{
-	switch (m->type) {
-	case MSG_READY:
-	case MSG_IDLE:
-		c->client_id = m->client_id;
-		if (c->state != CS_BUSY || m->type == MSG_READY)
-			c->state = CS_IDLE;
-		if (c->retiring && m->type == MSG_READY)
-			unblock(c);
-		break;
-	/*
-	 * A child past job-timeout has no job left to the master (it is
-	 * failed); one it took after all, telling before it died, is given
-	 * back when it is reaped.
-	 */
-	case MSG_START:
-		job_taken(c, m, p, now);
-		break;
-	case MSG_DONE:
-		c->group = 0;
-		job_done(c, m);
-		break;
-	case MSG_NEXT:
-		c->group = 0;
-		job_done(c, m);
-		job_taken(c, m, p, now);
-		break;
-	case MSG_REDIS_DOWN:
-		c->state = CS_NOREDIS;
-		break;
-	case MSG_GROUP:
-		/* a group of its own, never ours: not 0, 1 or negative */
-		c->group = m->group > 1 && m->group <= INT32_MAX ?
-		    (pid_t)m->group : 0;
-		break;
-	default:
-		log_warnx("child %d (pid %ld): unknown message %d", c->slot,
-		    (long)c->pid, (int)m->type);
-		break;
-	}
-}
-
-/*
- * Keep the n bytes at p, the start of a message cut off by the end of a
- * read, for the next read; 0, or -1 when out of memory.
- */
-static int
-keep_partial(struct child *c, const char *p, size_t n)
-{
-	if (n > 0 && c->rbuf == NULL && (c->rbuf = malloc(MSG_MAX)) == NULL)
-		return -1;
-	memcpy(c->rbuf, p, n);
-	c->rlen = n;
-	return 0;
-}
-
-/*
- * Read what a child wrote, up to what is in the pipe now; closes the pipe
- * at its end.  Returns how many bytes were read.  A message is one write
- * the pipe keeps whole, so that a read that empties the pipe ends on a
- * message's end, and the start of one cut off by a full buffer waits at the
- * front of it for the next read.
- */
-static size_t
-read_msgs(struct child *c, int64_t now)
-{
-	static char	 buf[16 * 1024 + MSG_MAX];
-	struct msg	 m;
-	size_t		 have, off, need = 0, want, part, total = 0;
-	ssize_t		 n;
-	int		 bad = 0;
-
-	part = c->rlen;
-	if (part > 0)
-		memcpy(buf, c->rbuf, part);
-	c->rlen = 0;
-	while (c->fd != -1) {
-		want = sizeof(buf) - part;
-		n = read(c->fd, buf + part, want);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 && errno == EAGAIN)
-			break;
-		if (n <= 0) {
-			close_msgfd(c);
-			part = 0;
-			break;
-		}
-		total += (size_t)n;
-		have = part + (size_t)n;
-		for (off = 0; have - off >= sizeof(m); off += need) {
-			memcpy(&m, buf + off, sizeof(m));
-			need = sizeof(m) + m.idlen + m.toklen;
-			if ((bad = need > MSG_MAX) || have - off < need)
-				break;
-			handle_msg(c, &m, buf + off + sizeof(m), now);
-		}
-		if (bad) {
-			log_warnx("child %d (pid %ld): message of %zu bytes; "
-			    "closing its pipe", c->slot, (long)c->pid, need);
-			close_msgfd(c);
-			part = 0;
-			break;
-		}
-		part = have - off;
-		memmove(buf, buf + off, part);
-		/* less than asked for: the pipe was empty */
-		if ((size_t)n < want)
-			break;
-	}
-	if (part > 0 && keep_partial(c, buf, part) == -1) {
-		log_warnx("child %d (pid %ld): out of memory for its messages; "
-		    "closing its pipe", c->slot, (long)c->pid);
-		close_msgfd(c);
-	}
-	return total;
-}
-
-/*
  * Read the pipes of the n events in evs, then of those epoll reports
  * ready now, and start a pause unless a child wrote a lot.
  */
@@ -604,7 +198,7 @@ read_ready(struct epoll_event *evs, int n, int64_t now)
 }
 
 /* Read every pipe that has messages, without waiting. */
-static void
+void
 drain_pipes(int64_t now)
 {
 	struct epoll_event	evs[MAX_EVENTS];
@@ -612,18 +206,6 @@ drain_pipes(int64_t now)
 
 	if ((n = epoll_wait(M.ep, evs, MAX_EVENTS, 0)) > 0)
 		read_ready(evs, n, now);
-}
-
-/* Describe how a child ended into buf. */
-static void
-exit_reason(int st, char *buf, size_t size)
-{
-	if (WIFEXITED(st))
-		snprintf(buf, size, "exited %d", WEXITSTATUS(st));
-	else if (WIFSIGNALED(st))
-		snprintf(buf, size, "killed by signal %d", WTERMSIG(st));
-	else
-		snprintf(buf, size, "ended with status %d", st);
 }
 
 /* Whether every wanted slot is fatal and no child is left. */
@@ -640,40 +222,6 @@ all_fatal(void)
 			fatal++;
 	}
 	return wanted > 0 && wanted == fatal && M.nchildren == 0;
-}
-
-static void	begin_stop(enum stop_mode, int64_t);
-
-/*
- * Kill the process group of the exec: program that dead child c was
- * running, which the program's death signal leaves behind; who names c.
- * Only a group still believed live: the child told of it and not of its
- * end, and no other child has told of the same id since (which would mean
- * the id was freed and reused), the other pipes read first.
- */
-static void
-kill_group(struct child *c, const char *who, int64_t now)
-{
-	struct child	*o;
-	pid_t		 g = c->group;
-
-	c->group = 0;
-	if (g == getpgrp())
-		return;
-	drain_pipes(now);
-	TAILQ_FOREACH(o, &M.children, entry)
-		if (o != c && o->group == g) {
-			log_warnx("%s: process group %ld of its exec: program "
-			    "is now child %d's: not killed", who, (long)g,
-			    o->slot);
-			return;
-		}
-	if (kill(-g, SIGKILL) == 0)
-		log_warnx("%s: killed the process group %ld of its exec: "
-		    "program", who, (long)g);
-	else if (errno != ESRCH)
-		log_warnx("%s: kill process group %ld: %s", who, (long)g,
-		    strerror(errno));
 }
 
 /* Decide about the slot of a child that died on its own. */
@@ -714,53 +262,28 @@ child_died(struct child *c, struct slot *s, int st, int64_t now)
 	respawn_at((size_t)(s - M.slots), now + delay);
 }
 
-/* Reap every child that ended: log why, give its job back, restart. */
+/* Free the slot of a reaped child and decide on its restart. */
+void
+slot_ended(struct child *c, int st, int64_t now)
+{
+	struct slot	*s;
+
+	s = c->slot > 0 && (size_t)c->slot <= M.nslots ?
+	    &M.slots[c->slot - 1] : NULL;
+	if (s == NULL || s->child != c)
+		return;
+	s->child = NULL;
+	if (!s->wanted || M.stopping != STOP_NONE)
+		return;
+	child_died(c, s, st, now);
+}
+
+/* Reap every child that ended; stop when none is left to run. */
 static void
 reap(int64_t now)
 {
-	struct child	*c;
-	struct slot	*s;
-	char		 why[64], who[64];
-	pid_t		 pid;
-	int		 st;
-
 	sig_chld = 0;
-	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
-		if ((c = pid_find(pid)) == NULL)
-			continue;
-		read_msgs(c, now);
-		exit_reason(st, why, sizeof(why));
-		snprintf(who, sizeof(who), "child %d (pid %ld)", c->slot,
-		    (long)pid);
-		/* exit 0: recycled, or stopped by a TERM not from us */
-		if (c->retiring || M.stopping != STOP_NONE ||
-		    (WIFEXITED(st) && WEXITSTATUS(st) == 0))
-			log_info("%s %s", who, why);
-		else
-			log_warnx("%s %s", who, why);
-		/* before its job can run again elsewhere */
-		if (c->group != 0)
-			kill_group(c, who, now);
-		if (c->job[0] != '\0')
-			keeper_give_back(who, c->job, c->token);
-		pid_remove(c);
-		TAILQ_REMOVE(&M.children, c, entry);
-		M.nchildren--;
-		close_msgfd(c);
-		if (c->lifeline != -1)
-			close(c->lifeline);
-		c->fd = c->lifeline = -1;
-		c->dead = 1;
-		TAILQ_INSERT_TAIL(&M.dead, c, entry);
-		s = c->slot > 0 && (size_t)c->slot <= M.nslots ?
-		    &M.slots[c->slot - 1] : NULL;
-		if (s == NULL || s->child != c)
-			continue;
-		s->child = NULL;
-		if (!s->wanted || M.stopping != STOP_NONE)
-			continue;
-		child_died(c, s, st, now);
-	}
+	children_reap(now);
 	if (M.stopping != STOP_NONE)
 		master_title();
 	if (M.stopping == STOP_NONE && all_fatal()) {
@@ -772,19 +295,6 @@ reap(int64_t now)
 }
 
 /* Begin a shutdown, graceful (TERM, QUIT) or fast (INT). */
-/*
- * Kill a child now: a TERM from the master is a death at once for it, which
- * takes down its exec: program with all the program started (a KILL would
- * take the program alone); KILL follows after kill-timeout.
- */
-static void
-kill_child(struct child *c, int64_t now)
-{
-	kill(c->pid, SIGTERM);
-	if (c->kill_at == 0)
-		c->kill_at = now + M.set.kill_timeout;
-}
-
 static void
 begin_stop(enum stop_mode mode, int64_t now)
 {
@@ -1156,7 +666,7 @@ master_run(struct settings *s, const struct cmdline *cl,
 	signals_setup(&waitmask);
 	child_limits();
 	if ((M.ep = epoll_create1(EPOLL_CLOEXEC)) == -1) {
-		log_warnx("epoll: %s", strerror(errno));
+		log_warn("epoll");
 		return EXIT_SETTINGS;
 	}
 	if (restart_hist_init(&M.hist, M.set.max_restarts) == -1) {
@@ -1180,7 +690,7 @@ master_run(struct settings *s, const struct cmdline *cl,
 	for (;;) {
 		n = wait_events(evs, &waitmask);
 		if (n == -1 && errno != EINTR) {
-			log_warnx("epoll_pwait: %s", strerror(errno));
+			log_warn("epoll_pwait");
 			sleep(1);
 		}
 		now = mono_ms();

@@ -3,7 +3,8 @@
  * a program run once per job.
  *
  * Specs (DESIGN.md "Processors"): builtin:noop, builtin:echo, builtin:sleep,
- * builtin:fail, so:/path/lib.so, exec:/path/prog [args ...].  A processor
+ * builtin:fail, so:/path/lib.so, exec:/path/prog [args ...], and
+ * pipe:/path/prog [args ...] (a long-lived program, pipe.c).  A processor
  * completes a job by returning 0 with a JSON return value set in the job
  * (null when none), and fails it by returning -1 with a reason.
  */
@@ -27,7 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bullmq-int.h"
+#include "buf.h"
 #include "daemon.h"
 
 #define PROC_MAX_ARGS		64
@@ -43,7 +44,8 @@ enum proc_kind {
 	PROC_SLEEP,
 	PROC_FAIL,
 	PROC_SO,
-	PROC_EXEC
+	PROC_EXEC,
+	PROC_PIPE
 };
 
 struct processor {
@@ -98,14 +100,15 @@ load_so(struct processor *p, const char *path, char *err, size_t errsize)
  * that the program can be run.
  */
 static int
-load_exec(struct processor *p, const char *cmd, char *err, size_t errsize)
+load_exec(struct processor *p, const char *kind, const char *cmd, char *err,
+    size_t errsize)
 {
 	struct stat	 st;
 	char		*w, *s;
 	int		 n = 0;
 
 	if ((p->words = strdup(cmd)) == NULL) {
-		snprintf(err, errsize, "processor exec:%s: out of memory", cmd);
+		snprintf(err, errsize, "processor %s:%s: out of memory", kind, cmd);
 		return -1;
 	}
 	s = p->words;
@@ -113,33 +116,33 @@ load_exec(struct processor *p, const char *cmd, char *err, size_t errsize)
 		if (*w == '\0')
 			continue;
 		if (n == PROC_MAX_ARGS) {
-			snprintf(err, errsize, "processor exec:%s: more than "
-			    "%d arguments", cmd, PROC_MAX_ARGS);
+			snprintf(err, errsize, "processor %s:%s: more than "
+			    "%d arguments", kind, cmd, PROC_MAX_ARGS);
 			return -1;
 		}
 		p->argv[n++] = w;
 	}
 	p->argv[n] = NULL;
 	if (n == 0) {
-		snprintf(err, errsize, "processor exec: no program given");
+		snprintf(err, errsize, "processor %s: no program given", kind);
 		return -1;
 	}
 	if (p->argv[0][0] != '/') {
-		snprintf(err, errsize, "processor exec:%s: the program must "
-		    "be an absolute path", p->argv[0]);
+		snprintf(err, errsize, "processor %s:%s: the program must "
+		    "be an absolute path", kind, p->argv[0]);
 		return -1;
 	}
 	if (stat(p->argv[0], &st) == -1) {
-		snprintf(err, errsize, "processor exec:%s: %s", p->argv[0],
+		snprintf(err, errsize, "processor %s:%s: %s", kind, p->argv[0],
 		    strerror(errno));
 		return -1;
 	}
 	if (!S_ISREG(st.st_mode) || access(p->argv[0], X_OK) == -1) {
-		snprintf(err, errsize, "processor exec:%s: not an executable "
-		    "file", p->argv[0]);
+		snprintf(err, errsize, "processor %s:%s: not an executable "
+		    "file", kind, p->argv[0]);
 		return -1;
 	}
-	p->kind = PROC_EXEC;
+	p->kind = strcmp(kind, "pipe") == 0 ? PROC_PIPE : PROC_EXEC;
 	return 0;
 }
 
@@ -179,16 +182,44 @@ processor_load(const char *spec, char *err, size_t errsize)
 		if (load_so(p, spec + 3, err, errsize) == 0)
 			return p;
 	} else if (strncmp(spec, "exec:", 5) == 0) {
-		if (load_exec(p, spec + 5, err, errsize) == 0)
+		if (load_exec(p, "exec", spec + 5, err, errsize) == 0)
+			return p;
+	} else if (strncmp(spec, "pipe:", 5) == 0) {
+		if (load_exec(p, "pipe", spec + 5, err, errsize) == 0)
 			return p;
 	} else if (strncmp(spec, "builtin:", 8) == 0)
 		snprintf(err, errsize, "processor %s: unknown builtin "
 		    "(noop, echo, sleep, fail)", spec);
 	else
 		snprintf(err, errsize, "processor %s: unknown kind (expected "
-		    "builtin:NAME, so:/path/lib.so or exec:/path/prog)", spec);
+		    "builtin:NAME, so:/path/lib.so, exec:/path/prog or "
+		    "pipe:/path/prog)", spec);
 	processor_free(p);
 	return NULL;
+}
+
+/* Set up p in a new child: slot, its queue, how to reach other queues. */
+void
+processor_in_child(struct processor *p, int slot, bullmq_queue *q,
+    const struct bullmq_conn_opts *co)
+{
+	if (p != NULL && p->kind == PROC_PIPE)
+		pipe_in_child(p->argv, slot, q, co);
+}
+
+/* Stop what p keeps running across jobs, as the child exits. */
+void
+processor_stop(struct processor *p)
+{
+	if (p != NULL && p->kind == PROC_PIPE)
+		pipe_stop();
+}
+
+/* Whether the child should exit: 1 p's program keeps dying, 2 never works. */
+int
+processor_want_exit(const struct processor *p)
+{
+	return p != NULL && p->kind == PROC_PIPE ? pipe_want_exit() : 0;
 }
 
 /* Free a processor; NULL is accepted. */
@@ -204,8 +235,8 @@ processor_free(struct processor *p)
 }
 
 /* Fail a job with a formatted reason; returns -1 for processor_run. */
-static int __attribute__((__format__(__printf__, 2, 3)))
-job_fail(bullmq_job *job, const char *fmt, ...)
+int
+processor_job_fail(bullmq_job *job, const char *fmt, ...)
 {
 	char	reason[PROC_MAX_REASON + 64];
 	va_list	ap;
@@ -217,6 +248,8 @@ job_fail(bullmq_job *job, const char *fmt, ...)
 	return -1;
 }
 
+#define job_fail	processor_job_fail
+
 /* The job's data, checked; NULL (with the job failed) when not JSON. */
 static const char *
 job_data(bullmq_job *job, size_t *len)
@@ -227,7 +260,7 @@ job_data(bullmq_job *job, size_t *len)
 		*len = 2;
 		return "{}";
 	}
-	if (!bmq_json_valid(d, *len))
+	if (!bullmq_json_valid(d, *len))
 		return NULL;
 	return d;
 }
@@ -236,7 +269,7 @@ job_data(bullmq_job *job, size_t *len)
 static int
 run_sleep(bullmq_job *job)
 {
-	struct bmq_jval	 v;
+	struct bullmq_json_value	 v;
 	struct timespec	 ts;
 	const char	*d;
 	size_t		 len;
@@ -245,7 +278,7 @@ run_sleep(bullmq_job *job)
 	if ((d = job_data(job, &len)) == NULL)
 		return job_fail(job, "builtin:sleep: job data is not valid "
 		    "JSON");
-	if (bmq_json_get(d, len, "ms", &v) == 1 && (bmq_jval_int(&v,
+	if (bullmq_json_get(d, len, "ms", &v) == 1 && (bullmq_json_int(&v,
 	    &ms) == -1 || ms < 0 || ms > PROC_SLEEP_MAX))
 		return job_fail(job, "builtin:sleep: data.ms must be an "
 		    "integer from 0 to %d", PROC_SLEEP_MAX);
@@ -261,15 +294,15 @@ run_sleep(bullmq_job *job)
 static int
 run_fail(bullmq_job *job)
 {
-	struct bmq_jval	 v;
+	struct bullmq_json_value	 v;
 	const char	*d;
 	char		 reason[PROC_MAX_REASON];
 	size_t		 len;
 
 	if ((d = job_data(job, &len)) != NULL &&
-	    bmq_json_get(d, len, "reason", &v) == 1 &&
-	    v.type == BMQ_J_STRING &&
-	    bmq_jval_string(&v, reason, sizeof(reason)) > 0) {
+	    bullmq_json_get(d, len, "reason", &v) == 1 &&
+	    v.type == BULLMQ_JSON_STRING &&
+	    bullmq_json_string(&v, reason, sizeof(reason)) > 0) {
 		bullmq_job_error(job, reason, 0);
 		return -1;
 	}
@@ -279,31 +312,31 @@ run_fail(bullmq_job *job)
 
 /* The JSON text an exec program reads on its stdin. */
 static int
-exec_input(bullmq_job *job, struct bmq_buf *in)
+exec_input(bullmq_job *job, struct buf *in)
 {
 	const char	*s;
 	size_t		 len;
 
 	if ((s = job_data(job, &len)) == NULL)
 		return job_fail(job, "job data is not valid JSON");
-	bmq_buf_adds(in, "{\"id\":");
-	bmq_buf_add_jstr(in, bullmq_job_id(job), strlen(bullmq_job_id(job)));
-	bmq_buf_adds(in, ",\"name\":");
+	buf_adds(in, "{\"id\":");
+	buf_add_jstr(in, bullmq_job_id(job), strlen(bullmq_job_id(job)));
+	buf_adds(in, ",\"name\":");
 	if (bullmq_job_name(job) != NULL)
-		bmq_buf_add_jstr(in, bullmq_job_name(job),
+		buf_add_jstr(in, bullmq_job_name(job),
 		    strlen(bullmq_job_name(job)));
 	else
-		bmq_buf_adds(in, "\"\"");
-	bmq_buf_adds(in, ",\"data\":");
-	bmq_buf_add(in, s, len);
-	bmq_buf_adds(in, ",\"opts\":");
-	if ((s = bullmq_job_opts(job, &len)) != NULL && bmq_json_valid(s, len))
-		bmq_buf_add(in, s, len);
+		buf_adds(in, "\"\"");
+	buf_adds(in, ",\"data\":");
+	buf_add(in, s, len);
+	buf_adds(in, ",\"opts\":");
+	if ((s = bullmq_job_opts(job, &len)) != NULL && bullmq_json_valid(s, len))
+		buf_add(in, s, len);
 	else
-		bmq_buf_adds(in, "{}");
-	bmq_buf_addf(in, ",\"attemptsMade\":%ld}\n",
+		buf_adds(in, "{}");
+	buf_addf(in, ",\"attemptsMade\":%ld}\n",
 	    bullmq_job_attempts_made(job));
-	if (bmq_buf_cstr(in) == NULL)
+	if (buf_cstr(in) == NULL)
 		return job_fail(job, "out of memory");
 	return 0;
 }
@@ -318,6 +351,15 @@ static volatile sig_atomic_t exec_group;
 
 /* Who is told of exec_group, for the master to kill it if the child dies. */
 static void	(*group_fn)(pid_t);
+
+/* Note the process group of the program now running (0: none). */
+void
+processor_set_group(pid_t g)
+{
+	exec_group = g;
+	if (group_fn != NULL)
+		group_fn(g);
+}
 
 /* Have fn told of each exec: program's process group (see daemon.h). */
 void
@@ -389,7 +431,7 @@ exec_child(struct processor *p, pid_t parent, int in, int out, int errfd,
 
 /* Read what is there from fd into b, keeping at most max bytes. */
 static int
-drain_fd(int fd, struct bmq_buf *b, size_t max, int keep_tail,
+drain_fd(int fd, struct buf *b, size_t max, int keep_tail,
     int *overflow)
 {
 	char	buf[65536];
@@ -404,14 +446,14 @@ drain_fd(int fd, struct bmq_buf *b, size_t max, int keep_tail,
 		if (n <= 0)
 			return 0;	/* EOF or error: done with it */
 		if (b->len + (size_t)n <= max) {
-			bmq_buf_add(b, buf, (size_t)n);
+			buf_add(b, buf, (size_t)n);
 			continue;
 		}
 		*overflow = 1;
 		if (!keep_tail)
 			continue;
 		/* Keep the newest half of the window. */
-		bmq_buf_add(b, buf, (size_t)n);
+		buf_add(b, buf, (size_t)n);
 		if (b->oom || b->len <= max / 2)
 			continue;
 		memmove(b->b, b->b + b->len - max / 2, max / 2);
@@ -446,8 +488,8 @@ has_exited(pid_t pid)
  * so that the exit cannot slip in between the look and the wait.
  */
 static void
-exec_io(pid_t pid, int in, int out, int errfd, const struct bmq_buf *input,
-    struct bmq_buf *o, struct bmq_buf *e, int *o_over)
+exec_io(pid_t pid, int in, int out, int errfd, const struct buf *input,
+    struct buf *o, struct buf *e, int *o_over)
 {
 	struct pollfd	pfd[3];
 	sigset_t	waitmask;
@@ -509,7 +551,7 @@ exec_io(pid_t pid, int in, int out, int errfd, const struct bmq_buf *input,
 
 /* Trim white space at both ends of b in place; returns the start. */
 static char *
-trim(struct bmq_buf *b, size_t *lenp)
+trim(struct buf *b, size_t *lenp)
 {
 	char	*s = b->b != NULL ? b->b : "";
 	size_t	 len = b->b != NULL ? b->len : 0;
@@ -529,7 +571,7 @@ trim(struct bmq_buf *b, size_t *lenp)
 /* Turn what the program did into the job's result. */
 static int
 exec_result(struct processor *p, bullmq_job *job, int status, int exerr,
-    struct bmq_buf *o, int o_over, struct bmq_buf *e)
+    struct buf *o, int o_over, struct buf *e)
 {
 	const char	*prog = p->argv[0];
 	char		*s;
@@ -568,7 +610,7 @@ exec_result(struct processor *p, bullmq_job *job, int status, int exerr,
 		return 0;
 	}
 	if (bullmq_job_return(job, s, len) == -1) {
-		if (!bmq_json_valid(s, len))
+		if (!bullmq_json_valid(s, len))
 			return job_fail(job, "exec %s: output is not valid "
 			    "JSON: %.60s%s", prog, s, len > 60 ? "..." : "");
 		return job_fail(job, "out of memory");
@@ -580,7 +622,7 @@ exec_result(struct processor *p, bullmq_job *job, int status, int exerr,
 static int
 run_exec(struct processor *p, bullmq_job *job)
 {
-	struct bmq_buf	 input, o, e;
+	struct buf	 input, o, e;
 	struct sigaction dfl, oldchld;
 	sigset_t	 block, old, pending, dying;
 	struct timespec	 zero = { 0, 0 };
@@ -591,11 +633,11 @@ run_exec(struct processor *p, bullmq_job *job)
 	siginfo_t	 si;
 	ssize_t		 n;
 
-	bmq_buf_init(&input);
-	bmq_buf_init(&o);
-	bmq_buf_init(&e);
+	buf_init(&input);
+	buf_init(&o);
+	buf_init(&e);
 	if (exec_input(job, &input) != 0) {
-		bmq_buf_free(&input);
+		buf_free(&input);
 		return -1;
 	}
 	if (pipe2(in, O_CLOEXEC) == -1 || pipe2(out, O_CLOEXEC) == -1 ||
@@ -707,9 +749,9 @@ out:
 		close(ex[0]);
 	if (ex[1] != -1)
 		close(ex[1]);
-	bmq_buf_free(&input);
-	bmq_buf_free(&o);
-	bmq_buf_free(&e);
+	buf_free(&input);
+	buf_free(&o);
+	buf_free(&e);
 	return rv;
 }
 
@@ -742,6 +784,8 @@ processor_run(struct processor *p, bullmq_job *job)
 		return p->fn(job) != 0 ? -1 : 0;
 	case PROC_EXEC:
 		return run_exec(p, job);
+	case PROC_PIPE:
+		return pipe_run(job);
 	}
 	return job_fail(job, "unknown processor");
 }

@@ -144,6 +144,18 @@ run_in "$TMPD/big" $BULLMQ -r "unix://$TMPD/none.sock" add-bulk q5
 is "an unreachable Redis exits 1" "$RC" 1
 ok "an unreachable Redis is named" said "none.sock"
 
+# --- system errors name the call and errno's text ------------------------
+run_in "$TMPD/big" env TMPDIR="$TMPD/nodir" $B add-bulk q5
+is "a missing TMPDIR exits 1" "$RC" 1
+is "a missing TMPDIR is named, with errno's text" "$(cat "$E")" \
+    "bullmq add-bulk: temporary file in $TMPD/nodir: No such file or directory"
+if [ -w /dev/full ]; then
+	$B counts q5 >/dev/full 2>"$E"
+	is "a full standard output exits 1" "$?" 1
+	is "a full standard output is said, with errno's text" "$(cat "$E")" \
+	    "bullmq counts: standard output: No space left on device"
+fi
+
 # --- bench -------------------------------------------------------------
 run_in /dev/null $B bench qb -n 3000
 is "bench exits 0" "$RC" 0

@@ -32,7 +32,13 @@ for f in "$top_srcdir"/lua/*.lua "$top_srcdir"/lua/include/*.lua; do
 	ok "lua/$n is in share/bullmq-c/lua, byte for byte" \
 	    cmp -s "$f" "$P/share/bullmq-c/lua/$n"
 done
-for m in 1/bullmq.1 3/libbullmq.3 5/bullmq.conf.5 8/bullmq-master.8; do
+for f in node/bullmq-pipe.cjs python/bullmq_processor.py shell/echo.sh; do
+	ok "the pipe: adapter $f is in share/bullmq-c/processors" \
+	    cmp -s "$top_srcdir/contrib/processors/$f" \
+	    "$P/share/bullmq-c/processors/${f#*/}"
+done
+for m in 1/bullmq.1 3/libbullmq.3 5/bullmq.conf.5 7/bullmq-processor.7 \
+    8/bullmq-master.8; do
 	ok "man page ${m#*/} is in share/man/man${m%%/*}" \
 	    test -f "$P/share/man/man$m"
 done

@@ -16,32 +16,34 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bullmq-int.h"
+#include "buf.h"
 #include "daemon.h"
 
 /* Print the verdict of the processor on job as one JSON line. */
 static void
 print_verdict(bullmq_job *job, int rv)
 {
-	struct bmq_buf	 b;
-	char		*s;
+	struct buf	 b;
+	const char	*s;
+	size_t		 len;
 
-	bmq_buf_init(&b);
+	buf_init(&b);
 	if (rv == 0) {
-		bmq_buf_adds(&b, "{\"status\":\"completed\",\"returnvalue\":");
-		if (job->result != NULL)
-			bmq_buf_add(&b, job->result, job->resultlen);
+		buf_adds(&b, "{\"status\":\"completed\",\"returnvalue\":");
+		if ((s = bullmq_job_result(job, &len)) != NULL)
+			buf_add(&b, s, len);
 		else
-			bmq_buf_adds(&b, "null");
+			buf_adds(&b, "null");
 	} else {
-		bmq_buf_adds(&b, "{\"status\":\"failed\",\"reason\":");
-		s = job->reason != NULL ? job->reason : "failed";
-		bmq_buf_add_jstr(&b, s, strlen(s));
+		buf_adds(&b, "{\"status\":\"failed\",\"reason\":");
+		if ((s = bullmq_job_reason(job, NULL)) == NULL)
+			s = "failed";
+		buf_add_jstr(&b, s, strlen(s));
 	}
-	bmq_buf_adds(&b, "}");
-	if ((s = bmq_buf_cstr(&b)) != NULL)
+	buf_adds(&b, "}");
+	if ((s = buf_cstr(&b)) != NULL)
 		puts(s);
-	bmq_buf_free(&b);
+	buf_free(&b);
 }
 
 /* Name an outcome of bullmq_worker_finish. */
@@ -59,6 +61,8 @@ outcome_name(enum bullmq_outcome o)
 		return "delayed";
 	case BULLMQ_LOST_LOCK:
 		return "lost-lock";
+	case BULLMQ_MOVED:
+		return "moved";
 	}
 	return "unknown";
 }

@@ -101,7 +101,7 @@ run_file() {
 	fi
 }
 
-for f in "$RUN"/[0-9][0-9]-*.mjs; do
+for f in "$RUN"/${INTEROP_ONLY:-[0-9][0-9]-*}.mjs; do
 	run_file "$(basename "$f")"
 done
 finish

@@ -78,6 +78,16 @@ static const struct {
 	    1700000000000LL, 1700049600000LL },	/* 2023-11-15 12:00:00 */
 	{ "1-10/3 * * * *", NULL,
 	    1700000000000LL, 1700002860000LL },	/* 2023-11-14 23:01:00 */
+	{ "0 10 * * 6L", NULL,
+	    1700000000000LL, 1700906400000LL },	/* 2023-11-25 10:00:00 */
+	{ "0 10 * * 6L", NULL,
+	    1700906400000LL, 1703930400000LL },	/* 2023-12-30 10:00:00 */
+	{ "0 0 * * 1#2", NULL,
+	    1700000000000LL, 1702252800000LL },	/* 2023-12-11 00:00:00 */
+	{ "0 0 * * mon#1", NULL,
+	    1700000000000LL, 1701648000000LL },	/* 2023-12-04 00:00:00 */
+	{ "0 0 15L * *", NULL,
+	    1700000000000LL, 1701302400000LL },	/* 2023-11-30 00:00:00 */
 	{ "0 0 1-7 * 1", NULL,
 	    1700000000000LL, 1700438400000LL },	/* 2023-11-20 00:00:00 */
 	{ "59 23 31 12 *", NULL,
@@ -159,14 +169,34 @@ START_TEST(test_iterate)
 }
 END_TEST
 
-/* Patterns cron-parser refuses, and forms not supported (#, H), fail. */
+/* H is drawn from a seed as cron-parser draws it (values from it). */
+START_TEST(test_hash_seed)
+{
+	char	err[256];
+	int64_t	n = 0;
+
+	ck_assert_int_eq(bullmq_cron_next("H H * * *", NULL, "abc",
+	    1700000000000LL, &n, err, sizeof(err)), 0);
+	ck_assert_int_eq(n, 1700008740000LL);
+	ck_assert_int_eq(bullmq_cron_next("H/15 * * * *", NULL, "job-x",
+	    1700000000000LL, &n, err, sizeof(err)), 0);
+	ck_assert_int_eq(n, 1700000880000LL);
+	ck_assert_int_eq(bullmq_cron_next("H * * * *", NULL, NULL,
+	    1700000000000LL, &n, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "hashSeed") != NULL, "%s", err);
+}
+END_TEST
+
+/* Patterns cron-parser refuses, and H without a seed, fail. */
 START_TEST(test_invalid)
 {
 	static const char	*bad[] = {
 		"61 * * * *", "0 0 * * 8", "x * * * *", "* * * * * * *",
 		"0 0 32 * *", "0 24 * * *", "*/0 * * * *", "5-1 * * * *",
 		"0 0 * foo *", "1,,2 * * * *", "0 0 1W * *", ",1 * * * *",
-		"1, * * * *", "0 0 * * 1#2", "H * * * *"
+		"1, * * * *", "H * * * *", "0 0 * * L", "0 0 * * 1#6",
+		"0 0 * * 1#2,3", "0 0 * * 1-2#2", "0 0 1,1 * *", "0 0 * * 0,7",
+		"0 0 L-3 * *", "0 0 LW * *", "0 0 * * 1#0"
 	};
 	int64_t			 n;
 	char			 err[256];
@@ -216,6 +246,7 @@ cron_suite(void)
 	tcase_add_test(tc, test_golden);
 	tcase_add_test(tc, test_iterate);
 	tcase_add_test(tc, test_invalid);
+	tcase_add_test(tc, test_hash_seed);
 	tcase_add_test(tc, test_tz_restored);
 	suite_add_tcase(s, tc);
 	return s;

@@ -10,6 +10,7 @@
 #undef _FORTIFY_SOURCE
 
 #include <check.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -211,6 +212,35 @@ START_TEST(test_escape_cut)
 }
 END_TEST
 
+/* log_warn ends with the text of errno, and leaves errno alone. */
+START_TEST(test_warn_errno)
+{
+	char	want[256];
+
+	errno = ENOENT;
+	log_warn("open %s", "/nowhere");
+	ck_assert_int_eq(errno, ENOENT);
+	snprintf(want, sizeof(want), "%swarning: open /nowhere: %s\n",
+	    prefix, strerror(ENOENT));
+	slurp(path);
+	ck_assert_str_eq(buf, want);
+}
+END_TEST
+
+/* The text of errno counts in the bound: a long message is cut. */
+START_TEST(test_warn_cut)
+{
+	static char	m[LOG_LINE_MAX];
+
+	memset(m, 'w', sizeof(m) - 1);
+	errno = EIO;
+	log_warn("%s", m);
+	ck_assert_uint_eq(slurp(path), LOG_LINE_MAX);
+	ck_assert_uint_eq(lines(), 1);
+	ck_assert_str_eq(buf + LOG_LINE_MAX - 9, "...[cut]\n");
+}
+END_TEST
+
 /* In a log file each line has the time in front and the same bound. */
 START_TEST(test_file)
 {
@@ -278,6 +308,8 @@ log_suite(void)
 	tcase_add_test(tc, test_huge);
 	tcase_add_test(tc, test_escape);
 	tcase_add_test(tc, test_escape_cut);
+	tcase_add_test(tc, test_warn_errno);
+	tcase_add_test(tc, test_warn_cut);
 	tcase_add_test(tc, test_file);
 	tcase_add_test(tc, test_syslog);
 	suite_add_tcase(s, tc);
