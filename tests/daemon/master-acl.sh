@@ -15,20 +15,22 @@ for i in 1 2 3 4 5 6 7 8 9 10; do
 done
 REDIS_ARGS="--port $P --bind 127.0.0.1"
 redis_start
-# The rights of bullmq.conf(5), section ACL; keep both in step.
-rcli ACL SETUSER bmq on '>bmq-pw' resetkeys '~bull:*' resetchannels -@all \
-    +ping +evalsha +script\|load +client\|setname +client\|id +bzpopmin \
-    +hgetall +xread +xrevrange \
-    +del +exists +get +hdel +hexists +hget +hgetall +hincrby +hmget +hset \
-    +incr +lindex +llen +lpos +lpush +lrange +lrem +lset +ltrim +pexpire \
-    +pttl +rename +rpop +rpoplpush +rpush +sadd +scard +set +smembers +srem \
-    +xadd +xtrim +zadd +zcard +zpopmin +zrange +zrangebyscore +zrem \
-    +zremrangebyrank +zremrangebyscore +zrevrange +zrevrangebyscore \
-    +zscore >/dev/null
+# The rights of bullmq.conf(5), section ACL, taken from the page itself.
+acl=$(sed -n '/^ACL SETUSER bullmq/,/^\.Ed/p' "$top_srcdir/man/bullmq.conf.5" |
+    grep -v '^\.Ed' | sed 's/\\e$//; s/>PASSWORD/>bmq-pw/' | tr '\n' ' ')
+set -f
+# shellcheck disable=SC2086
+rcli $acl >/dev/null
+set +f
+is "the ACL of bullmq.conf(5) is taken: EVALSHA on the prefix" \
+    "$(rcli ACL DRYRUN bullmq EVALSHA 0 1 bull:q:wait)" OK
+ok "and no more: not FLUSHALL, not a key outside the prefix" sh -c \
+    "[ \"\$('$REDIS_CLI' -s '$REDIS_SOCK' ACL DRYRUN bullmq FLUSHALL)\" != OK ] &&
+    [ \"\$('$REDIS_CLI' -s '$REDIS_SOCK' ACL DRYRUN bullmq GET x)\" != OK ]"
 rcli ACL SETUSER nodanger on '>nd-pw' '~*' '&*' +@all -@dangerous >/dev/null
 rcli CONFIG SET requirepass admin-pw >/dev/null
 export REDISCLI_AUTH=admin-pw
-URL=redis://bmq:bmq-pw@127.0.0.1:$P
+URL=redis://bullmq:bmq-pw@127.0.0.1:$P
 B="$BULLMQ -r $URL"
 
 # Start a master as URL $1 with the rest of the arguments.
@@ -97,7 +99,7 @@ master_wait 15
 is "TERM: exit 0" "$MRC" 0
 # The same user on the server's unix socket: unix://user:pass@/path.
 ok "bullmq on unix://user:pass@/path" sh -c "$BULLMQ \
-    -r 'unix://bmq:bmq-pw@$REDIS_SOCK' add uq one '{}' >/dev/null"
+    -r 'unix://bullmq:bmq-pw@$REDIS_SOCK' add uq one '{}' >/dev/null"
 out=$("$BULLMQ" -r "unix://$REDIS_SOCK" counts uq 2>&1)
 is "unix:// without a password: NOAUTH" "$out" \
     "bullmq counts: cannot connect: redis unix://$REDIS_SOCK: the server requires a password (NOAUTH): give one in the URL, unix://[user:]password@/path"
