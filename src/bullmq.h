@@ -49,7 +49,8 @@ typedef struct bullmq_worker	bullmq_worker;
  * timeout.  queue is required.
  */
 struct bullmq_conn_opts {
-	const char	*url;		/* redis://[user:pass@]host[:port][/db] or unix:///path[?db=N] */
+	/* redis://[user:pass@]host[:port][/db], unix://[[user:]pass@]/path[?db=N] */
+	const char	*url;
 	const char	*prefix;
 	const char	*queue;
 	int		 connect_timeout_ms;
@@ -73,6 +74,7 @@ int		 bullmq_set_client_name(bullmq_queue *, const char *);
 int		 bullmq_worker_client_name(const bullmq_queue *, const char *,
 		    char *, size_t);
 int64_t		 bullmq_now(void);
+char		*bullmq_url_redact(const char *, char *, size_t);
 /* Later commands wait ms for their reply (0: no limit); 0 or -1. */
 int		 bullmq_set_command_timeout(bullmq_queue *, int ms);
 /* Check a Redis URL as bullmq_queue_new reads it: 0, or -1 and why in err. */
@@ -373,6 +375,11 @@ void		 bullmq_worker_free(bullmq_worker *);
  * empty.  Returns 1 with *jobp set, 0 when nothing came, -1 on error.
  */
 int		 bullmq_worker_fetch(bullmq_worker *, bullmq_job **jobp);
+/*
+ * Make the blocking wait of bullmq_worker_fetch, the current one or the
+ * next, end at once: the fetch returns 0.  Safe in a signal handler.
+ */
+void		 bullmq_worker_wake(bullmq_worker *);
 /* Like bullmq_worker_fetch but never blocks. */
 int		 bullmq_worker_try_fetch(bullmq_worker *, bullmq_job **jobp);
 /*

@@ -123,6 +123,7 @@ redisReply	*bmq_commandv(bullmq_queue *, int, const char **,
 		    const size_t *);
 void		 bmq_drop(bullmq_queue *);
 int		 bmq_reply_error(bullmq_queue *, redisReply *);
+int		 bmq_noauth(bullmq_queue *, const redisReply *);
 
 /* scripts.c */
 #define BMQ_ARGS_MAX	40	/* arguments a struct bmq_args holds */

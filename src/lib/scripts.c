@@ -423,7 +423,10 @@ bmq_script(bullmq_queue *q, enum bmq_lua s, const struct bmq_args *a)
 		if (load_one(q, s) == -1)
 			goto out;
 	}
-	if (r != NULL && r->type == REDIS_REPLY_ERROR) {
+	if (r != NULL && r->type == REDIS_REPLY_ERROR && bmq_noauth(q, r)) {
+		freeReplyObject(r);
+		r = NULL;
+	} else if (r != NULL && r->type == REDIS_REPLY_ERROR) {
 		char	msg[1024];
 
 		/* "user_script:N" back to lua/FILE.lua:LINE (includes) */

@@ -6,6 +6,8 @@
 #ifndef WORKER_INT_H
 #define WORKER_INT_H
 
+#include <signal.h>
+
 #define NUMLEN		24
 
 struct bullmq_worker {
@@ -32,6 +34,9 @@ struct bullmq_worker {
 	char			*lost_skip;	/* the job being finished */
 	unsigned long		 sched_errors;	/* successors not made */
 	char			 sched_err[BMQ_MAX_ERR]; /* "": none new */
+	/* bullmq_worker_wake, from a signal handler */
+	volatile sig_atomic_t	 blocked_fd;	/* fd + 1 blocked on marker */
+	volatile sig_atomic_t	 woken;
 };
 
 /* Settings of a failure when no worker is involved (the supervisor). */

@@ -4,6 +4,9 @@
  * scheduler successors, every and cron), progress and logs.  Finishing a
  * job is in finish.c.
  */
+#include <sys/socket.h>
+
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -343,9 +346,29 @@ nap(int64_t ms)
 }
 
 /*
+ * End a blocking wait on the marker at once, or the next one: the fetch
+ * returns 0.  Safe in a signal handler: it shuts the reading side of the
+ * blocked connection, which the fetch then drops (no CLIENT UNBLOCK, which
+ * an ACL may refuse).
+ */
+void
+bullmq_worker_wake(bullmq_worker *w)
+{
+	int	fd, saved = errno;
+
+	w->woken = 1;
+	if ((fd = w->blocked_fd) > 0)
+		(void)shutdown(fd - 1, SHUT_RD);
+	errno = saved;
+}
+
+#define BLOCK_WOKEN	2	/* block_marker: bullmq_worker_wake */
+
+/*
  * Block on the marker for ms milliseconds.  Returns 1 when woken by a
  * member that is due (or the timeout: time to fetch), 0 when the member
- * names a future time (kept in block_until), -1 on error.
+ * names a future time (kept in block_until), BLOCK_WOKEN when
+ * bullmq_worker_wake ended it, -1 on error.
  */
 static int
 block_marker(bullmq_worker *w, int64_t ms)
@@ -371,8 +394,27 @@ block_marker(bullmq_worker *w, int64_t ms)
 		tv.tv_usec = ((ms + q->command_timeout_ms) % 1000) * 1000;
 		redisSetTimeout(q->rc, tv);
 	}
+	w->blocked_fd = q->rc->fd + 1;
+	if (w->woken) {
+		w->blocked_fd = 0;
+		return BLOCK_WOKEN;
+	}
 	r = bmq_command(q, "BZPOPMIN %b %s", q->keys[BMQ_K_MARKER],
 	    q->keylens[BMQ_K_MARKER], tmo);
+	w->blocked_fd = 0;
+	if (w->woken) {
+		/*
+		 * The connection may be shut for reading, and the server may
+		 * still block it: close it (a marker it popped is lost, as
+		 * with any worker that goes away; the others look again).
+		 */
+		if (r != NULL)
+			freeReplyObject(r);
+		bmq_drop(q);
+		q->err = BULLMQ_OK;
+		q->errstr[0] = '\0';
+		return BLOCK_WOKEN;
+	}
 	if (q->command_timeout_ms > 0 && q->rc != NULL) {
 		tv.tv_sec = q->command_timeout_ms / 1000;
 		tv.tv_usec = (q->command_timeout_ms % 1000) * 1000;
@@ -412,6 +454,10 @@ bullmq_worker_fetch(bullmq_worker *w, bullmq_job **jobp)
 	}
 	start = bullmq_now();
 	for (;;) {
+		if (w->woken) {
+			w->woken = 0;
+			return 0;
+		}
 		if (fetch_now) {
 			if ((rv = bullmq_worker_try_fetch(w, jobp)) != 0)
 				return rv;
@@ -441,6 +487,8 @@ bullmq_worker_fetch(bullmq_worker *w, bullmq_job **jobp)
 		    w->drain_delay;
 		if ((rv = block_marker(w, ms)) == -1)
 			return -1;
+		if (rv == BLOCK_WOKEN)
+			continue;
 		waited = 1;
 		if (rv == 1)
 			fetch_now = 1;

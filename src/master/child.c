@@ -13,9 +13,10 @@
  * A TERM from the master (a job past job-timeout) kills the child at once.
  * A TERM from anyone else is a stop like a closed lifeline: a TERM to the
  * whole process group (systemd, timeout(1), a shell's kill %1) reaches the
- * master too, which then closes the lifelines and wakes idle children; an
- * idle child that alone got one leaves when its block on the marker ends,
- * within drain-delay.
+ * master too, which then closes the lifelines; an idle child that alone got
+ * one leaves when its block on the marker ends, within drain-delay.  A
+ * closed lifeline ends that block at once (bullmq_worker_wake from the
+ * SIGIO handler), and so does the master's CLIENT UNBLOCK where allowed.
  */
 #include <sys/types.h>
 #include <sys/resource.h>
@@ -221,6 +222,7 @@ child_fork(struct child_spec *cs, int *msgfd, int *lifeline)
 		if (nofile_raised)
 			setrlimit(RLIMIT_NOFILE, &nofile);
 		setproctitle("worker %d %s starting", cs->slot, cs->set->queue);
+		config_scrub_env();	/* no password for exec: programs */
 		child_drop(cs);
 		work_main(cs);
 		/* NOTREACHED */
@@ -264,11 +266,22 @@ on_usr1(int sig)
 	got_usr1 = 1;
 }
 
-/* Note a SIGIO: the lifeline may have closed. */
+static int	lifeline_closed(int);
+
+/*
+ * Note a SIGIO: the lifeline may have closed.  If it did, end a wait on the
+ * marker now, without counting on the master's CLIENT UNBLOCK, which an ACL
+ * may refuse.
+ */
 static void
 on_io(int sig)
 {
+	int	saved = errno;
+
 	got_io = 1;
+	if (cur_w != NULL && lifeline_closed(0))
+		bullmq_worker_wake(cur_w);
+	errno = saved;
 }
 
 /*

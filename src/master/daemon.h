@@ -87,6 +87,7 @@ enum setting_type {
 #define SET_NOFILE	0x04	/* not allowed in a config file */
 #define SET_AUTO	0x08	/* an int that accepts "auto" */
 #define SET_REQUIRED	0x10	/* must not be empty */
+#define SET_SECRET	0x20	/* a URL: shown without its password */
 
 #define SET_AUTO_VALUE	(-1L)	/* "auto" of a SET_AUTO int decided later */
 #define SPIN_AUTO_US	200	/* spin-wait auto, a CPU a child or more */
@@ -132,6 +133,7 @@ int	 config_differs(const struct settings *, const struct settings *,
 void	 config_print(FILE *, const struct settings *);
 void	 config_usage(FILE *);
 void	 config_env_name(const struct setting *, char *, size_t);
+void	 config_scrub_env(void);
 long	 online_cpus(void);
 long	 spin_wait_for(long, long, long);
 long	 nice_for(long, long);
@@ -158,6 +160,8 @@ int	 log_reopen(void);
 void	 log_close(void);
 void	 log_child(int);
 int	 log_fd(void);
+int	 open_regular(const char *, int, mode_t, const char *, char *,
+	    size_t);
 void	 log_set_ident(const char *);
 void	 log_info(const char *, ...)
 	    __attribute__((__format__(__printf__, 1, 2)));

@@ -25,6 +25,7 @@ struct pending {
 static struct {
 	bullmq_queue	*q;
 	int		 ok;		/* Redis answered last time */
+	int		 no_unblock;	/* CLIENT UNBLOCK refused (ACL) */
 	int64_t		 failed_at;	/* when it last did not */
 	long		 max_stalled;
 	struct pending	*pend;
@@ -232,7 +233,9 @@ keeper_pending(void)
 void
 keeper_unblock(int64_t client_id)
 {
-	if (client_id <= 0)
+	int	rv;
+
+	if (client_id <= 0 || K.no_unblock)
 		return;
 	/*
 	 * Only a shortcut: the child sees its stop at the end of its block
@@ -241,7 +244,15 @@ keeper_unblock(int64_t client_id)
 	 */
 	if (!K.ok && bullmq_now() - K.failed_at < UNBLOCK_QUIET_MS)
 		return;
-	if (bullmq_client_unblock(K.q, client_id) == -1) {
+	rv = bullmq_client_unblock(K.q, client_id);
+	if (rv == -1 && bullmq_errcode(K.q) == BULLMQ_ERR_REDIS) {
+		/* a child ends its wait itself when its lifeline closes */
+		log_info("client unblock refused, not asked again: %s",
+		    bullmq_errstr(K.q));
+		K.no_unblock = 1;
+		return;
+	}
+	if (rv == -1) {
 		status(0, "client unblock");
 		return;
 	}

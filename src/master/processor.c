@@ -62,10 +62,21 @@ static int
 load_so(struct processor *p, const char *path, char *err, size_t errsize)
 {
 	const char	*e;
+	char		 msg[SET_PATH_MAX + 128];
+	int		 fd;
 
 	if (*path == '\0') {
 		snprintf(err, errsize, "processor so: no path given");
 		return -1;
+	}
+	/* dlopen would wait forever on a fifo, in the master */
+	if (strchr(path, '/') != NULL) {
+		if ((fd = open_regular(path, O_RDONLY, 0, "", msg,
+		    sizeof(msg))) == -1) {
+			snprintf(err, errsize, "processor so:%s", msg);
+			return -1;
+		}
+		close(fd);
 	}
 	if ((p->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL)) == NULL) {
 		e = dlerror();

@@ -66,6 +66,30 @@ START_TEST(url_unix)
 	ck_assert_int_eq(bmq_url_parse("unix:///tmp/r.sock", &u, err,
 	    sizeof(err)), 0);
 	ck_assert_int_eq(u.db, 0);
+	/* a password, or a user and a password, before the path */
+	ck_assert_int_eq(bmq_url_parse("unix://pw@/run/r.sock", &u, err,
+	    sizeof(err)), 0);
+	ck_assert_str_eq(u.user, "");
+	ck_assert_str_eq(u.pass, "pw");
+	ck_assert_str_eq(u.path, "/run/r.sock");
+	ck_assert_int_eq(bmq_url_parse("unix://app:p@/w%40@/run/r.sock?db=3",
+	    &u, err, sizeof(err)), 0);
+	ck_assert_str_eq(u.user, "app");
+	ck_assert_str_eq(u.pass, "p@/w@");
+	ck_assert_str_eq(u.path, "/run/r.sock");
+	ck_assert_int_eq(u.db, 3);
+	/* an @ in the path alone is the path's */
+	ck_assert_int_eq(bmq_url_parse("unix:///run/a@/r.sock", &u, err,
+	    sizeof(err)), 0);
+	ck_assert_str_eq(u.pass, "");
+	ck_assert_str_eq(u.path, "/run/a@/r.sock");
+	ck_assert_int_eq(bmq_url_parse("unix://app:s3cret@run/r.sock", &u,
+	    err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "cret") == NULL, "%s", err);
+	ck_assert_int_eq(bmq_url_parse("unix://%00@/r.sock", &u, err,
+	    sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "the password holds a NUL byte") != NULL,
+	    "%s", err);
 }
 END_TEST
 
@@ -90,6 +114,15 @@ START_TEST(url_errors)
 		{ "redis://[::1]:", "port" },
 		{ "unix://relative", "" },
 		{ "unix:///s?dbx=1", "" },
+		{ "redis://h:+80", "port" },
+		{ "redis://h: 80", "port" },
+		{ "redis://h/+1", "database" },
+		{ "redis://h/ 1", "database" },
+		{ "redis://%00@h", "the password holds a NUL byte (%00)" },
+		{ "redis://u:%00@h", "the password holds a NUL byte" },
+		{ "redis://u:ab%00cd@h", "the password holds a NUL byte" },
+		{ "redis://%00:pw@h", "the user holds a NUL byte" },
+		{ "redis://u%00x:pw@h", "the user holds a NUL byte" },
 	};
 	size_t	i;
 
@@ -100,6 +133,75 @@ START_TEST(url_errors)
 		    "%s: \"%s\" does not say %s", bad[i].url, err,
 		    bad[i].says);
 	}
+}
+END_TEST
+
+/* A bad URL's message never shows its password. */
+START_TEST(url_errors_secret)
+{
+	static const char	*bad[] = {
+		"redis://u:s3cret@h:99999",
+		"redis://s3cret@h/x",
+		"redis://u:s3cret@h@:0",
+		"redis://u:s3cret%00@h",
+		"redis://u:s3cret@::1:6379",
+		"redis://u:s3/cret@h:x",
+	};
+	struct bmq_url	u;
+	char		err[256];
+	size_t		i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_int_eq(bmq_url_parse(bad[i], &u, err, sizeof(err)),
+		    -1);
+		ck_assert_msg(strstr(err, "cret") == NULL, "%s", err);
+		ck_assert_msg(strstr(err, "***@") != NULL, "%s", err);
+	}
+	/* the user part ends at the last @ */
+	ck_assert_int_eq(bmq_url_parse("redis://u:p@ss@h:7", &u, err,
+	    sizeof(err)), 0);
+	ck_assert_str_eq(u.user, "u");
+	ck_assert_str_eq(u.pass, "p@ss");
+	ck_assert_str_eq(u.host, "h");
+	ck_assert_int_eq(u.port, 7);
+	ck_assert_int_eq(bmq_url_parse("redis://u:p/w?x@h/3", &u, err,
+	    sizeof(err)), 0);
+	ck_assert_str_eq(u.pass, "p/w?x");
+	ck_assert_str_eq(u.host, "h");
+	ck_assert_int_eq(u.db, 3);
+	/* an empty password with a user is kept: AUTH user "" */
+	ck_assert_int_eq(bmq_url_parse("redis://u:@h", &u, err,
+	    sizeof(err)), 0);
+	ck_assert_str_eq(u.user, "u");
+	ck_assert_str_eq(u.pass, "");
+}
+END_TEST
+
+/* bullmq_url_redact shows all but the password. */
+START_TEST(url_redact)
+{
+	static const struct {
+		const char	*url, *shown;
+	} t[] = {
+		{ "redis://u:pw@h:1/2", "redis://u:***@h:1/2" },
+		{ "redis://pw@h", "redis://***@h" },
+		{ "redis://:pw@h", "redis://:***@h" },
+		{ "redis://u:p@w@h/0", "redis://u:***@h/0" },
+		{ "redis://h:1/2", "redis://h:1/2" },
+		{ "redis://u:pa/ss@h", "redis://u:***@h" },
+		{ "redis://h/a@b", "redis://***@b" },
+		{ "unix:///run/r.sock?db=1", "unix:///run/r.sock?db=1" },
+		{ "unix://u:pw@/run/r.sock", "unix://u:***@/run/r.sock" },
+		{ "nonsense", "nonsense" },
+	};
+	char	buf[64];
+	size_t	i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		ck_assert_str_eq(bullmq_url_redact(t[i].url, buf, sizeof(buf)),
+		    t[i].shown);
+	ck_assert_str_eq(bullmq_url_redact("redis://u:pw@h", buf, 10),
+	    "redis://u");
 }
 END_TEST
 
@@ -324,6 +426,8 @@ keys_suite(void)
 	tcase_add_test(tc, url_tcp);
 	tcase_add_test(tc, url_unix);
 	tcase_add_test(tc, url_errors);
+	tcase_add_test(tc, url_errors_secret);
+	tcase_add_test(tc, url_redact);
 	tcase_add_test(tc, queue_keys);
 	tcase_add_test(tc, queue_errors);
 	tcase_add_test(tc, script_args);
