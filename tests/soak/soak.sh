@@ -21,10 +21,11 @@
 # value the sum of its number, finished once: attemptsMade 1), failed with
 # a reason (a poison job, or one stalled more than max-stalled-count times
 # by the kills), or removed by its policy (none is: everything is kept).
-# The end prints the jobs, the faults injected, the jobs lost (in no state,
-# or left active or waiting), the duplicated completions, and the runs
-# over one (a job run again after its child was killed: at least once).
-# Exit 0 when nothing is lost, duplicated or wrong.
+# The end prints the jobs, the faults injected, the jobs lost (in no
+# state, and not waiting to run at a time-out), the duplicated completions,
+# and the runs over one (a job run again after its child was killed: at
+# least once).  Exit 0 when every job finished and nothing is lost,
+# duplicated or wrong.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 . "$top_srcdir/tests/daemon/master.inc"
 N=${SOAK_JOBS:-1000000}
@@ -198,7 +199,7 @@ elapsed=$(($(date +%s) - t0))
 account() {
 	rcli EVAL "
 local p = KEYS[1]
-local c = {0, 0, 0, 0, 0, 0, 0, 0, 0}
+local c = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
 for i = tonumber(ARGV[1]), tonumber(ARGV[2]) do
   local id = tostring(i)
   local poison = i % 100 == 0 or i % 100 == 50
@@ -219,14 +220,16 @@ for i = tonumber(ARGV[1]), tonumber(ARGV[2]) do
     local r = redis.call('HGET', p .. id, 'failedReason')
     if not r or r == '' then c[8] = c[8] + 1 end
     if not poison then c[3] = c[3] + 1 end
-  else
+  elseif redis.call('EXISTS', p .. id) == 1 then
     c[4] = c[4] + 1
+  else
+    c[10] = c[10] + 1
   end
   if runs > 1 then c[9] = c[9] + runs - 1 end
 end
 return c" 1 "bull:$Q:" "$1" "$2" | tr '\n' ' '
 }
-set -- 0 0 0 0 0 0 0 0 0
+set -- 0 0 0 0 0 0 0 0 0 0
 from=1
 while [ "$from" -le "$N" ]; do
 	to=$((from + 9999))
@@ -237,12 +240,25 @@ while [ "$from" -le "$N" ]; do
 		exit 1
 	fi
 	# shellcheck disable=SC2086
-	set -- $(echo "$* $a" | awk '{ for (i = 1; i <= 9; i++)
-	    printf "%d ", $i + $(i + 9) }')
+	set -- $(echo "$* $a" | awk '{ for (i = 1; i <= 10; i++)
+	    printf "%d ", $i + $(i + 10) }')
 	from=$((to + 1))
 done
-completed=$1 failed=$2 stalled=$3 lost=$4 twice=$5 dup=$6 wrong=$7
-noreason=$8 reruns=$9
+completed=$1 failed=$2 stalled=$3 unaccounted=$4 twice=$5 dup=$6 wrong=$7
+noreason=$8 reruns=$9 nohash=${10}
+# Of the jobs in no final state, those still to run when it timed out, and
+# those the producer had not added yet, are not lost.
+pending=$(rcli EVAL "return redis.call('LLEN', KEYS[1] .. 'wait') +
+    redis.call('LLEN', KEYS[1] .. 'active') +
+    redis.call('ZCARD', KEYS[1] .. 'delayed') +
+    redis.call('ZCARD', KEYS[1] .. 'prioritized')" 1 "bull:$Q:")
+if [ -e "$TMPD/added" ]; then
+	notadded=0
+	lost=$((unaccounted + nohash - pending))
+else
+	notadded=$nohash
+	lost=$((unaccounted - pending))
+fi
 echo "soak: jobs $N in $elapsed s; master exit ${MRC}"
 echo "soak: faults injected $((kills + restarts + hups)):" \
     "$kills children killed, $restarts redis kills and restarts," \
@@ -253,6 +269,9 @@ echo "soak: completed $completed, failed $failed" \
 echo "soak: lost $lost, duplicated completions $dup, in two states $twice," \
     "wrong outcome $wrong, failed without a reason $noreason"
 echo "soak: runs over one $reruns (jobs run again after a kill)"
+if [ "$pending" != 0 ] || [ "$notadded" != 0 ]; then
+	echo "soak: unfinished: $pending still to run, $notadded not added yet"
+fi
 if [ "$stalled" -gt 0 ]; then
 	rcli EVAL "
 local seen, out = {}, {}
@@ -267,6 +286,7 @@ end
 return out" 1 "bull:$Q:" | sed 's/^/soak: a reason of those not poison: /'
 fi
 grep -c 'killed by signal' "$MLOG" | sed 's/^/soak: children seen killed by the master: /'
-[ "$lost" = 0 ] && [ "$dup" = 0 ] && [ "$twice" = 0 ] &&
+[ "$lost" = 0 ] && [ "$pending" = 0 ] && [ "$notadded" = 0 ] &&
+    [ "$dup" = 0 ] && [ "$twice" = 0 ] &&
     [ "$wrong" = 0 ] && [ "$noreason" = 0 ] &&
     [ $((completed + failed)) = "$N" ]
