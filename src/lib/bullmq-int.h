@@ -72,6 +72,7 @@ struct bullmq_queue {
 	int		 connect_timeout_ms;
 	int		 command_timeout_ms;
 	int		 spin_wait_us;
+	int64_t		 used_at;	/* bullmq_now() of the last script call */
 	char		 client_name[BMQ_MAX_BASE + 160];
 	int		 err;
 	int		 script_code;

@@ -14,6 +14,7 @@
 #define MAX_PENDING	10000
 #define PENDING_RETRY	1000	/* ms between two tries */
 #define UNBLOCK_QUIET_MS 5000	/* no CLIENT UNBLOCK this long after a failure */
+#define REFUSED_QUIET_MS 60000	/* one refused stalled check logged in this */
 
 /* A job to give back or fail once Redis answers again. */
 struct pending {
@@ -27,6 +28,7 @@ static struct {
 	int		 ok;		/* Redis answered last time */
 	int		 no_unblock;	/* CLIENT UNBLOCK refused (ACL) */
 	int64_t		 failed_at;	/* when it last did not */
+	int64_t		 refused_at;	/* last refused stalled check logged */
 	long		 max_stalled;
 	struct pending	*pend;
 	size_t		 npend, cap;
@@ -295,5 +297,19 @@ keeper_stalled(int64_t interval)
 
 	n = bullmq_check_stalled(K.q, K.max_stalled, interval, on_stalled,
 	    NULL);
+	/*
+	 * Refused (OOM, READONLY), while the lock extensions, which take no
+	 * memory, go through, and checks that find the last one recent need
+	 * no write: Redis answers.  Said once a minute, not once a
+	 * stalled-interval.
+	 */
+	if (n == -1 && bullmq_errcode(K.q) == BULLMQ_ERR_REDIS) {
+		if (K.refused_at == 0 ||
+		    bullmq_now() - K.refused_at >= REFUSED_QUIET_MS) {
+			log_warnx("stalled check: %s", bullmq_errstr(K.q));
+			K.refused_at = bullmq_now();
+		}
+		return;
+	}
 	status(n != -1, "stalled check");
 }
