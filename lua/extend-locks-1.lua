@@ -18,7 +18,10 @@ for i = 3, #ARGV - 1, 2 do
 	local jid, token = ARGV[i], ARGV[i + 1]
 	local lk = prefix .. jid .. ":lock"
 	if rcall("GET", lk) == token then
-		rcall("SET", lk, token, "PX", ARGV[2])
+		-- not SET: a Redis out of memory (noeviction) refuses a script
+		-- whose first write may take memory, and running jobs would
+		-- lose their locks; PEXPIRE takes none
+		rcall("PEXPIRE", lk, ARGV[2])
 		kept[#kept + 1] = jid
 	else
 		lost[#lost + 1] = jid

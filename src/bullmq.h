@@ -49,7 +49,8 @@ typedef struct bullmq_worker	bullmq_worker;
  * timeout.  queue is required.
  */
 struct bullmq_conn_opts {
-	const char	*url;		/* redis://[user:pass@]host[:port][/db] or unix:///path[?db=N] */
+	/* redis://[user:pass@]host[:port][/db], unix://[[user:]pass@]/path[?db=N] */
+	const char	*url;
 	const char	*prefix;
 	const char	*queue;
 	int		 connect_timeout_ms;
@@ -73,6 +74,7 @@ int		 bullmq_set_client_name(bullmq_queue *, const char *);
 int		 bullmq_worker_client_name(const bullmq_queue *, const char *,
 		    char *, size_t);
 int64_t		 bullmq_now(void);
+char		*bullmq_url_redact(const char *, char *, size_t);
 /* Later commands wait ms for their reply (0: no limit); 0 or -1. */
 int		 bullmq_set_command_timeout(bullmq_queue *, int ms);
 /* Check a Redis URL as bullmq_queue_new reads it: 0, or -1 and why in err. */
@@ -87,6 +89,8 @@ int		 bullmq_url_check(const char *url, char *err, size_t errsize);
 int		 bullmq_cron_next(const char *pattern, const char *tz,
 		    const char *seed, int64_t after, int64_t *next, char *err,
 		    size_t errsize);
+/* Monotonic milliseconds, for intervals and deadlines. */
+int64_t		 bullmq_mono_ms(void);
 
 /* Retention: removeOnComplete / removeOnFail. */
 enum bullmq_keep_mode {
@@ -103,6 +107,15 @@ struct bullmq_keep {
 	long			 age;		/* seconds, AGE */
 	long			 limit;		/* AGE; 0: 1000 */
 };
+
+/*
+ * Parse a retention setting given as text: "" (unset), true or yes (remove
+ * at once), false or no (keep all), N or count:N (keep the newest N), or
+ * age:SECONDS with ,count:N and ,limit:N in any order.  Returns 0, or -1
+ * with a message in err.
+ */
+int	bullmq_keep_parse(const char *text, struct bullmq_keep *k, char *err,
+	    size_t errsize);
 
 enum bullmq_backoff_type {
 	BULLMQ_BACKOFF_NONE = 0,
@@ -362,6 +375,11 @@ void		 bullmq_worker_free(bullmq_worker *);
  * empty.  Returns 1 with *jobp set, 0 when nothing came, -1 on error.
  */
 int		 bullmq_worker_fetch(bullmq_worker *, bullmq_job **jobp);
+/*
+ * Make the blocking wait of bullmq_worker_fetch, the current one or the
+ * next, end at once: the fetch returns 0.  Safe in a signal handler.
+ */
+void		 bullmq_worker_wake(bullmq_worker *);
 /* Like bullmq_worker_fetch but never blocks. */
 int		 bullmq_worker_try_fetch(bullmq_worker *, bullmq_job **jobp);
 /*
@@ -385,6 +403,17 @@ int		 bullmq_worker_run(bullmq_worker *, bullmq_job *,
  * errors so far.  The message lives until the next call.
  */
 const char	*bullmq_worker_sched_error(bullmq_worker *, unsigned long *);
+/*
+ * A custom backoff strategy (Node's settings.backoffStrategy): for a job
+ * whose opts.backoff.type is neither "fixed" nor "exponential" and that is
+ * to be retried, the delay of retry number attempts_made in ms: > 0 delays
+ * it, 0 retries it at once, -1 fails it for good.  Without one, such a job
+ * is retried at once.
+ */
+typedef int64_t	(*bullmq_backoff_fn)(bullmq_job *job, long attempts_made,
+		    const char *type, const char *reason, void *arg);
+void		 bullmq_worker_set_backoff(bullmq_worker *, bullmq_backoff_fn,
+		    void *arg);
 /* While set, bullmq_worker_run fetches no next job; a processor may set it. */
 void		 bullmq_worker_no_next(bullmq_worker *, int);
 /*

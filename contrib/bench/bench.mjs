@@ -27,7 +27,9 @@ const CLI = join(BUILD, 'bullmq');
 const MASTER = join(BUILD, 'bullmq-master');
 const QUICK = env.BENCH_QUICK === '1';
 const ROUNDS = Number(env.BENCH_ROUNDS || (QUICK ? 1 : 3));
-const ONLY = (env.BENCH_ONLY || 'drain,sleep,add,thousand').split(',');
+const ONLY = (env.BENCH_ONLY || 'drain,sleep,sandbox,add,thousand')
+    .split(',');
+const SRC = env.BENCH_SRC;		// the source tree: the adapters
 const CLK_TCK = 100;
 const QUEUE = 'bench';
 const PREFIX = 'bull';
@@ -44,6 +46,7 @@ const W = QUICK ? {
 	sleepC: [64, 256],
 	addOne: 1000, addBulk: 10000, cliAdd: 200, cliBulk: 10000,
 	thousandJobs: 5000,
+	sandboxJobs: 1000, sandboxN: [1, 4], sandboxSleepN: [4],
 } : {
 	drainJobs: 50000,
 	drainNode: [[1, 500], [1, 50], [1, 1], [2, 1], [4, 1], [8, 1]],
@@ -53,6 +56,7 @@ const W = QUICK ? {
 	sleepC: [64, 128, 256, 512],
 	addOne: 10000, addBulk: 50000, cliAdd: 2000, cliBulk: 50000,
 	thousandJobs: 20000,
+	sandboxJobs: 10000, sandboxN: [1, 4, 8], sandboxSleepN: [4, 8],
 };
 const THOUSAND = 1000;
 
@@ -432,13 +436,41 @@ async function startNode(P, c, kind) {
 	};
 }
 
+// The processor spec of a kind: a builtin, or a pipe: program running the
+// sandbox workload's processor (the Node adapter, or Python).
+function spec(kind) {
+	if (kind === 'pipe-node')
+		return `pipe:${process.execPath} ${join(SRC,
+		    'contrib/processors/node/bullmq-pipe.cjs')} ${join(HERE,
+		    'sandbox-processor.cjs')}`;
+	if (kind === 'pipe-python')
+		return `pipe:${PYTHON} ${join(HERE, 'sandbox_handler.py')}`;
+	return `builtin:${kind}`;
+}
+const PYTHON = env.PYTHON || which('python3');
+
+// The path of a program found in PATH (the name itself when none is).
+function which(name) {
+	for (const d of (env.PATH || '').split(':')) {
+		try {
+			readFileSync(join(d, name), { flag: 'r' }).length;
+			return join(d, name);
+		} catch {
+			/* not there */
+		}
+	}
+	return name;
+}
+
 // Start one bullmq-master with N children.
 async function startMaster(N, kind) {
 	runSeq++;
 	const t = Date.now();
 	const m = spawnLogged(MASTER, ['-r', URL, '-q', QUEUE, '-w', String(N),
-	    '-x', `builtin:${kind}`, '--pidfile', join(TMP, 'master.pid')],
-	    `master-${runSeq}.log`);
+	    '-x', spec(kind), '--pidfile', join(TMP, 'master.pid')],
+	    `master-${runSeq}.log`, kind === 'pipe-python' ? { spawn: { env: {
+	    ...env, BENCH_PY_MODULE_DIR: join(SRC,
+	    'contrib/processors/python') } } } : {});
 	let kids = [];
 	let upAt = null;
 	return {
@@ -502,18 +534,24 @@ async function waitIdle(side, limitMs) {
 	return blocked;
 }
 
-// PSS of the workers (and the master) in KB.
+// PSS of the workers (and the master) in KB; with side.deep, a worker's
+// PSS includes its children's (a sandbox's processes, a pipe: program).
 function memory(side) {
-	const w = side.workers().map(pssKB);
+	const w = side.workers().map((p) => pssKB(p) + (side.deep ?
+	    childrenOf(p).reduce((a, c) => a + (pssKB(c) ?? 0), 0) : 0));
 	const m = side.master();
-	return { workers: meanMax(w), master: m ? pssKB(m) : null };
+	return { workers: meanMax(w), master: m ? pssKB(m) : null,
+	    own: side.deep ? meanMax(side.workers().map(pssKB)) : undefined };
 }
 
-// CPU seconds of the workers (and the master).
+// CPU seconds of the workers (and the master; with side.deep, of the
+// workers' children too).  A child that ended during the run is not
+// counted: the runs are short and the children long-lived.
 function cpuOf(side) {
 	const m = side.master();
-	return side.workers().reduce((a, p) => a + cpuSeconds(p), 0) +
-	    (m ? cpuSeconds(m) : 0);
+	return side.workers().reduce((a, p) => a + cpuSeconds(p) +
+	    (side.deep ? childrenOf(p).reduce((b, c) => b + cpuSeconds(c), 0) :
+	    0), 0) + (m ? cpuSeconds(m) : 0);
 }
 
 // One timed run of a worker side: prefill a paused queue, start the
@@ -725,6 +763,29 @@ function plan() {
 			workload: 'sleep', side: 'c', N, jobs: W.sleepJobs,
 			key: `sleep/c/${N}`, label: `bullmq-master ${N} children`,
 		}))));
+	// the same processor file under Node's sandboxed Worker (concurrency
+	// N: N processes) and under N children with the Node adapter; the
+	// Python adapter and the in-process builtin for reference
+	for (const [w, ns] of [['sandbox', W.sandboxN],
+	    ['sandbox-sleep', W.sandboxSleepN]]) {
+		if (!ONLY.includes('sandbox'))
+			break;
+		for (const N of ns) {
+			items.push({ workload: w, side: 'node', N,
+			    jobs: W.sandboxJobs, key: `${w}/node/${N}`,
+			    label: `Node sandboxed Worker c=${N}` });
+			items.push({ workload: w, side: 'c', N, kind: 'pipe-node',
+			    jobs: W.sandboxJobs, key: `${w}/c/${N}`,
+			    label: `bullmq-master ${N} pipe: Node adapter` });
+		}
+		const N = ns[0];
+		items.push({ workload: w, side: 'c-ref', N, kind: 'pipe-python',
+		    jobs: W.sandboxJobs, key: `${w}/python/${N}`,
+		    label: `bullmq-master ${N} pipe: Python` });
+		items.push({ workload: w, side: 'c-ref', N, kind: w === 'sandbox' ?
+		    'noop' : 'sleep', jobs: W.sandboxJobs, key: `${w}/builtin/${N}`,
+		    label: `bullmq-master ${N} builtin (in-process C)` });
+	}
 	if (ONLY.includes('add'))
 		items.push(...alt([
 			{ kind: 'node-one', n: W.addOne,
@@ -762,6 +823,14 @@ async function runItem(it) {
 	const before = await quiet();
 	if (it.workload === 'add')
 		return { before, ...await addRun(it.kind, it.jobs) };
+	if (it.workload === 'sandbox' || it.workload === 'sandbox-sleep') {
+		const data = it.workload === 'sandbox' ? {} : { ms: 10 };
+		const deep = async (side) => Object.assign(await side,
+		    { deep: true });
+		const start = it.side === 'node' ? () => deep(startNode(1, it.N,
+		    'sandbox')) : () => deep(startMaster(it.N, it.kind));
+		return { before, ...await workerRun(start, it.jobs, data) };
+	}
 	const kind = it.workload === 'drain' ? 'noop' : 'sleep';
 	const data = it.workload === 'drain' ? {} : { ms: 10 };
 	const start = it.side === 'node' ? () => startNode(it.P, it.c, kind) :
@@ -792,7 +861,7 @@ function estimate(it, done) {
 		return same.reduce((a, d) => a + d.wall, 0) / same.length;
 	const guess = { 'node-one': 2000, 'node-bulk': 20000, 'cli-add': 100,
 	    'cli-bulk': 40000 };
-	if (it.kind)
+	if (it.workload === 'add')
 		return 1 + it.jobs / guess[it.kind];
 	const like = done.filter((d) => d.workload === it.workload &&
 	    d.side === it.side);

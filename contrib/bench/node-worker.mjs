@@ -2,15 +2,19 @@
 // the Node side of the benchmark.  Prints "ready" once both its connections
 // are up; closes the worker (letting running jobs finish) on SIGTERM.
 //
-//   node node-worker.mjs SOCKET QUEUE CONCURRENCY noop|sleep
+//   node node-worker.mjs SOCKET QUEUE CONCURRENCY noop|sleep|sandbox
+//
+// sandbox runs sandbox-processor.cjs as a sandboxed processor: in child
+// processes (not worker threads), CONCURRENCY of them.
 import { Worker } from 'bullmq';
+import { join } from 'node:path';
 
 const [socket, queue, conc, kind] = process.argv.slice(2);
 const concurrency = Number(conc);
 if (!socket || !queue || !(concurrency >= 1) ||
-    (kind !== 'noop' && kind !== 'sleep')) {
+    (kind !== 'noop' && kind !== 'sleep' && kind !== 'sandbox')) {
 	console.error('usage: node-worker.mjs SOCKET QUEUE CONCURRENCY ' +
-	    'noop|sleep');
+	    'noop|sleep|sandbox');
 	process.exit(2);
 }
 
@@ -18,7 +22,9 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // The processor: return at once, or sleep data.ms (default 10) first, as
 // bullmq-master's builtin:noop and builtin:sleep do.
-const processor = kind === 'noop' ? async () => null :
+const processor = kind === 'sandbox' ?
+	join(process.cwd(), 'sandbox-processor.cjs') :
+	kind === 'noop' ? async () => null :
 	async (job) => {
 		const ms = Number(job.data?.ms ?? 10);
 		await sleep(Number.isFinite(ms) ? ms : 10);
@@ -28,6 +34,7 @@ const processor = kind === 'noop' ? async () => null :
 const worker = new Worker(queue, processor, {
 	connection: { path: socket, maxRetriesPerRequest: null },
 	concurrency,
+	useWorkerThreads: false,
 });
 worker.on('error', (e) => console.error(`node-worker: ${e.message}`));
 worker.on('failed', (job, e) =>

@@ -135,6 +135,8 @@ function aggregate(results) {
 		g.idle = stat(R, (r) => r.idle?.workers.mean);
 		g.idleMax = stat(R, (r) => r.idle?.workers.max);
 		g.load = stat(R, (r) => r.load?.workers.mean);
+		g.ownIdle = stat(R, (r) => r.idle?.own?.mean);
+		g.ownLoad = stat(R, (r) => r.load?.own?.mean);
 		g.loadMax = stat(R, (r) => r.load?.workers.max);
 		g.mIdle = stat(R, (r) => r.idle?.master);
 		g.mLoad = stat(R, (r) => r.load?.master);
@@ -265,6 +267,20 @@ function bars(by, results) {
 		    `${num(med(s256.redisUs), 1)} / ${num(med(s500.redisUs), 1)} ` +
 		    `µs = ${num(rx, 2)}×`, '≤ 0.75×', rx !== null && rx <= 0.75);
 	}
+	// issue 16: the Node adapter against Node's own sandboxed Worker
+	for (const w of ['sandbox', 'sandbox-sleep']) {
+		for (const N of [1, 4, 8]) {
+			const c = get(`${w}/c/${N}`), n = get(`${w}/node/${N}`);
+			if (!c?.rate || !n?.rate)
+				continue;
+			const x = ratio(c.rate.med, n.rate.med);
+			bar(`${w === 'sandbox' ? 'sandboxed processor' :
+			    'sandboxed processor, 10 ms jobs'}: ${N} children ` +
+			    `(pipe:, Node adapter) against Node's sandboxed ` +
+			    `Worker at concurrency ${N}`, `${num(c.rate.med)} / ` +
+			    `${num(n.rate.med)} = ${num(x, 2)}×`, '≥ 2×', x >= 2);
+		}
+	}
 	const cb = get('add/cli-bulk'), nb = get('add/node-bulk');
 	if (cb?.rate && nb?.rate) {
 		const x = ratio(cb.rate.med, nb.rate.med);
@@ -272,8 +288,10 @@ function bars(by, results) {
 		    `${num(cb.rate.med)} / ${num(nb.rate.med)} = ${num(x, 2)}×`,
 		    '≥ 2×', x >= 2);
 	}
+	// a child's own PSS: in the sandbox workloads, without its program
 	const cs = [...by.values()].filter((g) => g.side === 'c' &&
-	    g.workload !== 'add');
+	    g.workload !== 'add').map((g) => g.workload.startsWith('sandbox') ?
+	    { ...g, idle: g.ownIdle, load: g.ownLoad } : g);
 	const worst = (f) => cs.reduce((a, g) => {
 		const v = med(g[f]);
 		return v !== null && (!a || v > a.v) ? { v, g } : a;
@@ -420,6 +438,31 @@ export function writeReport(results, out, here) {
 		    'finish at most N × 100 of these jobs a second, with no ' +
 		    'time at all spent outside the sleep. The medians reached: ' +
 		    `${reach.join(', ')}.`, '');
+	for (const [w, what] of [['sandbox', 'return at once'],
+	    ['sandbox-sleep', 'sleep 10 ms']]) {
+		const gs = groups(w);
+		if (gs.length === 0)
+			continue;
+		L.push(`## ${w === 'sandbox' ? '2a' : '2b'}. A sandboxed ` +
+		    `processor file: ${num(W.sandboxJobs)} jobs that ${what}`, '',
+		    'One processor file under Node\'s sandboxed Worker (its ' +
+		    'concurrency is that many processes) and, unchanged, under ' +
+		    'bullmq-master\'s pipe: processor with the Node adapter (a ' +
+		    'child and its Node program each); Python and the builtin ' +
+		    'for reference. Worker CPU and PSS count every process: the ' +
+		    'worker with its sandbox processes, the child with its ' +
+		    'program.', '', table(gs, true));
+		const pipe = gs.find((g) => g.key.startsWith(`${w}/c/`) &&
+		    med(g.workerUs) !== null);
+		const inproc = gs.find((g) => g.key.startsWith(`${w}/builtin/`));
+		const same = pipe && inproc && gs.find((g) => g.key ===
+		    `${w}/c/${workersOf(inproc)}`);
+		if (same && med(inproc.workerUs) !== null)
+			L.push(`The pipe's cost a job over in-process C ` +
+			    `(${inproc.label}): ${num(med(same.workerUs) -
+			    med(inproc.workerUs), 1)} µs of CPU (child and ` +
+			    'program against the child alone).', '');
+	}
 	L.push('## 3. Adding jobs', '', 'Node figures time the adding alone ' +
 	    '(after Node started and connected); `bullmq` figures time the ' +
 	    'whole command, start included, and `bullmq add` is one process ' +

@@ -21,23 +21,15 @@
 #define MAX_PRIORITY	2097151
 #define BENCH_MAX_JOBS	100000000
 
-/* Take a retention option: true, false or a count. */
+/* Take a retention option: true, false, a count or age:S[,count:N]... */
 static int
 opt_keep(struct cli *cli, const char *name, const char *s, void *p)
 {
-	struct bullmq_keep	*k = p;
-	long long		 n;
+	char	err[256];
 
-	memset(k, 0, sizeof(*k));
-	if (strcmp(s, "true") == 0)
-		k->mode = BULLMQ_KEEP_NONE;
-	else if (strcmp(s, "false") == 0)
-		k->mode = BULLMQ_KEEP_ALL;
-	else {
-		if (parse_num(name, s, 0, LONG_MAX, &n) == -1)
-			return -1;
-		k->mode = BULLMQ_KEEP_COUNT;
-		k->count = (long)n;
+	if (bullmq_keep_parse(s, p, err, sizeof(err)) == -1) {
+		warnmsg("%s %s: %s", name, s, err);
+		return -1;
 	}
 	return 0;
 }
@@ -537,16 +529,6 @@ out:
 	return rv;
 }
 
-/* Milliseconds of a monotonic clock. */
-static int64_t
-mono_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The result of one bench job: count the ones not added. */
 static void
 bench_result(const struct bullmq_add_result *r, void *arg)
@@ -586,7 +568,7 @@ cmd_bench(struct cli *cli, int argc, char **argv)
 		warnmsg("out of memory");
 		return 1;
 	}
-	t0 = mono_ms();
+	t0 = bullmq_mono_ms();
 	for (i = 0; i < total; i++) {
 		snprintf(data, sizeof(data), "{\"i\":%lld}", i);
 		if (bullmq_add_stream_push(st, "bench", data, NULL, NULL) ==
@@ -600,7 +582,7 @@ cmd_bench(struct cli *cli, int argc, char **argv)
 		queue_fail(cli, "bench");
 		goto out;
 	}
-	ms = mono_ms() - t0;
+	ms = bullmq_mono_ms() - t0;
 	secs = (ms > 0 ? (double)ms : 1.0) / 1000.0;
 	if (cli->json)
 		printf("{\"jobs\":%lld,\"failed\":%ld,\"seconds\":%.3f,"

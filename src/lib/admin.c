@@ -13,40 +13,10 @@
 
 #include "bullmq-int.h"
 
-#define MAX_ARGS	24
 #define RETRY_BATCH	1000	/* Node's Queue.retryJobs count */
 #define CLEAN_BATCH	10000	/* Node's Queue.clean per-call limit */
 #define OBLITERATE_BATCH 1000	/* Node's Queue.obliterate count */
 #define EVENT_FIELDS	32
-
-/* The argument vector of one script call. */
-struct args {
-	const char	*v[MAX_ARGS];
-	size_t		 l[MAX_ARGS];
-	int		 n;
-};
-
-/* Append queue keys to a. */
-static void
-add_keys(struct args *a, const bullmq_queue *q, const int *keys, int n)
-{
-	int	i;
-
-	for (i = 0; i < n && a->n < MAX_ARGS; i++) {
-		a->v[a->n] = q->keys[keys[i]];
-		a->l[a->n++] = q->keylens[keys[i]];
-	}
-}
-
-/* Append a string argument to a. */
-static void
-add_arg(struct args *a, const char *s)
-{
-	if (a->n < MAX_ARGS) {
-		a->v[a->n] = s;
-		a->l[a->n++] = strlen(s);
-	}
-}
 
 /* Check a job id given by a caller; -1 with the error set. */
 static int
@@ -66,21 +36,23 @@ check_id(bullmq_queue *q, const char *id)
 
 /* Run a script that answers an integer; -1 on error or refusal. */
 static int
-run_int(bullmq_queue *q, enum bmq_lua s, struct args *a, long long *v)
+run_int(bullmq_queue *q, enum bmq_lua s, const struct bmq_args *a,
+    long long *v)
 {
-	return bmq_script_int(q, bmq_script(q, s, a->n, a->v, a->l), v);
+	return bmq_script_int(q, bmq_script(q, s, a), v);
 }
 
 /* Pause the queue globally. */
 int
 bullmq_pause(bullmq_queue *q)
 {
-	static const int	 keys[] = { BMQ_K_META, BMQ_K_MARKER,
+	static const enum bmq_key keys[] = { BMQ_K_META, BMQ_K_MARKER,
 	    BMQ_K_EVENTS };
-	struct args		 a = { .n = 0 };
+	struct bmq_args		 a;
 	long long		 v;
 
-	add_keys(&a, q, keys, 3);
+	bmq_args_init(&a);
+	bmq_args_keys(&a, q, keys, 3);
 	return run_int(q, BMQ_LUA_PAUSE, &a, &v);
 }
 
@@ -88,17 +60,17 @@ bullmq_pause(bullmq_queue *q)
 int
 bullmq_resume(bullmq_queue *q)
 {
-	static const int	 keys[] = { BMQ_K_META, BMQ_K_PAUSED,
+	static const enum bmq_key keys[] = { BMQ_K_META, BMQ_K_PAUSED,
 	    BMQ_K_WAIT, BMQ_K_PRIORITIZED, BMQ_K_DELAYED, BMQ_K_MARKER,
 	    BMQ_K_EVENTS };
-	struct args		 a;
+	struct bmq_args		 a;
 	long long		 left;
 	int			 first = 1;
 
 	do {
-		a.n = 0;
-		add_keys(&a, q, keys, 7);
-		add_arg(&a, first ? "1" : "0");
+		bmq_args_init(&a);
+		bmq_args_keys(&a, q, keys, 7);
+		bmq_args_adds(&a, first ? "1" : "0");
 		if (run_int(q, BMQ_LUA_RESUME, &a, &left) == -1)
 			return -1;
 		first = 0;
@@ -110,16 +82,17 @@ bullmq_resume(bullmq_queue *q)
 int
 bullmq_get_counts(bullmq_queue *q, struct bullmq_counts *c)
 {
-	static const int	 keys[] = { BMQ_K_WAIT, BMQ_K_ACTIVE,
+	static const enum bmq_key keys[] = { BMQ_K_WAIT, BMQ_K_ACTIVE,
 	    BMQ_K_DELAYED, BMQ_K_PRIORITIZED, BMQ_K_PAUSED, BMQ_K_COMPLETED,
 	    BMQ_K_FAILED, BMQ_K_WAITING_CHILDREN, BMQ_K_META };
-	struct args		 a = { .n = 0 };
+	struct bmq_args		 a;
 	redisReply		*r;
 	long long		 n[9];
 	size_t			 i;
 
-	add_keys(&a, q, keys, 9);
-	if ((r = bmq_script(q, BMQ_LUA_COUNTS, a.n, a.v, a.l)) == NULL)
+	bmq_args_init(&a);
+	bmq_args_keys(&a, q, keys, 9);
+	if ((r = bmq_script(q, BMQ_LUA_COUNTS, &a)) == NULL)
 		return -1;
 	if (r->type != REDIS_REPLY_ARRAY || r->elements != 9) {
 		bmq_seterr(q, BULLMQ_ERR_PROTOCOL, "script counts: "
@@ -189,17 +162,18 @@ bullmq_get_job(bullmq_queue *q, const char *id, bullmq_job **jobp)
 int
 bullmq_get_state(bullmq_queue *q, const char *id, char *buf, size_t size)
 {
-	static const int	 keys[] = { BMQ_K_COMPLETED, BMQ_K_FAILED,
+	static const enum bmq_key keys[] = { BMQ_K_COMPLETED, BMQ_K_FAILED,
 	    BMQ_K_DELAYED, BMQ_K_PRIORITIZED, BMQ_K_ACTIVE, BMQ_K_WAIT,
 	    BMQ_K_PAUSED, BMQ_K_WAITING_CHILDREN };
-	struct args		 a = { .n = 0 };
+	struct bmq_args		 a;
 	redisReply		*r;
 
 	if (check_id(q, id) == -1)
 		return -1;
-	add_keys(&a, q, keys, 8);
-	add_arg(&a, id);
-	if ((r = bmq_script(q, BMQ_LUA_STATE, a.n, a.v, a.l)) == NULL)
+	bmq_args_init(&a);
+	bmq_args_keys(&a, q, keys, 8);
+	bmq_args_adds(&a, id);
+	if ((r = bmq_script(q, BMQ_LUA_STATE, &a)) == NULL)
 		return -1;
 	if (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_STATUS) {
 		bmq_seterr(q, BULLMQ_ERR_PROTOCOL, "script state: "
@@ -222,11 +196,11 @@ bullmq_get_state(bullmq_queue *q, const char *id, char *buf, size_t size)
 int
 bullmq_remove(bullmq_queue *q, const char *id)
 {
-	static const int	 keys[] = { BMQ_K_REPEAT, BMQ_K_META,
+	static const enum bmq_key keys[] = { BMQ_K_REPEAT, BMQ_K_META,
 	    BMQ_K_EVENTS, BMQ_K_COMPLETED, BMQ_K_WAITING_CHILDREN,
 	    BMQ_K_DELAYED, BMQ_K_FAILED, BMQ_K_PRIORITIZED, BMQ_K_WAIT,
 	    BMQ_K_PAUSED, BMQ_K_ACTIVE };
-	struct args		 a = { .n = 0 };
+	struct bmq_args		 a;
 	char			 key[BMQ_MAX_BASE + BMQ_MAX_ID];
 	long long		 v;
 
@@ -236,10 +210,11 @@ bullmq_remove(bullmq_queue *q, const char *id)
 		bmq_seterr(q, BULLMQ_ERR_ARG, "job id %s: key too long", id);
 		return -1;
 	}
-	add_arg(&a, key);
-	add_keys(&a, q, keys, 11);
-	add_arg(&a, id);
-	add_arg(&a, q->keys[BMQ_K_BASE]);
+	bmq_args_init(&a);
+	bmq_args_adds(&a, key);
+	bmq_args_keys(&a, q, keys, 11);
+	bmq_args_adds(&a, id);
+	bmq_args_key(&a, q, BMQ_K_BASE);
 	if (run_int(q, BMQ_LUA_REMOVE, &a, &v) == -1) {
 		if (q->script_code == -1)
 			bmq_seterr(q, BULLMQ_ERR_JOB, "job %s does not exist",
@@ -257,13 +232,13 @@ bullmq_remove(bullmq_queue *q, const char *id)
 long
 bullmq_retry_jobs(bullmq_queue *q, const char *state, long count)
 {
-	static const int	 keys[] = { BMQ_K_WAIT, BMQ_K_META,
+	static const enum bmq_key keys[] = { BMQ_K_WAIT, BMQ_K_META,
 	    BMQ_K_ACTIVE, BMQ_K_EVENTS, BMQ_K_MARKER };
-	struct args		 a;
+	struct bmq_args		 a;
 	char			 ts[24], batch[24];
 	long long		 moved;
 	long			 total = 0, want;
-	int			 from;
+	enum bmq_key		 from;
 
 	if (state == NULL || strcmp(state, "failed") == 0)
 		from = BMQ_K_FAILED;
@@ -280,13 +255,14 @@ bullmq_retry_jobs(bullmq_queue *q, const char *state, long count)
 		if (count > 0 && count - total < want)
 			want = count - total;
 		snprintf(batch, sizeof(batch), "%ld", want);
-		a.n = 0;
-		add_keys(&a, q, &from, 1);
-		add_keys(&a, q, keys, 5);
-		add_arg(&a, q->keys[BMQ_K_BASE]);
-		add_arg(&a, batch);
-		add_arg(&a, ts);
-		add_arg(&a, from == BMQ_K_FAILED ? "failed" : "completed");
+		bmq_args_init(&a);
+		bmq_args_key(&a, q, from);
+		bmq_args_keys(&a, q, keys, 5);
+		bmq_args_key(&a, q, BMQ_K_BASE);
+		bmq_args_adds(&a, batch);
+		bmq_args_adds(&a, ts);
+		bmq_args_adds(&a, from == BMQ_K_FAILED ? "failed" :
+		    "completed");
 		if (run_int(q, BMQ_LUA_RETRY_JOBS, &a, &moved) == -1)
 			return -1;
 		total += (long)moved;
@@ -300,11 +276,11 @@ bullmq_clean(bullmq_queue *q, const char *state, int64_t grace, long limit)
 {
 	static const char *const states[] = { "completed", "failed", "wait",
 	    "paused", "active", "delayed", "prioritized", NULL };
-	static const int	 skeys[] = { BMQ_K_COMPLETED, BMQ_K_FAILED,
+	static const enum bmq_key skeys[] = { BMQ_K_COMPLETED, BMQ_K_FAILED,
 	    BMQ_K_WAIT, BMQ_K_PAUSED, BMQ_K_ACTIVE, BMQ_K_DELAYED,
 	    BMQ_K_PRIORITIZED };
-	static const int	 keys[] = { BMQ_K_EVENTS, BMQ_K_REPEAT };
-	struct args		 a;
+	static const enum bmq_key keys[] = { BMQ_K_EVENTS, BMQ_K_REPEAT };
+	struct bmq_args		 a;
 	redisReply		*r;
 	char			 cutoff[24], batch[24];
 	long			 total = 0, want, got;
@@ -331,14 +307,14 @@ bullmq_clean(bullmq_queue *q, const char *state, int64_t grace, long limit)
 		if (limit > 0 && limit - total < want)
 			want = limit - total;
 		snprintf(batch, sizeof(batch), "%ld", want);
-		a.n = 0;
-		add_keys(&a, q, &skeys[i], 1);
-		add_keys(&a, q, keys, 2);
-		add_arg(&a, q->keys[BMQ_K_BASE]);
-		add_arg(&a, cutoff);
-		add_arg(&a, batch);
-		add_arg(&a, states[i]);
-		if ((r = bmq_script(q, BMQ_LUA_CLEAN, a.n, a.v, a.l)) == NULL)
+		bmq_args_init(&a);
+		bmq_args_key(&a, q, skeys[i]);
+		bmq_args_keys(&a, q, keys, 2);
+		bmq_args_key(&a, q, BMQ_K_BASE);
+		bmq_args_adds(&a, cutoff);
+		bmq_args_adds(&a, batch);
+		bmq_args_adds(&a, states[i]);
+		if ((r = bmq_script(q, BMQ_LUA_CLEAN, &a)) == NULL)
 			return -1;
 		if (r->type != REDIS_REPLY_ARRAY) {
 			bmq_seterr(q, BULLMQ_ERR_PROTOCOL, "script clean: "
@@ -359,14 +335,15 @@ bullmq_clean(bullmq_queue *q, const char *state, int64_t grace, long limit)
 int
 bullmq_drain(bullmq_queue *q, int delayed)
 {
-	static const int	 keys[] = { BMQ_K_WAIT, BMQ_K_PAUSED,
+	static const enum bmq_key keys[] = { BMQ_K_WAIT, BMQ_K_PAUSED,
 	    BMQ_K_DELAYED, BMQ_K_PRIORITIZED, BMQ_K_REPEAT };
-	struct args		 a = { .n = 0 };
+	struct bmq_args		 a;
 	long long		 v;
 
-	add_keys(&a, q, keys, 5);
-	add_arg(&a, q->keys[BMQ_K_BASE]);
-	add_arg(&a, delayed ? "1" : "0");
+	bmq_args_init(&a);
+	bmq_args_keys(&a, q, keys, 5);
+	bmq_args_key(&a, q, BMQ_K_BASE);
+	bmq_args_adds(&a, delayed ? "1" : "0");
 	return run_int(q, BMQ_LUA_DRAIN, &a, &v) == -1 ? -1 : 0;
 }
 
@@ -374,12 +351,12 @@ bullmq_drain(bullmq_queue *q, int delayed)
 int
 bullmq_obliterate(bullmq_queue *q, int force)
 {
-	static const int	 keys[] = { BMQ_K_META, BMQ_K_ACTIVE,
+	static const enum bmq_key keys[] = { BMQ_K_META, BMQ_K_ACTIVE,
 	    BMQ_K_DELAYED, BMQ_K_REPEAT, BMQ_K_COMPLETED, BMQ_K_WAIT,
 	    BMQ_K_PAUSED, BMQ_K_PRIORITIZED, BMQ_K_FAILED, BMQ_K_EVENTS,
 	    BMQ_K_STALLED_CHECK, BMQ_K_STALLED, BMQ_K_ID, BMQ_K_PC,
 	    BMQ_K_MARKER, BMQ_K_METRICS_COMPLETED, BMQ_K_METRICS_FAILED };
-	struct args		 a;
+	struct bmq_args		 a;
 	char			 batch[24];
 	long long		 more;
 
@@ -387,11 +364,11 @@ bullmq_obliterate(bullmq_queue *q, int force)
 		return -1;
 	snprintf(batch, sizeof(batch), "%d", OBLITERATE_BATCH);
 	do {
-		a.n = 0;
-		add_keys(&a, q, keys, 17);
-		add_arg(&a, q->keys[BMQ_K_BASE]);
-		add_arg(&a, batch);
-		add_arg(&a, force ? "force" : "");
+		bmq_args_init(&a);
+		bmq_args_keys(&a, q, keys, 17);
+		bmq_args_key(&a, q, BMQ_K_BASE);
+		bmq_args_adds(&a, batch);
+		bmq_args_adds(&a, force ? "force" : "");
 		if (run_int(q, BMQ_LUA_OBLITERATE, &a, &more) == -1) {
 			if (q->script_code == -1)
 				bmq_seterr(q, BULLMQ_ERR_JOB, "cannot "

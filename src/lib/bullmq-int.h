@@ -72,6 +72,7 @@ struct bullmq_queue {
 	int		 connect_timeout_ms;
 	int		 command_timeout_ms;
 	int		 spin_wait_us;
+	int64_t		 used_at;	/* bullmq_now() of the last script call */
 	char		 client_name[BMQ_MAX_BASE + 160];
 	int		 err;
 	int		 script_code;
@@ -105,8 +106,17 @@ struct bmq_jval {
 	size_t		 len;
 };
 
+/* One member of a JSON object, as bmq_json_next reads it. */
+struct bmq_jmember {
+	const char	*k;	/* the raw key, without the quotes */
+	size_t		 klen;
+	struct bmq_jval	 v;
+};
+
 /* conn.c */
 void		 bmq_seterr(bullmq_queue *, int, const char *, ...)
+		    __attribute__((__format__(__printf__, 3, 4)));
+void		 bmq_errf(char *, size_t, const char *, ...)
 		    __attribute__((__format__(__printf__, 3, 4)));
 int		 bmq_url_parse(const char *, struct bmq_url *, char *, size_t);
 redisReply	*bmq_command(bullmq_queue *, const char *, ...);
@@ -114,12 +124,41 @@ redisReply	*bmq_commandv(bullmq_queue *, int, const char **,
 		    const size_t *);
 void		 bmq_drop(bullmq_queue *);
 int		 bmq_reply_error(bullmq_queue *, redisReply *);
+int		 bmq_noauth(bullmq_queue *, const redisReply *);
 
 /* scripts.c */
-redisReply	*bmq_script(bullmq_queue *, enum bmq_lua, int, const char **,
-		    const size_t *);
-int		 bmq_script_format(struct bmq_buf *, enum bmq_lua, int,
-		    const char **, const size_t *);
+#define BMQ_ARGS_MAX	40	/* arguments a struct bmq_args holds */
+
+/*
+ * The arguments of one script call, keys first, added in order.  It points
+ * into itself and into what the caller passes: not to be copied, and the
+ * strings must outlive the call.  More than BMQ_ARGS_MAX arguments need
+ * bmq_args_room (and bmq_args_free); an argument past the room sets over,
+ * and the call is then refused.
+ */
+struct bmq_args {
+	const char	**v;
+	size_t		 *l;
+	int		  n;
+	int		  cap;
+	int		  over;
+	const char	 *sv[BMQ_ARGS_MAX];
+	size_t		  sl[BMQ_ARGS_MAX];
+};
+
+void		 bmq_args_init(struct bmq_args *);
+int		 bmq_args_room(struct bmq_args *, size_t);
+void		 bmq_args_free(struct bmq_args *);
+void		 bmq_args_add(struct bmq_args *, const char *, size_t);
+void		 bmq_args_adds(struct bmq_args *, const char *);
+void		 bmq_args_key(struct bmq_args *, const bullmq_queue *,
+		    enum bmq_key);
+void		 bmq_args_keys(struct bmq_args *, const bullmq_queue *,
+		    const enum bmq_key *, int);
+redisReply	*bmq_script(bullmq_queue *, enum bmq_lua,
+		    const struct bmq_args *);
+int		 bmq_script_format(struct bmq_buf *, enum bmq_lua,
+		    const struct bmq_args *);
 int		 bmq_scripts_load(bullmq_queue *);
 int		 bmq_is_noscript(const redisReply *);
 int		 bmq_script_int(bullmq_queue *, redisReply *, long long *);
@@ -130,6 +169,11 @@ int		 bmq_json_get(const char *, size_t, const char *,
 		    struct bmq_jval *);
 int		 bmq_json_members(const char *, size_t, const char *const *,
 		    size_t, struct bmq_jval *);
+enum bmq_jtype	 bmq_json_type(const char *, size_t);
+int		 bmq_json_next(const char **, const char *,
+		    struct bmq_jmember *);
+size_t		 bmq_json_array_elems(const char *, size_t, size_t,
+		    struct bmq_buf *);
 int		 bmq_jval_int(const struct bmq_jval *, int64_t *);
 int		 bmq_jval_double(const struct bmq_jval *, double *);
 int		 bmq_jval_string(const struct bmq_jval *, char *, size_t);
@@ -151,15 +195,26 @@ int		 bmq_job_key(const bullmq_queue *, const char *, char *,
 int		 bmq_base64(const char *, size_t, char *, size_t);
 int		 bmq_check_job_id(const char *, char *, size_t);
 
+/* opts.c */
+int		 bmq_add_opts_check(const struct bullmq_add_opts *,
+		    const char **, size_t *, const char **, size_t *, char *,
+		    size_t);
+void		 bmq_add_opts_write(struct bmq_buf *,
+		    const struct bullmq_add_opts *, const char *, size_t,
+		    const char *, size_t);
+int		 bmq_add_opts_encode(const struct bullmq_add_opts *,
+		    struct bmq_buf *, char *, size_t);
+int		 bmq_keep_from_json(const struct bmq_jval *, const char *, int,
+		    struct bullmq_keep *, char *, size_t);
+int		 bmq_keep_encode(const struct bullmq_keep *, struct bmq_buf *);
+
 /* queue.c */
 #define BMQ_ADD_NKEYS	9
-#define BMQ_ADD_ARGC	(BMQ_ADD_NKEYS + 11)
 #define BMQ_ADD_JID	(BMQ_ADD_NKEYS + 1)	/* the argument: custom id */
 
 /* The arguments of one add-9.lua call and the storage they point into. */
 struct bmq_add_call {
-	const char	*argv[BMQ_ADD_ARGC];
-	size_t		 lens[BMQ_ADD_ARGC];
+	struct bmq_args	 a;
 	char		 ts[24];
 	char		 delay[24];
 	char		 prio[24];
@@ -167,8 +222,6 @@ struct bmq_add_call {
 	struct bmq_buf	 opts;
 };
 
-int		 bmq_add_opts_encode(const struct bullmq_add_opts *,
-		    struct bmq_buf *, char *, size_t);
 int		 bmq_add_prepare(bullmq_queue *, const char *, const char *,
 		    const struct bullmq_add_opts *, int64_t,
 		    struct bmq_add_call *, char *, size_t);
@@ -176,6 +229,32 @@ int		 bmq_add_reply(const redisReply *, const redisReply **, char *,
 		    size_t);
 
 /* job.c */
+/*
+ * What the library reads of a job's stored options, read once when the
+ * job is made; absent or unreadable options take the values of {}.
+ */
+struct bmq_job_opts {
+	long			 attempts;	/* 0 .. 1e9 */
+	enum bullmq_backoff_type backoff_type;	/* NONE: retry at once */
+	int64_t			 backoff_delay;	/* ms */
+	double			 backoff_jitter;
+	struct bmq_jval		 backoff_custom;	/* a type of neither kind */
+	struct bullmq_keep	 keep_complete;	/* UNSET: the worker's */
+	struct bullmq_keep	 keep_fail;
+	int64_t			 keep_logs;	/* kl, 0: every line */
+	int64_t			 stack_trace_limit;	/* -1: none */
+	int			 lifo;
+	/* a scheduler's iteration: repeat.* and prevMillis */
+	struct bmq_jval		 repeat_pattern;	/* into the job's opts */
+	struct bmq_jval		 repeat_tz;
+	struct bmq_jval		 repeat_seed;		/* hashSeed, for H */
+	int64_t			 repeat_count;		/* 0 */
+	int64_t			 repeat_limit;		/* -1: none */
+	int64_t			 repeat_start;		/* 0: none */
+	int64_t			 repeat_end;		/* 0: none */
+	int64_t			 prev_millis;		/* 0 */
+};
+
 struct bullmq_job {
 	bullmq_queue	*q;
 	bullmq_worker	*w;		/* set while a worker holds it */
@@ -184,6 +263,7 @@ struct bullmq_job {
 	char		**fk;		/* field names */
 	char		**fv;		/* field values, NUL terminated */
 	size_t		*fvlen;		/* one block holding all four */
+	struct bmq_job_opts o;		/* the "opts" field, read */
 	char		 token[BMQ_MAX_TOKEN];
 	int64_t		 fetched_at;
 	/* the processor's verdict */
@@ -199,14 +279,13 @@ bullmq_job	*bmq_job_from_hash(bullmq_queue *, const char *, size_t,
 		    const redisReply *);
 bullmq_job	*bmq_job_from_packed(bullmq_queue *, const char *, size_t,
 		    const char *, size_t, long long, int *);
+void		 bmq_job_opts_read(const char *, size_t,
+		    struct bmq_job_opts *);
 long		 bmq_job_long(const bullmq_job *, const char *, long);
-int		 bmq_keep_encode(const struct bullmq_keep *, struct bmq_buf *);
-int		 bmq_keep_from_opts(const char *, size_t, const char *,
-		    struct bullmq_keep *);
 int64_t		 bmq_backoff_delay(enum bullmq_backoff_type, int64_t, double,
 		    long, double);
 
-/* supervise.c */
+/* stalled.c */
 int		 bmq_give_back(bullmq_queue *, const char *, const char *,
 		    long, const char *);
 

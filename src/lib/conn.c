@@ -31,6 +31,19 @@ bmq_seterr(bullmq_queue *q, int code, const char *fmt, ...)
 		memcpy(q->errstr + sizeof(q->errstr) - 4, "...", 4);
 }
 
+/* Write a message into err, if there is room for one. */
+void
+bmq_errf(char *err, size_t errsize, const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (err == NULL || errsize == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errsize, fmt, ap);
+	va_end(ap);
+}
+
 /* Milliseconds since the epoch, from the wall clock as Node's Date.now(). */
 int64_t
 bullmq_now(void)
@@ -41,7 +54,21 @@ bullmq_now(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Decode %XX escapes of a URL component into dst. */
+/* Milliseconds of the monotonic clock, for intervals and deadlines. */
+int64_t
+bullmq_mono_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Decode the %XX escapes of a URL component into dst: 0, -1 when it does
+ * not fit, -2 when it decodes to a NUL byte (which would cut the value
+ * short: a password of "%00" would mean no password at all).
+ */
 static int
 url_decode(const char *s, size_t n, char *dst, size_t size)
 {
@@ -57,7 +84,8 @@ url_decode(const char *s, size_t n, char *dst, size_t size)
 			hex[0] = s[i + 1];
 			hex[1] = s[i + 2];
 			hex[2] = '\0';
-			dst[o++] = (char)strtol(hex, NULL, 16);
+			if ((dst[o++] = (char)strtol(hex, NULL, 16)) == '\0')
+				return -2;
 			i += 2;
 		} else
 			dst[o++] = s[i];
@@ -66,16 +94,20 @@ url_decode(const char *s, size_t n, char *dst, size_t size)
 	return 0;
 }
 
-/* Parse a decimal in [lo, hi] from s[0..n); -1 when it is not one. */
+/* Parse a decimal in [lo, hi] from s[0..n), digits only; -1 if not one. */
 static long long
 parse_num(const char *s, size_t n, long long lo, long long hi)
 {
 	char		 buf[32];
 	const char	*errstr;
 	long long	 v;
+	size_t		 i;
 
 	if (n == 0 || n >= sizeof(buf))
 		return -1;
+	for (i = 0; i < n; i++)
+		if (!isdigit((unsigned char)s[i]))
+			return -1;
 	memcpy(buf, s, n);
 	buf[n] = '\0';
 	v = strtonum(buf, lo, hi, &errstr);
@@ -85,10 +117,93 @@ parse_num(const char *s, size_t n, long long lo, long long hi)
 }
 
 /*
- * Parse redis://[user:pass@]host[:port][/db] or unix:///path[?db=N].  The
+ * Copy url into buf with its password replaced by "***": what may be
+ * shown in a log, an error or --check.  The user part, before the last
+ * "@", keeps its user name; a lone user part, a password as redis-cli
+ * reads it, goes whole.  buf is always terminated; returns buf.
+ */
+char *
+bullmq_url_redact(const char *url, char *buf, size_t size)
+{
+	const char	*p, *at, *colon;
+	size_t		 n;
+
+	if (size == 0)
+		return buf;
+	if ((p = strstr(url, "://")) == NULL) {
+		strlcpy(buf, url, size);
+		return buf;
+	}
+	p += 3;
+	if ((at = strrchr(p, '@')) == NULL) {
+		strlcpy(buf, url, size);
+		return buf;
+	}
+	colon = memchr(p, ':', at - p);
+	n = colon != NULL ? (size_t)(colon + 1 - url) : (size_t)(p - url);
+	snprintf(buf, size, "%.*s***%s", (int)n, url, at);
+	return buf;
+}
+
+/* Write a URL error: "redis url <url without its password>: <msg>". */
+static int __attribute__((__format__(__printf__, 4, 5)))
+url_error(const char *url, char *err, size_t errsize, const char *fmt, ...)
+{
+	char	shown[BMQ_MAX_ERR / 2], msg[256];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(err, errsize, "redis url %s: %s", bullmq_url_redact(url,
+	    shown, sizeof(shown)), msg);
+	return -1;
+}
+
+/* Decode a part of a URL that must hold no NUL; -1 with a message. */
+static int
+url_part(const char *url, const char *what, const char *s, size_t n,
+    char *dst, size_t size, char *err, size_t errsize)
+{
+	switch (url_decode(s, n, dst, size)) {
+	case -1:
+		return url_error(url, err, errsize, "the %s is too long (at "
+		    "most %zu bytes)", what, size - 1);
+	case -2:
+		return url_error(url, err, errsize, "the %s holds a NUL byte "
+		    "(%%00)", what);
+	}
+	return 0;
+}
+
+/*
+ * Decode the user part of a URL, from p to at: "user:password", or a
+ * password alone, as redis-cli reads redis://password@host.
+ */
+static int
+url_userinfo(const char *url, const char *p, const char *at,
+    struct bmq_url *u, char *err, size_t errsize)
+{
+	const char	*colon;
+
+	if ((colon = memchr(p, ':', at - p)) == NULL)
+		return url_part(url, "password", p, at - p, u->pass,
+		    sizeof(u->pass), err, errsize);
+	if (url_part(url, "user", p, colon - p, u->user, sizeof(u->user), err,
+	    errsize) == -1)
+		return -1;
+	return url_part(url, "password", colon + 1, at - colon - 1, u->pass,
+	    sizeof(u->pass), err, errsize);
+}
+
+/*
+ * Parse redis://[user:pass@]host[:port][/db] or
+ * unix://[[user:]pass@]/path[?db=N].  The
  * host may be an IPv6 address in brackets, redis://[::1]:6379; a user with
  * no ":" is taken for a password, as redis-cli reads redis://pass@host.
- * Returns 0, or -1 with a message in err.
+ * The user part ends at the last "@", which no host, port or database
+ * holds, so a password may hold a raw "@", "/" or "?".  A decoded NUL byte
+ * is refused.  Returns 0, or -1 with a message in err that shows no password.
  */
 int
 bmq_url_parse(const char *url, struct bmq_url *u, char *err, size_t errsize)
@@ -101,106 +216,88 @@ bmq_url_parse(const char *url, struct bmq_url *u, char *err, size_t errsize)
 	if (strncmp(url, "unix://", 7) == 0) {
 		u->is_unix = 1;
 		p = url + 7;
-		if (*p != '/') {
-			snprintf(err, errsize, "redis url %s: unix:// needs an "
-			    "absolute path (unix:///path)", url);
-			return -1;
+		/* unix://[user:]pass@/path: the last "@/" ends the user part */
+		at = NULL;
+		if (*p != '/')
+			for (q = p; (q = strchr(q, '@')) != NULL; q++)
+				if (q[1] == '/')
+					at = q;
+		if (at != NULL) {
+			if (url_userinfo(url, p, at, u, err, errsize) == -1)
+				return -1;
+			p = at + 1;
 		}
+		if (*p != '/')
+			return url_error(url, err, errsize, "unix:// needs an "
+			    "absolute path (unix:///path or "
+			    "unix://[user:]pass@/path)");
 		q = strchr(p, '?');
 		end = q != NULL ? q : p + strlen(p);
-		if ((size_t)(end - p) >= sizeof(u->path)) {
-			snprintf(err, errsize, "redis url %s: path too long",
-			    url);
-			return -1;
-		}
+		if ((size_t)(end - p) >= sizeof(u->path))
+			return url_error(url, err, errsize, "the path is too "
+			    "long (at most %zu bytes)", sizeof(u->path) - 1);
 		memcpy(u->path, p, end - p);
 		u->path[end - p] = '\0';
 		if (q != NULL) {
 			if (strncmp(q, "?db=", 4) != 0 ||
 			    (v = parse_num(q + 4, strlen(q + 4), 0, 100000))
-			    < 0) {
-				snprintf(err, errsize, "redis url %s: expected "
-				    "?db=N after the path", url);
-				return -1;
-			}
+			    < 0)
+				return url_error(url, err, errsize, "expected "
+				    "?db=N after the path");
 			u->db = (int)v;
 		}
 		return 0;
 	}
-	if (strncmp(url, "redis://", 8) != 0) {
-		snprintf(err, errsize, "redis url %s: must start with redis:// "
-		    "or unix://", url);
-		return -1;
-	}
+	if (strncmp(url, "redis://", 8) != 0)
+		return url_error(url, err, errsize, "must start with redis:// "
+		    "or unix://");
 	p = url + 8;
-	slash = strchr(p, '/');
-	end = slash != NULL ? slash : p + strlen(p);
-	at = memchr(p, '@', end - p);
-	if (at != NULL) {
-		colon = memchr(p, ':', at - p);
-		if (colon == NULL) {
-			/* redis://password@host, as redis-cli reads it */
-			if (url_decode(p, at - p, u->pass, sizeof(u->pass)))
-				goto toolong;
-		} else {
-			if (url_decode(p, colon - p, u->user, sizeof(u->user)) ||
-			    url_decode(colon + 1, at - colon - 1, u->pass,
-			    sizeof(u->pass)))
-				goto toolong;
-		}
+	if ((at = strrchr(p, '@')) != NULL) {
+		if (url_userinfo(url, p, at, u, err, errsize) == -1)
+			return -1;
 		p = at + 1;
 	}
+	slash = strchr(p, '/');
+	end = slash != NULL ? slash : p + strlen(p);
 	if (*p == '[') {
 		/* an IPv6 address: redis://[::1]:6379 */
 		if ((q = memchr(p, ']', end - p)) == NULL || q == p + 1 ||
-		    (q + 1 != end && q[1] != ':')) {
-			snprintf(err, errsize, "redis url %s: expected an "
-			    "IPv6 address as [addr] or [addr]:port", url);
-			return -1;
-		}
+		    (q + 1 != end && q[1] != ':'))
+			return url_error(url, err, errsize, "expected an IPv6 "
+			    "address as [addr] or [addr]:port");
 		p++;
 		colon = q + 1 != end ? q + 1 : NULL;
 	} else {
 		colon = memchr(p, ':', end - p);
 		q = colon != NULL ? colon : end;
 		if (colon != NULL && memchr(colon + 1, ':',
-		    end - colon - 1) != NULL) {
-			snprintf(err, errsize, "redis url %s: an IPv6 "
-			    "address goes in brackets: redis://[addr]:port",
-			    url);
-			return -1;
-		}
+		    end - colon - 1) != NULL)
+			return url_error(url, err, errsize, "an IPv6 address "
+			    "goes in brackets: redis://[addr]:port");
 	}
 	if (colon != NULL) {
-		if ((v = parse_num(colon + 1, end - colon - 1, 1, 65535)) < 0) {
-			snprintf(err, errsize, "redis url %s: bad port", url);
-			return -1;
-		}
+		if ((v = parse_num(colon + 1, end - colon - 1, 1, 65535)) < 0)
+			return url_error(url, err, errsize, "bad port");
 		u->port = (int)v;
 	}
 	/* the host is from p to q */
-	colon = q;
-	if (colon - p == 0)
+	if (q - p == 0)
 		strlcpy(u->host, "127.0.0.1", sizeof(u->host));
-	else if ((size_t)(colon - p) >= sizeof(u->host))
-		goto toolong;
+	else if ((size_t)(q - p) >= sizeof(u->host))
+		return url_error(url, err, errsize, "the host is too long (at "
+		    "most %zu bytes)", sizeof(u->host) - 1);
 	else {
-		memcpy(u->host, p, colon - p);
-		u->host[colon - p] = '\0';
+		memcpy(u->host, p, q - p);
+		u->host[q - p] = '\0';
 	}
 	if (slash != NULL && slash[1] != '\0') {
 		if ((v = parse_num(slash + 1, strlen(slash + 1), 0, 100000))
-		    < 0) {
-			snprintf(err, errsize, "redis url %s: bad database "
-			    "number", url);
-			return -1;
-		}
+		    < 0)
+			return url_error(url, err, errsize, "bad database "
+			    "number");
 		u->db = (int)v;
 	}
 	return 0;
-toolong:
-	snprintf(err, errsize, "redis url %s: a part is too long", url);
-	return -1;
 }
 
 /* Check a queue name as Node does: not empty, no colon. */
@@ -303,6 +400,65 @@ io_error(bullmq_queue *q, const char *what)
 		    "", what, q->rc->errstr);
 }
 
+/* The address of the handle's server, without a password, into buf. */
+static const char *
+url_shown(const bullmq_queue *q, char *buf, size_t size)
+{
+	const struct bmq_url	*u = &q->url;
+	int			 v6 = strchr(u->host, ':') != NULL;
+
+	if (u->is_unix)
+		snprintf(buf, size, "unix://%s%s%s", u->user,
+		    u->user[0] != '\0' ? "@" : "", u->path);
+	else
+		snprintf(buf, size, "redis://%s%s%s%s%s:%d", u->user,
+		    u->user[0] != '\0' ? "@" : "", v6 ? "[" : "", u->host,
+		    v6 ? "]" : "", u->port);
+	return buf;
+}
+
+/*
+ * Whether a Redis error says that the connection must authenticate first:
+ * NOAUTH, or the protocol error Redis answers an unauthenticated client's
+ * long command with (more than 10 arguments, or an argument over 16 KB)
+ * before closing the connection.
+ */
+static int
+needs_auth(const char *s, size_t len)
+{
+	return (len >= 6 && strncmp(s, "NOAUTH", 6) == 0) ||
+	    memmem(s, len, "Protocol error: unauthenticated", 31) != NULL;
+}
+
+/*
+ * When the error reply r says that the server wants a password, set the
+ * handle's error to say so, naming the URL without a secret, drop the
+ * connection and return 1; else 0.
+ */
+int
+bmq_noauth(bullmq_queue *q, const redisReply *r)
+{
+	char	shown[BMQ_MAX_ERR / 2];
+
+	if (!needs_auth(r->str, r->len))
+		return 0;
+	bmq_seterr(q, BULLMQ_ERR_REDIS, "redis %s: the server requires a "
+	    "password (NOAUTH): give one in the URL, %s", url_shown(q, shown,
+	    sizeof(shown)), q->url.is_unix ? "unix://[user:]password@/path" :
+	    "redis://[user:]password@host");
+	bmq_drop(q);
+	return 1;
+}
+
+/* Set the error of a Redis error reply r to a command (what, or ""). */
+static void
+reply_seterr(bullmq_queue *q, const char *what, const redisReply *r)
+{
+	if (!bmq_noauth(q, r))
+		bmq_seterr(q, BULLMQ_ERR_REDIS, "redis%s%s: %.*s",
+		    what[0] ? " " : "", what, (int)r->len, r->str);
+}
+
 /* Run a command on a fresh connection during setup; 0 if it went well. */
 static int
 setup_command(bullmq_queue *q, const char *what, int argc, const char **argv)
@@ -316,8 +472,7 @@ setup_command(bullmq_queue *q, const char *what, int argc, const char **argv)
 		return -1;
 	}
 	if (r->type == REDIS_REPLY_ERROR) {
-		bmq_seterr(q, BULLMQ_ERR_REDIS, "redis %s: %.*s", what,
-		    (int)r->len, r->str);
+		reply_seterr(q, what, r);
 		freeReplyObject(r);
 		bmq_drop(q);
 		return -1;
@@ -365,7 +520,8 @@ bullmq_queue_connect(bullmq_queue *q)
 		tv.tv_usec = (q->command_timeout_ms % 1000) * 1000;
 		redisSetTimeout(q->rc, tv);
 	}
-	if (q->url.pass[0] != '\0') {
+	/* a user with an empty password still logs in: AUTH user "" */
+	if (q->url.pass[0] != '\0' || q->url.user[0] != '\0') {
 		argv[0] = "AUTH";
 		if (q->url.user[0] != '\0') {
 			argv[1] = q->url.user;
@@ -390,6 +546,15 @@ bullmq_queue_connect(bullmq_queue *q)
 		argv[1] = "SETNAME";
 		argv[2] = q->client_name;
 		if (setup_command(q, "CLIENT SETNAME", 3, argv) == -1)
+			return -1;
+	} else if (q->url.pass[0] == '\0' && q->url.user[0] == '\0' &&
+	    q->url.db == 0) {
+		/*
+		 * Without AUTH, find out now whether the server wants one: a
+		 * first long command would get only a protocol error.
+		 */
+		argv[0] = "PING";
+		if (setup_command(q, "PING", 1, argv) == -1)
 			return -1;
 	}
 	return 0;
@@ -430,8 +595,7 @@ bmq_reply_error(bullmq_queue *q, redisReply *r)
 		return -1;
 	}
 	if (r->type == REDIS_REPLY_ERROR) {
-		bmq_seterr(q, BULLMQ_ERR_REDIS, "redis: %.*s", (int)r->len,
-		    r->str);
+		reply_seterr(q, "", r);
 		freeReplyObject(r);
 		return -1;
 	}

@@ -77,81 +77,15 @@ finish_hint(const bullmq_job *j, char *buf, size_t size)
 }
 
 /* The retention for a target: the job's option, else the worker's. */
-static void
-keep_for(const bullmq_worker *w, const bullmq_job *j, int failed,
-    struct bullmq_keep *k)
+static const struct bullmq_keep *
+keep_for(const bullmq_worker *w, const bullmq_job *j, int failed)
 {
-	const char	*o;
-	size_t		 len;
+	const struct bullmq_keep	*k;
 
-	o = bullmq_job_opts(j, &len);
-	bmq_keep_from_opts(o, len, failed ? "removeOnFail" :
-	    "removeOnComplete", k);
+	k = failed ? &j->o.keep_fail : &j->o.keep_complete;
 	if (k->mode == BULLMQ_KEEP_UNSET)
-		*k = failed ? w->keep_fail : w->keep_complete;
-}
-
-/*
- * Append the top-level elements of a JSON array from index skip to b, each
- * after a comma when b already holds one.  Returns the number of elements.
- */
-static size_t
-array_elems(const char *s, size_t n, size_t skip, struct bmq_buf *b)
-{
-	size_t	i, start = 0, end, count = 0;
-	int	depth = 0, instr = 0, esc = 0, have = 0, close;
-	char	c;
-
-	for (i = 0; i < n; i++) {
-		c = s[i];
-		if (instr) {
-			if (esc)
-				esc = 0;
-			else if (c == '\\')
-				esc = 1;
-			else if (c == '"')
-				instr = 0;
-			continue;
-		}
-		close = 0;
-		switch (c) {
-		case ' ': case '\t': case '\n': case '\r':
-			continue;
-		case ']': case '}':
-			if (--depth == 0)
-				close = 1;
-			break;
-		case ',':
-			if (depth == 1)
-				close = 1;
-			break;
-		default:
-			if (depth == 1 && !have) {
-				have = 1;
-				start = i;
-			}
-			if (c == '"')
-				instr = 1;
-			else if (c == '[' || c == '{')
-				depth++;
-			break;
-		}
-		if (close && have) {
-			end = i;
-			while (end > start && (s[end - 1] == ' ' ||
-			    s[end - 1] == '\t' || s[end - 1] == '\n' ||
-			    s[end - 1] == '\r'))
-				end--;
-			if (b != NULL && count >= skip) {
-				if (b->len > 1)
-					bmq_buf_add(b, ",", 1);
-				bmq_buf_add(b, s + start, end - start);
-			}
-			count++;
-			have = 0;
-		}
-	}
-	return count;
+		k = failed ? &w->keep_fail : &w->keep_complete;
+	return k;
 }
 
 /*
@@ -161,16 +95,11 @@ array_elems(const char *s, size_t n, size_t skip, struct bmq_buf *b)
 static void
 stacktrace_json(const bullmq_job *j, const char *reason, struct bmq_buf *b)
 {
-	struct bmq_jval	 v;
-	const char	*old, *o;
-	size_t		 oldlen, olen, n, skip = 0;
-	int64_t		 limit = -1;
+	const char	*old;
+	size_t		 oldlen, n, skip = 0;
+	int64_t		 limit = j->o.stack_trace_limit;
 	struct bmq_buf	 entry;
 
-	o = bullmq_job_opts(j, &olen);
-	if (o != NULL && bmq_json_get(o, olen, "stackTraceLimit", &v) == 1 &&
-	    bmq_jval_int(&v, &limit) == -1)
-		limit = -1;
 	bmq_buf_adds(b, "[");
 	if (limit == 0) {
 		bmq_buf_adds(b, "]");
@@ -180,11 +109,11 @@ stacktrace_json(const bullmq_job *j, const char *reason, struct bmq_buf *b)
 	if (old == NULL || oldlen == 0 || old[0] != '[' ||
 	    !bmq_json_valid(old, oldlen))
 		old = NULL;
-	n = old != NULL ? array_elems(old, oldlen, 0, NULL) : 0;
+	n = old != NULL ? bmq_json_array_elems(old, oldlen, 0, NULL) : 0;
 	if (limit > 0 && (int64_t)n + 1 > limit)
 		skip = n + 1 - (size_t)limit;
 	if (old != NULL)
-		array_elems(old, oldlen, skip, b);
+		bmq_json_array_elems(old, oldlen, skip, b);
 	bmq_buf_init(&entry);
 	bmq_buf_addf(&entry, "%s: %s", j->unrecoverable ?
 	    "UnrecoverableError" : "Error", reason);
@@ -195,6 +124,17 @@ stacktrace_json(const bullmq_job *j, const char *reason, struct bmq_buf *b)
 	bmq_buf_adds(b, "]");
 }
 
+/* The delay a custom strategy gives retry n of job j (-1: no retry). */
+static int64_t
+custom_backoff(bullmq_worker *w, bullmq_job *j, long n, const char *reason)
+{
+	char	type[256];
+
+	if (bmq_jval_string(&j->o.backoff_custom, type, sizeof(type)) < 0)
+		return 0;
+	return w->backoff_fn(j, n, type, reason, w->backoff_arg);
+}
+
 /*
  * The retry delay from opts.backoff for retry number n, or 0.  A custom
  * backoff type (a Node-side strategy) retries at once.
@@ -202,40 +142,14 @@ stacktrace_json(const bullmq_job *j, const char *reason, struct bmq_buf *b)
 static int64_t
 backoff_for(const bullmq_job *j, long n)
 {
-	struct bmq_jval		 v;
-	const char		*o;
-	size_t			 len;
-	enum bullmq_backoff_type type = BULLMQ_BACKOFF_NONE;
-	int64_t			 delay = 0;
-	double			 jitter = 0, r;
+	double	r;
 
-	if ((o = bullmq_job_opts(j, &len)) == NULL ||
-	    bmq_json_get(o, len, "backoff", &v) != 1)
-		return 0;
-	if (v.type == BMQ_J_NUMBER) {
-		type = BULLMQ_BACKOFF_FIXED;
-		if (bmq_jval_int(&v, &delay) == -1)
-			return 0;
-	} else if (v.type == BMQ_J_OBJECT) {
-		if (bmq_json_get(o, len, "backoff.type", &v) == 1 &&
-		    v.type == BMQ_J_STRING) {
-			if (v.len == 5 && memcmp(v.p, "fixed", 5) == 0)
-				type = BULLMQ_BACKOFF_FIXED;
-			else if (v.len == 11 &&
-			    memcmp(v.p, "exponential", 11) == 0)
-				type = BULLMQ_BACKOFF_EXPONENTIAL;
-		}
-		if (bmq_json_get(o, len, "backoff.delay", &v) != 1 ||
-		    bmq_jval_int(&v, &delay) == -1)
-			delay = 0;
-		if (bmq_json_get(o, len, "backoff.jitter", &v) != 1 ||
-		    bmq_jval_double(&v, &jitter) == -1)
-			jitter = 0;
-	}
-	if (type == BULLMQ_BACKOFF_NONE || delay <= 0)
+	if (j->o.backoff_type == BULLMQ_BACKOFF_NONE ||
+	    j->o.backoff_delay <= 0)
 		return 0;
 	r = (double)arc4random() / 4294967296.0;
-	return bmq_backoff_delay(type, delay, jitter, n, r);
+	return bmq_backoff_delay(j->o.backoff_type, j->o.backoff_delay,
+	    j->o.backoff_jitter, n, r);
 }
 
 /* Record a script's refusal code in the handle. */
@@ -297,15 +211,12 @@ finish_call(bullmq_queue *q, bullmq_worker *w, bullmq_job *j, int failed,
 {
 	const bullmq_worker	*ws = w != NULL ? w : &bmq_no_worker;
 	struct bullmq_worker	 tmp;
-	const char		*av[MAX_ARGS];
-	size_t			 al[MAX_ARGS];
+	struct bmq_args		 a;
 	char			 now_s[NUMLEN], att[NUMLEN], kc[NUMLEN];
 	char			 ka[2 * NUMLEN], token[BMQ_MAX_TOKEN];
 	char			 hint[NUMLEN];
-	struct bullmq_keep	 keep;
 	redisReply		*r;
 	int64_t			 now;
-	int			 n;
 
 	if (w == NULL) {
 		tmp = bmq_no_worker;
@@ -315,27 +226,27 @@ finish_call(bullmq_queue *q, bullmq_worker *w, bullmq_job *j, int failed,
 	strlcpy(token, j->token[0] != '\0' ? j->token : "0", sizeof(token));
 	now = bullmq_now();
 	bmq_fmt_ms(now_s, sizeof(now_s), now);
-	keep_for(ws, j, failed, &keep);
-	keep_args(&keep, kc, ka);
+	keep_args(keep_for(ws, j, failed), kc, ka);
 	/* the one key: finish-1.lua makes the others from the prefix */
-	n = bmq_put(av, al, 0, q->keys[BMQ_K_ACTIVE], q->keylens[BMQ_K_ACTIVE]);
-	n = bmq_put_fetch_args(ws, now_s, token, av, al, n);
-	n = bmq_puts0(av, al, n, j->id);
-	n = bmq_puts0(av, al, n, failed ? "failed" : "completed");
-	n = bmq_put(av, al, n, value, vlen);
-	n = bmq_puts0(av, al, n, kc);
-	n = bmq_puts0(av, al, n, ka);
-	n = bmq_puts0(av, al, n, ws->metrics_s);
-	n = bmq_puts0(av, al, n, w != NULL && next != NULL ? "1" : "0");
-	n = bmq_puts0(av, al, n, finish_hint(j, hint, sizeof(hint)));
+	bmq_args_init(&a);
+	bmq_args_key(&a, q, BMQ_K_ACTIVE);
+	bmq_args_fetch(&a, ws, now_s, token);
+	bmq_args_adds(&a, j->id);
+	bmq_args_adds(&a, failed ? "failed" : "completed");
+	bmq_args_add(&a, value, vlen);
+	bmq_args_adds(&a, kc);
+	bmq_args_adds(&a, ka);
+	bmq_args_adds(&a, ws->metrics_s);
+	bmq_args_adds(&a, w != NULL && next != NULL ? "1" : "0");
+	bmq_args_adds(&a, finish_hint(j, hint, sizeof(hint)));
 	/* a completion sends no more: see finish-1.lua */
 	if (failed) {
 		/* attempts only matter for retries-exhausted */
 		snprintf(att, sizeof(att), "%ld", bullmq_job_attempts(j));
-		n = bmq_puts0(av, al, n, att);
-		n = bmq_put(av, al, n, stack != NULL ? stack : "", stacklen);
+		bmq_args_adds(&a, att);
+		bmq_args_add(&a, stack != NULL ? stack : "", stacklen);
 	}
-	if ((r = bmq_script(q, BMQ_LUA_FINISH, n, av, al)) == NULL) {
+	if ((r = bmq_script(q, BMQ_LUA_FINISH, &a)) == NULL) {
 		if (w != NULL && next != NULL)
 			bmq_lost_reply(w, token, j->id);
 		return -1;
@@ -351,13 +262,11 @@ delay_call(bullmq_queue *q, bullmq_worker *w, bullmq_job *j, int64_t delay,
 {
 	struct bullmq_worker	 tmp;
 	const bullmq_worker	*ws = w;
-	const char		*av[MAX_ARGS];
-	size_t			 al[MAX_ARGS];
+	struct bmq_args		 a;
 	char			 now_s[NUMLEN], d[NUMLEN];
 	char			 token[BMQ_MAX_TOKEN];
 	redisReply		*r;
 	int64_t			 now;
-	int			 n;
 
 	if (w == NULL) {
 		tmp = bmq_no_worker;
@@ -368,16 +277,16 @@ delay_call(bullmq_queue *q, bullmq_worker *w, bullmq_job *j, int64_t delay,
 	now = bullmq_now();
 	bmq_fmt_ms(now_s, sizeof(now_s), now);
 	bmq_fmt_ms(d, sizeof(d), delay);
-	n = bmq_put_keys(q, av, al, 0, bmq_fetch_keys, BMQ_NFETCH_KEYS);
-	n = bmq_put(av, al, n, q->keys[BMQ_K_STALLED],
-	    q->keylens[BMQ_K_STALLED]);
-	n = bmq_put_fetch_args(ws, now_s, token, av, al, n);
-	n = bmq_puts0(av, al, n, j->id);
-	n = bmq_puts0(av, al, n, d);
-	n = bmq_puts0(av, al, n, reason);
-	n = bmq_put(av, al, n, stack, stacklen);
-	n = bmq_puts0(av, al, n, w != NULL && next != NULL ? "1" : "0");
-	if ((r = bmq_script(q, BMQ_LUA_DELAY, n, av, al)) == NULL) {
+	bmq_args_init(&a);
+	bmq_args_keys(&a, q, bmq_fetch_keys, BMQ_NFETCH_KEYS);
+	bmq_args_key(&a, q, BMQ_K_STALLED);
+	bmq_args_fetch(&a, ws, now_s, token);
+	bmq_args_adds(&a, j->id);
+	bmq_args_adds(&a, d);
+	bmq_args_adds(&a, reason);
+	bmq_args_add(&a, stack, stacklen);
+	bmq_args_adds(&a, w != NULL && next != NULL ? "1" : "0");
+	if ((r = bmq_script(q, BMQ_LUA_DELAY, &a)) == NULL) {
 		if (w != NULL && next != NULL)
 			bmq_lost_reply(w, token, j->id);
 		return -1;
@@ -395,29 +304,21 @@ retry_call(bullmq_queue *q, bullmq_job *j, const char *reason,
 		BMQ_K_META, BMQ_K_EVENTS, BMQ_K_MARKER, BMQ_K_PC,
 		BMQ_K_STALLED
 	};
-	struct bmq_jval	 v;
-	const char	*av[MAX_ARGS], *o;
-	size_t		 al[MAX_ARGS], olen;
+	struct bmq_args	 a;
 	char		 now_s[NUMLEN];
-	int		 n, lifo = 0;
 
-	o = bullmq_job_opts(j, &olen);
-	if (o != NULL && bmq_json_get(o, olen, "lifo", &v) == 1 &&
-	    v.type == BMQ_J_TRUE)
-		lifo = 1;
 	bmq_fmt_ms(now_s, sizeof(now_s), bullmq_now());
-	n = bmq_put_keys(q, av, al, 0, keys,
-	    (int)(sizeof(keys) / sizeof(keys[0])));
-	n = bmq_put(av, al, n, q->keys[BMQ_K_BASE], q->keylens[BMQ_K_BASE]);
-	n = bmq_puts0(av, al, n, now_s);
-	n = bmq_puts0(av, al, n, j->id);
-	n = bmq_puts0(av, al, n, j->token[0] != '\0' ? j->token : "0");
-	n = bmq_puts0(av, al, n, lifo ? "RPUSH" : "LPUSH");
-	n = bmq_puts0(av, al, n, reason);
-	n = bmq_put(av, al, n, stack, stacklen);
+	bmq_args_init(&a);
+	bmq_args_keys(&a, q, keys, (int)(sizeof(keys) / sizeof(keys[0])));
+	bmq_args_key(&a, q, BMQ_K_BASE);
+	bmq_args_adds(&a, now_s);
+	bmq_args_adds(&a, j->id);
+	bmq_args_adds(&a, j->token[0] != '\0' ? j->token : "0");
+	bmq_args_adds(&a, j->o.lifo ? "RPUSH" : "LPUSH");
+	bmq_args_adds(&a, reason);
+	bmq_args_add(&a, stack, stacklen);
 	q->script_code = 0;
-	if (bmq_script_int(q, bmq_script(q, BMQ_LUA_RETRY, n, av, al),
-	    code) == -1)
+	if (bmq_script_int(q, bmq_script(q, BMQ_LUA_RETRY, &a), code) == -1)
 		return q->script_code != 0 ? 0 : -1;
 	return 0;
 }
@@ -440,7 +341,8 @@ fail_job(bullmq_queue *q, bullmq_worker *w, bullmq_job *j, bullmq_job **next,
 
 	reason = j->reason != NULL ? j->reason : "failed";
 	atm = bullmq_job_attempts_made(j);
-	retry = !j->unrecoverable && atm + 1 < bullmq_job_attempts(j);
+	/* atm may be as large as a long: no atm + 1 */
+	retry = !j->unrecoverable && atm < bullmq_job_attempts(j) - 1;
 	/* a job started maxStartedAttempts times is not retried */
 	if (w != NULL && w->max_started > 0 &&
 	    w->max_started <= bmq_job_long(j, "ats", 0))
@@ -452,7 +354,15 @@ fail_job(bullmq_queue *q, bullmq_worker *w, bullmq_job *j, bullmq_job **next,
 		bmq_seterr(q, BULLMQ_ERR_NOMEM, "out of memory");
 		return -1;
 	}
-	if (retry)
+	if (retry && j->o.backoff_custom.type == BMQ_J_STRING && w != NULL &&
+	    w->backoff_fn != NULL) {
+		/* the worker's own strategy for this type: -1 fails the job */
+		delay = custom_backoff(w, j, atm + 1, reason);
+		if (delay < 0) {
+			retry = 0;
+			delay = 0;
+		}
+	} else if (retry)
 		delay = backoff_for(j, atm + 1);
 	if (retry && delay > 0) {
 		*oc = BULLMQ_DELAYED;

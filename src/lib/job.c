@@ -1,6 +1,7 @@
 /*
- * job.c: the job handle, its fields and options, backoff and retention.
+ * job.c: the job handle, its fields, its options read once, and backoff.
  */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,152 @@ dupn(const char *s, size_t n)
 	memcpy(d, s, n);
 	d[n] = '\0';
 	return d;
+}
+
+/* Is the member's key the word w? */
+static int
+keyis(const struct bmq_jmember *m, const char *w)
+{
+	return m->klen == strlen(w) && memcmp(m->k, w, m->klen) == 0;
+}
+
+/* An integer value, or def when it is not one. */
+static int64_t
+int_or(const struct bmq_jval *v, int64_t def)
+{
+	int64_t	n;
+
+	return bmq_jval_int(v, &n) == 0 ? n : def;
+}
+
+/* Read backoff: a number of ms (fixed) or {type, delay, jitter}. */
+static void
+read_backoff(const struct bmq_jval *v, struct bmq_job_opts *o)
+{
+	struct bmq_jmember	 f;
+	const char		*p = v->p;
+
+	o->backoff_type = BULLMQ_BACKOFF_NONE;
+	o->backoff_delay = 0;
+	o->backoff_jitter = 0;
+	memset(&o->backoff_custom, 0, sizeof(o->backoff_custom));
+	if (v->type == BMQ_J_NUMBER) {
+		o->backoff_type = BULLMQ_BACKOFF_FIXED;
+		o->backoff_delay = int_or(v, 0);
+		return;
+	}
+	if (v->type != BMQ_J_OBJECT)
+		return;
+	while (bmq_json_next(&p, v->p + v->len, &f)) {
+		if (keyis(&f, "type")) {
+			o->backoff_type = BULLMQ_BACKOFF_NONE;
+			memset(&o->backoff_custom, 0, sizeof(o->backoff_custom));
+			if (f.v.type != BMQ_J_STRING)
+				continue;
+			if (f.v.len == 5 && memcmp(f.v.p, "fixed", 5) == 0)
+				o->backoff_type = BULLMQ_BACKOFF_FIXED;
+			else if (f.v.len == 11 &&
+			    memcmp(f.v.p, "exponential", 11) == 0)
+				o->backoff_type = BULLMQ_BACKOFF_EXPONENTIAL;
+			else
+				o->backoff_custom = f.v;
+		} else if (keyis(&f, "delay"))
+			o->backoff_delay = int_or(&f.v, 0);
+		else if (keyis(&f, "jitter") &&
+		    bmq_jval_double(&f.v, &o->backoff_jitter) == -1)
+			o->backoff_jitter = 0;
+	}
+}
+
+/* Read repeat: the fields of a cron scheduler's next time. */
+static void
+read_repeat(const struct bmq_jval *v, struct bmq_job_opts *o)
+{
+	struct bmq_jmember	 f;
+	const char		*p = v->p;
+
+	memset(&o->repeat_pattern, 0, sizeof(o->repeat_pattern));
+	memset(&o->repeat_tz, 0, sizeof(o->repeat_tz));
+	memset(&o->repeat_seed, 0, sizeof(o->repeat_seed));
+	o->repeat_count = 0;
+	o->repeat_limit = -1;
+	o->repeat_start = o->repeat_end = 0;
+	if (v->type != BMQ_J_OBJECT)
+		return;
+	while (bmq_json_next(&p, v->p + v->len, &f)) {
+		if (keyis(&f, "pattern"))
+			o->repeat_pattern = f.v;
+		else if (keyis(&f, "tz"))
+			o->repeat_tz = f.v;
+		else if (keyis(&f, "hashSeed"))
+			o->repeat_seed = f.v;
+		else if (keyis(&f, "count"))
+			o->repeat_count = int_or(&f.v, 0);
+		else if (keyis(&f, "limit"))
+			o->repeat_limit = int_or(&f.v, -1);
+		else if (keyis(&f, "startDate"))
+			o->repeat_start = int_or(&f.v, 0);
+		else if (keyis(&f, "endDate"))
+			o->repeat_end = int_or(&f.v, 0);
+	}
+}
+
+/*
+ * Read what the library uses of a job's stored options (JSON text of len
+ * bytes; NULL or not valid JSON reads as {}) into o, in one walk over the
+ * text.  Of a repeated key the last one decides.  o's JSON values point
+ * into the text.
+ */
+void
+bmq_job_opts_read(const char *s, size_t len, struct bmq_job_opts *o)
+{
+	struct bmq_jmember	 m;
+	const char		*p = s;
+	int64_t			 n;
+
+	/* what read_repeat leaves for no repeat, and the rest of {} */
+	memset(o, 0, sizeof(*o));
+	o->stack_trace_limit = -1;
+	o->repeat_limit = -1;
+	if (s == NULL || !bmq_json_valid(s, len) ||
+	    bmq_json_type(s, len) != BMQ_J_OBJECT)
+		return;
+	while (bmq_json_next(&p, s + len, &m)) {
+		if (keyis(&m, "attempts")) {
+			n = int_or(&m.v, 0);
+			o->attempts = n < 0 ? 0 : n > 1000000000 ? 1000000000 :
+			    (long)n;
+		} else if (keyis(&m, "backoff"))
+			read_backoff(&m.v, o);
+		else if (keyis(&m, "removeOnComplete"))
+			bmq_keep_from_json(&m.v, "removeOnComplete", 0,
+			    &o->keep_complete, NULL, 0);
+		else if (keyis(&m, "removeOnFail"))
+			bmq_keep_from_json(&m.v, "removeOnFail", 0,
+			    &o->keep_fail, NULL, 0);
+		else if (keyis(&m, "kl")) {
+			n = int_or(&m.v, 0);
+			o->keep_logs = n > 0 ? n : 0;
+		} else if (keyis(&m, "stackTraceLimit"))
+			o->stack_trace_limit = int_or(&m.v, -1);
+		else if (keyis(&m, "lifo"))
+			o->lifo = m.v.type == BMQ_J_TRUE;
+		else if (keyis(&m, "repeat"))
+			read_repeat(&m.v, o);
+		else if (keyis(&m, "prevMillis"))
+			o->prev_millis = int_or(&m.v, 0);
+	}
+}
+
+/* Read the job's "opts" field into j->o. */
+static void
+job_read_opts(bullmq_job *j)
+{
+	const char	*s;
+	size_t		 len;
+
+	s = bullmq_job_field(j, "opts", &len);
+	bmq_job_opts_read(s, len, &j->o);
 }
 
 /*
@@ -91,6 +238,7 @@ bmq_job_from_hash(bullmq_queue *q, const char *id, size_t idlen,
 		p += v->len;
 		*p++ = '\0';
 	}
+	job_read_opts(j);
 	return j;
 }
 
@@ -140,6 +288,7 @@ bmq_job_from_packed(bullmq_queue *q, const char *id, size_t idlen,
 		j->fvlen[i] = strlen(d);
 		d += j->fvlen[i] + 1;
 	}
+	job_read_opts(j);
 	return j;
 }
 
@@ -210,29 +359,43 @@ bullmq_job_token(const bullmq_job *j)
 	return j->token;
 }
 
-/* A field read as an integer, or def when missing or not a number. */
+/*
+ * A field read as an integer, or def when missing, not a number, out of
+ * range or holding a NUL (its text is the whole value, not a prefix).
+ */
 long
 bmq_job_long(const bullmq_job *j, const char *name, long def)
 {
 	const char	*s;
 	char		*end;
+	size_t		 len;
 	long		 v;
 
-	if ((s = bullmq_job_field(j, name, NULL)) == NULL || *s == '\0')
+	if ((s = bullmq_job_field(j, name, &len)) == NULL || len == 0 ||
+	    strlen(s) != len)
 		return def;
+	errno = 0;
 	v = strtol(s, &end, 10);
-	return *end == '\0' ? v : def;
+	if (*end != '\0' || errno == ERANGE)
+		return def;
+	return v;
 }
 
-/* Attempts made: atm, or the legacy attemptsMade that Node prefers. */
+/*
+ * Attempts made: atm, or the legacy attemptsMade when larger (only atm
+ * grows, so a stale attemptsMade must not hold the count back), never
+ * negative.
+ */
 long
 bullmq_job_attempts_made(const bullmq_job *j)
 {
-	long	v;
+	long	atm, legacy;
 
-	if ((v = bmq_job_long(j, "attemptsMade", -1)) >= 0)
-		return v;
-	return bmq_job_long(j, "atm", 0);
+	atm = bmq_job_long(j, "atm", 0);
+	legacy = bmq_job_long(j, "attemptsMade", 0);
+	if (legacy > atm)
+		atm = legacy;
+	return atm < 0 ? 0 : atm;
 }
 
 /* Attempts started: ats. */
@@ -246,16 +409,7 @@ bullmq_job_attempts_started(const bullmq_job *j)
 long
 bullmq_job_attempts(const bullmq_job *j)
 {
-	struct bmq_jval	 v;
-	const char	*o;
-	size_t		 len;
-	int64_t		 n;
-
-	if ((o = bullmq_job_opts(j, &len)) == NULL ||
-	    bmq_json_get(o, len, "attempts", &v) != 1 ||
-	    bmq_jval_int(&v, &n) == -1 || n < 0)
-		return 0;
-	return n > 1000000000 ? 1000000000 : (long)n;
+	return j->o.attempts;
 }
 
 /* The creation timestamp, 0 when missing. */
@@ -342,95 +496,6 @@ bullmq_job_reason(const bullmq_job *j, int *unrecoverable)
 	if (unrecoverable != NULL)
 		*unrecoverable = j->reason != NULL ? j->unrecoverable : 0;
 	return j->reason;
-}
-
-/*
- * Write a retention option in its stored JSON form: false, true, N or
- * {"age":A,"count":C,"limit":L}.  Returns 0, or -1 when unset.
- */
-int
-bmq_keep_encode(const struct bullmq_keep *k, struct bmq_buf *b)
-{
-	switch (k->mode) {
-	case BULLMQ_KEEP_ALL:
-		bmq_buf_adds(b, "false");
-		return 0;
-	case BULLMQ_KEEP_NONE:
-		bmq_buf_adds(b, "true");
-		return 0;
-	case BULLMQ_KEEP_COUNT:
-		bmq_buf_addf(b, "%ld", k->count);
-		return 0;
-	case BULLMQ_KEEP_AGE:
-		bmq_buf_addf(b, "{\"age\":%ld", k->age);
-		if (k->count > 0)
-			bmq_buf_addf(b, ",\"count\":%ld", k->count);
-		if (k->limit > 0)
-			bmq_buf_addf(b, ",\"limit\":%ld", k->limit);
-		bmq_buf_adds(b, "}");
-		return 0;
-	default:
-		return -1;
-	}
-}
-
-/*
- * Read a retention option (removeOnComplete or removeOnFail, named by key)
- * from stored opts JSON.  Absent or malformed gives BULLMQ_KEEP_UNSET.
- * Returns 0.
- */
-int
-bmq_keep_from_opts(const char *opts, size_t len, const char *key,
-    struct bullmq_keep *k)
-{
-	struct bmq_jval	 v, f;
-	char		 path[64];
-	int64_t		 n;
-
-	memset(k, 0, sizeof(*k));
-	if (opts == NULL || bmq_json_get(opts, len, key, &v) != 1)
-		return 0;
-	switch (v.type) {
-	case BMQ_J_TRUE:
-		k->mode = BULLMQ_KEEP_NONE;
-		break;
-	case BMQ_J_FALSE:
-		k->mode = BULLMQ_KEEP_ALL;
-		break;
-	case BMQ_J_NUMBER:
-		if (bmq_jval_int(&v, &n) == -1)
-			break;
-		if (n <= 0)
-			k->mode = BULLMQ_KEEP_NONE;
-		else {
-			k->mode = BULLMQ_KEEP_COUNT;
-			k->count = (long)n;
-		}
-		break;
-	case BMQ_J_OBJECT:
-		k->mode = BULLMQ_KEEP_AGE;
-		snprintf(path, sizeof(path), "%s.age", key);
-		if (bmq_json_get(opts, len, path, &f) == 1 &&
-		    bmq_jval_int(&f, &n) == 0 && n > 0)
-			k->age = (long)n;
-		snprintf(path, sizeof(path), "%s.count", key);
-		if (bmq_json_get(opts, len, path, &f) == 1 &&
-		    bmq_jval_int(&f, &n) == 0 && n > 0)
-			k->count = (long)n;
-		snprintf(path, sizeof(path), "%s.limit", key);
-		if (bmq_json_get(opts, len, path, &f) == 1 &&
-		    bmq_jval_int(&f, &n) == 0 && n > 0)
-			k->limit = (long)n;
-		if (k->age == 0) {
-			/* {count} alone behaves as a count */
-			k->mode = k->count > 0 ? BULLMQ_KEEP_COUNT :
-			    BULLMQ_KEEP_ALL;
-		}
-		break;
-	default:
-		break;
-	}
-	return 0;
 }
 
 /*

@@ -32,8 +32,7 @@ int
 bullmq_job_update_data(bullmq_job *j, const char *json, size_t len)
 {
 	bullmq_queue	*q = j->q;
-	const char	*av[2];
-	size_t		 al[2];
+	struct bmq_args	 a;
 	char		 key[BMQ_MAX_BASE + BMQ_MAX_ID + 16];
 	long long	 v;
 	int		 kl;
@@ -45,10 +44,10 @@ bullmq_job_update_data(bullmq_job *j, const char *json, size_t len)
 	}
 	if ((kl = sub_key(j, "", key, sizeof(key))) == -1)
 		return -1;
-	bmq_put(av, al, 0, key, (size_t)kl);
-	bmq_put(av, al, 1, json, len);
-	return bmq_script_int(q, bmq_script(q, BMQ_LUA_UPDATE_DATA, 2, av, al),
-	    &v);
+	bmq_args_init(&a);
+	bmq_args_add(&a, key, (size_t)kl);
+	bmq_args_add(&a, json, len);
+	return bmq_script_int(q, bmq_script(q, BMQ_LUA_UPDATE_DATA, &a), &v);
 }
 
 /*

@@ -413,15 +413,170 @@ out:
 	return rv;
 }
 
+/* Skip JSON white space. */
+static const char *
+skip_ws(const char *p, const char *e)
+{
+	while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
+}
+
+/* The end of the string whose opening quote is at p. */
+static const char *
+skip_string(const char *p, const char *e)
+{
+	for (p++; p < e && *p != '"'; p++)
+		if (*p == '\\')
+			p++;
+	return p < e ? p + 1 : e;
+}
+
+/* The end of the value starting at p, in text already known to be valid. */
+static const char *
+skip_value(const char *p, const char *e)
+{
+	int	depth = 0;
+
+	if (p < e && *p == '"')
+		return skip_string(p, e);
+	if (p < e && (*p == '{' || *p == '[')) {
+		while (p < e) {
+			if (*p == '"') {
+				p = skip_string(p, e);
+				continue;
+			}
+			if (*p == '{' || *p == '[')
+				depth++;
+			else if ((*p == '}' || *p == ']') && --depth == 0)
+				return p + 1;
+			p++;
+		}
+		return e;
+	}
+	while (p < e && *p != ',' && *p != '}' && *p != ']' && *p != ' ' &&
+	    *p != '\t' && *p != '\n' && *p != '\r')
+		p++;
+	return p;
+}
+
+/* The type of the value whose text starts with c. */
+static enum bmq_jtype
+type_of(char c)
+{
+	switch (c) {
+	case '{':
+		return BMQ_J_OBJECT;
+	case '[':
+		return BMQ_J_ARRAY;
+	case '"':
+		return BMQ_J_STRING;
+	case 't':
+		return BMQ_J_TRUE;
+	case 'f':
+		return BMQ_J_FALSE;
+	case 'n':
+		return BMQ_J_NULL;
+	default:
+		return BMQ_J_NUMBER;
+	}
+}
+
+/* The type of the JSON text js, checked with bmq_json_valid. */
+enum bmq_jtype
+bmq_json_type(const char *js, size_t len)
+{
+	const char	*p;
+
+	if (len > 0 && *js == '{')
+		return BMQ_J_OBJECT;	/* as a job's opts always start */
+	p = skip_ws(js, js + len);
+	return p < js + len ? type_of(*p) : BMQ_J_NONE;
+}
+
+/*
+ * Read the next member of the object whose text starts at *pp (at or
+ * before its '{' on the first call), in text checked with bmq_json_valid,
+ * with no copy and no tokens.  Returns 1 with m set, 0 at the end of the
+ * object.
+ */
+int
+bmq_json_next(const char **pp, const char *e, struct bmq_jmember *m)
+{
+	const char	*p, *kend;
+
+	p = skip_ws(*pp, e);
+	if (p < e && (*p == '{' || *p == ','))
+		p = skip_ws(p + 1, e);
+	if (p >= e || *p != '"')
+		return 0;
+	kend = skip_string(p, e);
+	m->k = p + 1;
+	m->klen = (size_t)(kend - p) - 2;
+	p = skip_ws(kend, e);
+	if (p < e && *p == ':')
+		p = skip_ws(p + 1, e);
+	*pp = skip_value(p, e);
+	m->v.type = p < e ? type_of(*p) : BMQ_J_NONE;
+	m->v.p = p;
+	m->v.len = (size_t)(*pp - p);
+	if (m->v.type == BMQ_J_STRING && m->v.len >= 2) {
+		m->v.p++;
+		m->v.len -= 2;
+	}
+	return 1;
+}
+
+/*
+ * Append the elements of the JSON array s[0..n) (checked with
+ * bmq_json_valid) from index skip on to b, each after a comma when b holds
+ * more than its opening bracket.  b may be NULL.  Returns the number of
+ * elements.
+ */
+size_t
+bmq_json_array_elems(const char *s, size_t n, size_t skip, struct bmq_buf *b)
+{
+	const char	*p = s, *e = s + n, *end;
+	size_t		 count = 0;
+
+	p = skip_ws(p, e);
+	if (p >= e || *p != '[')
+		return 0;
+	for (p = skip_ws(p + 1, e); p < e && *p != ']';
+	    p = skip_ws(p, e)) {
+		end = skip_value(p, e);
+		if (b != NULL && count >= skip) {
+			if (b->len > 1)
+				bmq_buf_add(b, ",", 1);
+			bmq_buf_add(b, p, (size_t)(end - p));
+		}
+		count++;
+		p = skip_ws(end, e);
+		if (p < e && *p == ',')
+			p++;
+	}
+	return count;
+}
+
 /* An integer value (numbers in exponent form included); -1 if not one. */
 int
 bmq_jval_int(const struct bmq_jval *v, int64_t *out)
 {
 	char	buf[64], *end;
 	double	d;
+	int64_t	n;
+	size_t	i;
 
 	if (v->type != BMQ_J_NUMBER || v->len >= sizeof(buf))
 		return -1;
+	/* plain digits, below 2^53: what strtod would give, without it */
+	for (i = 0, n = 0; i < v->len && i < 15 && v->p[i] >= '0' &&
+	    v->p[i] <= '9'; i++)
+		n = n * 10 + (v->p[i] - '0');
+	if (i == v->len && i > 0) {
+		*out = n;
+		return 0;
+	}
 	memcpy(buf, v->p, v->len);
 	buf[v->len] = '\0';
 	errno = 0;

@@ -12,8 +12,6 @@
 #include "bullmq-int.h"
 #include "worker-int.h"
 
-#define MOVE_NARGS	17
-
 /* Run lua/move-10.lua for job j; the script's integer in *v.  0 or -1. */
 static int
 move_call(bullmq_job *j, const char *where, const char *arg6,
@@ -25,27 +23,24 @@ move_call(bullmq_job *j, const char *where, const char *arg6,
 		BMQ_K_STALLED, BMQ_K_MARKER, BMQ_K_LIMITER
 	};
 	bullmq_queue	*q = j->q;
-	const char	*av[MOVE_NARGS];
-	size_t		 al[MOVE_NARGS];
+	struct bmq_args	 a;
 	char		 now_s[NUMLEN];
-	int		 n;
 
 	if (j->moved) {
 		bmq_seterr(q, BULLMQ_ERR_ARG, "job %s: moved already", j->id);
 		return -1;
 	}
 	bmq_fmt_ms(now_s, sizeof(now_s), bullmq_now());
-	n = bmq_put_keys(q, av, al, 0, keys,
-	    (int)(sizeof(keys) / sizeof(keys[0])));
-	n = bmq_put(av, al, n, q->keys[BMQ_K_BASE], q->keylens[BMQ_K_BASE]);
-	n = bmq_puts0(av, al, n, now_s);
-	n = bmq_puts0(av, al, n, j->id);
-	n = bmq_puts0(av, al, n, j->token[0] != '\0' ? j->token : "0");
-	n = bmq_puts0(av, al, n, where);
-	n = bmq_puts0(av, al, n, arg6);
-	n = bmq_puts0(av, al, n, arg7);
-	if (bmq_script_int(q, bmq_script(q, BMQ_LUA_MOVE, n, av, al), v) ==
-	    -1)
+	bmq_args_init(&a);
+	bmq_args_keys(&a, q, keys, (int)(sizeof(keys) / sizeof(keys[0])));
+	bmq_args_key(&a, q, BMQ_K_BASE);
+	bmq_args_adds(&a, now_s);
+	bmq_args_adds(&a, j->id);
+	bmq_args_adds(&a, j->token[0] != '\0' ? j->token : "0");
+	bmq_args_adds(&a, where);
+	bmq_args_adds(&a, arg6);
+	bmq_args_adds(&a, arg7);
+	if (bmq_script_int(q, bmq_script(q, BMQ_LUA_MOVE, &a), v) == -1)
 		return -1;
 	return 0;
 }

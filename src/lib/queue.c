@@ -1,705 +1,15 @@
 /*
- * queue.c: the producer side: job options as Node names them, their stored
- * form (BULLMQ-PROTOCOL.md 2.2), and adding one job or many (4.1).
+ * queue.c: the producer side of a queue: adding one job (BULLMQ-PROTOCOL.md
+ * 4.1), the arguments of add-9.lua and the judging of its reply, which the
+ * add stream (bulk.c) shares.
  */
-#include <sys/types.h>
-
-#include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bullmq-int.h"
 
-#define MAX_PRIORITY	2097151		/* 2^21 - 1 */
-#define MAX_DEDUP_ID	512
-
-/* One member of a JSON object: the raw key and value texts. */
-struct member {
-	const char	*k;
-	size_t		 klen;
-	const char	*v;
-	size_t		 vlen;
-};
-
 static const struct bullmq_add_opts	no_opts;
-
-/* Write a message into err, if there is room for one. */
-static void __attribute__((__format__(__printf__, 3, 4)))
-seterr(char *err, size_t errsize, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (err == NULL || errsize == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errsize, fmt, ap);
-	va_end(ap);
-}
-
-/* Skip JSON white space. */
-static const char *
-skip_ws(const char *p, const char *e)
-{
-	while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
-		p++;
-	return p;
-}
-
-/* The end of the string whose opening quote is at p. */
-static const char *
-skip_string(const char *p, const char *e)
-{
-	for (p++; p < e && *p != '"'; p++)
-		if (*p == '\\')
-			p++;
-	return p < e ? p + 1 : e;
-}
-
-/* The end of the value starting at p, in text already known to be valid. */
-static const char *
-skip_value(const char *p, const char *e)
-{
-	int	depth = 0;
-
-	if (p < e && *p == '"')
-		return skip_string(p, e);
-	if (p < e && (*p == '{' || *p == '[')) {
-		while (p < e) {
-			if (*p == '"') {
-				p = skip_string(p, e);
-				continue;
-			}
-			if (*p == '{' || *p == '[')
-				depth++;
-			else if ((*p == '}' || *p == ']') && --depth == 0)
-				return p + 1;
-			p++;
-		}
-		return e;
-	}
-	while (p < e && *p != ',' && *p != '}' && *p != ']' && *p != ' ' &&
-	    *p != '\t' && *p != '\n' && *p != '\r')
-		p++;
-	return p;
-}
-
-/*
- * Read the next member of the object whose text starts at *pp (at its '{'
- * on the first call).  Returns 1 with m set, 0 at the end of the object.
- */
-static int
-next_member(const char **pp, const char *e, struct member *m)
-{
-	const char	*p, *kend;
-
-	p = skip_ws(*pp, e);
-	if (p < e && (*p == '{' || *p == ','))
-		p = skip_ws(p + 1, e);
-	if (p >= e || *p != '"')
-		return 0;
-	kend = skip_string(p, e);
-	m->k = p + 1;
-	m->klen = (size_t)(kend - p) - 2;
-	p = skip_ws(kend, e);
-	if (p < e && *p == ':')
-		p = skip_ws(p + 1, e);
-	m->v = p;
-	*pp = skip_value(p, e);
-	m->vlen = (size_t)(*pp - p);
-	return 1;
-}
-
-/* Is the member's key the word w? */
-static int
-keyis(const struct member *m, const char *w)
-{
-	return m->klen == strlen(w) && memcmp(m->k, w, m->klen) == 0;
-}
-
-/* The JSON type of a member's value. */
-static enum bmq_jtype
-vtype(const struct member *m)
-{
-	switch (m->vlen > 0 ? m->v[0] : '\0') {
-	case '{':
-		return BMQ_J_OBJECT;
-	case '[':
-		return BMQ_J_ARRAY;
-	case '"':
-		return BMQ_J_STRING;
-	case 't':
-		return BMQ_J_TRUE;
-	case 'f':
-		return BMQ_J_FALSE;
-	case 'n':
-		return BMQ_J_NULL;
-	default:
-		return BMQ_J_NUMBER;
-	}
-}
-
-/* Read an integer option within [lo, hi]; -1 with a message if not one. */
-static int
-get_int(const struct member *m, const char *name, int64_t lo, int64_t hi,
-    int64_t *out, char *err, size_t errsize)
-{
-	struct bmq_jval	v;
-
-	v.type = vtype(m);
-	v.p = m->v;
-	v.len = m->vlen;
-	if (bmq_jval_int(&v, out) == -1 || *out < lo || *out > hi) {
-		seterr(err, errsize, "option %s: must be an integer from %lld "
-		    "to %lld", name, (long long)lo, (long long)hi);
-		return -1;
-	}
-	return 0;
-}
-
-/* Read a boolean option; -1 with a message if not one. */
-static int
-get_bool(const struct member *m, const char *name, int *out, char *err,
-    size_t errsize)
-{
-	switch (vtype(m)) {
-	case BMQ_J_TRUE:
-		*out = 1;
-		return 0;
-	case BMQ_J_FALSE:
-		*out = 0;
-		return 0;
-	default:
-		seterr(err, errsize, "option %s: must be true or false", name);
-		return -1;
-	}
-}
-
-/*
- * Read a string option as a pointer into the text and a length; escapes
- * are refused since the text is not copied.
- */
-static int
-get_str(const struct member *m, const char *name, const char **p,
-    size_t *len, char *err, size_t errsize)
-{
-	if (vtype(m) != BMQ_J_STRING) {
-		seterr(err, errsize, "option %s: must be a string", name);
-		return -1;
-	}
-	*p = m->v + 1;
-	*len = m->vlen - 2;
-	if (memchr(*p, '\\', *len) != NULL) {
-		seterr(err, errsize, "option %s: escaped characters are not "
-		    "supported", name);
-		return -1;
-	}
-	return 0;
-}
-
-/* Read removeOnComplete or removeOnFail: a boolean, a count or an object. */
-static int
-parse_keep(const struct member *m, const char *name, struct bullmq_keep *k,
-    char *err, size_t errsize)
-{
-	struct member	 f;
-	const char	*p = m->v, *e = m->v + m->vlen;
-	int64_t		 n;
-	char		 fname[64];
-
-	memset(k, 0, sizeof(*k));
-	switch (vtype(m)) {
-	case BMQ_J_TRUE:
-		k->mode = BULLMQ_KEEP_NONE;
-		return 0;
-	case BMQ_J_FALSE:
-		k->mode = BULLMQ_KEEP_ALL;
-		return 0;
-	case BMQ_J_NUMBER:
-		if (get_int(m, name, 0, INT32_MAX, &n, err, errsize) == -1)
-			return -1;
-		k->mode = BULLMQ_KEEP_COUNT;
-		k->count = (long)n;
-		return 0;
-	case BMQ_J_OBJECT:
-		break;
-	default:
-		seterr(err, errsize, "option %s: must be a boolean, a count "
-		    "or {age, count, limit}", name);
-		return -1;
-	}
-	k->mode = BULLMQ_KEEP_AGE;
-	while (next_member(&p, e, &f)) {
-		snprintf(fname, sizeof(fname), "%s.%.*s", name,
-		    (int)(f.klen > 20 ? 20 : f.klen), f.k);
-		if (vtype(&f) == BMQ_J_NULL)
-			continue;
-		if (keyis(&f, "age") || keyis(&f, "count") ||
-		    keyis(&f, "limit")) {
-			if (get_int(&f, fname, 0, INT32_MAX, &n, err,
-			    errsize) == -1)
-				return -1;
-			if (keyis(&f, "age"))
-				k->age = (long)n;
-			else if (keyis(&f, "count"))
-				k->count = (long)n;
-			else
-				k->limit = (long)n;
-		} else {
-			seterr(err, errsize, "option %s: unknown field", fname);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/* Read backoff: a number of ms (fixed) or {type, delay, jitter}. */
-static int
-parse_backoff(const struct member *m, struct bullmq_add_opts *o, char *err,
-    size_t errsize)
-{
-	struct member	 f;
-	const char	*p = m->v, *e = m->v + m->vlen, *s;
-	size_t		 slen;
-	int64_t		 n;
-	double		 d;
-	struct bmq_jval	 v;
-
-	if (vtype(m) == BMQ_J_NUMBER) {
-		if (get_int(m, "backoff", 0, INT64_C(1) << 42, &n, err,
-		    errsize) == -1)
-			return -1;
-		o->backoff_type = BULLMQ_BACKOFF_FIXED;
-		o->backoff_delay = n;
-		return 0;
-	}
-	if (vtype(m) != BMQ_J_OBJECT) {
-		seterr(err, errsize, "option backoff: must be a number of ms "
-		    "or {type, delay, jitter}");
-		return -1;
-	}
-	while (next_member(&p, e, &f)) {
-		if (vtype(&f) == BMQ_J_NULL)
-			continue;
-		if (keyis(&f, "type")) {
-			if (get_str(&f, "backoff.type", &s, &slen, err,
-			    errsize) == -1)
-				return -1;
-			if (slen == 5 && memcmp(s, "fixed", 5) == 0)
-				o->backoff_type = BULLMQ_BACKOFF_FIXED;
-			else if (slen == 11 &&
-			    memcmp(s, "exponential", 11) == 0)
-				o->backoff_type = BULLMQ_BACKOFF_EXPONENTIAL;
-			else {
-				seterr(err, errsize, "option backoff.type: "
-				    "\"%.*s\" is not fixed or exponential "
-				    "(custom strategies are not supported)",
-				    (int)(slen > 40 ? 40 : slen), s);
-				return -1;
-			}
-		} else if (keyis(&f, "delay")) {
-			if (get_int(&f, "backoff.delay", 0, INT64_C(1) << 42,
-			    &n, err, errsize) == -1)
-				return -1;
-			o->backoff_delay = n;
-		} else if (keyis(&f, "jitter")) {
-			v.type = vtype(&f);
-			v.p = f.v;
-			v.len = f.vlen;
-			if (bmq_jval_double(&v, &d) == -1 || !(d >= 0 &&
-			    d <= 1)) {
-				seterr(err, errsize, "option backoff.jitter: "
-				    "must be a number from 0 to 1");
-				return -1;
-			}
-			o->backoff_jitter = d;
-		} else {
-			seterr(err, errsize, "option backoff.%.*s: unknown "
-			    "field", (int)(f.klen > 40 ? 40 : f.klen), f.k);
-			return -1;
-		}
-	}
-	if (o->backoff_type == BULLMQ_BACKOFF_NONE) {
-		seterr(err, errsize, "option backoff: type is missing");
-		return -1;
-	}
-	return 0;
-}
-
-/* Read deduplication: {id, ttl}; the other modes are refused. */
-static int
-parse_dedup(const struct member *m, struct bullmq_add_opts *o, char *err,
-    size_t errsize)
-{
-	struct member	 f;
-	const char	*p = m->v, *e = m->v + m->vlen;
-	int64_t		 n;
-	int		 b;
-
-	if (vtype(m) != BMQ_J_OBJECT) {
-		seterr(err, errsize, "option deduplication: must be an "
-		    "object {id, ttl}");
-		return -1;
-	}
-	while (next_member(&p, e, &f)) {
-		if (vtype(&f) == BMQ_J_NULL)
-			continue;
-		if (keyis(&f, "id")) {
-			if (get_str(&f, "deduplication.id", &o->dedup_id,
-			    &o->dedup_id_len, err, errsize) == -1)
-				return -1;
-		} else if (keyis(&f, "ttl")) {
-			if (get_int(&f, "deduplication.ttl", 0,
-			    INT64_C(1) << 42, &n, err, errsize) == -1)
-				return -1;
-			o->dedup_ttl = n;
-		} else if (keyis(&f, "extend") || keyis(&f, "replace") ||
-		    keyis(&f, "keepLastIfActive") || keyis(&f, "reschedule")) {
-			if (get_bool(&f, "deduplication mode", &b, err,
-			    errsize) == -1)
-				return -1;
-			if (b) {
-				seterr(err, errsize, "option deduplication."
-				    "%.*s: not supported (only simple and ttl "
-				    "deduplication)", (int)f.klen, f.k);
-				return -1;
-			}
-		} else {
-			seterr(err, errsize, "option deduplication.%.*s: "
-			    "unknown field", (int)(f.klen > 40 ? 40 : f.klen),
-			    f.k);
-			return -1;
-		}
-	}
-	if (o->dedup_id == NULL || o->dedup_id_len == 0) {
-		seterr(err, errsize, "option deduplication.id: must be "
-		    "given");
-		return -1;
-	}
-	return 0;
-}
-
-/* Node option names that exist but that bullmq-c does not produce. */
-static const char *const unsupported[] = {
-	"parent", "repeat", "repeatJobKey", "prevMillis",
-	"failParentOnFailure", "continueParentOnFailure",
-	"ignoreDependencyOnFailure", "removeDependencyOnFailure",
-	"sizeLimit", "telemetry", NULL
-};
-
-/* Parse one top-level option. */
-static int
-parse_member(const struct member *m, struct bullmq_add_opts *o, char *err,
-    size_t errsize)
-{
-	int64_t		 n;
-	const char	*s;
-	size_t		 slen, i;
-	char		 id[BMQ_MAX_ID];
-
-	if (keyis(m, "jobId")) {
-		if (get_str(m, "jobId", &s, &slen, err, errsize) == -1)
-			return -1;
-		if (slen == 0)
-			return 0;	/* Node: "" means an automatic id */
-		if (slen >= sizeof(id)) {
-			seterr(err, errsize, "option jobId: longer than %d "
-			    "bytes", BULLMQ_MAX_ID);
-			return -1;
-		}
-		memcpy(id, s, slen);
-		id[slen] = '\0';
-		if (bmq_check_job_id(id, err, errsize) == -1)
-			return -1;
-		o->job_id = s;
-		o->job_id_len = slen;
-	} else if (keyis(m, "delay")) {
-		if (get_int(m, "delay", 0, INT64_C(1) << 42, &n, err,
-		    errsize) == -1)
-			return -1;
-		o->delay = n;
-	} else if (keyis(m, "priority")) {
-		if (get_int(m, "priority", 0, MAX_PRIORITY, &n, err,
-		    errsize) == -1)
-			return -1;
-		o->priority = (int)n;
-	} else if (keyis(m, "attempts")) {
-		if (get_int(m, "attempts", 0, INT32_MAX, &n, err,
-		    errsize) == -1)
-			return -1;
-		o->attempts = (int)n;
-	} else if (keyis(m, "backoff"))
-		return parse_backoff(m, o, err, errsize);
-	else if (keyis(m, "lifo"))
-		return get_bool(m, "lifo", &o->lifo, err, errsize);
-	else if (keyis(m, "removeOnComplete"))
-		return parse_keep(m, "removeOnComplete",
-		    &o->remove_on_complete, err, errsize);
-	else if (keyis(m, "removeOnFail"))
-		return parse_keep(m, "removeOnFail", &o->remove_on_fail, err,
-		    errsize);
-	else if (keyis(m, "keepLogs")) {
-		if (get_int(m, "keepLogs", 1, INT32_MAX, &n, err,
-		    errsize) == -1)
-			return -1;
-		o->keep_logs = (int)n;
-	} else if (keyis(m, "stackTraceLimit")) {
-		if (get_int(m, "stackTraceLimit", 0, INT32_MAX, &n, err,
-		    errsize) == -1)
-			return -1;
-		o->stack_trace_limit = (int)n;
-		o->has_stack_trace_limit = 1;
-	} else if (keyis(m, "deduplication"))
-		return parse_dedup(m, o, err, errsize);
-	else if (keyis(m, "timestamp")) {
-		if (get_int(m, "timestamp", 1, INT64_C(1) << 50, &n, err,
-		    errsize) == -1)
-			return -1;
-		o->timestamp = n;
-	} else if (keyis(m, "debounce")) {
-		seterr(err, errsize, "option debounce: removed in BullMQ 6, "
-		    "use deduplication");
-		return -1;
-	} else {
-		for (i = 0; unsupported[i] != NULL; i++)
-			if (keyis(m, unsupported[i])) {
-				seterr(err, errsize, "option %s: not supported "
-				    "by bullmq-c", unsupported[i]);
-				return -1;
-			}
-		seterr(err, errsize, "unknown option \"%.*s\"",
-		    (int)(m->klen > 60 ? 60 : m->klen), m->k);
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * Parse Node-style job options (a JSON object) into o.  Null values count
- * as not given, as in Node.  Returns 0, or -1 with a message in err.
- */
-int
-bullmq_add_opts_parse(const char *json, size_t len,
-    struct bullmq_add_opts *o, char *err, size_t errsize)
-{
-	struct member	 m;
-	const char	*p, *e;
-
-	memset(o, 0, sizeof(*o));
-	if (json == NULL || len == 0) {
-		seterr(err, errsize, "job options: empty text");
-		return -1;
-	}
-	if (!bmq_json_valid(json, len)) {
-		seterr(err, errsize, "job options: not valid JSON");
-		return -1;
-	}
-	e = json + len;
-	p = skip_ws(json, e);
-	if (*p != '{') {
-		seterr(err, errsize, "job options: must be a JSON object");
-		return -1;
-	}
-	while (next_member(&p, e, &m)) {
-		if (vtype(&m) == BMQ_J_NULL)
-			continue;
-		if (parse_member(&m, o, err, errsize) == -1) {
-			memset(o, 0, sizeof(*o));
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/* Append a retention option in its stored form. */
-static void
-keep_encode(struct bmq_buf *b, const char *name, const struct bullmq_keep *k)
-{
-	const char	*sep = "";
-
-	bmq_buf_addf(b, ",\"%s\":", name);
-	if (k->mode != BULLMQ_KEEP_AGE) {
-		bmq_keep_encode(k, b);
-		return;
-	}
-	bmq_buf_adds(b, "{");
-	if (k->age > 0) {
-		bmq_buf_addf(b, "\"age\":%ld", k->age);
-		sep = ",";
-	}
-	if (k->count > 0) {
-		bmq_buf_addf(b, "%s\"count\":%ld", sep, k->count);
-		sep = ",";
-	}
-	if (k->limit > 0)
-		bmq_buf_addf(b, "%s\"limit\":%ld", sep, k->limit);
-	bmq_buf_adds(b, "}");
-}
-
-/* Check a retention option given in a struct. */
-static int
-keep_check(const struct bullmq_keep *k, const char *name, char *err,
-    size_t errsize)
-{
-	if (k->mode < BULLMQ_KEEP_UNSET || k->mode > BULLMQ_KEEP_AGE ||
-	    k->count < 0 || k->age < 0 || k->limit < 0) {
-		seterr(err, errsize, "option %s: bad mode or negative value",
-		    name);
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * Check options given as a struct (they need not come from the parser) and
- * find the custom id and deduplication id with their lengths.
- */
-static int
-opts_check(const struct bullmq_add_opts *o, const char **jid, size_t *jidlen,
-    const char **did, size_t *didlen, char *err, size_t errsize)
-{
-	char	id[BMQ_MAX_ID];
-
-	*jid = o->job_id != NULL ? o->job_id : "";
-	*jidlen = o->job_id == NULL ? 0 : o->job_id_len != 0 ?
-	    o->job_id_len : strlen(*jid);
-	*did = o->dedup_id != NULL ? o->dedup_id : "";
-	*didlen = o->dedup_id == NULL ? 0 : o->dedup_id_len != 0 ?
-	    o->dedup_id_len : strlen(*did);
-	if (*jidlen > 0) {
-		if (*jidlen >= sizeof(id)) {
-			seterr(err, errsize, "option jobId: longer than %d "
-			    "bytes", BULLMQ_MAX_ID);
-			return -1;
-		}
-		if (memchr(*jid, '\0', *jidlen) != NULL) {
-			seterr(err, errsize, "option jobId: holds a NUL");
-			return -1;
-		}
-		memcpy(id, *jid, *jidlen);
-		id[*jidlen] = '\0';
-		if (bmq_check_job_id(id, err, errsize) == -1)
-			return -1;
-	}
-	if (o->attempts < 0) {
-		seterr(err, errsize, "option attempts: negative");
-		return -1;
-	}
-	if (o->delay < 0) {
-		seterr(err, errsize, "option delay: negative");
-		return -1;
-	}
-	if (o->priority < 0 || o->priority > MAX_PRIORITY) {
-		seterr(err, errsize, "option priority: must be from 0 to %d",
-		    MAX_PRIORITY);
-		return -1;
-	}
-	if (o->backoff_type < BULLMQ_BACKOFF_NONE ||
-	    o->backoff_type > BULLMQ_BACKOFF_EXPONENTIAL ||
-	    o->backoff_delay < 0 || !(o->backoff_jitter >= 0 &&
-	    o->backoff_jitter <= 1)) {
-		seterr(err, errsize, "option backoff: bad type, negative "
-		    "delay or jitter outside 0..1");
-		return -1;
-	}
-	if (keep_check(&o->remove_on_complete, "removeOnComplete", err,
-	    errsize) == -1 || keep_check(&o->remove_on_fail, "removeOnFail",
-	    err, errsize) == -1)
-		return -1;
-	if (o->keep_logs < 0 || (o->has_stack_trace_limit &&
-	    o->stack_trace_limit < 0)) {
-		seterr(err, errsize, "option keepLogs or stackTraceLimit: "
-		    "negative");
-		return -1;
-	}
-	if (*didlen >= MAX_DEDUP_ID || memchr(*did, '\0', *didlen) != NULL) {
-		seterr(err, errsize, "option deduplication.id: longer than %d "
-		    "bytes or holding a NUL", MAX_DEDUP_ID - 1);
-		return -1;
-	}
-	if (o->dedup_ttl < 0 || (o->dedup_ttl > 0 && *didlen == 0)) {
-		seterr(err, errsize, "option deduplication: negative ttl, or "
-		    "a ttl without an id");
-		return -1;
-	}
-	if (o->timestamp < 0) {
-		seterr(err, errsize, "option timestamp: negative");
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * Append the stored form of the options (BULLMQ-PROTOCOL.md 2.2): attempts
- * always, the others only when given, keepLogs and deduplication under
- * their aliases kl and de.
- */
-static void
-opts_encode(struct bmq_buf *b, const struct bullmq_add_opts *o,
-    const char *jid, size_t jidlen, const char *did, size_t didlen)
-{
-	bmq_buf_addf(b, "{\"attempts\":%d", o->attempts);
-	if (o->backoff_type != BULLMQ_BACKOFF_NONE) {
-		bmq_buf_addf(b, ",\"backoff\":{\"type\":\"%s\",\"delay\":%lld",
-		    o->backoff_type == BULLMQ_BACKOFF_FIXED ? "fixed" :
-		    "exponential", (long long)o->backoff_delay);
-		if (o->backoff_jitter > 0)
-			bmq_buf_addf(b, ",\"jitter\":%.14g", o->backoff_jitter);
-		bmq_buf_adds(b, "}");
-	}
-	if (o->delay > 0)
-		bmq_buf_addf(b, ",\"delay\":%lld", (long long)o->delay);
-	if (o->priority > 0)
-		bmq_buf_addf(b, ",\"priority\":%d", o->priority);
-	if (o->lifo)
-		bmq_buf_adds(b, ",\"lifo\":true");
-	if (jidlen > 0) {
-		bmq_buf_adds(b, ",\"jobId\":");
-		bmq_buf_add_jstr(b, jid, jidlen);
-	}
-	if (o->timestamp > 0)
-		bmq_buf_addf(b, ",\"timestamp\":%lld", (long long)o->timestamp);
-	if (o->remove_on_complete.mode != BULLMQ_KEEP_UNSET)
-		keep_encode(b, "removeOnComplete", &o->remove_on_complete);
-	if (o->remove_on_fail.mode != BULLMQ_KEEP_UNSET)
-		keep_encode(b, "removeOnFail", &o->remove_on_fail);
-	if (o->has_stack_trace_limit)
-		bmq_buf_addf(b, ",\"stackTraceLimit\":%d",
-		    o->stack_trace_limit);
-	if (o->keep_logs > 0)
-		bmq_buf_addf(b, ",\"kl\":%d", o->keep_logs);
-	if (didlen > 0) {
-		bmq_buf_adds(b, ",\"de\":{\"id\":");
-		bmq_buf_add_jstr(b, did, didlen);
-		if (o->dedup_ttl > 0)
-			bmq_buf_addf(b, ",\"ttl\":%lld",
-			    (long long)o->dedup_ttl);
-		bmq_buf_adds(b, "}");
-	}
-	bmq_buf_adds(b, "}");
-}
-
-/*
- * Check o and append its stored form to b (for the tests and tools).
- * Returns 0, or -1 with a message in err.
- */
-int
-bmq_add_opts_encode(const struct bullmq_add_opts *o, struct bmq_buf *b,
-    char *err, size_t errsize)
-{
-	const char	*jid, *did;
-	size_t		 jidlen, didlen;
-
-	if (opts_check(o, &jid, &jidlen, &did, &didlen, err, errsize) == -1)
-		return -1;
-	opts_encode(b, o, jid, jidlen, did, didlen);
-	if (bmq_buf_cstr(b) == NULL) {
-		seterr(err, errsize, "out of memory");
-		return -1;
-	}
-	return 0;
-}
 
 /*
  * Fill c with the arguments of one add.  c->opts must be initialised; it is
@@ -711,32 +21,32 @@ bmq_add_prepare(bullmq_queue *q, const char *name, const char *data,
     const struct bullmq_add_opts *o, int64_t now, struct bmq_add_call *c,
     char *err, size_t errsize)
 {
-	static const int	 keys[BMQ_ADD_NKEYS] = { BMQ_K_WAIT, BMQ_K_META,
-	    BMQ_K_ID, BMQ_K_DELAYED, BMQ_K_PRIORITIZED, BMQ_K_PC,
+	static const enum bmq_key keys[BMQ_ADD_NKEYS] = { BMQ_K_WAIT,
+	    BMQ_K_META, BMQ_K_ID, BMQ_K_DELAYED, BMQ_K_PRIORITIZED, BMQ_K_PC,
 	    BMQ_K_ACTIVE, BMQ_K_EVENTS, BMQ_K_MARKER };
 	const char		*jid, *did;
 	size_t			 jidlen, didlen, datalen;
-	int			 i;
 
 	if (o == NULL)
 		o = &no_opts;
 	if (name == NULL) {
-		seterr(err, errsize, "job name is missing");
+		bmq_errf(err, errsize, "job name is missing");
 		return BULLMQ_ERR_ARG;
 	}
 	if (data == NULL)
 		data = "{}";
 	datalen = strlen(data);
 	if (!bmq_json_valid(data, datalen)) {
-		seterr(err, errsize, "job data is not valid JSON");
+		bmq_errf(err, errsize, "job data is not valid JSON");
 		return BULLMQ_ERR_ARG;
 	}
-	if (opts_check(o, &jid, &jidlen, &did, &didlen, err, errsize) == -1)
+	if (bmq_add_opts_check(o, &jid, &jidlen, &did, &didlen, err,
+	    errsize) == -1)
 		return BULLMQ_ERR_ARG;
 	c->opts.len = 0;
-	opts_encode(&c->opts, o, jid, jidlen, did, didlen);
+	bmq_add_opts_write(&c->opts, o, jid, jidlen, did, didlen);
 	if (bmq_buf_cstr(&c->opts) == NULL) {
-		seterr(err, errsize, "out of memory");
+		bmq_errf(err, errsize, "out of memory");
 		return BULLMQ_ERR_NOMEM;
 	}
 	snprintf(c->ts, sizeof(c->ts), "%lld",
@@ -744,32 +54,19 @@ bmq_add_prepare(bullmq_queue *q, const char *name, const char *data,
 	snprintf(c->delay, sizeof(c->delay), "%lld", (long long)o->delay);
 	snprintf(c->prio, sizeof(c->prio), "%d", o->priority);
 	snprintf(c->ttl, sizeof(c->ttl), "%lld", (long long)o->dedup_ttl);
-	for (i = 0; i < BMQ_ADD_NKEYS; i++) {
-		c->argv[i] = q->keys[keys[i]];
-		c->lens[i] = q->keylens[keys[i]];
-	}
-	c->argv[i] = q->keys[BMQ_K_BASE];
-	c->lens[i++] = q->keylens[BMQ_K_BASE];
-	c->argv[i] = jid;
-	c->lens[i++] = jidlen;
-	c->argv[i] = name;
-	c->lens[i++] = strlen(name);
-	c->argv[i] = c->ts;
-	c->lens[i++] = strlen(c->ts);
-	c->argv[i] = data;
-	c->lens[i++] = datalen;
-	c->argv[i] = c->opts.b;
-	c->lens[i++] = c->opts.len;
-	c->argv[i] = c->delay;
-	c->lens[i++] = strlen(c->delay);
-	c->argv[i] = c->prio;
-	c->lens[i++] = strlen(c->prio);
-	c->argv[i] = o->lifo ? "1" : "0";
-	c->lens[i++] = 1;
-	c->argv[i] = did;
-	c->lens[i++] = didlen;
-	c->argv[i] = c->ttl;
-	c->lens[i++] = strlen(c->ttl);
+	bmq_args_init(&c->a);
+	bmq_args_keys(&c->a, q, keys, BMQ_ADD_NKEYS);
+	bmq_args_key(&c->a, q, BMQ_K_BASE);
+	bmq_args_add(&c->a, jid, jidlen);
+	bmq_args_adds(&c->a, name);
+	bmq_args_adds(&c->a, c->ts);
+	bmq_args_add(&c->a, data, datalen);
+	bmq_args_add(&c->a, c->opts.b, c->opts.len);
+	bmq_args_adds(&c->a, c->delay);
+	bmq_args_adds(&c->a, c->prio);
+	bmq_args_adds(&c->a, o->lifo ? "1" : "0");
+	bmq_args_add(&c->a, did, didlen);
+	bmq_args_adds(&c->a, c->ttl);
 	return 0;
 }
 
@@ -784,14 +81,14 @@ bmq_add_reply(const redisReply *r, const redisReply **idp, char *err,
 	const redisReply	*st;
 
 	if (r->type == REDIS_REPLY_ERROR) {
-		seterr(err, errsize, "script add: %.*s", (int)r->len, r->str);
+		bmq_errf(err, errsize, "script add: %.*s", (int)r->len, r->str);
 		return -1;
 	}
 	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
 	    (st = r->element[0])->type != REDIS_REPLY_INTEGER ||
 	    st->integer < BULLMQ_ADDED || st->integer > BULLMQ_DEDUPLICATED ||
 	    (*idp = r->element[1])->type != REDIS_REPLY_STRING) {
-		seterr(err, errsize, "script add: unexpected reply");
+		bmq_errf(err, errsize, "script add: unexpected reply");
 		return -1;
 	}
 	return (int)st->integer;
@@ -812,9 +109,10 @@ add_result(const redisReply *r, char *id, size_t idsize, char *err,
 		return -1;
 	if (id != NULL && idsize > 0) {
 		if (ri->len >= idsize) {
-			seterr(err, errsize, "job id %.*s...: %zu bytes do not "
-			    "fit in the id buffer of %zu", (int)(ri->len > 32 ?
-			    32 : ri->len), ri->str, ri->len, idsize);
+			bmq_errf(err, errsize, "job id %.*s...: %zu bytes do "
+			    "not fit in the id buffer of %zu",
+			    (int)(ri->len > 32 ? 32 : ri->len), ri->str,
+			    ri->len, idsize);
 			return -1;
 		}
 		memcpy(id, ri->str, ri->len);
@@ -842,15 +140,15 @@ bullmq_add(bullmq_queue *q, const char *name, const char *data,
 		return -1;
 	}
 	/* the custom id comes back: refuse it now, not after the add */
-	if (id != NULL && idsize > 0 && c.lens[BMQ_ADD_JID] >= idsize) {
+	if (id != NULL && idsize > 0 && c.a.l[BMQ_ADD_JID] >= idsize) {
 		bmq_buf_free(&c.opts);
 		bmq_seterr(q, BULLMQ_ERR_ARG, "job id %.*s...: %zu bytes do "
-		    "not fit in the id buffer of %zu", c.lens[BMQ_ADD_JID] > 32 ?
-		    32 : (int)c.lens[BMQ_ADD_JID], c.argv[BMQ_ADD_JID],
-		    c.lens[BMQ_ADD_JID], idsize);
+		    "not fit in the id buffer of %zu", c.a.l[BMQ_ADD_JID] > 32 ?
+		    32 : (int)c.a.l[BMQ_ADD_JID], c.a.v[BMQ_ADD_JID],
+		    c.a.l[BMQ_ADD_JID], idsize);
 		return -1;
 	}
-	r = bmq_script(q, BMQ_LUA_ADD, BMQ_ADD_ARGC, c.argv, c.lens);
+	r = bmq_script(q, BMQ_LUA_ADD, &c.a);
 	bmq_buf_free(&c.opts);
 	if (r == NULL)
 		return -1;

@@ -3,6 +3,7 @@
  * computed at build time, SCRIPT LOAD and one retry on NOSCRIPT.
  */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <sched.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include "bullmq-int.h"
 
 #define CMD_STACK	4096
+#define IDLE_LOOK_MS	100	/* a pause after which a call looks first */
 
 /*
  * The RESP text of "EVALSHA sha numkeys argv...", formatted here rather
@@ -118,15 +120,101 @@ format_call(struct cmdbuf *b, enum bmq_lua s, int argc, const char **argv,
  * its own pipeline; 0, or -1 when out of memory.
  */
 int
-bmq_script_format(struct bmq_buf *b, enum bmq_lua s, int argc,
-    const char **argv, const size_t *lens)
+bmq_script_format(struct bmq_buf *b, enum bmq_lua s, const struct bmq_args *a)
 {
 	char	*p;
 
-	if ((p = bmq_buf_reserve(b, call_size(argc, argv, lens))) == NULL)
+	if (a->over)
 		return -1;
-	b->len = (size_t)(call_write(p, s, argc, argv, lens) - b->b);
+	if ((p = bmq_buf_reserve(b, call_size(a->n, a->v, a->l))) == NULL)
+		return -1;
+	b->len = (size_t)(call_write(p, s, a->n, a->v, a->l) - b->b);
 	return 0;
+}
+
+/* Start an empty argument list with room for BMQ_ARGS_MAX. */
+void
+bmq_args_init(struct bmq_args *a)
+{
+	a->v = a->sv;
+	a->l = a->sl;
+	a->n = a->over = 0;
+	a->cap = BMQ_ARGS_MAX;
+}
+
+/* Make room for n arguments in all; 0, or -1 when out of memory. */
+int
+bmq_args_room(struct bmq_args *a, size_t n)
+{
+	const char	**v;
+	size_t		 *l;
+
+	if (n <= (size_t)a->cap)
+		return 0;
+	if (n > INT_MAX || (v = calloc(n, sizeof(*v))) == NULL)
+		return -1;
+	if ((l = calloc(n, sizeof(*l))) == NULL) {
+		free(v);
+		return -1;
+	}
+	memcpy(v, a->v, (size_t)a->n * sizeof(*v));
+	memcpy(l, a->l, (size_t)a->n * sizeof(*l));
+	if (a->v != a->sv) {
+		free(a->v);
+		free(a->l);
+	}
+	a->v = v;
+	a->l = l;
+	a->cap = (int)n;
+	return 0;
+}
+
+/* Free what bmq_args_room took; the list stays usable, empty. */
+void
+bmq_args_free(struct bmq_args *a)
+{
+	if (a->v != a->sv) {
+		free(a->v);
+		free(a->l);
+	}
+	bmq_args_init(a);
+}
+
+/* Add an argument of len bytes. */
+void
+bmq_args_add(struct bmq_args *a, const char *s, size_t len)
+{
+	if (a->n >= a->cap) {
+		a->over = 1;
+		return;
+	}
+	a->v[a->n] = s;
+	a->l[a->n++] = len;
+}
+
+/* Add a NUL-terminated argument. */
+void
+bmq_args_adds(struct bmq_args *a, const char *s)
+{
+	bmq_args_add(a, s, strlen(s));
+}
+
+/* Add the queue's key k. */
+void
+bmq_args_key(struct bmq_args *a, const bullmq_queue *q, enum bmq_key k)
+{
+	bmq_args_add(a, q->keys[k], q->keylens[k]);
+}
+
+/* Add the queue's keys ks[0 .. n). */
+void
+bmq_args_keys(struct bmq_args *a, const bullmq_queue *q,
+    const enum bmq_key *ks, int n)
+{
+	int	i;
+
+	for (i = 0; i < n; i++)
+		bmq_args_add(a, q->keys[ks[i]], q->keylens[ks[i]]);
 }
 
 /* Microseconds of the monotonic clock. */
@@ -237,6 +325,33 @@ call(bullmq_queue *q, const struct cmdbuf *b)
 	return r;
 }
 
+/*
+ * Whether the server closed the connection while it sat idle (CLIENT KILL,
+ * its timeout, a restart, all the while a job ran): between two calls
+ * nothing is due from it, so anything readable is its EOF or its last
+ * words.  Nothing was sent on it since, so a fresh connection can take the
+ * call with no doubt about whether it ran.  After a short pause the look
+ * is not worth its system call.
+ */
+static int
+closed_while_idle(bullmq_queue *q)
+{
+	redisContext	*c = q->rc;
+	struct pollfd	 pfd;
+	int64_t		 now, idle;
+
+	now = bullmq_now();
+	idle = now - q->used_at;
+	q->used_at = now;
+	if (idle < IDLE_LOOK_MS || c->err != 0 || sdslen(c->obuf) != 0 ||
+	    c->reader->pos < c->reader->len)
+		return 0;
+	pfd.fd = c->fd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	return poll(&pfd, 1, 0) == 1;
+}
+
 static void
 cmdbuf_free(struct cmdbuf *b)
 {
@@ -310,18 +425,24 @@ bmq_is_noscript(const redisReply *r)
  * numbers mapped back to the .lua files by bmq_lua_errmsg).
  */
 redisReply *
-bmq_script(bullmq_queue *q, enum bmq_lua s, int argc, const char **argv,
-    const size_t *lens)
+bmq_script(bullmq_queue *q, enum bmq_lua s, const struct bmq_args *a)
 {
 	struct cmdbuf	 b;
 	redisReply	*r = NULL;
 	int		 tries;
 
-	if (format_call(&b, s, argc, argv, lens) == -1) {
+	if (a->over) {
+		bmq_seterr(q, BULLMQ_ERR_ARG, "script %s: more than %d "
+		    "arguments", bmq_lua_scripts[s].name, a->cap);
+		return NULL;
+	}
+	if (format_call(&b, s, a->n, a->v, a->l) == -1) {
 		bmq_seterr(q, BULLMQ_ERR_NOMEM, "out of memory");
 		return NULL;
 	}
 	for (tries = 0; tries < 2; tries++) {
+		if (q->rc != NULL && closed_while_idle(q))
+			bmq_drop(q);
 		if (q->rc == NULL && bullmq_queue_connect(q) == -1)
 			goto out;
 		r = call(q, &b);
@@ -332,7 +453,10 @@ bmq_script(bullmq_queue *q, enum bmq_lua s, int argc, const char **argv,
 		if (load_one(q, s) == -1)
 			goto out;
 	}
-	if (r != NULL && r->type == REDIS_REPLY_ERROR) {
+	if (r != NULL && r->type == REDIS_REPLY_ERROR && bmq_noauth(q, r)) {
+		freeReplyObject(r);
+		r = NULL;
+	} else if (r != NULL && r->type == REDIS_REPLY_ERROR) {
 		char	msg[1024];
 
 		/* "user_script:N" back to lua/FILE.lua:LINE (includes) */

@@ -1,9 +1,10 @@
 /*
- * supervise.c: what the master does for its children on its own
+ * stalled.c: what the master does for its children on its own
  * connection: batched lock extension, the stalled check and giving back
  * the job of a dead child.
  */
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,38 +20,31 @@ bullmq_extend_locks(bullmq_queue *q, size_t n, const char *const *ids,
     const char *const *tokens, int64_t duration,
     void (*lost)(const char *id, void *), void *arg)
 {
-	const char	**av;
-	size_t		 *al, i, argc;
-	char		  dur[24];
-	redisReply	 *r;
-	long		  nlost = -1;
+	struct bmq_args	 a;
+	char		 dur[24];
+	redisReply	*r;
+	size_t		 i;
+	long		 nlost = -1;
 
 	if (n == 0)
 		return 0;
 	if (duration <= 0)
 		duration = BMQ_DEFAULT_LOCK;
-	argc = 3 + 2 * n;
-	av = calloc(argc, sizeof(*av));
-	al = calloc(argc, sizeof(*al));
-	if (av == NULL || al == NULL) {
+	bmq_args_init(&a);
+	if (n > ((size_t)INT_MAX - 3) / 2 || bmq_args_room(&a, 3 + 2 * n) ==
+	    -1) {
 		bmq_seterr(q, BULLMQ_ERR_NOMEM, "out of memory");
 		goto out;
 	}
 	snprintf(dur, sizeof(dur), "%" PRId64, duration);
-	av[0] = q->keys[BMQ_K_STALLED];
-	al[0] = q->keylens[BMQ_K_STALLED];
-	av[1] = q->keys[BMQ_K_BASE];
-	al[1] = q->keylens[BMQ_K_BASE];
-	av[2] = dur;
-	al[2] = strlen(dur);
+	bmq_args_key(&a, q, BMQ_K_STALLED);
+	bmq_args_key(&a, q, BMQ_K_BASE);
+	bmq_args_adds(&a, dur);
 	for (i = 0; i < n; i++) {
-		av[3 + 2 * i] = ids[i];
-		al[3 + 2 * i] = strlen(ids[i]);
-		av[4 + 2 * i] = tokens[i];
-		al[4 + 2 * i] = strlen(tokens[i]);
+		bmq_args_adds(&a, ids[i]);
+		bmq_args_adds(&a, tokens[i]);
 	}
-	if ((r = bmq_script(q, BMQ_LUA_EXTEND_LOCKS, (int)argc, av, al)) ==
-	    NULL)
+	if ((r = bmq_script(q, BMQ_LUA_EXTEND_LOCKS, &a)) == NULL)
 		goto out;
 	if (r->type != REDIS_REPLY_ARRAY) {
 		bmq_seterr(q, BULLMQ_ERR_PROTOCOL, "extend locks: reply of "
@@ -68,8 +62,7 @@ bullmq_extend_locks(bullmq_queue *q, size_t n, const char *const *ids,
 	}
 	freeReplyObject(r);
 out:
-	free(av);
-	free(al);
+	bmq_args_free(&a);
 	return nlost;
 }
 
@@ -81,10 +74,10 @@ long
 bullmq_check_stalled(bullmq_queue *q, long max_stalled, int64_t interval,
     void (*cb)(const char *id, void *), void *arg)
 {
-	const char	*av[12];
-	size_t		 al[12], i;
+	struct bmq_args	 a;
 	char		 maxs[24], now[24], iv[24];
 	redisReply	*r;
+	size_t		 i;
 	long		 n = 0;
 	static const enum bmq_key keys[] = {
 		BMQ_K_STALLED, BMQ_K_WAIT, BMQ_K_ACTIVE, BMQ_K_STALLED_CHECK,
@@ -96,19 +89,13 @@ bullmq_check_stalled(bullmq_queue *q, long max_stalled, int64_t interval,
 	snprintf(maxs, sizeof(maxs), "%ld", max_stalled);
 	snprintf(now, sizeof(now), "%" PRId64, bullmq_now());
 	snprintf(iv, sizeof(iv), "%" PRId64, interval);
-	for (i = 0; i < 8; i++) {
-		av[i] = q->keys[keys[i]];
-		al[i] = q->keylens[keys[i]];
-	}
-	av[8] = maxs;
-	al[8] = strlen(maxs);
-	av[9] = q->keys[BMQ_K_BASE];
-	al[9] = q->keylens[BMQ_K_BASE];
-	av[10] = now;
-	al[10] = strlen(now);
-	av[11] = iv;
-	al[11] = strlen(iv);
-	if ((r = bmq_script(q, BMQ_LUA_STALLED, 12, av, al)) == NULL)
+	bmq_args_init(&a);
+	bmq_args_keys(&a, q, keys, 8);
+	bmq_args_adds(&a, maxs);
+	bmq_args_key(&a, q, BMQ_K_BASE);
+	bmq_args_adds(&a, now);
+	bmq_args_adds(&a, iv);
+	if ((r = bmq_script(q, BMQ_LUA_STALLED, &a)) == NULL)
 		return -1;
 	if (r->type != REDIS_REPLY_ARRAY) {
 		bmq_seterr(q, BULLMQ_ERR_PROTOCOL, "stalled check: reply of "
@@ -136,31 +123,24 @@ int
 bmq_give_back(bullmq_queue *q, const char *id, const char *token,
     long max_stalled, const char *skip)
 {
-	const char	*av[12];
-	size_t		 al[12];
+	struct bmq_args	 a;
 	char		 maxs[24];
 	long long	 v;
-	int		 i;
 	static const enum bmq_key keys[] = {
 		BMQ_K_STALLED, BMQ_K_WAIT, BMQ_K_ACTIVE, BMQ_K_META,
 		BMQ_K_MARKER, BMQ_K_EVENTS, BMQ_K_REPEAT
 	};
 
 	snprintf(maxs, sizeof(maxs), "%ld", max_stalled);
-	for (i = 0; i < 7; i++) {
-		av[i] = q->keys[keys[i]];
-		al[i] = q->keylens[keys[i]];
-	}
-	av[7] = q->keys[BMQ_K_BASE];
-	al[7] = q->keylens[BMQ_K_BASE];
-	av[8] = id;
-	av[9] = token != NULL ? token : "";
-	av[10] = maxs;
-	av[11] = skip != NULL ? skip : "";
-	for (i = 8; i < 12; i++)
-		al[i] = strlen(av[i]);
-	if (bmq_script_int(q, bmq_script(q, BMQ_LUA_GIVE_BACK, 12, av, al),
-	    &v) == -1)
+	bmq_args_init(&a);
+	bmq_args_keys(&a, q, keys, 7);
+	bmq_args_key(&a, q, BMQ_K_BASE);
+	bmq_args_adds(&a, id);
+	bmq_args_adds(&a, token != NULL ? token : "");
+	bmq_args_adds(&a, maxs);
+	bmq_args_adds(&a, skip != NULL ? skip : "");
+	if (bmq_script_int(q, bmq_script(q, BMQ_LUA_GIVE_BACK, &a), &v) ==
+	    -1)
 		return -1;
 	return (int)v;
 }

@@ -4,6 +4,9 @@
  * scheduler successors, every and cron), progress and logs.  Finishing a
  * job is in finish.c.
  */
+#include <sys/socket.h>
+
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,52 +27,22 @@ const enum bmq_key bmq_fetch_keys[] = {
 	BMQ_K_META, BMQ_K_EVENTS, BMQ_K_MARKER, BMQ_K_LIMITER, BMQ_K_PC
 };
 
-/* Put queue keys ks[0..n) at av[at..]; returns the next index. */
-int
-bmq_put_keys(const bullmq_queue *q, const char **av, size_t *al, int at,
-    const enum bmq_key *ks, int n)
-{
-	int	i;
-
-	for (i = 0; i < n; i++) {
-		av[at + i] = q->keys[ks[i]];
-		al[at + i] = q->keylens[ks[i]];
-	}
-	return at + n;
-}
-
-/* Put one argument; returns the next index. */
-int
-bmq_put(const char **av, size_t *al, int at, const char *s, size_t len)
-{
-	av[at] = s;
-	al[at] = len;
-	return at + 1;
-}
-
-/* Put a NUL-terminated argument; returns the next index. */
-int
-bmq_puts0(const char **av, size_t *al, int at, const char *s)
-{
-	return bmq_put(av, al, at, s, strlen(s));
-}
-
 /*
- * Put the seven arguments shared by every fetching script: prefix, now,
+ * Add the seven arguments shared by every fetching script: prefix, now,
  * token, lock duration, limiter max and duration, worker name.
  */
-int
-bmq_put_fetch_args(const bullmq_worker *w, const char *now, const char *token,
-    const char **av, size_t *al, int at)
+void
+bmq_args_fetch(struct bmq_args *a, const bullmq_worker *w, const char *now,
+    const char *token)
 {
-	at = bmq_put(av, al, at, w->q != NULL ? w->q->keys[BMQ_K_BASE] : "",
+	bmq_args_add(a, w->q != NULL ? w->q->keys[BMQ_K_BASE] : "",
 	    w->q != NULL ? w->q->keylens[BMQ_K_BASE] : 0);
-	at = bmq_puts0(av, al, at, now);
-	at = bmq_puts0(av, al, at, token);
-	at = bmq_puts0(av, al, at, w->lock_s);
-	at = bmq_puts0(av, al, at, w->limmax_s);
-	at = bmq_puts0(av, al, at, w->limdur_s);
-	return bmq_puts0(av, al, at, w->name);
+	bmq_args_adds(a, now);
+	bmq_args_adds(a, token);
+	bmq_args_adds(a, w->lock_s);
+	bmq_args_adds(a, w->limmax_s);
+	bmq_args_adds(a, w->limdur_s);
+	bmq_args_adds(a, w->name);
 }
 
 /* A millisecond time as text. */
@@ -337,12 +310,11 @@ bmq_take_fetch(bullmq_worker *w, redisReply *r, const char *token, int64_t now,
 int
 bullmq_worker_try_fetch(bullmq_worker *w, bullmq_job **jobp)
 {
-	const char	*av[MAX_ARGS];
-	size_t		 al[MAX_ARGS];
+	struct bmq_args	 a;
 	char		 now_s[NUMLEN], token[BMQ_MAX_TOKEN];
 	redisReply	*r;
 	int64_t		 now;
-	int		 n, rv;
+	int		 rv;
 
 	*jobp = NULL;
 	if (w->lost[0] != '\0' && bullmq_worker_reclaim(w) == -1)
@@ -350,9 +322,10 @@ bullmq_worker_try_fetch(bullmq_worker *w, bullmq_job **jobp)
 	now = bullmq_now();
 	bmq_fmt_ms(now_s, sizeof(now_s), now);
 	new_token(w, token, sizeof(token));
-	n = bmq_put_keys(w->q, av, al, 0, bmq_fetch_keys, BMQ_NFETCH_KEYS);
-	n = bmq_put_fetch_args(w, now_s, token, av, al, n);
-	if ((r = bmq_script(w->q, BMQ_LUA_FETCH, n, av, al)) == NULL) {
+	bmq_args_init(&a);
+	bmq_args_keys(&a, w->q, bmq_fetch_keys, BMQ_NFETCH_KEYS);
+	bmq_args_fetch(&a, w, now_s, token);
+	if ((r = bmq_script(w->q, BMQ_LUA_FETCH, &a)) == NULL) {
 		bmq_lost_reply(w, token, NULL);
 		return -1;
 	}
@@ -373,9 +346,29 @@ nap(int64_t ms)
 }
 
 /*
+ * End a blocking wait on the marker at once, or the next one: the fetch
+ * returns 0.  Safe in a signal handler: it shuts the reading side of the
+ * blocked connection, which the fetch then drops (no CLIENT UNBLOCK, which
+ * an ACL may refuse).
+ */
+void
+bullmq_worker_wake(bullmq_worker *w)
+{
+	int	fd, saved = errno;
+
+	w->woken = 1;
+	if ((fd = w->blocked_fd) > 0)
+		(void)shutdown(fd - 1, SHUT_RD);
+	errno = saved;
+}
+
+#define BLOCK_WOKEN	2	/* block_marker: bullmq_worker_wake */
+
+/*
  * Block on the marker for ms milliseconds.  Returns 1 when woken by a
  * member that is due (or the timeout: time to fetch), 0 when the member
- * names a future time (kept in block_until), -1 on error.
+ * names a future time (kept in block_until), BLOCK_WOKEN when
+ * bullmq_worker_wake ended it, -1 on error.
  */
 static int
 block_marker(bullmq_worker *w, int64_t ms)
@@ -401,8 +394,27 @@ block_marker(bullmq_worker *w, int64_t ms)
 		tv.tv_usec = ((ms + q->command_timeout_ms) % 1000) * 1000;
 		redisSetTimeout(q->rc, tv);
 	}
+	w->blocked_fd = q->rc->fd + 1;
+	if (w->woken) {
+		w->blocked_fd = 0;
+		return BLOCK_WOKEN;
+	}
 	r = bmq_command(q, "BZPOPMIN %b %s", q->keys[BMQ_K_MARKER],
 	    q->keylens[BMQ_K_MARKER], tmo);
+	w->blocked_fd = 0;
+	if (w->woken) {
+		/*
+		 * The connection may be shut for reading, and the server may
+		 * still block it: close it (a marker it popped is lost, as
+		 * with any worker that goes away; the others look again).
+		 */
+		if (r != NULL)
+			freeReplyObject(r);
+		bmq_drop(q);
+		q->err = BULLMQ_OK;
+		q->errstr[0] = '\0';
+		return BLOCK_WOKEN;
+	}
 	if (q->command_timeout_ms > 0 && q->rc != NULL) {
 		tv.tv_sec = q->command_timeout_ms / 1000;
 		tv.tv_usec = (q->command_timeout_ms % 1000) * 1000;
@@ -442,6 +454,10 @@ bullmq_worker_fetch(bullmq_worker *w, bullmq_job **jobp)
 	}
 	start = bullmq_now();
 	for (;;) {
+		if (w->woken) {
+			w->woken = 0;
+			return 0;
+		}
 		if (fetch_now) {
 			if ((rv = bullmq_worker_try_fetch(w, jobp)) != 0)
 				return rv;
@@ -471,23 +487,12 @@ bullmq_worker_fetch(bullmq_worker *w, bullmq_job **jobp)
 		    w->drain_delay;
 		if ((rv = block_marker(w, ms)) == -1)
 			return -1;
+		if (rv == BLOCK_WOKEN)
+			continue;
 		waited = 1;
 		if (rv == 1)
 			fetch_now = 1;
 	}
-}
-
-/* An integer option of the job's opts at path, or def. */
-static int64_t
-opt_int(const char *o, size_t len, const char *path, int64_t def)
-{
-	struct bmq_jval	v;
-	int64_t		n;
-
-	if (o == NULL || bmq_json_get(o, len, path, &v) != 1 ||
-	    bmq_jval_int(&v, &n) == -1)
-		return def;
-	return n;
 }
 
 /*
@@ -500,42 +505,33 @@ static int
 pattern_next(bullmq_queue *q, const bullmq_job *j, int64_t now,
     int64_t *next)
 {
-	struct bmq_jval	 v;
-	const char	*o;
-	size_t		 len;
-	char		 pat[1025], tz[128], seed[256], err[256];
-	int64_t		 limit, count, end, start, prev, from;
+	const struct bmq_job_opts	*o = &j->o;
+	char				 pat[1025], tz[128], seed[256], err[256];
+	int64_t				 end, from;
 
-	if ((o = bullmq_job_opts(j, &len)) == NULL ||
-	    bmq_json_get(o, len, "repeat.pattern", &v) != 1 ||
-	    bmq_jval_string(&v, pat, sizeof(pat)) <= 0)
+	if (bmq_jval_string(&o->repeat_pattern, pat, sizeof(pat)) <= 0)
 		return 0;
 	tz[0] = '\0';
-	if (bmq_json_get(o, len, "repeat.tz", &v) == 1 &&
-	    v.type == BMQ_J_STRING && bmq_jval_string(&v, tz, sizeof(tz)) ==
-	    -1) {
+	if (o->repeat_tz.type == BMQ_J_STRING &&
+	    bmq_jval_string(&o->repeat_tz, tz, sizeof(tz)) == -1) {
 		bmq_seterr(q, BULLMQ_ERR_ARG, "job %s: repeat.tz too long",
 		    j->id);
 		return -1;
 	}
 	seed[0] = '\0';
-	if (bmq_json_get(o, len, "repeat.hashSeed", &v) == 1 &&
-	    v.type == BMQ_J_STRING && bmq_jval_string(&v, seed,
-	    sizeof(seed)) == -1) {
+	if (o->repeat_seed.type == BMQ_J_STRING &&
+	    bmq_jval_string(&o->repeat_seed, seed, sizeof(seed)) == -1) {
 		bmq_seterr(q, BULLMQ_ERR_ARG, "job %s: repeat.hashSeed too "
 		    "long", j->id);
 		return -1;
 	}
-	count = opt_int(o, len, "repeat.count", 0);
-	limit = opt_int(o, len, "repeat.limit", -1);
-	end = opt_int(o, len, "repeat.endDate", 0);
-	if ((limit >= 0 && count + 1 > limit) || (end > 0 && now > end))
+	end = o->repeat_end;
+	if ((o->repeat_limit >= 0 && o->repeat_count + 1 > o->repeat_limit) ||
+	    (end > 0 && now > end))
 		return 0;
-	prev = opt_int(o, len, "prevMillis", 0);
-	from = prev > now ? prev : now;
-	start = opt_int(o, len, "repeat.startDate", 0);
-	if (bullmq_cron_next(pat, tz, seed, start > from ? start : from, next,
-	    err, sizeof(err)) == -1) {
+	from = o->prev_millis > now ? o->prev_millis : now;
+	if (bullmq_cron_next(pat, tz, seed, o->repeat_start > from ?
+	    o->repeat_start : from, next, err, sizeof(err)) == -1) {
 		bmq_seterr(q, BULLMQ_ERR_ARG, "job %s: %s", j->id, err);
 		return -1;
 	}
@@ -562,12 +558,11 @@ schedule_next(bullmq_worker *w, bullmq_job *j, const char *rjk, size_t len)
 		BMQ_K_PRIORITIZED, BMQ_K_MARKER, BMQ_K_ID, BMQ_K_EVENTS,
 		BMQ_K_PC, BMQ_K_ACTIVE
 	};
-	const char	*av[MAX_ARGS];
-	size_t		 al[MAX_ARGS];
+	struct bmq_args	 a;
 	char		 now_s[NUMLEN], next_s[NUMLEN];
 	redisReply	*r;
 	int64_t		 now, next;
-	int		 n, pn;
+	int		 pn;
 
 	now = bullmq_now();
 	bmq_fmt_ms(now_s, sizeof(now_s), now);
@@ -578,15 +573,14 @@ schedule_next(bullmq_worker *w, bullmq_job *j, const char *rjk, size_t len)
 	}
 	if (pn == 1)
 		bmq_fmt_ms(next_s, sizeof(next_s), next);
-	n = bmq_put_keys(w->q, av, al, 0, keys,
-	    (int)(sizeof(keys) / sizeof(keys[0])));
-	n = bmq_put(av, al, n, w->q->keys[BMQ_K_BASE],
-	    w->q->keylens[BMQ_K_BASE]);
-	n = bmq_put(av, al, n, rjk, len);
-	n = bmq_puts0(av, al, n, j->id);
-	n = bmq_puts0(av, al, n, now_s);
-	n = bmq_puts0(av, al, n, next_s);
-	if ((r = bmq_script(w->q, BMQ_LUA_SCHEDULE, n, av, al)) == NULL)
+	bmq_args_init(&a);
+	bmq_args_keys(&a, w->q, keys, (int)(sizeof(keys) / sizeof(keys[0])));
+	bmq_args_key(&a, w->q, BMQ_K_BASE);
+	bmq_args_add(&a, rjk, len);
+	bmq_args_adds(&a, j->id);
+	bmq_args_adds(&a, now_s);
+	bmq_args_adds(&a, next_s);
+	if ((r = bmq_script(w->q, BMQ_LUA_SCHEDULE, &a)) == NULL)
 		return;
 	if (r->type == REDIS_REPLY_INTEGER && r->integer == -1 && pn == 0)
 		bmq_seterr(w->q, BULLMQ_ERR_ARG, "job %s: scheduler %.*s "
@@ -714,6 +708,14 @@ oom:
 	return -1;
 }
 
+/* Set the worker's custom backoff strategy (NULL: retry such jobs at once). */
+void
+bullmq_worker_set_backoff(bullmq_worker *w, bullmq_backoff_fn fn, void *arg)
+{
+	w->backoff_fn = fn;
+	w->backoff_arg = arg;
+}
+
 /* While on is set, bullmq_worker_run fetches no next job (shutting down). */
 void
 bullmq_worker_no_next(bullmq_worker *w, int on)
@@ -726,8 +728,7 @@ int
 bullmq_job_progress(bullmq_job *j, const char *json)
 {
 	bullmq_queue	*q = j->q;
-	const char	*av[5];
-	size_t		 al[5];
+	struct bmq_args	 a;
 	char		 key[BMQ_MAX_BASE + BMQ_MAX_ID + 8];
 	long long	 v;
 	int		 kl;
@@ -742,13 +743,13 @@ bullmq_job_progress(bullmq_job *j, const char *json)
 		    "bytes", j->id, BULLMQ_MAX_ID);
 		return -1;
 	}
-	bmq_put(av, al, 0, key, (size_t)kl);
-	bmq_put(av, al, 1, q->keys[BMQ_K_EVENTS], q->keylens[BMQ_K_EVENTS]);
-	bmq_put(av, al, 2, q->keys[BMQ_K_META], q->keylens[BMQ_K_META]);
-	bmq_puts0(av, al, 3, j->id);
-	bmq_puts0(av, al, 4, json);
-	return bmq_script_int(q, bmq_script(q, BMQ_LUA_PROGRESS, 5, av, al),
-	    &v);
+	bmq_args_init(&a);
+	bmq_args_add(&a, key, (size_t)kl);
+	bmq_args_key(&a, q, BMQ_K_EVENTS);
+	bmq_args_key(&a, q, BMQ_K_META);
+	bmq_args_adds(&a, j->id);
+	bmq_args_adds(&a, json);
+	return bmq_script_int(q, bmq_script(q, BMQ_LUA_PROGRESS, &a), &v);
 }
 
 /* Add a line to a job's log, keeping opts.kl lines if set. */
@@ -756,13 +757,10 @@ int
 bullmq_job_log(bullmq_job *j, const char *line)
 {
 	bullmq_queue	*q = j->q;
-	struct bmq_jval	 jv;
-	const char	*av[4], *o;
-	size_t		 al[4], olen;
+	struct bmq_args	 a;
 	char		 key[BMQ_MAX_BASE + BMQ_MAX_ID + 8];
 	char		 logs[BMQ_MAX_BASE + BMQ_MAX_ID + 16];
 	char		 keep[NUMLEN];
-	int64_t		 kl = 0;
 	long long	 v;
 	int		 n;
 
@@ -776,14 +774,13 @@ bullmq_job_log(bullmq_job *j, const char *line)
 		return -1;
 	}
 	keep[0] = '\0';
-	o = bullmq_job_opts(j, &olen);
-	if (o != NULL && bmq_json_get(o, olen, "kl", &jv) == 1 &&
-	    bmq_jval_int(&jv, &kl) == 0 && kl > 0)
-		bmq_fmt_ms(keep, sizeof(keep), kl);
-	bmq_puts0(av, al, 0, key);
-	bmq_put(av, al, 1, logs, (size_t)n);
-	bmq_puts0(av, al, 2, line);
-	bmq_puts0(av, al, 3, keep);
-	return bmq_script_int(q, bmq_script(q, BMQ_LUA_LOG, 4, av, al), &v);
+	if (j->o.keep_logs > 0)
+		bmq_fmt_ms(keep, sizeof(keep), j->o.keep_logs);
+	bmq_args_init(&a);
+	bmq_args_adds(&a, key);
+	bmq_args_add(&a, logs, (size_t)n);
+	bmq_args_adds(&a, line);
+	bmq_args_adds(&a, keep);
+	return bmq_script_int(q, bmq_script(q, BMQ_LUA_LOG, &a), &v);
 }
 

@@ -13,9 +13,10 @@
  * A TERM from the master (a job past job-timeout) kills the child at once.
  * A TERM from anyone else is a stop like a closed lifeline: a TERM to the
  * whole process group (systemd, timeout(1), a shell's kill %1) reaches the
- * master too, which then closes the lifelines and wakes idle children; an
- * idle child that alone got one leaves when its block on the marker ends,
- * within drain-delay.
+ * master too, which then closes the lifelines; an idle child that alone got
+ * one leaves when its block on the marker ends, within drain-delay.  A
+ * closed lifeline ends that block at once (bullmq_worker_wake from the
+ * SIGIO handler), and so does the master's CLIENT UNBLOCK where allowed.
  */
 #include <sys/types.h>
 #include <sys/resource.h>
@@ -91,16 +92,6 @@ child_limits(void)
 		nofile_raised = 1;
 	else
 		log_warn("raise the open files limit");
-}
-
-/* Monotonic milliseconds, for intervals and deadlines. */
-int64_t
-mono_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /*
@@ -231,6 +222,7 @@ child_fork(struct child_spec *cs, int *msgfd, int *lifeline)
 		if (nofile_raised)
 			setrlimit(RLIMIT_NOFILE, &nofile);
 		setproctitle("worker %d %s starting", cs->slot, cs->set->queue);
+		config_scrub_env();	/* no password for exec: programs */
 		child_drop(cs);
 		work_main(cs);
 		/* NOTREACHED */
@@ -274,11 +266,22 @@ on_usr1(int sig)
 	got_usr1 = 1;
 }
 
-/* Note a SIGIO: the lifeline may have closed. */
+static int	lifeline_closed(int);
+
+/*
+ * Note a SIGIO: the lifeline may have closed.  If it did, end a wait on the
+ * marker now, without counting on the master's CLIENT UNBLOCK, which an ACL
+ * may refuse.
+ */
 static void
 on_io(int sig)
 {
+	int	saved = errno;
+
 	got_io = 1;
+	if (cur_w != NULL && lifeline_closed(0))
+		bullmq_worker_wake(cur_w);
+	errno = saved;
 }
 
 /*
@@ -355,7 +358,7 @@ title_thread(void *arg)
 		nanosleep(&ts, NULL);
 		pthread_mutex_lock(&title_mtx);
 		if (title_since != 0) {
-			age = mono_ms() - title_since;
+			age = bullmq_mono_ms() - title_since;
 			setproctitle("worker %d %s job %s (%lld.%lld s)",
 			    cur->slot, cur->set->queue, title_job,
 			    (long long)(age / 1000),
@@ -380,7 +383,7 @@ title_job_start(const char *id)
 
 	pthread_mutex_lock(&title_mtx);
 	strlcpy(title_job, id, sizeof(title_job));
-	title_since = mono_ms();
+	title_since = bullmq_mono_ms();
 	setproctitle("worker %d %s job %s", cur->slot, cur->set->queue, id);
 	pthread_mutex_unlock(&title_mtx);
 	if (title_thread_on)
@@ -422,7 +425,7 @@ tell(int type, int status, int64_t client_id, const bullmq_job *job)
 			m.toklen = (uint8_t)strnlen(tok, MSG_TOKEN_MAX - 1);
 	}
 	if (job != NULL)
-		m.at = mono_ms();
+		m.at = bullmq_mono_ms();
 	msg_send(cur->msgfd, buf, msg_encode(buf, &m, id, tok));
 }
 
@@ -623,6 +626,7 @@ work_main(const struct child_spec *cs)
 		leave(CHILD_EXIT_FATAL);
 	}
 	cur_w = w;
+	processor_worker(cs->proc, w);
 
 	for (;;) {
 		if (got_usr1) {

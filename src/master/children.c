@@ -85,7 +85,7 @@ unblock(struct child *c)
 void
 stop_child(struct child *c)
 {
-	read_msgs(c, mono_ms());	/* is it busy? */
+	read_msgs(c, bullmq_mono_ms());	/* is it busy? */
 	c->retiring = 1;
 	if (c->lifeline != -1) {
 		close(c->lifeline);

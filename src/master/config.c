@@ -7,6 +7,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
 #include <limits.h>
@@ -33,6 +34,10 @@ struct origins {
 	long		 line[64];
 };
 
+/* A config file is small: its size and a line's length are capped. */
+#define CONFIG_FILE_MAX		(1024 * 1024)
+#define CONFIG_LINE_MAX		(2 * SET_PATH_MAX)
+
 #define S(f)	offsetof(struct settings, f)
 #define Z(f)	sizeof(((struct settings *)0)->f)
 
@@ -44,8 +49,9 @@ const struct setting settings_table[] = {
 	{ "config", 'c', "FILE", SET_STR, S(config), Z(config), 0, 0, "",
 	    SET_NOFILE, "read settings from FILE" },
 	{ "redis", 'r', "URL", SET_STR, S(redis), Z(redis), 0, 0,
-	    BULLMQ_DEFAULT_URL, 0,
-	    "redis://[user:pass@]host[:port][/db] or unix:///path[?db=N]" },
+	    BULLMQ_DEFAULT_URL, SET_SECRET,
+	    "redis://[user:pass@]host[:port][/db] or "
+	    "unix://[[user:]pass@]/path[?db=N]" },
 	{ "queue", 'q', "NAME", SET_STR, S(queue), Z(queue), 0, 0, "",
 	    SET_REQUIRED, "the queue to work on" },
 	{ "prefix", 0, "P", SET_STR, S(prefix), Z(prefix), 0, 0,
@@ -171,6 +177,25 @@ config_env_name(const struct setting *st, char *buf, size_t size)
 		buf[o] = '\0';
 }
 
+/*
+ * Remove from the environment the variables of the settings that hold a
+ * secret (BULLMQ_REDIS), in a child: the programs it runs inherit the
+ * rest of its environment.
+ */
+void
+config_scrub_env(void)
+{
+	char	env[64];
+	size_t	i;
+
+	for (i = 0; i < settings_count; i++) {
+		if (!(settings_table[i].flags & SET_SECRET))
+			continue;
+		config_env_name(&settings_table[i], env, sizeof(env));
+		unsetenv(env);
+	}
+}
+
 /* Parse a boolean word; -1 when it is none. */
 static int
 parse_bool(const char *v)
@@ -274,7 +299,7 @@ config_set(struct settings *s, const struct setting *st, const char *v,
 	return 0;
 }
 
-/* Format the value of setting st into buf. */
+/* Format the value of setting st into buf, to show: no password. */
 void
 config_value(const struct settings *s, const struct setting *st, char *buf,
     size_t size)
@@ -283,7 +308,10 @@ config_value(const struct settings *s, const struct setting *st, char *buf,
 
 	switch (st->type) {
 	case SET_STR:
-		strlcpy(buf, p, size);
+		if (st->flags & SET_SECRET)
+			bullmq_url_redact(p, buf, size);
+		else
+			strlcpy(buf, p, size);
 		break;
 	case SET_INT:
 		if ((st->flags & SET_AUTO) && *(const long *)p ==
@@ -419,30 +447,83 @@ trim(char *s)
 	return s;
 }
 
+/*
+ * Read the whole of a config file, at most CONFIG_FILE_MAX bytes, into a
+ * NUL-terminated buffer of the caller's to free; NULL with a message.
+ */
+static char *
+config_read(const char *path, size_t *lenp, char *err, size_t errsize)
+{
+	char	*buf;
+	size_t	 len = 0;
+	ssize_t	 n;
+	int	 fd, saved;
+
+	if ((fd = open_regular(path, O_RDONLY, 0, "", err, errsize)) == -1)
+		return NULL;
+	if ((buf = malloc(CONFIG_FILE_MAX + 2)) == NULL) {
+		close(fd);
+		snprintf(err, errsize, "%s: out of memory", path);
+		return NULL;
+	}
+	for (;;) {
+		n = read(fd, buf + len, CONFIG_FILE_MAX + 1 - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		if (len > CONFIG_FILE_MAX)
+			break;
+	}
+	saved = errno;
+	close(fd);
+	if (n == -1) {
+		snprintf(err, errsize, "%s: %s", path, strerror(saved));
+		free(buf);
+		return NULL;
+	}
+	if (len > CONFIG_FILE_MAX) {
+		snprintf(err, errsize, "%s: larger than %d bytes", path,
+		    CONFIG_FILE_MAX);
+		free(buf);
+		return NULL;
+	}
+	buf[len] = '\0';
+	*lenp = len;
+	return buf;
+}
+
 /* Read a config file of "key = value" lines into s. */
 static int
 config_file(struct settings *s, const char *path, struct origins *o,
     char *err, size_t errsize)
 {
-	FILE			*f;
-	char			*line = NULL, *k, *v, *eq, msg[512];
-	size_t			 cap = 0, len;
-	ssize_t			 n;
+	char			*buf, *line, *nl, *end, *k, *v, *eq, msg[512];
+	size_t			 len, n;
 	long			 lineno = 0;
 	const struct setting	*st;
 	int			 rv = -1;
 
-	if ((f = fopen(path, "r")) == NULL) {
-		snprintf(err, errsize, "%s: %s", path, strerror(errno));
+	if ((buf = config_read(path, &len, err, errsize)) == NULL)
 		return -1;
-	}
-	while ((n = getline(&line, &cap, f)) != -1) {
+	end = buf + len;
+	for (line = buf; line < end; line = nl + 1) {
 		lineno++;
-		if (memchr(line, '\0', (size_t)n) != NULL) {
+		if ((nl = memchr(line, '\n', end - line)) == NULL)
+			nl = end;
+		n = nl - line;
+		if (n > CONFIG_LINE_MAX) {
+			snprintf(err, errsize, "%s:%ld: line longer than %d "
+			    "bytes", path, lineno, CONFIG_LINE_MAX);
+			goto out;
+		}
+		if (memchr(line, '\0', n) != NULL) {
 			snprintf(err, errsize, "%s:%ld: NUL byte in line",
 			    path, lineno);
 			goto out;
 		}
+		*nl = '\0';
 		k = trim(line);
 		if (*k == '\0' || *k == '#')
 			continue;
@@ -454,9 +535,9 @@ config_file(struct settings *s, const char *path, struct origins *o,
 		*eq = '\0';
 		k = trim(k);
 		v = trim(eq + 1);
-		len = strlen(v);
-		if (len >= 2 && v[0] == '"' && v[len - 1] == '"') {
-			v[len - 1] = '\0';
+		n = strlen(v);
+		if (n >= 2 && v[0] == '"' && v[n - 1] == '"') {
+			v[n - 1] = '\0';
 			v++;
 		}
 		if ((st = config_find(k)) == NULL) {
@@ -477,14 +558,9 @@ config_file(struct settings *s, const char *path, struct origins *o,
 		o->from[st - settings_table] = FROM_FILE;
 		o->line[st - settings_table] = lineno;
 	}
-	if (ferror(f)) {
-		snprintf(err, errsize, "%s: %s", path, strerror(errno));
-		goto out;
-	}
 	rv = 0;
 out:
-	free(line);
-	fclose(f);
+	free(buf);
 	return rv;
 }
 
@@ -525,87 +601,6 @@ static const char *
 num_error(const char *errstr)
 {
 	return strcmp(errstr, "invalid") == 0 ? "not a number" : errstr;
-}
-
-/*
- * Parse a retention value into k: "" unset, true (remove at once), false
- * (keep all), N or count:N (keep the newest N), age:S with ",count:N" and
- * ",limit:N" in any order.  0, or -1 with a message in msg.
- */
-static int
-parse_keep_value(const char *v, struct bullmq_keep *k, char *msg,
-    size_t size)
-{
-	const char	*errstr, *p, *e;
-	char		 word[16], num[32];
-	long long	 n;
-	size_t		 wl, nl;
-	int		 have_count = 0;
-
-	memset(k, 0, sizeof(*k));
-	if (*v == '\0')
-		return 0;
-	if (strcasecmp(v, "true") == 0 || strcasecmp(v, "yes") == 0) {
-		k->mode = BULLMQ_KEEP_NONE;
-		return 0;
-	}
-	if (strcasecmp(v, "false") == 0 || strcasecmp(v, "no") == 0) {
-		k->mode = BULLMQ_KEEP_ALL;
-		return 0;
-	}
-	if (isdigit((unsigned char)*v)) {
-		n = strtonum(v, 0, LONG_MAX, &errstr);
-		if (errstr != NULL) {
-			snprintf(msg, size, "\"%s\": the count is %s", v,
-			    num_error(errstr));
-			return -1;
-		}
-		k->mode = BULLMQ_KEEP_COUNT;
-		k->count = (long)n;
-		return 0;
-	}
-	for (p = v; *p != '\0'; p = *e == ',' ? e + 1 : e) {
-		e = p + strcspn(p, ",");
-		wl = strcspn(p, ":");
-		if (wl >= (size_t)(e - p) || wl >= sizeof(word))
-			goto bad;
-		nl = (size_t)(e - p) - wl - 1;
-		if (nl == 0 || nl >= sizeof(num))
-			goto bad;
-		memcpy(word, p, wl);
-		word[wl] = '\0';
-		memcpy(num, p + wl + 1, nl);
-		num[nl] = '\0';
-		n = strtonum(num, strcmp(word, "age") == 0 ? 1 : 0, LONG_MAX,
-		    &errstr);
-		if (errstr != NULL) {
-			snprintf(msg, size, "\"%s\": %s \"%s\" is %s", v,
-			    word, num, num_error(errstr));
-			return -1;
-		}
-		if (strcmp(word, "age") == 0)
-			k->age = (long)n;
-		else if (strcmp(word, "count") == 0) {
-			k->count = (long)n;
-			have_count = 1;
-		}
-		else if (strcmp(word, "limit") == 0)
-			k->limit = (long)n;
-		else
-			goto bad;
-	}
-	if (k->age == 0 && have_count && k->limit == 0) {
-		k->mode = BULLMQ_KEEP_COUNT;	/* {count: N} */
-		return 0;
-	}
-	if (k->age == 0)
-		goto bad;
-	k->mode = BULLMQ_KEEP_AGE;
-	return 0;
-bad:
-	snprintf(msg, size, "\"%s\" is not true, false, a count or "
-	    "age:SECONDS[,count:N][,limit:N]", v);
-	return -1;
 }
 
 /* Parse a limiter value "MAX/MS" ("" none); 0, or -1 with msg. */
@@ -817,10 +812,10 @@ config_validate(struct settings *s, const struct origins *o, char *err,
 		}
 		s->drop_group = 1;
 	}
-	if (parse_keep_value(s->remove_on_complete, &s->keep_complete, msg,
+	if (bullmq_keep_parse(s->remove_on_complete, &s->keep_complete, msg,
 	    sizeof(msg)) == -1)
 		return bad(s, o, "remove-on-complete", err, errsize, "%s", msg);
-	if (parse_keep_value(s->remove_on_fail, &s->keep_fail, msg,
+	if (bullmq_keep_parse(s->remove_on_fail, &s->keep_fail, msg,
 	    sizeof(msg)) == -1)
 		return bad(s, o, "remove-on-fail", err, errsize, "%s", msg);
 	if (parse_limiter(s->limiter, &s->limiter_max, &s->limiter_ms, msg,

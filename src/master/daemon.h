@@ -98,6 +98,7 @@ enum setting_type {
 #define SET_NOFILE	0x04	/* not allowed in a config file */
 #define SET_AUTO	0x08	/* an int that accepts "auto" */
 #define SET_REQUIRED	0x10	/* must not be empty */
+#define SET_SECRET	0x20	/* a URL: shown without its password */
 
 #define SET_AUTO_VALUE	(-1L)	/* "auto" of a SET_AUTO int decided later */
 #define SPIN_AUTO_US	200	/* spin-wait auto, a CPU a child or more */
@@ -143,6 +144,7 @@ int	 config_differs(const struct settings *, const struct settings *,
 void	 config_print(FILE *, const struct settings *);
 void	 config_usage(FILE *);
 void	 config_env_name(const struct setting *, char *, size_t);
+void	 config_scrub_env(void);
 long	 online_cpus(void);
 long	 spin_wait_for(long, long, long);
 long	 nice_for(long, long);
@@ -169,6 +171,8 @@ int	 log_reopen(void);
 void	 log_close(void);
 void	 log_child(int);
 int	 log_fd(void);
+int	 open_regular(const char *, int, mode_t, const char *, char *,
+	    size_t);
 void	 log_set_ident(const char *);
 void	 log_info(const char *, ...)
 	    __attribute__((__format__(__printf__, 1, 2)));
@@ -228,12 +232,14 @@ int processor_job_fail(bullmq_job *, const char *, ...)
 void processor_in_child(struct processor *, int, bullmq_queue *,
     const struct bullmq_conn_opts *);
 void processor_stop(struct processor *);
+void processor_worker(struct processor *, bullmq_worker *);
 int processor_want_exit(const struct processor *);
 
 /* pipe.c: the pipe: processor (a long-lived program per child). */
 void pipe_in_child(char *const *, int, bullmq_queue *,
     const struct bullmq_conn_opts *);
 int pipe_run(bullmq_job *);
+int64_t pipe_backoff(bullmq_job *, long, const char *, const char *, void *);
 void pipe_stop(void);
 int pipe_want_exit(void);
 
@@ -360,8 +366,5 @@ long	 autoscale_decide(const struct autoscale_in *, const char **);
 /* master.c */
 int	 master_run(struct settings *, const struct cmdline *,
 	    struct processor *);
-
-/* Monotonic milliseconds. */
-int64_t	 mono_ms(void);
 
 #endif /* DAEMON_H */

@@ -15,6 +15,7 @@
 #define PENDING_RETRY	1000	/* ms between two tries */
 #define QUIET_MS	5000	/* after a failure: no call so long, */
 #define QUIET_MIN_MS	250	/* or a quarter of lock-duration, not less */
+#define REFUSED_QUIET_MS 60000	/* one refused stalled check logged in this */
 
 /* A job to give back or fail once Redis answers again. */
 struct pending {
@@ -26,7 +27,9 @@ struct pending {
 static struct {
 	bullmq_queue	*q;
 	int		 ok;		/* Redis answered last time */
+	int		 no_unblock;	/* CLIENT UNBLOCK refused (ACL) */
 	int64_t		 failed_at;	/* when it last did not */
+	int64_t		 refused_at;	/* last refused stalled check logged */
 	long		 max_stalled;
 	struct pending	*pend;
 	size_t		 npend, cap;
@@ -280,7 +283,9 @@ keeper_pending(void)
 void
 keeper_unblock(int64_t client_id)
 {
-	if (client_id <= 0)
+	int	rv;
+
+	if (client_id <= 0 || K.no_unblock)
 		return;
 	/*
 	 * Only a shortcut: the child sees its stop at the end of its block
@@ -289,7 +294,15 @@ keeper_unblock(int64_t client_id)
 	 */
 	if (quiet())
 		return;
-	if (bullmq_client_unblock(K.q, client_id) == -1) {
+	rv = bullmq_client_unblock(K.q, client_id);
+	if (rv == -1 && bullmq_errcode(K.q) == BULLMQ_ERR_REDIS) {
+		/* a child ends its wait itself when its lifeline closes */
+		log_info("client unblock refused, not asked again: %s",
+		    bullmq_errstr(K.q));
+		K.no_unblock = 1;
+		return;
+	}
+	if (rv == -1) {
 		status(0, "client unblock");
 		return;
 	}
@@ -332,6 +345,20 @@ keeper_stalled(int64_t interval)
 
 	n = bullmq_check_stalled(K.q, K.max_stalled, interval, on_stalled,
 	    NULL);
+	/*
+	 * Refused (OOM, READONLY), while the lock extensions, which take no
+	 * memory, go through, and checks that find the last one recent need
+	 * no write: Redis answers.  Said once a minute, not once a
+	 * stalled-interval.
+	 */
+	if (n == -1 && bullmq_errcode(K.q) == BULLMQ_ERR_REDIS) {
+		if (K.refused_at == 0 ||
+		    bullmq_now() - K.refused_at >= REFUSED_QUIET_MS) {
+			log_warnx("stalled check: %s", bullmq_errstr(K.q));
+			K.refused_at = bullmq_now();
+		}
+		return;
+	}
 	status(n != -1, "stalled check");
 }
 
@@ -347,7 +374,9 @@ keeper_refresh(int64_t now)
 	if (quiet())
 		return;
 	if (bullmq_get_counts(K.q, &k) == -1) {
-		status(0, "queue counts");
+		/* an error reply (OOM, ACL) is an answer all the same */
+		if (bullmq_errcode(K.q) != BULLMQ_ERR_REDIS)
+			status(0, "queue counts");
 		return;
 	}
 	status(1, NULL);

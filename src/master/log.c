@@ -5,6 +5,7 @@
  * visibly.
  */
 #include <sys/types.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +34,62 @@ static char		 log_ident[64] = PROGNAME;
 static char		 log_msg[LOG_LINE_MAX];
 static char		 log_line[LOG_LINE_MAX];
 
+/* What a file that is not a regular one is, for an error. */
+static const char *
+file_kind(mode_t m)
+{
+	if (S_ISDIR(m))
+		return "a directory";
+	if (S_ISFIFO(m))
+		return "a fifo";
+	if (S_ISCHR(m))
+		return "a character device";
+	if (S_ISBLK(m))
+		return "a block device";
+	if (S_ISSOCK(m))
+		return "a socket";
+	return "of another kind";
+}
+
+/*
+ * Open a file a setting names, refusing all but a regular file, without
+ * ever blocking: a fifo with no other end would hold open(2) forever, and
+ * a device such as /dev/zero would never end.  flags as open(2) takes them
+ * (O_NONBLOCK and O_CLOEXEC added), what names the setting in the message
+ * ("" none).  Returns the descriptor (blocking again), or -1 with "what
+ * path: problem" in err.
+ */
+int
+open_regular(const char *path, int flags, mode_t mode, const char *what,
+    char *err, size_t errsize)
+{
+	struct stat	st;
+	int		fd, fl, saved;
+
+	if ((fd = open(path, flags | O_NONBLOCK | O_CLOEXEC, mode)) == -1) {
+		snprintf(err, errsize, "%s%s%s: %s", what, *what ? " " : "",
+		    path, errno == ENXIO ? "not a regular file (a fifo)" :
+		    strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1) {
+		saved = errno;
+		close(fd);
+		snprintf(err, errsize, "%s%s%s: %s", what, *what ? " " : "",
+		    path, strerror(saved));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		snprintf(err, errsize, "%s%s%s: not a regular file (%s)",
+		    what, *what ? " " : "", path, file_kind(st.st_mode));
+		return -1;
+	}
+	if ((fl = fcntl(fd, F_GETFL)) != -1)
+		(void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	return fd;
+}
+
 /* Open the log: target and, for a file, its path. */
 int
 log_init(enum log_target target, const char *path, char *err, size_t errsize)
@@ -40,13 +97,10 @@ log_init(enum log_target target, const char *path, char *err, size_t errsize)
 	int	fd;
 
 	if (target == LOG_TO_FILE) {
-		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-		    0640);
-		if (fd == -1) {
-			snprintf(err, errsize, "log-file %s: %s", path,
-			    strerror(errno));
+		fd = open_regular(path, O_WRONLY | O_APPEND | O_CREAT, 0640,
+		    "log-file", err, errsize);
+		if (fd == -1)
 			return -1;
-		}
 		if (log_fdesc != -1)
 			close(log_fdesc);
 		log_fdesc = fd;
@@ -67,13 +121,15 @@ log_init(enum log_target target, const char *path, char *err, size_t errsize)
 int
 log_reopen(void)
 {
+	char	err[SET_PATH_MAX + 128];
 	int	fd;
 
 	if (log_target != LOG_TO_FILE)
 		return 0;
-	fd = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	fd = open_regular(log_path, O_WRONLY | O_APPEND | O_CREAT, 0640,
+	    "log-file", err, sizeof(err));
 	if (fd == -1) {
-		log_warn("reopen log-file %s", log_path);
+		log_warnx("reopen %s", err);
 		return -1;
 	}
 	if (log_fdesc != -1)

@@ -3,6 +3,7 @@
  * the processor, take the pidfile, detach if asked, run the master.
  */
 #include <sys/types.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <libutil.h>
@@ -97,6 +98,7 @@ main(int argc, char **argv)
 	struct pidfh		*pfh = NULL;
 	enum log_target		 target;
 	char			 err[SET_ERR_MAX], **av, line[64];
+	struct stat		 st;
 	pid_t			 other;
 	int			 i, rv, n;
 
@@ -175,7 +177,18 @@ main(int argc, char **argv)
 				    s.pidfile, (long)other);
 			else
 				fprintf(stderr, "%s: pidfile %s: %s\n",
-				    PROGNAME, s.pidfile, strerror(errno));
+				    PROGNAME, s.pidfile, errno == ENXIO ?
+				    "not a regular file (a fifo)" :
+				    strerror(errno));
+			goto fail;
+		}
+		/* not a fifo nor a device, which pidfile_remove would unlink */
+		if (fstat(pidfile_fileno(pfh), &st) == -1 ||
+		    !S_ISREG(st.st_mode)) {
+			fprintf(stderr, "%s: pidfile %s: not a regular file\n",
+			    PROGNAME, s.pidfile);
+			pidfile_close(pfh);
+			pfh = NULL;
 			goto fail;
 		}
 	}

@@ -694,7 +694,7 @@ wait_events(struct epoll_event *evs, const sigset_t *mask)
 	struct timespec	ts;
 	int64_t		now, ms;
 
-	now = mono_ms();
+	now = bullmq_mono_ms();
 	ms = wait_ms(now);
 	if (M.quiet_until <= now)
 		return epoll_pwait(M.ep, evs, MAX_EVENTS, (int)ms, mask);
@@ -797,7 +797,7 @@ master_run(struct settings *s, const struct cmdline *cl,
 		master_free();
 		return EXIT_SETTINGS;
 	}
-	now = mono_ms();
+	now = bullmq_mono_ms();
 	M.next_lock = now + M.set.lock_duration / 2;
 	M.next_stalled = now;
 	M.next_tick = now + TICK_MS;
@@ -814,7 +814,7 @@ master_run(struct settings *s, const struct cmdline *cl,
 			log_warn("epoll_pwait");
 			sleep(1);
 		}
-		now = mono_ms();
+		now = bullmq_mono_ms();
 		if (sig_chld)
 			reap(now);
 		if (sig_term) {
@@ -854,7 +854,7 @@ master_run(struct settings *s, const struct cmdline *cl,
 			child_free(c);
 		}
 	}
-	keeper_retry(mono_ms(), 1);
+	keeper_retry(bullmq_mono_ms(), 1);
 	if (keeper_pending() > 0)
 		log_warnx("%zu jobs could not be given back: left to the "
 		    "stalled checker", keeper_pending());

@@ -76,16 +76,6 @@ static struct {
 	int			 status;	/* of its end, when reaped */
 } pg = { .in = -1, .out = -1, .err = -1 };
 
-/* Monotonic milliseconds.  XXX one helper for the daemon and the tests. */
-static int64_t
-clock_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Set up the pipe: processor in a new child. */
 void
 pipe_in_child(char *const *argv, int slot, bullmq_queue *q,
@@ -305,7 +295,7 @@ describe_end(int status, char *buf, size_t size)
 static int
 reap(int64_t ms)
 {
-	int64_t	until = clock_ms() + ms;
+	int64_t	until = bullmq_mono_ms() + ms;
 	pid_t	r;
 
 	if (pg.pid == 0)
@@ -319,7 +309,7 @@ reap(int64_t ms)
 			processor_set_group(0);
 			return 1;
 		}
-		if (clock_ms() >= until)
+		if (bullmq_mono_ms() >= until)
 			return 0;
 		usleep(10000);
 	}
@@ -382,7 +372,7 @@ crashed(void)
 	pause = 100LL << (pg.crashes > 7 ? 7 : pg.crashes - 1);
 	if (pause > PIPE_BACKOFF_MAX)
 		pause = PIPE_BACKOFF_MAX;
-	pg.not_before = clock_ms() + pause;
+	pg.not_before = bullmq_mono_ms() + pause;
 	if (pg.crashes >= PIPE_MAX_CRASHES && pg.want_exit == 0)
 		pg.want_exit = 1;
 }
@@ -410,7 +400,7 @@ put_all(const char *s, size_t n, int64_t until)
 		pfd.events = POLLOUT;
 		if (pg.err != -1 && inbuf_read(pg.err, &pg.ebuf) >= 0)
 			log_stderr(0);
-		if (until > 0 && clock_ms() > until)
+		if (until > 0 && bullmq_mono_ms() > until)
 			return -1;
 		(void)poll(&pfd, 1, 100);
 	}
@@ -436,7 +426,7 @@ static int
 get_line(int64_t ms, char **line, size_t *len, size_t *used)
 {
 	struct pollfd	pfd[2];
-	int64_t		until = ms >= 0 ? clock_ms() + ms : -1;
+	int64_t		until = ms >= 0 ? bullmq_mono_ms() + ms : -1;
 	int		r, n;
 
 	inbuf_consume(&pg.obuf, *used);
@@ -478,7 +468,7 @@ get_line(int64_t ms, char **line, size_t *len, size_t *used)
 			processor_set_group(0);
 			return 0;
 		}
-		if (until >= 0 && clock_ms() > until)
+		if (until >= 0 && bullmq_mono_ms() > until)
 			return -2;
 	}
 }
@@ -992,6 +982,61 @@ gone:
 }
 
 /*
+ * The delay of a retry of job by a custom backoff type, asked of the
+ * program (the worker's bullmq_backoff_fn): its answer in ms, -1 for no
+ * retry; 0 (at once) when it cannot answer.
+ */
+int64_t
+pipe_backoff(bullmq_job *job, long attempts_made, const char *type,
+    const char *reason, void *arg)
+{
+	struct buf		 b;
+	struct bullmq_json_value v;
+	char			*line = NULL, t[32];
+	size_t			 len, used = 0;
+	int64_t			 ms = 0;
+	int			 r;
+
+	if (pg.pid == 0)
+		return 0;
+	buf_init(&b);
+	buf_adds(&b, "{\"type\":\"backoff\",\"req\":0,\"id\":");
+	buf_add_jstr(&b, bullmq_job_id(job), strlen(bullmq_job_id(job)));
+	buf_adds(&b, ",\"backoffType\":");
+	buf_add_jstr(&b, type, strlen(type));
+	buf_addf(&b, ",\"attemptsMade\":%ld,\"reason\":", attempts_made);
+	buf_add_jstr(&b, reason, strlen(reason));
+	buf_adds(&b, ",\"opts\":");
+	{
+		const char	*o;
+		size_t		 ol;
+
+		o = bullmq_job_opts(job, &ol);
+		if (o != NULL && bullmq_json_valid(o, ol))
+			buf_add(&b, o, ol);
+		else
+			buf_adds(&b, "{}");
+	}
+	buf_adds(&b, "}");
+	r = buf_cstr(&b) == NULL ? -1 : put_line(b.b, b.len);
+	buf_free(&b);
+	if (r == -1)
+		return 0;
+	r = get_line(PIPE_START_MS, &line, &len, &used);
+	if (r == 1 && line_type(line, len, t, sizeof(t)) == 0 &&
+	    strcmp(t, "answer") == 0 &&
+	    bullmq_json_get(line, len, "result", &v) == 1 &&
+	    bullmq_json_int(&v, &ms) == 0) {
+		inbuf_consume(&pg.obuf, used);
+		return ms < 0 ? -1 : ms;
+	}
+	log_warnx("worker %d: job %s: the program gave no backoff delay for "
+	    "type %s: retrying at once", pg.slot, bullmq_job_id(job), type);
+	inbuf_consume(&pg.obuf, used);
+	return 0;
+}
+
+/*
  * Run job on the program: processor_run for pipe:.  0 to complete, -1 to
  * fail (with the reason set), 0 too when the program moved the job.
  */
@@ -1009,7 +1054,7 @@ pipe_run(bullmq_job *job)
 	if (pg.pid == 0) {
 		if (pg.out != -1)
 			stop_program(0);
-		if ((wait = pg.not_before - clock_ms()) > 0)
+		if ((wait = pg.not_before - bullmq_mono_ms()) > 0)
 			usleep((useconds_t)wait * 1000);
 		if (start_program(err, sizeof(err)) == -1) {
 			pg.job_id = NULL;

@@ -52,6 +52,7 @@ struct processor {
 	enum proc_kind		 kind;
 	void			*dl;		/* so: the dlopen handle */
 	bullmq_process_fn	 fn;		/* so: bullmq_process */
+	bullmq_backoff_fn	 backoff;	/* so: bullmq_backoff, if any */
 	char			*words;		/* exec: the spec, split in place */
 	char			*argv[PROC_MAX_ARGS + 1];	/* exec */
 };
@@ -61,10 +62,21 @@ static int
 load_so(struct processor *p, const char *path, char *err, size_t errsize)
 {
 	const char	*e;
+	char		 msg[SET_PATH_MAX + 128];
+	int		 fd;
 
 	if (*path == '\0') {
 		snprintf(err, errsize, "processor so: no path given");
 		return -1;
+	}
+	/* dlopen would wait forever on a fifo, in the master */
+	if (strchr(path, '/') != NULL) {
+		if ((fd = open_regular(path, O_RDONLY, 0, "", msg,
+		    sizeof(msg))) == -1) {
+			snprintf(err, errsize, "processor so:%s", msg);
+			return -1;
+		}
+		close(fd);
 	}
 	if ((p->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL)) == NULL) {
 		e = dlerror();
@@ -80,6 +92,9 @@ load_so(struct processor *p, const char *path, char *err, size_t errsize)
 		    path);
 		return -1;
 	}
+	/* a custom backoff strategy is optional */
+	*(void **)&p->backoff = dlsym(p->dl, "bullmq_backoff");
+	dlerror();
 	p->kind = PROC_SO;
 	return 0;
 }
@@ -194,6 +209,21 @@ processor_in_child(struct processor *p, int slot, bullmq_queue *q,
 {
 	if (p != NULL && p->kind == PROC_PIPE)
 		pipe_in_child(p->argv, slot, q, co);
+}
+
+/*
+ * Give the child's worker p's custom backoff strategy: a shared object's
+ * bullmq_backoff, or the pipe: program's answer.
+ */
+void
+processor_worker(struct processor *p, bullmq_worker *w)
+{
+	if (p == NULL)
+		return;
+	if (p->kind == PROC_SO && p->backoff != NULL)
+		bullmq_worker_set_backoff(w, p->backoff, NULL);
+	else if (p->kind == PROC_PIPE)
+		bullmq_worker_set_backoff(w, pipe_backoff, NULL);
 }
 
 /* Stop what p keeps running across jobs, as the child exits. */

@@ -32,6 +32,12 @@ is "add stores the options as Node would" \
     '[3,"exponential",1000,true,5,60000]'
 is "add stores the delay field" "$(rcli HGET bull:q1:2 delay)" 60000
 
+run $B add q1 kept '{}' --remove-on-complete age:3600,count:5 \
+    --remove-on-fail count:9
+is "add --remove-on-complete takes the age form of the settings" \
+    "$(rcli HGET bull:q1:$OUT opts | jq -c '[.removeOnComplete,
+    .removeOnFail]')" '[{"age":3600,"count":5},9]'
+
 run $B add q1 urgent --priority 7
 is "add without data exits 0" "$RC" 0
 ok "add --priority puts the job in prioritized" \

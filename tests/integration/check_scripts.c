@@ -435,8 +435,7 @@ START_TEST(errors_name_files)
 {
 	bullmq_worker	*w = worker(NULL);
 	bullmq_job	*j = NULL;
-	const char	*av[20];
-	size_t		 al[20];
+	struct bmq_args	 a;
 	int		 n;
 
 	/* a Redis error inside the include: queue_held's HMGET of meta */
@@ -457,19 +456,14 @@ START_TEST(errors_name_files)
 
 	/* a Lua error in a script's own lines after an include */
 	freeReplyObject(harness_cmd("HSET " Q "meta paused 1"));
-	av[0] = Q "meta";
-	al[0] = strlen(Q "meta");
-	for (n = 1; n < 17; n++) {
-		av[n] = Q "x";
-		al[n] = strlen(Q "x");
-	}
-	av[n] = Q;
-	al[n++] = strlen(Q);
-	av[n] = "not a number";
-	al[n++] = strlen("not a number");
-	av[n] = "";
-	al[n++] = 0;
-	ck_assert_ptr_null(bmq_script(q, BMQ_LUA_OBLITERATE, n, av, al));
+	bmq_args_init(&a);
+	bmq_args_adds(&a, Q "meta");
+	for (n = 1; n < 17; n++)
+		bmq_args_adds(&a, Q "x");
+	bmq_args_adds(&a, Q);
+	bmq_args_adds(&a, "not a number");
+	bmq_args_adds(&a, "");
+	ck_assert_ptr_null(bmq_script(q, BMQ_LUA_OBLITERATE, &a));
 	assert_err("obliterate", "obliterate-17.lua", line_of(
 	    "obliterate-17.lua", "budget - 1"), "attempt to perform "
 	    "arithmetic");

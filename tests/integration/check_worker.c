@@ -4,7 +4,10 @@
  * schedulers, the stalled check, give-back, lock extension, progress, logs.
  * Jobs are written by hand as a Node producer would.
  */
+#include <sys/time.h>
+
 #include <check.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -502,6 +505,53 @@ START_TEST(legacy_marker)
 	ck_assert_str_eq(bullmq_job_id(j), a);
 	ck_assert_int_eq(harness_int("LLEN " Q "active"), 1);
 	ck_assert_int_eq(harness_int("LLEN " Q "wait"), 0);
+	bullmq_job_free(j);
+	bullmq_worker_free(w);
+}
+END_TEST
+
+static bullmq_worker	*wake_w;
+
+/* SIGALRM: wake the worker, as bullmq-master's children do on SIGIO. */
+static void
+on_alarm(int sig)
+{
+	bullmq_worker_wake(wake_w);
+}
+
+/* bullmq_worker_wake ends a blocking fetch at once, from a handler. */
+START_TEST(wake_ends_block)
+{
+	struct itimerval	 it;
+	struct sigaction	 sa;
+	bullmq_worker		*w = worker(NULL);
+	bullmq_job		*j = NULL;
+	int64_t			 t0;
+	char			 a[32];
+
+	wake_w = w;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
+	memset(&it, 0, sizeof(it));
+	it.it_value.tv_usec = 300000;
+	setitimer(ITIMER_REAL, &it, NULL);
+	t0 = bullmq_now();
+	ck_assert_int_eq(bullmq_worker_fetch(w, &j), 0);
+	ck_assert_ptr_null(j);
+	ck_assert_int_lt(bullmq_now() - t0, 2000);
+	ck_assert_int_ge(bullmq_now() - t0, 250);
+	/* a wake before the fetch: it returns at once */
+	bullmq_worker_wake(w);
+	t0 = bullmq_now();
+	ck_assert_int_eq(bullmq_worker_fetch(w, &j), 0);
+	ck_assert_int_lt(bullmq_now() - t0, 1000);
+	/* and then fetches as before, on a new connection */
+	add_job("a", "{}", "{}", a, sizeof(a));
+	ck_assert_int_eq(bullmq_worker_fetch(w, &j), 1);
+	ck_assert_str_eq(bullmq_job_id(j), a);
 	bullmq_job_free(j);
 	bullmq_worker_free(w);
 }
@@ -1901,6 +1951,7 @@ worker_suite(void)
 	tcase_add_test(tc, delayed_promotion);
 	tcase_add_test(tc, paused_maxed_limited);
 	tcase_add_test(tc, legacy_marker);
+	tcase_add_test(tc, wake_ends_block);
 	tcase_add_test(tc, retry_fixed_backoff);
 	tcase_add_test(tc, retry_exponential_backoff);
 	tcase_add_test(tc, retry_immediate);

@@ -2,6 +2,8 @@
  * check_config.c: the settings table and its parsers: defaults < config
  * file < environment < command line, and the errors naming file and line.
  */
+#include <sys/stat.h>
+
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -226,6 +228,96 @@ START_TEST(test_file_errors)
 }
 END_TEST
 
+/*
+ * Only a regular file is read, never blocking on a fifo, and only so much
+ * of it: a size cap and a line length cap.
+ */
+START_TEST(test_file_kinds)
+{
+	struct settings	s;
+	FILE		*f;
+	char		err[512], want[512], fifo[80];
+	size_t		i;
+
+	snprintf(fifo, sizeof(fifo), "%s.fifo", path);
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	setenv("BULLMQ_CONFIG", fifo, 1);
+	ck_assert_int_eq(config_load(&s, NULL, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s: not a regular file (a fifo)", fifo);
+	unlink(fifo);
+	ck_assert_str_eq(err, want);
+
+	setenv("BULLMQ_CONFIG", "/tmp", 1);
+	ck_assert_int_eq(config_load(&s, NULL, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "/tmp: not a regular file (a directory)");
+
+	setenv("BULLMQ_CONFIG", path, 1);
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	fputs("queue = q\nprocessor = builtin:noop\n# ", f);
+	for (i = 0; i < 2 * SET_PATH_MAX + 1; i++)
+		fputc('x', f);
+	fputs("\n", f);
+	fclose(f);
+	ck_assert_int_eq(config_load(&s, NULL, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s:3: line longer than %d bytes", path,
+	    2 * SET_PATH_MAX);
+	ck_assert_str_eq(err, want);
+
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	fputs("queue = q\nprocessor = builtin:noop\n", f);
+	for (i = 0; i < 1024 * 1024; i++)
+		fputc(i % 64 == 63 ? '\n' : '#', f);
+	fclose(f);
+	ck_assert_int_eq(config_load(&s, NULL, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s: larger than %d bytes", path,
+	    1024 * 1024);
+	ck_assert_str_eq(err, want);
+
+	/* what fits is read: 1 MB with the last line without a newline */
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	fputs("processor = builtin:noop\n", f);
+	for (i = 0; i < 1024 * 1024 - 25 - 10; i++)
+		fputc(i % 64 == 63 ? '\n' : '#', f);
+	fputs("\nqueue = q", f);
+	fclose(f);
+	ck_assert_int_eq(config_load(&s, NULL, err, sizeof(err)), 0);
+	ck_assert_str_eq(s.queue, "q");
+}
+END_TEST
+
+/* Only a regular file is a log file. */
+START_TEST(test_log_file_kinds)
+{
+	char	err[512], want[512], fifo[80];
+
+	snprintf(fifo, sizeof(fifo), "%s.fifo", path);
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	ck_assert_int_eq(log_init(LOG_TO_FILE, fifo, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "log-file %s: not a regular file "
+	    "(a fifo)", fifo);
+	unlink(fifo);
+	ck_assert_str_eq(err, want);
+	ck_assert_int_eq(log_init(LOG_TO_FILE, "/dev/null", err,
+	    sizeof(err)), -1);
+	ck_assert_str_eq(err, "log-file /dev/null: not a regular file "
+	    "(a character device)");
+	ck_assert_int_eq(log_init(LOG_TO_FILE, path, err, sizeof(err)), 0);
+	ck_assert_int_eq(log_init(LOG_TO_STDERR, NULL, err, sizeof(err)), 0);
+}
+END_TEST
+
+/* The children drop the variables holding a secret, and only those. */
+START_TEST(test_scrub_env)
+{
+	setenv("BULLMQ_REDIS", "redis://u:pw@h", 1);
+	setenv("BULLMQ_QUEUE", "q", 1);
+	config_scrub_env();
+	ck_assert_ptr_null(getenv("BULLMQ_REDIS"));
+	ck_assert_str_eq(getenv("BULLMQ_QUEUE"), "q");
+	unsetenv("BULLMQ_QUEUE");
+}
+END_TEST
+
 /* defaults < file < environment < command line. */
 START_TEST(test_precedence)
 {
@@ -332,6 +424,22 @@ START_TEST(test_print_differs)
 }
 END_TEST
 
+/* A value shown (--check, the HUP warnings) never holds a password. */
+START_TEST(test_value_secret)
+{
+	struct settings	s;
+	char		buf[256];
+
+	memset(&s, 0, sizeof(s));
+	strlcpy(s.redis, "redis://app:s3cret@h:1/2", sizeof(s.redis));
+	config_value(&s, config_find("redis"), buf, sizeof(buf));
+	ck_assert_str_eq(buf, "redis://app:***@h:1/2");
+	strlcpy(s.redis, "redis://s3cret@h", sizeof(s.redis));
+	config_value(&s, config_find("redis"), buf, sizeof(buf));
+	ck_assert_str_eq(buf, "redis://***@h");
+}
+END_TEST
+
 /*
  * spin-wait: a number is kept, auto (-1) spins while there are no more
  * children than CPUs, and it reads and prints as auto.
@@ -428,6 +536,10 @@ config_suite(void)
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_file);
 	tcase_add_test(tc, test_file_errors);
+	tcase_add_test(tc, test_file_kinds);
+	tcase_add_test(tc, test_log_file_kinds);
+	tcase_add_test(tc, test_scrub_env);
+	tcase_add_test(tc, test_value_secret);
 	tcase_add_test(tc, test_precedence);
 	tcase_add_test(tc, test_args);
 	tcase_add_test(tc, test_print_differs);

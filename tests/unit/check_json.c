@@ -145,6 +145,94 @@ START_TEST(members_in_one_pass)
 }
 END_TEST
 
+/* Integers: plain digits read directly, the other forms by strtod. */
+START_TEST(integers)
+{
+	static const struct {
+		const char	*text;
+		int		 rv;
+		int64_t		 n;
+	} t[] = {
+		{ "0", 0, 0 }, { "7", 0, 7 }, { "3600", 0, 3600 },
+		{ "123456789012345", 0, INT64_C(123456789012345) },
+		{ "1234567890123456", 0, INT64_C(1234567890123456) },
+		{ "9007199254740992", 0, INT64_C(9007199254740992) },
+		{ "90071992547409930", -1, 0 }, { "-5", 0, -5 },
+		{ "1e3", 0, 1000 }, { "2.0", 0, 2 }, { "2.5", -1, 0 },
+		{ "-0", 0, 0 }
+	};
+	struct bmq_jval	 v;
+	int64_t		 n;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		v.type = BMQ_J_NUMBER;
+		v.p = t[i].text;
+		v.len = strlen(t[i].text);
+		n = -42;
+		ck_assert_msg(bmq_jval_int(&v, &n) == t[i].rv, "%s", t[i].text);
+		if (t[i].rv == 0)
+			ck_assert_msg(n == t[i].n, "%s: %lld", t[i].text,
+			    (long long)n);
+	}
+	v.type = BMQ_J_STRING;
+	v.p = "12";
+	v.len = 2;
+	ck_assert_int_eq(bmq_jval_int(&v, &n), -1);
+}
+END_TEST
+
+START_TEST(walk_members)
+{
+	const char		*js = " { \"a\" : \"x\\\"y\" , "
+	    "\"b\":{\"c\":[1,{}]},\"n\":-1.5e2,\"t\":true , \"z\":null}";
+	const char		*p = js;
+	struct bmq_jmember	 m;
+
+	ck_assert_int_eq(bmq_json_type(js, strlen(js)), BMQ_J_OBJECT);
+	ck_assert_int_eq(bmq_json_type(" [1]", 4), BMQ_J_ARRAY);
+	ck_assert_int_eq(bmq_json_type("  ", 2), BMQ_J_NONE);
+	ck_assert_int_eq(bmq_json_next(&p, js + strlen(js), &m), 1);
+	ck_assert(m.klen == 1 && m.k[0] == 'a');
+	ck_assert_int_eq(m.v.type, BMQ_J_STRING);
+	ck_assert_int_eq(strncmp(m.v.p, "x\\\"y", m.v.len), 0);
+	ck_assert_uint_eq(m.v.len, 4);
+	ck_assert_int_eq(bmq_json_next(&p, js + strlen(js), &m), 1);
+	ck_assert_int_eq(m.v.type, BMQ_J_OBJECT);
+	ck_assert_uint_eq(m.v.len, 12);
+	ck_assert_int_eq(bmq_json_next(&p, js + strlen(js), &m), 1);
+	ck_assert_int_eq(m.v.type, BMQ_J_NUMBER);
+	ck_assert_uint_eq(m.v.len, 6);
+	ck_assert_int_eq(bmq_json_next(&p, js + strlen(js), &m), 1);
+	ck_assert_int_eq(m.v.type, BMQ_J_TRUE);
+	ck_assert_int_eq(bmq_json_next(&p, js + strlen(js), &m), 1);
+	ck_assert(m.klen == 1 && m.k[0] == 'z' && m.v.type == BMQ_J_NULL);
+	ck_assert_int_eq(bmq_json_next(&p, js + strlen(js), &m), 0);
+	p = "{}";
+	ck_assert_int_eq(bmq_json_next(&p, p + 2, &m), 0);
+}
+END_TEST
+
+START_TEST(array_elements)
+{
+	const char	*a = "[ \"x,]\" , {\"a\":[1,2]},3 ,[] ]";
+	struct bmq_buf	 b;
+
+	ck_assert_uint_eq(bmq_json_array_elems(a, strlen(a), 0, NULL), 4);
+	ck_assert_uint_eq(bmq_json_array_elems("[]", 2, 0, NULL), 0);
+	ck_assert_uint_eq(bmq_json_array_elems(" [ ] ", 5, 0, NULL), 0);
+	bmq_buf_init(&b);
+	bmq_buf_adds(&b, "[");
+	ck_assert_uint_eq(bmq_json_array_elems(a, strlen(a), 1, &b), 4);
+	ck_assert_str_eq(bmq_buf_cstr(&b), "[{\"a\":[1,2]},3,[]");
+	b.len = 1;
+	bmq_buf_adds(&b, "0");
+	bmq_json_array_elems(a, strlen(a), 3, &b);
+	ck_assert_str_eq(bmq_buf_cstr(&b), "[0,[]");
+	bmq_buf_free(&b);
+}
+END_TEST
+
 START_TEST(get_many_tokens)
 {
 	struct bmq_buf	b;
@@ -206,6 +294,9 @@ json_suite(void)
 	tcase_add_test(tc, deep_nesting_is_bounded);
 	tcase_add_test(tc, get_paths);
 	tcase_add_test(tc, members_in_one_pass);
+	tcase_add_test(tc, integers);
+	tcase_add_test(tc, walk_members);
+	tcase_add_test(tc, array_elements);
 	tcase_add_test(tc, get_many_tokens);
 	tcase_add_test(tc, write_strings);
 	suite_add_tcase(s, tc);

@@ -4,6 +4,7 @@
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "bullmq-int.h"
 
@@ -65,6 +66,30 @@ START_TEST(url_unix)
 	ck_assert_int_eq(bmq_url_parse("unix:///tmp/r.sock", &u, err,
 	    sizeof(err)), 0);
 	ck_assert_int_eq(u.db, 0);
+	/* a password, or a user and a password, before the path */
+	ck_assert_int_eq(bmq_url_parse("unix://pw@/run/r.sock", &u, err,
+	    sizeof(err)), 0);
+	ck_assert_str_eq(u.user, "");
+	ck_assert_str_eq(u.pass, "pw");
+	ck_assert_str_eq(u.path, "/run/r.sock");
+	ck_assert_int_eq(bmq_url_parse("unix://app:p@/w%40@/run/r.sock?db=3",
+	    &u, err, sizeof(err)), 0);
+	ck_assert_str_eq(u.user, "app");
+	ck_assert_str_eq(u.pass, "p@/w@");
+	ck_assert_str_eq(u.path, "/run/r.sock");
+	ck_assert_int_eq(u.db, 3);
+	/* an @ in the path alone is the path's */
+	ck_assert_int_eq(bmq_url_parse("unix:///run/a@/r.sock", &u, err,
+	    sizeof(err)), 0);
+	ck_assert_str_eq(u.pass, "");
+	ck_assert_str_eq(u.path, "/run/a@/r.sock");
+	ck_assert_int_eq(bmq_url_parse("unix://app:s3cret@run/r.sock", &u,
+	    err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "cret") == NULL, "%s", err);
+	ck_assert_int_eq(bmq_url_parse("unix://%00@/r.sock", &u, err,
+	    sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "the password holds a NUL byte") != NULL,
+	    "%s", err);
 }
 END_TEST
 
@@ -89,6 +114,15 @@ START_TEST(url_errors)
 		{ "redis://[::1]:", "port" },
 		{ "unix://relative", "" },
 		{ "unix:///s?dbx=1", "" },
+		{ "redis://h:+80", "port" },
+		{ "redis://h: 80", "port" },
+		{ "redis://h/+1", "database" },
+		{ "redis://h/ 1", "database" },
+		{ "redis://%00@h", "the password holds a NUL byte (%00)" },
+		{ "redis://u:%00@h", "the password holds a NUL byte" },
+		{ "redis://u:ab%00cd@h", "the password holds a NUL byte" },
+		{ "redis://%00:pw@h", "the user holds a NUL byte" },
+		{ "redis://u%00x:pw@h", "the user holds a NUL byte" },
 	};
 	size_t	i;
 
@@ -99,6 +133,75 @@ START_TEST(url_errors)
 		    "%s: \"%s\" does not say %s", bad[i].url, err,
 		    bad[i].says);
 	}
+}
+END_TEST
+
+/* A bad URL's message never shows its password. */
+START_TEST(url_errors_secret)
+{
+	static const char	*bad[] = {
+		"redis://u:s3cret@h:99999",
+		"redis://s3cret@h/x",
+		"redis://u:s3cret@h@:0",
+		"redis://u:s3cret%00@h",
+		"redis://u:s3cret@::1:6379",
+		"redis://u:s3/cret@h:x",
+	};
+	struct bmq_url	u;
+	char		err[256];
+	size_t		i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_int_eq(bmq_url_parse(bad[i], &u, err, sizeof(err)),
+		    -1);
+		ck_assert_msg(strstr(err, "cret") == NULL, "%s", err);
+		ck_assert_msg(strstr(err, "***@") != NULL, "%s", err);
+	}
+	/* the user part ends at the last @ */
+	ck_assert_int_eq(bmq_url_parse("redis://u:p@ss@h:7", &u, err,
+	    sizeof(err)), 0);
+	ck_assert_str_eq(u.user, "u");
+	ck_assert_str_eq(u.pass, "p@ss");
+	ck_assert_str_eq(u.host, "h");
+	ck_assert_int_eq(u.port, 7);
+	ck_assert_int_eq(bmq_url_parse("redis://u:p/w?x@h/3", &u, err,
+	    sizeof(err)), 0);
+	ck_assert_str_eq(u.pass, "p/w?x");
+	ck_assert_str_eq(u.host, "h");
+	ck_assert_int_eq(u.db, 3);
+	/* an empty password with a user is kept: AUTH user "" */
+	ck_assert_int_eq(bmq_url_parse("redis://u:@h", &u, err,
+	    sizeof(err)), 0);
+	ck_assert_str_eq(u.user, "u");
+	ck_assert_str_eq(u.pass, "");
+}
+END_TEST
+
+/* bullmq_url_redact shows all but the password. */
+START_TEST(url_redact)
+{
+	static const struct {
+		const char	*url, *shown;
+	} t[] = {
+		{ "redis://u:pw@h:1/2", "redis://u:***@h:1/2" },
+		{ "redis://pw@h", "redis://***@h" },
+		{ "redis://:pw@h", "redis://:***@h" },
+		{ "redis://u:p@w@h/0", "redis://u:***@h/0" },
+		{ "redis://h:1/2", "redis://h:1/2" },
+		{ "redis://u:pa/ss@h", "redis://u:***@h" },
+		{ "redis://h/a@b", "redis://***@b" },
+		{ "unix:///run/r.sock?db=1", "unix:///run/r.sock?db=1" },
+		{ "unix://u:pw@/run/r.sock", "unix://u:***@/run/r.sock" },
+		{ "nonsense", "nonsense" },
+	};
+	char	buf[64];
+	size_t	i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		ck_assert_str_eq(bullmq_url_redact(t[i].url, buf, sizeof(buf)),
+		    t[i].shown);
+	ck_assert_str_eq(bullmq_url_redact("redis://u:pw@h", buf, 10),
+	    "redis://u");
 }
 END_TEST
 
@@ -139,6 +242,75 @@ START_TEST(queue_keys)
 	    0);
 	ck_assert_str_eq(buf, "{app}:cTI=");
 	bullmq_queue_free(q);
+}
+END_TEST
+
+/* A script's arguments: keys and strings in order, room past the stack. */
+START_TEST(script_args)
+{
+	static const enum bmq_key keys[] = { BMQ_K_WAIT, BMQ_K_META };
+	struct bullmq_conn_opts	 o;
+	struct bmq_args		 a;
+	struct bmq_buf		 b;
+	bullmq_queue		*q;
+	int			 i;
+
+	memset(&o, 0, sizeof(o));
+	o.queue = "q";
+	q = bullmq_queue_new(&o);
+	ck_assert_ptr_nonnull(q);
+	bmq_args_init(&a);
+	bmq_args_keys(&a, q, keys, 2);
+	bmq_args_key(&a, q, BMQ_K_BASE);
+	bmq_args_adds(&a, "x");
+	bmq_args_add(&a, "a\0b", 3);
+	ck_assert_int_eq(a.n, 5);
+	ck_assert_str_eq(a.v[1], "bull:q:meta");
+	ck_assert_uint_eq(a.l[2], strlen("bull:q:"));
+	ck_assert_uint_eq(a.l[4], 3);
+	for (i = a.n; i < BMQ_ARGS_MAX; i++)
+		bmq_args_adds(&a, "y");
+	ck_assert_int_eq(a.over, 0);
+	bmq_buf_init(&b);
+	ck_assert_int_eq(bmq_script_format(&b, BMQ_LUA_ADD, &a), 0);
+	/* one more than the room: the call is refused, not cut short */
+	bmq_args_adds(&a, "z");
+	ck_assert_int_eq(a.over, 1);
+	ck_assert_int_eq(a.n, BMQ_ARGS_MAX);
+	ck_assert_int_eq(bmq_script_format(&b, BMQ_LUA_ADD, &a), -1);
+	ck_assert_ptr_null(bmq_script(q, BMQ_LUA_ADD, &a));
+	ck_assert_int_eq(bullmq_errcode(q), BULLMQ_ERR_ARG);
+	/* room made beforehand keeps what was added */
+	bmq_args_init(&a);
+	bmq_args_adds(&a, "first");
+	ck_assert_int_eq(bmq_args_room(&a, 3 * BMQ_ARGS_MAX), 0);
+	for (i = 1; i < 3 * BMQ_ARGS_MAX; i++)
+		bmq_args_adds(&a, "n");
+	ck_assert_int_eq(a.over, 0);
+	ck_assert_str_eq(a.v[0], "first");
+	ck_assert_int_eq(bmq_args_room(&a, 2), 0);
+	ck_assert_int_eq(a.n, 3 * BMQ_ARGS_MAX);
+	bmq_args_free(&a);
+	ck_assert_int_eq(a.n, 0);
+	ck_assert_ptr_eq(a.v, a.sv);
+	bmq_buf_free(&b);
+	bullmq_queue_free(q);
+}
+END_TEST
+
+/* The two clocks: the wall's in ms since 1970, the monotonic one. */
+START_TEST(clocks)
+{
+	struct timespec	 ts = { 0, 20 * 1000000L };
+	int64_t		 m0, m1, w;
+
+	w = bullmq_now();
+	ck_assert(w > INT64_C(1600000000000));
+	m0 = bullmq_mono_ms();
+	nanosleep(&ts, NULL);
+	m1 = bullmq_mono_ms();
+	ck_assert(m1 - m0 >= 20);
+	ck_assert(m1 - m0 < 5000);
 }
 END_TEST
 
@@ -254,8 +426,12 @@ keys_suite(void)
 	tcase_add_test(tc, url_tcp);
 	tcase_add_test(tc, url_unix);
 	tcase_add_test(tc, url_errors);
+	tcase_add_test(tc, url_errors_secret);
+	tcase_add_test(tc, url_redact);
 	tcase_add_test(tc, queue_keys);
 	tcase_add_test(tc, queue_errors);
+	tcase_add_test(tc, script_args);
+	tcase_add_test(tc, clocks);
 	tcase_add_test(tc, error_length);
 	tcase_add_test(tc, base64);
 	tcase_add_test(tc, job_ids);

@@ -269,44 +269,141 @@ START_TEST(backoff_arithmetic)
 }
 END_TEST
 
+/* Read stored opts o into jo. */
+#define READ(o, jo)	bmq_job_opts_read((o), strlen(o), (jo))
+
 START_TEST(retention_from_opts)
 {
-	struct bullmq_keep	 k;
+	struct bmq_job_opts	 jo;
 	struct bmq_buf		 b;
-	const char		*o;
 
-	o = "{\"removeOnComplete\":true,\"removeOnFail\":false}";
-	bmq_keep_from_opts(o, strlen(o), "removeOnComplete", &k);
-	ck_assert_int_eq(k.mode, BULLMQ_KEEP_NONE);
-	bmq_keep_from_opts(o, strlen(o), "removeOnFail", &k);
-	ck_assert_int_eq(k.mode, BULLMQ_KEEP_ALL);
-	o = "{\"removeOnComplete\":10,\"removeOnFail\":0}";
-	bmq_keep_from_opts(o, strlen(o), "removeOnComplete", &k);
-	ck_assert_int_eq(k.mode, BULLMQ_KEEP_COUNT);
-	ck_assert_int_eq(k.count, 10);
-	bmq_keep_from_opts(o, strlen(o), "removeOnFail", &k);
-	ck_assert_int_eq(k.mode, BULLMQ_KEEP_NONE);
-	o = "{\"removeOnComplete\":{\"age\":3600,\"count\":5,\"limit\":9}}";
-	bmq_keep_from_opts(o, strlen(o), "removeOnComplete", &k);
-	ck_assert_int_eq(k.mode, BULLMQ_KEEP_AGE);
-	ck_assert_int_eq(k.age, 3600);
-	ck_assert_int_eq(k.count, 5);
-	ck_assert_int_eq(k.limit, 9);
+	READ("{\"removeOnComplete\":true,\"removeOnFail\":false}", &jo);
+	ck_assert_int_eq(jo.keep_complete.mode, BULLMQ_KEEP_NONE);
+	ck_assert_int_eq(jo.keep_fail.mode, BULLMQ_KEEP_ALL);
+	READ("{\"removeOnComplete\":10,\"removeOnFail\":0}", &jo);
+	ck_assert_int_eq(jo.keep_complete.mode, BULLMQ_KEEP_COUNT);
+	ck_assert_int_eq(jo.keep_complete.count, 10);
+	ck_assert_int_eq(jo.keep_fail.mode, BULLMQ_KEEP_NONE);
+	READ("{\"removeOnComplete\":{\"age\":3600,\"count\":5,\"limit\":9}}",
+	    &jo);
+	ck_assert_int_eq(jo.keep_complete.mode, BULLMQ_KEEP_AGE);
+	ck_assert_int_eq(jo.keep_complete.age, 3600);
+	ck_assert_int_eq(jo.keep_complete.count, 5);
+	ck_assert_int_eq(jo.keep_complete.limit, 9);
+	ck_assert_int_eq(jo.keep_fail.mode, BULLMQ_KEEP_UNSET);
 	bmq_buf_init(&b);
-	ck_assert_int_eq(bmq_keep_encode(&k, &b), 0);
+	ck_assert_int_eq(bmq_keep_encode(&jo.keep_complete, &b), 0);
 	ck_assert_str_eq(bmq_buf_cstr(&b),
 	    "{\"age\":3600,\"count\":5,\"limit\":9}");
 	bmq_buf_free(&b);
-	o = "{\"removeOnComplete\":{\"count\":3}}";
-	bmq_keep_from_opts(o, strlen(o), "removeOnComplete", &k);
-	ck_assert_int_eq(k.mode, BULLMQ_KEEP_COUNT);
-	ck_assert_int_eq(k.count, 3);
-	o = "{\"attempts\":0}";
-	bmq_keep_from_opts(o, strlen(o), "removeOnComplete", &k);
+	READ("{\"removeOnComplete\":{\"count\":3}}", &jo);
+	ck_assert_int_eq(jo.keep_complete.mode, BULLMQ_KEEP_COUNT);
+	ck_assert_int_eq(jo.keep_complete.count, 3);
+	/* what cannot be read is left out; the last of a repeated key */
+	READ("{\"removeOnComplete\":{\"age\":\"x\",\"count\":-2,\"z\":1},"
+	    "\"removeOnFail\":{\"age\":5,\"age\":null,\"count\":4}}", &jo);
+	ck_assert_int_eq(jo.keep_complete.mode, BULLMQ_KEEP_ALL);
+	ck_assert_int_eq(jo.keep_fail.mode, BULLMQ_KEEP_COUNT);
+	ck_assert_int_eq(jo.keep_fail.count, 4);
+	READ("{\"removeOnComplete\":1,\"removeOnComplete\":\"x\"}", &jo);
+	ck_assert_int_eq(jo.keep_complete.mode, BULLMQ_KEEP_UNSET);
+	READ("{\"attempts\":0}", &jo);
+	ck_assert_int_eq(jo.keep_complete.mode, BULLMQ_KEEP_UNSET);
+	READ("{not json", &jo);
+	ck_assert_int_eq(jo.keep_complete.mode, BULLMQ_KEEP_UNSET);
+}
+END_TEST
+
+START_TEST(retention_from_text)
+{
+	struct bullmq_keep	 k;
+	char			 err[256];
+
+	ck_assert_int_eq(bullmq_keep_parse("", &k, err, sizeof(err)), 0);
 	ck_assert_int_eq(k.mode, BULLMQ_KEEP_UNSET);
-	o = "{not json";
-	bmq_keep_from_opts(o, strlen(o), "removeOnComplete", &k);
+	ck_assert_int_eq(bullmq_keep_parse("TRUE", &k, err, sizeof(err)), 0);
+	ck_assert_int_eq(k.mode, BULLMQ_KEEP_NONE);
+	ck_assert_int_eq(bullmq_keep_parse("no", &k, err, sizeof(err)), 0);
+	ck_assert_int_eq(k.mode, BULLMQ_KEEP_ALL);
+	ck_assert_int_eq(bullmq_keep_parse("25", &k, err, sizeof(err)), 0);
+	ck_assert(k.mode == BULLMQ_KEEP_COUNT && k.count == 25);
+	ck_assert_int_eq(bullmq_keep_parse("count:7", &k, err, sizeof(err)),
+	    0);
+	ck_assert(k.mode == BULLMQ_KEEP_COUNT && k.count == 7);
+	ck_assert_int_eq(bullmq_keep_parse("limit:5,age:60,count:3", &k, err,
+	    sizeof(err)), 0);
+	ck_assert(k.mode == BULLMQ_KEEP_AGE && k.age == 60 && k.count == 3 &&
+	    k.limit == 5);
+	ck_assert_int_eq(bullmq_keep_parse("age:forever", &k, err,
+	    sizeof(err)), -1);
+	ck_assert_str_eq(err, "\"age:forever\": age \"forever\" is not a "
+	    "number");
 	ck_assert_int_eq(k.mode, BULLMQ_KEEP_UNSET);
+	ck_assert_int_eq(bullmq_keep_parse("12x", &k, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "\"12x\": the count is not a number");
+	ck_assert_int_eq(bullmq_keep_parse("maybe", &k, err, sizeof(err)),
+	    -1);
+	ck_assert_str_eq(err, "\"maybe\" is not true, false, a count or "
+	    "age:SECONDS[,count:N][,limit:N]");
+	ck_assert_int_eq(bullmq_keep_parse("count:2,limit:3", &k, err,
+	    sizeof(err)), -1);
+	ck_assert_int_eq(bullmq_keep_parse("age:0", &k, err, sizeof(err)),
+	    -1);
+}
+END_TEST
+
+START_TEST(job_opts_once)
+{
+	struct bmq_job_opts	 jo;
+	char			 buf[64];
+
+	READ("{\"attempts\":3,\"backoff\":{\"type\":\"exponential\","
+	    "\"delay\":100,\"jitter\":0.5},\"kl\":7,\"stackTraceLimit\":2,"
+	    "\"lifo\":true,\"prevMillis\":1000,\"repeat\":{\"pattern\":"
+	    "\"*/5 * * * *\",\"tz\":\"Europe/Paris\",\"count\":4,\"limit\":9,"
+	    "\"startDate\":11,\"endDate\":12}}", &jo);
+	ck_assert_int_eq(jo.attempts, 3);
+	ck_assert_int_eq(jo.backoff_type, BULLMQ_BACKOFF_EXPONENTIAL);
+	ck_assert_int_eq(jo.backoff_delay, 100);
+	ck_assert(jo.backoff_jitter == 0.5);
+	ck_assert_int_eq(jo.keep_logs, 7);
+	ck_assert_int_eq(jo.stack_trace_limit, 2);
+	ck_assert_int_eq(jo.lifo, 1);
+	ck_assert_int_eq(jo.prev_millis, 1000);
+	ck_assert_int_eq(bmq_jval_string(&jo.repeat_pattern, buf,
+	    sizeof(buf)), 11);
+	ck_assert_str_eq(buf, "*/5 * * * *");
+	ck_assert_int_eq(bmq_jval_string(&jo.repeat_tz, buf, sizeof(buf)),
+	    12);
+	ck_assert_int_eq(jo.repeat_count, 4);
+	ck_assert_int_eq(jo.repeat_limit, 9);
+	ck_assert_int_eq(jo.repeat_start, 11);
+	ck_assert_int_eq(jo.repeat_end, 12);
+	/* absent, unreadable or out of range: the values of {} */
+	READ("{\"attempts\":-1,\"backoff\":{\"type\":\"custom\","
+	    "\"delay\":\"x\"},\"kl\":-3,\"stackTraceLimit\":1.5,"
+	    "\"lifo\":1,\"repeat\":5}", &jo);
+	ck_assert_int_eq(jo.attempts, 0);
+	ck_assert_int_eq(jo.backoff_type, BULLMQ_BACKOFF_NONE);
+	ck_assert_int_eq(jo.backoff_delay, 0);
+	ck_assert_int_eq(jo.keep_logs, 0);
+	ck_assert_int_eq(jo.stack_trace_limit, -1);
+	ck_assert_int_eq(jo.lifo, 0);
+	ck_assert_int_eq(jo.repeat_pattern.type, BMQ_J_NONE);
+	ck_assert_int_eq(jo.repeat_limit, -1);
+	READ("{\"attempts\":5e9,\"backoff\":250}", &jo);
+	ck_assert_int_eq(jo.attempts, 1000000000);
+	ck_assert_int_eq(jo.backoff_type, BULLMQ_BACKOFF_FIXED);
+	ck_assert_int_eq(jo.backoff_delay, 250);
+	/* the last of a repeated key decides, at every level */
+	READ("{\"backoff\":{\"type\":\"fixed\",\"delay\":9},\"backoff\":"
+	    "{\"delay\":5,\"type\":\"exponential\",\"type\":3}}", &jo);
+	ck_assert_int_eq(jo.backoff_type, BULLMQ_BACKOFF_NONE);
+	ck_assert_int_eq(jo.backoff_delay, 5);
+	bmq_job_opts_read(NULL, 0, &jo);
+	ck_assert_int_eq(jo.stack_trace_limit, -1);
+	READ("[1]", &jo);
+	ck_assert_int_eq(jo.attempts, 0);
 }
 END_TEST
 
@@ -322,6 +419,8 @@ opts_suite(void)
 	tcase_add_test(tc, struct_checks);
 	tcase_add_test(tc, backoff_arithmetic);
 	tcase_add_test(tc, retention_from_opts);
+	tcase_add_test(tc, job_opts_once);
+	tcase_add_test(tc, retention_from_text);
 	suite_add_tcase(s, tc);
 	return s;
 }

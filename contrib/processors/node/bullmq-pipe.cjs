@@ -19,6 +19,10 @@
 // end a job the matching move has already ended (thrown without the move,
 // the job goes back to wait), any other error fails the job.  The
 // protocol is bullmq-processor(7); this file needs nothing but Node.
+// A custom backoff strategy (Node's settings.backoffStrategy) may be
+// exported beside the processor as `backoffStrategy(attemptsMade, type,
+// err, job)`: it is asked for the delay of a retry of a job whose
+// opts.backoff.type is neither fixed nor exponential.
 'use strict';
 
 const fs = require('fs');
@@ -42,6 +46,8 @@ if (!file) {
 	process.exit(2);
 }
 
+let backoffStrategy = null;
+
 async function load(f) {
 	const abs = path.resolve(f);
 	let mod;
@@ -59,6 +65,10 @@ async function load(f) {
 	    mod.default.default : null;
 	if (!fn)
 		throw new Error(`${f} exports no processor function`);
+	const bs = mod.backoffStrategy ?? mod.default?.backoffStrategy ??
+	    fn.backoffStrategy;
+	if (typeof bs === 'function')
+		backoffStrategy = bs;
 	return fn;
 }
 
@@ -186,6 +196,20 @@ rl.on('line', (line) => {
 		});
 	} else if (m.type === 'job') {
 		run(m);
+	} else if (m.type === 'backoff') {
+		let delay = 0;
+		try {
+			if (!backoffStrategy)
+				throw new Error('no backoffStrategy exported for ' +
+				    `backoff type ${m.backoffType}`);
+			const err = new Error(m.reason);
+			delay = Number(backoffStrategy(m.attemptsMade, m.backoffType,
+			    err, { id: m.id, opts: m.opts,
+			    attemptsMade: m.attemptsMade })) || 0;
+		} catch (err) {
+			process.stderr.write(`bullmq-pipe: ${err.message}\n`);
+		}
+		send({ type: 'answer', req: m.req, result: Math.round(delay) });
 	} else if (m.type === 'answer') {
 		const p = pending.get(m.req);
 		if (!p)

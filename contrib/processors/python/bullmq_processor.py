@@ -150,8 +150,13 @@ class _Conn:
                 return m.get("result")
 
 
-def run(handler):
-    """Serve jobs to handler until the master closes our input."""
+def run(handler, backoff=None):
+    """Serve jobs to handler until the master closes our input.
+
+    backoff, if given, is a custom backoff strategy: called as
+    backoff(attempts_made, type, reason, fields) for a job to retry whose
+    opts.backoff.type is neither fixed nor exponential, it returns the
+    delay in ms (0: at once, -1: no retry)."""
     out = sys.stdout
     sys.stdout = sys.stderr  # print() must not write to the protocol
     conn = _Conn(sys.stdin, out)
@@ -162,6 +167,17 @@ def run(handler):
         t = m.get("type")
         if t == "hello":
             conn.send({"type": "hello", "protocol": PROTOCOL})
+        elif t == "backoff":
+            delay = 0
+            if backoff is not None:
+                try:
+                    delay = int(backoff(m.get("attemptsMade"),
+                                        m.get("backoffType"),
+                                        m.get("reason"), m))
+                except Exception:  # a broken strategy: retry at once
+                    traceback.print_exc()
+            conn.send({"type": "answer", "req": m.get("req"),
+                       "result": delay})
         elif t == "job":
             job = Job(conn, m)
             try:
