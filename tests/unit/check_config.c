@@ -228,6 +228,62 @@ START_TEST(test_file_errors)
 }
 END_TEST
 
+/* The operator's settings: autoscale bounds, the size limit, the socket. */
+START_TEST(test_operator)
+{
+	struct settings	s;
+	char		err[512];
+
+	setenv("BULLMQ_QUEUE", "q", 1);
+	setenv("BULLMQ_PROCESSOR", "builtin:noop", 1);
+	ck_assert_int_eq(config_load(&s, NULL, err, sizeof(err)), 0);
+	ck_assert_int_eq(s.autoscale_max, 0);
+	ck_assert_int_eq(s.max_rss_kb, 0);
+	ck_assert_str_eq(s.control_socket, "auto");
+	ck_assert_int_eq(s.master_redis_timeout, 1000);
+	setenv("BULLMQ_AUTOSCALE", "0,16", 1);
+	setenv("BULLMQ_MAX_CHILD_RSS", "2G", 1);
+	ck_assert_int_eq(config_load(&s, NULL, err, sizeof(err)), 0);
+	ck_assert_int_eq(s.autoscale_min, 0);
+	ck_assert_int_eq(s.autoscale_max, 16);
+	ck_assert_int_eq(s.max_rss_kb, 2L * 1024 * 1024);
+	setenv("BULLMQ_MAX_CHILD_RSS", "300m", 1);
+	ck_assert_int_eq(config_load(&s, NULL, err, sizeof(err)), 0);
+	ck_assert_int_eq(s.max_rss_kb, 300L * 1024);
+	setenv("BULLMQ_MAX_CHILD_RSS", "1000", 1);
+	ck_assert_int_eq(config_load(&s, NULL, err, sizeof(err)), 0);
+	ck_assert_int_eq(s.max_rss_kb, 1);
+	setenv("BULLMQ_MAX_CHILD_RSS", "64k", 1);
+	ck_assert_int_eq(config_load(&s, NULL, err, sizeof(err)), 0);
+	ck_assert_int_eq(s.max_rss_kb, 64);
+	setenv("BULLMQ_MAX_CHILD_RSS", "M", 1);
+	ck_assert_int_eq(config_load(&s, NULL, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "BULLMQ_MAX_CHILD_RSS: max-child-rss: \"M\" is "
+	    "not a size (N, NK, NM or NG)");
+	setenv("BULLMQ_MAX_CHILD_RSS", "99999999999999G", 1);
+	ck_assert_int_eq(config_load(&s, NULL, err, sizeof(err)), -1);
+	unsetenv("BULLMQ_MAX_CHILD_RSS");
+	setenv("BULLMQ_AUTOSCALE", "4", 1);
+	ck_assert_int_eq(config_load(&s, NULL, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "BULLMQ_AUTOSCALE: autoscale: \"4\" is not "
+	    "MIN,MAX (say 2,16)");
+	setenv("BULLMQ_AUTOSCALE", "1,0", 1);
+	ck_assert_int_eq(config_load(&s, NULL, err, sizeof(err)), -1);
+	setenv("BULLMQ_AUTOSCALE", "1,5000", 1);
+	ck_assert_int_eq(config_load(&s, NULL, err, sizeof(err)), -1);
+	unsetenv("BULLMQ_AUTOSCALE");
+	setenv("BULLMQ_CONTROL_SOCKET", "none", 1);
+	ck_assert_int_eq(config_load(&s, NULL, err, sizeof(err)), 0);
+	setenv("BULLMQ_CONTROL_SOCKET", "/run/x.sock", 1);
+	ck_assert_int_eq(config_load(&s, NULL, err, sizeof(err)), 0);
+	setenv("BULLMQ_CONTROL_SOCKET", "x.sock", 1);
+	ck_assert_int_eq(config_load(&s, NULL, err, sizeof(err)), -1);
+	unsetenv("BULLMQ_CONTROL_SOCKET");
+	unsetenv("BULLMQ_QUEUE");
+	unsetenv("BULLMQ_PROCESSOR");
+}
+END_TEST
+
 /*
  * Only a regular file is read, never blocking on a fifo, and only so much
  * of it: a size cap and a line length cap.
@@ -546,6 +602,7 @@ config_suite(void)
 	tcase_add_test(tc, test_user);
 	tcase_add_test(tc, test_spin_wait);
 	tcase_add_test(tc, test_nice);
+	tcase_add_test(tc, test_operator);
 	suite_add_tcase(s, tc);
 	return s;
 }
