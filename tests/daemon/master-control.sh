@@ -34,8 +34,8 @@ is "the busy child's row: state busy, job 1" \
 ok "for a while (FOR in seconds)" \
     sh -c "echo '$row' | awk '{exit !(\$5 ~ /^[0-9.]+s\$/ && \$5 + 0 > 0)}'"
 ok "its RSS is read" sh -c "echo '$row' | awk '{exit !(\$9 ~ /K\$|M\$/)}'"
-ok "the summary: 2 wanted, 2 running, 1 busy" sh -c \
-    "printf '%s\n' '$out' | grep -q '2 workers wanted, 2 running, 2 connected, 1 busy'"
+ok "the summary: 2 wanted, 2 running, 1 busy" sh -c "printf '%s\n' '$out' |
+    grep -q '2 workers wanted, 2 running, 2 connected, 1 busy'"
 ok "redis is up, the counts cached" \
     wait_for "ctl status | grep -q '^redis: up; jobs: .*1 active'" 3
 json=$(ctl status --json)
@@ -75,12 +75,14 @@ perl -MIO::Socket::UNIX -e '
     print $s "x" x 100000; my $a = <$s>; print $a' "$CS" >"$TMPD/g" 2>&1
 ok "a long line: an error" grep -q "^error: unknown request" "$TMPD/g"
 perl -MIO::Socket::UNIX -e '
-    my @s; for (1..40) { my $c = IO::Socket::UNIX->new(Peer => $ARGV[0])
-    or last; push @s, $c } print scalar(@s), "\n"; sleep 7' "$CS" \
+    $| = 1; my @s; for (1..40) {
+    my $c = IO::Socket::UNIX->new(Peer => $ARGV[0]) or last; push @s, $c }
+    print scalar(@s), "\n"; sleep 7' "$CS" \
     >"$TMPD/flood" 2>&1 &
 FP=$!
 track "$FP"
-sleep 1
+ok "40 clients connected" wait_for "[ -s '$TMPD/flood' ]"
+sleep 0.3
 ctl status >"$TMPD/o" 2>&1
 is "40 idle clients: a 17th is told busy" "$?" 1
 ok "busy" grep -q "busy" "$TMPD/o"
