@@ -260,8 +260,10 @@ children_reap(int64_t now)
 		/* before its job can run again elsewhere */
 		if (c->group != 0)
 			kill_group(c, who, now);
-		if (c->job[0] != '\0')
+		if (c->job[0] != '\0') {
+			M.stats.given_back++;
 			keeper_give_back(who, c->job, c->token);
+		}
 		pid_remove(c);
 		TAILQ_REMOVE(&M.children, c, entry);
 		M.nchildren--;

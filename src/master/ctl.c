@@ -437,8 +437,9 @@ status_json(struct buf *b, const struct child_info *rows, size_t n,
 	else
 		buf_adds(b, "\"counts\":null,");
 	buf_addf(b, "\"completed\":%lu,\"failed\":%lu,\"restarts\":%lu,"
-	    "\"rss_replaced\":%lu,", M.stats.completed, M.stats.failed,
-	    M.stats.restarts, M.stats.rss_replaced);
+	    "\"rss_replaced\":%lu,\"given_back\":%lu,\"timed_out\":%lu,",
+	    M.stats.completed, M.stats.failed, M.stats.restarts,
+	    M.stats.rss_replaced, M.stats.given_back, M.stats.timed_out);
 	if (M.set.autoscale_max > 0)
 		buf_addf(b, "\"autoscale\":{\"min\":%ld,\"max\":%ld,\"up\":%lu,"
 		    "\"down\":%lu},", M.set.autoscale_min, M.set.autoscale_max,

@@ -588,6 +588,7 @@ job_timeouts(int64_t now)
 		log_warnx("child %d (pid %ld) job %s timed out after %ld ms",
 		    c->slot, (long)c->pid, c->job, M.set.job_timeout);
 		c->timed_out = 1;
+		M.stats.timed_out++;
 		kill(c->pid, SIGTERM);
 		c->kill_at = now + M.set.kill_timeout;
 		snprintf(reason, sizeof(reason), "job timed out after %ld ms",

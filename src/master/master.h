@@ -73,8 +73,12 @@ struct slot {
 };
 
 /* The master's counters since it started, for status and metrics. */
+#define OUTCOMES	8	/* enum bullmq_outcome; 0: the finish failed */
 struct master_stats {
 	unsigned long	 completed, failed;	/* jobs, from MSG_DONE */
+	unsigned long	 outcome[OUTCOMES];	/* each MSG_DONE's status */
+	unsigned long	 given_back;		/* of dead children, unfinished */
+	unsigned long	 timed_out;		/* past job-timeout */
 	unsigned long	 restarts;		/* unplanned: dead children */
 	unsigned long	 rss_replaced;		/* over max-child-rss */
 	unsigned long	 scale_up, scale_down;	/* autoscale decisions */

@@ -108,6 +108,8 @@ job_done(struct child *c, const struct msg *m, int64_t now)
 {
 	char	who[64];
 
+	M.stats.outcome[m->status > 0 && m->status < OUTCOMES ?
+	    m->status : 0]++;
 	switch (m->status) {
 	case BULLMQ_COMPLETED:
 		c->completed++;
@@ -127,6 +129,7 @@ job_done(struct child *c, const struct msg *m, int64_t now)
 	if (m->status == -1 && c->job[0] != '\0') {
 		snprintf(who, sizeof(who), "child %d (pid %ld)", c->slot,
 		    (long)c->pid);
+		M.stats.given_back++;
 		keeper_give_back(who, c->job, c->token);
 	}
 	c->job[0] = '\0';

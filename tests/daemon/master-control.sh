@@ -45,6 +45,20 @@ ok "the job completes" wait_for '[ "$(count cq completed)" = 1 ]'
 ok "its child counts it" wait_for "ctl status | awk -v p=$busy \
     '\$2 == p && \$6 == 1 && \$7 == 0 {f = 1} END {exit !f}'" 3
 
+# a child killed with its job: its slot's restart and last exit, a give-back
+add_jobs cq 2 2 '{"ms":5000}'
+ok "a child runs job 2" wait_for '[ -n "$(busy_child 2)" ]'
+dead=$(busy_child 2)
+slot=$(ctl status | awk -v p="$dead" '$2 == p {print $1}')
+kill -KILL "$dead"
+ok "its slot shows a restart and how its child ended" wait_for "ctl status |
+    awk -v s=$slot '\$1 == s && \$2 != $dead && \$8 == 1 &&
+    / killed by signal 9\$/ {f = 1} END {exit !f}'" 5
+ok "--json: its job given back, one restart" sh -c "'$BULLMQ_MASTER' status \
+    --json -c '$CONF' | grep -q '\"restarts\":1,\"rss_replaced\":0,\"given_back\":1,'"
+ok "job 2 runs again and completes" \
+    wait_for '[ "$(count cq completed)" = 2 ]' 15
+
 # another user: the mode stops it, and where it does not, the master does
 if [ "$(id -u)" = 0 ]; then
 	chmod 755 "$TMPD"
