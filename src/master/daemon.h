@@ -288,6 +288,7 @@ void	 keeper_stalled(int64_t);
 /* master.c */
 int	 master_run(struct settings *, const struct cmdline *,
 	    struct processor *);
+ssize_t	 msg_decode(const char *, size_t, struct msg *, const char **);
 
 /* Monotonic milliseconds. */
 int64_t	 mono_ms(void);

@@ -517,6 +517,28 @@ keep_partial(struct child *c, const char *p, size_t n)
 }
 
 /*
+ * Decode the message at the front of buf[0..n): its header into *m and
+ * where its id and token start into *p.  Returns its length, 0 when buf
+ * holds only its start, or -1 when it claims more than MSG_MAX bytes.
+ */
+ssize_t
+msg_decode(const char *buf, size_t n, struct msg *m, const char **p)
+{
+	size_t	need;
+
+	if (n < sizeof(*m))
+		return 0;
+	memcpy(m, buf, sizeof(*m));
+	need = sizeof(*m) + m->idlen + m->toklen;
+	if (need > MSG_MAX)
+		return -1;
+	if (n < need)
+		return 0;
+	*p = buf + sizeof(*m);
+	return (ssize_t)need;
+}
+
+/*
  * Read what a child wrote, up to what is in the pipe now; closes the pipe
  * at its end.  Returns how many bytes were read.  A message is one write
  * the pipe keeps whole, so that a read that empties the pipe ends on a
@@ -528,9 +550,9 @@ read_msgs(struct child *c, int64_t now)
 {
 	static char	 buf[16 * 1024 + MSG_MAX];
 	struct msg	 m;
-	size_t		 have, off, need = 0, want, part, total = 0;
-	ssize_t		 n;
-	int		 bad = 0;
+	const char	*p;
+	size_t		 have, off, want, part, total = 0;
+	ssize_t		 n, len = 0;
 
 	part = c->rlen;
 	if (part > 0)
@@ -550,16 +572,13 @@ read_msgs(struct child *c, int64_t now)
 		}
 		total += (size_t)n;
 		have = part + (size_t)n;
-		for (off = 0; have - off >= sizeof(m); off += need) {
-			memcpy(&m, buf + off, sizeof(m));
-			need = sizeof(m) + m.idlen + m.toklen;
-			if ((bad = need > MSG_MAX) || have - off < need)
-				break;
-			handle_msg(c, &m, buf + off + sizeof(m), now);
-		}
-		if (bad) {
+		for (off = 0; (len = msg_decode(buf + off, have - off, &m,
+		    &p)) > 0; off += (size_t)len)
+			handle_msg(c, &m, p, now);
+		if (len == -1) {
 			log_warnx("child %d (pid %ld): message of %zu bytes; "
-			    "closing its pipe", c->slot, (long)c->pid, need);
+			    "closing its pipe", c->slot, (long)c->pid,
+			    sizeof(m) + m.idlen + m.toklen);
 			close_msgfd(c);
 			part = 0;
 			break;
