@@ -214,11 +214,11 @@ cron_field(int field, const char *raw, struct cron *c, char *err,
 			n = snprintf(w + o, sizeof(w) - o, "%d-%d",
 			    cron_min[field], cron_max[field]);
 			if (n < 0 || (size_t)n >= sizeof(w) - o)
-				return -1;
+				goto bad;
 			o += (size_t)n;
 		} else {
 			if (o + 1 >= sizeof(w))
-				return -1;
+				goto bad;
 			w[o++] = buf[i];
 		}
 	}
