@@ -199,7 +199,7 @@ START_TEST(test_invalid)
 		"0 0 L-3 * *", "0 0 LW * *", "0 0 * * 1#0"
 	};
 	int64_t			 n;
-	char			 err[256];
+	char			 err[256], many[300];
 	size_t			 i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -208,6 +208,13 @@ START_TEST(test_invalid)
 		    sizeof(err)) == -1, "\"%s\" accepted", bad[i]);
 		ck_assert_msg(err[0] != '\0', "\"%s\": no message", bad[i]);
 	}
+	/* fuzz_cron: a field whose "*"s outgrow the expansion buffer */
+	memset(many, '*', sizeof(many));
+	memcpy(many + sizeof(many) - 9, " * * * *", 9);
+	err[0] = '\0';
+	ck_assert_int_eq(bmq_cron_next(many, NULL, 0, &n, err, sizeof(err)),
+	    -1);
+	ck_assert_msg(err[0] != '\0', "a long field: no message");
 	/* never: February 30th */
 	ck_assert_int_eq(bmq_cron_next("0 0 30 2 *", NULL, 0, &n, err,
 	    sizeof(err)), -1);

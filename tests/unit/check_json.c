@@ -118,6 +118,29 @@ START_TEST(get_paths)
 }
 END_TEST
 
+/* fuzz_json: jsmn in strict mode refuses a bare number or word */
+START_TEST(get_bare_values)
+{
+	struct bmq_jval	 v;
+	int64_t		 n;
+
+	ck_assert_int_eq(bmq_json_get("5", 1, "", &v), 1);
+	ck_assert_int_eq(v.type, BMQ_J_NUMBER);
+	ck_assert_int_eq(bmq_jval_int(&v, &n), 0);
+	ck_assert_int_eq(n, 5);
+	ck_assert_int_eq(bmq_json_get(" -2.5e3 ", 8, "", &v), 1);
+	ck_assert_int_eq(v.len, 6);
+	ck_assert_int_eq(bmq_json_get("true", 4, "", &v), 1);
+	ck_assert_int_eq(v.type, BMQ_J_TRUE);
+	ck_assert_int_eq(bmq_json_get("null", 4, "", &v), 1);
+	ck_assert_int_eq(v.type, BMQ_J_NULL);
+	/* valid, and not an object: no member, rather than bad JSON */
+	ck_assert_int_eq(bmq_json_get("true", 4, "t", &v), 0);
+	ck_assert_int_eq(bmq_json_get("null", 4, "u.l", &v), 0);
+	ck_assert_int_eq(bmq_json_get("125", 3, "2", &v), 0);
+}
+END_TEST
+
 START_TEST(members_in_one_pass)
 {
 	static const char *const keys[] = { "name", "data", "opts", "none" };
@@ -293,6 +316,7 @@ json_suite(void)
 	tcase_add_test(tc, invalid_documents);
 	tcase_add_test(tc, deep_nesting_is_bounded);
 	tcase_add_test(tc, get_paths);
+	tcase_add_test(tc, get_bare_values);
 	tcase_add_test(tc, members_in_one_pass);
 	tcase_add_test(tc, integers);
 	tcase_add_test(tc, walk_members);
