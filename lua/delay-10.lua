@@ -17,7 +17,8 @@
 
   Returns 0, a fetch reply with a job (see fetch-9.lua; the fetch itself
   is lua/include/fetch.lua), or -1 job missing, -2 lock missing, -3 not
-  active, -6 lock mismatch.
+  active, -6 lock mismatch, -20 the key holds no hash, -21 atm is not an
+  integer (nothing written: the worker fails the job instead).
 ]]
 local rcall = redis.call
 local prefix = ARGV[1]
@@ -31,6 +32,17 @@ local token = ARGV[3]
 
 if rcall("EXISTS", jk) == 0 then
 	return -1
+end
+-- What the writes below rely on, before the first: a hash, and an atm
+-- that HINCRBY can count on (Node reads one that is not as NaN and
+-- does not retry: the worker fails the job instead)
+local atm = redis.pcall("HGET", jk, "atm")
+if type(atm) == "table" then
+	return -20
+end
+if atm and not (atm == "0" or (#atm < 19 and
+    string.match(atm, "^%-?[1-9]%d*$"))) then
+	return -21
 end
 if token ~= "0" then
 	local held = rcall("GET", jk .. ":lock")

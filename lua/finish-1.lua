@@ -36,9 +36,10 @@
 
   Returns 0, a fetch reply (see fetch-9.lua; the fetch itself is
   lua/include/fetch.lua), or -1 job missing, -2 lock missing, -3 not
-  active, -4 pending children, -6 lock mismatch, -9 failed children.  A job
-  whose hash is gone (or is only the stub a fetch wrote) is dropped from
-  active.
+  active, -4 pending children, -6 lock mismatch, -9 failed children, -20
+  the key holds no hash: not a job, taken out of active (the key is left
+  alone).  A job whose hash is gone (or is only the stub a fetch wrote) is
+  dropped from active.  An atm that is not a count is written as 1.
 ]]
 local rcall = redis.call
 -- locals, not globals: a global is looked up by name at each use
@@ -316,7 +317,18 @@ local function rare()
 		rcall("SREM", KEYS[10], jid)
 		return -1
 	end
+	-- Take out of active the id of a key that holds no hash: not a job.
+	-- The key is left alone; -20 makes the worker name it.
+	local function drop_not_hash(jk, jid, token)
+		if token ~= "0" and rcall("GET", jk .. ":lock") == token then
+			rcall("DEL", jk .. ":lock")
+		end
+		rcall("LREM", KEYS[2], -1, jid)
+		rcall("SREM", KEYS[10], jid)
+		return -20
+	end
 	made = {
+		drop_not_hash = drop_not_hash,
 		parent_ready = parent_ready,
 		parent_if_waiting = parent_if_waiting,
 		child_failed = child_failed,
@@ -356,13 +368,23 @@ if ARGV[15] ~= "" and token ~= "0" then
 	h = {true, true, true, true, false, false, false, ARGV[15]}
 	kids = n > 1
 else
-	h = rcall("HMGET", jk, "name", "data", "opts", "timestamp",
+	h = redis.pcall("HMGET", jk, "name", "data", "opts", "timestamp",
 	    "parentKey", "parent", "deid", "atm")
+	if h["err"] then
+		return rare().drop_not_hash(jk, jid, token)
+	end
 	if not (h[1] or h[2] or h[3] or h[4]) then
 		return rare().drop_missing(jk, jid, token)
 	end
-	-- a first attempt, the usual case, needs no number formatted
-	h[8] = h[8] and string.format("%d", (tonumber(h[8]) or 0) + 1) or "1"
+	-- a first attempt, the usual case, needs no number formatted; an
+	-- atm that is no count (Node: NaN) starts again from 1
+	if h[8] then
+		local n = string.match(h[8], "^%d+$") and #h[8] < 16 and
+		    tonumber(h[8]) or 0
+		h[8] = string.format("%d", n + 1)
+	else
+		h[8] = "1"
+	end
 	kids = completed and rcall("EXISTS", deps, unsucc) ~= 0
 end
 if completed and kids then
@@ -386,10 +408,17 @@ if token ~= "0" then
 	rcall("SREM", KEYS[10], jid)
 end
 if not completed then
+	-- the first write to the hash: with the fields ARGV[15] gave, it
+	-- was not read, and a key that holds no hash is told here
+	local e
 	if (ARGV[17] or "") ~= "" then
-		rcall("HSET", jk, "failedReason", value, "stacktrace", ARGV[17])
+		e = redis.pcall("HSET", jk, "failedReason", value,
+		    "stacktrace", ARGV[17])
 	else
-		rcall("HSET", jk, "failedReason", value)
+		e = redis.pcall("HSET", jk, "failedReason", value)
+	end
+	if type(e) == "table" then
+		return rare().drop_not_hash(jk, jid, "0")
 	end
 end
 if rcall("LREM", KEYS[2], "-1", jid) < 1 then
@@ -452,12 +481,17 @@ local atm = h[8]
 
 local keep = tonumber(ARGV[11]) or -1
 if keep ~= 0 then
-	-- ARGV[2] is now as text: a number would be formatted again
-	rcall("ZADD", KEYS[11], ARGV[2], jid)
+	-- ARGV[2] is now as text: a number would be formatted again.  The
+	-- hash first: a completion with the fields ARGV[15] gave writes it
+	-- first here, and a key that holds no hash is told before the ZADD.
 	if completed then
-		rcall("HSET", jk, "atm", atm, "returnvalue", value,
-		    "finishedOn", ARGV[2])
+		if type(redis.pcall("HSET", jk, "atm", atm, "returnvalue",
+		    value, "finishedOn", ARGV[2])) == "table" then
+			return rare().drop_not_hash(jk, jid, "0")
+		end
+		rcall("ZADD", KEYS[11], ARGV[2], jid)
 	else
+		rcall("ZADD", KEYS[11], ARGV[2], jid)
 		rcall("HSET", jk, "atm", atm, "failedReason", value,
 		    "finishedOn", ARGV[2])
 		rcall("HDEL", jk, "defa")

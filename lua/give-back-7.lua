@@ -58,14 +58,23 @@ local function take(jid)
 		return true
 	end
 
-	local stc = rcall("HINCRBY", jk, "stc", 1)
-	local rjk = rcall("HGET", jk, "rjk")
+	-- as the stalled check: the counter as HINCRBY would take it, and a
+	-- key that holds no hash goes back as any id, left alone
+	local f = redis.pcall("HMGET", jk, "stc", "rjk")
+	if f["err"] then
+		return true
+	end
+	local stc, rjk = f[1], f[2]
 	local iteration = false
 	if rjk then
 		iteration = rcall("EXISTS", KEYS[7] .. ":" .. rjk) == 1 or
 		    rcall("ZSCORE", KEYS[7], rjk) ~= false
 	end
-	if stc > (tonumber(ARGV[4]) or 1) and not iteration then
+	if stc and not (#stc < 19 and string.match(stc, "^%d+$")) then
+		rcall("HSET", jk, "defa",
+		    "job's stalled counter (stc) is not a count")
+	elseif rcall("HINCRBY", jk, "stc", 1) > (tonumber(ARGV[4]) or 1) and
+	    not iteration then
 		rcall("HSET", jk, "defa", "job stalled more than allowable limit")
 	end
 	return true
@@ -85,6 +94,10 @@ local maxevents = rcall("HGET", KEYS[4], "opts.maxLenEvents")
 if not maxevents then
 	maxevents = 10000
 	rcall("HSET", KEYS[4], "opts.maxLenEvents", maxevents)
+end
+if not string.match(maxevents, "^%d+$") then
+	-- a cap XADD would refuse is taken as the default, left as it is
+	maxevents = 10000
 end
 rcall("XTRIM", KEYS[6], "MAXLEN", "~", maxevents)
 

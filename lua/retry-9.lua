@@ -14,7 +14,8 @@
   ARGV[7] stacktrace JSON array ("" leave as is)
 
   Returns 0, or -1 job missing, -2 lock missing, -3 not active, -6 lock
-  mismatch.
+  mismatch, -20 the key holds no hash, -21 atm is not an integer (nothing
+  written: the worker fails the job instead).
 ]]
 local rcall = redis.call
 local prefix = ARGV[1]
@@ -38,8 +39,12 @@ local due = rcall("ZRANGEBYSCORE", KEYS[4], 0, (now + 1) * 4096 - 1,
 if #due > 0 then
 	rcall("ZREM", KEYS[4], unpack(due))
 	for _, d in ipairs(due) do
+		-- an id whose key is not a hash moves as any id, its key
+		-- left alone
 		local dk = prefix .. d
-		local pri = tonumber(rcall("HGET", dk, "priority")) or 0
+		local pri = redis.pcall("HGET", dk, "priority")
+		local hash = type(pri) ~= "table"
+		pri = hash and tonumber(pri) or 0
 		if pri == 0 then
 			rcall("LPUSH", KEYS[1], d)
 		else
@@ -48,7 +53,9 @@ if #due > 0 then
 		end
 		rcall("XADD", KEYS[6], "*", "event", "waiting", "jobId", d,
 		    "prev", "delayed")
-		rcall("HSET", dk, "delay", 0)
+		if hash then
+			rcall("HSET", dk, "delay", 0)
+		end
 	end
 	if not paused_or_maxed() then
 		rcall("ZADD", KEYS[7], 0, "0")
@@ -57,6 +64,17 @@ end
 
 if rcall("EXISTS", jk) == 0 then
 	return -1
+end
+-- What the writes below rely on, before the first: a hash, and an atm
+-- that HINCRBY can count on (Node reads one that is not as NaN and
+-- does not retry: the worker fails the job instead)
+local atm = redis.pcall("HGET", jk, "atm")
+if type(atm) == "table" then
+	return -20
+end
+if atm and not (atm == "0" or (#atm < 19 and
+    string.match(atm, "^%-?[1-9]%d*$"))) then
+	return -21
 end
 if token ~= "0" then
 	local held = rcall("GET", jk .. ":lock")
@@ -98,6 +116,10 @@ local maxevents = rcall("HGET", KEYS[5], "opts.maxLenEvents")
 if not maxevents then
 	maxevents = 10000
 	rcall("HSET", KEYS[5], "opts.maxLenEvents", maxevents)
+end
+if not string.match(maxevents, "^%d+$") then
+	-- a cap XADD would refuse is taken as the default, left as it is
+	maxevents = 10000
 end
 rcall("XADD", KEYS[6], "MAXLEN", "~", maxevents, "*", "event", "waiting",
     "jobId", jid, "prev", "active")

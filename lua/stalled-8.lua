@@ -30,6 +30,10 @@ if not maxevents then
 	maxevents = 10000
 	rcall("HSET", KEYS[5], "opts.maxLenEvents", maxevents)
 end
+if not string.match(maxevents, "^%d+$") then
+	-- a cap XADD would refuse is taken as the default, left as it is
+	maxevents = 10000
+end
 rcall("XTRIM", KEYS[7], "MAXLEN", "~", maxevents)
 
 local recovered = {}
@@ -42,17 +46,27 @@ if #candidates > 0 then
 			rcall("LREM", KEYS[3], 1, jid)
 		elseif rcall("EXISTS", jk .. ":lock") == 0 and
 		    rcall("LREM", KEYS[3], 1, jid) > 0 then
-			local stc = rcall("HINCRBY", jk, "stc", 1)
-			local rjk = rcall("HGET", jk, "rjk")
-			local iteration = false
-			if rjk then
-				iteration = rcall("EXISTS", KEYS[8] .. ":" ..
-				    rjk) == 1 or
-				    rcall("ZSCORE", KEYS[8], rjk) ~= false
-			end
-			if stc > maxstalled and not iteration then
-				rcall("HSET", jk, "defa",
-				    "job stalled more than allowable limit")
+			-- the counter as HINCRBY would take it; a key that
+			-- holds no hash goes back as any id, left alone
+			local f = redis.pcall("HMGET", jk, "stc", "rjk")
+			if not f["err"] then
+				local stc, rjk = f[1], f[2]
+				local iteration = false
+				if rjk then
+					iteration = rcall("EXISTS", KEYS[8] ..
+					    ":" .. rjk) == 1 or rcall("ZSCORE",
+					    KEYS[8], rjk) ~= false
+				end
+				if stc and not (#stc < 19 and
+				    string.match(stc, "^%d+$")) then
+					rcall("HSET", jk, "defa", "job's " ..
+					    "stalled counter (stc) is not " ..
+					    "a count")
+				elseif rcall("HINCRBY", jk, "stc", 1) >
+				    maxstalled and not iteration then
+					rcall("HSET", jk, "defa", "job " ..
+					    "stalled more than allowable limit")
+				end
 			end
 			local m = rcall("HMGET", KEYS[5], "paused",
 			    "concurrency")

@@ -556,7 +556,8 @@ work_main(const struct child_spec *cs)
 		} else if (outcome == BULLMQ_LOST_LOCK)
 			/* the finish was refused: the job's hash or lock gone */
 			log_warnx("worker %d: %s; %s", cs->slot,
-			    bullmq_errstr(q), q->script_code == -1 ?
+			    bullmq_errstr(q), q->script_code == -1 ||
+			    q->script_code == BULLMQ_JOB_NOT_A_HASH ?
 			    "dropped from active" : "left to the stalled "
 			    "checker");
 		if (job == NULL && cs->max_jobs != 0 && done >= cs->max_jobs) {
