@@ -32,9 +32,18 @@ local timestamp = tonumber(ARGV[4])
 local dedupId = ARGV[10]
 local dedupTtl = tonumber(ARGV[11])
 
+-- What the writes below rely on, read first: the events cap (one XADD
+-- would refuse is taken as the default, left as it is) and the global
+-- concurrency (one that is not a number holds the queue, as in fetch).
+local meta = rcall("HMGET", KEYS[2], "opts.maxLenEvents", "paused",
+  "concurrency")
+local maxEvents = meta[1]
+if maxEvents and not string.match(maxEvents, "^%d+$") then
+  maxEvents = "10000"
+end
+
 local counter = rcall("INCR", KEYS[3])
 
-local maxEvents = rcall("HGET", KEYS[2], "opts.maxLenEvents")
 if not maxEvents then
   maxEvents = 10000
   rcall("HSET", KEYS[2], "opts.maxLenEvents", maxEvents)
@@ -120,10 +129,9 @@ if delay > 0 then
 end
 
 -- Ready now: paused or globally maxed queues get no "0" marker.
-local meta = rcall("HMGET", KEYS[2], "paused", "concurrency")
-local held = meta[1] ~= false
-if not held and meta[2] then
-  held = rcall("LLEN", KEYS[7]) >= tonumber(meta[2])
+local held = meta[2] ~= false
+if not held and meta[3] then
+  held = rcall("LLEN", KEYS[7]) >= (tonumber(meta[3]) or 0)
 end
 
 if priority > 0 then

@@ -25,17 +25,18 @@ local state = ARGV[4]
 
 -- Is id the current iteration of a job scheduler (never cleaned)?
 local function isSchedulerJob(id)
-  local rjk = rcall("HGET", base .. id, "rjk")
-  if rjk then
+  local rjk = redis.pcall("HGET", base .. id, "rjk")
+  if type(rjk) == "string" then
     local millis = rcall("ZSCORE", KEYS[3], rjk)
     return millis ~= false and id == "repeat:" .. rjk .. ":" .. millis
   end
   return false
 end
 
--- The first of the given hash fields that is set, as a number, or nil.
+-- The first of the given hash fields that is set, as a number, or nil
+-- (also for a key that holds no hash).
 local function jobTime(id, fields)
-  local v = rcall("HMGET", base .. id, unpack(fields))
+  local v = redis.pcall("HMGET", base .. id, unpack(fields))
   for i = 1, #fields do
     if v[i] then
       return tonumber(v[i])
@@ -63,8 +64,8 @@ if state == "wait" or state == "paused" or state == "active" then
       local t = jobTime(id, {"finishedOn", "processedOn", "timestamp"})
       if not t or t <= cutoff then
         -- Blank the entry by position; blanks are removed at the end.
+        remove_job(id, base, true)
         rcall("LSET", KEYS[1], i - n - 1, "")
-        removeJob(id, base)
         deleted[#deleted + 1] = id
       end
     end
@@ -86,12 +87,12 @@ else
       break
     end
     if finished then
-      removeJob(id, base)
+      remove_job(id, base, true)
       deleted[#deleted + 1] = id
     elseif not isSchedulerJob(id) then
       local t = jobTime(id, fields)
       if not t or t <= cutoff then
-        removeJob(id, base)
+        remove_job(id, base, true)
         deleted[#deleted + 1] = id
       end
     end

@@ -33,7 +33,7 @@ local function drainList(key)
     if keep[id] then
       kept[#kept + 1] = id
     else
-      removeJob(id, base)
+      remove_job(id, base, true)
       count = count + 1
     end
   end
@@ -50,7 +50,7 @@ local function drainSet(key)
   local gone = {}
   for _, id in ipairs(ids) do
     if not keep[id] then
-      removeJob(id, base)
+      remove_job(id, base, true)
       gone[#gone + 1] = id
     end
   end

@@ -191,18 +191,21 @@ local function rare()
 	end
 
 	-- Per-minute metrics of finished jobs.
+	-- Fields that are not numbers start the count again.
 	local function metrics(mk, maxpoints)
-		local count = rcall("HINCRBY", mk, "count", 1) - 1
-		local prevts = rcall("HGET", mk, "prevTS")
+		local m = rcall("HMGET", mk, "count", "prevTS", "prevCount")
+		local count = m[1] and #m[1] < 16 and
+		    string.match(m[1], "^%d+$") and tonumber(m[1]) or 0
+		rcall("HSET", mk, "count", count + 1)
+		local prevts = tonumber(m[2])
 		if not prevts then
 			rcall("HSET", mk, "prevTS", now, "prevCount", 0)
 			return
 		end
 		local n = math.min(math.floor(now / 60000) -
-		    math.floor(tonumber(prevts) / 60000), maxpoints)
+		    math.floor(prevts / 60000), maxpoints)
 		if n > 0 then
-			local delta = count - (tonumber(rcall("HGET", mk,
-			    "prevCount")) or 0)
+			local delta = count - (tonumber(m[3]) or 0)
 			local dk = mk .. ":data"
 			rcall("LPUSH", dk, delta)
 			for _ = 2, n do
@@ -235,8 +238,14 @@ local function rare()
 			de = {}
 		end
 		local dk = prefix .. "de:" .. deid
+		-- a ttl PX takes: a whole number of ms
 		local ttl = tonumber(de["ttl"])
-		if not de["keepLastIfActive"] and ttl and ttl > 0 then
+		if ttl and ttl >= 1 and ttl < 2 ^ 53 then
+			ttl = string.format("%d", ttl)
+		else
+			ttl = nil
+		end
+		if not de["keepLastIfActive"] and ttl then
 			rcall("SET", dk, nid, "PX", ttl)
 		else
 			rcall("SET", dk, nid)

@@ -39,7 +39,7 @@ if #active > 0 and ARGV[3] ~= "force" then
 end
 for _, id in ipairs(active) do
   rcall("DEL", base .. id .. ":lock")
-  removeJob(id, base)
+  remove_job(id, base, true)
 end
 rcall("LTRIM", KEYS[2], #active, -1)
 budget = budget - #active
@@ -50,7 +50,7 @@ end
 local function dropSet(key)
   local ids = rcall("ZRANGE", key, 0, budget - 1)
   for _, id in ipairs(ids) do
-    removeJob(id, base)
+    remove_job(id, base, true)
   end
   for i = 1, #ids, 7000 do
     rcall("ZREM", key, unpack(ids, i, math.min(i + 6999, #ids)))
@@ -62,7 +62,7 @@ end
 local function dropList(key)
   local ids = rcall("LRANGE", key, 0, budget - 1)
   for _, id in ipairs(ids) do
-    removeJob(id, base)
+    remove_job(id, base, true)
   end
   rcall("LTRIM", key, #ids, -1)
   budget = budget - #ids

@@ -21,6 +21,10 @@ if not maxevents then
 	maxevents = 10000
 	rcall("HSET", KEYS[3], "opts.maxLenEvents", maxevents)
 end
+if not string.match(maxevents, "^%d+$") then
+	-- a cap XADD would refuse is taken as the default, left as it is
+	maxevents = 10000
+end
 rcall("HSET", KEYS[1], "progress", ARGV[2])
 rcall("XADD", KEYS[2], "MAXLEN", "~", maxevents, "*", "event", "progress",
     "jobId", ARGV[1], "data", ARGV[2])

@@ -18,10 +18,11 @@ local rcall = redis.call
 local prefix = ARGV[1]
 local state = ARGV[4]
 
-local meta = rcall("HMGET", KEYS[3], "paused", "concurrency")
+local meta = rcall("HMGET", KEYS[3], "paused", "concurrency",
+  "opts.maxLenEvents")
 local held = meta[1] ~= false
 if not held and meta[2] then
-  held = rcall("LLEN", KEYS[4]) >= tonumber(meta[2])
+  held = rcall("LLEN", KEYS[4]) >= (tonumber(meta[2]) or 0)
 end
 
 local ids = rcall("ZRANGEBYSCORE", KEYS[1], 0, ARGV[3], "LIMIT", 0,
@@ -33,10 +34,14 @@ end
 local valueField = state == "failed" and "failedReason" or "returnvalue"
 for _, id in ipairs(ids) do
   local jobKey = prefix .. id
-  rcall("HDEL", jobKey, "finishedOn", "processedOn", valueField)
+  -- a key that holds no hash moves as any id and is left alone
+  local parentKey = redis.pcall("HGET", jobKey, "parentKey")
+  if type(parentKey) ~= "table" then
+    rcall("HDEL", jobKey, "finishedOn", "processedOn", valueField)
+  end
   -- A retried child becomes a pending dependency of its parent again.
-  local parentKey = rcall("HGET", jobKey, "parentKey")
-  if parentKey and rcall("EXISTS", parentKey) == 1 then
+  if type(parentKey) == "string" and
+    rcall("EXISTS", parentKey) == 1 then
     local back
     if state == "failed" then
       back = rcall("ZREM", parentKey .. ":unsuccessful", jobKey) == 1 or
@@ -50,10 +55,13 @@ for _, id in ipairs(ids) do
   end
 end
 
-local maxEvents = rcall("HGET", KEYS[3], "opts.maxLenEvents")
+-- an events cap XADD would refuse is taken as the default, left as is
+local maxEvents = meta[3]
 if not maxEvents then
   maxEvents = 10000
   rcall("HSET", KEYS[3], "opts.maxLenEvents", maxEvents)
+elseif not string.match(maxEvents, "^%d+$") then
+  maxEvents = 10000
 end
 for _, id in ipairs(ids) do
   rcall("XADD", KEYS[5], "MAXLEN", "~", maxEvents, "*", "event", "waiting",

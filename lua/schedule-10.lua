@@ -31,7 +31,8 @@ if not prev then
 end
 prev = tonumber(prev)
 local sk = KEYS[1] .. ":" .. sid
-local s = rcall("HMGET", sk, "name", "data", "every", "offset", "pattern")
+local s = rcall("HMGET", sk, "name", "data", "every", "offset", "pattern",
+    "ic")
 local job = rcall("HMGET", prefix .. ARGV[3], "opts", "name")
 
 local opts = {}
@@ -88,6 +89,10 @@ if not maxevents then
 	maxevents = 10000
 	rcall("HSET", KEYS[4], "opts.maxLenEvents", maxevents)
 end
+if not string.match(maxevents, "^%d+$") then
+	-- a cap XADD would refuse is taken as the default, left as it is
+	maxevents = 10000
+end
 
 local nid = "repeat:" .. sid .. ":" .. nextms
 local nk = prefix .. nid
@@ -97,8 +102,14 @@ if rcall("EXISTS", nk) == 1 then
 	return 0
 end
 
+-- an iteration count HINCRBY would refuse starts again from 1
+local ic_ok = not s[6] or (#s[6] < 19 and string.match(s[6], "^%-?%d+$"))
 rcall("ZADD", KEYS[1], nextms, sid)
-rcall("HINCRBY", sk, "ic", 1)
+if ic_ok then
+	rcall("HINCRBY", sk, "ic", 1)
+else
+	rcall("HSET", sk, "ic", 1)
+end
 rcall("INCR", KEYS[7])
 
 local delay = nextms - now

@@ -92,7 +92,13 @@ local function fetch_job(wake)
 	end
 
 	local maxjobs = tonumber(meta[3] or ARGV[5])
-	if maxjobs and maxjobs <= (tonumber(rcall("GET", KEYS[8])) or 0) then
+	local used = maxjobs and rcall("GET", KEYS[8])
+	if used and not string.match(used, "^%d+$") then
+		-- a count INCR would refuse below, after the pop: restart it
+		rcall("DEL", KEYS[8])
+		used = nil
+	end
+	if maxjobs and maxjobs <= (tonumber(used) or 0) then
 		local pttl = rcall("PTTL", KEYS[8])
 		if pttl == 0 then
 			rcall("DEL", KEYS[8])

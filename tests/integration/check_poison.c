@@ -327,6 +327,145 @@ START_TEST(promote_string_and_bad_cap)
 }
 END_TEST
 
+/* A processor that completes the job with null. */
+static int
+proc_ok(bullmq_job *j)
+{
+	(void)j;
+	return 0;
+}
+
+/*
+ * add-9.lua reads the events cap and the concurrency before its first
+ * write: values no command takes neither stop the add halfway.
+ */
+START_TEST(add_bad_meta)
+{
+	char	id[32];
+
+	freeReplyObject(harness_cmd("HSET " Q "meta opts.maxLenEvents abc "
+	    "concurrency x"));
+	ck_assert_int_eq(bullmq_add(q, "n", "{}", NULL, id, sizeof(id)),
+	    BULLMQ_ADDED);
+	ck_assert_str_eq(harness_str("LINDEX " Q "wait 0"), id);
+	ck_assert_int_eq(harness_int("XLEN " Q "events"), 2);
+	ck_assert_str_eq(harness_str("HGET " Q "meta opts.maxLenEvents"),
+	    "abc");
+}
+END_TEST
+
+/*
+ * clean, drain, remove and retry-jobs take a key that holds no hash out
+ * of their lists as any id and leave the key alone.
+ */
+START_TEST(admin_string_key)
+{
+	char	id[32];
+
+	freeReplyObject(harness_cmd("SET " Q "s x"));
+	freeReplyObject(harness_cmd("LPUSH " Q "wait s"));
+	ck_assert_int_eq(bullmq_add(q, "n", "{}", NULL, id, sizeof(id)),
+	    BULLMQ_ADDED);
+	ck_assert_msg(bullmq_clean(q, "wait", 0, 0) == 2, "%s",
+	    bullmq_errstr(q));
+	ck_assert_int_eq(harness_int("LLEN " Q "wait"), 0);
+	ck_assert_str_eq(harness_str("GET " Q "s"), "x");
+
+	freeReplyObject(harness_cmd("LPUSH " Q "wait s"));
+	ck_assert_msg(bullmq_drain(q, 0) == 0, "%s", bullmq_errstr(q));
+	ck_assert_int_eq(harness_int("LLEN " Q "wait"), 0);
+	ck_assert_str_eq(harness_str("GET " Q "s"), "x");
+
+	freeReplyObject(harness_cmd("LPUSH " Q "wait s"));
+	ck_assert_msg(bullmq_remove(q, "s") == 1, "%s", bullmq_errstr(q));
+	ck_assert_int_eq(harness_int("LLEN " Q "wait"), 0);
+	ck_assert_str_eq(harness_str("GET " Q "s"), "x");
+
+	freeReplyObject(harness_cmd("HSET " Q "f name n finishedOn 1"));
+	freeReplyObject(harness_cmd("ZADD " Q "failed 1 s 2 f"));
+	ck_assert_msg(bullmq_retry_jobs(q, "failed", 10) == 2, "%s",
+	    bullmq_errstr(q));
+	ck_assert_int_eq(harness_int("LLEN " Q "wait"), 2);
+	ck_assert_int_eq(harness_int("HEXISTS " Q "f finishedOn"), 0);
+	ck_assert_str_eq(harness_str("GET " Q "s"), "x");
+}
+END_TEST
+
+/* Collect lost ids. */
+static void
+lost(const char *id, void *arg)
+{
+	strlcat(arg, id, 64);
+}
+
+/* A lock key that holds no string is lost; the batch goes on. */
+START_TEST(extend_odd_lock)
+{
+	const char	*ids[] = { "a", "b" }, *toks[] = { "t", "t" };
+	char		 got[64] = "";
+
+	freeReplyObject(harness_cmd("HSET " Q "a:lock t t"));
+	freeReplyObject(harness_cmd("SET " Q "b:lock t PX 1000"));
+	ck_assert_msg(bullmq_extend_locks(q, 2, ids, toks, 60000, lost,
+	    got) == 1, "%s", bullmq_errstr(q));
+	ck_assert_str_eq(got, "a");
+	ck_assert_int_gt(harness_int("PTTL " Q "b:lock"), 2000);
+}
+END_TEST
+
+/*
+ * Counters no command takes start again: a scheduler's "ic", the metrics
+ * fields, the rate limiter's count.  The events cap of progress, a
+ * deduplication ttl that is not whole.
+ */
+START_TEST(odd_counters)
+{
+	struct bullmq_worker_opts	 o;
+	bullmq_worker			*w;
+	bullmq_job			*j;
+	enum bullmq_outcome		 oc;
+	long long			 now = bullmq_now(), prev = now - 100;
+	char				 cur[64], opts[256];
+
+	memset(&o, 0, sizeof(o));
+	o.metrics_max_points = 10;
+	o.limiter_max = 100;
+	o.limiter_duration = 60000;
+	w = bullmq_worker_new(q, &o);
+	ck_assert_ptr_nonnull(w);
+	snprintf(cur, sizeof(cur), "repeat:s1:%lld", prev);
+	freeReplyObject(harness_cmd("ZADD " Q "repeat %lld s1", prev));
+	freeReplyObject(harness_cmd("HSET " Q "repeat:s1 name t every 1000 "
+	    "ic many"));
+	snprintf(opts, sizeof(opts), "{\"repeat\":{\"every\":1000},"
+	    "\"de\":{\"id\":\"k\",\"keepLastIfActive\":true}}");
+	freeReplyObject(harness_cmd("HSET " Q "%s name t data {} opts %s "
+	    "timestamp 1 rjk s1 deid k", cur, opts));
+	freeReplyObject(harness_cmd("LPUSH " Q "wait %s", cur));
+	freeReplyObject(harness_cmd("SET " Q "limiter lots PX 60000"));
+	freeReplyObject(harness_cmd("HSET " Q "metrics:completed count c "
+	    "prevTS p prevCount q"));
+	freeReplyObject(harness_cmd("HSET " Q "meta opts.maxLenEvents abc"));
+	freeReplyObject(harness_cmd("SET " Q "de:k %s", cur));
+	freeReplyObject(harness_cmd("HSET " Q "dn:k name d data {} opts "
+	    "{\"de\":{\"id\":\"k\",\"ttl\":1500.5}} jid nx"));
+	j = fetch(w, cur);
+	ck_assert_str_eq(harness_str("GET " Q "limiter"), "1");
+	ck_assert_int_eq(bullmq_job_progress(j, "50"), 0);
+	ck_assert_str_eq(harness_str("HGET " Q "%s progress", cur), "50");
+	ck_assert_msg(bullmq_worker_run(w, j, proc_ok, &oc, NULL) == 0, "%s",
+	    bullmq_errstr(q));
+	ck_assert_int_eq(oc, BULLMQ_COMPLETED);
+	ck_assert_str_eq(harness_str("HGET " Q "repeat:s1 ic"), "1");
+	ck_assert_str_eq(harness_str("HGET " Q "metrics:completed count"),
+	    "1");
+	ck_assert_str_eq(harness_str("GET " Q "de:k"), "nx");
+	ck_assert_int_gt(harness_int("PTTL " Q "de:k"), 0);
+	ck_assert_int_eq(harness_int("EXISTS " Q "nx"), 1);
+	bullmq_worker_free(w);
+}
+END_TEST
+
 static Suite *
 poison_suite(void)
 {
@@ -344,6 +483,10 @@ poison_suite(void)
 	tcase_add_test(tc, string_key);
 	tcase_add_test(tc, stalled_round_goes_on);
 	tcase_add_test(tc, promote_string_and_bad_cap);
+	tcase_add_test(tc, add_bad_meta);
+	tcase_add_test(tc, admin_string_key);
+	tcase_add_test(tc, extend_odd_lock);
+	tcase_add_test(tc, odd_counters);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -446,14 +446,17 @@ START_TEST(errors_name_files)
 	    "rcall(\"HMGET\", KEYS[5]"), "WRONGTYPE");
 	bullmq_worker_free(w);
 
-	/* in the other include, from drain */
+	/* in the other include, from drain: a parent's dependencies key
+	   that holds a string */
 	freeReplyObject(harness_cmd("DEL " Q "meta"));
-	freeReplyObject(harness_cmd("SET " Q "5 x"));
+	freeReplyObject(harness_cmd("HSET " Q "5 parentKey " Q "p"));
+	freeReplyObject(harness_cmd("HSET " Q "p name p"));
+	freeReplyObject(harness_cmd("SET " Q "p:dependencies x"));
 	freeReplyObject(harness_cmd("LPUSH " Q "wait 5"));
 	ck_assert_int_eq(bullmq_drain(q, 0), -1);
 	assert_err("drain", "include/remove-job.lua",
-	    line_of("include/remove-job.lua", "rcall(\"HGET\", jobKey, "
-	    "\"parentKey\")"), "WRONGTYPE");
+	    line_of("include/remove-job.lua", "rcall(\"SREM\", pk .. "
+	    "\":dependencies\""), "WRONGTYPE");
 
 	/* a Lua error in a script's own lines after an include */
 	freeReplyObject(harness_cmd("HSET " Q "meta paused 1"));
