@@ -30,39 +30,10 @@ local jid = ARGV[8]
 local jk = prefix .. jid
 local token = ARGV[3]
 
-if rcall("EXISTS", jk) == 0 then
-	return -1
-end
--- What the writes below rely on, before the first: a hash, and an atm
--- that HINCRBY can count on (Node reads one that is not as NaN and
--- does not retry: the worker fails the job instead)
-local atm = redis.pcall("HGET", jk, "atm")
-if type(atm) == "table" then
-	return -20
-end
-if atm and not (atm == "0" or (#atm < 19 and
-    string.match(atm, "^%-?[1-9]%d*$"))) then
-	return -21
-end
-if token ~= "0" then
-	local held = rcall("GET", jk .. ":lock")
-	if held ~= token then
-		if held then
-			return -6
-		end
-		return -2
-	end
-	rcall("DEL", jk .. ":lock")
-	rcall("SREM", KEYS[10], jid)
-end
-if ARGV[11] ~= "" then
-	rcall("HSET", jk, "failedReason", ARGV[10], "stacktrace", ARGV[11])
-else
-	rcall("HSET", jk, "failedReason", ARGV[10])
-end
-if rcall("LREM", KEYS[2], -1, jid) < 1 then
-	return -3
-end
+--@include retry-check
+
+local stalled_key, reason, stack = KEYS[10], ARGV[10], ARGV[11]
+--@include take-active
 
 -- the delayed score: due time * 4096 plus a sequence within the ms
 local due = now + tonumber(ARGV[9])

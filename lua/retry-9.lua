@@ -62,39 +62,10 @@ if #due > 0 then
 	end
 end
 
-if rcall("EXISTS", jk) == 0 then
-	return -1
-end
--- What the writes below rely on, before the first: a hash, and an atm
--- that HINCRBY can count on (Node reads one that is not as NaN and
--- does not retry: the worker fails the job instead)
-local atm = redis.pcall("HGET", jk, "atm")
-if type(atm) == "table" then
-	return -20
-end
-if atm and not (atm == "0" or (#atm < 19 and
-    string.match(atm, "^%-?[1-9]%d*$"))) then
-	return -21
-end
-if token ~= "0" then
-	local held = rcall("GET", jk .. ":lock")
-	if held ~= token then
-		if held then
-			return -6
-		end
-		return -2
-	end
-	rcall("DEL", jk .. ":lock")
-	rcall("SREM", KEYS[9], jid)
-end
-if ARGV[7] ~= "" then
-	rcall("HSET", jk, "failedReason", ARGV[6], "stacktrace", ARGV[7])
-else
-	rcall("HSET", jk, "failedReason", ARGV[6])
-end
-if rcall("LREM", KEYS[2], -1, jid) < 1 then
-	return -3
-end
+--@include retry-check
+
+local stalled_key, reason, stack = KEYS[9], ARGV[6], ARGV[7]
+--@include take-active
 
 local pri = tonumber(rcall("HGET", jk, "priority")) or 0
 if pri == 0 then
