@@ -33,34 +33,9 @@ local function paused_or_maxed()
 	return m[2] ~= false and rcall("LLEN", KEYS[2]) >= (tonumber(m[2]) or 0)
 end
 
--- PROMOTE-DUE, as in fetch.
-local due = rcall("ZRANGEBYSCORE", KEYS[4], 0, (now + 1) * 4096 - 1,
-    "LIMIT", 0, 1000)
-if #due > 0 then
-	rcall("ZREM", KEYS[4], unpack(due))
-	for _, d in ipairs(due) do
-		-- an id whose key is not a hash moves as any id, its key
-		-- left alone
-		local dk = prefix .. d
-		local pri = redis.pcall("HGET", dk, "priority")
-		local hash = type(pri) ~= "table"
-		pri = hash and tonumber(pri) or 0
-		if pri == 0 then
-			rcall("LPUSH", KEYS[1], d)
-		else
-			rcall("ZADD", KEYS[3], pri * 4294967296 +
-			    rcall("INCR", KEYS[8]) % 4294967296, d)
-		end
-		rcall("XADD", KEYS[6], "*", "event", "waiting", "jobId", d,
-		    "prev", "delayed")
-		if hash then
-			rcall("HSET", dk, "delay", 0)
-		end
-	end
-	if not paused_or_maxed() then
-		rcall("ZADD", KEYS[7], 0, "0")
-	end
-end
+-- PROMOTE-DUE, as in fetch
+local held, pc_key = paused_or_maxed(), KEYS[8]
+--@include promote-due
 
 --@include retry-check
 

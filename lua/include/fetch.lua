@@ -55,41 +55,10 @@ local function fetch_job(wake)
 	local held = meta[1] and true or (meta[2] ~= false and
 	    rcall("LLEN", KEYS[2]) >= (tonumber(meta[2]) or 0))
 
-	-- PROMOTE-DUE: move the due delayed jobs to wait or prioritized.
-	-- The first delayed job is looked at first: the bound of
-	-- ZRANGEBYSCORE is a number to format, which costs more than the
-	-- look when none is due.  first stays that entry {id, score} when
-	-- none was due.
-	local bound = (now + 1) * 4096 - 1
-	local first = rcall("ZRANGE", KEYS[4], "0", "0", "WITHSCORES")
-	if first[2] and tonumber(first[2]) <= bound then
-		first = nil
-		local due = rcall("ZRANGEBYSCORE", KEYS[4], "0", bound,
-		    "LIMIT", "0", "1000")
-		rcall("ZREM", KEYS[4], unpack(due))
-		for _, jid in ipairs(due) do
-			-- an id whose key is not a hash moves as any id, and
-			-- its key is left alone (redis.pcall: no error)
-			local jk = prefix .. jid
-			local pri = redis.pcall("HGET", jk, "priority")
-			local hash = type(pri) ~= "table"
-			pri = hash and tonumber(pri) or 0
-			if pri == 0 then
-				rcall("LPUSH", KEYS[1], jid)
-			else
-				rcall("ZADD", KEYS[3], pri * 4294967296 +
-				    rcall("INCR", KEYS[9]) % 4294967296, jid)
-			end
-			rcall("XADD", KEYS[6], "*", "event", "waiting",
-			    "jobId", jid, "prev", "delayed")
-			if hash then
-				rcall("HSET", jk, "delay", 0)
-			end
-		end
-		if not held then
-			rcall("ZADD", KEYS[7], "0", "0")
-		end
-	end
+	-- PROMOTE-DUE: the due delayed jobs to wait or prioritized; "first"
+	-- is the first delayed entry when none was due
+	local pc_key = KEYS[9]
+--@include promote-due
 
 	local maxjobs = tonumber(meta[3] or ARGV[5])
 	local used = maxjobs and rcall("GET", KEYS[8])

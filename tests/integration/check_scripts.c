@@ -334,7 +334,7 @@ assert_err(const char *script, const char *file, long line, const char *rest)
 START_TEST(line_map)
 {
 	const char	*file;
-	long		 m, n, line;
+	long		 m, n, k, p, line;
 
 	/* fetch-9.lua: the include follows its marker line */
 	m = line_of("fetch-9.lua", "--@include fetch");
@@ -349,11 +349,30 @@ START_TEST(line_map)
 	    0);
 	ck_assert_str_eq(file, "lua/include/fetch.lua");
 	ck_assert_int_eq(line, 1);
-	ck_assert_int_eq(bmq_lua_where(BMQ_LUA_FETCH, m + n, &file, &line),
+	/* fetch.lua includes promote-due.lua after its line k: p lines */
+	k = line_of("include/fetch.lua", "--@include promote-due");
+	p = line_of("include/promote-due.lua", NULL);
+	ck_assert_int_eq(bmq_lua_where(BMQ_LUA_FETCH, m + k, &file, &line),
 	    0);
 	ck_assert_str_eq(file, "lua/include/fetch.lua");
+	ck_assert_int_eq(line, k);
+	ck_assert_int_eq(bmq_lua_where(BMQ_LUA_FETCH, m + k + 1, &file,
+	    &line), 0);
+	ck_assert_str_eq(file, "lua/include/promote-due.lua");
+	ck_assert_int_eq(line, 1);
+	ck_assert_int_eq(bmq_lua_where(BMQ_LUA_FETCH, m + k + p, &file,
+	    &line), 0);
+	ck_assert_str_eq(file, "lua/include/promote-due.lua");
+	ck_assert_int_eq(line, p);
+	ck_assert_int_eq(bmq_lua_where(BMQ_LUA_FETCH, m + k + p + 1, &file,
+	    &line), 0);
+	ck_assert_str_eq(file, "lua/include/fetch.lua");
+	ck_assert_int_eq(line, k + 1);
+	ck_assert_int_eq(bmq_lua_where(BMQ_LUA_FETCH, m + n + p, &file,
+	    &line), 0);
+	ck_assert_str_eq(file, "lua/include/fetch.lua");
 	ck_assert_int_eq(line, n);
-	ck_assert_int_eq(bmq_lua_where(BMQ_LUA_FETCH, m + n + 1, &file,
+	ck_assert_int_eq(bmq_lua_where(BMQ_LUA_FETCH, m + n + p + 1, &file,
 	    &line), 0);
 	ck_assert_str_eq(file, "lua/fetch-9.lua");
 	ck_assert_int_eq(line, m + 1);
@@ -433,17 +452,38 @@ END_TEST
 
 START_TEST(errors_name_files)
 {
-	bullmq_worker	*w = worker(NULL);
-	bullmq_job	*j = NULL;
-	const char	*av[20];
-	size_t		 al[20];
-	int		 n;
+	struct bullmq_worker_opts	 o;
+	bullmq_worker			*w = worker(NULL);
+	bullmq_job			*j = NULL;
+	const char			*av[20];
+	size_t				 al[20];
+	int				 n;
 
 	/* a Redis error inside the include: queue_held's HMGET of meta */
 	freeReplyObject(harness_cmd("SET " Q "meta x"));
 	ck_assert_int_eq(bullmq_worker_try_fetch(w, &j), -1);
 	assert_err("fetch", "include/fetch.lua", line_of("include/fetch.lua",
 	    "rcall(\"HMGET\", KEYS[5]"), "WRONGTYPE");
+	/* in an include within the include: a due job, wait a string */
+	freeReplyObject(harness_cmd("DEL " Q "meta"));
+	freeReplyObject(harness_cmd("ZADD " Q "delayed 4096 d"));
+	freeReplyObject(harness_cmd("SET " Q "wait x"));
+	ck_assert_int_eq(bullmq_worker_try_fetch(w, &j), -1);
+	assert_err("fetch", "include/promote-due.lua",
+	    line_of("include/promote-due.lua", "rcall(\"LPUSH\", KEYS[1]"),
+	    "WRONGTYPE");
+	bullmq_worker_free(w);
+
+	/* and in the include after it: the limiter a hash */
+	memset(&o, 0, sizeof(o));
+	o.limiter_max = 5;
+	w = bullmq_worker_new(q, &o);
+	ck_assert_ptr_nonnull(w);
+	freeReplyObject(harness_cmd("DEL " Q "wait " Q "delayed"));
+	freeReplyObject(harness_cmd("HSET " Q "limiter a b"));
+	ck_assert_int_eq(bullmq_worker_try_fetch(w, &j), -1);
+	assert_err("fetch", "include/fetch.lua", line_of("include/fetch.lua",
+	    "rcall(\"GET\", KEYS[8])"), "WRONGTYPE");
 	bullmq_worker_free(w);
 
 	/* in the other include, from drain: a parent's dependencies key
