@@ -90,16 +90,9 @@ if #back == 0 then
 	return 0
 end
 
-local maxevents = rcall("HGET", KEYS[4], "opts.maxLenEvents")
-if not maxevents then
-	maxevents = 10000
-	rcall("HSET", KEYS[4], "opts.maxLenEvents", maxevents)
-end
-if not string.match(maxevents, "^%d+$") then
-	-- a cap XADD would refuse is taken as the default, left as it is
-	maxevents = 10000
-end
-rcall("XTRIM", KEYS[6], "MAXLEN", "~", maxevents)
+local meta_key = KEYS[4]
+--@include max-events
+rcall("XTRIM", KEYS[6], "MAXLEN", "~", max_events)
 
 for _, jid in ipairs(back) do
 	rcall("RPUSH", KEYS[2], jid)

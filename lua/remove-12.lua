@@ -64,14 +64,8 @@ end
 -- the parent loses a pending child; the last one moves it to wait
 remove_job(jid, prefix, false)
 
-local max_events = rcall("HGET", KEYS[3], "opts.maxLenEvents")
-if not max_events then
-	max_events = 10000
-	rcall("HSET", KEYS[3], "opts.maxLenEvents", max_events)
-elseif not string.match(max_events, "^%d+$") then
-	-- a cap XADD would refuse is taken as the default, left as it is
-	max_events = 10000
-end
+local meta_key = KEYS[3]
+--@include max-events
 rcall("XADD", KEYS[4], "MAXLEN", "~", max_events, "*", "event", "removed",
     "jobId", jid, "prev", prev)
 return 1

@@ -58,15 +58,8 @@ if not paused_or_maxed() then
 end
 rcall("HINCRBY", jk, "atm", 1)
 
-local maxevents = rcall("HGET", KEYS[5], "opts.maxLenEvents")
-if not maxevents then
-	maxevents = 10000
-	rcall("HSET", KEYS[5], "opts.maxLenEvents", maxevents)
-end
-if not string.match(maxevents, "^%d+$") then
-	-- a cap XADD would refuse is taken as the default, left as it is
-	maxevents = 10000
-end
-rcall("XADD", KEYS[6], "MAXLEN", "~", maxevents, "*", "event", "waiting",
+local meta_key = KEYS[5]
+--@include max-events
+rcall("XADD", KEYS[6], "MAXLEN", "~", max_events, "*", "event", "waiting",
     "jobId", jid, "prev", "active")
 return 0

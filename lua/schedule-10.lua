@@ -84,20 +84,13 @@ if ARGV[3] ~= "repeat:" .. sid .. ":" .. prev then
 	return 0
 end
 
-local maxevents = rcall("HGET", KEYS[4], "opts.maxLenEvents")
-if not maxevents then
-	maxevents = 10000
-	rcall("HSET", KEYS[4], "opts.maxLenEvents", maxevents)
-end
-if not string.match(maxevents, "^%d+$") then
-	-- a cap XADD would refuse is taken as the default, left as it is
-	maxevents = 10000
-end
+local meta_key = KEYS[4]
+--@include max-events
 
 local nid = "repeat:" .. sid .. ":" .. nextms
 local nk = prefix .. nid
 if rcall("EXISTS", nk) == 1 then
-	rcall("XADD", KEYS[8], "MAXLEN", "~", maxevents, "*", "event",
+	rcall("XADD", KEYS[8], "MAXLEN", "~", max_events, "*", "event",
 	    "duplicated", "jobId", nid)
 	return 0
 end
@@ -158,7 +151,7 @@ if delay > 0 then
 		score = math.min(tonumber(top[2]) + 1, hi)
 	end
 	rcall("ZADD", KEYS[2], score, nid)
-	rcall("XADD", KEYS[8], "MAXLEN", "~", maxevents, "*", "event",
+	rcall("XADD", KEYS[8], "MAXLEN", "~", max_events, "*", "event",
 	    "delayed", "jobId", nid, "delay", due)
 	local nd = rcall("ZRANGE", KEYS[2], 0, 0, "WITHSCORES")
 	if nd[2] then
@@ -179,7 +172,7 @@ else
 	if not pm then
 		rcall("ZADD", KEYS[6], 0, "0")
 	end
-	rcall("XADD", KEYS[8], "MAXLEN", "~", maxevents, "*", "event",
+	rcall("XADD", KEYS[8], "MAXLEN", "~", max_events, "*", "event",
 	    "waiting", "jobId", nid)
 end
 return nid

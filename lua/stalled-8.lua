@@ -25,16 +25,9 @@ if rcall("EXISTS", KEYS[4]) == 1 then
 end
 rcall("SET", KEYS[4], ARGV[3], "PX", ARGV[4])
 
-local maxevents = rcall("HGET", KEYS[5], "opts.maxLenEvents")
-if not maxevents then
-	maxevents = 10000
-	rcall("HSET", KEYS[5], "opts.maxLenEvents", maxevents)
-end
-if not string.match(maxevents, "^%d+$") then
-	-- a cap XADD would refuse is taken as the default, left as it is
-	maxevents = 10000
-end
-rcall("XTRIM", KEYS[7], "MAXLEN", "~", maxevents)
+local meta_key = KEYS[5]
+--@include max-events
+rcall("XTRIM", KEYS[7], "MAXLEN", "~", max_events)
 
 local recovered = {}
 local candidates = rcall("SMEMBERS", KEYS[1])
