@@ -136,7 +136,8 @@ if not held and meta[3] then
 end
 
 if priority > 0 then
-	local c = rcall("INCR", KEYS[6])
+--@include pc-next
+	local c = pc_next(KEYS[6])
 	rcall("ZADD", KEYS[5], priority * 0x100000000 + c % 0x100000000, jid)
 elseif ARGV[9] == "1" then
 	rcall("RPUSH", KEYS[1], jid)

@@ -50,8 +50,9 @@ if pri == 0 then
 		rcall("LPUSH", KEYS[1], jid)
 	end
 else
+--@include pc-next
 	rcall("ZADD", KEYS[3], pri * 4294967296 +
-	    rcall("INCR", KEYS[8]) % 4294967296, jid)
+	    pc_next(KEYS[8]) % 4294967296, jid)
 end
 if not paused_or_maxed() then
 	rcall("ZADD", KEYS[7], 0, "0")

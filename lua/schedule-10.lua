@@ -103,7 +103,8 @@ if ic_ok then
 else
 	rcall("HSET", sk, "ic", 1)
 end
-rcall("INCR", KEYS[7])
+-- the id counter, as Node bumps it; one INCR refuses is left as it is
+redis.pcall("INCR", KEYS[7])
 
 local delay = nextms - now
 if delay < 0 then
@@ -162,8 +163,9 @@ else
 	local pm = m[1] or (m[2] and rcall("LLEN", KEYS[10]) >=
 	    (tonumber(m[2]) or 0))
 	if priority > 0 then
+--@include pc-next
 		rcall("ZADD", KEYS[5], priority * 4294967296 +
-		    rcall("INCR", KEYS[9]) % 4294967296, nid)
+		    pc_next(KEYS[9]) % 4294967296, nid)
 	elseif opts["lifo"] then
 		rcall("RPUSH", KEYS[3], nid)
 	else

@@ -18,6 +18,7 @@ local function rare()
 	if made then
 		return made
 	end
+--@include pc-next
 	-- PARENT-READY: a parent whose children are done goes to delayed, wait
 	-- (front of the line) or prioritized, in its own queue.
 	local function parent_ready(pq, pk, pid)
@@ -44,7 +45,7 @@ local function rare()
 			rcall("RPUSH", pq .. ":wait", pid)
 		else
 			rcall("ZADD", pq .. ":prioritized", pri * 4294967296 +
-			    rcall("INCR", pq .. ":pc") % 4294967296, pid)
+			    pc_next(pq .. ":pc") % 4294967296, pid)
 		end
 		if not pm then
 			rcall("ZADD", pq .. ":marker", 0, "0")
@@ -183,7 +184,11 @@ local function rare()
 		end
 		local d = rcall("HMGET", dnk, "name", "data", "opts", "pk",
 		    "pd", "pdk", "rjk", "jid")
-		local c = rcall("INCR", prefix .. "id")
+		-- an id counter INCR refuses gives no id: the prototype waits
+		local c = redis.pcall("INCR", prefix .. "id")
+		if type(c) == "table" and not d[8] then
+			return
+		end
 		local nid = d[8] or tostring(c)
 		local nk = prefix .. nid
 		local ok, o = pcall(cjson.decode, d[3] or "{}")
@@ -254,7 +259,7 @@ local function rare()
 			    rcall("LLEN", KEYS[2]) >= (tonumber(meta[2]) or 0))
 			if pri > 0 then
 				rcall("ZADD", KEYS[3], pri * 4294967296 +
-				    rcall("INCR", KEYS[9]) % 4294967296, nid)
+				    pc_next(KEYS[9]) % 4294967296, nid)
 			elseif o["lifo"] then
 				rcall("RPUSH", KEYS[1], nid)
 			else

@@ -22,6 +22,7 @@
 local bound = (now + 1) * 4096 - 1
 local first = rcall("ZRANGE", KEYS[4], "0", "0", "WITHSCORES")
 if first[2] and tonumber(first[2]) <= bound then
+--@include pc-next
 	first = nil
 	local due = rcall("ZRANGEBYSCORE", KEYS[4], "0", bound, "LIMIT", "0",
 	    "1000")
@@ -35,7 +36,7 @@ if first[2] and tonumber(first[2]) <= bound then
 			rcall("LPUSH", KEYS[1], d)
 		else
 			rcall("ZADD", KEYS[3], pri * 4294967296 +
-			    rcall("INCR", pc_key) % 4294967296, d)
+			    pc_next(pc_key) % 4294967296, d)
 		end
 		rcall("XADD", KEYS[6], "*", "event", "waiting", "jobId", d,
 		    "prev", "delayed")

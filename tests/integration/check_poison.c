@@ -466,6 +466,42 @@ START_TEST(odd_counters)
 }
 END_TEST
 
+/*
+ * A priority counter INCR refuses starts again from 1: in an add, a
+ * promotion and a retry, each of which used to fail after its job had
+ * left its list.  An id counter so is left alone by a scheduler.
+ */
+START_TEST(odd_priority_counter)
+{
+	struct bullmq_add_opts	 o;
+	bullmq_worker		*w = worker();
+	bullmq_job		*j;
+	char			 id[32];
+
+	freeReplyObject(harness_cmd("SET " Q "pc x"));
+	memset(&o, 0, sizeof(o));
+	o.priority = 2;
+	ck_assert_msg(bullmq_add(q, "n", "{}", &o, id, sizeof(id)) ==
+	    BULLMQ_ADDED, "%s", bullmq_errstr(q));
+	ck_assert_str_eq(harness_str("GET " Q "pc"), "1");
+	ck_assert_int_eq(harness_int("ZCARD " Q "prioritized"), 1);
+
+	harness_flush();
+	freeReplyObject(harness_cmd("SET " Q "pc x"));
+	freeReplyObject(harness_cmd("HSET " Q "d name n data {} opts "
+	    "{\"attempts\":2} timestamp 1 priority 3"));
+	freeReplyObject(harness_cmd("ZADD " Q "delayed 4096 d"));
+	j = fetch(w, "d");
+	ck_assert_str_eq(harness_str("GET " Q "pc"), "1");
+	freeReplyObject(harness_cmd("SET " Q "pc y"));
+	fail_it(w, j, BULLMQ_RETRIED);
+	ck_assert_str_eq(harness_str("GET " Q "pc"), "1");
+	ck_assert_str_ne(harness_str("ZSCORE " Q "prioritized d"), "");
+	ck_assert_int_eq(harness_int("LLEN " Q "active"), 0);
+	bullmq_worker_free(w);
+}
+END_TEST
+
 static Suite *
 poison_suite(void)
 {
@@ -487,6 +523,7 @@ poison_suite(void)
 	tcase_add_test(tc, admin_string_key);
 	tcase_add_test(tc, extend_odd_lock);
 	tcase_add_test(tc, odd_counters);
+	tcase_add_test(tc, odd_priority_counter);
 	suite_add_tcase(s, tc);
 	return s;
 }

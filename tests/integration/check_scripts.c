@@ -331,10 +331,22 @@ assert_err(const char *script, const char *file, long line, const char *rest)
 	ck_assert_int_eq(bullmq_errcode(q), BULLMQ_ERR_REDIS);
 }
 
+/* Line n of the expanded fetch-9.lua must be line of file. */
+static void
+where(long n, const char *file, long line)
+{
+	const char	*f;
+	long		 l;
+
+	ck_assert_int_eq(bmq_lua_where(BMQ_LUA_FETCH, n, &f, &l), 0);
+	ck_assert_msg(strcmp(f, file) == 0 && l == line, "line %ld: %s:%ld, "
+	    "want %s:%ld", n, f, l, file, line);
+}
+
 START_TEST(line_map)
 {
 	const char	*file;
-	long		 m, n, k, p, line;
+	long		 m, n, k, p, r, c, line;
 
 	/* fetch-9.lua: the include follows its marker line */
 	m = line_of("fetch-9.lua", "--@include fetch");
@@ -349,33 +361,24 @@ START_TEST(line_map)
 	    0);
 	ck_assert_str_eq(file, "lua/include/fetch.lua");
 	ck_assert_int_eq(line, 1);
-	/* fetch.lua includes promote-due.lua after its line k: p lines */
+	/*
+	 * fetch.lua includes promote-due.lua (p lines) after its line k,
+	 * which includes pc-next.lua (c lines) after its line r
+	 */
 	k = line_of("include/fetch.lua", "--@include promote-due");
 	p = line_of("include/promote-due.lua", NULL);
-	ck_assert_int_eq(bmq_lua_where(BMQ_LUA_FETCH, m + k, &file, &line),
-	    0);
-	ck_assert_str_eq(file, "lua/include/fetch.lua");
-	ck_assert_int_eq(line, k);
-	ck_assert_int_eq(bmq_lua_where(BMQ_LUA_FETCH, m + k + 1, &file,
-	    &line), 0);
-	ck_assert_str_eq(file, "lua/include/promote-due.lua");
-	ck_assert_int_eq(line, 1);
-	ck_assert_int_eq(bmq_lua_where(BMQ_LUA_FETCH, m + k + p, &file,
-	    &line), 0);
-	ck_assert_str_eq(file, "lua/include/promote-due.lua");
-	ck_assert_int_eq(line, p);
-	ck_assert_int_eq(bmq_lua_where(BMQ_LUA_FETCH, m + k + p + 1, &file,
-	    &line), 0);
-	ck_assert_str_eq(file, "lua/include/fetch.lua");
-	ck_assert_int_eq(line, k + 1);
-	ck_assert_int_eq(bmq_lua_where(BMQ_LUA_FETCH, m + n + p, &file,
-	    &line), 0);
-	ck_assert_str_eq(file, "lua/include/fetch.lua");
-	ck_assert_int_eq(line, n);
-	ck_assert_int_eq(bmq_lua_where(BMQ_LUA_FETCH, m + n + p + 1, &file,
-	    &line), 0);
-	ck_assert_str_eq(file, "lua/fetch-9.lua");
-	ck_assert_int_eq(line, m + 1);
+	r = line_of("include/promote-due.lua", "--@include pc-next");
+	c = line_of("include/pc-next.lua", NULL);
+	where(m + k, "lua/include/fetch.lua", k);
+	where(m + k + 1, "lua/include/promote-due.lua", 1);
+	where(m + k + r, "lua/include/promote-due.lua", r);
+	where(m + k + r + 1, "lua/include/pc-next.lua", 1);
+	where(m + k + r + c, "lua/include/pc-next.lua", c);
+	where(m + k + r + c + 1, "lua/include/promote-due.lua", r + 1);
+	where(m + k + p + c, "lua/include/promote-due.lua", p);
+	where(m + k + p + c + 1, "lua/include/fetch.lua", k + 1);
+	where(m + n + p + c, "lua/include/fetch.lua", n);
+	where(m + n + p + c + 1, "lua/fetch-9.lua", m + 1);
 	ck_assert_int_eq(bmq_lua_where(BMQ_LUA_FETCH, 0, &file, &line), -1);
 	/* a script without includes is its file */
 	ck_assert_int_eq(bmq_lua_where(BMQ_LUA_ADD, 40, &file, &line), 0);
