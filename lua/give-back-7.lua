@@ -29,8 +29,9 @@ if stall then
 	ids[1] = ARGV[2]
 else
 	for _, jid in ipairs(rcall("LRANGE", KEYS[3], 0, -1)) do
+		-- a lock key that holds no string is no one's token
 		if jid ~= ARGV[5] and
-		    rcall("GET", pfx .. jid .. ":lock") == token then
+		    redis.pcall("GET", pfx .. jid .. ":lock") == token then
 			ids[#ids + 1] = jid
 		end
 	end
@@ -39,7 +40,8 @@ end
 -- Take jid out of active; whether it is to go back to wait.
 local function take(jid)
 	local jk = pfx .. jid
-	local held = rcall("GET", jk .. ":lock")
+	-- a lock key that holds no string is not this token's
+	local held = redis.pcall("GET", jk .. ":lock")
 
 	if held and held ~= token then
 		return false

@@ -294,6 +294,18 @@ START_TEST(stalled_round_goes_on)
 	ck_assert_int_eq(bullmq_give_back(q, "s", "t", 1), 1);
 	ck_assert_str_eq(harness_str("LINDEX " Q "wait 0"), "s");
 	ck_assert_str_eq(harness_str("GET " Q "s"), "x");
+
+	/* a lock key that holds a hash is no one's: the others go back */
+	harness_flush();
+	freeReplyObject(harness_cmd("HSET " Q "h:lock t t"));
+	freeReplyObject(harness_cmd("HSET " Q "b name n"));
+	freeReplyObject(harness_cmd("SET " Q "b:lock t"));
+	freeReplyObject(harness_cmd("RPUSH " Q "active h b"));
+	ck_assert_int_eq(bullmq_give_back(q, "h", "t", 1), 0);
+	ck_assert_msg(bmq_give_back(q, "", "t", 0, NULL) == 1, "%s",
+	    bullmq_errstr(q));
+	ck_assert_str_eq(harness_str("LINDEX " Q "wait 0"), "b");
+	ck_assert_str_eq(harness_str("LINDEX " Q "active 0"), "h");
 }
 END_TEST
 
