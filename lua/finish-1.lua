@@ -60,7 +60,6 @@ local token = ARGV[3]
 local completed = ARGV[9] == "completed"
 local value = ARGV[10]
 
-
 -- The job's fields this script needs, {name, data, opts, timestamp,
 -- parentKey, parent, deid, atm + 1 as text}: read from the hash, or from
 -- ARGV[15] where the worker knows them.  Empty sets and sorted sets do not
@@ -122,7 +121,7 @@ if not meta[5] then
 	meta[5] = "10000"
 	rcall("HSET", KEYS[5], "opts.maxLenEvents", meta[5])
 end
-local maxevents = meta[5]
+local max_events = meta[5]
 
 if h[7] then
 	rare().dedup_done(jid, h[7])
@@ -165,10 +164,10 @@ else
 end
 
 if completed then
-	rcall("XADD", KEYS[6], "MAXLEN", "~", maxevents, "*", "event",
+	rcall("XADD", KEYS[6], "MAXLEN", "~", max_events, "*", "event",
 	    "completed", "jobId", jid, "returnvalue", value, "prev", "active")
 else
-	rcall("XADD", KEYS[6], "MAXLEN", "~", maxevents, "*", "event",
+	rcall("XADD", KEYS[6], "MAXLEN", "~", max_events, "*", "event",
 	    "failed", "jobId", jid, "failedReason", value, "prev", "active")
 	if tonumber(atm) >= (tonumber(ARGV[16]) or 0) then
 		rcall("XADD", KEYS[6], "*", "event", "retries-exhausted",

@@ -37,6 +37,8 @@ else
 	end
 end
 
+--@include count-stall
+
 -- Take jid out of active; whether it is to go back to wait.
 local function take(jid)
 	local jk = pfx .. jid
@@ -60,25 +62,8 @@ local function take(jid)
 		return true
 	end
 
-	-- as the stalled check: the counter as HINCRBY would take it, and a
-	-- key that holds no hash goes back as any id, left alone
-	local f = redis.pcall("HMGET", jk, "stc", "rjk")
-	if f["err"] then
-		return true
-	end
-	local stc, rjk = f[1], f[2]
-	local iteration = false
-	if rjk then
-		iteration = rcall("EXISTS", KEYS[7] .. ":" .. rjk) == 1 or
-		    rcall("ZSCORE", KEYS[7], rjk) ~= false
-	end
-	if stc and not (#stc < 19 and string.match(stc, "^%d+$")) then
-		rcall("HSET", jk, "defa",
-		    "job's stalled counter (stc) is not a count")
-	elseif rcall("HINCRBY", jk, "stc", 1) > (tonumber(ARGV[4]) or 1) and
-	    not iteration then
-		rcall("HSET", jk, "defa", "job stalled more than allowable limit")
-	end
+	-- as the stalled check; a key that holds no hash goes back as any id
+	count_stall(jk, tonumber(ARGV[4]) or 1, KEYS[7])
 	return true
 end
 

@@ -18,7 +18,9 @@
 ]]
 local rcall = redis.call
 local prefix = ARGV[2]
-local maxstalled = tonumber(ARGV[1]) or 1
+local max_stalled = tonumber(ARGV[1]) or 1
+
+--@include count-stall
 
 if rcall("EXISTS", KEYS[4]) == 1 then
 	return {}
@@ -39,28 +41,8 @@ if #candidates > 0 then
 			rcall("LREM", KEYS[3], 1, jid)
 		elseif rcall("EXISTS", jk .. ":lock") == 0 and
 		    rcall("LREM", KEYS[3], 1, jid) > 0 then
-			-- the counter as HINCRBY would take it; a key that
-			-- holds no hash goes back as any id, left alone
-			local f = redis.pcall("HMGET", jk, "stc", "rjk")
-			if not f["err"] then
-				local stc, rjk = f[1], f[2]
-				local iteration = false
-				if rjk then
-					iteration = rcall("EXISTS", KEYS[8] ..
-					    ":" .. rjk) == 1 or rcall("ZSCORE",
-					    KEYS[8], rjk) ~= false
-				end
-				if stc and not (#stc < 19 and
-				    string.match(stc, "^%d+$")) then
-					rcall("HSET", jk, "defa", "job's " ..
-					    "stalled counter (stc) is not " ..
-					    "a count")
-				elseif rcall("HINCRBY", jk, "stc", 1) >
-				    maxstalled and not iteration then
-					rcall("HSET", jk, "defa", "job " ..
-					    "stalled more than allowable limit")
-				end
-			end
+			-- a key that holds no hash goes back as any id
+			count_stall(jk, max_stalled, KEYS[8])
 			local m = rcall("HMGET", KEYS[5], "paused",
 			    "concurrency")
 			rcall("RPUSH", KEYS[2], jid)
