@@ -109,23 +109,9 @@ end
 rcall("XADD", KEYS[8], "*", "event", "added", "jobId", jid, "name", ARGV[3])
 
 if delay > 0 then
-	-- Score T * 4096 + a sequence number within the millisecond.
-	local due = timestamp + delay
-	local lo = due * 0x1000
-	local hi = (due + 1) * 0x1000 - 1
-	local score = lo
-	local last = rcall("ZREVRANGEBYSCORE", KEYS[4], hi, lo, "WITHSCORES",
-	    "LIMIT", 0, 1)
-	if last[2] then
-		score = math.min(tonumber(last[2]) + 1, hi)
-	end
-	rcall("ZADD", KEYS[4], score, jid)
-	rcall("XADD", KEYS[8], "MAXLEN", "~", max_events, "*", "event",
-	    "delayed", "jobId", jid, "delay", due)
-	local first = rcall("ZRANGE", KEYS[4], 0, 0, "WITHSCORES")
-	if first[2] then
-		rcall("ZADD", KEYS[9], tonumber(first[2]) / 0x1000, "1")
-	end
+--@include delayed
+	add_delayed(KEYS[4], KEYS[8], jid, timestamp + delay, max_events)
+	mark_first(KEYS[4], KEYS[9])
 	return {0, jid}
 end
 

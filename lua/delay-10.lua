@@ -35,16 +35,6 @@ local token = ARGV[3]
 local stalled_key, reason, stack = KEYS[10], ARGV[10], ARGV[11]
 --@include take-active
 
--- the delayed score: due time * 4096 plus a sequence within the ms
-local due = now + tonumber(ARGV[9])
-local lo, hi = due * 4096, (due + 1) * 4096 - 1
-local score = lo
-local top = rcall("ZREVRANGEBYSCORE", KEYS[4], hi, lo, "WITHSCORES",
-    "LIMIT", 0, 1)
-if top[2] then
-	score = math.min(tonumber(top[2]) + 1, hi)
-end
-
 rcall("HINCRBY", jk, "atm", 1)
 rcall("HSET", jk, "delay", ARGV[9])
 
@@ -53,9 +43,8 @@ if not meta[5] then
 	meta[5] = "10000"
 	rcall("HSET", KEYS[5], "opts.maxLenEvents", meta[5])
 end
-rcall("ZADD", KEYS[4], score, jid)
-rcall("XADD", KEYS[6], "MAXLEN", "~", meta[5], "*", "event",
-    "delayed", "jobId", jid, "delay", due)
+--@include delayed
+add_delayed(KEYS[4], KEYS[6], jid, now + tonumber(ARGV[9]), meta[5])
 
 if ARGV[12] == "1" then
 	-- a job is a string, or a table whose first entry is one
@@ -65,8 +54,5 @@ if ARGV[12] == "1" then
 	end
 end
 
-local nd = rcall("ZRANGE", KEYS[4], 0, 0, "WITHSCORES")
-if nd[2] then
-	rcall("ZADD", KEYS[7], tonumber(nd[2]) / 4096, "1")
-end
+mark_first(KEYS[4], KEYS[7])
 return 0

@@ -30,10 +30,8 @@ end
 if rcall("LLEN", KEYS[3]) + rcall("ZCARD", KEYS[4]) > 0 then
 	rcall("ZADD", KEYS[6], 0, "0")
 else
-	local first = rcall("ZRANGE", KEYS[5], 0, 0, "WITHSCORES")
-	if first[2] then
-		rcall("ZADD", KEYS[6], tonumber(first[2]) / 0x1000, "1")
-	end
+--@include delayed
+	mark_first(KEYS[5], KEYS[6])
 end
 
 if ARGV[1] ~= "0" then

@@ -143,21 +143,9 @@ rcall("HSET", nk, unpack(fields))
 rcall("XADD", KEYS[8], "*", "event", "added", "jobId", nid, "name", name)
 
 if delay > 0 then
-	local due = now + delay
-	local lo, hi = due * 4096, (due + 1) * 4096 - 1
-	local score = lo
-	local top = rcall("ZREVRANGEBYSCORE", KEYS[2], hi, lo, "WITHSCORES",
-	    "LIMIT", 0, 1)
-	if top[2] then
-		score = math.min(tonumber(top[2]) + 1, hi)
-	end
-	rcall("ZADD", KEYS[2], score, nid)
-	rcall("XADD", KEYS[8], "MAXLEN", "~", max_events, "*", "event",
-	    "delayed", "jobId", nid, "delay", due)
-	local nd = rcall("ZRANGE", KEYS[2], 0, 0, "WITHSCORES")
-	if nd[2] then
-		rcall("ZADD", KEYS[6], tonumber(nd[2]) / 4096, "1")
-	end
+--@include delayed
+	add_delayed(KEYS[2], KEYS[8], nid, now + delay, max_events)
+	mark_first(KEYS[2], KEYS[6])
 else
 	local m = rcall("HMGET", KEYS[4], "paused", "concurrency")
 	local pm = m[1] or (m[2] and rcall("LLEN", KEYS[10]) >=

@@ -19,6 +19,7 @@ local function rare()
 		return made
 	end
 --@include pc-next
+--@include delayed
 	-- PARENT-READY: a parent whose children are done goes to delayed, wait
 	-- (front of the line) or prioritized, in its own queue.
 	local function parent_ready(pq, pk, pid)
@@ -31,11 +32,7 @@ local function rare()
 			rcall("ZADD", dk, due * 4096, pid)
 			rcall("XADD", pq .. ":events", "*", "event", "delayed",
 			    "jobId", pid, "delay", due)
-			local nd = rcall("ZRANGE", dk, 0, 0, "WITHSCORES")
-			if nd[2] then
-				rcall("ZADD", pq .. ":marker",
-				    tonumber(nd[2]) / 4096, "1")
-			end
+			mark_first(dk, pq .. ":marker")
 			return
 		end
 		local m = rcall("HMGET", pq .. ":meta", "paused", "concurrency")
@@ -237,22 +234,8 @@ local function rare()
 		rcall("XADD", KEYS[6], "*", "event", "added", "jobId", nid,
 		    "name", d[1] or "")
 		if delay ~= 0 then
-			local due = now + delay
-			local lo, hi = due * 4096, (due + 1) * 4096 - 1
-			local score = lo
-			local top = rcall("ZREVRANGEBYSCORE", KEYS[4], hi, lo,
-			    "WITHSCORES", "LIMIT", 0, 1)
-			if top[2] then
-				score = math.min(tonumber(top[2]) + 1, hi)
-			end
-			rcall("ZADD", KEYS[4], score, nid)
-			rcall("XADD", KEYS[6], "MAXLEN", "~", meta[5],
-			    "*", "event", "delayed", "jobId", nid, "delay", due)
-			local nd = rcall("ZRANGE", KEYS[4], 0, 0, "WITHSCORES")
-			if nd[2] then
-				rcall("ZADD", KEYS[7], tonumber(nd[2]) / 4096,
-				    "1")
-			end
+			add_delayed(KEYS[4], KEYS[6], nid, now + delay, meta[5])
+			mark_first(KEYS[4], KEYS[7])
 		else
 			-- paused or at its global concurrency
 			local held = meta[1] and true or (meta[2] ~= false and
