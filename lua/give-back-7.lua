@@ -38,6 +38,7 @@ else
 end
 
 --@include count-stall
+--@include queue-held
 
 -- Take jid out of active; whether it is to go back to wait.
 local function take(jid)
@@ -89,9 +90,7 @@ for _, jid in ipairs(back) do
 		rcall("XADD", KEYS[6], "*", "event", "stalled", "jobId", jid)
 	end
 end
-local m = rcall("HMGET", KEYS[4], "paused", "concurrency")
-if not (m[1] or (m[2] and rcall("LLEN", KEYS[3]) >= (tonumber(m[2]) or 0)))
-    then
+if not queue_held(KEYS[4], KEYS[3]) then
 	rcall("ZADD", KEYS[5], 0, "0")
 end
 return #back

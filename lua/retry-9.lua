@@ -24,17 +24,10 @@ local jid = ARGV[3]
 local jk = prefix .. jid
 local token = ARGV[4]
 
--- Is the queue paused or at its global concurrency?
-local function paused_or_maxed()
-	local m = rcall("HMGET", KEYS[5], "paused", "concurrency")
-	if m[1] then
-		return true
-	end
-	return m[2] ~= false and rcall("LLEN", KEYS[2]) >= (tonumber(m[2]) or 0)
-end
+--@include queue-held
 
 -- PROMOTE-DUE, as in fetch
-local held, pc_key = paused_or_maxed(), KEYS[8]
+local held, pc_key = queue_held(KEYS[5], KEYS[2]), KEYS[8]
 --@include promote-due
 
 --@include retry-check
@@ -54,7 +47,7 @@ else
 	rcall("ZADD", KEYS[3], pri * 4294967296 +
 	    pc_next(KEYS[8]) % 4294967296, jid)
 end
-if not paused_or_maxed() then
+if not queue_held(KEYS[5], KEYS[2]) then
 	rcall("ZADD", KEYS[7], 0, "0")
 end
 rcall("HINCRBY", jk, "atm", 1)

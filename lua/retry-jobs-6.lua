@@ -18,11 +18,9 @@ local rcall = redis.call
 local prefix = ARGV[1]
 local state = ARGV[4]
 
-local meta = rcall("HMGET", KEYS[3], "paused", "concurrency")
-local held = meta[1] ~= false
-if not held and meta[2] then
-	held = rcall("LLEN", KEYS[4]) >= (tonumber(meta[2]) or 0)
-end
+--@include queue-held
+
+local held = queue_held(KEYS[3], KEYS[4])
 
 local ids = rcall("ZRANGEBYSCORE", KEYS[1], 0, ARGV[3], "LIMIT", 0,
     tonumber(ARGV[2]))

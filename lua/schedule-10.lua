@@ -147,9 +147,8 @@ if delay > 0 then
 	add_delayed(KEYS[2], KEYS[8], nid, now + delay, max_events)
 	mark_first(KEYS[2], KEYS[6])
 else
-	local m = rcall("HMGET", KEYS[4], "paused", "concurrency")
-	local pm = m[1] or (m[2] and rcall("LLEN", KEYS[10]) >=
-	    (tonumber(m[2]) or 0))
+--@include queue-held
+	local pm = queue_held(KEYS[4], KEYS[10])
 	if priority > 0 then
 --@include pc-next
 		rcall("ZADD", KEYS[5], priority * 4294967296 +

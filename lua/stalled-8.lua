@@ -21,6 +21,7 @@ local prefix = ARGV[2]
 local max_stalled = tonumber(ARGV[1]) or 1
 
 --@include count-stall
+--@include queue-held
 
 if rcall("EXISTS", KEYS[4]) == 1 then
 	return {}
@@ -43,11 +44,9 @@ if #candidates > 0 then
 		    rcall("LREM", KEYS[3], 1, jid) > 0 then
 			-- a key that holds no hash goes back as any id
 			count_stall(jk, max_stalled, KEYS[8])
-			local m = rcall("HMGET", KEYS[5], "paused",
-			    "concurrency")
+			local held = queue_held(KEYS[5], KEYS[3])
 			rcall("RPUSH", KEYS[2], jid)
-			if not (m[1] or (m[2] and rcall("LLEN", KEYS[3]) >=
-			    (tonumber(m[2]) or 0))) then
+			if not held then
 				rcall("ZADD", KEYS[6], 0, "0")
 			end
 			rcall("XADD", KEYS[7], "*", "event", "waiting", "jobId",

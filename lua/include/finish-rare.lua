@@ -20,6 +20,7 @@ local function rare()
 	end
 --@include pc-next
 --@include delayed
+--@include queue-held
 	-- PARENT-READY: a parent whose children are done goes to delayed, wait
 	-- (front of the line) or prioritized, in its own queue.
 	local function parent_ready(pq, pk, pid)
@@ -35,9 +36,7 @@ local function rare()
 			mark_first(dk, pq .. ":marker")
 			return
 		end
-		local m = rcall("HMGET", pq .. ":meta", "paused", "concurrency")
-		local pm = m[1] ~= false or (m[2] ~= false and
-		    rcall("LLEN", pq .. ":active") >= (tonumber(m[2]) or 0))
+		local pm = queue_held(pq .. ":meta", pq .. ":active")
 		if pri == 0 then
 			rcall("RPUSH", pq .. ":wait", pid)
 		else
@@ -121,12 +120,9 @@ local function rare()
 		local pid = string.match(pk, "([^:]*)$")
 		local pp = string.sub(pk, 1, #pk - #pid)
 		if rcall("ZREM", pp .. "waiting-children", pid) == 1 then
-			local m = rcall("HMGET", pp .. "meta", "paused",
-			    "concurrency")
+			local held = queue_held(pp .. "meta", pp .. "active")
 			rcall("RPUSH", pp .. "wait", pid)
-			if not (m[1] or (m[2] and rcall("LLEN",
-			    pp .. "active") >=
-			    (tonumber(m[2]) or 0))) then
+			if not held then
 				rcall("ZADD", pp .. "marker", 0, "0")
 			end
 			rcall("XADD", pp .. "events", "*", "event", "waiting",

@@ -5,14 +5,12 @@
   (redis.call) before the include; no KEYS or ARGV are used here.
 ]]
 
+--@include queue-held
+
 -- Move parent pid of queue prefix pq ("Q:") to the end of its wait list,
 -- with a "waiting" event when told.
 local function parent_to_wait(pq, pid, event)
-	local m = rcall("HMGET", pq .. "meta", "paused", "concurrency")
-	local held = m[1] ~= false
-	if not held and m[2] then
-		held = rcall("LLEN", pq .. "active") >= (tonumber(m[2]) or 0)
-	end
+	local held = queue_held(pq .. "meta", pq .. "active")
 	rcall("RPUSH", pq .. "wait", pid)
 	if not held then
 		rcall("ZADD", pq .. "marker", 0, "0")
