@@ -20,7 +20,9 @@
   duration fields), and defines fetch_job(wake), which uses that meta.  One
   function and no more: each "local function" is a closure made on every
   call of the script, and with its call it costs about a tenth of a Redis
-  command.
+  command (include/promote-due makes pc_next only when jobs are due).  An
+  id with a NUL byte is failed here, and a key that holds no hash goes to
+  the worker with no fields, for finish-1 to take out of active.
 
   This runs once per job: the arguments of its calls are strings where they
   can be (a Lua number given to redis.call is formatted with "%.17g", which
