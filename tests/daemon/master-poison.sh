@@ -24,11 +24,15 @@ rcli SET bull:pq:str2 x >/dev/null
 rcli HSET bull:pq:stc name n data '{}' opts '{}' timestamp 1 stc x >/dev/null
 rcli LPUSH bull:pq:active str2 stc >/dev/null
 rcli SADD bull:pq:stalled str2 stc >/dev/null
+printf 'HSET "bull:pq:nu\\x00l2" name n data {} opts {} timestamp 1\n' |
+    rcli >/dev/null
+printf 'LPUSH bull:pq:active "nu\\x00l2"\n' | rcli >/dev/null
+printf 'SADD bull:pq:stalled "nu\\x00l2"\n' | rcli >/dev/null
 
 master_start -q pq -x builtin:fail -w 2 --drain-delay 300 \
     --stalled-interval 500
-ok "the bad atm jobs, the NUL id and the job after them fail" \
-    wait_for '[ "$(count pq failed)" = 5 ]'
+ok "the bad atm jobs, the NUL ids and the job after them fail" \
+    wait_for '[ "$(count pq failed)" = 6 ]'
 is "once: the retried job was started once" \
     "$(rcli HGET bull:pq:poison ats)" 1
 is "the one with a backoff too" "$(rcli HGET bull:pq:later ats)" 1
@@ -48,7 +52,12 @@ ok "and the string it recovered is named too" \
     wait_log "complete job str2: its key holds no hash"
 is "nothing is left in wait or active" "$(count pq wait)$(count pq active)" 00
 sleep 1
-is "nothing is recovered twice" "$(grep -c 'stalled: recovered' "$MLOG")" 2
+is "the NUL id the stalled check recovered ends failed too" \
+    "$(printf 'HGET "bull:pq:nu\\x00l2" failedReason\n' | rcli)" \
+    "job id contains a NUL byte"
+ok "its recovery is logged with the NUL shown (the log escapes the \\)" \
+    wait_log 'job nu\\\\x00l2 stalled: recovered'
+is "nothing is recovered twice" "$(grep -c 'stalled: recovered' "$MLOG")" 3
 kill -TERM "$MPID"
 master_wait
 is "TERM: exit 0" "$MRC" 0

@@ -287,6 +287,16 @@ START_TEST(stalled_round_goes_on)
 	ck_assert_str_eq(harness_str("HGET " Q "c stc"), "1x");
 	ck_assert_str_eq(harness_str("HGET " Q "a stc"), "1");
 
+	/* an id with a NUL byte is named with the NUL shown */
+	harness_flush();
+	freeReplyObject(harness_cmd("RPUSH " Q "active %b", "n\0l",
+	    (size_t)3));
+	freeReplyObject(harness_cmd("SADD " Q "stalled %b", "n\0l",
+	    (size_t)3));
+	got[0] = '\0';
+	ck_assert_int_eq(bullmq_check_stalled(q, 1, 30000, collect, got), 1);
+	ck_assert_str_eq(got, "n\\x00l");
+
 	harness_flush();
 	freeReplyObject(harness_cmd("SET " Q "s x"));
 	freeReplyObject(harness_cmd("RPUSH " Q "active s"));
