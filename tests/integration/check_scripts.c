@@ -331,10 +331,22 @@ assert_err(const char *script, const char *file, long line, const char *rest)
 	ck_assert_int_eq(bullmq_errcode(q), BULLMQ_ERR_REDIS);
 }
 
+/* Line n of the expanded fetch-9.lua must be line of file. */
+static void
+where(long n, const char *file, long line)
+{
+	const char	*f;
+	long		 l;
+
+	ck_assert_int_eq(bmq_lua_where(BMQ_LUA_FETCH, n, &f, &l), 0);
+	ck_assert_msg(strcmp(f, file) == 0 && l == line, "line %ld: %s:%ld, "
+	    "want %s:%ld", n, f, l, file, line);
+}
+
 START_TEST(line_map)
 {
 	const char	*file;
-	long		 m, n, line;
+	long		 m, n, k, p, r, c, line;
 
 	/* fetch-9.lua: the include follows its marker line */
 	m = line_of("fetch-9.lua", "--@include fetch");
@@ -349,14 +361,24 @@ START_TEST(line_map)
 	    0);
 	ck_assert_str_eq(file, "lua/include/fetch.lua");
 	ck_assert_int_eq(line, 1);
-	ck_assert_int_eq(bmq_lua_where(BMQ_LUA_FETCH, m + n, &file, &line),
-	    0);
-	ck_assert_str_eq(file, "lua/include/fetch.lua");
-	ck_assert_int_eq(line, n);
-	ck_assert_int_eq(bmq_lua_where(BMQ_LUA_FETCH, m + n + 1, &file,
-	    &line), 0);
-	ck_assert_str_eq(file, "lua/fetch-9.lua");
-	ck_assert_int_eq(line, m + 1);
+	/*
+	 * fetch.lua includes promote-due.lua (p lines) after its line k,
+	 * which includes pc-next.lua (c lines) after its line r
+	 */
+	k = line_of("include/fetch.lua", "--@include promote-due");
+	p = line_of("include/promote-due.lua", NULL);
+	r = line_of("include/promote-due.lua", "--@include pc-next");
+	c = line_of("include/pc-next.lua", NULL);
+	where(m + k, "lua/include/fetch.lua", k);
+	where(m + k + 1, "lua/include/promote-due.lua", 1);
+	where(m + k + r, "lua/include/promote-due.lua", r);
+	where(m + k + r + 1, "lua/include/pc-next.lua", 1);
+	where(m + k + r + c, "lua/include/pc-next.lua", c);
+	where(m + k + r + c + 1, "lua/include/promote-due.lua", r + 1);
+	where(m + k + p + c, "lua/include/promote-due.lua", p);
+	where(m + k + p + c + 1, "lua/include/fetch.lua", k + 1);
+	where(m + n + p + c, "lua/include/fetch.lua", n);
+	where(m + n + p + c + 1, "lua/fetch-9.lua", m + 1);
 	ck_assert_int_eq(bmq_lua_where(BMQ_LUA_FETCH, 0, &file, &line), -1);
 	/* a script without includes is its file */
 	ck_assert_int_eq(bmq_lua_where(BMQ_LUA_ADD, 40, &file, &line), 0);
@@ -433,26 +455,50 @@ END_TEST
 
 START_TEST(errors_name_files)
 {
-	bullmq_worker	*w = worker(NULL);
-	bullmq_job	*j = NULL;
-	struct bmq_args	 a;
-	int		 n;
+	struct bullmq_worker_opts	 o;
+	bullmq_worker			*w = worker(NULL);
+	bullmq_job			*j = NULL;
+	struct bmq_args			 a;
+	int				 n;
 
 	/* a Redis error inside the include: queue_held's HMGET of meta */
 	freeReplyObject(harness_cmd("SET " Q "meta x"));
 	ck_assert_int_eq(bullmq_worker_try_fetch(w, &j), -1);
 	assert_err("fetch", "include/fetch.lua", line_of("include/fetch.lua",
 	    "rcall(\"HMGET\", KEYS[5]"), "WRONGTYPE");
+	/* in an include within the include: a due job, wait a string */
+	freeReplyObject(harness_cmd("DEL " Q "meta"));
+	freeReplyObject(harness_cmd("ZADD " Q "delayed 4096 d"));
+	freeReplyObject(harness_cmd("SET " Q "wait x"));
+	ck_assert_int_eq(bullmq_worker_try_fetch(w, &j), -1);
+	assert_err("fetch", "include/promote-due.lua",
+	    line_of("include/promote-due.lua", "rcall(\"LPUSH\", KEYS[1]"),
+	    "WRONGTYPE");
 	bullmq_worker_free(w);
 
-	/* in the other include, from drain */
+	/* and in the include after it: the limiter a hash */
+	memset(&o, 0, sizeof(o));
+	o.limiter_max = 5;
+	w = bullmq_worker_new(q, &o);
+	ck_assert_ptr_nonnull(w);
+	freeReplyObject(harness_cmd("DEL " Q "wait " Q "delayed"));
+	freeReplyObject(harness_cmd("HSET " Q "limiter a b"));
+	ck_assert_int_eq(bullmq_worker_try_fetch(w, &j), -1);
+	assert_err("fetch", "include/fetch.lua", line_of("include/fetch.lua",
+	    "rcall(\"GET\", KEYS[8])"), "WRONGTYPE");
+	bullmq_worker_free(w);
+
+	/* in the other include, from drain: a parent's dependencies key
+	   that holds a string */
 	freeReplyObject(harness_cmd("DEL " Q "meta"));
-	freeReplyObject(harness_cmd("SET " Q "5 x"));
+	freeReplyObject(harness_cmd("HSET " Q "5 parentKey " Q "p"));
+	freeReplyObject(harness_cmd("HSET " Q "p name p"));
+	freeReplyObject(harness_cmd("SET " Q "p:dependencies x"));
 	freeReplyObject(harness_cmd("LPUSH " Q "wait 5"));
 	ck_assert_int_eq(bullmq_drain(q, 0), -1);
 	assert_err("drain", "include/remove-job.lua",
-	    line_of("include/remove-job.lua", "rcall(\"HGET\", jobKey, "
-	    "\"parentKey\")"), "WRONGTYPE");
+	    line_of("include/remove-job.lua", "rcall(\"SREM\", pk .. "
+	    "\":dependencies\""), "WRONGTYPE");
 
 	/* a Lua error in a script's own lines after an include */
 	freeReplyObject(harness_cmd("HSET " Q "meta paused 1"));
