@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "bullmq-int.h"
+#include "suite.h"
 
 /* Parse json into o; fail the test on an error. */
 static void
@@ -310,8 +311,8 @@ START_TEST(retention_from_opts)
 }
 END_TEST
 
-static Suite *
-opts_suite(void)
+Suite *
+make_suite(void)
 {
 	Suite	*s = suite_create("opts");
 	TCase	*tc = tcase_create("opts");
@@ -324,16 +325,4 @@ opts_suite(void)
 	tcase_add_test(tc, retention_from_opts);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(opts_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
