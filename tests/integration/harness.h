@@ -37,7 +37,8 @@ long long	 harness_int(const char *, ...);
 
 /*
  * A test case named name in the suite, with timeout seconds a test, whose
- * *qp is a connected handle on queue (prefix "bull") for each test.
+ * *qp is a connected handle on queue (prefix "bull") for each test.  One
+ * fixture queue a program: the calls below work on the last one made.
  */
 TCase		*harness_tcase(Suite *, const char *name, const char *queue,
 		    bullmq_queue **qp, int timeout);
