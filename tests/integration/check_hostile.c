@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "suite.h"
 
 #define QN		"hq"
 #define Q		"bull:" QN ":"
@@ -1247,8 +1248,8 @@ teardown(void)
 }
 
 /* The suite. */
-static Suite *
-hostile_suite(void)
+Suite *
+make_suite(void)
 {
 	Suite	*s = suite_create("hostile");
 	TCase	*tc = tcase_create("hostile");
@@ -1259,16 +1260,4 @@ hostile_suite(void)
 	tcase_add_test(tc, hostile_matrix);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(hostile_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
 }

@@ -11,6 +11,7 @@
 
 #include "bullmq-int.h"
 #include "harness.h"
+#include "suite.h"
 
 #define Q	"bull:pq:"
 
@@ -518,8 +519,8 @@ START_TEST(odd_priority_counter)
 }
 END_TEST
 
-static Suite *
-poison_suite(void)
+Suite *
+make_suite(void)
 {
 	Suite	*s = suite_create("poison");
 	TCase	*tc = tcase_create("poison");
@@ -542,16 +543,4 @@ poison_suite(void)
 	tcase_add_test(tc, odd_priority_counter);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(poison_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

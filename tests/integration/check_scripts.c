@@ -12,6 +12,7 @@
 
 #include "bullmq-int.h"
 #include "harness.h"
+#include "suite.h"
 
 #define Q		"bull:sq:"
 #define NJOBS		200
@@ -20,36 +21,6 @@
 #define MAX_PER_JOB	16
 
 static bullmq_queue	*q;
-
-/* Fresh data and a queue handle for each test. */
-static void
-setup(void)
-{
-	harness_flush();
-	q = harness_queue("sq");
-}
-
-/* Free the queue handle. */
-static void
-teardown(void)
-{
-	bullmq_queue_free(q);
-	q = NULL;
-}
-
-/* A worker named name with default settings. */
-static bullmq_worker *
-worker(const char *name)
-{
-	struct bullmq_worker_opts	 o;
-	bullmq_worker			*w;
-
-	memset(&o, 0, sizeof(o));
-	o.name = name;
-	w = bullmq_worker_new(q, &o);
-	ck_assert_msg(w != NULL, "worker: %s", bullmq_errstr(q));
-	return w;
-}
 
 /* Add n jobs named "j" with data {"i":N}. */
 static void
@@ -147,7 +118,7 @@ retval(int i)
 
 START_TEST(steady_state_commands)
 {
-	bullmq_worker		*w = worker("wname");
+	bullmq_worker		*w = harness_worker("wname");
 	bullmq_job		*j = NULL, *next;
 	enum bullmq_outcome	 oc;
 	redisReply		*r;
@@ -249,7 +220,8 @@ fetched_fields(const bullmq_job *j)
 
 START_TEST(fetch_reply_is_the_hash)
 {
-	bullmq_worker	*named = worker("wname"), *anon = worker(NULL);
+	bullmq_worker	*named = harness_worker("wname");
+	bullmq_worker	*anon = harness_worker(NULL);
 	bullmq_job	*j = NULL;
 	char		 got[4096];
 
@@ -456,7 +428,7 @@ END_TEST
 START_TEST(errors_name_files)
 {
 	struct bullmq_worker_opts	 o;
-	bullmq_worker			*w = worker(NULL);
+	bullmq_worker			*w = harness_worker(NULL);
 	bullmq_job			*j = NULL;
 	struct bmq_args			 a;
 	int				 n;
@@ -516,33 +488,17 @@ START_TEST(errors_name_files)
 }
 END_TEST
 
-static Suite *
-scripts_suite(void)
+Suite *
+make_suite(void)
 {
 	Suite	*s = suite_create("scripts");
-	TCase	*tc = tcase_create("scripts");
+	TCase	*tc = harness_tcase(s, "scripts", "sq", &q, 60);
 
-	tcase_add_unchecked_fixture(tc, harness_start, harness_stop);
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, steady_state_commands);
 	tcase_add_test(tc, fetch_reply_is_the_hash);
 	tcase_add_test(tc, line_map);
 	tcase_add_test(tc, errmsg_formats);
 	tcase_add_test(tc, errmsg_long);
 	tcase_add_test(tc, errors_name_files);
-	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(scripts_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "bullmq-int.h"
+#include "suite.h"
 
 static const struct {
 	const char	*pattern;
@@ -244,8 +245,8 @@ START_TEST(test_tz_restored)
 END_TEST
 
 /* The suite. */
-static Suite *
-cron_suite(void)
+Suite *
+make_suite(void)
 {
 	Suite	*s = suite_create("cron");
 	TCase	*tc = tcase_create("core");
@@ -257,18 +258,4 @@ cron_suite(void)
 	tcase_add_test(tc, test_tz_restored);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-/* Run the suite. */
-int
-main(void)
-{
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(cron_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

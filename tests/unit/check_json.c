@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "bullmq-int.h"
+#include "suite.h"
 
 #define VALID(s)	bmq_json_valid((s), strlen(s))
 
@@ -306,8 +307,8 @@ START_TEST(write_strings)
 END_TEST
 
 /* The JSON suite. */
-static Suite *
-json_suite(void)
+Suite *
+make_suite(void)
 {
 	Suite	*s = suite_create("json");
 	TCase	*tc = tcase_create("json");
@@ -325,16 +326,4 @@ json_suite(void)
 	tcase_add_test(tc, write_strings);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(json_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
 }
