@@ -160,7 +160,11 @@ refused(bullmq_queue *q, long long code, const char *id, const char *what)
 	bmq_seterr(q, BULLMQ_ERR_JOB, "%s job %s: %s", what, id,
 	    code == -1 ? "job does not exist" : code == -2 ?
 	    "lock does not exist" : code == -3 ? "job is not active" :
-	    code == -6 ? "lock is held by another worker" : "refused");
+	    code == -6 ? "lock is held by another worker" :
+	    code == BULLMQ_JOB_NOT_A_HASH ? "its key holds no hash: not a "
+	    "job, its key left alone" :
+	    code == BULLMQ_JOB_BAD_FIELD ? "atm is not an integer" :
+	    "refused");
 }
 
 /*
@@ -324,36 +328,59 @@ retry_call(bullmq_queue *q, bullmq_job *j, const char *reason,
 }
 
 /*
+ * Whether the job's atm is absent or an integer that retry-9.lua and
+ * delay-10.lua can count on (Node reads any other as NaN: no retry).
+ */
+static int
+atm_ok(const bullmq_job *j)
+{
+	const char	*s, *errstr;
+
+	if ((s = bullmq_job_field(j, "atm", NULL)) == NULL)
+		return 1;
+	(void)strtonum(s, LLONG_MIN + 1, LLONG_MAX - 1, &errstr);
+	return errstr == NULL;
+}
+
+/*
  * Fail a job as Node's moveToFailed does: retry it (at once or after its
  * backoff) when attempts remain and it is not unrecoverable, else move it
- * to failed.  w may be NULL (the supervisor).
+ * to failed.  A job whose atm is not an integer is not retried, and its
+ * reason says so.  w may be NULL (the supervisor).
  */
 static int
 fail_job(bullmq_queue *q, bullmq_worker *w, bullmq_job *j, bullmq_job **next,
     enum bullmq_outcome *oc)
 {
-	struct bmq_buf	 st;
+	struct bmq_buf	 st, why;
 	const char	*reason;
 	long		 atm;
 	int64_t		 delay = 0;
 	long long	 code = 0;
-	int		 retry, rv;
+	int		 retry, rv = 0, bad;
 
 	reason = j->reason != NULL ? j->reason : "failed";
 	atm = bullmq_job_attempts_made(j);
+	bad = !atm_ok(j);
 	/* atm may be as large as a long: no atm + 1 */
-	retry = !j->unrecoverable && atm < bullmq_job_attempts(j) - 1;
+	retry = !bad && !j->unrecoverable && atm < bullmq_job_attempts(j) - 1;
 	/* a job started maxStartedAttempts times is not retried */
 	if (w != NULL && w->max_started > 0 &&
 	    w->max_started <= bmq_job_long(j, "ats", 0))
 		retry = 0;
+	bmq_buf_init(&why);
+	bmq_buf_adds(&why, reason);
+	if (bad)
+		bmq_buf_adds(&why, " (not retried: atm is not an integer)");
 	bmq_buf_init(&st);
 	stacktrace_json(j, reason, &st);
-	if (st.oom) {
+	if (st.oom || why.oom) {
 		bmq_buf_free(&st);
+		bmq_buf_free(&why);
 		bmq_seterr(q, BULLMQ_ERR_NOMEM, "out of memory");
 		return -1;
 	}
+	reason = bmq_buf_cstr(&why);
 	if (retry && j->o.backoff_custom.type == BMQ_J_STRING && w != NULL &&
 	    w->backoff_fn != NULL) {
 		/* the worker's own strategy for this type: -1 fails the job */
@@ -374,12 +401,22 @@ fail_job(bullmq_queue *q, bullmq_worker *w, bullmq_job *j, bullmq_job **next,
 		if (rv == 0 && code == 0 && w != NULL && next != NULL &&
 		    bullmq_worker_try_fetch(w, next) == -1)
 			rv = -1;
-	} else {
+	}
+	if (retry && rv == 0 && code == BULLMQ_JOB_BAD_FIELD) {
+		/* atm went bad since the fetch: nothing was written */
+		bmq_buf_adds(&why, " (not retried: atm is not an integer)");
+		reason = bmq_buf_cstr(&why);
+		retry = 0;
+	}
+	if (!retry) {
 		*oc = BULLMQ_FAILED;
-		rv = finish_call(q, w, j, 1, reason, strlen(reason), st.b,
-		    st.len, next, &code);
+		rv = reason != NULL ? finish_call(q, w, j, 1, reason,
+		    strlen(reason), st.b, st.len, next, &code) : -1;
+		if (reason == NULL)
+			bmq_seterr(q, BULLMQ_ERR_NOMEM, "out of memory");
 	}
 	bmq_buf_free(&st);
+	bmq_buf_free(&why);
 	if (rv == 0 && code < 0) {
 		refused(q, code, j->id, "fail");
 		*oc = BULLMQ_LOST_LOCK;

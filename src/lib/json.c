@@ -366,7 +366,8 @@ int
 bmq_json_get(const char *js, size_t len, const char *path,
     struct bmq_jval *out)
 {
-	jsmntok_t	 stack[64], *t;
+	jsmntok_t	 stack[64], *t, bare;
+	struct vstate	 v = { js, len, 0 };
 	const char	*seg, *dot;
 	size_t		 seglen;
 	int		 count, i, end, k, rv = 0;
@@ -374,6 +375,19 @@ bmq_json_get(const char *js, size_t len, const char *path,
 	memset(out, 0, sizeof(*out));
 	if (!bmq_json_valid(js, len))
 		return -1;
+	/* jsmn in strict mode refuses a bare number, true, false or null */
+	v_ws(&v);
+	if (js[v.i] != '{' && js[v.i] != '[' && js[v.i] != '"') {
+		if (*path != '\0')
+			return 0;
+		memset(&bare, 0, sizeof(bare));
+		bare.type = JSMN_PRIMITIVE;
+		bare.start = (int)v.i;
+		(void)v_value(&v, 0);
+		bare.end = (int)v.i;
+		set_val(js, &bare, out);
+		return 1;
+	}
 	/* keys are compared byte for byte: one absent from the text is
 	 * absent from the object, and a job's opts rarely hold the key */
 	seglen = strcspn(path, ".");

@@ -730,7 +730,8 @@ work_main(const struct child_spec *cs)
 			/* the finish was refused: the job's hash or lock gone */
 			log_warnx("worker %d: %s; %s", cs->slot,
 			    bullmq_errstr(q), bullmq_script_code(q) ==
-			    BULLMQ_JOB_NOT_EXIST ?
+			    BULLMQ_JOB_NOT_EXIST || bullmq_script_code(q) ==
+			    BULLMQ_JOB_NOT_A_HASH ?
 			    "dropped from active" : "left to the stalled "
 			    "checker");
 		if ((r = processor_want_exit(cs->proc)) != 0) {

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "suite.h"
 
 static char	path[64];
 
@@ -580,8 +581,8 @@ START_TEST(test_user)
 END_TEST
 
 /* The suite. */
-static Suite *
-config_suite(void)
+Suite *
+make_suite(void)
 {
 	Suite	*s = suite_create("config");
 	TCase	*tc = tcase_create("settings");
@@ -605,17 +606,4 @@ config_suite(void)
 	tcase_add_test(tc, test_operator);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-/* Run the suite. */
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(config_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "master.h"
+#include "suite.h"
 
 /* Parse s as a request line. */
 static int
@@ -174,8 +175,8 @@ START_TEST(test_statm)
 END_TEST
 
 /* The suite. */
-static Suite *
-ctl_suite(void)
+Suite *
+make_suite(void)
 {
 	Suite	*s = suite_create("ctl");
 	TCase	*tc = tcase_create("pure");
@@ -188,17 +189,4 @@ ctl_suite(void)
 	tcase_add_test(tc, test_statm);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-/* Run the suite. */
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(ctl_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

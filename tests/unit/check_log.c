@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "suite.h"
 
 static char	path[64];
 static char	buf[4 * LOG_LINE_MAX];
@@ -296,8 +297,8 @@ START_TEST(test_syslog)
 END_TEST
 
 /* The suite. */
-static Suite *
-log_suite(void)
+Suite *
+make_suite(void)
 {
 	Suite	*s = suite_create("log");
 	TCase	*tc = tcase_create("lines");
@@ -314,17 +315,4 @@ log_suite(void)
 	tcase_add_test(tc, test_syslog);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-/* Run the suite. */
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(log_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "suite.h"
 
 static char	buf[2 * MSG_MAX];
 
@@ -128,8 +129,8 @@ START_TEST(test_send)
 END_TEST
 
 /* The suite. */
-static Suite *
-msg_suite(void)
+Suite *
+make_suite(void)
 {
 	Suite	*s = suite_create("msg");
 	TCase	*tc = tcase_create("codec");
@@ -144,14 +145,3 @@ msg_suite(void)
 }
 
 /* Run the suite. */
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(msg_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}

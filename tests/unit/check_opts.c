@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "bullmq-int.h"
+#include "suite.h"
 
 /* Parse json into o; fail the test on an error. */
 static void
@@ -407,8 +408,8 @@ START_TEST(job_opts_once)
 }
 END_TEST
 
-static Suite *
-opts_suite(void)
+Suite *
+make_suite(void)
 {
 	Suite	*s = suite_create("opts");
 	TCase	*tc = tcase_create("opts");
@@ -423,16 +424,4 @@ opts_suite(void)
 	tcase_add_test(tc, retention_from_text);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(opts_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
