@@ -603,7 +603,6 @@ static void
 timers(int64_t now)
 {
 	struct child	*c;
-
 	int64_t		 quiet;
 
 	/* Redis just failed to answer: the locks and the check wait for it */
