@@ -10,7 +10,8 @@
   ARGV[1..7] as fetch: prefix "Q:", now, token, lock duration, limiter
              max, limiter duration, worker name
   ARGV[8]  job id
-  ARGV[9]  delay, ms (the job is due at now + delay)
+  ARGV[9]  delay, ms, stored as given (the job is due at now + delay,
+           or now when the delay is 0 or less)
   ARGV[10] failed reason
   ARGV[11] stacktrace JSON array ("" leave as is)
   ARGV[12] "1" to fetch the next job
@@ -53,7 +54,9 @@ if rcall("LREM", KEYS[2], -1, jid) < 1 then
 end
 
 -- the delayed score: due time * 4096 plus a sequence within the ms
-local due = now + tonumber(ARGV[9])
+-- as Node: a delay of 0 or less is due now, through the delayed set
+local delay = tonumber(ARGV[9])
+local due = delay > 0 and now + delay or now
 local lo, hi = due * 4096, (due + 1) * 4096 - 1
 local score = lo
 local top = rcall("ZREVRANGEBYSCORE", KEYS[4], hi, lo, "WITHSCORES",

@@ -18,8 +18,9 @@
   ARGV[9]  target: "completed" or "failed"
   ARGV[10] return value (JSON, stored verbatim) or failed reason
   ARGV[11] keep count: -1 keep all, 0 remove at once, N keep the newest N
-  ARGV[12] keep age in seconds and the most to remove per call, "AGE
-           LIMIT" ("" none)
+  ARGV[12] keep age in seconds (any number: 0 or less removes all) and
+           the most to remove per call (negative: no limit), "AGE LIMIT"
+           ("" none)
   ARGV[13] metrics max data points ("" metrics off)
   ARGV[14] "1" to fetch the next job
   ARGV[15] "" or, from a worker that holds the lock and fetched the job
@@ -462,7 +463,7 @@ if keep ~= 0 then
 		    "finishedOn", ARGV[2])
 		rcall("HDEL", jk, "defa")
 	end
-	local age, limit = string.match(ARGV[12], "^(%d+) (%d+)$")
+	local age, limit = string.match(ARGV[12], "^(%S+) (%-?%d+)$")
 	age = tonumber(age)
 	if age then
 		limit = tonumber(limit) or 1000

@@ -102,8 +102,8 @@ enum bullmq_keep_mode {
 struct bullmq_keep {
 	enum bullmq_keep_mode	 mode;
 	long			 count;		/* COUNT, and AGE (0: none) */
-	long			 age;		/* seconds, AGE */
-	long			 limit;		/* AGE; 0: 1000 */
+	double			 age;		/* s, AGE; <= 0: all, NaN: none */
+	long			 limit;		/* AGE; 0: 1000, < 0: none */
 };
 
 /*

@@ -80,14 +80,88 @@ get_str(const struct bmq_jmember *m, const char *name, const char **p,
 }
 
 /*
+ * Read a stored retention value as Node's worker and script take it: true
+ * or any truthy string removes at once, false or "" keeps all, a number is
+ * a count (0 removes at once, below 0 keeps all), an object (or an array)
+ * is {age, count, limit} where a count of 0 removes at once whatever the
+ * age, any numeric age (text too) removes the jobs finished that many
+ * seconds ago or earlier, the job itself for 0, and a limit of 0 removes
+ * none of them.  null, and the values Node's script fails on (a fractional
+ * count, a count or age that is no number), are read as near as they go:
+ * null is unset, a count is cut to an integer, an age or count that is no
+ * number is left out.
+ */
+static void
+keep_lenient(const struct bmq_jval *v, struct bullmq_keep *k)
+{
+	struct bmq_jmember	 f;
+	const char		*p = v->p, *e = v->p + v->len;
+	double			 d, count = -1, age = NAN, limit = 1000;
+
+	memset(k, 0, sizeof(*k));
+	switch (v->type) {
+	case BMQ_J_NULL:
+		return;
+	case BMQ_J_TRUE:
+	case BMQ_J_FALSE:
+	case BMQ_J_STRING:
+		k->mode = bmq_jval_truthy(v) ? BULLMQ_KEEP_NONE :
+		    BULLMQ_KEEP_ALL;
+		return;
+	case BMQ_J_NUMBER:
+		if (bmq_jval_double(v, &d) == -1)
+			return;
+		d = floor(d);
+		k->mode = d == 0 ? BULLMQ_KEEP_NONE : d < 0 ? BULLMQ_KEEP_ALL :
+		    BULLMQ_KEEP_COUNT;
+		k->count = d > 0 ? (d > LONG_MAX / 2 ? LONG_MAX / 2 :
+		    (long)d) : 0;
+		return;
+	case BMQ_J_OBJECT:
+		break;
+	default:
+		k->mode = BULLMQ_KEEP_ALL;	/* no fields */
+		return;
+	}
+	while (bmq_json_next(&p, e, &f)) {
+		/* the script's own reading: numbers, and text for the age */
+		if (f.v.type == BMQ_J_NULL)
+			d = NAN;
+		else if (keyis(&f, "age") && f.v.type == BMQ_J_STRING &&
+		    f.v.len > 0)
+			d = bmq_jval_jsnum(&f.v);
+		else if (bmq_jval_double(&f.v, &d) == -1)
+			d = NAN;
+		if (keyis(&f, "age"))
+			age = d;
+		else if (keyis(&f, "count"))
+			count = isnan(d) ? -1 : floor(d);
+		else if (keyis(&f, "limit"))
+			limit = isnan(d) ? 1000 : floor(d);
+	}
+	if (count == 0) {
+		k->mode = BULLMQ_KEEP_NONE;
+		return;
+	}
+	k->count = count > 0 ? (count > LONG_MAX / 2 ? LONG_MAX / 2 :
+	    (long)count) : 0;
+	if (isnan(age) || isinf(age) || limit == 0) {
+		k->mode = k->count > 0 ? BULLMQ_KEEP_COUNT : BULLMQ_KEEP_ALL;
+		return;
+	}
+	k->mode = BULLMQ_KEEP_AGE;
+	k->age = age;
+	k->limit = limit < 0 ? -1 : limit > LONG_MAX / 2 ? LONG_MAX / 2 :
+	    (long)limit;
+}
+
+/*
  * Read a retention value v (removeOnComplete or removeOnFail, called name)
  * into k: true, false, a count or {age, count, limit}.  strict, for options
- * being added: anything else, a number that is not a count from 0 or an
- * unknown field is an error, and null fields are left out.  Else, for the
- * options a job was stored with by any producer: what cannot be read is
- * left out (the last of a repeated field decides), a count below 1
- * removes at once, and an object without an age keeps its count, or all.
- * Returns 0, or -1 with a message in err.
+ * being added: anything else, a number that is not a count from 0 (an age
+ * from 0) or an unknown field is an error, and null fields are left out.
+ * Else, for the options a job was stored with by any producer, as Node
+ * reads them (keep_lenient).  Returns 0, or -1 with a message in err.
  */
 int
 bmq_keep_from_json(const struct bmq_jval *v, const char *name, int strict,
@@ -97,8 +171,14 @@ bmq_keep_from_json(const struct bmq_jval *v, const char *name, int strict,
 	const char		*p = v->p, *e = v->p + v->len;
 	long			*field;
 	int64_t			 n;
+	double			 d;
+	int			 has_age = 0, has_count = 0;
 	char			 fname[64];
 
+	if (!strict) {
+		keep_lenient(v, k);
+		return 0;
+	}
 	memset(k, 0, sizeof(*k));
 	switch (v->type) {
 	case BMQ_J_TRUE:
@@ -108,48 +188,43 @@ bmq_keep_from_json(const struct bmq_jval *v, const char *name, int strict,
 		k->mode = BULLMQ_KEEP_ALL;
 		return 0;
 	case BMQ_J_NUMBER:
-		if (bmq_jval_int(v, &n) == -1 || (strict && (n < 0 ||
-		    n > INT32_MAX))) {
-			if (!strict)
-				return 0;
+		if (bmq_jval_int(v, &n) == -1 || n < 0 || n > INT32_MAX) {
 			bmq_errf(err, errsize, "option %s: must be an integer "
 			    "from 0 to %d", name, INT32_MAX);
 			return -1;
 		}
-		k->mode = strict || n > 0 ? BULLMQ_KEEP_COUNT :
-		    BULLMQ_KEEP_NONE;
-		k->count = n > 0 ? (long)n : 0;
+		k->mode = BULLMQ_KEEP_COUNT;
+		k->count = (long)n;
 		return 0;
 	case BMQ_J_OBJECT:
 		break;
 	default:
-		if (!strict)
-			return 0;
 		bmq_errf(err, errsize, "option %s: must be a boolean, a count "
 		    "or {age, count, limit}", name);
 		return -1;
 	}
-	k->mode = BULLMQ_KEEP_AGE;
 	while (bmq_json_next(&p, e, &f)) {
-		if (keyis(&f, "age"))
-			field = &k->age;
-		else if (keyis(&f, "count"))
+		snprintf(fname, sizeof(fname), "%s.%.*s", name,
+		    (int)(f.klen > 20 ? 20 : f.klen), f.k);
+		if (f.v.type == BMQ_J_NULL)
+			continue;
+		if (keyis(&f, "age")) {
+			/* seconds, fractions too */
+			if (bmq_jval_double(&f.v, &d) == -1 || !(d >= 0 &&
+			    d <= INT32_MAX)) {
+				bmq_errf(err, errsize, "option %s: must be a "
+				    "number from 0 to %d", fname, INT32_MAX);
+				return -1;
+			}
+			k->age = d;
+			has_age = 1;
+			continue;
+		}
+		if (keyis(&f, "count"))
 			field = &k->count;
 		else if (keyis(&f, "limit"))
 			field = &k->limit;
-		else
-			field = NULL;
-		snprintf(fname, sizeof(fname), "%s.%.*s", name,
-		    (int)(f.klen > 20 ? 20 : f.klen), f.k);
-		if (!strict) {
-			if (field != NULL)
-				*field = bmq_jval_int(&f.v, &n) == 0 && n > 0 ?
-				    (long)n : 0;
-			continue;
-		}
-		if (f.v.type == BMQ_J_NULL)
-			continue;
-		if (field == NULL) {
+		else {
 			bmq_errf(err, errsize, "option %s: unknown field",
 			    fname);
 			return -1;
@@ -157,9 +232,14 @@ bmq_keep_from_json(const struct bmq_jval *v, const char *name, int strict,
 		if (get_int(&f, fname, 0, INT32_MAX, &n, err, errsize) == -1)
 			return -1;
 		*field = (long)n;
+		if (field == &k->count)
+			has_count = 1;
 	}
-	if (!strict && k->age == 0)
-		k->mode = k->count > 0 ? BULLMQ_KEEP_COUNT : BULLMQ_KEEP_ALL;
+	/* no age: NaN; {count: 0} removes at once, as in Node */
+	k->mode = has_count && k->count == 0 && !has_age ? BULLMQ_KEEP_NONE :
+	    BULLMQ_KEEP_AGE;
+	if (!has_age)
+		k->age = NAN;
 	return 0;
 }
 
@@ -514,6 +594,7 @@ int
 bmq_keep_encode(const struct bullmq_keep *k, struct bmq_buf *b)
 {
 	const char	*sep = "";
+	char		 num[32];
 
 	switch (k->mode) {
 	case BULLMQ_KEEP_ALL:
@@ -531,8 +612,9 @@ bmq_keep_encode(const struct bullmq_keep *k, struct bmq_buf *b)
 		return -1;
 	}
 	bmq_buf_adds(b, "{");
-	if (k->age > 0) {
-		bmq_buf_addf(b, "\"age\":%ld", k->age);
+	if (!isnan(k->age)) {
+		bmq_fmt_jsnum(num, sizeof(num), k->age);
+		bmq_buf_addf(b, "\"age\":%s", num);
 		sep = ",";
 	}
 	if (k->count > 0) {
@@ -559,7 +641,9 @@ keep_check(const struct bullmq_keep *k, const char *name, char *err,
     size_t errsize)
 {
 	if (k->mode < BULLMQ_KEEP_UNSET || k->mode > BULLMQ_KEEP_AGE ||
-	    k->count < 0 || k->age < 0 || k->limit < 0) {
+	    k->count < 0 || (!isnan(k->age) && !(k->age >= 0 &&
+	    k->age <= INT32_MAX)) ||
+	    k->limit < 0) {
 		bmq_errf(err, errsize, "option %s: bad mode or negative value",
 		    name);
 		return -1;

@@ -718,8 +718,9 @@ bullmq_job_log(bullmq_job *j, const char *line)
 		return -1;
 	}
 	keep[0] = '\0';
-	if (j->o.keep_logs > 0)
-		bmq_fmt_ms(keep, sizeof(keep), j->o.keep_logs);
+	/* as Node gives it: negative and fractional counts too */
+	if (j->o.keep_logs != 0)
+		bmq_fmt_jsnum(keep, sizeof(keep), j->o.keep_logs);
 	bmq_args_init(&a);
 	bmq_args_adds(&a, key);
 	bmq_args_add(&a, logs, (size_t)n);
