@@ -26,7 +26,7 @@
   ARGV[15] "" or, from a worker that holds the lock and fetched the job
            with its base fields and without parentKey, parent or deid:
            attemptsMade + 1 as it will be, so that the hash is not read
-  ARGV[16] failed only: opts.attempts (for retries-exhausted)
+  ARGV[16] failed only: opts.attempts (for retries-exhausted; "" none)
   ARGV[17] failed only: stacktrace JSON array to store ("" leave as is)
 
   A completion sends 15 arguments: past 16 Redis builds ARGV in a table
@@ -507,7 +507,8 @@ if completed then
 else
 	rcall("XADD", KEYS[6], "MAXLEN", "~", maxevents, "*", "event",
 	    "failed", "jobId", jid, "failedReason", value, "prev", "active")
-	if tonumber(atm) >= (tonumber(ARGV[16]) or 0) then
+	local att = tonumber(ARGV[16])
+	if att and tonumber(atm) >= att then
 		rcall("XADD", KEYS[6], "*", "event", "retries-exhausted",
 		    "jobId", jid, "attemptsMade", atm)
 	end

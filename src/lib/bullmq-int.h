@@ -239,6 +239,7 @@ int		 bmq_add_reply(const redisReply *, const redisReply **, char *,
  */
 struct bmq_job_opts {
 	long			 attempts;	/* ceil(Number()), 0 .. 1e9 */
+	int			 attempts_lua;	/* Lua's tonumber reads it */
 	enum bullmq_backoff_type backoff_type;	/* NONE: retry at once */
 	struct bmq_jval		 backoff_delay;	/* as stored, into the text */
 	double			 backoff_jitter;	/* Number(), NaN: 0 */

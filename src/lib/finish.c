@@ -245,7 +245,12 @@ finish_call(bullmq_queue *q, bullmq_worker *w, bullmq_job *j, int failed,
 	/* a completion sends no more: see finish-1.lua */
 	if (failed) {
 		/* attempts only matter for retries-exhausted */
-		snprintf(att, sizeof(att), "%ld", bullmq_job_attempts(j));
+		/* "": stored as no number, no retries-exhausted (Node's
+		 * script fails there, after the failed event) */
+		att[0] = '\0';
+		if (j->o.attempts_lua)
+			snprintf(att, sizeof(att), "%ld",
+			    bullmq_job_attempts(j));
 		bmq_args_adds(&a, att);
 		bmq_args_add(&a, stack != NULL ? stack : "", stacklen);
 	}

@@ -159,6 +159,7 @@ bmq_job_opts_read(const char *s, size_t len, struct bmq_job_opts *o)
 
 	/* what read_repeat leaves for no repeat, and the rest of {} */
 	memset(o, 0, sizeof(*o));
+	o->attempts_lua = 1;
 	o->stack_trace_limit = -1;
 	o->repeat_limit = -1;
 	if (s == NULL || !bmq_json_valid(s, len) ||
@@ -170,6 +171,11 @@ bmq_job_opts_read(const char *s, size_t len, struct bmq_job_opts *o)
 			d = ceil(bmq_jval_jsnum(&m.v));
 			o->attempts = !(d > 0) ? 0 : d > 1e9 ? 1000000000 :
 			    (long)d;
+			/* Node's finishing script compares it as a number */
+			o->attempts_lua = m.v.type == BMQ_J_NUMBER ||
+			    (m.v.type == BMQ_J_STRING && m.v.len > 0 &&
+			    !isnan(bmq_jval_jsnum(&m.v)) &&
+			    strspn(m.v.p, " \t\n\r") < m.v.len);
 		} else if (keyis(&m, "backoff"))
 			read_backoff(&m.v, o);
 		else if (keyis(&m, "removeOnComplete"))

@@ -464,7 +464,11 @@ START_TEST(js_values)
 	READ("{\"attempts\":\"x\"}", &jo);
 	ck_assert_int_eq(jo.attempts, 0);
 	READ("{\"attempts\":true}", &jo);
-	ck_assert_int_eq(jo.attempts, 1);
+	ck_assert(jo.attempts == 1 && !jo.attempts_lua);
+	READ("{\"attempts\":\" 3\"}", &jo);
+	ck_assert(jo.attempts == 3 && jo.attempts_lua);
+	READ("{}", &jo);
+	ck_assert(jo.attempts == 0 && jo.attempts_lua);
 	/* backoff: the delay a fixed backoff is stored with, if truthy */
 	ck_assert_str_eq(retry_of("{\"backoff\":250.5}", 1), "250.5");
 	ck_assert_str_eq(retry_of("{\"backoff\":{\"type\":\"fixed\","
