@@ -144,6 +144,10 @@ struct bullmq_add_opts {
 	int64_t			 timestamp;	/* 0: now */
 	size_t			 job_id_len;	/* 0: strlen(job_id) */
 	size_t			 dedup_id_len;	/* 0: strlen(dedup_id) */
+	/* given, so stored even when 0 or false, as Node stores them */
+	int			 has_delay;
+	int			 has_priority;
+	int			 has_lifo;
 };
 
 /*

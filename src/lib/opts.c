@@ -318,7 +318,9 @@ bullmq_keep_parse(const char *v, struct bullmq_keep *k, char *err,
 			goto bad;
 	}
 	if (k->age == 0 && have_count && k->limit == 0) {
-		k->mode = BULLMQ_KEEP_COUNT;	/* {count: N} */
+		/* {count: N}, stored in that form; {count: 0} is true */
+		k->mode = k->count > 0 ? BULLMQ_KEEP_AGE : BULLMQ_KEEP_NONE;
+		k->age = NAN;
 		return 0;
 	}
 	if (k->age == 0)
@@ -493,11 +495,13 @@ parse_member(const struct bmq_jmember *m, struct bullmq_add_opts *o,
 		    errsize) == -1)
 			return -1;
 		o->delay = n;
+		o->has_delay = 1;
 	} else if (keyis(m, "priority")) {
 		if (get_int(m, "priority", 0, MAX_PRIORITY, &n, err,
 		    errsize) == -1)
 			return -1;
 		o->priority = (int)n;
+		o->has_priority = 1;
 	} else if (keyis(m, "attempts")) {
 		if (get_int(m, "attempts", 0, INT32_MAX, &n, err,
 		    errsize) == -1)
@@ -505,8 +509,10 @@ parse_member(const struct bmq_jmember *m, struct bullmq_add_opts *o,
 		o->attempts = (int)n;
 	} else if (keyis(m, "backoff"))
 		return parse_backoff(m, o, err, errsize);
-	else if (keyis(m, "lifo"))
+	else if (keyis(m, "lifo")) {
+		o->has_lifo = 1;
 		return get_bool(m, "lifo", &o->lifo, err, errsize);
+	}
 	else if (keyis(m, "removeOnComplete"))
 		return bmq_keep_from_json(&m->v, "removeOnComplete", 1,
 		    &o->remove_on_complete, err, errsize);
@@ -733,8 +739,9 @@ bmq_add_opts_check(const struct bullmq_add_opts *o, const char **jid,
 
 /*
  * Append the stored form of the options (BULLMQ-PROTOCOL.md 2.2): attempts
- * always, the others only when given, keepLogs and deduplication under
- * their aliases kl and de.
+ * always, the others only when given (delay, priority and lifo also when
+ * 0 or false if their has_ flag says so), keepLogs and deduplication
+ * under their aliases kl and de.
  */
 void
 bmq_add_opts_write(struct bmq_buf *b, const struct bullmq_add_opts *o,
@@ -749,12 +756,12 @@ bmq_add_opts_write(struct bmq_buf *b, const struct bullmq_add_opts *o,
 			bmq_buf_addf(b, ",\"jitter\":%.14g", o->backoff_jitter);
 		bmq_buf_adds(b, "}");
 	}
-	if (o->delay > 0)
+	if (o->delay > 0 || o->has_delay)
 		bmq_buf_addf(b, ",\"delay\":%lld", (long long)o->delay);
-	if (o->priority > 0)
+	if (o->priority > 0 || o->has_priority)
 		bmq_buf_addf(b, ",\"priority\":%d", o->priority);
-	if (o->lifo)
-		bmq_buf_adds(b, ",\"lifo\":true");
+	if (o->lifo || o->has_lifo)
+		bmq_buf_addf(b, ",\"lifo\":%s", o->lifo ? "true" : "false");
 	if (jidlen > 0) {
 		bmq_buf_adds(b, ",\"jobId\":");
 		bmq_buf_add_jstr(b, jid, jidlen);

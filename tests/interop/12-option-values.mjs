@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Queue, Worker } from 'bullmq';
 import {
 	connection, ok, same, until, qname, master, stopMaster, showLog, main,
-	listen, perJob, redis, idTime, sleep, note,
+	listen, perJob, redis, idTime, sleep, note, cli,
 } from './lib.mjs';
 
 const ADAPTER = join(process.env.INTEROP_TOP_SRCDIR,
@@ -239,6 +239,47 @@ async function phase3(side) {
 	return order;
 }
 
+// What bullmq add stores for flags, against Queue.add with the same
+// options: flags, Node's options.
+const CLI_ADDS = [
+	[['--priority', '0'], { priority: 0 }],
+	[['--delay', '0'], { delay: 0 }],
+	[['--delay', '0', '--priority', '0', '--attempts', '3', '--backoff',
+	    'fixed:500', '--lifo', '--remove-on-complete', 'true',
+	    '--remove-on-fail', '5'], { delay: 0, priority: 0, attempts: 3,
+	    backoff: { type: 'fixed', delay: 500 }, lifo: true,
+	    removeOnComplete: true, removeOnFail: 5 }],
+	[['--backoff', 'exponential:100', '--remove-on-complete',
+	    'age:60,count:3'], { backoff: { type: 'exponential', delay: 100 },
+	    removeOnComplete: { age: 60, count: 3 } }],
+	[['--remove-on-fail', 'count:3'], { removeOnFail: { count: 3 } }],
+	[['--opts', '{"lifo":false,"priority":0,"delay":0,' +
+	    '"stackTraceLimit":0,"backoff":0}'], { lifo: false, priority: 0,
+	    delay: 0, stackTraceLimit: 0, backoff: 0 }],
+];
+
+// Phase 4: the stored opts and the delay and priority fields.
+async function phase4(r) {
+	const q = new Queue(qname('o12a'), { connection });
+	const stored = async (id) => {
+		const h = await r.hgetall(`bull:${q.name}:${id}`);
+		return { opts: JSON.parse(h.opts), delay: h.delay,
+		    priority: h.priority };
+	};
+	for (const [flags, opts] of CLI_ADDS) {
+		const j = await q.add('n', {}, opts);
+		const res = cli(['add', ...flags, q.name, 'n', '{}']);
+		if (!ok(res.status === 0, `bullmq add ${flags.join(' ')} ` +
+		    'exits 0', res.stderr))
+			continue;
+		same(await stored(res.stdout.trim()), await stored(j.id),
+		    `bullmq add ${flags.join(' ')}: stored as Queue.add ` +
+		    `${JSON.stringify(opts)} stores it`);
+	}
+	await q.obliterate({ force: true });
+	await q.close();
+}
+
 await main('12-option-values', async () => {
 	writeFileSync(FILE, PROCESSOR);
 	const r = redis();
@@ -283,5 +324,8 @@ await main('12-option-values', async () => {
 	same(lc, ln, 'lifo "yes": retried in the same order as Node');
 	same(ln, ['a', 'a', 'b', 'c'], 'Node retries a lifo job first');
 	note(`lifo order: ${ln.join(' ')}`);
+
+	// 4: bullmq add
+	await phase4(r);
 	r.disconnect();
 });

@@ -190,10 +190,12 @@ START_TEST(stored_form)
 	    "{\"attempts\":0,\"removeOnFail\":{\"age\":60,\"limit\":50}}");
 	stored("{\"stackTraceLimit\":0}",
 	    "{\"attempts\":0,\"stackTraceLimit\":0}");
-	/* delay and priority of 0 are "not given": Node stores them only
-	 * when given, and 0 means the same as absent. */
+	/* delay, priority and lifo given are stored, 0 and false too, as
+	 * Queue.add stores them; {count: N} keeps its form */
 	stored("{\"delay\":0,\"priority\":0,\"lifo\":false}",
-	    "{\"attempts\":0}");
+	    "{\"attempts\":0,\"delay\":0,\"priority\":0,\"lifo\":false}");
+	stored("{\"removeOnFail\":{\"count\":4}}",
+	    "{\"attempts\":0,\"removeOnFail\":{\"count\":4}}");
 	/* Scheduler-shaped ids (three parts) are allowed. */
 	stored("{\"jobId\":\"repeat:s1:1700000000000\"}",
 	    "{\"attempts\":0,\"jobId\":\"repeat:s1:1700000000000\"}");
@@ -331,7 +333,8 @@ START_TEST(retention_from_text)
 	ck_assert(k.mode == BULLMQ_KEEP_COUNT && k.count == 25);
 	ck_assert_int_eq(bullmq_keep_parse("count:7", &k, err, sizeof(err)),
 	    0);
-	ck_assert(k.mode == BULLMQ_KEEP_COUNT && k.count == 7);
+	/* {count: 7}: the object form, without an age */
+	ck_assert(k.mode == BULLMQ_KEEP_AGE && k.count == 7 && isnan(k.age));
 	ck_assert_int_eq(bullmq_keep_parse("limit:5,age:60,count:3", &k, err,
 	    sizeof(err)), 0);
 	ck_assert(k.mode == BULLMQ_KEEP_AGE && k.age == 60 && k.count == 3 &&
