@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <ctype.h>
+#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -263,7 +264,9 @@ bullmq_keep_parse(const char *v, struct bullmq_keep *k, char *err,
 	char		 word[16], num[32];
 	long long	 n;
 	size_t		 wl, nl;
-	int		 have_count = 0;
+	double		 age;
+	char		*end;
+	int		 have_count = 0, have_age = 0;
 
 	memset(k, 0, sizeof(*k));
 	if (v == NULL || *v == '\0')
@@ -299,17 +302,29 @@ bullmq_keep_parse(const char *v, struct bullmq_keep *k, char *err,
 		word[wl] = '\0';
 		memcpy(num, p + wl + 1, nl);
 		num[nl] = '\0';
-		n = strtonum(num, strcmp(word, "age") == 0 ? 1 : 0, LONG_MAX,
-		    &errstr);
+		if (strcmp(word, "age") == 0) {
+			/* seconds, 0 and fractions too, as Node takes them */
+			errno = 0;
+			if (strspn(num, "0123456789.") != nl ||
+			    (age = strtod(num, &end)) < 0 || *end != '\0' ||
+			    errno != 0 || age > INT32_MAX) {
+				bmq_errf(err, errsize, "\"%s\": age \"%s\" is "
+				    "not a number", v, num);
+				memset(k, 0, sizeof(*k));
+				return -1;
+			}
+			k->age = age;
+			have_age = 1;
+			continue;
+		}
+		n = strtonum(num, 0, LONG_MAX, &errstr);
 		if (errstr != NULL) {
 			bmq_errf(err, errsize, "\"%s\": %s \"%s\" is %s", v,
 			    word, num, num_error(errstr));
 			memset(k, 0, sizeof(*k));
 			return -1;
 		}
-		if (strcmp(word, "age") == 0)
-			k->age = (long)n;
-		else if (strcmp(word, "count") == 0) {
+		if (strcmp(word, "count") == 0) {
 			k->count = (long)n;
 			have_count = 1;
 		} else if (strcmp(word, "limit") == 0)
@@ -317,13 +332,13 @@ bullmq_keep_parse(const char *v, struct bullmq_keep *k, char *err,
 		else
 			goto bad;
 	}
-	if (k->age == 0 && have_count && k->limit == 0) {
+	if (!have_age && have_count && k->limit == 0) {
 		/* {count: N}, stored in that form; {count: 0} is true */
 		k->mode = k->count > 0 ? BULLMQ_KEEP_AGE : BULLMQ_KEEP_NONE;
 		k->age = NAN;
 		return 0;
 	}
-	if (k->age == 0)
+	if (!have_age)
 		goto bad;
 	k->mode = BULLMQ_KEEP_AGE;
 	return 0;

@@ -186,17 +186,28 @@ async function finished(q, id) {
 	    .includes(await stateOf(q, id)), 20000);
 }
 
+// The worker settings of the same forms: Node's Worker option, the
+// setting of bullmq-master; the job x has none of its own.
+const WKEEP = [
+	['w-age0', { removeOnComplete: { age: 0 } },
+	    { 'remove-on-complete': 'age:0' }],
+	['w-agehalf', { removeOnComplete: { age: 0.5 } },
+	    { 'remove-on-complete': 'age:0.5' }, true],
+	['w-count0', { removeOnFail: { count: 0 } },
+	    { 'remove-on-fail': 'count:0' }],
+];
+
 // Phase 2: for each retention case, a witness w (kept: removeOn* false)
 // then x with the option, on a running worker of each side; the states of
-// w and x once x finished.
-async function phase2() {
+// w and x once x finished.  settings: the workers' own.
+async function phase2(cases, settings = {}) {
 	const qs = { node: new Queue(qname('o12rn'), { connection }),
 	    c: new Queue(qname('o12rc'), { connection }) };
 	const stops = {};
 	for (const side of ['node', 'c'])
-		stops[side] = await starter(side, qs[side].name)();
+		stops[side] = await starter(side, qs[side].name, settings)();
 	const got = { node: {}, c: {} };
-	for (const [name, opts, data, wait] of KEEP) {
+	for (const [name, opts, data, wait] of cases) {
 		const w = `${name}-w`;
 		const x = `${name}-x`;
 		await Promise.all(Object.entries(qs).map(async ([, q]) => {
@@ -311,12 +322,19 @@ await main('12-option-values', async () => {
 	same(n.out['att-str'].atm, '3', 'Node makes 3 attempts of "3"');
 
 	// 2: removeOnComplete / removeOnFail in every form
-	const k = await phase2();
+	const k = await phase2(KEEP);
 	for (const [name, opts] of KEEP)
 		same(k.c[name], k.node[name], `retention ${JSON.stringify(opts)}:` +
 		    ' bullmq-master keeps and removes what Node does');
 	same(k.node.count0, { w: 'completed', x: 'gone' },
 	    'Node removes a job with {count: 0} as it finishes');
+	for (const [name, node, c, wait] of WKEEP) {
+		const data = c['remove-on-fail'] ? F : K;
+		const kw = await phase2([[name, {}, data, wait]], { node, c });
+		same(kw.c[name], kw.node[name], `worker ${JSON.stringify(node)}` +
+		    `: bullmq-master with ${JSON.stringify(c)} keeps and ` +
+		    'removes what Node does');
+	}
 
 	// 3: lifo
 	const ln = await phase3('node');

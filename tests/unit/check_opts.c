@@ -352,8 +352,20 @@ START_TEST(retention_from_text)
 	    "age:SECONDS[,count:N][,limit:N]");
 	ck_assert_int_eq(bullmq_keep_parse("count:2,limit:3", &k, err,
 	    sizeof(err)), -1);
+	/* any age from 0, as a Node Worker's {age: 0} or {age: 0.5} */
 	ck_assert_int_eq(bullmq_keep_parse("age:0", &k, err, sizeof(err)),
+	    0);
+	ck_assert(k.mode == BULLMQ_KEEP_AGE && k.age == 0);
+	ck_assert_int_eq(bullmq_keep_parse("age:0.5,count:2", &k, err,
+	    sizeof(err)), 0);
+	ck_assert(k.mode == BULLMQ_KEEP_AGE && k.age == 0.5 && k.count == 2);
+	ck_assert_int_eq(bullmq_keep_parse("age:-1", &k, err, sizeof(err)),
 	    -1);
+	ck_assert_int_eq(bullmq_keep_parse("age:1e3", &k, err, sizeof(err)),
+	    -1);
+	ck_assert_int_eq(bullmq_keep_parse("count:0", &k, err, sizeof(err)),
+	    0);
+	ck_assert_int_eq(k.mode, BULLMQ_KEEP_NONE);
 }
 END_TEST
 
