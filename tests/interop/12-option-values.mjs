@@ -69,6 +69,7 @@ const JOBS = [
 	['kl-str', { logs: 4 }, { keepLogs: '2' }],
 	['kl-neg', { logs: 4 }, { keepLogs: -1 }],
 	['kl-zero', { logs: 3 }, { keepLogs: 0 }],
+	['kl-frac', { logs: 3 }, { keepLogs: 2.5 }],
 	// delay and priority: read from the hash fields, not from opts
 	['dl-frac', K, { delay: 10.5 }],
 	['dl-str', K, { delay: '100' }],
