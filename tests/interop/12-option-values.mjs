@@ -8,7 +8,7 @@
 // does with each value is in tests/interop/README.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Queue, Worker } from 'bullmq';
+import { Queue, Worker, FlowProducer } from 'bullmq';
 import {
 	connection, ok, same, until, qname, master, stopMaster, showLog, main,
 	listen, perJob, redis, idTime, sleep, note, cli,
@@ -265,6 +265,49 @@ async function phase3(side) {
 	return order;
 }
 
+// The parent options of a failing child, as values other than true:
+// Queue.add and FlowProducer store them in the child's parent field as
+// true when truthy, and both workers read that field.
+const PARENT_OPTS = [
+	['fpof1', { failParentOnFailure: 1 }],
+	['fpof0', { failParentOnFailure: 0 }],
+	['idofs', { ignoreDependencyOnFailure: 'yes' }],
+	['rdof1', { removeDependencyOnFailure: 1 }],
+	['cpofs', { continueParentOnFailure: 'yes' }],
+];
+
+// Phase 5: a flow per case, its one child failing on the side's worker
+// (the parents' queue has none); what each parent is left with.
+async function phase5(side, r) {
+	const pq = new Queue(qname(`o12p${side[0]}`), { connection });
+	const kq = new Queue(qname(`o12k${side[0]}`), { connection });
+	const flow = new FlowProducer({ connection });
+	for (const [name, opts] of PARENT_OPTS)
+		await flow.add({ name, queueName: pq.name, data: {},
+		    opts: { jobId: name }, children: [{ name: `${name}-k`,
+		    queueName: kq.name, data: F,
+		    opts: { ...opts, jobId: `${name}-k` } }] });
+	await flow.close();
+	const stop = await starter(side, kq.name)();
+	ok(await until(async () => (await kq.getJobCounts('failed')).failed ===
+	    PARENT_OPTS.length, 20000), `${side}: the children failed`);
+	await stop();
+	const out = {};
+	for (const [name] of PARENT_OPTS) {
+		const pk = `bull:${pq.name}:${name}`;
+		out[name] = {
+			state: await pq.getJobState(name),
+			defa: (await r.hget(pk, 'defa')) !== null,
+			dependencies: await r.scard(`${pk}:dependencies`),
+			unsuccessful: await r.zcard(`${pk}:unsuccessful`),
+			failed: await r.hlen(`${pk}:failed`),
+		};
+	}
+	await pq.close();
+	await kq.close();
+	return out;
+}
+
 // What bullmq add stores for flags, against Queue.add with the same
 // options: flags, Node's options.
 const CLI_ADDS = [
@@ -359,6 +402,14 @@ await main('12-option-values', async () => {
 	same(lc, ln, 'lifo "yes": retried in the same order as Node');
 	same(ln, ['a', 'a', 'b', 'c'], 'Node retries a lifo job first');
 	note(`lifo order: ${ln.join(' ')}`);
+
+	// 5: the parent options of a child
+	const pn = await phase5('node', r);
+	const pc = await phase5('c', r);
+	for (const [name, opts] of PARENT_OPTS)
+		same(pc[name], pn[name], `child ${JSON.stringify(opts)}: its ` +
+		    'parent is left as Node leaves it');
+	same(pn.fpof1.defa, true, 'Node fails the parent of failParentOnFailure 1');
 
 	// 4: bullmq add
 	await phase4(r);
