@@ -102,7 +102,7 @@ enum bullmq_keep_mode {
 struct bullmq_keep {
 	enum bullmq_keep_mode	 mode;
 	long			 count;		/* COUNT, and AGE (0: none) */
-	double			 age;		/* s, AGE; <= 0: all, NaN: none */
+	double			 age;		/* AGE, s; <= 0 all, NaN none */
 	long			 limit;		/* AGE; 0: 1000, < 0: none */
 };
 

@@ -47,7 +47,8 @@ const JOBS = [
 	['bo-frac', F, { attempts: 2, backoff: 250.5 }],
 	['bo-third', F, { attempts: 2,
 	    backoff: { type: 'fixed', delay: 1000 / 3 } }],
-	['bo-str', F, { attempts: 2, backoff: { type: 'fixed', delay: '300' } }],
+	['bo-str', F, { attempts: 2,
+	    backoff: { type: 'fixed', delay: '300' } }],
 	['bo-zero', F, { attempts: 2, backoff: 0 }],
 	['bo-zstr', F, { attempts: 2, backoff: { type: 'fixed', delay: '0' } }],
 	['bo-neg', F, { attempts: 2, backoff: { type: 'fixed', delay: -100 } }],
@@ -81,7 +82,8 @@ const JOBS = [
 	// null: Queue.add leaves it out; stored by another producer (text)
 	['nul-att', F, '{"attempts":null}'],
 	['nul-bo', F, '{"attempts":2,"backoff":null}'],
-	['nul-bod', F, '{"attempts":2,"backoff":{"type":"fixed","delay":null}}'],
+	['nul-bod', F,
+	    '{"attempts":2,"backoff":{"type":"fixed","delay":null}}'],
 	['nul-st', F, '{"attempts":2,"stackTraceLimit":null}'],
 	['nul-kl', { logs: 3 }, '{"kl":null}'],
 	['nul-lifo', K, '{"lifo":null}'],
@@ -127,7 +129,8 @@ function starter(side, name, settings = {}) {
 		    FILE, { workers: 1, 'drain-delay': 300, ...settings.c });
 		return async () => {
 			const st = await stopMaster(m);
-			ok(st.code === 0, `bullmq-master on ${name} exits 0`, st);
+			ok(st.code === 0, `bullmq-master on ${name} exits 0`,
+			    st);
 			if (st.code !== 0)
 				showLog(m);
 		};
@@ -162,7 +165,8 @@ async function phase1(side, r) {
 	ok(done, `${side}: the option jobs settled`);
 	const out = {};
 	for (const [id] of JOBS)
-		out[id] = { ...await leftOf(q, r, id), delays: delays(rec, id) };
+		out[id] = { ...await leftOf(q, r, id),
+		    delays: delays(rec, id) };
 	out['de-num'].dedupKey = await r.exists(`bull:${q.name}:de:5`);
 	const events = perJob(rec);
 	await qe.close();
@@ -226,8 +230,8 @@ async function phase2(cases, settings = {}) {
 		const w = `${name}-w`;
 		const x = `${name}-x`;
 		await Promise.all(Object.entries(qs).map(async ([, q]) => {
-			await q.add(w, data, { jobId: w, removeOnComplete: false,
-			    removeOnFail: false });
+			await q.add(w, data, { jobId: w,
+			    removeOnComplete: false, removeOnFail: false });
 			await finished(q, w);
 		}));
 		if (wait)
@@ -384,16 +388,17 @@ await main('12-option-values', async () => {
 	// 2: removeOnComplete / removeOnFail in every form
 	const k = await phase2(KEEP);
 	for (const [name, opts] of KEEP)
-		same(k.c[name], k.node[name], `retention ${JSON.stringify(opts)}:` +
-		    ' bullmq-master keeps and removes what Node does');
+		same(k.c[name], k.node[name],
+		    `retention ${JSON.stringify(opts)}: bullmq-master keeps ` +
+		    'and removes what Node does');
 	same(k.node.count0, { w: 'completed', x: 'gone' },
 	    'Node removes a job with {count: 0} as it finishes');
 	for (const [name, node, c, wait] of WKEEP) {
 		const data = c['remove-on-fail'] ? F : K;
 		const kw = await phase2([[name, {}, data, wait]], { node, c });
-		same(kw.c[name], kw.node[name], `worker ${JSON.stringify(node)}` +
-		    `: bullmq-master with ${JSON.stringify(c)} keeps and ` +
-		    'removes what Node does');
+		same(kw.c[name], kw.node[name],
+		    `worker ${JSON.stringify(node)}: bullmq-master with ` +
+		    `${JSON.stringify(c)} keeps and removes what Node does`);
 	}
 
 	// 3: lifo
@@ -409,7 +414,8 @@ await main('12-option-values', async () => {
 	for (const [name, opts] of PARENT_OPTS)
 		same(pc[name], pn[name], `child ${JSON.stringify(opts)}: its ` +
 		    'parent is left as Node leaves it');
-	same(pn.fpof1.defa, true, 'Node fails the parent of failParentOnFailure 1');
+	same(pn.fpof1.defa, true,
+	    'Node fails the parent of failParentOnFailure 1');
 
 	// 4: bullmq add
 	await phase4(r);
