@@ -7,7 +7,7 @@ set -e
 export DEBIAN_FRONTEND=noninteractive
 pkgs="build-essential autoconf automake libtool pkg-config libhiredis-dev
  libbsd-dev libjsmn-dev check redis-server redis-tools jq ca-certificates
- mandoc valgrind procps"
+ mandoc valgrind procps libmicrohttpd-dev libsystemd-dev prometheus systemd"
 command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
 command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
 [ "${1:-}" = --bench ] && pkgs="$pkgs gnuplot-nox"
