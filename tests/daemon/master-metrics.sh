@@ -5,9 +5,20 @@
 # here on a socket of the test's own); a failed job is logged with its
 # queue, id, name, attempt and reason, every job with access-log; a flood
 # of connections and garbage on the HTTP port leaves the master working.
+# A build without libmicrohttpd refuses metrics-listen.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 . "$top_srcdir/tests/daemon/master.inc"
 command -v python3 >/dev/null || { echo "1..0 # SKIP no python3"; exit 77; }
+
+# A build without libmicrohttpd refuses metrics-listen, saying why.
+if ! grep -q -- '-DHAVE_MICROHTTPD=1' "$top_builddir/Makefile"; then
+	out=$("$BULLMQ_MASTER" --check -q q -x builtin:noop \
+	    --metrics-listen 127.0.0.1:9464 2>&1)
+	is "no libmicrohttpd: metrics-listen is refused" "$?" 1
+	is "saying why" "$out" "bullmq-master: --metrics-listen: this build \
+has no metrics (built without libmicrohttpd)"
+	finish
+fi
 redis_start
 
 # A StatsD server: every datagram to 127.0.0.1:PORT goes to $TMPD/statsd,
