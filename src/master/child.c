@@ -207,6 +207,7 @@ child_fork(struct child_spec *cs, int *msgfd, int *lifeline)
 	if (pid == 0) {
 		/* The master's connection is not ours: free it, send nothing. */
 		keeper_close();
+		notify_forget();
 		/* Signals stay blocked until work_main has its handlers. */
 		for (sig = 1; sig < NSIG; sig++)
 			if (sig != SIGKILL && sig != SIGSTOP)

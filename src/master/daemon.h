@@ -377,6 +377,7 @@ void	 notify_init(void);
 void	 notify_tick(int64_t);
 void	 notify_reloading(void);
 void	 notify_stopping(void);
+void	 notify_forget(void);
 
 /* master.c */
 int	 master_run(struct settings *, const struct cmdline *,

@@ -253,7 +253,7 @@ child_died(struct child *c, struct slot *s, int st, int64_t now)
 	a = restart_decide(&M.hist, M.set.max_restarts,
 	    (int64_t)M.set.max_seconds * 1000, s->quick, now, &delay);
 	if (a == RESTART_GIVE_UP) {
-		log_warnx("more than %ld restarts within %ld s: giving up",
+		log_errx("more than %ld restarts within %ld s: giving up",
 		    M.set.max_restarts, M.set.max_seconds);
 		M.exit_code = EXIT_GAVE_UP;
 		begin_stop(STOP_FAST, now);
@@ -291,7 +291,7 @@ reap(int64_t now)
 	if (M.stopping != STOP_NONE)
 		master_title();
 	if (M.stopping == STOP_NONE && all_fatal()) {
-		log_warnx("every worker failed with a fatal configuration "
+		log_errx("every worker failed with a fatal configuration "
 		    "error");
 		M.exit_code = EXIT_SETTINGS;
 		begin_stop(STOP_FAST, now);

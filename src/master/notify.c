@@ -124,7 +124,21 @@ notify_stopping(void)
 		sd_notify(0, "STOPPING=1\nSTATUS=stopping");
 }
 
-#else /* !HAVE_SYSTEMD */
+#endif /* HAVE_SYSTEMD */
+
+/*
+ * In a new child: systemd's variables are the master's, not for the
+ * child nor the programs it runs (a pipe: handler that calls sd_notify).
+ */
+void
+notify_forget(void)
+{
+	unsetenv("NOTIFY_SOCKET");
+	unsetenv("WATCHDOG_USEC");
+	unsetenv("WATCHDOG_PID");
+}
+
+#ifndef HAVE_SYSTEMD
 
 void
 notify_init(void)
@@ -146,4 +160,4 @@ notify_stopping(void)
 {
 }
 
-#endif /* HAVE_SYSTEMD */
+#endif /* !HAVE_SYSTEMD */

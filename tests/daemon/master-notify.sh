@@ -4,7 +4,8 @@
 # READY=1 once both children have connected, a STATUS= line, WATCHDOG=1
 # with WATCHDOG_USEC set, RELOADING=1 with MONOTONIC_USEC and READY=1 again
 # on HUP, STOPPING=1 on TERM; with Redis down at boot READY=1 still comes,
-# and STATUS says Redis does not answer.
+# and STATUS says Redis does not answer; the children and their programs
+# do not see NOTIFY_SOCKET.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 . "$top_srcdir/tests/daemon/master.inc"
 command -v python3 >/dev/null || { echo "1..0 # SKIP no python3"; exit 77; }
@@ -64,6 +65,29 @@ track $MPID
 ok "Redis down: READY=1 all the same" wait_for "grep -qx 'READY=1' '$N2'" 10
 ok "STATUS says Redis does not answer" \
     grep -q 'STATUS=queue nq: 2 of 2 workers connected, 0 busy; redis does not answer$' "$N2"
+kill -TERM "$MPID"
+master_wait
+is "TERM: exit 0" "$MRC" 0
+# The children and their programs do not see the master's NOTIFY_SOCKET.
+cat >"$TMPD/env.sh" <<'PROG'
+env >"$1.tmp"
+mv "$1.tmp" "$1"
+while IFS= read -r line; do
+	case $line in
+	*'"type":"hello"'*) echo '{"type":"hello","protocol":1}' ;;
+	*'"type":"job"'*) echo '{"type":"done"}' ;;
+	esac
+done
+PROG
+N3=$TMPD/notify3.out
+listen "$TMPD/notify3" "$N3"
+NOTIFY_SOCKET=$TMPD/notify3 WATCHDOG_USEC=10000000 master_start -q nq -w 1 \
+    -x "pipe:/bin/sh $TMPD/env.sh $TMPD/env.out" --drain-delay 300
+add_jobs nq 1 1 '{}'
+ok "a pipe: program runs a job" wait_for "[ -s '$TMPD/env.out' ]" 10
+ok "it has no NOTIFY_SOCKET nor WATCHDOG_USEC" \
+    eval "! grep -q '^NOTIFY_SOCKET=\|^WATCHDOG_USEC=' '$TMPD/env.out'"
+ok "the master still tells systemd" wait_for "grep -qx 'READY=1' '$N3'" 10
 kill -TERM "$MPID"
 master_wait
 is "TERM: exit 0" "$MRC" 0
