@@ -5,7 +5,8 @@
 # here on a socket of the test's own); a failed job is logged with its
 # queue, id, name, attempt and reason, every job with access-log; a flood
 # of connections and garbage on the HTTP port leaves the master working.
-# A build without libmicrohttpd refuses metrics-listen.
+# Redis errors and reconnects are counted.  A build without libmicrohttpd
+# refuses metrics-listen.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 . "$top_srcdir/tests/daemon/master.inc"
 command -v python3 >/dev/null || { echo "1..0 # SKIP no python3"; exit 77; }
@@ -142,6 +143,17 @@ wait "$FLOOD"
 ok "after the flood /metrics answers" \
     wait_for "get metrics >'$TMPD/m'; [ \"\$(metric 'bullmq_master_jobs_total{outcome=\"failed\"}')\" = 20 ]" 10
 
+# Redis stops and comes back: counted, and /metrics answers throughout.
+redis_stop
+ok "Redis down: errors are counted" \
+    wait_for "get metrics >'$TMPD/m'; [ \"\$(metric bullmq_master_redis_errors_total)\" -gt 0 ]" 10
+ok "Redis down: redis_up says so" \
+    wait_for "get metrics >'$TMPD/m'; [ \"\$(metric bullmq_master_redis_up)\" = 0 ]" 12
+redis_start
+ok "Redis back: the reconnects are counted" \
+    wait_for "get metrics >'$TMPD/m'; [ \"\$(metric bullmq_master_redis_reconnects_total)\" -gt 0 ]" 15
+ok "Redis back: redis_up says so" \
+    wait_for "get metrics >'$TMPD/m'; [ \"\$(metric bullmq_master_redis_up)\" = 1 ]" 12
 kill -TERM "$MPID"
 master_wait
 is "TERM: exit 0" "$MRC" 0
