@@ -64,6 +64,10 @@ metric() {
 	awk -v n="$1" '$1 == n { print $2 }' "$TMPD/m"
 }
 
+out=$("$BULLMQ_MASTER" --check -q q -x builtin:noop \
+    --metrics-listen '[::1]:9464' 2>&1)
+is "--check takes metrics-listen" "$?" 0
+ok "and prints it" sh -c "printf '%s\n' '$out' | grep -qx 'metrics-listen = \[::1\]:9464'"
 master_start -q mq -x builtin:fail -w 2 --drain-delay 300 \
     --metrics-listen 127.0.0.1:0 --statsd "127.0.0.1:$SPORT" --access-log
 ok "the master serves /metrics" wait_log 'serving /metrics on port [1-9]'
