@@ -233,27 +233,96 @@ esc_put(char *p, unsigned char c, int q)
 }
 
 /*
+ * The length of the valid UTF-8 sequence of two to four bytes at s, of the
+ * n there; 0 when there is none (a stray byte, an overlong form, a
+ * surrogate, past U+10FFFF).
+ */
+static size_t
+utf8_seq(const unsigned char *s, size_t n)
+{
+	size_t	k, i;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		k = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		k = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		k = 4;
+	else
+		return 0;
+	if (n < k)
+		return 0;
+	for (i = 1; i < k; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0) ||
+	    (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90))
+		return 0;
+	return k;
+}
+
+/*
+ * The next unit of the n bytes at m: how many bytes it takes (returned)
+ * and how many it writes (*w).  A byte, escaped as esc_len says; in a
+ * quoted value (JSON must be UTF-8) a valid UTF-8 sequence whole, and any
+ * other byte from 0x80 up as \u00HH.
+ */
+static size_t
+next_unit(const char *m, size_t n, int q, size_t *w)
+{
+	const unsigned char	*u = (const unsigned char *)m;
+	size_t			 k;
+
+	if (!q || u[0] < 0x80) {
+		*w = esc_len(u[0], q);
+		return 1;
+	}
+	k = utf8_seq(u, n);
+	*w = k > 0 ? k : 6;
+	return k > 0 ? k : 1;
+}
+
+/* Write the unit of k bytes at m as next_unit measured it. */
+static void
+put_unit(char *p, const char *m, size_t k, int q)
+{
+	static const char	hex[] = "0123456789abcdef";
+	unsigned char		c = (unsigned char)m[0];
+
+	if (q && c >= 0x80 && k == 1) {
+		memcpy(p, "\\u00", 4);
+		p[4] = hex[c >> 4];
+		p[5] = hex[c & 0xf];
+	} else if (k > 1)
+		memcpy(p, m, k);
+	else
+		esc_put(p, c, q);
+}
+
+/*
  * Append the n bytes of m, escaped (quoted: q), to the len bytes of
  * log_line, leaving room for tail bytes and a newline; when they do not all
- * fit, or m was cut already (cut), end with LOG_CUT instead of the bytes
+ * fit, or m was cut already (cut), end with LOG_CUT instead of the units
  * that do not.  Returns the new length.
  */
 static size_t
 append_msg(size_t len, const char *m, size_t n, int cut, int q, size_t tail)
 {
-	size_t	i, w, need = 0, room = LOG_LINE_MAX - 1 - tail - len;
+	size_t	i, k, w, need = 0, room = LOG_LINE_MAX - 1 - tail - len;
 
-	for (i = 0; i < n && need <= room; i++)
-		need += esc_len((unsigned char)m[i], q);
+	for (i = 0; i < n && need <= room; i += k) {
+		k = next_unit(m + i, n - i, q, &w);
+		need += w;
+	}
 	if (cut || need > room) {
 		cut = 1;
 		room -= sizeof(LOG_CUT) - 1;
 	}
-	for (i = 0; i < n; i++) {
-		w = esc_len((unsigned char)m[i], q);
+	for (i = 0; i < n; i += k) {
+		k = next_unit(m + i, n - i, q, &w);
 		if (w > room)
 			break;
-		esc_put(log_line + len, (unsigned char)m[i], q);
+		put_unit(log_line + len, m + i, k, q);
 		len += w;
 		room -= w;
 	}

@@ -388,6 +388,34 @@ START_TEST(test_json)
 }
 END_TEST
 
+/*
+ * JSON must be UTF-8: a valid sequence stays as it is, any other byte from
+ * 0x80 up (a stray one, an overlong form, a sequence cut short) is
+ * \u00HH; text lines keep the bytes as they were.
+ */
+START_TEST(test_json_utf8)
+{
+	char	want[256];
+
+	log_set_format(LOG_FMT_JSON);
+	log_info("caf\xc3\xa9 \xe2\x82\xac \xff \xc0\xaf \xe2\x82");
+	snprintf(want, sizeof(want), "{\"time\":\"" T0 "\",\"level\":"
+	    "\"info\",\"ident\":\"test\",\"pid\":%ld,\"msg\":\"caf\xc3\xa9 "
+	    "\xe2\x82\xac \\u00ff \\u00c0\\u00af \\u00e2\\u0082\"}\n",
+	    (long)getpid());
+	slurp(path);
+	ck_assert_str_eq(buf, want);
+
+	ck_assert_int_eq(ftruncate(STDERR_FILENO, 0), 0);
+	ck_assert_int_eq(lseek(STDERR_FILENO, 0, SEEK_SET), 0);
+	log_set_format(LOG_FMT_TEXT);
+	log_info("caf\xc3\xa9 \xff");
+	snprintf(want, sizeof(want), "%scaf\xc3\xa9 \xff\n", prefix);
+	slurp(path);
+	ck_assert_str_eq(buf, want);
+}
+END_TEST
+
 /* log-level: less urgent messages are dropped; error lines say so. */
 START_TEST(test_level)
 {
@@ -433,6 +461,7 @@ log_suite(void)
 	tcase_add_test(tc, test_syslog);
 	tcase_add_test(tc, test_logfmt);
 	tcase_add_test(tc, test_json);
+	tcase_add_test(tc, test_json_utf8);
 	tcase_add_test(tc, test_level);
 	suite_add_tcase(s, tc);
 	return s;
