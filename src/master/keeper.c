@@ -33,6 +33,8 @@ static struct {
 	struct pending	*pend;
 	size_t		 npend, cap;
 	int64_t		 pend_next;
+	struct bullmq_counts counts;	/* the queue's, read now and then */
+	int64_t		 counts_at;	/* monotonic ms; 0: never read */
 } K;
 
 /* Note whether Redis answered, logging only the changes. */
@@ -43,6 +45,8 @@ status(int ok, const char *what)
 		log_info("redis answers again");
 	else if (!ok && K.ok)
 		log_warnx("%s: %s", what, bullmq_errstr(K.q));
+	if (ok != K.ok || !ok)
+		metrics_redis(ok);
 	K.ok = ok;
 	if (!ok)
 		K.failed_at = bullmq_now();
@@ -152,8 +156,10 @@ give_back(const char *who, const char *id, const char *token)
 		return -1;
 	}
 	status(1, NULL);
-	if (r == 1)
+	if (r == 1) {
 		log_info("job %s of %s given back", id, who);
+		metrics_outcome(MO_GIVEN_BACK, 1);
+	}
 	else
 		log_info("job %s of %s was no longer active", id, who);
 	return 0;
@@ -287,6 +293,7 @@ static void
 on_stalled(const char *id, void *arg)
 {
 	log_info("job %s stalled: recovered", id);
+	metrics_outcome(MO_STALLED, 1);
 }
 
 /* Run the stalled check for the whole queue. */
@@ -312,4 +319,42 @@ keeper_stalled(int64_t interval)
 		return;
 	}
 	status(n != -1, "stalled check");
+}
+
+/*
+ * Read the queue's counts, for the metrics (never a call per scrape); not
+ * while Redis fails.
+ */
+void
+keeper_refresh(int64_t now)
+{
+	struct bullmq_counts	k;
+
+	if (!K.ok && bullmq_now() - K.failed_at < UNBLOCK_QUIET_MS)
+		return;
+	if (bullmq_get_counts(K.q, &k) == -1) {
+		status(0, "queue counts");
+		return;
+	}
+	status(1, NULL);
+	K.counts = k;
+	K.counts_at = now;
+}
+
+/* The counts last read and when (monotonic ms); -1 when never. */
+int
+keeper_counts(struct bullmq_counts *k, int64_t *at)
+{
+	if (K.counts_at == 0)
+		return -1;
+	*k = K.counts;
+	*at = K.counts_at;
+	return 0;
+}
+
+/* Whether Redis answered the master's last call. */
+int
+keeper_up(void)
+{
+	return K.ok;
 }

@@ -108,6 +108,7 @@ job_done(struct child *c, const struct msg *m)
 {
 	char	who[64];
 
+	metrics_job(m->status, m->took_us);
 	if (m->status == -1 && c->job[0] != '\0') {
 		snprintf(who, sizeof(who), "child %d (pid %ld)", c->slot,
 		    (long)c->pid);
@@ -125,6 +126,8 @@ handle_msg(struct child *c, const struct msg *m, const char *p, int64_t now)
 	case MSG_READY:
 	case MSG_IDLE:
 		c->client_id = m->client_id;
+		if (c->state == CS_NOREDIS)
+			metrics_redis(1);
 		if (c->state != CS_BUSY || m->type == MSG_READY)
 			c->state = CS_IDLE;
 		if (c->retiring && m->type == MSG_READY)
@@ -148,6 +151,7 @@ handle_msg(struct child *c, const struct msg *m, const char *p, int64_t now)
 		job_taken(c, m, p, now);
 		break;
 	case MSG_REDIS_DOWN:
+		metrics_redis(0);
 		c->state = CS_NOREDIS;
 		break;
 	case MSG_GROUP:
