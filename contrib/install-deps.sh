@@ -11,7 +11,7 @@ export DEBIAN_FRONTEND=noninteractive
 pkgs="build-essential autoconf automake libtool pkg-config libhiredis-dev
  libbsd-dev libjsmn-dev check redis-server redis-tools redis-sentinel jq
  ca-certificates mandoc valgrind procps libmicrohttpd-dev libsystemd-dev
- prometheus openssl python3 clang libclang-rt-14-dev"
+ prometheus systemd openssl python3 clang libclang-rt-14-dev"
 # From bookworm-backports: Debian 12 itself has no valkey.
 bpkgs="valkey-server"
 command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"

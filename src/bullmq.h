@@ -107,8 +107,8 @@ enum bullmq_keep_mode {
 struct bullmq_keep {
 	enum bullmq_keep_mode	 mode;
 	long			 count;		/* COUNT, and AGE (0: none) */
-	long			 age;		/* seconds, AGE */
-	long			 limit;		/* AGE; 0: 1000 */
+	double			 age;		/* AGE, s; <= 0 all, NaN none */
+	long			 limit;		/* AGE; 0: 1000, < 0: none */
 };
 
 /*
@@ -149,6 +149,10 @@ struct bullmq_add_opts {
 	int64_t			 timestamp;	/* 0: now */
 	size_t			 job_id_len;	/* 0: strlen(job_id) */
 	size_t			 dedup_id_len;	/* 0: strlen(dedup_id) */
+	/* given, so stored even when 0 or false, as Node stores them */
+	int			 has_delay;
+	int			 has_priority;
+	int			 has_lifo;
 };
 
 /*

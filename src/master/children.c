@@ -257,6 +257,11 @@ children_reap(int64_t now)
 			log_info("%s %s", who, why);
 		else
 			log_warnx("%s %s", who, why);
+		if (!c->retiring && M.stopping == STOP_NONE &&
+		    !(WIFEXITED(st) && WEXITSTATUS(st) == CHILD_EXIT_FATAL))
+			metrics_exit(c->timed_out ? ME_TIMEOUT :
+			    WIFSIGNALED(st) ? ME_SIGNAL :
+			    WEXITSTATUS(st) == 0 ? ME_RECYCLED : ME_EXIT);
 		/* before its job can run again elsewhere */
 		if (c->group != 0)
 			kill_group(c, who, now);

@@ -128,6 +128,20 @@ const struct setting settings_table[] = {
 	    "detach and log to syslog" },
 	{ "check", 'n', NULL, SET_BOOL, S(check), 0, 0, 1, "no", SET_NOFILE,
 	    "check the settings, print them and exit" },
+	{ "log-format", 0, "FORMAT", SET_STR, S(log_format), Z(log_format), 0,
+	    0, "text", SET_RELOAD | SET_ROLL,
+	    "log lines as text, logfmt or json" },
+	{ "log-level", 0, "LEVEL", SET_STR, S(log_level), Z(log_level), 0, 0,
+	    "info", SET_RELOAD | SET_ROLL,
+	    "log debug, info, warning or error and above" },
+	{ "access-log", 0, NULL, SET_BOOL, S(access_log), 0, 0, 1, "no",
+	    SET_RELOAD | SET_ROLL, "log a line for every finished job" },
+	{ "metrics-listen", 0, "ADDR:PORT", SET_STR, S(metrics_listen),
+	    Z(metrics_listen), 0, 0, "", 0,
+	    "serve Prometheus metrics over HTTP at ADDR:PORT (empty: off)" },
+	{ "statsd", 0, "HOST:PORT", SET_STR, S(statsd), Z(statsd), 0, 0, "",
+	    SET_RELOAD, "send StatsD metrics over UDP to HOST:PORT (empty: "
+	    "off)" },
 	{ "control-socket", 's', "PATH", SET_STR, S(control_socket),
 	    Z(control_socket), 0, 0, "auto", 0, "the master's control socket "
 	    "(auto: /run/bullmq-master/QUEUE.sock as root, else under "
@@ -747,7 +761,7 @@ config_validate(struct settings *s, const struct origins *o, char *err,
 {
 	struct passwd	*pw;
 	struct group	*gr;
-	const char	*errstr;
+	const char	*errstr, *name;
 	char		 msg[256], env[64];
 	size_t		 i;
 	long		 need;
@@ -821,6 +835,14 @@ config_validate(struct settings *s, const struct origins *o, char *err,
 	if (parse_limiter(s->limiter, &s->limiter_max, &s->limiter_ms, msg,
 	    sizeof(msg)) == -1)
 		return bad(s, o, "limiter", err, errsize, "%s", msg);
+	if ((s->log_fmt = log_format_parse(s->log_format)) == -1)
+		return bad(s, o, "log-format", err, errsize, "\"%s\" is not "
+		    "text, logfmt or json", s->log_format);
+	if ((s->log_pri = log_level_parse(s->log_level)) == -1)
+		return bad(s, o, "log-level", err, errsize, "\"%s\" is not "
+		    "debug, info, warning or error", s->log_level);
+	if (obs_check(s, &name, msg, sizeof(msg)) == -1)
+		return bad(s, o, name, err, errsize, "%s", msg);
 	if (parse_autoscale(s->autoscale, &s->autoscale_min,
 	    &s->autoscale_max, msg, sizeof(msg)) == -1)
 		return bad(s, o, "autoscale", err, errsize, "%s", msg);

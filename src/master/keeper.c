@@ -47,6 +47,8 @@ status(int ok, const char *what)
 		log_info("redis answers again");
 	else if (!ok && K.ok)
 		log_warnx("%s: %s", what, bullmq_errstr(K.q));
+	if (ok != K.ok || !ok)
+		metrics_redis(ok);
 	K.ok = ok;
 	if (!ok)
 		K.failed_at = bullmq_now();
@@ -193,8 +195,10 @@ give_back(const char *who, const char *id, const char *token)
 		return -1;
 	}
 	status(1, NULL);
-	if (r == 1)
+	if (r == 1) {
 		log_info("job %s of %s given back", id, who);
+		metrics_outcome(MO_GIVEN_BACK, 1);
+	}
 	else
 		log_info("job %s of %s was no longer active", id, who);
 	return 0;
@@ -335,6 +339,7 @@ static void
 on_stalled(const char *id, void *arg)
 {
 	log_info("job %s stalled: recovered", id);
+	metrics_outcome(MO_STALLED, 1);
 }
 
 /* Run the stalled check for the whole queue. */
@@ -363,15 +368,16 @@ keeper_stalled(int64_t interval)
 }
 
 /*
- * Read the queue's counts, for the status and the autoscaler (never a call
- * per question); not while Redis is quiet after a failure.
+ * Read the queue's counts, for the status, the autoscaler and the metrics
+ * (never a call per question or scrape), at most once a second; not while
+ * Redis is quiet after a failure.
  */
 void
 keeper_refresh(int64_t now)
 {
 	struct bullmq_counts	k;
 
-	if (quiet())
+	if (quiet() || (K.counts_at != 0 && now - K.counts_at < 1000))
 		return;
 	if (bullmq_get_counts(K.q, &k) == -1) {
 		/* an error reply (OOM, ACL) is an answer all the same */

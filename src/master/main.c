@@ -168,6 +168,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s: %s\n", PROGNAME, err);
 		goto fail;
 	}
+	log_set_format(s.log_fmt);
+	log_set_level(s.log_pri);
 	if (s.pidfile[0] != '\0') {
 		pfh = pidfile_open(s.pidfile, 0644, &other);
 		if (pfh == NULL) {

@@ -275,6 +275,10 @@ read_ready(struct epoll_event *evs, int n, int64_t now)
 				ctl_ready(now);
 				continue;
 			}
+			if (evs[i].data.ptr == &httpd_tag) {
+				httpd_run();
+				continue;
+			}
 			c = evs[i].data.ptr;
 			if (!c->dead && (got = read_msgs(c, now)) > most)
 				most = got;
@@ -345,7 +349,7 @@ child_died(struct child *c, struct slot *s, int st, int64_t now)
 	a = restart_decide(&M.hist, M.set.max_restarts,
 	    (int64_t)M.set.max_seconds * 1000, s->quick, now, &delay);
 	if (a == RESTART_GIVE_UP) {
-		log_warnx("more than %ld restarts within %ld s: giving up",
+		log_errx("more than %ld restarts within %ld s: giving up",
 		    M.set.max_restarts, M.set.max_seconds);
 		M.exit_code = EXIT_GAVE_UP;
 		begin_stop(STOP_FAST, now);
@@ -383,7 +387,7 @@ reap(int64_t now)
 	if (M.stopping != STOP_NONE)
 		master_title();
 	if (M.stopping == STOP_NONE && all_fatal()) {
-		log_warnx("every worker failed with a fatal configuration "
+		log_errx("every worker failed with a fatal configuration "
 		    "error");
 		M.exit_code = EXIT_SETTINGS;
 		begin_stop(STOP_FAST, now);
@@ -401,6 +405,7 @@ begin_stop(enum stop_mode mode, int64_t now)
 	    (M.stopping == STOP_GRACEFUL && mode == STOP_GRACEFUL))
 		return;
 	drain_pipes(now);
+	notify_stopping();
 	for (i = 0; i < M.nslots; i++)
 		M.slots[i].wanted = 0;
 	M.respawn_due = 0;
@@ -451,6 +456,7 @@ reload(int64_t now)
 	long			 n;
 	int			 roll = 0, rolled = 0;
 
+	notify_reloading();
 	if (config_load(&ns, M.cl, err, sizeof(err)) == -1) {
 		log_warnx("reload: %s; keeping the old settings", err);
 		return;
@@ -502,6 +508,10 @@ reload(int64_t now)
 		M.next_lock = now + ns.lock_duration / 2;
 	if (ns.stalled_interval != M.set.stalled_interval)
 		M.next_stalled = now + ns.stalled_interval;
+	if (strcmp(ns.statsd, M.set.statsd) != 0)
+		metrics_statsd(&ns);
+	log_set_format(ns.log_fmt);
+	log_set_level(ns.log_pri);
 	M.set = ns;
 	keeper_settings(&M.set);
 	if (p != NULL) {
@@ -594,6 +604,7 @@ job_timeouts(int64_t now)
 		snprintf(reason, sizeof(reason), "job timed out after %ld ms",
 		    M.set.job_timeout);
 		keeper_fail(c->job, c->token, reason);
+		metrics_outcome(MO_TIMED_OUT, 1);
 		c->job[0] = '\0';
 	}
 }
@@ -635,6 +646,9 @@ timers(int64_t now)
 	M.next_tick = now + TICK_MS;
 	ctl_tick(now);
 	job_timeouts(now);
+	httpd_run();
+	metrics_tick(now);
+	notify_tick(now);
 	keeper_retry(now, 0);
 	if (M.stopping == STOP_GRACEFUL && now >= M.stop_deadline &&
 	    M.nchildren > 0) {
@@ -752,6 +766,8 @@ master_free(void)
 	free(M.tokens);
 	restart_hist_free(&M.hist);
 	ctl_close();
+	httpd_close();
+	metrics_close();
 	keeper_close();
 	if (M.ep != -1)
 		close(M.ep);
@@ -793,10 +809,13 @@ master_run(struct settings *s, const struct cmdline *cl,
 		master_free();
 		return EXIT_SETTINGS;
 	}
-	if (keeper_open(&M.set) == -1) {
+	if (keeper_open(&M.set) == -1 ||
+	    httpd_open(M.set.metrics_listen, M.ep) == -1) {
 		master_free();
 		return EXIT_SETTINGS;
 	}
+	metrics_statsd(&M.set);
+	notify_init();
 	now = bullmq_mono_ms();
 	M.next_lock = now + M.set.lock_duration / 2;
 	M.next_stalled = now;

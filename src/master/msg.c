@@ -108,6 +108,7 @@ job_done(struct child *c, const struct msg *m, int64_t now)
 {
 	char	who[64];
 
+	metrics_job(m->status, m->took_us);
 	M.stats.outcome[m->status > 0 && m->status < OUTCOMES ?
 	    m->status : 0]++;
 	switch (m->status) {
@@ -144,6 +145,8 @@ handle_msg(struct child *c, const struct msg *m, const char *p, int64_t now)
 	case MSG_READY:
 	case MSG_IDLE:
 		c->client_id = m->client_id;
+		if (c->state == CS_NOREDIS)
+			metrics_redis(1);
 		if (c->state != CS_BUSY || m->type == MSG_READY) {
 			if (c->state != CS_IDLE)
 				c->idle_since = now;
@@ -170,6 +173,7 @@ handle_msg(struct child *c, const struct msg *m, const char *p, int64_t now)
 		job_taken(c, m, p, now);
 		break;
 	case MSG_REDIS_DOWN:
+		metrics_redis(0);
 		c->state = CS_NOREDIS;
 		break;
 	case MSG_GROUP:

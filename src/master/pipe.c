@@ -923,10 +923,16 @@ handle(bullmq_job *job, char *line, size_t len, int *rc, char *err,
 			snprintf(err, errsize, "log without a string \"line\"");
 			return -1;
 		}
-		if (bullmq_job_log(job, json) == -1)
+		r = bullmq_job_log(job, json);
+		free(json);
+		if (r == -1) {
 			log_warnx("worker %d: job %s: log: %s", pg.slot,
 			    bullmq_job_id(job), bullmq_errstr(pg.q));
-		free(json);
+			/* the program's job.log fails, as Node's does */
+			if (has_req)
+				return answer(req.p, req.len, NULL, 0,
+				    bullmq_errstr(pg.q)) == -1 ? -1 : 0;
+		}
 		return has_req ? (answer(req.p, req.len, "true", 4, NULL) ==
 		    -1 ? -1 : 0) : 0;
 	}

@@ -2,7 +2,11 @@
  * check_config.c: the settings table and its parsers: defaults < config
  * file < environment < command line, and the errors naming file and line.
  */
+#include <sys/types.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <check.h>
 #include <stdio.h>
@@ -554,6 +558,50 @@ START_TEST(test_nice)
 }
 END_TEST
 
+/*
+ * addr_parse: a numeric IPv4 or bracketed IPv6 address and a port; port 0
+ * only where it may be picked (metrics-listen); names are refused.
+ */
+START_TEST(test_addr)
+{
+	struct sockaddr_storage	 sa;
+	struct sockaddr_in	*in4 = (struct sockaddr_in *)&sa;
+	struct sockaddr_in6	*in6 = (struct sockaddr_in6 *)&sa;
+	socklen_t		 len;
+	char			 err[256];
+
+	ck_assert_int_eq(addr_parse("127.0.0.1:9464", 0, &sa, &len, err,
+	    sizeof(err)), 0);
+	ck_assert_int_eq(sa.ss_family, AF_INET);
+	ck_assert_int_eq(ntohs(in4->sin_port), 9464);
+	ck_assert_uint_eq(len, sizeof(*in4));
+	ck_assert_int_eq(addr_parse("[::1]:8125", 0, &sa, &len, err,
+	    sizeof(err)), 0);
+	ck_assert_int_eq(sa.ss_family, AF_INET6);
+	ck_assert_int_eq(ntohs(in6->sin6_port), 8125);
+	ck_assert_int_eq(addr_parse("127.0.0.1:0", 1, &sa, &len, err,
+	    sizeof(err)), 0);
+	ck_assert_int_eq(addr_parse("127.0.0.1:0", 0, &sa, &len, err,
+	    sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "too small"));
+	ck_assert_int_eq(addr_parse("127.0.0.1:65536", 1, &sa, &len, err,
+	    sizeof(err)), -1);
+	ck_assert_int_eq(addr_parse("localhost:80", 1, &sa, &len, err,
+	    sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "not a numeric address"));
+	ck_assert_int_eq(addr_parse("::1:80", 1, &sa, &len, err,
+	    sizeof(err)), -1);
+	ck_assert_int_eq(addr_parse("[::1]80", 1, &sa, &len, err,
+	    sizeof(err)), -1);
+	ck_assert_int_eq(addr_parse(":80", 1, &sa, &len, err, sizeof(err)),
+	    -1);
+	ck_assert_int_eq(addr_parse("127.0.0.1", 1, &sa, &len, err,
+	    sizeof(err)), -1);
+	ck_assert_int_eq(addr_parse("127.0.0.1:x", 1, &sa, &len, err,
+	    sizeof(err)), -1);
+}
+END_TEST
+
 /* A user name gives the uid and, without a group, its group. */
 START_TEST(test_user)
 {
@@ -601,6 +649,7 @@ make_suite(void)
 	tcase_add_test(tc, test_args);
 	tcase_add_test(tc, test_print_differs);
 	tcase_add_test(tc, test_user);
+	tcase_add_test(tc, test_addr);
 	tcase_add_test(tc, test_spin_wait);
 	tcase_add_test(tc, test_nice);
 	tcase_add_test(tc, test_operator);
