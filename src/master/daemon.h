@@ -250,6 +250,8 @@ void processor_kill_running(void);
  * reaped) or the group was killed.  fn is called in handlers too. */
 void processor_on_group(void (*fn)(pid_t));
 void processor_set_group(pid_t);
+void processor_exec(char *const *, char *const *, pid_t, int, int, int, int)
+    __attribute__((__noreturn__));
 void processor_free(struct processor *);
 int processor_job_fail(bullmq_job *, const char *, ...)
     __attribute__((__format__(__printf__, 2, 3)));
