@@ -192,8 +192,8 @@ redirect_node(bullmq_queue *q, const redisReply *r, struct bmq_node *node)
  * ASKING first; TRYAGAIN and a script's "non local key" (a slot migrating
  * key by key: the command or script did not run, or stopped at its first
  * read of a key already gone, before any write) wait a moment; READONLY
- * (a master demoted by a failover) drops the connection, so that the next
- * one asks the sentinels again.  None of these ran the command, so sending
+ * from the master of a sentinel URL (demoted by a failover) drops the
+ * connection, so that the next one asks the sentinels again.  None of these ran the command, so sending
  * it again is safe.  Returns 1 to send it again (on a connection the
  * caller makes when there is none), 0 when r is an answer for the caller,
  * -1 when the handle's error is set and the caller gives up.
@@ -207,13 +207,14 @@ bmq_redirect(bullmq_queue *q, const redisReply *r, int tries)
 
 	if (r->type != REDIS_REPLY_ERROR)
 		return 0;
-	if (is_error(r, "READONLY") ||
-	    memmem(r->str, r->len, "READONLY You can't write", 24) != NULL) {
+	/* a replica named in a redis:// URL stays an error of its own */
+	if (q->url.nsentinels > 0 && (is_error(r, "READONLY") ||
+	    memmem(r->str, r->len, "READONLY You can't write", 24) != NULL)) {
 		bmq_seterr(q, BULLMQ_ERR_IO, "redis: %.*s (a master demoted: "
 		    "a failover)", (int)r->len, r->str);
 		bmq_drop(q);
 		memset(&q->node, 0, sizeof(q->node));
-		if (q->url.nsentinels == 0 || tries >= REDIRECT_TRIES / 5)
+		if (tries >= REDIRECT_TRIES / 5)
 			return -1;
 		pause_ms(FAILOVER_PAUSE_MS);
 		return 1;
