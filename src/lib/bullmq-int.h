@@ -95,6 +95,7 @@ struct bullmq_queue {
 	 * sentinels named, a cluster's MOVED or ASK (sentinel.c, cluster.c) */
 	struct bmq_node	 node;
 	int		 cluster;	/* 1 a cluster node, -1 not, 0 not asked */
+	int64_t		 redirect_t0;	/* bullmq_mono_ms() of a first redirect */
 };
 
 /* A growable byte buffer; on allocation failure oom is set and it stays. */
@@ -156,7 +157,7 @@ unsigned int	 bmq_crc16(const char *, size_t);
 unsigned int	 bmq_keyslot(const char *, size_t);
 int		 bmq_slot_check(const char *, char *const *, const size_t *, int,
 		    char *, size_t);
-int		 bmq_redirect(bullmq_queue *, const redisReply *, int);
+int		 bmq_redirect(bullmq_queue *, const redisReply *, int, int);
 int		 bmq_cluster_verify(bullmq_queue *);
 
 /* scripts.c */

@@ -16,7 +16,8 @@
 #include "bullmq-int.h"
 
 #define CLUSTER_SLOTS		16384
-#define REDIRECT_TRIES		100	/* per command, then the error stands */
+#define REDIRECT_TRIES		1000	/* per command, then the error stands */
+#define REDIRECT_MS		20000	/* and no longer than this */
 #define RETRY_PAUSE_MS		20	/* TRYAGAIN: a slot migrating */
 #define FAILOVER_PAUSE_MS	100	/* READONLY: a master demoted */
 
@@ -187,19 +188,24 @@ redirect_node(bullmq_queue *q, const redisReply *r, struct bmq_node *node)
 
 /*
  * After the error reply r to a command on try number tries (0 first):
- * whether to send it again.  MOVED and ASK (a cluster's slot served
- * elsewhere) move the handle's connection to the node named, ASK with
- * ASKING first; TRYAGAIN and a script's "non local key" (a slot migrating
- * key by key: the command or script did not run, or stopped at its first
- * read of a key already gone, before any write) wait a moment; READONLY
- * from the master of a sentinel URL (demoted by a failover) drops the
- * connection, so that the next one asks the sentinels again.  None of these ran the command, so sending
- * it again is safe.  Returns 1 to send it again (on a connection the
- * caller makes when there is none), 0 when r is an answer for the caller,
- * -1 when the handle's error is set and the caller gives up.
+ * whether to send it again.  MOVED (a cluster's slot served elsewhere)
+ * moves the handle's connection to the node named.  ASK (the slot
+ * migrating, the command's keys gone to the node named) does so too, with
+ * ASKING first, for a command whose keys Redis checks; a script reads keys
+ * it does not declare, which on the importing node may not have arrived
+ * yet and would read as missing, so a script waits on the migrating node
+ * instead, as for TRYAGAIN and a script's "non local key" (the command did
+ * not run, or the script stopped at its first read of a key gone, before
+ * any write).  READONLY from the master of a sentinel URL (demoted by a
+ * failover) drops the connection, so that the next one asks the sentinels
+ * again.  None of these ran the command, so sending it again is safe; a
+ * migration may take a while, so this goes on for up to 20 s.  Returns 1
+ * to send it again (on a connection the caller makes when there is none),
+ * 0 when r is an answer for the caller, -1 when the handle's error is set
+ * and the caller gives up.
  */
 int
-bmq_redirect(bullmq_queue *q, const redisReply *r, int tries)
+bmq_redirect(bullmq_queue *q, const redisReply *r, int tries, int script)
 {
 	struct bmq_node	 node;
 	redisReply	*a;
@@ -207,6 +213,8 @@ bmq_redirect(bullmq_queue *q, const redisReply *r, int tries)
 
 	if (r->type != REDIS_REPLY_ERROR)
 		return 0;
+	if (tries == 0)
+		q->redirect_t0 = bullmq_mono_ms();
 	/* a replica named in a redis:// URL stays an error of its own */
 	if (q->url.nsentinels > 0 && (is_error(r, "READONLY") ||
 	    memmem(r->str, r->len, "READONLY You can't write", 24) != NULL)) {
@@ -219,10 +227,12 @@ bmq_redirect(bullmq_queue *q, const redisReply *r, int tries)
 		pause_ms(FAILOVER_PAUSE_MS);
 		return 1;
 	}
-	if (tries >= REDIRECT_TRIES)
+	if (tries >= REDIRECT_TRIES ||
+	    bullmq_mono_ms() - q->redirect_t0 > REDIRECT_MS)
 		return 0;
-	if (is_error(r, "TRYAGAIN") || memmem(r->str, r->len,
-	    "non local key in a cluster node", 31) != NULL) {
+	ask = is_error(r, "ASK");
+	if (is_error(r, "TRYAGAIN") || (ask && script) || memmem(r->str,
+	    r->len, "non local key in a cluster node", 31) != NULL) {
 		pause_ms(RETRY_PAUSE_MS);
 		return 1;
 	}
@@ -230,7 +240,6 @@ bmq_redirect(bullmq_queue *q, const redisReply *r, int tries)
 		pause_ms(FAILOVER_PAUSE_MS);
 		return 1;
 	}
-	ask = is_error(r, "ASK");
 	if (!ask && !is_error(r, "MOVED"))
 		return 0;
 	if (redirect_node(q, r, &node) == -1) {

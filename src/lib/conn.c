@@ -655,7 +655,7 @@ bmq_command(bullmq_queue *q, const char *fmt, ...)
 		r = redisvCommand(q->rc, fmt, aq);
 		va_end(aq);
 		/* a cluster's redirection, a failover's READONLY */
-		if (r == NULL || (rv = bmq_redirect(q, r, tries)) == 0)
+		if (r == NULL || (rv = bmq_redirect(q, r, tries, 0)) == 0)
 			break;
 		freeReplyObject(r);
 		if (rv == -1) {
@@ -681,7 +681,7 @@ bmq_commandv(bullmq_queue *q, int argc, const char **argv, const size_t *lens)
 			return NULL;
 		r = redisCommandArgv(q->rc, argc, argv, lens);
 		/* a cluster's redirection, a failover's READONLY */
-		if (r == NULL || (rv = bmq_redirect(q, r, tries)) == 0)
+		if (r == NULL || (rv = bmq_redirect(q, r, tries, 0)) == 0)
 			break;
 		freeReplyObject(r);
 		if (rv == -1)

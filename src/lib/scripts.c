@@ -448,7 +448,7 @@ bmq_script(bullmq_queue *q, enum bmq_lua s, const struct bmq_args *a)
 		r = call(q, &b);
 		/* a cluster's redirection, a failover's READONLY (cluster.c) */
 		if (r != NULL && !bmq_is_noscript(r) &&
-		    (rv = bmq_redirect(q, r, moves)) != 0) {
+		    (rv = bmq_redirect(q, r, moves, 1)) != 0) {
 			freeReplyObject(r);
 			r = NULL;
 			if (rv == -1)
