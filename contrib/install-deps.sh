@@ -1,13 +1,14 @@
 #!/bin/sh
 # Install what bullmq-c needs to build, test and demo on Debian 12, as root:
 # the toolchain, hiredis, libbsd, jsmn, Check, redis-server, mandoc and
-# valgrind for the checks, and Node.js with npm for the interoperability
-# tests (Debian's, when none is present).
+# valgrind for the checks (redis-sentinel and iproute2's ip netns for the
+# failover and many-hosts tests), and Node.js with npm for the
+# interoperability tests (Debian's, when none is present).
 set -e
 export DEBIAN_FRONTEND=noninteractive
 pkgs="build-essential autoconf automake libtool pkg-config libhiredis-dev
  libbsd-dev libjsmn-dev check redis-server redis-tools jq ca-certificates
- mandoc valgrind procps"
+ mandoc valgrind procps redis-sentinel iproute2"
 command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
 command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
 [ "${1:-}" = --bench ] && pkgs="$pkgs gnuplot-nox"
