@@ -20,6 +20,7 @@
 #define REDIRECT_MS		20000	/* and no longer than this */
 #define RETRY_PAUSE_MS		20	/* TRYAGAIN: a slot migrating */
 #define FAILOVER_PAUSE_MS	100	/* READONLY: a master demoted */
+#define FAILOVER_TRIES		20	/* that many pauses, then an error */
 
 /*
  * CRC16 as Redis Cluster defines it (XMODEM: polynomial 0x1021, initial
@@ -222,7 +223,7 @@ bmq_redirect(bullmq_queue *q, const redisReply *r, int tries, int script)
 		    "a failover)", (int)r->len, r->str);
 		bmq_drop(q);
 		memset(&q->node, 0, sizeof(q->node));
-		if (tries >= REDIRECT_TRIES / 5)
+		if (tries >= FAILOVER_TRIES)
 			return -1;
 		pause_ms(FAILOVER_PAUSE_MS);
 		return 1;
