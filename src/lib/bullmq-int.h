@@ -96,6 +96,7 @@ struct bullmq_queue {
 	struct bmq_node	 node;
 	int		 cluster;	/* 1 a cluster node, -1 not, 0 not asked */
 	int64_t		 redirect_t0;	/* bullmq_mono_ms() of a first redirect */
+	int64_t		 sentinel_checked; /* bullmq_mono_ms() of the last ask */
 };
 
 /* A growable byte buffer; on allocation failure oom is set and it stays. */
@@ -150,6 +151,7 @@ int		 bmq_sentinel_parse(const char *, struct bmq_url *, char *,
 const char	*bmq_sentinel_redact(const char *, char *, size_t);
 int		 bmq_sentinel_resolve(bullmq_queue *);
 int		 bmq_sentinel_verify(bullmq_queue *);
+int		 bmq_sentinel_recheck(bullmq_queue *);
 int		 bmq_url_decode(const char *, size_t, char *, size_t);
 
 /* cluster.c */

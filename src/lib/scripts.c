@@ -443,6 +443,8 @@ bmq_script(bullmq_queue *q, enum bmq_lua s, const struct bmq_args *a)
 	for (tries = 0, moves = 0; tries < 2; tries++) {
 		if (q->rc != NULL && closed_while_idle(q))
 			bmq_drop(q);
+		/* a master the sentinels replaced (sentinel.c) */
+		bmq_sentinel_recheck(q);
 		if (q->rc == NULL && bullmq_queue_connect(q) == -1)
 			goto out;
 		r = call(q, &b);

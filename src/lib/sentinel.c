@@ -21,6 +21,9 @@
 #define SENTINEL_SCHEME		"redis+sentinel://"
 #define SENTINEL_PORT		26379
 #define SENTINEL_QUERY		"?sentinel_password="
+#define RECHECK_MS		1000	/* ask again at most this often */
+#define RECHECK_TIMEOUT_MS	250	/* each sentinel, then the next */
+#define RECHECK_IDLE_MS		9000	/* more when none answered */
 
 /* Write a URL error naming the URL without its secrets; returns -1. */
 static int __attribute__((__format__(__printf__, 4, 5)))
@@ -223,8 +226,8 @@ bmq_sentinel_parse(const char *url, struct bmq_url *u, char *err,
  * why in msg.
  */
 static int
-ask_sentinel(bullmq_queue *q, const struct bmq_node *s, struct bmq_node *node,
-    char *msg, size_t msgsize)
+ask_sentinel(bullmq_queue *q, const struct bmq_node *s, int timeout_ms,
+    struct bmq_node *node, char *msg, size_t msgsize)
 {
 	redisContext	*c;
 	redisReply	*r;
@@ -232,8 +235,8 @@ ask_sentinel(bullmq_queue *q, const struct bmq_node *s, struct bmq_node *node,
 	const char	*errstr;
 	int		 rv = -1;
 
-	tv.tv_sec = q->connect_timeout_ms / 1000;
-	tv.tv_usec = (q->connect_timeout_ms % 1000) * 1000;
+	tv.tv_sec = timeout_ms / 1000;
+	tv.tv_usec = (timeout_ms % 1000) * 1000;
 	if ((c = redisConnectWithTimeout(s->host, s->port, tv)) == NULL) {
 		snprintf(msg, msgsize, "out of memory");
 		return -1;
@@ -303,9 +306,10 @@ bmq_sentinel_resolve(bullmq_queue *q)
 		return 0;
 	msg[0] = '\0';
 	for (i = 0; i < q->url.nsentinels; i++)
-		if (ask_sentinel(q, &q->url.sentinels[i], &node, msg,
-		    sizeof(msg)) == 0) {
+		if (ask_sentinel(q, &q->url.sentinels[i],
+		    q->connect_timeout_ms, &node, msg, sizeof(msg)) == 0) {
 			q->node = node;
+			q->sentinel_checked = bullmq_mono_ms();
 			return 0;
 		}
 	bmq_seterr(q, BULLMQ_ERR_IO, "redis sentinel: no sentinel named "
@@ -356,4 +360,44 @@ bmq_sentinel_verify(bullmq_queue *q)
 	if (!ok)
 		bmq_drop(q);
 	return ok ? 0 : -1;
+}
+
+/*
+ * Before a call on an open connection of a sentinel URL, at most once a
+ * second: ask the sentinels again, and drop the connection when they name
+ * another master.  A master the sentinels replaced is not told so until
+ * they reconfigure it as a replica, seconds later, and writes to it in
+ * the meantime are lost (a planned SENTINEL FAILOVER, a partition): this
+ * bounds that to a second or so after they switch.  No sentinel answering
+ * within 250 ms keeps the connection, and the next ask is 10 s later.
+ * Returns 1 when the connection was dropped, else 0.
+ */
+int
+bmq_sentinel_recheck(bullmq_queue *q)
+{
+	struct bmq_node	 node;
+	char		 msg[512];
+	int64_t		 now;
+	int		 i;
+
+	if (q->url.nsentinels == 0 || q->rc == NULL)
+		return 0;
+	now = bullmq_mono_ms();
+	if (now - q->sentinel_checked < RECHECK_MS)
+		return 0;
+	q->sentinel_checked = now;
+	for (i = 0; i < q->url.nsentinels; i++)
+		if (ask_sentinel(q, &q->url.sentinels[i], RECHECK_TIMEOUT_MS,
+		    &node, msg, sizeof(msg)) == 0)
+			break;
+	if (i == q->url.nsentinels) {
+		/* none answers: the connection stands; ask less often */
+		q->sentinel_checked = now + RECHECK_IDLE_MS;
+		return 0;
+	}
+	if (strcmp(node.host, q->node.host) == 0 &&
+	    node.port == q->node.port)
+		return 0;
+	bmq_drop(q);
+	return 1;
 }
