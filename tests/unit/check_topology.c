@@ -149,6 +149,75 @@ START_TEST(slot_check)
 }
 END_TEST
 
+/* An error reply as hiredis makes it, without a server. */
+static redisReply *
+error_reply(const char *msg)
+{
+	static redisReply	r;
+
+	memset(&r, 0, sizeof(r));
+	r.type = REDIS_REPLY_ERROR;
+	r.str = (char *)msg;
+	r.len = strlen(msg);
+	return &r;
+}
+
+/* What bmq_redirect makes of each redirection, on a handle not connected. */
+START_TEST(redirects)
+{
+	struct bullmq_conn_opts	 o;
+	bullmq_queue		*q;
+
+	memset(&o, 0, sizeof(o));
+	o.queue = "q";
+	o.prefix = "{bull}";
+	o.url = "redis://10.0.0.1:7000";
+	q = bullmq_queue_new(&o);
+	ck_assert_int_eq(bmq_redirect(q, error_reply("MOVED 9263 "
+	    "127.0.0.1:7002"), 0, 0), 1);
+	ck_assert_str_eq(q->node.host, "127.0.0.1");
+	ck_assert_int_eq(q->node.port, 7002);
+	ck_assert_int_eq(bmq_redirect(q, error_reply("MOVED 1 [::1]:7003"),
+	    1, 1), 1);
+	ck_assert_str_eq(q->node.host, "::1");
+	ck_assert_int_eq(q->node.port, 7003);
+	/* no host: the node that answered */
+	ck_assert_int_eq(bmq_redirect(q, error_reply("MOVED 1 :7004"), 2, 0),
+	    1);
+	ck_assert_str_eq(q->node.host, "::1");
+	ck_assert_int_eq(q->node.port, 7004);
+	ck_assert_int_eq(bmq_redirect(q, error_reply("MOVED 1 h"), 0, 0), -1);
+	ck_assert_int_eq(bullmq_errcode(q), BULLMQ_ERR_PROTOCOL);
+	/* a script waits where it is on ASK and TRYAGAIN */
+	ck_assert_int_eq(bmq_redirect(q, error_reply("ASK 9263 "
+	    "127.0.0.1:7005"), 0, 1), 1);
+	ck_assert_int_eq(q->node.port, 7004);
+	ck_assert_int_eq(bmq_redirect(q, error_reply("TRYAGAIN Multiple keys "
+	    "request during rehashing of slot"), 0, 0), 1);
+	ck_assert_int_eq(bmq_redirect(q, error_reply("ERR Error running "
+	    "script: Script attempted to access a non local key in a cluster "
+	    "node"), 0, 1), 1);
+	/* others are answers; READONLY too, without sentinels */
+	ck_assert_int_eq(bmq_redirect(q, error_reply("ERR wrong number"), 0,
+	    0), 0);
+	ck_assert_int_eq(bmq_redirect(q, error_reply("MOVEDX 1 h:1"), 0, 0),
+	    0);
+	ck_assert_int_eq(bmq_redirect(q, error_reply("READONLY You can't "
+	    "write against a read only replica."), 0, 0), 0);
+	/* and a redirection loop ends */
+	ck_assert_int_eq(bmq_redirect(q, error_reply("MOVED 1 h:1"), 1000, 0),
+	    0);
+	bullmq_queue_free(q);
+	o.url = "redis+sentinel://127.0.0.1:1/m";
+	q = bullmq_queue_new(&o);
+	ck_assert_int_eq(bmq_redirect(q, error_reply("READONLY You can't "
+	    "write against a read only replica."), 20, 0), -1);
+	ck_assert_int_eq(bullmq_errcode(q), BULLMQ_ERR_IO);
+	ck_assert_ptr_nonnull(strstr(bullmq_errstr(q), "READONLY"));
+	bullmq_queue_free(q);
+}
+END_TEST
+
 static Suite *
 topology_suite(void)
 {
@@ -160,6 +229,7 @@ topology_suite(void)
 	tcase_add_test(tc, sentinel_redact);
 	tcase_add_test(tc, keyslots);
 	tcase_add_test(tc, slot_check);
+	tcase_add_test(tc, redirects);
 	suite_add_tcase(s, tc);
 	return s;
 }
