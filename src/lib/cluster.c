@@ -267,8 +267,8 @@ bmq_redirect(bullmq_queue *q, const redisReply *r, int tries, int script)
 /*
  * Once a handle, on a fresh connection: ask the server whether it is a
  * cluster node (INFO cluster) and, when it is, check that the queue's keys
- * share one slot.  A server that does not answer INFO (an ACL) is taken
- * for no cluster.  Returns 0, or -1 with the error set (BULLMQ_ERR_ARG for
+ * share one slot.  A user whose ACL denies INFO is taken for no cluster
+ * and asked again on the next connection.  Returns 0, or -1 with the error set (BULLMQ_ERR_ARG for
  * keys across slots: no connection can mend that).
  */
 int
@@ -285,10 +285,19 @@ bmq_cluster_verify(bullmq_queue *q)
 		bmq_drop(q);
 		return -1;
 	}
-	if (r->type == REDIS_REPLY_ERROR) {
-		/* NOAUTH or an ACL: the next command tells */
+	if (r->type == REDIS_REPLY_ERROR && r->len >= 6 &&
+	    strncmp(r->str, "NOPERM", 6) == 0) {
+		/* an ACL user without INFO: taken for no cluster */
 		freeReplyObject(r);
 		return 0;
+	}
+	if (r->type == REDIS_REPLY_ERROR) {
+		if (!bmq_noauth(q, r))
+			bmq_seterr(q, BULLMQ_ERR_REDIS, "redis INFO cluster: "
+			    "%.*s", (int)r->len, r->str);
+		freeReplyObject(r);
+		bmq_drop(q);
+		return -1;
 	}
 	q->cluster = r->type == REDIS_REPLY_STRING && memmem(r->str, r->len,
 	    "cluster_enabled:1", 17) != NULL ? 1 : -1;

@@ -558,8 +558,6 @@ bullmq_queue_connect(bullmq_queue *q)
 				return -1;
 		}
 	}
-	if (bmq_sentinel_verify(q) == -1 || bmq_cluster_verify(q) == -1)
-		return -1;
 	if (q->url.db != 0) {
 		snprintf(db, sizeof(db), "%d", q->url.db);
 		argv[0] = "SELECT";
@@ -583,6 +581,9 @@ bullmq_queue_connect(bullmq_queue *q)
 		if (setup_command(q, "PING", 1, argv) == -1)
 			return -1;
 	}
+	/* a sentinel's master, a cluster node (sentinel.c, cluster.c) */
+	if (bmq_sentinel_verify(q) == -1 || bmq_cluster_verify(q) == -1)
+		return -1;
 	return 0;
 }
 

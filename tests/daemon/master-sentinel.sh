@@ -183,7 +183,6 @@ is "failover: every job ran" "$(cut -d' ' -f1 "$TMPD/runs" | sort -u |
 twice=$(cut -d' ' -f1 "$TMPD/runs" | sort | uniq -d | awk '$1 > '$N | wc -l)
 echo "# failover: $twice jobs run twice (finished on the old master after" \
     "the switch)"
-ok "failover: fewer than 3 s of work run twice" test "$twice" -lt 150
 kill -TERM "$MPID"
 master_wait
 is "TERM: exit 0" "$MRC" 0
