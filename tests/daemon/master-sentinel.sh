@@ -19,14 +19,11 @@ NAME=bmqmaster
 MPW=data-pw-$$
 SPW=sentinel-pw-$$
 
-# A free TCP port on 127.0.0.1, not one handed out before.
-USED=""
+# A free TCP port on 127.0.0.1.
 free_port() {
 	while :; do
 		p=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
-		case " $USED " in *" $p "*) continue ;; esac
 		ss -ltnH "sport = :$p" 2>/dev/null | grep -q . && continue
-		USED="$USED $p"
 		echo "$p"
 		return
 	done
@@ -58,9 +55,10 @@ node_start() {
 	track "$(cat "$TMPD/$tag.pid")"
 }
 
+# each port is taken before the next is looked for
 PM=$(free_port)
-PR=$(free_port)
 node_start m "$PM"
+PR=$(free_port)
 node_start r "$PR" --replicaof 127.0.0.1 "$PM"
 MPID_REDIS=$(cat "$TMPD/m.pid")
 SPORTS=""
