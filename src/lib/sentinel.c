@@ -177,6 +177,9 @@ bmq_sentinel_parse(const char *url, struct bmq_url *u, char *err,
 			return -1;
 		p = at + 1;
 	}
+	if (memchr(p, '?', end - p) != NULL)
+		return url_error(url, err, errsize, "the only query read is "
+		    "?sentinel_password=");
 	if ((slash = memchr(p, '/', end - p)) == NULL || slash + 1 == end ||
 	    slash[1] == '/')
 		return url_error(url, err, errsize, "expected the master's "

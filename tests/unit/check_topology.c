@@ -33,6 +33,10 @@ START_TEST(sentinel_url)
 	ck_assert_int_eq(u.nsentinels, 1);
 	ck_assert_str_eq(u.master_name, "m");
 	ck_assert_int_eq(u.db, 0);
+	/* a password may hold a raw "?" */
+	ck_assert_int_eq(bmq_url_parse("redis+sentinel://u:p?w@h1/m", &u, err,
+	    sizeof(err)), 0);
+	ck_assert_str_eq(u.pass, "p?w");
 	/* a lone user part is the password, as in redis:// */
 	ck_assert_int_eq(bmq_url_parse("redis+sentinel://pw@h1/m", &u, err,
 	    sizeof(err)), 0);
@@ -56,6 +60,8 @@ START_TEST(sentinel_url_errors)
 		"redis+sentinel://h1/m/1/2",
 		"redis+sentinel://a,b,c,d,e,f,g,h,i/m",
 		"redis+sentinel://u:%00@h1/m",
+		"redis+sentinel://h1/m?db=1",
+		"redis+sentinel://h1/m?password=x",
 	};
 	struct bmq_url	u;
 	char		err[512];
