@@ -26,6 +26,14 @@
 #define BMQ_MAX_BLOCK_MS	10000
 #define BMQ_MIN_BLOCK_MS	2
 
+#define BMQ_MAX_SENTINELS	8
+
+/* A server's address: a sentinel, or the node a handle talks to now. */
+struct bmq_node {
+	char	 host[256];
+	int	 port;
+};
+
 /* A parsed Redis URL. */
 struct bmq_url {
 	int	 is_unix;
@@ -35,6 +43,11 @@ struct bmq_url {
 	int	 db;
 	char	 user[128];
 	char	 pass[256];
+	/* redis+sentinel:// (sentinel.c): the master is asked of these */
+	int		 nsentinels;
+	struct bmq_node	 sentinels[BMQ_MAX_SENTINELS];
+	char		 master_name[128];
+	char		 sentinel_pass[256];
 };
 
 /* Queue keys, prebuilt once per handle: Q:<suffix>. */
@@ -78,6 +91,12 @@ struct bullmq_queue {
 	int		 script_code;
 	char		 errstr[BMQ_MAX_ERR];
 	int64_t		 client_id;	/* CLIENT ID of rc, 0: not asked yet */
+	/* the node talked to now, when not the URL's: the master the
+	 * sentinels named, a cluster's MOVED or ASK (sentinel.c, cluster.c) */
+	struct bmq_node	 node;
+	int		 cluster;	/* 1 a cluster node, -1 not, 0 not asked */
+	int64_t		 redirect_t0;	/* bullmq_mono_ms() of a first redirect */
+	int64_t		 sentinel_checked; /* bullmq_mono_ms() of the last ask */
 };
 
 /* A growable byte buffer; on allocation failure oom is set and it stays. */
@@ -125,6 +144,23 @@ redisReply	*bmq_commandv(bullmq_queue *, int, const char **,
 void		 bmq_drop(bullmq_queue *);
 int		 bmq_reply_error(bullmq_queue *, redisReply *);
 int		 bmq_noauth(bullmq_queue *, const redisReply *);
+
+/* sentinel.c */
+int		 bmq_sentinel_parse(const char *, struct bmq_url *, char *,
+		    size_t);
+const char	*bmq_sentinel_redact(const char *, char *, size_t);
+int		 bmq_sentinel_resolve(bullmq_queue *);
+int		 bmq_sentinel_verify(bullmq_queue *);
+int		 bmq_sentinel_recheck(bullmq_queue *);
+int		 bmq_url_decode(const char *, size_t, char *, size_t);
+
+/* cluster.c */
+unsigned int	 bmq_crc16(const char *, size_t);
+unsigned int	 bmq_keyslot(const char *, size_t);
+int		 bmq_slot_check(const char *, char *const *, const size_t *, int,
+		    char *, size_t);
+int		 bmq_redirect(bullmq_queue *, const redisReply *, int, int);
+int		 bmq_cluster_verify(bullmq_queue *);
 
 /* scripts.c */
 #define BMQ_ARGS_MAX	40	/* arguments a struct bmq_args holds */

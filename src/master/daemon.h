@@ -346,7 +346,7 @@ void	 keeper_retry(int64_t, int);
 size_t	 keeper_pending(void);
 void	 keeper_unblock(int64_t);
 void	 keeper_extend(size_t, const char *const *, const char *const *,
-	    int64_t);
+	    int64_t, void (*)(const char *, void *));
 void	 keeper_stalled(int64_t);
 void	 keeper_refresh(int64_t);
 int	 keeper_counts(struct bullmq_counts *, int64_t *);

@@ -313,21 +313,17 @@ keeper_unblock(int64_t client_id)
 	status(1, NULL);
 }
 
-/* Note a job whose lock was lost: another worker may run it again. */
-static void
-on_lost(const char *id, void *arg)
-{
-	log_warnx("job %s lost its lock", id);
-}
-
-/* Extend the locks of n jobs in one call. */
+/*
+ * Extend the locks of n jobs in one call; lost(id) is told of each job
+ * whose lock was not there to extend.
+ */
 void
 keeper_extend(size_t n, const char *const *ids, const char *const *tokens,
-    int64_t duration)
+    int64_t duration, void (*lost)(const char *, void *))
 {
 	if (n == 0)
 		return;
-	if (bullmq_extend_locks(K.q, n, ids, tokens, duration, on_lost,
+	if (bullmq_extend_locks(K.q, n, ids, tokens, duration, lost,
 	    NULL) == -1)
 		status(0, "extend locks");
 	else

@@ -544,6 +544,52 @@ reload(int64_t now)
 	    rolled ? ", children replaced" : "");
 }
 
+/* The ids whose locks the last extension found gone (to check). */
+static char	*lost_ids[64];
+static size_t	 nlost, lost_more;
+
+/* Note a job whose lock an extension found gone, to check after it. */
+static void
+lock_lost(const char *id, void *arg)
+{
+	if (nlost < sizeof(lost_ids) / sizeof(lost_ids[0]) &&
+	    (lost_ids[nlost] = strdup(id)) != NULL)
+		nlost++;
+	else
+		lost_more++;
+}
+
+/*
+ * Say which jobs really lost their locks: a child may have finished its
+ * job (which takes its lock away) while the extension was on its way, and
+ * said so in a message not read yet.  Those are not lost.
+ */
+static void
+report_lost(void)
+{
+	struct child	*c;
+	int64_t		 now = bullmq_mono_ms();
+	size_t		 i;
+	int		 held;
+
+	if (nlost == 0 && lost_more == 0)
+		return;
+	TAILQ_FOREACH(c, &M.children, entry)
+		read_msgs(c, now);
+	for (i = 0; i < nlost; i++) {
+		held = 0;
+		TAILQ_FOREACH(c, &M.children, entry)
+			if (strcmp(c->job, lost_ids[i]) == 0)
+				held = 1;
+		if (held)
+			log_warnx("job %s lost its lock", lost_ids[i]);
+		free(lost_ids[i]);
+	}
+	if (lost_more > 0)
+		log_warnx("%zu more jobs lost their locks", lost_more);
+	nlost = lost_more = 0;
+}
+
 /* Keep every held job's lock: one call for all of them. */
 static void
 keep_locks(void)
@@ -570,7 +616,8 @@ keep_locks(void)
 		M.tokens[n] = c->token;
 		n++;
 	}
-	keeper_extend(n, M.ids, M.tokens, M.set.lock_duration);
+	keeper_extend(n, M.ids, M.tokens, M.set.lock_duration, lock_lost);
+	report_lost();
 }
 
 /* Fail jobs past job-timeout and kill their children. */
