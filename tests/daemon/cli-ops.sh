@@ -158,6 +158,20 @@ ok "help COMMAND prints its usage" sh -c \
     sh "$OUT"
 ok "help COMMAND prints its options" sh -c \
     "printf '%s\n' \"\$1\" | grep -q -- '--count N'" sh "$OUT"
+for c in jobs logs promote retry-job; do
+	ok "--help lists $c" sh -c "$BULLMQ --help | grep -q '^  $c '"
+	run $B "$c" --help
+	is "$c --help prints its usage" \
+	    "$(printf '%s\n' "$OUT" | head -n 1 | cut -d' ' -f1-4)" \
+	    "usage: bullmq [options] $c"
+	run $B "$c" q1
+	is "$c with the queue alone is a usage error" "$RC" 64
+	ok "$c with the queue alone says what it expects" \
+	    said "bullmq $c: expected QUEUE "
+	run $BULLMQ help "$c"
+	ok "help $c describes it beyond the usage" \
+	    test "$(printf '%s\n' "$OUT" | wc -l)" -gt 2
+done
 run $BULLMQ help nosuch
 is "help of an unknown command is a usage error" "$RC" 64
 run $BULLMQ help a b
