@@ -11,7 +11,7 @@
   ARGV[1] job id
 
   Returns 0 when promoted, -1 when the job does not exist, -3 when it is
-  not delayed.
+  not delayed, -20 when its key holds no hash.
 ]]
 local rcall = redis.call
 local jid = ARGV[1]
@@ -27,7 +27,7 @@ if not rcall("ZSCORE", KEYS[1], jid) then
 end
 local pri = redis.pcall("HGET", job_key, "priority")
 if type(pri) == "table" then
-	return -1
+	return -20
 end
 pri = tonumber(pri) or 0
 local held = queue_held(KEYS[3], KEYS[5])

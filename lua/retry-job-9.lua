@@ -15,7 +15,7 @@
   ARGV[4] "1": delete attemptsStarted (ats) too
 
   Returns 1 when moved, -1 when the job does not exist, -3 when it is not
-  in the state of ARGV[2].
+  in the state of ARGV[2], -20 when its key holds no hash.
 ]]
 local rcall = redis.call
 local job_key = KEYS[1]
@@ -32,7 +32,7 @@ if not rcall("ZSCORE", KEYS[3], jid) then
 end
 local job = redis.pcall("HMGET", job_key, "priority", "opts", "parentKey")
 if job.err then
-	return -1
+	return -20
 end
 local pri = tonumber(job[1]) or 0
 local lifo = false

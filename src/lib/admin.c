@@ -261,6 +261,9 @@ bullmq_promote(bullmq_queue *q, const char *id)
 		else if (q->script_code == BULLMQ_JOB_NOT_IN_STATE)
 			bmq_seterr(q, BULLMQ_ERR_JOB, "job %s is not delayed",
 			    id);
+		else if (q->script_code == BULLMQ_JOB_NOT_A_HASH)
+			bmq_seterr(q, BULLMQ_ERR_JOB, "job %s: its key holds "
+			    "no hash", id);
 		return -1;
 	}
 	return 0;
@@ -314,6 +317,9 @@ bullmq_retry_job(bullmq_queue *q, const char *id, const char *state,
 		else if (q->script_code == BULLMQ_JOB_NOT_IN_STATE)
 			bmq_seterr(q, BULLMQ_ERR_JOB, "job %s is not %s", id,
 			    state);
+		else if (q->script_code == BULLMQ_JOB_NOT_A_HASH)
+			bmq_seterr(q, BULLMQ_ERR_JOB, "job %s: its key holds "
+			    "no hash", id);
 		return -1;
 	}
 	return 0;

@@ -38,6 +38,22 @@ static const enum bmq_key	exist_keys[] = { BMQ_K_META, BMQ_K_ID,
 	BMQ_K_FAILED };
 #define NEXIST	(sizeof(exist_keys) / sizeof(exist_keys[0]))
 
+#define MAX_RANGE	(1L << 40)	/* more jobs or lines than any list has */
+
+/*
+ * Bound a page so that its ends are exact integers in Lua and do not
+ * overflow here: a count past MAX_RANGE is all, a start past it is past
+ * the end of any list.
+ */
+static void
+clamp_range(long *start, long *count)
+{
+	if (*count > MAX_RANGE)
+		*count = 0;
+	if (*start > MAX_RANGE)
+		*start = MAX_RANGE;
+}
+
 /*
  * Call cb for a page of the jobs of a state, in the order of order
  * (BULLMQ_ORDER_*); see bullmq.h.  Returns how many, or -1.
@@ -66,6 +82,7 @@ bullmq_get_jobs(bullmq_queue *q, const char *state, long start, long count,
 		bmq_seterr(q, BULLMQ_ERR_ARG, "jobs: negative start or count");
 		return -1;
 	}
+	clamp_range(&start, &count);
 	asc = order == BULLMQ_ORDER_ASC ||
 	    (order != BULLMQ_ORDER_DESC && s->asc);
 	snprintf(sstart, sizeof(sstart), "%ld", start);
@@ -135,6 +152,7 @@ bullmq_get_logs(bullmq_queue *q, const char *id, long start, long count,
 		bmq_seterr(q, BULLMQ_ERR_ARG, "logs: negative start or count");
 		return -1;
 	}
+	clamp_range(&start, &count);
 	if ((kl = bmq_job_key(q, id, key, sizeof(key) - 5)) == -1) {
 		bmq_seterr(q, BULLMQ_ERR_ARG, "job id %s: key too long", id);
 		return -1;

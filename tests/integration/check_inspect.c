@@ -5,6 +5,7 @@
  * Worker-made states are written by hand.
  */
 #include <check.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,6 +88,12 @@ START_TEST(get_jobs)
 	ck_assert_str_eq(page("wait", 1, 2, BULLMQ_ORDER_DESC), "3 2 ");
 	ck_assert_str_eq(page("wait", 3, 5, BULLMQ_ORDER_ASC), "4 ");
 	ck_assert_str_eq(page("wait", 4, 5, BULLMQ_ORDER_ASC), "");
+	/* pages past what a Lua number holds exactly */
+	ck_assert_str_eq(page("wait", 0, LONG_MAX, BULLMQ_ORDER_STATE),
+	    "1 2 3 4 ");
+	ck_assert_str_eq(page("wait", LONG_MAX, 1, BULLMQ_ORDER_ASC), "");
+	ck_assert_str_eq(page("wait", LONG_MAX, LONG_MAX, BULLMQ_ORDER_DESC),
+	    "");
 	/* an id without a hash is skipped and the page filled */
 	cmd("DEL bull:q:2");
 	ck_assert_str_eq(page("wait", 0, 2, BULLMQ_ORDER_STATE), "1 3 ");
@@ -138,6 +145,15 @@ START_TEST(get_logs)
 	ck_assert_int_eq(bullmq_get_logs(q, "7", 0, 0, 1, cb_lines, NULL,
 	    NULL), 4);
 	ck_assert_str_eq(lines, "d|c|b|a|");
+	lines[0] = '\0';
+	ck_assert_int_eq(bullmq_get_logs(q, "7", 2, LONG_MAX, 1, cb_lines,
+	    NULL, &total), 2);
+	ck_assert_str_eq(lines, "b|a|");
+	ck_assert_int_eq(bullmq_get_logs(q, "7", LONG_MAX, LONG_MAX, 1,
+	    cb_lines, NULL, &total), 0);
+	ck_assert_int_eq(bullmq_get_logs(q, "7", LONG_MAX, 1, 0, cb_lines,
+	    NULL, &total), 0);
+	ck_assert_int_eq(total, 4);
 	ck_assert_int_eq(bullmq_get_logs(q, "8", 0, 0, 0, cb_lines, NULL,
 	    &total), 0);
 	ck_assert_int_eq(total, 0);
@@ -176,6 +192,11 @@ START_TEST(promote)
 	ck_assert_int_eq(bullmq_script_code(q), BULLMQ_JOB_NOT_IN_STATE);
 	ck_assert_int_eq(bullmq_promote(q, "nope"), -1);
 	ck_assert_int_eq(bullmq_script_code(q), BULLMQ_JOB_NOT_EXIST);
+	cmd("SET bull:q:s text");
+	cmd("ZADD bull:q:delayed 4096000 s");
+	ck_assert_int_eq(bullmq_promote(q, "s"), -1);
+	ck_assert_int_eq(bullmq_script_code(q), BULLMQ_JOB_NOT_A_HASH);
+	ck_assert_int_eq(harness_int("ZCARD bull:q:delayed"), 1);
 	ck_assert_int_eq(harness_int("LLEN bull:q:wait"), 2);
 	ck_assert_int_eq(harness_int("XLEN bull:q:events"), 2);
 }
@@ -228,6 +249,11 @@ START_TEST(retry_job)
 	ck_assert_int_eq(bullmq_script_code(q), BULLMQ_JOB_NOT_EXIST);
 	ck_assert_int_eq(bullmq_retry_job(q, "x", "active", 0), -1);
 	ck_assert_int_eq(bullmq_errcode(q), BULLMQ_ERR_ARG);
+	cmd("SET bull:q:s text");
+	cmd("ZADD bull:q:failed 1 s");
+	ck_assert_int_eq(bullmq_retry_job(q, "s", NULL, 0), -1);
+	ck_assert_int_eq(bullmq_script_code(q), BULLMQ_JOB_NOT_A_HASH);
+	ck_assert_str_eq(harness_str("ZSCORE bull:q:failed s"), "1");
 	ck_assert_int_eq(harness_int("LLEN bull:q:wait"), 4);
 	ck_assert_int_eq(harness_int("XLEN bull:q:events"), 3);
 }
