@@ -14,7 +14,8 @@
   ARGV[5] "asc": a list from its oldest end (the tail), a sorted set from
           its lowest score; else the other way round
 
-  Returns {id, {field, value, ...}, id, {...}, ...}.
+  Returns {id, {field, value, ...}, score, id, ...}: the score of the id
+  in the sorted set, "" in a list.
 ]]
 local rcall = redis.call
 local key = KEYS[1]
@@ -55,6 +56,8 @@ local function take(ids)
 		if type(h) == "table" and not h.err and #h > 0 then
 			out[#out + 1] = jid
 			out[#out + 1] = h
+			out[#out + 1] = is_list and "" or
+			    rcall("ZSCORE", key, jid)
 			got = got + 1
 		end
 	end

@@ -266,14 +266,17 @@ int	bullmq_retry_job(bullmq_queue *, const char *id, const char *state,
  * start, at most count (0: all), ids whose hash is gone skipped, as
  * Queue.getJobs.  BULLMQ_ORDER_STATE is the order of Node's getter of the
  * state: completed and failed newest first, the others in the order they
- * run.  The job is cb's only during the call.  Returns how many, or -1.
+ * run.  cb gets the job, its own only during the call, and its score in
+ * the state's sorted set (0 for a list): for a delayed job the time it is
+ * due times 4096 (plus a sequence), for a finished one finishedOn.
+ * Returns how many, or -1.
  */
 #define BULLMQ_ORDER_STATE	0
 #define BULLMQ_ORDER_ASC	1	/* getJobs(..., asc = true) */
 #define BULLMQ_ORDER_DESC	2	/* getJobs(..., asc = false) */
 long	bullmq_get_jobs(bullmq_queue *, const char *state, long start,
-	    long count, int order, void (*cb)(const bullmq_job *, void *),
-	    void *arg);
+	    long count, int order, void (*cb)(const bullmq_job *, int64_t,
+	    void *), void *arg);
 /*
  * Call cb for a job's log lines from start, at most count (0: all), oldest
  * first or, with desc, newest first (Queue.getJobLogs); *total gets the

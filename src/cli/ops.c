@@ -100,7 +100,7 @@ state_column(const char *state)
 
 /* Print one job of the list: a JSON object or a row of the table. */
 static void
-cb_job(const bullmq_job *job, void *arg)
+cb_job(const bullmq_job *job, int64_t score, void *arg)
 {
 	struct job_list	*l = arg;
 	const char	*name = bullmq_job_name(job);
@@ -123,7 +123,7 @@ cb_job(const bullmq_job *job, void *arg)
 		put_time(int_field(job, "finishedOn"));
 	} else if (strcmp(st, "delayed") == 0) {
 		putchar(' ');
-		put_time(bullmq_job_timestamp(job) + int_field(job, "delay"));
+		put_time(score / 4096);
 	} else if (strcmp(st, "active") == 0) {
 		putchar(' ');
 		put_time(int_field(job, "processedOn"));

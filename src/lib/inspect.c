@@ -60,13 +60,14 @@ clamp_range(long *start, long *count)
  */
 long
 bullmq_get_jobs(bullmq_queue *q, const char *state, long start, long count,
-    int order, void (*cb)(const bullmq_job *, void *), void *arg)
+    int order, void (*cb)(const bullmq_job *, int64_t, void *), void *arg)
 {
 	const struct state_kind	*s;
 	struct bmq_args		 a;
-	redisReply		*r, *id, *h;
+	redisReply		*r, *id, *h, *sc;
 	bullmq_job		*job;
-	char			 sstart[24], scount[24];
+	char			 sstart[24], scount[24], num[64];
+	int64_t			 score;
 	size_t			 i;
 	int			 asc;
 
@@ -96,17 +97,23 @@ bullmq_get_jobs(bullmq_queue *q, const char *state, long start, long count,
 	bmq_args_adds(&a, asc ? "asc" : "desc");
 	if ((r = bmq_script(q, BMQ_LUA_GET_JOBS, &a)) == NULL)
 		return -1;
-	if (r->type != REDIS_REPLY_ARRAY || r->elements % 2 != 0)
+	if (r->type != REDIS_REPLY_ARRAY || r->elements % 3 != 0)
 		goto bad;
-	for (i = 0; i < r->elements; i += 2) {
+	for (i = 0; i < r->elements; i += 3) {
 		id = r->element[i];
 		h = r->element[i + 1];
+		sc = r->element[i + 2];
 		if (id->type != REDIS_REPLY_STRING || h->type !=
-		    REDIS_REPLY_ARRAY || id->len > BULLMQ_MAX_ID)
+		    REDIS_REPLY_ARRAY || id->len > BULLMQ_MAX_ID ||
+		    sc->type != REDIS_REPLY_STRING || sc->len >= sizeof(num))
 			goto bad;
 	}
-	for (i = 0; i < r->elements; i += 2) {
+	for (i = 0; i < r->elements; i += 3) {
 		id = r->element[i];
+		sc = r->element[i + 2];
+		memcpy(num, sc->str, sc->len);
+		num[sc->len] = '\0';
+		score = sc->len > 0 ? (int64_t)strtod(num, NULL) : 0;
 		job = bmq_job_from_hash(q, id->str, id->len, r->element[i + 1]);
 		if (job == NULL) {
 			bmq_seterr(q, BULLMQ_ERR_NOMEM, "job %.*s: out of "
@@ -116,11 +123,11 @@ bullmq_get_jobs(bullmq_queue *q, const char *state, long start, long count,
 			return -1;
 		}
 		if (cb != NULL)
-			cb(job, arg);
+			cb(job, score, arg);
 		bullmq_job_free(job);
 	}
 	freeReplyObject(r);
-	return (long)(i / 2);
+	return (long)(i / 3);
 bad:
 	bmq_seterr(q, BULLMQ_ERR_PROTOCOL, "script get-jobs: unexpected reply");
 	freeReplyObject(r);

@@ -53,6 +53,12 @@ rcli RPUSH bull:q1:wait gone >/dev/null
 run $B --json jobs q1 wait --count 2
 is "an id without a hash is skipped and the page filled" \
     "$(echo "$OUT" | jq -r .id | tr '\n' ' ')" "4 5 "
+run $B add q3 later '{}' --delay 5000
+rcli ZADD bull:q3:delayed $((1800000000000 * 4096 + 3)) "$OUT" >/dev/null
+run $B jobs q3 delayed
+ok "jobs delayed shows when the job is due, from its score" sh -c \
+    "printf '%s\n' \"\$1\" | tail -1 | grep -q ' 2027-01-15T08:00:00.000Z\$'" \
+    sh "$OUT"
 run $B jobs q1 finished
 is "jobs of an unknown state is a usage error" "$RC" 64
 run $B jobs q1 wait --asc --desc

@@ -56,10 +56,15 @@ finished(const char *id, const char *state, long long ts)
 static char	ids[512];
 
 static void
-cb_ids(const bullmq_job *j, void *arg)
+cb_ids(const bullmq_job *j, int64_t score, void *arg)
 {
-	strlcat(ids, bullmq_job_id(j), sizeof(ids));
-	strlcat(ids, " ", sizeof(ids));
+	size_t	n = strlen(ids);
+
+	if (score != 0)
+		snprintf(ids + n, sizeof(ids) - n, "%s@%lld ", bullmq_job_id(j),
+		    (long long)score);
+	else
+		snprintf(ids + n, sizeof(ids) - n, "%s ", bullmq_job_id(j));
 	ck_assert_str_eq(bullmq_job_name(j), "n");
 }
 
@@ -104,8 +109,13 @@ START_TEST(get_jobs)
 	cmd("HSET bull:q:c2 name n");
 	cmd("ZADD bull:q:completed 10 c1 20 c2");
 	ck_assert_str_eq(page("completed", 0, 0, BULLMQ_ORDER_STATE),
-	    "c2 c1 ");
-	ck_assert_str_eq(page("completed", 0, 1, BULLMQ_ORDER_ASC), "c1 ");
+	    "c2@20 c1@10 ");
+	ck_assert_str_eq(page("completed", 0, 1, BULLMQ_ORDER_ASC), "c1@10 ");
+	/* a delayed job's score: its due time times 4096 plus a sequence */
+	cmd("HSET bull:q:d name n");
+	cmd("ZADD bull:q:delayed 7372800000000005 d");
+	ck_assert_str_eq(page("delayed", 0, 0, BULLMQ_ORDER_STATE),
+	    "d@7372800000000005 ");
 
 	ck_assert_int_eq(bullmq_get_jobs(q, "finished", 0, 0, 0, NULL, NULL),
 	    -1);
