@@ -135,6 +135,31 @@ async function listing() {
 	rc.disconnect();
 }
 
+// jobs active: the jobs a Node worker holds, in the order Node lists them.
+async function active() {
+	const name = qname('i15act');
+	const q = new Queue(name, { connection });
+	let open;
+	const gate = new Promise((r) => { open = r; });
+	for (let i = 0; i < 4; i++)
+		await q.add(`a${i}`, { i });
+	const w = new Worker(name, async () => gate, { connection,
+	    concurrency: 3 });
+	await until(async () => (await q.getActiveCount()) === 3, 10000);
+	const node = (await q.getActive()).map((j) => j.id);
+	const r = cli(['--json', 'jobs', name, 'active']);
+	same(lines(r)?.map((j) => j.id), node,
+	    'jobs active: the ids of getActive(), in its order');
+	ok(node.length === 3, 'three jobs are active', node);
+	const n = (await q.getJobs(['active'], 0, 1, false)).map((j) => j.id);
+	same(lines(cli(['--json', 'jobs', name, 'active', '--count', '2',
+	    '--desc']))?.map((j) => j.id), n,
+	    'jobs active --count 2 --desc = getJobs(0, 1, false)');
+	open();
+	await w.close();
+	await q.close();
+}
+
 // A job's hash without what differs between twin queues by time.
 async function hashOf(rc, name, id) {
 	const h = await rc.hgetall(`bull:${name}:${id}`);
@@ -300,6 +325,7 @@ async function counts() {
 
 await main('15-cli-ops', async () => {
 	await listing();
+	await active();
 	await moves();
 	await counts();
 });
