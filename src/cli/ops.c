@@ -392,7 +392,8 @@ static const struct {
 	    "  --state failed|completed   the state it must be in (default: "
 	    "its own)\n"
 	    "  --reset-attempts-made      start attemptsMade from 0 again\n"
-	    "  --reset-attempts-started   start attemptsStarted from 0 again\n" },
+	    "  --reset-attempts-started   start attemptsStarted from 0 "
+	    "again\n" },
 	{ "promote", "Move a delayed job to wait (or prioritized) now, as "
 	    "Job.promote.\n" },
 	{ "jobs", "List a page of the jobs of STATE: wait, active, paused, "

@@ -15,7 +15,7 @@ struct state_kind {
 	const char	*name;
 	enum bmq_key	 key;
 	int		 list;	/* a list, else a sorted set */
-	int		 asc;	/* Node's getter: oldest or lowest score first */
+	int		 asc;	/* Node's getter: oldest or lowest first */
 };
 
 static const struct state_kind	states[] = {
@@ -38,7 +38,7 @@ static const enum bmq_key	exist_keys[] = { BMQ_K_META, BMQ_K_ID,
 	BMQ_K_FAILED };
 #define NEXIST	(sizeof(exist_keys) / sizeof(exist_keys[0]))
 
-#define MAX_RANGE	(1L << 40)	/* more jobs or lines than any list has */
+#define MAX_RANGE	(1L << 40)	/* more than any list holds */
 
 /*
  * Bound a page so that its ends are exact integers in Lua and do not

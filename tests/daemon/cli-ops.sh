@@ -114,7 +114,8 @@ is "retry-job prints what it did" "$OUT" "queue q1 job 1 retried"
 is "the job left failed" "$(rcli ZSCORE bull:q1:failed 1)" ""
 is "the job waits again at the head" "$(rcli LINDEX bull:q1:wait 0)" 1
 is "failedReason, finishedOn and processedOn are gone" \
-    "$(rcli HMGET bull:q1:1 failedReason finishedOn processedOn | tr -d '\n')" ""
+    "$(rcli HMGET bull:q1:1 failedReason finishedOn processedOn |
+    tr -d '\n')" ""
 is "attempts are kept" "$(rcli HMGET bull:q1:1 atm ats | tr '\n' ' ')" "2 2 "
 is "the stack trace is kept" "$(rcli HGET bull:q1:1 stacktrace)" '["at x"]'
 ok "retry-job writes a waiting event from failed" sh -c \
@@ -160,7 +161,8 @@ ok "help lists the commands" sh -c \
 run $BULLMQ help jobs
 is "help COMMAND exits 0" "$RC" 0
 ok "help COMMAND prints its usage" sh -c \
-    "printf '%s\n' \"\$1\" | grep -q '^usage: bullmq \[options\] jobs QUEUE STATE'" \
+    "printf '%s\n' \"\$1\" |
+    grep -q '^usage: bullmq \[options\] jobs QUEUE STATE'" \
     sh "$OUT"
 ok "help COMMAND prints its options" sh -c \
     "printf '%s\n' \"\$1\" | grep -q -- '--count N'" sh "$OUT"

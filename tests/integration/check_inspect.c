@@ -279,7 +279,7 @@ START_TEST(queue_exists)
 	ck_assert_int_eq(bullmq_queue_exists(q), 1);
 	cmd("DEL bull:q:failed");
 	cmd("SET bull:other:id 3");
-	cmd("HSET bull:q:1 name n");	/* a job hash alone is not a queue */
+	cmd("HSET bull:q:1 name n");	/* a job alone is not a queue */
 	ck_assert_int_eq(bullmq_queue_exists(q), 0);
 	cmd("HSET bull:q:meta paused 1");
 	ck_assert_int_eq(bullmq_queue_exists(q), 1);
