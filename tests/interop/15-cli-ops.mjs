@@ -46,7 +46,8 @@ async function fill(q, name) {
 	const fp = new FlowProducer({ connection });
 	for (let i = 0; i < 3; i++)
 		await fp.add({ name: `parent${i}`, queueName: name,
-		    children: [{ name: `child${i}`, queueName: `${name}-kids` }] });
+		    children: [{ name: `child${i}`,
+		    queueName: `${name}-kids` }] });
 	await fp.close();
 }
 
@@ -93,7 +94,8 @@ async function listing() {
 			const h = await rc.hgetall(`bull:${name}:${j.id}`);
 			const nj = await Job.fromId(q, j.id);
 			const { id, state: st, ...rest } = j;
-			fields &&= st === (state === 'wait' ? 'waiting' : state) &&
+			const want = state === 'wait' ? 'waiting' : state;
+			fields &&= st === want &&
 			    JSON.stringify(Object.keys(rest).sort()) ===
 			    JSON.stringify(Object.keys(h).sort()) &&
 			    rest.name === nj.name &&
@@ -181,12 +183,13 @@ async function moves() {
 		await q.pause();
 		qs.push(q);
 		await q.add('d', {}, { delay: 600000 });		// 1
-		await q.add('dp', {}, { delay: 600000, priority: 4 });	// 2
+		await q.add('dp', {}, { delay: 600000,
+		    priority: 4 });					// 2
 		await q.add('f', { fail: true }, { attempts: 2 });	// 3
 		await q.add('fl', { fail: true }, { lifo: true });	// 4
 		await q.add('fp', { fail: true }, { priority: 2 });	// 5
-		await q.add('c', {});					// 6
-		await q.add('w', {});					// 7
+		await q.add('c', {});				// 6
+		await q.add('w', {});				// 7
 		await q.resume();
 		const w = new Worker(name, async (job) => {
 			if (job.data.fail)
