@@ -331,6 +331,9 @@ double		 bmq_backoff_delay(enum bullmq_backoff_type, double, double,
 int		 bmq_retry_delay(const struct bmq_job_opts *, long, double,
 		    char *, size_t);
 
+/* admin.c */
+int		 bmq_check_id(bullmq_queue *, const char *);
+
 /* stalled.c */
 int		 bmq_give_back(bullmq_queue *, const char *, const char *,
 		    long, const char *);

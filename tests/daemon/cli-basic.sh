@@ -216,8 +216,9 @@ run $B add q9 n '{}' --attempts
 is "an option without its value is a usage error" "$RC" 64
 ok "getopt names the option without its value" said "requires an argument"
 is "no usage error wrote anything" "$(rcli DBSIZE)" "$keys"
+$B --prefix other add q9 n '{}' >/dev/null
 run $B counts q9 --pre other --j
-is "long options may be abbreviated" "$(echo "$OUT" | jq .waiting)" 0
+is "long options may be abbreviated" "$(echo "$OUT" | jq .waiting)" 1
 run $B add q9 n '{}' --re 5
 is "an ambiguous abbreviation is a usage error" "$RC" 64
 run $BULLMQ --json -r "$REDIS_URL" --prefix p2 add q9 n '{}'
