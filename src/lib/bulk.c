@@ -163,6 +163,61 @@ got_reply(struct bullmq_add_stream *s, redisReply *r)
 	    ri->len, err);
 }
 
+/*
+ * Over TLS the calls go through hiredis's output buffer and its TLS
+ * layer; 0, or -1 when the connection failed.
+ */
+static int
+write_tls(struct bullmq_add_stream *s)
+{
+	bullmq_queue	*q = s->q;
+	int		 done = 0;
+
+	if (redisAppendFormattedCommand(q->rc, s->out.b + (s->wpos - s->base),
+	    (size_t)(s->base + s->out.len - s->wpos)) != REDIS_OK) {
+		bmq_seterr(q, BULLMQ_ERR_NOMEM, "out of memory");
+		return stream_fail(s);
+	}
+	s->wpos = s->base + s->out.len;
+	while (!done)
+		if (redisBufferWrite(q->rc, &done) != REDIS_OK) {
+			bmq_seterr(q, BULLMQ_ERR_IO, "redis: %s",
+			    q->rc->errstr[0] != '\0' ? q->rc->errstr :
+			    "connection lost");
+			return stream_fail(s);
+		}
+	return 0;
+}
+
+/*
+ * Over TLS, read what has come through hiredis: each read takes a whole
+ * record, so poll() sees whether more waits.  0, or -1 on failure.
+ */
+static int
+read_tls(struct bullmq_add_stream *s)
+{
+	bullmq_queue	*q = s->q;
+	struct pollfd	 pfd;
+	int		 i, k;
+
+	pfd.fd = q->rc->fd;
+	pfd.events = POLLIN;
+	for (i = 0; i < 64; i++) {
+		if (redisBufferRead(q->rc) != REDIS_OK) {
+			bmq_seterr(q, BULLMQ_ERR_IO, "redis: %s",
+			    q->rc->errstr[0] != '\0' ? q->rc->errstr :
+			    "connection lost");
+			return stream_fail(s);
+		}
+		do
+			k = poll(&pfd, 1, 0);
+		while (k == -1 && errno == EINTR);
+		if (k != 1)
+			break;
+	}
+	return 0;
+}
+
 /* Write every formatted call; 0, or -1 when the connection failed. */
 static int
 write_out(struct bullmq_add_stream *s)
@@ -175,6 +230,8 @@ write_out(struct bullmq_add_stream *s)
 		return 0;
 	if (q->rc == NULL && bullmq_queue_connect(q) == -1)
 		return stream_fail(s);
+	if (q->url.tls)
+		return write_tls(s);
 	while (s->wpos < s->base + s->out.len) {
 		/* a peer gone must not end the caller by SIGPIPE */
 		n = send(q->rc->fd, s->out.b + (s->wpos - s->base),
@@ -225,7 +282,16 @@ read_replies(struct bullmq_add_stream *s, int wait)
 			return stream_fail(s);
 		}
 	}
-	for (;;) {
+	if (q->url.tls) {
+		pfd.fd = q->rc->fd;
+		pfd.events = POLLIN;
+		do
+			k = wait ? 1 : poll(&pfd, 1, 0);
+		while (k == -1 && errno == EINTR);
+		if (k == 1 && read_tls(s) == -1)
+			return -1;
+	}
+	for (; !q->url.tls;) {
 		n = recv(q->rc->fd, s->rbuf, READ_CHUNK, MSG_DONTWAIT);
 		if (n == -1 && errno == EINTR)
 			continue;

@@ -26,9 +26,13 @@
 #define BMQ_MAX_BLOCK_MS	10000
 #define BMQ_MIN_BLOCK_MS	2
 
+#define BMQ_NO_TLS	"rediss:// (TLS): this build of libbullmq has no TLS " \
+			"(it was built against a hiredis without hiredis_ssl)"
+
 /* A parsed Redis URL. */
 struct bmq_url {
 	int	 is_unix;
+	int	 tls;		/* rediss:// */
 	char	 host[256];
 	int	 port;
 	char	 path[512];
@@ -77,6 +81,8 @@ struct bullmq_queue {
 	int		 script_code;
 	char		 errstr[BMQ_MAX_ERR];
 	int64_t		 client_id;	/* CLIENT ID of rc, 0: not asked yet */
+	struct bullmq_tls *tls;		/* rediss://: owned if tls_owned */
+	int		 tls_owned;
 };
 
 /* A growable byte buffer; on allocation failure oom is set and it stays. */
@@ -122,6 +128,8 @@ redisReply	*bmq_command(bullmq_queue *, const char *, ...);
 redisReply	*bmq_commandv(bullmq_queue *, int, const char **,
 		    const size_t *);
 void		 bmq_drop(bullmq_queue *);
+int		 bmq_tls_start(bullmq_queue *);
+const char	*bmq_tls_hint(const bullmq_queue *);
 int		 bmq_reply_error(bullmq_queue *, redisReply *);
 int		 bmq_noauth(bullmq_queue *, const redisReply *);
 

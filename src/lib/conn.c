@@ -197,7 +197,7 @@ url_userinfo(const char *url, const char *p, const char *at,
 }
 
 /*
- * Parse redis://[user:pass@]host[:port][/db] or
+ * Parse redis://[user:pass@]host[:port][/db] (rediss:// for TLS) or
  * unix://[[user:]pass@]/path[?db=N].  The
  * host may be an IPv6 address in brackets, redis://[::1]:6379; a user with
  * no ":" is taken for a password, as redis-cli reads redis://pass@host.
@@ -248,10 +248,14 @@ bmq_url_parse(const char *url, struct bmq_url *u, char *err, size_t errsize)
 		}
 		return 0;
 	}
-	if (strncmp(url, "redis://", 8) != 0)
-		return url_error(url, err, errsize, "must start with redis:// "
-		    "or unix://");
-	p = url + 8;
+	if (strncmp(url, "rediss://", 9) == 0) {
+		u->tls = 1;
+		p = url + 9;
+	} else if (strncmp(url, "redis://", 8) == 0)
+		p = url + 8;
+	else
+		return url_error(url, err, errsize, "must start with redis://, "
+		    "rediss:// or unix://");
 	if ((at = strrchr(p, '@')) != NULL) {
 		if (url_userinfo(url, p, at, u, err, errsize) == -1)
 			return -1;
@@ -343,6 +347,16 @@ bullmq_queue_new(const struct bullmq_conn_opts *o)
 		bmq_seterr(q, BULLMQ_ERR_ARG, "%s", err);
 		return q;
 	}
+	if (q->url.tls && o->tls != NULL)
+		q->tls = o->tls;
+	else if (q->url.tls) {
+		if ((q->tls = bullmq_tls_new(&o->tls_opts, err,
+		    sizeof(err))) == NULL) {
+			bmq_seterr(q, BULLMQ_ERR_ARG, "%s", err);
+			return q;
+		}
+		q->tls_owned = 1;
+	}
 	if (check_queue_name(o->queue, err, sizeof(err)) == -1) {
 		bmq_seterr(q, BULLMQ_ERR_ARG, "%s", err);
 		return q;
@@ -367,6 +381,8 @@ bullmq_queue_free(bullmq_queue *q)
 		return;
 	bmq_drop(q);
 	bmq_keys_free(q);
+	if (q->tls_owned)
+		bullmq_tls_free(q->tls);
 	free(q);
 }
 
@@ -411,9 +427,9 @@ url_shown(const bullmq_queue *q, char *buf, size_t size)
 		snprintf(buf, size, "unix://%s%s%s", u->user,
 		    u->user[0] != '\0' ? "@" : "", u->path);
 	else
-		snprintf(buf, size, "redis://%s%s%s%s%s:%d", u->user,
-		    u->user[0] != '\0' ? "@" : "", v6 ? "[" : "", u->host,
-		    v6 ? "]" : "", u->port);
+		snprintf(buf, size, "redis%s://%s%s%s%s%s:%d", u->tls ? "s" :
+		    "", u->user, u->user[0] != '\0' ? "@" : "", v6 ? "[" : "",
+		    u->host, v6 ? "]" : "", u->port);
 	return buf;
 }
 
@@ -464,10 +480,16 @@ static int
 setup_command(bullmq_queue *q, const char *what, int argc, const char **argv)
 {
 	redisReply	*r;
+	char		 msg[BMQ_MAX_ERR];
 
 	r = redisCommandArgv(q->rc, argc, argv, NULL);
 	if (r == NULL) {
 		io_error(q, what);
+		if (q->url.tls) {
+			strlcpy(msg, q->errstr, sizeof(msg));
+			bmq_seterr(q, BULLMQ_ERR_IO, "%s%s", msg,
+			    bmq_tls_hint(q));
+		}
 		bmq_drop(q);
 		return -1;
 	}
@@ -512,6 +534,10 @@ bullmq_queue_connect(bullmq_queue *q)
 		else
 			bmq_seterr(q, BULLMQ_ERR_IO, "redis %s:%d: %s",
 			    q->url.host, q->url.port, q->rc->errstr);
+		bmq_drop(q);
+		return -1;
+	}
+	if (q->url.tls && bmq_tls_start(q) == -1) {
 		bmq_drop(q);
 		return -1;
 	}
@@ -771,5 +797,9 @@ bullmq_url_check(const char *url, char *err, size_t errsize)
 {
 	struct bmq_url	u;
 
-	return bmq_url_parse(url, &u, err, errsize);
+	if (bmq_url_parse(url, &u, err, errsize) == -1)
+		return -1;
+	if (u.tls && !bullmq_tls_available())
+		return url_error(url, err, errsize, "%s", BMQ_NO_TLS);
+	return 0;
 }

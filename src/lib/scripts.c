@@ -266,6 +266,8 @@ wait_readable(bullmq_queue *q)
 
 	if (c->reader->pos < c->reader->len)
 		return 0;	/* a reply may be buffered already */
+	if (q->url.tls)
+		return 0;	/* TLS may hold it: read, bounded by the timeout */
 	pfd.fd = c->fd;
 	pfd.events = POLLIN;
 	if (q->spin_wait_us > 0 && spin_readable(q, &pfd))
@@ -289,7 +291,8 @@ wait_readable(bullmq_queue *q)
  * Send a formatted call and wait for its reply (NULL on a broken
  * connection, as redisCommandArgv answers).  With nothing else queued the
  * text goes straight to the socket: hiredis would copy it into a fresh
- * output buffer and free that again for every call.
+ * output buffer and free that again for every call.  Over TLS hiredis
+ * writes it: the socket carries records, not the text.
  */
 static redisReply *
 call(bullmq_queue *q, const struct cmdbuf *b)
@@ -300,7 +303,7 @@ call(bullmq_queue *q, const struct cmdbuf *b)
 	ssize_t		 n;
 	void		*r = NULL;
 
-	if (sdslen(c->obuf) != 0 || c->err != 0) {
+	if (sdslen(c->obuf) != 0 || c->err != 0 || q->url.tls) {
 		if (redisAppendFormattedCommand(c, b->p, b->len) != REDIS_OK)
 			return NULL;
 	} else {

@@ -16,6 +16,8 @@
 
 extern char	**environ;
 
+bullmq_tls	*daemon_tls;
+
 /* Start bullmq-master. */
 int
 main(int argc, char **argv)
@@ -56,6 +58,11 @@ main(int argc, char **argv)
 		return EXIT_SETTINGS;
 	}
 	if (config_load(&s, &cl, err, sizeof(err)) == -1) {
+		fprintf(stderr, "%s: %s\n", PROGNAME, err);
+		config_cmdline_free(&cl);
+		return EXIT_SETTINGS;
+	}
+	if (config_tls(&s, &daemon_tls, err, sizeof(err)) == -1) {
 		fprintf(stderr, "%s: %s\n", PROGNAME, err);
 		config_cmdline_free(&cl);
 		return EXIT_SETTINGS;
