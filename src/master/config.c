@@ -38,6 +38,9 @@ struct origins {
 #define CONFIG_FILE_MAX		(1024 * 1024)
 #define CONFIG_LINE_MAX		(2 * SET_PATH_MAX)
 
+/* Made once by main, before the first fork (config_tls). */
+bullmq_tls	*daemon_tls;
+
 #define S(f)	offsetof(struct settings, f)
 #define Z(f)	sizeof(((struct settings *)0)->f)
 

@@ -16,8 +16,6 @@
 
 extern char	**environ;
 
-bullmq_tls	*daemon_tls;
-
 /* Start bullmq-master. */
 int
 main(int argc, char **argv)
