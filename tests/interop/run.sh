@@ -84,6 +84,9 @@ server() {
 	fi
 	INTEROP_REDIS_SOCKET=$REDIS_SOCK
 	export INTEROP_REDIS_SOCKET INTEROP_REDIS_URL
+	# which server and version ($REDIS_SERVER may be valkey-server)
+	echo "# $REDIS_SERVER: $(rcli INFO server | tr -d '\r' |
+	    grep -E '^(server_name|redis_version|valkey_version):' | tr '\n' ' ')"
 }
 
 # Run one test file and number its "ok - what" lines into ours.
