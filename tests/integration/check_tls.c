@@ -131,6 +131,29 @@ START_TEST(jobs)
 }
 END_TEST
 
+/* A server that does not answer: the command timeout holds over TLS. */
+START_TEST(command_timeout)
+{
+	struct bullmq_conn_opts	 o;
+	struct bullmq_counts	 ct;
+	bullmq_queue		*q;
+
+	serve("server.crt");
+	opts(&o, "cq", NULL);
+	o.command_timeout_ms = 300;
+	q = bullmq_queue_new(&o);
+	ck_assert_int_eq(bullmq_queue_connect(q), 0);
+	freeReplyObject(harness_cmd("CLIENT PAUSE 1500 ALL"));
+	ck_assert_int_eq(bullmq_get_counts(q, &ct), -1);
+	ck_assert_int_eq(bullmq_errcode(q), BULLMQ_ERR_IO);
+	ck_assert_msg(strstr(bullmq_errstr(q), "no answer within 300 ms") !=
+	    NULL, "%s", bullmq_errstr(q));
+	freeReplyObject(harness_cmd("CLIENT UNPAUSE"));
+	ck_assert_int_eq(bullmq_get_counts(q, &ct), 0);
+	bullmq_queue_free(q);
+}
+END_TEST
+
 /* One context, read once, shared by several handles. */
 START_TEST(shared_context)
 {
@@ -225,6 +248,7 @@ suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, jobs);
 	tcase_add_test(tc, shared_context);
+	tcase_add_test(tc, command_timeout);
 	tcase_add_test(tc, errors);
 	suite_add_tcase(s, tc);
 	return s;
