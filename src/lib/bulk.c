@@ -190,11 +190,12 @@ write_tls(struct bullmq_add_stream *s)
 }
 
 /*
- * Over TLS, read what has come through hiredis: each read takes a whole
- * record, so poll() sees whether more waits.  0, or -1 on failure.
+ * Over TLS, read what has come (ready: something has) through hiredis
+ * into its reader: each read takes a whole record, so poll() sees whether
+ * more waits.  0, or -1 when the connection failed.
  */
 static int
-read_tls(struct bullmq_add_stream *s)
+read_tls(struct bullmq_add_stream *s, int ready)
 {
 	bullmq_queue	*q = s->q;
 	struct pollfd	 pfd;
@@ -202,20 +203,50 @@ read_tls(struct bullmq_add_stream *s)
 
 	pfd.fd = q->rc->fd;
 	pfd.events = POLLIN;
-	for (i = 0; i < 64; i++) {
+	for (i = 0; i < 64; i++, ready = 0) {
+		if (!ready) {
+			do
+				k = poll(&pfd, 1, 0);
+			while (k == -1 && errno == EINTR);
+			if (k != 1)
+				break;
+		}
 		if (redisBufferRead(q->rc) != REDIS_OK) {
 			bmq_seterr(q, BULLMQ_ERR_IO, "redis: %s",
 			    q->rc->errstr[0] != '\0' ? q->rc->errstr :
 			    "connection lost");
 			return stream_fail(s);
 		}
-		do
-			k = poll(&pfd, 1, 0);
-		while (k == -1 && errno == EINTR);
-		if (k != 1)
-			break;
 	}
 	return 0;
+}
+
+/* Read what has come on the socket into the reader; 0, or -1. */
+static int
+read_plain(struct bullmq_add_stream *s)
+{
+	bullmq_queue	*q = s->q;
+	ssize_t		 n;
+
+	for (;;) {
+		n = recv(q->rc->fd, s->rbuf, READ_CHUNK, MSG_DONTWAIT);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (n <= 0) {
+			bmq_seterr(q, BULLMQ_ERR_IO, "redis: %s", n == 0 ?
+			    "connection lost" : strerror(errno));
+			return stream_fail(s);
+		}
+		if (redisReaderFeed(q->rc->reader, s->rbuf, (size_t)n) !=
+		    REDIS_OK) {
+			bmq_seterr(q, BULLMQ_ERR_NOMEM, "out of memory");
+			return stream_fail(s);
+		}
+		if (n < READ_CHUNK)
+			return 0;
+	}
 }
 
 /* Write every formatted call; 0, or -1 when the connection failed. */
@@ -259,7 +290,6 @@ read_replies(struct bullmq_add_stream *s, int wait)
 	bullmq_queue	*q = s->q;
 	struct pollfd	 pfd;
 	void		*r;
-	ssize_t		 n;
 	int		 k;
 
 	if (q->rc == NULL)
@@ -282,34 +312,8 @@ read_replies(struct bullmq_add_stream *s, int wait)
 			return stream_fail(s);
 		}
 	}
-	if (q->url.tls) {
-		pfd.fd = q->rc->fd;
-		pfd.events = POLLIN;
-		do
-			k = wait ? 1 : poll(&pfd, 1, 0);
-		while (k == -1 && errno == EINTR);
-		if (k == 1 && read_tls(s) == -1)
-			return -1;
-	}
-	for (; !q->url.tls;) {
-		n = recv(q->rc->fd, s->rbuf, READ_CHUNK, MSG_DONTWAIT);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			break;
-		if (n <= 0) {
-			bmq_seterr(q, BULLMQ_ERR_IO, "redis: %s", n == 0 ?
-			    "connection lost" : strerror(errno));
-			return stream_fail(s);
-		}
-		if (redisReaderFeed(q->rc->reader, s->rbuf, (size_t)n) !=
-		    REDIS_OK) {
-			bmq_seterr(q, BULLMQ_ERR_NOMEM, "out of memory");
-			return stream_fail(s);
-		}
-		if (n < READ_CHUNK)
-			break;
-	}
+	if ((q->url.tls ? read_tls(s, wait) : read_plain(s)) == -1)
+		return -1;
 	for (;;) {
 		if (redisReaderGetReply(q->rc->reader, &r) != REDIS_OK) {
 			bmq_seterr(q, BULLMQ_ERR_PROTOCOL, "redis: %s",
