@@ -170,8 +170,9 @@ got_reply(struct bullmq_add_stream *s, redisReply *r)
 static int
 write_tls(struct bullmq_add_stream *s)
 {
-	bullmq_queue	*q = s->q;
-	int		 done = 0;
+	struct bmq_pipeguard	 g;
+	bullmq_queue		*q = s->q;
+	int			 done = 0, rv = REDIS_OK;
 
 	if (redisAppendFormattedCommand(q->rc, s->out.b + (s->wpos - s->base),
 	    (size_t)(s->base + s->out.len - s->wpos)) != REDIS_OK) {
@@ -179,13 +180,16 @@ write_tls(struct bullmq_add_stream *s)
 		return stream_fail(s);
 	}
 	s->wpos = s->base + s->out.len;
-	while (!done)
-		if (redisBufferWrite(q->rc, &done) != REDIS_OK) {
-			bmq_seterr(q, BULLMQ_ERR_IO, "redis: %s",
-			    q->rc->errstr[0] != '\0' ? q->rc->errstr :
-			    "connection lost");
-			return stream_fail(s);
-		}
+	bmq_pipe_hold(q, &g);
+	while (!done && rv == REDIS_OK)
+		rv = redisBufferWrite(q->rc, &done);
+	bmq_pipe_release(&g);
+	if (rv != REDIS_OK) {
+		bmq_seterr(q, BULLMQ_ERR_IO, "redis: %s",
+		    q->rc->errstr[0] != '\0' ? q->rc->errstr :
+		    "connection lost");
+		return stream_fail(s);
+	}
 	return 0;
 }
 

@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -128,6 +129,18 @@ redisReply	*bmq_command(bullmq_queue *, const char *, ...);
 redisReply	*bmq_commandv(bullmq_queue *, int, const char **,
 		    const size_t *);
 void		 bmq_drop(bullmq_queue *);
+/*
+ * Over TLS, OpenSSL writes with write(2): SIGPIPE is held back around a
+ * call that may write, so that a vanished server is an error, not the
+ * end of the caller.  No-ops on other connections.
+ */
+struct bmq_pipeguard {
+	sigset_t	old;
+	int		on;
+	int		was_pending;
+};
+void		 bmq_pipe_hold(const bullmq_queue *, struct bmq_pipeguard *);
+void		 bmq_pipe_release(struct bmq_pipeguard *);
 int		 bmq_tls_start(bullmq_queue *);
 const char	*bmq_tls_hint(const bullmq_queue *);
 int		 bmq_reply_error(bullmq_queue *, redisReply *);

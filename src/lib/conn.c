@@ -5,6 +5,8 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -475,14 +477,52 @@ reply_seterr(bullmq_queue *q, const char *what, const redisReply *r)
 		    what[0] ? " " : "", what, (int)r->len, r->str);
 }
 
+/* Hold SIGPIPE back for a call on a TLS connection (see bullmq-int.h). */
+void
+bmq_pipe_hold(const bullmq_queue *q, struct bmq_pipeguard *g)
+{
+	sigset_t	block, pend;
+
+	g->on = q->url.tls;
+	if (!g->on)
+		return;
+	sigemptyset(&block);
+	sigaddset(&block, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &block, &g->old);
+	g->was_pending = sigpending(&pend) == 0 && sigismember(&pend,
+	    SIGPIPE);
+}
+
+/* Take a SIGPIPE the call raised, if any, and restore the mask. */
+void
+bmq_pipe_release(struct bmq_pipeguard *g)
+{
+	struct timespec	zero = { 0, 0 };
+	sigset_t	pend, only;
+
+	if (!g->on)
+		return;
+	if (!g->was_pending && sigpending(&pend) == 0 &&
+	    sigismember(&pend, SIGPIPE)) {
+		sigemptyset(&only);
+		sigaddset(&only, SIGPIPE);
+		while (sigtimedwait(&only, NULL, &zero) == -1 && errno == EINTR)
+			;
+	}
+	pthread_sigmask(SIG_SETMASK, &g->old, NULL);
+}
+
 /* Run a command on a fresh connection during setup; 0 if it went well. */
 static int
 setup_command(bullmq_queue *q, const char *what, int argc, const char **argv)
 {
-	redisReply	*r;
-	char		 msg[BMQ_MAX_ERR];
+	struct bmq_pipeguard	 g;
+	redisReply		*r;
+	char			 msg[BMQ_MAX_ERR];
 
+	bmq_pipe_hold(q, &g);
 	r = redisCommandArgv(q->rc, argc, argv, NULL);
+	bmq_pipe_release(&g);
 	if (r == NULL) {
 		io_error(q, what);
 		if (q->url.tls) {
@@ -641,13 +681,16 @@ ensure(bullmq_queue *q)
 redisReply *
 bmq_command(bullmq_queue *q, const char *fmt, ...)
 {
-	va_list		 ap;
-	redisReply	*r;
+	struct bmq_pipeguard	 g;
+	va_list			 ap;
+	redisReply		*r;
 
 	if (ensure(q) == -1)
 		return NULL;
 	va_start(ap, fmt);
+	bmq_pipe_hold(q, &g);
 	r = redisvCommand(q->rc, fmt, ap);
+	bmq_pipe_release(&g);
 	va_end(ap);
 	if (bmq_reply_error(q, r) == -1)
 		return NULL;
@@ -658,11 +701,14 @@ bmq_command(bullmq_queue *q, const char *fmt, ...)
 redisReply *
 bmq_commandv(bullmq_queue *q, int argc, const char **argv, const size_t *lens)
 {
-	redisReply	*r;
+	struct bmq_pipeguard	 g;
+	redisReply		*r;
 
 	if (ensure(q) == -1)
 		return NULL;
+	bmq_pipe_hold(q, &g);
 	r = redisCommandArgv(q->rc, argc, argv, lens);
+	bmq_pipe_release(&g);
 	if (bmq_reply_error(q, r) == -1)
 		return NULL;
 	return r;

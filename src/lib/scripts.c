@@ -266,8 +266,6 @@ wait_readable(bullmq_queue *q)
 
 	if (c->reader->pos < c->reader->len)
 		return 0;	/* a reply may be buffered already */
-	if (q->url.tls)
-		return 0;	/* TLS may hold it: read, bounded by the timeout */
 	pfd.fd = c->fd;
 	pfd.events = POLLIN;
 	if (q->spin_wait_us > 0 && spin_readable(q, &pfd))
@@ -292,18 +290,29 @@ wait_readable(bullmq_queue *q)
  * connection, as redisCommandArgv answers).  With nothing else queued the
  * text goes straight to the socket: hiredis would copy it into a fresh
  * output buffer and free that again for every call.  Over TLS hiredis
- * writes it: the socket carries records, not the text.
+ * writes it (the socket carries records, not the text) and reads the
+ * reply, waiting in read() bounded by the command timeout.
  */
 static redisReply *
 call(bullmq_queue *q, const struct cmdbuf *b)
 {
-	redisContext	*c = q->rc;
-	const char	*p = b->p;
-	size_t		 left = b->len;
-	ssize_t		 n;
-	void		*r = NULL;
+	struct bmq_pipeguard	 g;
+	redisContext		*c = q->rc;
+	const char		*p = b->p;
+	size_t			 left = b->len;
+	ssize_t			 n;
+	void			*r = NULL;
 
-	if (sdslen(c->obuf) != 0 || c->err != 0 || q->url.tls) {
+	if (q->url.tls) {
+		if (redisAppendFormattedCommand(c, b->p, b->len) != REDIS_OK)
+			return NULL;
+		bmq_pipe_hold(q, &g);
+		if (redisGetReply(c, &r) != REDIS_OK)
+			r = NULL;
+		bmq_pipe_release(&g);
+		return r;
+	}
+	if (sdslen(c->obuf) != 0 || c->err != 0) {
 		if (redisAppendFormattedCommand(c, b->p, b->len) != REDIS_OK)
 			return NULL;
 	} else {

@@ -276,10 +276,11 @@ bmq_tls_hint(const bullmq_queue *q)
 int
 bmq_tls_start(bullmq_queue *q)
 {
-	struct timeval	 tv;
-	const char	*name;
-	SSL		*ssl;
-	int		 addr;
+	struct bmq_pipeguard	 g;
+	struct timeval		 tv;
+	const char		*name;
+	SSL			*ssl;
+	int			 addr, rv;
 
 	name = q->tls->server_name[0] != '\0' ? q->tls->server_name :
 	    q->url.host;
@@ -309,7 +310,10 @@ bmq_tls_start(bullmq_queue *q)
 	tv.tv_usec = (q->connect_timeout_ms % 1000) * 1000;
 	redisSetTimeout(q->rc, tv);
 	/* on success the connection owns ssl; on failure the caller does */
-	if (redisInitiateSSL(q->rc, ssl) != REDIS_OK) {
+	bmq_pipe_hold(q, &g);
+	rv = redisInitiateSSL(q->rc, ssl);
+	bmq_pipe_release(&g);
+	if (rv != REDIS_OK) {
 		handshake_error(q, ssl, name);
 		SSL_free(ssl);
 		ERR_clear_error();

@@ -4,9 +4,11 @@
  * client certificate, with certificates made by openssl for the run.
  */
 #include <check.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness.h"
 
@@ -154,6 +156,52 @@ START_TEST(command_timeout)
 }
 END_TEST
 
+static void
+count_cb(const struct bullmq_add_result *res, void *arg)
+{
+	(*(int *)arg)++;
+}
+
+/*
+ * A server gone while an add stream writes: the stream fails, and the
+ * caller, who does not ignore SIGPIPE, lives (OpenSSL writes with write).
+ */
+START_TEST(vanished_server)
+{
+	struct bullmq_conn_opts	 o;
+	bullmq_add_stream	*st;
+	bullmq_queue		*q;
+	char			*big;
+	int			 i, got = 0, rv = 0;
+
+	serve("server.crt");
+	signal(SIGPIPE, SIG_DFL);
+	big = malloc(64 * 1024);
+	ck_assert_ptr_nonnull(big);
+	memset(big, 'x', 64 * 1024 - 3);
+	memcpy(big, "\"", 1);
+	memcpy(big + 64 * 1024 - 3, "\"", 2);
+	opts(&o, "vq", NULL);
+	q = bullmq_queue_new(&o);
+	ck_assert_int_eq(bullmq_queue_connect(q), 0);
+	st = bullmq_add_stream_new(q, count_cb, &got);
+	ck_assert_ptr_nonnull(st);
+	ck_assert_int_eq(bullmq_add_stream_push(st, "j", "{}", NULL, NULL), 0);
+	ck_assert_int_eq(bullmq_add_stream_flush(st), 0);
+	freeReplyObject(harness_cmd("CLIENT KILL TYPE normal"));
+	usleep(100000);
+	for (i = 0; i < 64 && rv == 0; i++)
+		if ((rv = bullmq_add_stream_push(st, "j", big, NULL, NULL)) ==
+		    0)
+			rv = bullmq_add_stream_flush(st);
+	ck_assert_int_eq(rv, -1);
+	ck_assert_int_eq(bullmq_errcode(q), BULLMQ_ERR_IO);
+	bullmq_add_stream_free(st);
+	bullmq_queue_free(q);
+	free(big);
+}
+END_TEST
+
 /* One context, read once, shared by several handles. */
 START_TEST(shared_context)
 {
@@ -249,6 +297,7 @@ suite(void)
 	tcase_add_test(tc, jobs);
 	tcase_add_test(tc, shared_context);
 	tcase_add_test(tc, command_timeout);
+	tcase_add_test(tc, vanished_server);
 	tcase_add_test(tc, errors);
 	suite_add_tcase(s, tc);
 	return s;
