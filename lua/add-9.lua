@@ -29,114 +29,110 @@ local prefix = ARGV[1]
 local delay = tonumber(ARGV[7])
 local priority = tonumber(ARGV[8])
 local timestamp = tonumber(ARGV[4])
-local dedupId = ARGV[10]
-local dedupTtl = tonumber(ARGV[11])
+local dedup_id = ARGV[10]
+local dedup_ttl = tonumber(ARGV[11])
+
+-- What the writes below rely on, read first: the events cap (one XADD
+-- would refuse is taken as the default, left as it is) and the global
+-- concurrency (one that is not a number holds the queue, as in fetch).
+local meta = rcall("HMGET", KEYS[2], "opts.maxLenEvents", "paused",
+    "concurrency")
+local max_events = meta[1]
+if max_events and not string.match(max_events, "^%d+$") then
+	max_events = "10000"
+end
 
 local counter = rcall("INCR", KEYS[3])
 
-local maxEvents = rcall("HGET", KEYS[2], "opts.maxLenEvents")
-if not maxEvents then
-  maxEvents = 10000
-  rcall("HSET", KEYS[2], "opts.maxLenEvents", maxEvents)
+if not max_events then
+	max_events = 10000
+	rcall("HSET", KEYS[2], "opts.maxLenEvents", max_events)
 end
 
-local jobId = ARGV[2]
-if jobId == "" then
-  jobId = tostring(counter)
+local jid = ARGV[2]
+if jid == "" then
+	jid = tostring(counter)
 end
-local jobKey = prefix .. jobId
+local jk = prefix .. jid
 
 -- A custom id that exists already is never overwritten.
-if ARGV[2] ~= "" and rcall("EXISTS", jobKey) == 1 then
-  rcall("XADD", KEYS[8], "MAXLEN", "~", maxEvents, "*", "event",
-    "duplicated", "jobId", jobId)
-  return {1, jobId}
+if ARGV[2] ~= "" and rcall("EXISTS", jk) == 1 then
+	rcall("XADD", KEYS[8], "MAXLEN", "~", max_events, "*", "event",
+	    "duplicated", "jobId", jid)
+	return {1, jid}
 end
 
 -- Simple deduplication: the first job of a window owns Q:de:<id>.
-if dedupId ~= "" then
-  local dedupKey = prefix .. "de:" .. dedupId
-  local taken
-  if dedupTtl > 0 then
-    taken = rcall("SET", dedupKey, jobId, "PX", dedupTtl, "NX")
-  else
-    taken = rcall("SET", dedupKey, jobId, "NX")
-  end
-  if not taken then
-    local owner = rcall("GET", dedupKey)
-    if owner and rcall("PTTL", dedupKey) == -1 and
-      rcall("EXISTS", prefix .. owner) == 0 then
-      -- A stale window whose job vanished: this job opens a new one.
-      rcall("DEL", prefix .. "dn:" .. dedupId)
-      if dedupTtl > 0 then
-        rcall("SET", dedupKey, jobId, "PX", dedupTtl)
-      else
-        rcall("SET", dedupKey, jobId)
-      end
-    elseif owner then
-      rcall("XADD", KEYS[8], "MAXLEN", "~", maxEvents, "*", "event",
-        "deduplicated", "jobId", owner, "deduplicationId", dedupId,
-        "deduplicatedJobId", jobId)
-      return {2, owner}
-    elseif dedupTtl > 0 then
-      -- The key expired between SET and GET: take the window.
-      rcall("SET", dedupKey, jobId, "PX", dedupTtl)
-    else
-      rcall("SET", dedupKey, jobId)
-    end
-  end
+if dedup_id ~= "" then
+	local dk = prefix .. "de:" .. dedup_id
+	local taken
+	if dedup_ttl > 0 then
+		taken = rcall("SET", dk, jid, "PX", dedup_ttl, "NX")
+	else
+		taken = rcall("SET", dk, jid, "NX")
+	end
+	if not taken then
+		local owner = rcall("GET", dk)
+		if owner and rcall("PTTL", dk) == -1 and
+		    rcall("EXISTS", prefix .. owner) == 0 then
+			-- A stale window whose job vanished: this job opens a
+			-- new one.
+			rcall("DEL", prefix .. "dn:" .. dedup_id)
+			if dedup_ttl > 0 then
+				rcall("SET", dk, jid, "PX", dedup_ttl)
+			else
+				rcall("SET", dk, jid)
+			end
+		elseif owner then
+			rcall("XADD", KEYS[8], "MAXLEN", "~", max_events, "*",
+			    "event", "deduplicated", "jobId", owner,
+			    "deduplicationId", dedup_id, "deduplicatedJobId",
+			    jid)
+			return {2, owner}
+		elseif dedup_ttl > 0 then
+			-- The key expired between SET and GET: take the window.
+			rcall("SET", dk, jid, "PX", dedup_ttl)
+		else
+			rcall("SET", dk, jid)
+		end
+	end
 end
 
-if dedupId ~= "" then
-  rcall("HSET", jobKey, "name", ARGV[3], "data", ARGV[5], "opts", ARGV[6],
-    "timestamp", ARGV[4], "delay", ARGV[7], "priority", ARGV[8],
-    "deid", dedupId)
+if dedup_id ~= "" then
+	rcall("HSET", jk, "name", ARGV[3], "data", ARGV[5], "opts", ARGV[6],
+	    "timestamp", ARGV[4], "delay", ARGV[7], "priority", ARGV[8],
+	    "deid", dedup_id)
 else
-  rcall("HSET", jobKey, "name", ARGV[3], "data", ARGV[5], "opts", ARGV[6],
-    "timestamp", ARGV[4], "delay", ARGV[7], "priority", ARGV[8])
+	rcall("HSET", jk, "name", ARGV[3], "data", ARGV[5], "opts", ARGV[6],
+	    "timestamp", ARGV[4], "delay", ARGV[7], "priority", ARGV[8])
 end
-rcall("XADD", KEYS[8], "*", "event", "added", "jobId", jobId,
-  "name", ARGV[3])
+rcall("XADD", KEYS[8], "*", "event", "added", "jobId", jid, "name", ARGV[3])
 
 if delay > 0 then
-  -- Score T * 4096 + a sequence number within the millisecond.
-  local due = timestamp + delay
-  local lo = due * 0x1000
-  local hi = (due + 1) * 0x1000 - 1
-  local score = lo
-  local last = rcall("ZREVRANGEBYSCORE", KEYS[4], hi, lo, "WITHSCORES",
-    "LIMIT", 0, 1)
-  if last[2] then
-    score = math.min(tonumber(last[2]) + 1, hi)
-  end
-  rcall("ZADD", KEYS[4], score, jobId)
-  rcall("XADD", KEYS[8], "MAXLEN", "~", maxEvents, "*", "event", "delayed",
-    "jobId", jobId, "delay", due)
-  local first = rcall("ZRANGE", KEYS[4], 0, 0, "WITHSCORES")
-  if first[2] then
-    rcall("ZADD", KEYS[9], tonumber(first[2]) / 0x1000, "1")
-  end
-  return {0, jobId}
+--@include delayed
+	add_delayed(KEYS[4], KEYS[8], jid, timestamp + delay, max_events)
+	mark_first(KEYS[4], KEYS[9])
+	return {0, jid}
 end
 
 -- Ready now: paused or globally maxed queues get no "0" marker.
-local meta = rcall("HMGET", KEYS[2], "paused", "concurrency")
-local held = meta[1] ~= false
-if not held and meta[2] then
-  held = rcall("LLEN", KEYS[7]) >= tonumber(meta[2])
+local held = meta[2] ~= false
+if not held and meta[3] then
+	held = rcall("LLEN", KEYS[7]) >= (tonumber(meta[3]) or 0)
 end
 
 if priority > 0 then
-  local c = rcall("INCR", KEYS[6])
-  rcall("ZADD", KEYS[5], priority * 0x100000000 + c % 0x100000000, jobId)
+--@include pc-next
+	local c = pc_next(KEYS[6])
+	rcall("ZADD", KEYS[5], priority * 0x100000000 + c % 0x100000000, jid)
 elseif ARGV[9] == "1" then
-  rcall("RPUSH", KEYS[1], jobId)
+	rcall("RPUSH", KEYS[1], jid)
 else
-  rcall("LPUSH", KEYS[1], jobId)
+	rcall("LPUSH", KEYS[1], jid)
 end
 if not held then
-  rcall("ZADD", KEYS[9], 0, "0")
+	rcall("ZADD", KEYS[9], 0, "0")
 end
-rcall("XADD", KEYS[8], "MAXLEN", "~", maxEvents, "*", "event", "waiting",
-  "jobId", jobId)
-return {0, jobId}
+rcall("XADD", KEYS[8], "MAXLEN", "~", max_events, "*", "event", "waiting",
+    "jobId", jid)
+return {0, jid}

@@ -23,83 +23,87 @@ local state = ARGV[4]
 
 --@include remove-job
 
--- Is id the current iteration of a job scheduler (never cleaned)?
-local function isSchedulerJob(id)
-  local rjk = rcall("HGET", base .. id, "rjk")
-  if rjk then
-    local millis = rcall("ZSCORE", KEYS[3], rjk)
-    return millis ~= false and id == "repeat:" .. rjk .. ":" .. millis
-  end
-  return false
+-- Is jid the current iteration of a job scheduler (never cleaned)?
+local function is_scheduler_job(jid)
+	local rjk = redis.pcall("HGET", base .. jid, "rjk")
+	if type(rjk) == "string" then
+		local millis = rcall("ZSCORE", KEYS[3], rjk)
+		return millis ~= false and
+		    jid == "repeat:" .. rjk .. ":" .. millis
+	end
+	return false
 end
 
--- The first of the given hash fields that is set, as a number, or nil.
-local function jobTime(id, fields)
-  local v = rcall("HMGET", base .. id, unpack(fields))
-  for i = 1, #fields do
-    if v[i] then
-      return tonumber(v[i])
-    end
-  end
-  return nil
+-- The first of the given hash fields that is set, as a number, or nil
+-- (also for a key that holds no hash).
+local function job_time(jid, fields)
+	local v = redis.pcall("HMGET", base .. jid, unpack(fields))
+	for i = 1, #fields do
+		if v[i] then
+			return tonumber(v[i])
+		end
+	end
+	return nil
 end
 
 local deleted = {}
 
 if state == "wait" or state == "paused" or state == "active" then
-  local from = 0
-  if limit > 0 then
-    from = -limit
-  end
-  local ids = rcall("LRANGE", KEYS[1], from, -1)
-  local n = #ids
-  for i, id in ipairs(ids) do
-    if limit > 0 and #deleted >= limit then
-      break
-    end
-    if (state ~= "active" or
-      rcall("EXISTS", base .. id .. ":lock") == 0) and
-      not isSchedulerJob(id) then
-      local t = jobTime(id, {"finishedOn", "processedOn", "timestamp"})
-      if not t or t <= cutoff then
-        -- Blank the entry by position; blanks are removed at the end.
-        rcall("LSET", KEYS[1], i - n - 1, "")
-        removeJob(id, base)
-        deleted[#deleted + 1] = id
-      end
-    end
-  end
-  rcall("LREM", KEYS[1], 0, "")
+	local from = 0
+	if limit > 0 then
+		from = -limit
+	end
+	local ids = rcall("LRANGE", KEYS[1], from, -1)
+	local n = #ids
+	for i, jid in ipairs(ids) do
+		if limit > 0 and #deleted >= limit then
+			break
+		end
+		if (state ~= "active" or
+		    rcall("EXISTS", base .. jid .. ":lock") == 0) and
+		    not is_scheduler_job(jid) then
+			local t = job_time(jid, {"finishedOn", "processedOn",
+			    "timestamp"})
+			if not t or t <= cutoff then
+				-- Blank the entry by position; blanks are
+				-- removed at the end.
+				remove_job(jid, base, true)
+				rcall("LSET", KEYS[1], i - n - 1, "")
+				deleted[#deleted + 1] = jid
+			end
+		end
+	end
+	rcall("LREM", KEYS[1], 0, "")
 else
-  local finished = state == "completed" or state == "failed"
-  local top = finished and cutoff or "+inf"
-  local ids
-  if limit > 0 then
-    ids = rcall("ZRANGEBYSCORE", KEYS[1], 0, top, "LIMIT", 0, limit)
-  else
-    ids = rcall("ZRANGEBYSCORE", KEYS[1], 0, top)
-  end
-  local fields = state == "delayed" and {"processedOn", "timestamp"} or
-    {"timestamp"}
-  for _, id in ipairs(ids) do
-    if limit > 0 and #deleted >= limit then
-      break
-    end
-    if finished then
-      removeJob(id, base)
-      deleted[#deleted + 1] = id
-    elseif not isSchedulerJob(id) then
-      local t = jobTime(id, fields)
-      if not t or t <= cutoff then
-        removeJob(id, base)
-        deleted[#deleted + 1] = id
-      end
-    end
-  end
-  for i = 1, #deleted, 7000 do
-    rcall("ZREM", KEYS[1], unpack(deleted, i, math.min(i + 6999,
-      #deleted)))
-  end
+	local finished = state == "completed" or state == "failed"
+	local top = finished and cutoff or "+inf"
+	local ids
+	if limit > 0 then
+		ids = rcall("ZRANGEBYSCORE", KEYS[1], 0, top, "LIMIT", 0, limit)
+	else
+		ids = rcall("ZRANGEBYSCORE", KEYS[1], 0, top)
+	end
+	local fields = state == "delayed" and {"processedOn", "timestamp"} or
+	    {"timestamp"}
+	for _, jid in ipairs(ids) do
+		if limit > 0 and #deleted >= limit then
+			break
+		end
+		if finished then
+			remove_job(jid, base, true)
+			deleted[#deleted + 1] = jid
+		elseif not is_scheduler_job(jid) then
+			local t = job_time(jid, fields)
+			if not t or t <= cutoff then
+				remove_job(jid, base, true)
+				deleted[#deleted + 1] = jid
+			end
+		end
+	end
+	for i = 1, #deleted, 7000 do
+		rcall("ZREM", KEYS[1], unpack(deleted, i, math.min(i + 6999,
+		    #deleted)))
+	end
 end
 
 rcall("XADD", KEYS[2], "*", "event", "cleaned", "count", #deleted)

@@ -14,27 +14,29 @@
 ]]
 local rcall = redis.call
 
-local function listCount(key)
-  local tail = rcall("LINDEX", key, -1)
-  if tail and string.sub(tail, 1, 2) == "0:" then
-    local n = rcall("LLEN", key)
-    if n > 1 then
-      rcall("RPOP", key)
-      return n - 1
-    end
-    return 0
-  end
-  return rcall("LLEN", key)
+-- The length of list key, less a legacy marker at its consumer end,
+-- which is dropped.
+local function list_count(key)
+	local tail = rcall("LINDEX", key, -1)
+	if tail and string.sub(tail, 1, 2) == "0:" then
+		local n = rcall("LLEN", key)
+		if n > 1 then
+			rcall("RPOP", key)
+			return n - 1
+		end
+		return 0
+	end
+	return rcall("LLEN", key)
 end
 
 return {
-  listCount(KEYS[1]),
-  rcall("LLEN", KEYS[2]),
-  rcall("ZCARD", KEYS[3]),
-  rcall("ZCARD", KEYS[4]),
-  rcall("ZCARD", KEYS[6]),
-  rcall("ZCARD", KEYS[7]),
-  rcall("ZCARD", KEYS[8]),
-  listCount(KEYS[5]),
-  rcall("HEXISTS", KEYS[9], "paused")
+	list_count(KEYS[1]),
+	rcall("LLEN", KEYS[2]),
+	rcall("ZCARD", KEYS[3]),
+	rcall("ZCARD", KEYS[4]),
+	rcall("ZCARD", KEYS[6]),
+	rcall("ZCARD", KEYS[7]),
+	rcall("ZCARD", KEYS[8]),
+	list_count(KEYS[5]),
+	rcall("HEXISTS", KEYS[9], "paused")
 }

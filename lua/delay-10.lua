@@ -10,14 +10,16 @@
   ARGV[1..7] as fetch: prefix "Q:", now, token, lock duration, limiter
              max, limiter duration, worker name
   ARGV[8]  job id
-  ARGV[9]  delay, ms (the job is due at now + delay)
+  ARGV[9]  delay, ms, stored as given (the job is due at now + delay,
+           or now when the delay is 0 or less)
   ARGV[10] failed reason
   ARGV[11] stacktrace JSON array ("" leave as is)
   ARGV[12] "1" to fetch the next job
 
   Returns 0, a fetch reply with a job (see fetch-9.lua; the fetch itself
   is lua/include/fetch.lua), or -1 job missing, -2 lock missing, -3 not
-  active, -6 lock mismatch.
+  active, -6 lock mismatch, -20 the key holds no hash, -21 atm is not an
+  integer (nothing written: the worker fails the job instead).
 ]]
 local rcall = redis.call
 local prefix = ARGV[1]
@@ -29,38 +31,17 @@ local jid = ARGV[8]
 local jk = prefix .. jid
 local token = ARGV[3]
 
-if rcall("EXISTS", jk) == 0 then
-	return -1
-end
-if token ~= "0" then
-	local held = rcall("GET", jk .. ":lock")
-	if held ~= token then
-		if held then
-			return -6
-		end
-		return -2
-	end
-	rcall("DEL", jk .. ":lock")
-	rcall("SREM", KEYS[10], jid)
-end
-if ARGV[11] ~= "" then
-	rcall("HSET", jk, "failedReason", ARGV[10], "stacktrace", ARGV[11])
-else
-	rcall("HSET", jk, "failedReason", ARGV[10])
-end
-if rcall("LREM", KEYS[2], -1, jid) < 1 then
-	return -3
-end
+--@include retry-check
 
--- the delayed score: due time * 4096 plus a sequence within the ms
-local due = now + tonumber(ARGV[9])
-local lo, hi = due * 4096, (due + 1) * 4096 - 1
-local score = lo
-local top = rcall("ZREVRANGEBYSCORE", KEYS[4], hi, lo, "WITHSCORES",
-    "LIMIT", 0, 1)
-if top[2] then
-	score = math.min(tonumber(top[2]) + 1, hi)
+-- as Node: a delay of 0 or less is due now, through the delayed set
+local delay = tonumber(ARGV[9])
+if not delay then
+	return redis.error_reply("delay: not a number")
 end
+local due = delay > 0 and now + delay or now
+
+local stalled_key, reason, stack = KEYS[10], ARGV[10], ARGV[11]
+--@include take-active
 
 rcall("HINCRBY", jk, "atm", 1)
 rcall("HSET", jk, "delay", ARGV[9])
@@ -70,9 +51,8 @@ if not meta[5] then
 	meta[5] = "10000"
 	rcall("HSET", KEYS[5], "opts.maxLenEvents", meta[5])
 end
-rcall("ZADD", KEYS[4], score, jid)
-rcall("XADD", KEYS[6], "MAXLEN", "~", meta[5], "*", "event",
-    "delayed", "jobId", jid, "delay", due)
+--@include delayed
+add_delayed(KEYS[4], KEYS[6], jid, due, meta[5])
 
 if ARGV[12] == "1" then
 	-- a job is a string, or a table whose first entry is one
@@ -82,8 +62,5 @@ if ARGV[12] == "1" then
 	end
 end
 
-local nd = rcall("ZRANGE", KEYS[4], 0, 0, "WITHSCORES")
-if nd[2] then
-	rcall("ZADD", KEYS[7], tonumber(nd[2]) / 4096, "1")
-end
+mark_first(KEYS[4], KEYS[7])
 return 0

@@ -23,47 +23,50 @@ local count = 0
 local keep = {}
 local sched = rcall("ZRANGE", KEYS[5], 0, -1, "WITHSCORES")
 for i = 1, #sched, 2 do
-  keep["repeat:" .. sched[i] .. ":" .. sched[i + 1]] = true
+	keep["repeat:" .. sched[i] .. ":" .. sched[i + 1]] = true
 end
 
-local function drainList(key)
-  local ids = rcall("LRANGE", key, 0, -1)
-  local kept = {}
-  for _, id in ipairs(ids) do
-    if keep[id] then
-      kept[#kept + 1] = id
-    else
-      removeJob(id, base)
-      count = count + 1
-    end
-  end
-  if #kept < #ids then
-    rcall("DEL", key)
-    for i = 1, #kept, 7000 do
-      rcall("RPUSH", key, unpack(kept, i, math.min(i + 6999, #kept)))
-    end
-  end
+-- Remove the jobs of list key but the kept ones.
+local function drain_list(key)
+	local ids = rcall("LRANGE", key, 0, -1)
+	local kept = {}
+	for _, jid in ipairs(ids) do
+		if keep[jid] then
+			kept[#kept + 1] = jid
+		else
+			remove_job(jid, base, true)
+			count = count + 1
+		end
+	end
+	if #kept < #ids then
+		rcall("DEL", key)
+		for i = 1, #kept, 7000 do
+			rcall("RPUSH", key, unpack(kept, i, math.min(i + 6999,
+			    #kept)))
+		end
+	end
 end
 
-local function drainSet(key)
-  local ids = rcall("ZRANGE", key, 0, -1)
-  local gone = {}
-  for _, id in ipairs(ids) do
-    if not keep[id] then
-      removeJob(id, base)
-      gone[#gone + 1] = id
-    end
-  end
-  for i = 1, #gone, 7000 do
-    rcall("ZREM", key, unpack(gone, i, math.min(i + 6999, #gone)))
-  end
-  count = count + #gone
+-- Remove the jobs of sorted set key but the kept ones.
+local function drain_set(key)
+	local ids = rcall("ZRANGE", key, 0, -1)
+	local gone = {}
+	for _, jid in ipairs(ids) do
+		if not keep[jid] then
+			remove_job(jid, base, true)
+			gone[#gone + 1] = jid
+		end
+	end
+	for i = 1, #gone, 7000 do
+		rcall("ZREM", key, unpack(gone, i, math.min(i + 6999, #gone)))
+	end
+	count = count + #gone
 end
 
-drainList(KEYS[1])
-drainList(KEYS[2])
+drain_list(KEYS[1])
+drain_list(KEYS[2])
 if ARGV[2] == "1" then
-  drainSet(KEYS[3])
+	drain_set(KEYS[3])
 end
-drainSet(KEYS[4])
+drain_set(KEYS[4])
 return count

@@ -17,8 +17,12 @@ local lost, kept = {}, {}
 for i = 3, #ARGV - 1, 2 do
 	local jid, token = ARGV[i], ARGV[i + 1]
 	local lk = prefix .. jid .. ":lock"
-	if rcall("GET", lk) == token then
-		rcall("SET", lk, token, "PX", ARGV[2])
+	-- a lock key that holds no string is not our lock: lost
+	if redis.pcall("GET", lk) == token then
+		-- not SET: a Redis out of memory (noeviction) refuses a script
+		-- whose first write may take memory, and running jobs would
+		-- lose their locks; PEXPIRE takes none
+		rcall("PEXPIRE", lk, ARGV[2])
 		kept[#kept + 1] = jid
 	else
 		lost[#lost + 1] = jid

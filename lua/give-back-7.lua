@@ -29,17 +29,22 @@ if stall then
 	ids[1] = ARGV[2]
 else
 	for _, jid in ipairs(rcall("LRANGE", KEYS[3], 0, -1)) do
+		-- a lock key that holds no string is no one's token
 		if jid ~= ARGV[5] and
-		    rcall("GET", pfx .. jid .. ":lock") == token then
+		    redis.pcall("GET", pfx .. jid .. ":lock") == token then
 			ids[#ids + 1] = jid
 		end
 	end
 end
 
+--@include count-stall
+--@include queue-held
+
 -- Take jid out of active; whether it is to go back to wait.
 local function take(jid)
 	local jk = pfx .. jid
-	local held = rcall("GET", jk .. ":lock")
+	-- a lock key that holds no string is not this token's
+	local held = redis.pcall("GET", jk .. ":lock")
 
 	if held and held ~= token then
 		return false
@@ -58,16 +63,8 @@ local function take(jid)
 		return true
 	end
 
-	local stc = rcall("HINCRBY", jk, "stc", 1)
-	local rjk = rcall("HGET", jk, "rjk")
-	local iteration = false
-	if rjk then
-		iteration = rcall("EXISTS", KEYS[7] .. ":" .. rjk) == 1 or
-		    rcall("ZSCORE", KEYS[7], rjk) ~= false
-	end
-	if stc > (tonumber(ARGV[4]) or 1) and not iteration then
-		rcall("HSET", jk, "defa", "job stalled more than allowable limit")
-	end
+	-- as the stalled check; a key that holds no hash goes back as any id
+	count_stall(jk, tonumber(ARGV[4]) or 1, KEYS[7])
 	return true
 end
 
@@ -81,12 +78,9 @@ if #back == 0 then
 	return 0
 end
 
-local maxevents = rcall("HGET", KEYS[4], "opts.maxLenEvents")
-if not maxevents then
-	maxevents = 10000
-	rcall("HSET", KEYS[4], "opts.maxLenEvents", maxevents)
-end
-rcall("XTRIM", KEYS[6], "MAXLEN", "~", maxevents)
+local meta_key = KEYS[4]
+--@include max-events
+rcall("XTRIM", KEYS[6], "MAXLEN", "~", max_events)
 
 for _, jid in ipairs(back) do
 	rcall("RPUSH", KEYS[2], jid)
@@ -96,9 +90,7 @@ for _, jid in ipairs(back) do
 		rcall("XADD", KEYS[6], "*", "event", "stalled", "jobId", jid)
 	end
 end
-local m = rcall("HMGET", KEYS[4], "paused", "concurrency")
-if not (m[1] or (m[2] and rcall("LLEN", KEYS[3]) >= (tonumber(m[2]) or 0)))
-    then
+if not queue_held(KEYS[4], KEYS[3]) then
 	rcall("ZADD", KEYS[5], 0, "0")
 end
 return #back

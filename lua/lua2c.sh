@@ -4,8 +4,8 @@
 #
 # A line "--@include NAME" in a script (a Lua comment: the line stays) is
 # followed by the text of lua/include/NAME.lua, which must be among the
-# files given.  Includes do not nest.  The SHA1 and the array are those of
-# the expanded text; a line map per script (struct bmq_lua_span) lets
+# files given; an include may include others.  The SHA1 and the array are
+# those of the expanded text; a line map per script (struct bmq_lua_span) lets
 # src/lib/lua-lines.c turn Redis's "user_script:N" back into a file and line.
 #
 # usage: lua2c.sh OUT.h OUT.c FILE.lua ... [DIR/include/NAME.lua ...]
@@ -28,12 +28,46 @@ done
 
 # Expand script $1 into $2 and write its spans, one "{ ... }," a line, to
 # $3: each span is the first line of a run in the expanded text, the file it
-# comes from (as lua/... for messages) and the line there.
+# comes from (as lua/... for messages) and the line there.  An include may
+# include others; one that includes itself, even through others, is an
+# error.
 expand() {
 	awk -v self="lua/$(basename "$1")" -v incf="$work/includes" \
-	    -v mapf="$3" '
+	    -v mapf="$3" -v main="$1" '
 	function span(file, line) {
 		printf "\t{ %d, \"%s\", %d },\n", out + 1, file, line >mapf
+	}
+	function fail(msg) {
+		printf "lua2c.sh: %s\n", msg >"/dev/stderr"
+		exit 1
+	}
+	# Print file path (named name in the map and messages), each
+	# "--@include" line followed by the expanded include.
+	function emit(path, name,	l, r, n, w, inc_name) {
+		n = 0
+		while ((r = getline l <path) > 0) {
+			n++
+			print l
+			out++
+			if (l !~ /^--@include/)
+				continue
+			if (split(l, w, " ") != 2 || !(w[2] in inc))
+				fail(sprintf("%s:%d: unknown include \"%s\" " \
+				    "(list lua/include/%s.lua in Makefile.am)",
+				    name, n, w[2], w[2]))
+			inc_name = "lua/include/" w[2] ".lua"
+			if (w[2] in open)
+				fail(sprintf("%s:%d: include \"%s\" " \
+				    "includes itself", name, n, w[2]))
+			open[w[2]] = 1
+			span(inc_name, 1)
+			emit(inc[w[2]], inc_name)
+			delete open[w[2]]
+			span(name, n + 1)
+		}
+		close(path)
+		if (r < 0 || n == 0)
+			fail(sprintf("%s: cannot read or empty", path))
 	}
 	BEGIN {
 		while ((getline l <incf) > 0) {
@@ -43,38 +77,8 @@ expand() {
 		close(incf)
 		out = 0
 		span(self, 1)
-	}
-	{
-		print
-		out++
-	}
-	/^--@include/ {
-		if (NF != 2 || !($2 in inc)) {
-			printf "lua2c.sh: %s:%d: unknown include \"%s\" " \
-			    "(list lua/include/%s.lua in Makefile.am)\n",
-			    self, FNR, $2, $2 >"/dev/stderr"
-			exit 1
-		}
-		span("lua/include/" $2 ".lua", 1)
-		n = 0
-		while ((r = getline l <inc[$2]) > 0) {
-			n++
-			if (l ~ /^--@include/) {
-				printf "lua2c.sh: %s:%d: includes do not " \
-				    "nest\n", inc[$2], n >"/dev/stderr"
-				exit 1
-			}
-			print l
-			out++
-		}
-		close(inc[$2])
-		if (r < 0 || n == 0) {
-			printf "lua2c.sh: %s: cannot read or empty\n",
-			    inc[$2] >"/dev/stderr"
-			exit 1
-		}
-		span(self, FNR + 1)
-	}' "$1" >"$2"
+		emit(main, self)
+	}' >"$2"
 }
 
 {

@@ -30,67 +30,70 @@ local budget = tonumber(ARGV[2])
 --@include remove-job
 
 if rcall("HEXISTS", KEYS[1], "paused") ~= 1 then
-  return -1
+	return -1
 end
 
 local active = rcall("LRANGE", KEYS[2], 0, budget - 1)
 if #active > 0 and ARGV[3] ~= "force" then
-  return -2
+	return -2
 end
-for _, id in ipairs(active) do
-  rcall("DEL", base .. id .. ":lock")
-  removeJob(id, base)
+for _, jid in ipairs(active) do
+	rcall("DEL", base .. jid .. ":lock")
+	remove_job(jid, base, true)
 end
 rcall("LTRIM", KEYS[2], #active, -1)
 budget = budget - #active
 if budget <= 0 then
-  return 1
+	return 1
 end
 
-local function dropSet(key)
-  local ids = rcall("ZRANGE", key, 0, budget - 1)
-  for _, id in ipairs(ids) do
-    removeJob(id, base)
-  end
-  for i = 1, #ids, 7000 do
-    rcall("ZREM", key, unpack(ids, i, math.min(i + 6999, #ids)))
-  end
-  budget = budget - #ids
-  return budget <= 0
+-- Remove the first jobs of sorted set key, within the budget; whether
+-- it is spent.
+local function drop_set(key)
+	local ids = rcall("ZRANGE", key, 0, budget - 1)
+	for _, jid in ipairs(ids) do
+		remove_job(jid, base, true)
+	end
+	for i = 1, #ids, 7000 do
+		rcall("ZREM", key, unpack(ids, i, math.min(i + 6999, #ids)))
+	end
+	budget = budget - #ids
+	return budget <= 0
 end
 
-local function dropList(key)
-  local ids = rcall("LRANGE", key, 0, budget - 1)
-  for _, id in ipairs(ids) do
-    removeJob(id, base)
-  end
-  rcall("LTRIM", key, #ids, -1)
-  budget = budget - #ids
-  return budget <= 0
+-- The same for list key.
+local function drop_list(key)
+	local ids = rcall("LRANGE", key, 0, budget - 1)
+	for _, jid in ipairs(ids) do
+		remove_job(jid, base, true)
+	end
+	rcall("LTRIM", key, #ids, -1)
+	budget = budget - #ids
+	return budget <= 0
 end
 
-if dropSet(KEYS[3]) then
-  return 1
+if drop_set(KEYS[3]) then
+	return 1
 end
 
 local scheds = rcall("ZRANGE", KEYS[4], 0, budget - 1)
-for _, s in ipairs(scheds) do
-  rcall("DEL", KEYS[4] .. ":" .. s)
+for _, sid in ipairs(scheds) do
+	rcall("DEL", KEYS[4] .. ":" .. sid)
 end
 for i = 1, #scheds, 7000 do
-  rcall("ZREM", KEYS[4], unpack(scheds, i, math.min(i + 6999, #scheds)))
+	rcall("ZREM", KEYS[4], unpack(scheds, i, math.min(i + 6999, #scheds)))
 end
 budget = budget - #scheds
 if budget <= 0 then
-  return 1
+	return 1
 end
 
-if dropSet(KEYS[5]) or dropList(KEYS[6]) or dropList(KEYS[7]) or
-  dropSet(KEYS[8]) or dropSet(KEYS[9]) then
-  return 1
+if drop_set(KEYS[5]) or drop_list(KEYS[6]) or drop_list(KEYS[7]) or
+    drop_set(KEYS[8]) or drop_set(KEYS[9]) then
+	return 1
 end
 
 rcall("DEL", KEYS[10], base .. "delay", KEYS[11], KEYS[12], KEYS[13],
-  KEYS[14], KEYS[15], KEYS[1], KEYS[16], KEYS[16] .. ":data", KEYS[17],
-  KEYS[17] .. ":data")
+    KEYS[14], KEYS[15], KEYS[1], KEYS[16], KEYS[16] .. ":data", KEYS[17],
+    KEYS[17] .. ":data")
 return 0

@@ -8,7 +8,9 @@
 
   Returns 0.
 ]]
-redis.call("HSET", KEYS[1], "paused", 1)
-redis.call("DEL", KEYS[2])
-redis.call("XADD", KEYS[3], "*", "event", "paused")
+local rcall = redis.call
+
+rcall("HSET", KEYS[1], "paused", 1)
+rcall("DEL", KEYS[2])
+rcall("XADD", KEYS[3], "*", "event", "paused")
 return 0

@@ -16,12 +16,9 @@ local rcall = redis.call
 if rcall("EXISTS", KEYS[1]) == 0 then
 	return -1
 end
-local maxevents = rcall("HGET", KEYS[3], "opts.maxLenEvents")
-if not maxevents then
-	maxevents = 10000
-	rcall("HSET", KEYS[3], "opts.maxLenEvents", maxevents)
-end
+local meta_key = KEYS[3]
+--@include max-events
 rcall("HSET", KEYS[1], "progress", ARGV[2])
-rcall("XADD", KEYS[2], "MAXLEN", "~", maxevents, "*", "event", "progress",
+rcall("XADD", KEYS[2], "MAXLEN", "~", max_events, "*", "event", "progress",
     "jobId", ARGV[1], "data", ARGV[2])
 return 0

@@ -16,86 +16,56 @@
   ARGV[2] job key prefix "Q:"
 
   Returns 1 removed, 0 locked (nothing done), -1 no such job, -8 the job is
-  the current iteration of a job scheduler.
+  the current iteration of a job scheduler.  A key that holds no hash is
+  not a job: its id is taken out of the lists and the key left alone.
 ]]
 local rcall = redis.call
-local jobKey = KEYS[1]
-local id = ARGV[1]
+local jk = KEYS[1]
+local jid = ARGV[1]
 local prefix = ARGV[2]
 
-if rcall("EXISTS", jobKey) == 0 then
-  return -1
+--@include remove-job
+
+if rcall("EXISTS", jk) == 0 then
+	return -1
 end
 
-local rjk = rcall("HGET", jobKey, "rjk")
-if rjk then
-  local millis = rcall("ZSCORE", KEYS[2], rjk)
-  if millis and id == "repeat:" .. rjk .. ":" .. millis then
-    return -8
-  end
+local rjk = redis.pcall("HGET", jk, "rjk")
+if type(rjk) == "string" then
+	local millis = rcall("ZSCORE", KEYS[2], rjk)
+	if millis and jid == "repeat:" .. rjk .. ":" .. millis then
+		return -8
+	end
 end
 
-if rcall("EXISTS", jobKey .. ":lock") == 1 then
-  return 0
-end
-
--- The parent loses a pending child; the last one releases it to wait.
-local parentKey = rcall("HGET", jobKey, "parentKey")
-if parentKey and parentKey ~= "" and rcall("EXISTS", parentKey) == 1 and
-  rcall("SREM", parentKey .. ":dependencies", jobKey) == 1 and
-  rcall("SCARD", parentKey .. ":dependencies") == 0 then
-  local parentId = string.match(parentKey, ".*:(.*)")
-  local pq = string.sub(parentKey, 1, #parentKey - #parentId)
-  if rcall("ZREM", pq .. "waiting-children", parentId) == 1 then
-    local meta = rcall("HMGET", pq .. "meta", "paused", "concurrency")
-    local held = meta[1] ~= false
-    if not held and meta[2] then
-      held = rcall("LLEN", pq .. "active") >= tonumber(meta[2])
-    end
-    rcall("RPUSH", pq .. "wait", parentId)
-    if not held then
-      rcall("ZADD", pq .. "marker", 0, "0")
-    end
-    rcall("XADD", pq .. "events", "*", "event", "waiting", "jobId",
-      parentId, "prev", "waiting-children")
-  end
+if rcall("EXISTS", jk .. ":lock") == 1 then
+	return 0
 end
 
 local prev = "unknown"
-if rcall("ZREM", KEYS[5], id) == 1 then
-  prev = "completed"
-elseif rcall("ZREM", KEYS[6], id) == 1 then
-  prev = "waiting-children"
-elseif rcall("ZREM", KEYS[7], id) == 1 then
-  prev = "delayed"
-elseif rcall("ZREM", KEYS[8], id) == 1 then
-  prev = "failed"
-elseif rcall("ZREM", KEYS[9], id) == 1 then
-  prev = "prioritized"
-elseif rcall("LREM", KEYS[10], 1, id) == 1 then
-  prev = "wait"
-elseif rcall("LREM", KEYS[11], 1, id) == 1 then
-  prev = "paused"
-elseif rcall("LREM", KEYS[12], 1, id) == 1 then
-  prev = "active"
+if rcall("ZREM", KEYS[5], jid) == 1 then
+	prev = "completed"
+elseif rcall("ZREM", KEYS[6], jid) == 1 then
+	prev = "waiting-children"
+elseif rcall("ZREM", KEYS[7], jid) == 1 then
+	prev = "delayed"
+elseif rcall("ZREM", KEYS[8], jid) == 1 then
+	prev = "failed"
+elseif rcall("ZREM", KEYS[9], jid) == 1 then
+	prev = "prioritized"
+elseif rcall("LREM", KEYS[10], 1, jid) == 1 then
+	prev = "wait"
+elseif rcall("LREM", KEYS[11], 1, jid) == 1 then
+	prev = "paused"
+elseif rcall("LREM", KEYS[12], 1, jid) == 1 then
+	prev = "active"
 end
 
-local deid = rcall("HGET", jobKey, "deid")
-if deid then
-  local dedupKey = prefix .. "de:" .. deid
-  if rcall("GET", dedupKey) == id then
-    rcall("DEL", dedupKey, prefix .. "dn:" .. deid)
-  end
-end
+-- the parent loses a pending child; the last one moves it to wait
+remove_job(jid, prefix, false)
 
-rcall("DEL", jobKey, jobKey .. ":logs", jobKey .. ":dependencies",
-  jobKey .. ":processed", jobKey .. ":failed", jobKey .. ":unsuccessful")
-
-local maxEvents = rcall("HGET", KEYS[3], "opts.maxLenEvents")
-if not maxEvents then
-  maxEvents = 10000
-  rcall("HSET", KEYS[3], "opts.maxLenEvents", maxEvents)
-end
-rcall("XADD", KEYS[4], "MAXLEN", "~", maxEvents, "*", "event", "removed",
-  "jobId", id, "prev", prev)
+local meta_key = KEYS[3]
+--@include max-events
+rcall("XADD", KEYS[4], "MAXLEN", "~", max_events, "*", "event", "removed",
+    "jobId", jid, "prev", prev)
 return 1

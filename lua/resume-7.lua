@@ -17,26 +17,24 @@ local left = 0
 rcall("HDEL", KEYS[1], "paused")
 
 if rcall("EXISTS", KEYS[2]) == 1 then
-  if rcall("EXISTS", KEYS[3]) == 0 then
-    rcall("RENAME", KEYS[2], KEYS[3])
-  else
-    local ids = rcall("LRANGE", KEYS[2], 0, 6999)
-    rcall("RPUSH", KEYS[3], unpack(ids))
-    rcall("LTRIM", KEYS[2], #ids, -1)
-    left = rcall("LLEN", KEYS[2])
-  end
+	if rcall("EXISTS", KEYS[3]) == 0 then
+		rcall("RENAME", KEYS[2], KEYS[3])
+	else
+		local ids = rcall("LRANGE", KEYS[2], 0, 6999)
+		rcall("RPUSH", KEYS[3], unpack(ids))
+		rcall("LTRIM", KEYS[2], #ids, -1)
+		left = rcall("LLEN", KEYS[2])
+	end
 end
 
 if rcall("LLEN", KEYS[3]) + rcall("ZCARD", KEYS[4]) > 0 then
-  rcall("ZADD", KEYS[6], 0, "0")
+	rcall("ZADD", KEYS[6], 0, "0")
 else
-  local first = rcall("ZRANGE", KEYS[5], 0, 0, "WITHSCORES")
-  if first[2] then
-    rcall("ZADD", KEYS[6], tonumber(first[2]) / 0x1000, "1")
-  end
+--@include delayed
+	mark_first(KEYS[5], KEYS[6])
 end
 
 if ARGV[1] ~= "0" then
-  rcall("XADD", KEYS[7], "*", "event", "resumed")
+	rcall("XADD", KEYS[7], "*", "event", "resumed")
 end
 return left

@@ -14,7 +14,8 @@
   ARGV[7] stacktrace JSON array ("" leave as is)
 
   Returns 0, or -1 job missing, -2 lock missing, -3 not active, -6 lock
-  mismatch.
+  mismatch, -20 the key holds no hash, -21 atm is not an integer (nothing
+  written: the worker fails the job instead).
 ]]
 local rcall = redis.call
 local prefix = ARGV[1]
@@ -23,60 +24,16 @@ local jid = ARGV[3]
 local jk = prefix .. jid
 local token = ARGV[4]
 
--- Is the queue paused or at its global concurrency?
-local function paused_or_maxed()
-	local m = rcall("HMGET", KEYS[5], "paused", "concurrency")
-	if m[1] then
-		return true
-	end
-	return m[2] ~= false and rcall("LLEN", KEYS[2]) >= (tonumber(m[2]) or 0)
-end
+--@include queue-held
 
--- PROMOTE-DUE, as in fetch.
-local due = rcall("ZRANGEBYSCORE", KEYS[4], 0, (now + 1) * 4096 - 1,
-    "LIMIT", 0, 1000)
-if #due > 0 then
-	rcall("ZREM", KEYS[4], unpack(due))
-	for _, d in ipairs(due) do
-		local dk = prefix .. d
-		local pri = tonumber(rcall("HGET", dk, "priority")) or 0
-		if pri == 0 then
-			rcall("LPUSH", KEYS[1], d)
-		else
-			rcall("ZADD", KEYS[3], pri * 4294967296 +
-			    rcall("INCR", KEYS[8]) % 4294967296, d)
-		end
-		rcall("XADD", KEYS[6], "*", "event", "waiting", "jobId", d,
-		    "prev", "delayed")
-		rcall("HSET", dk, "delay", 0)
-	end
-	if not paused_or_maxed() then
-		rcall("ZADD", KEYS[7], 0, "0")
-	end
-end
+-- PROMOTE-DUE, as in fetch
+local held, pc_key = queue_held(KEYS[5], KEYS[2]), KEYS[8]
+--@include promote-due
 
-if rcall("EXISTS", jk) == 0 then
-	return -1
-end
-if token ~= "0" then
-	local held = rcall("GET", jk .. ":lock")
-	if held ~= token then
-		if held then
-			return -6
-		end
-		return -2
-	end
-	rcall("DEL", jk .. ":lock")
-	rcall("SREM", KEYS[9], jid)
-end
-if ARGV[7] ~= "" then
-	rcall("HSET", jk, "failedReason", ARGV[6], "stacktrace", ARGV[7])
-else
-	rcall("HSET", jk, "failedReason", ARGV[6])
-end
-if rcall("LREM", KEYS[2], -1, jid) < 1 then
-	return -3
-end
+--@include retry-check
+
+local stalled_key, reason, stack = KEYS[9], ARGV[6], ARGV[7]
+--@include take-active
 
 local pri = tonumber(rcall("HGET", jk, "priority")) or 0
 if pri == 0 then
@@ -86,19 +43,17 @@ if pri == 0 then
 		rcall("LPUSH", KEYS[1], jid)
 	end
 else
+--@include pc-next
 	rcall("ZADD", KEYS[3], pri * 4294967296 +
-	    rcall("INCR", KEYS[8]) % 4294967296, jid)
+	    pc_next(KEYS[8]) % 4294967296, jid)
 end
-if not paused_or_maxed() then
+if not queue_held(KEYS[5], KEYS[2]) then
 	rcall("ZADD", KEYS[7], 0, "0")
 end
 rcall("HINCRBY", jk, "atm", 1)
 
-local maxevents = rcall("HGET", KEYS[5], "opts.maxLenEvents")
-if not maxevents then
-	maxevents = 10000
-	rcall("HSET", KEYS[5], "opts.maxLenEvents", maxevents)
-end
-rcall("XADD", KEYS[6], "MAXLEN", "~", maxevents, "*", "event", "waiting",
+local meta_key = KEYS[5]
+--@include max-events
+rcall("XADD", KEYS[6], "MAXLEN", "~", max_events, "*", "event", "waiting",
     "jobId", jid, "prev", "active")
 return 0

@@ -18,55 +18,53 @@ local rcall = redis.call
 local prefix = ARGV[1]
 local state = ARGV[4]
 
-local meta = rcall("HMGET", KEYS[3], "paused", "concurrency")
-local held = meta[1] ~= false
-if not held and meta[2] then
-  held = rcall("LLEN", KEYS[4]) >= tonumber(meta[2])
-end
+--@include queue-held
+
+local held = queue_held(KEYS[3], KEYS[4])
 
 local ids = rcall("ZRANGEBYSCORE", KEYS[1], 0, ARGV[3], "LIMIT", 0,
-  tonumber(ARGV[2]))
+    tonumber(ARGV[2]))
 if #ids == 0 then
-  return 0
+	return 0
 end
 
-local valueField = state == "failed" and "failedReason" or "returnvalue"
-for _, id in ipairs(ids) do
-  local jobKey = prefix .. id
-  rcall("HDEL", jobKey, "finishedOn", "processedOn", valueField)
-  -- A retried child becomes a pending dependency of its parent again.
-  local parentKey = rcall("HGET", jobKey, "parentKey")
-  if parentKey and rcall("EXISTS", parentKey) == 1 then
-    local back
-    if state == "failed" then
-      back = rcall("ZREM", parentKey .. ":unsuccessful", jobKey) == 1 or
-        rcall("HDEL", parentKey .. ":failed", jobKey) == 1
-    else
-      back = rcall("HDEL", parentKey .. ":processed", jobKey) == 1
-    end
-    if back then
-      rcall("SADD", parentKey .. ":dependencies", jobKey)
-    end
-  end
+local value_field = state == "failed" and "failedReason" or "returnvalue"
+for _, jid in ipairs(ids) do
+	local jk = prefix .. jid
+	-- a key that holds no hash moves as any id and is left alone
+	local pk = redis.pcall("HGET", jk, "parentKey")
+	if type(pk) ~= "table" then
+		rcall("HDEL", jk, "finishedOn", "processedOn", value_field)
+	end
+	-- A retried child becomes a pending dependency of its parent again.
+	if type(pk) == "string" and rcall("EXISTS", pk) == 1 then
+		local back
+		if state == "failed" then
+			back = rcall("ZREM", pk .. ":unsuccessful", jk) == 1 or
+			    rcall("HDEL", pk .. ":failed", jk) == 1
+		else
+			back = rcall("HDEL", pk .. ":processed", jk) == 1
+		end
+		if back then
+			rcall("SADD", pk .. ":dependencies", jk)
+		end
+	end
 end
 
-local maxEvents = rcall("HGET", KEYS[3], "opts.maxLenEvents")
-if not maxEvents then
-  maxEvents = 10000
-  rcall("HSET", KEYS[3], "opts.maxLenEvents", maxEvents)
-end
-for _, id in ipairs(ids) do
-  rcall("XADD", KEYS[5], "MAXLEN", "~", maxEvents, "*", "event", "waiting",
-    "jobId", id, "prev", state)
+local meta_key = KEYS[3]
+--@include max-events
+for _, jid in ipairs(ids) do
+	rcall("XADD", KEYS[5], "MAXLEN", "~", max_events, "*", "event",
+	    "waiting", "jobId", jid, "prev", state)
 end
 
 for i = 1, #ids, 7000 do
-  local j = math.min(i + 6999, #ids)
-  rcall("ZREM", KEYS[1], unpack(ids, i, j))
-  rcall("LPUSH", KEYS[2], unpack(ids, i, j))
+	local j = math.min(i + 6999, #ids)
+	rcall("ZREM", KEYS[1], unpack(ids, i, j))
+	rcall("LPUSH", KEYS[2], unpack(ids, i, j))
 end
 
 if not held then
-  rcall("ZADD", KEYS[6], 0, "0")
+	rcall("ZADD", KEYS[6], 0, "0")
 end
 return #ids

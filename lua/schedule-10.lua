@@ -31,7 +31,8 @@ if not prev then
 end
 prev = tonumber(prev)
 local sk = KEYS[1] .. ":" .. sid
-local s = rcall("HMGET", sk, "name", "data", "every", "offset", "pattern")
+local s = rcall("HMGET", sk, "name", "data", "every", "offset", "pattern",
+    "ic")
 local job = rcall("HMGET", prefix .. ARGV[3], "opts", "name")
 
 local opts = {}
@@ -83,23 +84,27 @@ if ARGV[3] ~= "repeat:" .. sid .. ":" .. prev then
 	return 0
 end
 
-local maxevents = rcall("HGET", KEYS[4], "opts.maxLenEvents")
-if not maxevents then
-	maxevents = 10000
-	rcall("HSET", KEYS[4], "opts.maxLenEvents", maxevents)
-end
+local meta_key = KEYS[4]
+--@include max-events
 
 local nid = "repeat:" .. sid .. ":" .. nextms
 local nk = prefix .. nid
 if rcall("EXISTS", nk) == 1 then
-	rcall("XADD", KEYS[8], "MAXLEN", "~", maxevents, "*", "event",
+	rcall("XADD", KEYS[8], "MAXLEN", "~", max_events, "*", "event",
 	    "duplicated", "jobId", nid)
 	return 0
 end
 
+-- an iteration count HINCRBY would refuse starts again from 1
+local ic_ok = not s[6] or (#s[6] < 19 and string.match(s[6], "^%-?%d+$"))
 rcall("ZADD", KEYS[1], nextms, sid)
-rcall("HINCRBY", sk, "ic", 1)
-rcall("INCR", KEYS[7])
+if ic_ok then
+	rcall("HINCRBY", sk, "ic", 1)
+else
+	rcall("HSET", sk, "ic", 1)
+end
+-- the id counter, as Node bumps it; one INCR refuses is left as it is
+redis.pcall("INCR", KEYS[7])
 
 local delay = nextms - now
 if delay < 0 then
@@ -138,28 +143,16 @@ rcall("HSET", nk, unpack(fields))
 rcall("XADD", KEYS[8], "*", "event", "added", "jobId", nid, "name", name)
 
 if delay > 0 then
-	local due = now + delay
-	local lo, hi = due * 4096, (due + 1) * 4096 - 1
-	local score = lo
-	local top = rcall("ZREVRANGEBYSCORE", KEYS[2], hi, lo, "WITHSCORES",
-	    "LIMIT", 0, 1)
-	if top[2] then
-		score = math.min(tonumber(top[2]) + 1, hi)
-	end
-	rcall("ZADD", KEYS[2], score, nid)
-	rcall("XADD", KEYS[8], "MAXLEN", "~", maxevents, "*", "event",
-	    "delayed", "jobId", nid, "delay", due)
-	local nd = rcall("ZRANGE", KEYS[2], 0, 0, "WITHSCORES")
-	if nd[2] then
-		rcall("ZADD", KEYS[6], tonumber(nd[2]) / 4096, "1")
-	end
+--@include delayed
+	add_delayed(KEYS[2], KEYS[8], nid, now + delay, max_events)
+	mark_first(KEYS[2], KEYS[6])
 else
-	local m = rcall("HMGET", KEYS[4], "paused", "concurrency")
-	local pm = m[1] or (m[2] and rcall("LLEN", KEYS[10]) >=
-	    (tonumber(m[2]) or 0))
+--@include queue-held
+	local pm = queue_held(KEYS[4], KEYS[10])
 	if priority > 0 then
+--@include pc-next
 		rcall("ZADD", KEYS[5], priority * 4294967296 +
-		    rcall("INCR", KEYS[9]) % 4294967296, nid)
+		    pc_next(KEYS[9]) % 4294967296, nid)
 	elseif opts["lifo"] then
 		rcall("RPUSH", KEYS[3], nid)
 	else
@@ -168,7 +161,7 @@ else
 	if not pm then
 		rcall("ZADD", KEYS[6], 0, "0")
 	end
-	rcall("XADD", KEYS[8], "MAXLEN", "~", maxevents, "*", "event",
+	rcall("XADD", KEYS[8], "MAXLEN", "~", max_events, "*", "event",
 	    "waiting", "jobId", nid)
 end
 return nid

@@ -18,19 +18,19 @@
 ]]
 local rcall = redis.call
 local prefix = ARGV[2]
-local maxstalled = tonumber(ARGV[1]) or 1
+local max_stalled = tonumber(ARGV[1]) or 1
+
+--@include count-stall
+--@include queue-held
 
 if rcall("EXISTS", KEYS[4]) == 1 then
 	return {}
 end
 rcall("SET", KEYS[4], ARGV[3], "PX", ARGV[4])
 
-local maxevents = rcall("HGET", KEYS[5], "opts.maxLenEvents")
-if not maxevents then
-	maxevents = 10000
-	rcall("HSET", KEYS[5], "opts.maxLenEvents", maxevents)
-end
-rcall("XTRIM", KEYS[7], "MAXLEN", "~", maxevents)
+local meta_key = KEYS[5]
+--@include max-events
+rcall("XTRIM", KEYS[7], "MAXLEN", "~", max_events)
 
 local recovered = {}
 local candidates = rcall("SMEMBERS", KEYS[1])
@@ -42,23 +42,11 @@ if #candidates > 0 then
 			rcall("LREM", KEYS[3], 1, jid)
 		elseif rcall("EXISTS", jk .. ":lock") == 0 and
 		    rcall("LREM", KEYS[3], 1, jid) > 0 then
-			local stc = rcall("HINCRBY", jk, "stc", 1)
-			local rjk = rcall("HGET", jk, "rjk")
-			local iteration = false
-			if rjk then
-				iteration = rcall("EXISTS", KEYS[8] .. ":" ..
-				    rjk) == 1 or
-				    rcall("ZSCORE", KEYS[8], rjk) ~= false
-			end
-			if stc > maxstalled and not iteration then
-				rcall("HSET", jk, "defa",
-				    "job stalled more than allowable limit")
-			end
-			local m = rcall("HMGET", KEYS[5], "paused",
-			    "concurrency")
+			-- a key that holds no hash goes back as any id
+			count_stall(jk, max_stalled, KEYS[8])
+			local held = queue_held(KEYS[5], KEYS[3])
 			rcall("RPUSH", KEYS[2], jid)
-			if not (m[1] or (m[2] and rcall("LLEN", KEYS[3]) >=
-			    (tonumber(m[2]) or 0))) then
+			if not held then
 				rcall("ZADD", KEYS[6], 0, "0")
 			end
 			rcall("XADD", KEYS[7], "*", "event", "waiting", "jobId",

@@ -13,28 +13,41 @@
   "waiting", "waiting-children" or "unknown".
 ]]
 local rcall = redis.call
-local id = ARGV[1]
+local jid = ARGV[1]
 
--- Is id in the list?  LPOS where Redis has it (6.0.6), else a scan.
-local function inList(key)
-  local pos = redis.pcall("LPOS", key, id)
-  if type(pos) ~= "table" then
-    return pos ~= false
-  end
-  for _, v in ipairs(rcall("LRANGE", key, 0, -1)) do
-    if v == id then
-      return true
-    end
-  end
-  return false
+-- Is jid in the list?  LPOS where Redis has it (6.0.6), else a scan.
+local function in_list(key)
+	local pos = redis.pcall("LPOS", key, jid)
+	if type(pos) ~= "table" then
+		return pos ~= false
+	end
+	for _, v in ipairs(rcall("LRANGE", key, 0, -1)) do
+		if v == jid then
+			return true
+		end
+	end
+	return false
 end
 
-if rcall("ZSCORE", KEYS[1], id) then return "completed" end
-if rcall("ZSCORE", KEYS[2], id) then return "failed" end
-if rcall("ZSCORE", KEYS[3], id) then return "delayed" end
-if rcall("ZSCORE", KEYS[4], id) then return "prioritized" end
-if inList(KEYS[5]) then return "active" end
-if inList(KEYS[6]) then return "waiting" end
-if inList(KEYS[7]) then return "waiting" end
-if rcall("ZSCORE", KEYS[8], id) then return "waiting-children" end
+if rcall("ZSCORE", KEYS[1], jid) then
+	return "completed"
+end
+if rcall("ZSCORE", KEYS[2], jid) then
+	return "failed"
+end
+if rcall("ZSCORE", KEYS[3], jid) then
+	return "delayed"
+end
+if rcall("ZSCORE", KEYS[4], jid) then
+	return "prioritized"
+end
+if in_list(KEYS[5]) then
+	return "active"
+end
+if in_list(KEYS[6]) or in_list(KEYS[7]) then
+	return "waiting"
+end
+if rcall("ZSCORE", KEYS[8], jid) then
+	return "waiting-children"
+end
 return "unknown"

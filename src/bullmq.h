@@ -38,6 +38,9 @@ enum bullmq_error {
 #define BULLMQ_PARENT_NOT_EXIST		-5
 #define BULLMQ_JOB_LOCK_MISMATCH	-6
 #define BULLMQ_JOB_HAS_FAILED_CHILDREN	-9
+/* Ours: the job's key holds no hash; a field the script counts on is bad. */
+#define BULLMQ_JOB_NOT_A_HASH		-20
+#define BULLMQ_JOB_BAD_FIELD		-21
 
 typedef struct bullmq_queue	bullmq_queue;
 typedef struct bullmq_job	bullmq_job;
@@ -139,8 +142,8 @@ enum bullmq_keep_mode {
 struct bullmq_keep {
 	enum bullmq_keep_mode	 mode;
 	long			 count;		/* COUNT, and AGE (0: none) */
-	long			 age;		/* seconds, AGE */
-	long			 limit;		/* AGE; 0: 1000 */
+	double			 age;		/* AGE, s; <= 0 all, NaN none */
+	long			 limit;		/* AGE; 0: 1000, < 0: none */
 };
 
 /*
@@ -181,6 +184,10 @@ struct bullmq_add_opts {
 	int64_t			 timestamp;	/* 0: now */
 	size_t			 job_id_len;	/* 0: strlen(job_id) */
 	size_t			 dedup_id_len;	/* 0: strlen(dedup_id) */
+	/* given, so stored even when 0 or false, as Node stores them */
+	int			 has_delay;
+	int			 has_priority;
+	int			 has_lifo;
 };
 
 /*

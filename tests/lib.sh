@@ -36,6 +36,29 @@ track() {
 	T_PIDS="$T_PIDS $*"
 }
 
+# The pids of the processes under pid P, at any depth, whose command line
+# holds TEXT, one a line: below P TEXT.  A test finds what it started by
+# its place in its own tree, never by name across the machine, where
+# another run of the same test may be.
+below() {
+	ps -e -o pid=,ppid=,args= | awk -v top="$1" -v text="$2" '
+	{
+		pid = $1
+		parent[pid] = $2
+		$1 = $2 = ""
+		if (index($0, text) > 0)
+			hit[pid] = 1
+	}
+	END {
+		for (h in hit)
+			for (p = parent[h]; p != "" && p > 1; p = parent[p])
+				if (p == top) {
+					print h
+					break
+				}
+	}'
+}
+
 # Start a private redis-server; fails the whole test when it cannot.
 redis_start() {
 	if [ ! -x "$REDIS_SERVER" ]; then

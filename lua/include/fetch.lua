@@ -20,7 +20,9 @@
   duration fields), and defines fetch_job(wake), which uses that meta.  One
   function and no more: each "local function" is a closure made on every
   call of the script, and with its call it costs about a tenth of a Redis
-  command.
+  command (include/promote-due makes pc_next only when jobs are due).  An
+  id with a NUL byte is failed here, and a key that holds no hash goes to
+  the worker with no fields, for finish-1 to take out of active.
 
   This runs once per job: the arguments of its calls are strings where they
   can be (a Lua number given to redis.call is formatted with "%.17g", which
@@ -31,6 +33,11 @@
 -- duration, opts.maxLenEvents}.
 local meta = rcall("HMGET", KEYS[5], "paused", "concurrency", "max",
     "duration", "opts.maxLenEvents")
+-- an events cap XADD would refuse, after the writes, is taken as the
+-- default (and left as it is)
+if meta[5] and not string.match(meta[5], "^%d+$") then
+	meta[5] = "10000"
+end
 
 -- moveToActive by the meta above: for a job, one string (see its end) or,
 -- with 256 strings in the hash or more or an id of 256 bytes or more,
@@ -50,38 +57,19 @@ local function fetch_job(wake)
 	local held = meta[1] and true or (meta[2] ~= false and
 	    rcall("LLEN", KEYS[2]) >= (tonumber(meta[2]) or 0))
 
-	-- PROMOTE-DUE: move the due delayed jobs to wait or prioritized.
-	-- The first delayed job is looked at first: the bound of
-	-- ZRANGEBYSCORE is a number to format, which costs more than the
-	-- look when none is due.  first stays that entry {id, score} when
-	-- none was due.
-	local bound = (now + 1) * 4096 - 1
-	local first = rcall("ZRANGE", KEYS[4], "0", "0", "WITHSCORES")
-	if first[2] and tonumber(first[2]) <= bound then
-		first = nil
-		local due = rcall("ZRANGEBYSCORE", KEYS[4], "0", bound,
-		    "LIMIT", "0", "1000")
-		rcall("ZREM", KEYS[4], unpack(due))
-		for _, jid in ipairs(due) do
-			local jk = prefix .. jid
-			local pri = tonumber(rcall("HGET", jk, "priority")) or 0
-			if pri == 0 then
-				rcall("LPUSH", KEYS[1], jid)
-			else
-				rcall("ZADD", KEYS[3], pri * 4294967296 +
-				    rcall("INCR", KEYS[9]) % 4294967296, jid)
-			end
-			rcall("XADD", KEYS[6], "*", "event", "waiting",
-			    "jobId", jid, "prev", "delayed")
-			rcall("HSET", jk, "delay", 0)
-		end
-		if not held then
-			rcall("ZADD", KEYS[7], "0", "0")
-		end
-	end
+	-- PROMOTE-DUE: the due delayed jobs to wait or prioritized; "first"
+	-- is the first delayed entry when none was due
+	local pc_key = KEYS[9]
+--@include promote-due
 
 	local maxjobs = tonumber(meta[3] or ARGV[5])
-	if maxjobs and maxjobs <= (tonumber(rcall("GET", KEYS[8])) or 0) then
+	local used = maxjobs and rcall("GET", KEYS[8])
+	if used and not string.match(used, "^%d+$") then
+		-- a count INCR would refuse below, after the pop: restart it
+		rcall("DEL", KEYS[8])
+		used = nil
+	end
+	if maxjobs and maxjobs <= (tonumber(used) or 0) then
 		local pttl = rcall("PTTL", KEYS[8])
 		if pttl == 0 then
 			rcall("DEL", KEYS[8])
@@ -93,21 +81,41 @@ local function fetch_job(wake)
 	if held then
 		return {0, 0, 0, 0}
 	end
-	local jid = rcall("RPOPLPUSH", KEYS[1], KEYS[2])
-	while jid and string.sub(jid, 1, 2) == "0:" do
-		-- a legacy marker: drop it and look again
-		rcall("LREM", KEYS[2], 1, jid)
+	local jid
+	repeat
 		jid = rcall("RPOPLPUSH", KEYS[1], KEYS[2])
-	end
-	if not jid then
-		local p = rcall("ZPOPMIN", KEYS[3])
-		if #p > 0 then
-			jid = p[1]
-			rcall("LPUSH", KEYS[2], jid)
-		else
-			rcall("DEL", KEYS[9])
+		while jid and string.sub(jid, 1, 2) == "0:" do
+			-- a legacy marker: drop it and look again
+			rcall("LREM", KEYS[2], 1, jid)
+			jid = rcall("RPOPLPUSH", KEYS[1], KEYS[2])
 		end
-	end
+		if not jid then
+			local p = rcall("ZPOPMIN", KEYS[3])
+			if #p > 0 then
+				jid = p[1]
+				rcall("LPUSH", KEYS[2], jid)
+			else
+				rcall("DEL", KEYS[9])
+			end
+		end
+		-- An id with a NUL byte cannot be named to a worker (C
+		-- strings): the job ends failed here, and the next one is
+		-- taken.  Its hash, if it has one, gets the reason.
+		local nul = jid and string.find(jid, "\0", 1, true)
+		if nul then
+			local jk = prefix .. jid
+			local why = "job id contains a NUL byte"
+			rcall("LREM", KEYS[2], 1, jid)
+			if rcall("TYPE", jk)["ok"] == "hash" then
+				rcall("HSET", jk, "failedReason", why,
+				    "finishedOn", ARGV[2])
+				rcall("ZADD", prefix .. "failed", ARGV[2], jid)
+			end
+			rcall("XADD", KEYS[6], "*", "event", "failed",
+			    "jobId", jid, "failedReason", why, "prev",
+			    "active")
+		end
+	until not nul
 	if not jid then
 		-- nothing was due: the first delayed job is still the first
 		if first == nil then
@@ -126,7 +134,19 @@ local function fetch_job(wake)
 	-- it and the reply patched: that is what HGETALL would now answer
 	-- (a field there is set in place, a new one appended, as HSET does).
 	local jk = prefix .. jid
-	local h = rcall("HGETALL", jk)
+	local h = redis.pcall("HGETALL", jk)
+	if h["err"] then
+		-- the key holds no hash: not a job.  It goes to the worker
+		-- with no fields, and its finish takes it out of active
+		-- (finish-1.lua), naming it; the key is left alone.
+		if ARGV[3] ~= "0" then
+			rcall("SET", jk .. ":lock", ARGV[3], "PX", ARGV[4])
+		end
+		if #jid < 256 then
+			return jid .. "\0" .. string.char(0, #jid)
+		end
+		return {"", jid, 0, 0}
+	end
 	local pon, pb, ats, defa
 	for i = 1, #h, 2 do
 		local f = h[i]

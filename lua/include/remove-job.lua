@@ -1,55 +1,69 @@
 --[[
-  include remove-job: removeJob(id, base) for clean-3, drain-5 and
-  obliterate-17 (lua/lua2c.sh puts this file in place of their
-  "--@include remove-job" line).  The includer defines rcall (redis.call)
-  before the include; no KEYS or ARGV are used here.
+  include remove-job: remove_job(jid, base, hard) for remove-12, clean-3,
+  drain-5 and obliterate-17 (lua/lua2c.sh puts this file in place of
+  their "--@include remove-job" line).  The includer defines rcall
+  (redis.call) before the include; no KEYS or ARGV are used here.
 ]]
 
--- Delete a job the "hard" way (Node's removeJob with hard = true): its
--- keys, its deduplication window, and its parent's pending dependency; a
--- parent in this queue left with none is deleted too, one in another queue
--- is moved to its wait list.
-local function releaseParent(jobKey, base)
-  local parentKey = rcall("HGET", jobKey, "parentKey")
-  if not parentKey or parentKey == "" or
-    rcall("EXISTS", parentKey) == 0 or
-    rcall("SREM", parentKey .. ":dependencies", jobKey) == 0 or
-    rcall("SCARD", parentKey .. ":dependencies") ~= 0 then
-    return
-  end
-  local parentId = string.match(parentKey, ".*:(.*)")
-  local pq = string.sub(parentKey, 1, #parentKey - #parentId)
-  if rcall("ZREM", pq .. "waiting-children", parentId) == 0 then
-    return
-  end
-  if pq == base then
-    releaseParent(parentKey, base)
-    rcall("DEL", parentKey, parentKey .. ":logs",
-      parentKey .. ":dependencies", parentKey .. ":processed",
-      parentKey .. ":failed", parentKey .. ":unsuccessful")
-  else
-    local meta = rcall("HMGET", pq .. "meta", "paused", "concurrency")
-    local held = meta[1] ~= false
-    if not held and meta[2] then
-      held = rcall("LLEN", pq .. "active") >= tonumber(meta[2])
-    end
-    rcall("RPUSH", pq .. "wait", parentId)
-    if not held then
-      rcall("ZADD", pq .. "marker", 0, "0")
-    end
-  end
+--@include queue-held
+
+-- Move parent pid of queue prefix pq ("Q:") to the end of its wait list,
+-- with a "waiting" event when told.
+local function parent_to_wait(pq, pid, event)
+	local held = queue_held(pq .. "meta", pq .. "active")
+	rcall("RPUSH", pq .. "wait", pid)
+	if not held then
+		rcall("ZADD", pq .. "marker", 0, "0")
+	end
+	if event then
+		rcall("XADD", pq .. "events", "*", "event", "waiting", "jobId",
+		    pid, "prev", "waiting-children")
+	end
 end
 
-local function removeJob(id, base)
-  local jobKey = base .. id
-  releaseParent(jobKey, base)
-  local deid = rcall("HGET", jobKey, "deid")
-  if deid then
-    local dedupKey = base .. "de:" .. deid
-    if rcall("GET", dedupKey) == id then
-      rcall("DEL", dedupKey, base .. "dn:" .. deid)
-    end
-  end
-  rcall("DEL", jobKey, jobKey .. ":logs", jobKey .. ":dependencies",
-    jobKey .. ":processed", jobKey .. ":failed", jobKey .. ":unsuccessful")
+-- The job jk (of parent pk, "" none) no longer holds its parent back.  A
+-- parent left with no pending child goes to wait; removed "hard" (Node's
+-- removeJob with hard = true), one in this queue is deleted instead.
+local function release_parent(jk, pk, base, hard)
+	if not pk or pk == "" or rcall("EXISTS", pk) == 0 or
+	    rcall("SREM", pk .. ":dependencies", jk) == 0 or
+	    rcall("SCARD", pk .. ":dependencies") ~= 0 then
+		return
+	end
+	local pid = string.match(pk, ".*:(.*)")
+	local pq = string.sub(pk, 1, #pk - #pid)
+	if rcall("ZREM", pq .. "waiting-children", pid) == 0 then
+		return
+	end
+	if hard and pq == base then
+		local gp = redis.pcall("HGET", pk, "parentKey")
+		if type(gp) == "string" then
+			release_parent(pk, gp, base, hard)
+		end
+		rcall("DEL", pk, pk .. ":logs", pk .. ":dependencies",
+		    pk .. ":processed", pk .. ":failed", pk .. ":unsuccessful")
+	else
+		parent_to_wait(pq, pid, not hard)
+	end
+end
+
+-- Delete job jid of queue prefix base: its keys, its deduplication
+-- window, and its parent's pending dependency.  A key that holds no hash
+-- is not a job: it is left alone (the caller takes the id out of its
+-- list).
+local function remove_job(jid, base, hard)
+	local jk = base .. jid
+	local f = redis.pcall("HMGET", jk, "parentKey", "deid")
+	if f["err"] then
+		return
+	end
+	release_parent(jk, f[1], base, hard)
+	if f[2] then
+		local dk = base .. "de:" .. f[2]
+		if rcall("GET", dk) == jid then
+			rcall("DEL", dk, base .. "dn:" .. f[2])
+		end
+	end
+	rcall("DEL", jk, jk .. ":logs", jk .. ":dependencies",
+	    jk .. ":processed", jk .. ":failed", jk .. ":unsuccessful")
 end

@@ -562,9 +562,15 @@ cmd_remove(struct cli *cli, int argc, char **argv)
 	if ((r = bullmq_remove(cli->q, argv[1])) == -1) {
 		if (bullmq_errcode(cli->q) == BULLMQ_ERR_JOB &&
 		    bullmq_script_code(cli->q) == BULLMQ_JOB_NOT_EXIST) {
-			warnmsg("job %s does not exist in queue %s", argv[1],
-			    argv[0]);
-			return 1;
+			/* as Node's Queue.remove: 1, not an error */
+			if (cli->json) {
+				fputs("{\"id\":", stdout);
+				put_jstr(argv[1], strlen(argv[1]));
+				puts(",\"removed\":true,\"existed\":false}");
+			} else
+				printf("queue %s job %s: no such job, nothing "
+				    "to remove\n", argv[0], argv[1]);
+			return 0;
 		}
 		return queue_fail(cli, "remove");
 	}
@@ -576,7 +582,7 @@ cmd_remove(struct cli *cli, int argc, char **argv)
 	if (cli->json) {
 		fputs("{\"id\":", stdout);
 		put_jstr(argv[1], strlen(argv[1]));
-		puts(",\"removed\":true}");
+		puts(",\"removed\":true,\"existed\":true}");
 	} else
 		printf("queue %s job %s removed\n", argv[0], argv[1]);
 	return 0;

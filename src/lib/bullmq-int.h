@@ -77,6 +77,7 @@ struct bullmq_queue {
 	int		 connect_timeout_ms;
 	int		 command_timeout_ms;
 	int		 spin_wait_us;
+	int64_t		 used_at;	/* bullmq_now() of the last script call */
 	char		 client_name[BMQ_MAX_BASE + 160];
 	int		 err;
 	int		 script_code;
@@ -196,6 +197,9 @@ size_t		 bmq_json_array_elems(const char *, size_t, size_t,
 		    struct bmq_buf *);
 int		 bmq_jval_int(const struct bmq_jval *, int64_t *);
 int		 bmq_jval_double(const struct bmq_jval *, double *);
+double		 bmq_jval_jsnum(const struct bmq_jval *);
+int		 bmq_jval_truthy(const struct bmq_jval *);
+void		 bmq_fmt_jsnum(char *, size_t, double);
 int		 bmq_jval_string(const struct bmq_jval *, char *, size_t);
 void		 bmq_buf_init(struct bmq_buf *);
 void		 bmq_buf_free(struct bmq_buf *);
@@ -251,18 +255,23 @@ int		 bmq_add_reply(const redisReply *, const redisReply **, char *,
 /* job.c */
 /*
  * What the library reads of a job's stored options, read once when the
- * job is made; absent or unreadable options take the values of {}.
+ * job is made, as Node's Worker reads them: JavaScript's arithmetic,
+ * comparisons and truthiness on whatever JSON value a producer stored
+ * (tests/interop/README has the table); absent or unreadable options take
+ * the values of {}.
  */
 struct bmq_job_opts {
-	long			 attempts;	/* 0 .. 1e9 */
+	long			 attempts;	/* ceil(Number()), 0 .. 1e9 */
+	int			 attempts_lua;	/* Lua's tonumber reads it */
 	enum bullmq_backoff_type backoff_type;	/* NONE: retry at once */
-	int64_t			 backoff_delay;	/* ms */
-	double			 backoff_jitter;
+	struct bmq_jval		 backoff_delay;	/* as stored, into the text */
+	double			 backoff_jitter;	/* Number(), NaN: 0 */
 	struct bmq_jval		 backoff_custom;	/* a type of neither kind */
 	struct bullmq_keep	 keep_complete;	/* UNSET: the worker's */
 	struct bullmq_keep	 keep_fail;
-	int64_t			 keep_logs;	/* kl, 0: every line */
-	int64_t			 stack_trace_limit;	/* -1: none */
+	double			 keep_logs;	/* kl, 0: every line */
+	int64_t			 stack_trace_limit;	/* -1: every entry */
+	int64_t			 stack_trace_drop;	/* drop the oldest N */
 	int			 lifo;
 	/* a scheduler's iteration: repeat.* and prevMillis */
 	struct bmq_jval		 repeat_pattern;	/* into the job's opts */
@@ -302,8 +311,10 @@ bullmq_job	*bmq_job_from_packed(bullmq_queue *, const char *, size_t,
 void		 bmq_job_opts_read(const char *, size_t,
 		    struct bmq_job_opts *);
 long		 bmq_job_long(const bullmq_job *, const char *, long);
-int64_t		 bmq_backoff_delay(enum bullmq_backoff_type, int64_t, double,
+double		 bmq_backoff_delay(enum bullmq_backoff_type, double, double,
 		    long, double);
+int		 bmq_retry_delay(const struct bmq_job_opts *, long, double,
+		    char *, size_t);
 
 /* stalled.c */
 int		 bmq_give_back(bullmq_queue *, const char *, const char *,

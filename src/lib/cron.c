@@ -485,12 +485,16 @@ cron_field(int field, const char *raw, struct cron *c, double r,
 		if (buf[i] == '*' || buf[i] == '?') {
 			n = snprintf(h + o, sizeof(h) - o, "%d-%d",
 			    cron_min[field], cron_max[field]);
-			if (n < 0 || (size_t)n >= sizeof(h) - o)
-				return -1;
+			if (n < 0 || (size_t)n >= sizeof(h) - o) {
+				why = "too long once \"*\" is expanded";
+				goto bad;
+			}
 			o += (size_t)n;
 		} else {
-			if (o + 1 >= sizeof(h))
-				return -1;
+			if (o + 1 >= sizeof(h)) {
+				why = "too long once \"*\" is expanded";
+				goto bad;
+			}
 			h[o++] = buf[i];
 		}
 	}

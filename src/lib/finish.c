@@ -6,6 +6,7 @@
  */
 #include <inttypes.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,11 +16,14 @@
 
 /*
  * Fill a keep mode's two script arguments: the count, and the age with the
- * most to remove per call, "AGE LIMIT" ("" when no age).
+ * most to remove per call, "AGE LIMIT" ("" when no age; a negative limit
+ * removes all).
  */
 static void
 keep_args(const struct bullmq_keep *k, char *count, char *age)
 {
+	char	num[32];
+
 	snprintf(count, NUMLEN, "-1");
 	age[0] = '\0';
 	switch (k->mode) {
@@ -32,8 +36,12 @@ keep_args(const struct bullmq_keep *k, char *count, char *age)
 	case BULLMQ_KEEP_AGE:
 		if (k->count > 0)
 			snprintf(count, NUMLEN, "%ld", k->count);
-		snprintf(age, 2 * NUMLEN, "%ld %ld", k->age,
-		    k->limit > 0 ? k->limit : 1000);
+		/* any age, as Node's script takes it: 0 or less is all */
+		if (isnan(k->age))
+			break;
+		bmq_fmt_jsnum(num, sizeof(num), k->age);
+		snprintf(age, 2 * NUMLEN, "%s %ld", num,
+		    k->limit != 0 ? k->limit : 1000);
 		break;
 	default:
 		break;
@@ -89,8 +97,9 @@ keep_for(const bullmq_worker *w, const bullmq_job *j, int failed)
 }
 
 /*
- * The job's stacktrace array with one entry more for this failure, cut to
- * opts.stackTraceLimit (0 keeps none), as JSON in b.
+ * The job's stacktrace array with one entry more for this failure, cut as
+ * opts.stackTraceLimit says (0 keeps none, N the newest N, -N drops the
+ * oldest N), as JSON in b.
  */
 static void
 stacktrace_json(const bullmq_job *j, const char *reason, struct bmq_buf *b)
@@ -98,6 +107,7 @@ stacktrace_json(const bullmq_job *j, const char *reason, struct bmq_buf *b)
 	const char	*old;
 	size_t		 oldlen, n, skip = 0;
 	int64_t		 limit = j->o.stack_trace_limit;
+	int64_t		 drop = j->o.stack_trace_drop;
 	struct bmq_buf	 entry;
 
 	bmq_buf_adds(b, "[");
@@ -112,6 +122,13 @@ stacktrace_json(const bullmq_job *j, const char *reason, struct bmq_buf *b)
 	n = old != NULL ? bmq_json_array_elems(old, oldlen, 0, NULL) : 0;
 	if (limit > 0 && (int64_t)n + 1 > limit)
 		skip = n + 1 - (size_t)limit;
+	if (drop > (int64_t)n) {
+		/* the new entry goes too */
+		bmq_buf_adds(b, "]");
+		return;
+	}
+	if (drop > 0)
+		skip = (size_t)drop;
 	if (old != NULL)
 		bmq_json_array_elems(old, oldlen, skip, b);
 	bmq_buf_init(&entry);
@@ -136,20 +153,17 @@ custom_backoff(bullmq_worker *w, bullmq_job *j, long n, const char *reason)
 }
 
 /*
- * The retry delay from opts.backoff for retry number n, or 0.  A custom
- * backoff type (a Node-side strategy) retries at once.
+ * Whether to retry after a delay (1, the delay as text in buf) or at once
+ * (0), from opts.backoff for retry number n.  A custom backoff type (a
+ * Node-side strategy) retries at once.
  */
-static int64_t
-backoff_for(const bullmq_job *j, long n)
+static int
+backoff_for(const bullmq_job *j, long n, char *buf, size_t size)
 {
 	double	r;
 
-	if (j->o.backoff_type == BULLMQ_BACKOFF_NONE ||
-	    j->o.backoff_delay <= 0)
-		return 0;
 	r = (double)arc4random() / 4294967296.0;
-	return bmq_backoff_delay(j->o.backoff_type, j->o.backoff_delay,
-	    j->o.backoff_jitter, n, r);
+	return bmq_retry_delay(&j->o, n, r, buf, size);
 }
 
 /* Record a script's refusal code in the handle. */
@@ -160,7 +174,11 @@ refused(bullmq_queue *q, long long code, const char *id, const char *what)
 	bmq_seterr(q, BULLMQ_ERR_JOB, "%s job %s: %s", what, id,
 	    code == -1 ? "job does not exist" : code == -2 ?
 	    "lock does not exist" : code == -3 ? "job is not active" :
-	    code == -6 ? "lock is held by another worker" : "refused");
+	    code == -6 ? "lock is held by another worker" :
+	    code == BULLMQ_JOB_NOT_A_HASH ? "its key holds no hash: not a "
+	    "job, its key left alone" :
+	    code == BULLMQ_JOB_BAD_FIELD ? "atm is not an integer" :
+	    "refused");
 }
 
 /*
@@ -242,7 +260,12 @@ finish_call(bullmq_queue *q, bullmq_worker *w, bullmq_job *j, int failed,
 	/* a completion sends no more: see finish-1.lua */
 	if (failed) {
 		/* attempts only matter for retries-exhausted */
-		snprintf(att, sizeof(att), "%ld", bullmq_job_attempts(j));
+		/* "": stored as no number, no retries-exhausted (Node's
+		 * script fails there, after the failed event) */
+		att[0] = '\0';
+		if (j->o.attempts_lua)
+			snprintf(att, sizeof(att), "%ld",
+			    bullmq_job_attempts(j));
 		bmq_args_adds(&a, att);
 		bmq_args_add(&a, stack != NULL ? stack : "", stacklen);
 	}
@@ -256,14 +279,14 @@ finish_call(bullmq_queue *q, bullmq_worker *w, bullmq_job *j, int failed,
 
 /* Retry with a delay (delay-10.lua); 0 with *code set, or -1. */
 static int
-delay_call(bullmq_queue *q, bullmq_worker *w, bullmq_job *j, int64_t delay,
+delay_call(bullmq_queue *q, bullmq_worker *w, bullmq_job *j, const char *delay,
     const char *reason, const char *stack, size_t stacklen,
     bullmq_job **next, long long *code)
 {
 	struct bullmq_worker	 tmp;
 	const bullmq_worker	*ws = w;
 	struct bmq_args		 a;
-	char			 now_s[NUMLEN], d[NUMLEN];
+	char			 now_s[NUMLEN];
 	char			 token[BMQ_MAX_TOKEN];
 	redisReply		*r;
 	int64_t			 now;
@@ -276,13 +299,12 @@ delay_call(bullmq_queue *q, bullmq_worker *w, bullmq_job *j, int64_t delay,
 	strlcpy(token, j->token[0] != '\0' ? j->token : "0", sizeof(token));
 	now = bullmq_now();
 	bmq_fmt_ms(now_s, sizeof(now_s), now);
-	bmq_fmt_ms(d, sizeof(d), delay);
 	bmq_args_init(&a);
 	bmq_args_keys(&a, q, bmq_fetch_keys, BMQ_NFETCH_KEYS);
 	bmq_args_key(&a, q, BMQ_K_STALLED);
 	bmq_args_fetch(&a, ws, now_s, token);
 	bmq_args_adds(&a, j->id);
-	bmq_args_adds(&a, d);
+	bmq_args_adds(&a, delay);
 	bmq_args_adds(&a, reason);
 	bmq_args_add(&a, stack, stacklen);
 	bmq_args_adds(&a, w != NULL && next != NULL ? "1" : "0");
@@ -324,47 +346,73 @@ retry_call(bullmq_queue *q, bullmq_job *j, const char *reason,
 }
 
 /*
+ * Whether the job's atm is absent or an integer that retry-9.lua and
+ * delay-10.lua can count on (Node reads any other as NaN: no retry).
+ */
+static int
+atm_ok(const bullmq_job *j)
+{
+	const char	*s, *errstr;
+
+	if ((s = bullmq_job_field(j, "atm", NULL)) == NULL)
+		return 1;
+	(void)strtonum(s, LLONG_MIN + 1, LLONG_MAX - 1, &errstr);
+	return errstr == NULL;
+}
+
+/*
  * Fail a job as Node's moveToFailed does: retry it (at once or after its
  * backoff) when attempts remain and it is not unrecoverable, else move it
- * to failed.  w may be NULL (the supervisor).
+ * to failed.  A job whose atm is not an integer is not retried, and its
+ * reason says so.  w may be NULL (the supervisor).
  */
 static int
 fail_job(bullmq_queue *q, bullmq_worker *w, bullmq_job *j, bullmq_job **next,
     enum bullmq_outcome *oc)
 {
-	struct bmq_buf	 st;
+	struct bmq_buf	 st, why;
 	const char	*reason;
 	long		 atm;
-	int64_t		 delay = 0;
+	char		 delay[64];
 	long long	 code = 0;
-	int		 retry, rv;
+	int64_t		 ms;
+	int		 retry, delayed = 0, rv = 0, bad;
 
 	reason = j->reason != NULL ? j->reason : "failed";
 	atm = bullmq_job_attempts_made(j);
+	bad = !atm_ok(j);
 	/* atm may be as large as a long: no atm + 1 */
-	retry = !j->unrecoverable && atm < bullmq_job_attempts(j) - 1;
+	retry = !bad && !j->unrecoverable && atm < bullmq_job_attempts(j) - 1;
 	/* a job started maxStartedAttempts times is not retried */
 	if (w != NULL && w->max_started > 0 &&
 	    w->max_started <= bmq_job_long(j, "ats", 0))
 		retry = 0;
+	bmq_buf_init(&why);
+	bmq_buf_adds(&why, reason);
+	if (bad)
+		bmq_buf_adds(&why, " (not retried: atm is not an integer)");
 	bmq_buf_init(&st);
 	stacktrace_json(j, reason, &st);
-	if (st.oom) {
+	if (st.oom || why.oom) {
 		bmq_buf_free(&st);
+		bmq_buf_free(&why);
 		bmq_seterr(q, BULLMQ_ERR_NOMEM, "out of memory");
 		return -1;
 	}
+	reason = bmq_buf_cstr(&why);
 	if (retry && j->o.backoff_custom.type == BMQ_J_STRING && w != NULL &&
 	    w->backoff_fn != NULL) {
 		/* the worker's own strategy for this type: -1 fails the job */
-		delay = custom_backoff(w, j, atm + 1, reason);
-		if (delay < 0) {
+		ms = custom_backoff(w, j, atm + 1, reason);
+		if (ms < 0)
 			retry = 0;
-			delay = 0;
+		else if (ms > 0) {
+			snprintf(delay, sizeof(delay), "%lld", (long long)ms);
+			delayed = 1;
 		}
 	} else if (retry)
-		delay = backoff_for(j, atm + 1);
-	if (retry && delay > 0) {
+		delayed = backoff_for(j, atm + 1, delay, sizeof(delay));
+	if (retry && delayed) {
 		*oc = BULLMQ_DELAYED;
 		rv = delay_call(q, w, j, delay, reason, st.b, st.len, next,
 		    &code);
@@ -374,12 +422,22 @@ fail_job(bullmq_queue *q, bullmq_worker *w, bullmq_job *j, bullmq_job **next,
 		if (rv == 0 && code == 0 && w != NULL && next != NULL &&
 		    bullmq_worker_try_fetch(w, next) == -1)
 			rv = -1;
-	} else {
+	}
+	if (retry && rv == 0 && code == BULLMQ_JOB_BAD_FIELD) {
+		/* atm went bad since the fetch: nothing was written */
+		bmq_buf_adds(&why, " (not retried: atm is not an integer)");
+		reason = bmq_buf_cstr(&why);
+		retry = 0;
+	}
+	if (!retry) {
 		*oc = BULLMQ_FAILED;
-		rv = finish_call(q, w, j, 1, reason, strlen(reason), st.b,
-		    st.len, next, &code);
+		rv = reason != NULL ? finish_call(q, w, j, 1, reason,
+		    strlen(reason), st.b, st.len, next, &code) : -1;
+		if (reason == NULL)
+			bmq_seterr(q, BULLMQ_ERR_NOMEM, "out of memory");
 	}
 	bmq_buf_free(&st);
+	bmq_buf_free(&why);
 	if (rv == 0 && code < 0) {
 		refused(q, code, j->id, "fail");
 		*oc = BULLMQ_LOST_LOCK;

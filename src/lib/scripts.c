@@ -15,6 +15,7 @@
 #include "bullmq-int.h"
 
 #define CMD_STACK	4096
+#define IDLE_LOOK_MS	100	/* a pause after which a call looks first */
 
 /*
  * The RESP text of "EVALSHA sha numkeys argv...", formatted here rather
@@ -336,6 +337,33 @@ call(bullmq_queue *q, const struct cmdbuf *b)
 	return r;
 }
 
+/*
+ * Whether the server closed the connection while it sat idle (CLIENT KILL,
+ * its timeout, a restart, all the while a job ran): between two calls
+ * nothing is due from it, so anything readable is its EOF or its last
+ * words.  Nothing was sent on it since, so a fresh connection can take the
+ * call with no doubt about whether it ran.  After a short pause the look
+ * is not worth its system call.
+ */
+static int
+closed_while_idle(bullmq_queue *q)
+{
+	redisContext	*c = q->rc;
+	struct pollfd	 pfd;
+	int64_t		 now, idle;
+
+	now = bullmq_now();
+	idle = now - q->used_at;
+	q->used_at = now;
+	if (idle < IDLE_LOOK_MS || c->err != 0 || sdslen(c->obuf) != 0 ||
+	    c->reader->pos < c->reader->len)
+		return 0;
+	pfd.fd = c->fd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	return poll(&pfd, 1, 0) == 1;
+}
+
 static void
 cmdbuf_free(struct cmdbuf *b)
 {
@@ -425,6 +453,8 @@ bmq_script(bullmq_queue *q, enum bmq_lua s, const struct bmq_args *a)
 		return NULL;
 	}
 	for (tries = 0; tries < 2; tries++) {
+		if (q->rc != NULL && closed_while_idle(q))
+			bmq_drop(q);
 		if (q->rc == NULL && bullmq_queue_connect(q) == -1)
 			goto out;
 		r = call(q, &b);

@@ -67,6 +67,29 @@ out:
 }
 
 /*
+ * The id of a string reply for a callback: as it is, or, when it holds a
+ * NUL byte (which a C string would cut), with each NUL written \x00 in
+ * buf, cut to fit.
+ */
+static const char *
+shown_id(const redisReply *e, char *buf, size_t size)
+{
+	size_t	i, o = 0;
+
+	if (memchr(e->str, '\0', e->len) == NULL)
+		return e->str;
+	for (i = 0; i < e->len && o + 5 < size; i++) {
+		if (e->str[i] == '\0') {
+			memcpy(buf + o, "\\x00", 4);
+			o += 4;
+		} else
+			buf[o++] = e->str[i];
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+/*
  * Run the stalled check (at most once per interval across the queue);
  * recovered ids go to cb.  Returns how many were recovered, or -1.
  */
@@ -75,7 +98,7 @@ bullmq_check_stalled(bullmq_queue *q, long max_stalled, int64_t interval,
     void (*cb)(const char *id, void *), void *arg)
 {
 	struct bmq_args	 a;
-	char		 maxs[24], now[24], iv[24];
+	char		 maxs[24], now[24], iv[24], buf[BMQ_MAX_ID];
 	redisReply	*r;
 	size_t		 i;
 	long		 n = 0;
@@ -108,7 +131,7 @@ bullmq_check_stalled(bullmq_queue *q, long max_stalled, int64_t interval,
 			continue;
 		n++;
 		if (cb != NULL)
-			cb(r->element[i]->str, arg);
+			cb(shown_id(r->element[i], buf, sizeof(buf)), arg);
 	}
 	freeReplyObject(r);
 	return n;

@@ -155,7 +155,7 @@ is "remove writes a removed event" \
     tr '\n' ' ')" \
     "event removed jobId 1 prev wait "
 run $B --json remove q7 2
-is "remove --json" "$OUT" '{"id":"2","removed":true}'
+is "remove --json" "$OUT" '{"id":"2","removed":true,"existed":true}'
 is "remove takes a delayed job out of delayed" "$(rcli ZCARD bull:q7:delayed)" 0
 run $B remove q7 fin
 is "remove of a failed job exits 0" "$RC" 0
@@ -163,17 +163,19 @@ is "remove takes it out of failed" "$(rcli ZCARD bull:q7:failed)" 0
 
 keys=$(rcli DBSIZE)
 events=$(rcli XLEN bull:q7:events)
+# as Node's Queue.remove, which answers 1: not an error
 run $B remove q7 404
-is "remove of a missing job exits 1" "$RC" 1
-is "remove of a missing job says so plainly" "$(cat "$E")" \
-    "bullmq remove: job 404 does not exist in queue q7"
-is "remove of a missing job prints nothing" "$OUT" ""
+is "remove of a missing job exits 0, as Queue.remove answers 1" "$RC" 0
+is "remove of a missing job says so plainly" "$OUT" \
+    "queue q7 job 404: no such job, nothing to remove"
+is "remove of a missing job writes no error" "$(cat "$E")" ""
 is "remove of a missing job writes nothing" "$(rcli DBSIZE)" "$keys"
 is "remove of a missing job writes no event" "$(rcli XLEN bull:q7:events)" \
     "$events"
 run $B --json remove q7 404
-is "remove --json of a missing job exits 1" "$RC" 1
-ok "remove --json of a missing job says so" said "does not exist in queue q7"
+is "remove --json of a missing job exits 0" "$RC" 0
+is "remove --json of a missing job says it did not exist" "$OUT" \
+    '{"id":"404","removed":true,"existed":false}'
 
 $B add q7 busy '{}' --job-id busy >/dev/null
 rcli LREM bull:q7:wait 1 busy >/dev/null

@@ -36,7 +36,7 @@ run $B add q1 kept '{}' --remove-on-complete age:3600,count:5 \
     --remove-on-fail count:9
 is "add --remove-on-complete takes the age form of the settings" \
     "$(rcli HGET bull:q1:$OUT opts | jq -c '[.removeOnComplete,
-    .removeOnFail]')" '[{"age":3600,"count":5},9]'
+    .removeOnFail]')" '[{"age":3600,"count":5},{"count":9}]'
 
 run $B add q1 urgent --priority 7
 is "add without data exits 0" "$RC" 0

@@ -50,7 +50,7 @@ is "remove of a 300-byte id exits 0" "$RC" 0
 is "and says so" "$OUT" "queue q job $A removed"
 is "the hash is gone" "$(rcli EXISTS "bull:q:$A")" 0
 run $B --json remove q "$C"
-is "remove of a 3072-byte id" "$OUT" "{\"id\":\"$C\",\"removed\":true}"
+is "remove of a 3072-byte id" "$OUT" "{\"id\":\"$C\",\"removed\":true,\"existed\":true}"
 is "nothing waits" "$(rcli LLEN bull:q:wait)" 0
 run $B get q "$C"
 is "get of a removed id: not found" "$RC" 1

@@ -12,7 +12,7 @@ kill -SEGV $PPID
 SH
 chmod +x "$TMPD/crash"
 add_jobs cq 1 10 '{}'
-master_start -q cq -x "exec:$TMPD/crash" -w 1 --drain-delay 300 \
+group_start -q cq -x "exec:$TMPD/crash" -w 1 --drain-delay 300 \
     --max-restarts 3 --max-seconds 30
 master_wait 20
 is "the master gives up with exit 3" "$MRC" 3
@@ -21,7 +21,7 @@ ok "each crash is logged" \
 ok "the back-off is logged" grep -q "restarting in 200 ms" "$MLOG"
 ok "giving up is logged" \
     grep -q "more than 3 restarts within 30 s: giving up" "$MLOG"
-ok "no child is left" sh -c "! ps -eo args | grep -q '[w]orker 1 cq'"
+is "no child is left in the master's process group" "$(in_group "$MPID")" ""
 is "no job is left active" "$(count cq active)" 0
 [ "$T_FAIL" -eq 0 ] || show_log
 finish

@@ -30,11 +30,12 @@ took() {
 }
 
 # A program that leaves a sleep behind, holding its stdout, and ends
-# 20 ms later.
+# 20 ms later; it writes the sleep's pid to $0.pids.
 cat >"$TMPD/leave" <<'EOS'
 #!/bin/sh
 cat >/dev/null
 sleep 6.3021 &
+echo $! >>"$0.pids"
 sleep 0.02
 EOS
 chmod +x "$TMPD/leave"
@@ -55,7 +56,9 @@ done
 kill -TERM "$MPID"
 master_wait
 is "exit in the window: TERM: exit 0" "$MRC" 0
-pkill -x -f "sleep 6.3021"
+for p in $(cat "$TMPD/leave.pids"); do
+	stop_if "$p" '^sleep 6\.3021$'
+done
 
 # Whether process P is dead: gone, or a zombie init has not reaped yet.
 dead() {
@@ -79,8 +82,8 @@ slow_start SLOW_SETPGID_MS=2000 "$BULLMQ_MASTER" -r "$REDIS_URL" -q si \
     -x "exec:$TMPD/tree 6.3022" -w 1 --drain-delay 300
 add_jobs si 1 1 '{}'
 ok "INT in the window: the program's child runs" \
-    wait_for '[ -n "$(pgrep -x -f "sleep 6.3022")" ]'
-gc=$(pgrep -x -f "sleep 6.3022")
+    wait_for '[ -n "$(procs_of "^sleep 6\.3022\$")" ]'
+gc=$(procs_of '^sleep 6\.3022$')
 kill -INT "$(children)"
 ok "INT in the window: the child dies of it" \
     wait_log 'child 1 (pid [0-9]*) killed by signal 2' 5
@@ -89,7 +92,7 @@ ok "INT in the window: the program's child is gone" \
 kill -TERM "$MPID"
 master_wait
 is "INT in the window: TERM: exit 0" "$MRC" 0
-pkill -x -f "sleep 6.3022"
+stop_if "$gc" '^sleep 6\.3022$'
 
 [ "$T_FAIL" -eq 0 ] || show_log
 finish

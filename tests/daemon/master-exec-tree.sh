@@ -44,10 +44,11 @@ echo null
 EOS
 chmod +x "$TMPD/bg"
 
-# The pids of the sleeps of N seconds.
+# The pid of the sleep of N seconds under the master.
 sleeps() {
-	pgrep -x -f "sleep $1"
+	procs_of "^sleep $1\$"
 }
+left=""
 
 # Whether process P is dead: gone, or a zombie that whoever adopted it
 # (init, which may be slow to reap) has not reaped yet.
@@ -62,6 +63,7 @@ master_start -q xt -x "exec:$TMPD/tree 3011" -w 1 --drain-delay 300 \
 add_jobs xt 1 1 '{}'
 ok "job-timeout: the program's child runs" wait_for '[ -n "$(sleeps 3011)" ]'
 gc=$(sleeps 3011)
+left="$left $gc:3011"
 prog=$(ps -o ppid= -p "$gc" | tr -d ' ')
 is "job-timeout: the program leads its own process group" \
     "$(ps -o pgid= -p "$prog" | tr -d ' ')" "$prog"
@@ -84,6 +86,7 @@ master_start -q xi -x "exec:$TMPD/tree 3012" -w 1 --drain-delay 300
 add_jobs xi 1 1 '{}'
 ok "INT: the program's child runs" wait_for '[ -n "$(sleeps 3012)" ]'
 gc=$(sleeps 3012)
+left="$left $gc:3012"
 kill -INT "$MPID"
 master_wait 5
 is "INT: the master exits 0" "$MRC" 0
@@ -98,6 +101,7 @@ ok "^C: the master leads its own process group" \
 add_jobs xn 1 1 '{}'
 ok "^C: the program's child runs" wait_for '[ -n "$(sleeps 3014)" ]'
 gc=$(sleeps 3014)
+left="$left $gc:3014"
 env kill -INT -- "-$MPID"	# the kill of procps: dash's takes no group
 master_wait 5
 is "^C: the master exits 0" "$MRC" 0
@@ -113,6 +117,7 @@ add_jobs xg 1 1 '{}'
 ok "graceful-timeout: the program's child runs" \
     wait_for '[ -n "$(sleeps 3013)" ]'
 gc=$(sleeps 3013)
+left="$left $gc:3013"
 kill -TERM "$MPID"
 master_wait 10
 is "graceful-timeout: the master exits 0" "$MRC" 0
@@ -133,6 +138,7 @@ die_of_signal() {
 	add_jobs "$q" 1 1 '{}'
 	ok "$sig: the program's child runs" wait_for "[ -n \"\$(sleeps $n)\" ]"
 	gc=$(sleeps "$n")
+	left="$left $gc:$n"
 	prog=$(ps -o pgid= -p "$gc" | tr -d ' ')
 	kid=$(children)
 	kill -"$sig" "$kid"
@@ -178,6 +184,7 @@ add_jobs xb 1 1 '{}'
 ok "ended: the program's background sleep runs" \
     wait_for '[ -n "$(sleeps 3017)" ]'
 bg=$(sleeps 3017)
+left="$left $bg:3017"
 prog=$(ps -o pgid= -p "$bg" | tr -d ' ')
 kid=$(children)
 kill -STOP "$REDIS_PID"
@@ -194,8 +201,10 @@ ok "ended: the job is completed once" \
 kill -TERM "$MPID"
 master_wait
 is "ended: TERM: exit 0" "$MRC" 0
-for n in 3011 3012 3013 3014 3015 3016 3017; do
-	pkill -x -f "sleep $n"
+# Stop what is left of the sleeps this test found, by their pids, each
+# only while it is still that sleep.
+for s in $left; do
+	stop_if "${s%%:*}" "^sleep ${s#*:}\$"
 done
 [ "$T_FAIL" -eq 0 ] || show_log
 finish

@@ -36,8 +36,8 @@ ok "exec: the master leads its own process group" \
     group_start -q ge -x "exec:$TMPD/slow" -w 1 --drain-delay 300
 ok "exec: 1 child" wait_for '[ "$(nchildren)" = 1 ]'
 add_jobs ge 1 1 '{}'
-ok "exec: the program runs" wait_for 'pgrep -f "$TMPD/slow" >/dev/null'
-prog=$(pgrep -f "$TMPD/slow")
+ok "exec: the program runs" wait_for '[ -n "$(procs_of "^/bin/sh $TMPD/slow\$")" ]'
+prog=$(procs_of "^/bin/sh $TMPD/slow\$")
 is "exec: the program leads its own process group" \
     "$(ps -o pgid= -p "$prog" | tr -d ' ')" "$prog"
 env kill -TERM -- "-$MPID"	# the kill of procps: dash's takes no group

@@ -18,7 +18,7 @@ ok "the drain starts" wait_for '[ "$(count rq completed)" -ge 40 ]'
 said=$(grep -c "retrying in" "$MLOG")
 redis_stop
 ok "the children wait for redis" \
-    wait_for "ps -eo args | grep -q '[w]orker .* rq waiting for redis'" 5
+    wait_for 'ps -o args= --ppid $MPID | grep -q "rq waiting for redis"' 5
 ok "and say so in the log" \
     wait_for '[ "$(grep -c "worker .*: redis .*retrying in" "$MLOG")" -gt '$said' ]' 5
 sleep 0.5

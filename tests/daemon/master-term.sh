@@ -10,7 +10,7 @@ ok "3 children" wait_for '[ "$(nchildren)" = 3 ]'
 add_jobs gq 1 5 '{"ms":2000}'
 ok "3 jobs run" wait_for '[ "$(count gq active)" = 3 ]'
 ok "a busy child shows its job's age in its title" \
-    wait_for "ps -eo args | grep -q 'worker [0-9] gq job [0-9]* ([0-9]*\.[0-9] s)'" 3
+    wait_for "ps -o args= --ppid $MPID | grep -q 'worker [0-9] gq job [0-9]* ([0-9]*\.[0-9] s)'" 3
 kids=$(children | tr '\n' ' ')
 kill -TERM "$MPID"
 master_wait 10

@@ -17,24 +17,9 @@
 
 #include "bullmq-int.h"
 #include "harness.h"
+#include "suite.h"
 
 static bullmq_queue	*q;
-
-/* Checked fixture: an empty server and a fresh handle on queue "q". */
-static void
-setup(void)
-{
-	harness_flush();
-	q = harness_queue("q");
-}
-
-/* Free the handle. */
-static void
-teardown(void)
-{
-	bullmq_queue_free(q);
-	q = NULL;
-}
 
 /* Run a command on the plain connection, ignoring its reply. */
 static void __attribute__((__format__(__printf__, 1, 2)))
@@ -55,9 +40,9 @@ cmd(const char *fmt, ...)
 static const char *
 add(const char *name)
 {
-	static char	id[128];
+	static char	id[HARNESS_IDLEN];
 
-	ck_assert_int_ge(bullmq_add(q, name, NULL, NULL, id, sizeof(id)), 0);
+	harness_add(name, NULL, NULL, id);
 	return id;
 }
 
@@ -69,50 +54,6 @@ job(const char *id, long long ts)
 	    "%lld delay 0 priority 0", id, ts);
 }
 
-/* The events of Q:events as lines "event=x jobId=y ..." (n returned). */
-static int
-events(char ev[][200], int max)
-{
-	redisReply	*r, *f;
-	size_t		 i, k, o;
-	int		 n = 0;
-
-	r = harness_cmd("XRANGE bull:q:events - +");
-	ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
-	for (i = 0; i < r->elements && n < max; i++, n++) {
-		f = r->element[i]->element[1];
-		o = 0;
-		ev[n][0] = '\0';
-		for (k = 0; k + 1 < f->elements; k += 2)
-			o += snprintf(ev[n] + o, 200 - o, "%s%s=%s",
-			    k == 0 ? "" : " ", f->element[k]->str,
-			    f->element[k + 1]->str);
-	}
-	freeReplyObject(r);
-	return n;
-}
-
-/* The last event written, as a line "event=x jobId=y ...". */
-static const char *
-last_event(void)
-{
-	static char	 ev[200];
-	redisReply	*r, *f;
-	size_t		 k, o = 0;
-
-	r = harness_cmd("XREVRANGE bull:q:events + - COUNT 1");
-	ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
-	ck_assert_uint_eq(r->elements, 1);
-	f = r->element[0]->element[1];
-	ev[0] = '\0';
-	for (k = 0; k + 1 < f->elements; k += 2)
-		o += snprintf(ev + o, sizeof(ev) - o, "%s%s=%s",
-		    k == 0 ? "" : " ", f->element[k]->str,
-		    f->element[k + 1]->str);
-	freeReplyObject(r);
-	return ev;
-}
-
 START_TEST(pause_resume)
 {
 	struct bullmq_counts	c;
@@ -121,7 +62,7 @@ START_TEST(pause_resume)
 	ck_assert_int_eq(bullmq_pause(q), 0);
 	ck_assert_str_eq(harness_str("HGET bull:q:meta paused"), "1");
 	ck_assert_int_eq(harness_int("EXISTS bull:q:marker"), 0);
-	ck_assert_str_eq(last_event(), "event=paused");
+	ck_assert_str_eq(harness_last_event(), "event=paused");
 	ck_assert_int_eq(bullmq_get_counts(q, &c), 0);
 	ck_assert_int_eq(c.is_paused, 1);
 	ck_assert_int_eq(c.wait, 1);
@@ -129,7 +70,7 @@ START_TEST(pause_resume)
 	ck_assert_int_eq(bullmq_resume(q), 0);
 	ck_assert_int_eq(harness_int("HEXISTS bull:q:meta paused"), 0);
 	ck_assert_str_eq(harness_str("ZSCORE bull:q:marker 0"), "0");
-	ck_assert_str_eq(last_event(), "event=resumed");
+	ck_assert_str_eq(harness_last_event(), "event=resumed");
 	ck_assert_int_eq(bullmq_get_counts(q, &c), 0);
 	ck_assert_int_eq(c.is_paused, 0);
 }
@@ -184,7 +125,7 @@ START_TEST(resume_legacy_paused)
 	ck_assert_str_eq(harness_str("LINDEX bull:q:wait 1"), "p0");
 	ck_assert_str_eq(harness_str("LINDEX bull:q:wait -1"), "p7004");
 	/* One resumed event for the several calls. */
-	ck_assert_int_eq(events(ev, 8), 1);
+	ck_assert_int_eq(harness_events(ev, 8), 1);
 	ck_assert_str_eq(ev[0], "event=resumed");
 	r = harness_cmd("ZRANGE bull:q:marker 0 -1");
 	ck_assert_uint_eq(r->elements, 1);
@@ -303,7 +244,8 @@ START_TEST(remove_job)
 	ck_assert_int_eq(bullmq_remove(q, "1"), 1);
 	ck_assert_int_eq(harness_int("EXISTS bull:q:1 bull:q:1:logs"), 0);
 	ck_assert_int_eq(harness_int("LLEN bull:q:wait"), 1);
-	ck_assert_str_eq(last_event(), "event=removed jobId=1 prev=wait");
+	ck_assert_str_eq(harness_last_event(),
+	    "event=removed jobId=1 prev=wait");
 	ck_assert_int_eq(bullmq_get_state(q, "1", st, sizeof(st)), 0);
 	ck_assert_str_eq(st, "unknown");
 
@@ -322,24 +264,26 @@ START_TEST(remove_job)
 	/* Unlocked active (stalled): removed, with its state as prev. */
 	cmd("DEL bull:q:2:lock");
 	ck_assert_int_eq(bullmq_remove(q, "2"), 1);
-	ck_assert_str_eq(last_event(), "event=removed jobId=2 prev=active");
+	ck_assert_str_eq(harness_last_event(),
+	    "event=removed jobId=2 prev=active");
 	ck_assert_int_eq(harness_int("EXISTS bull:q:active"), 0);
 
 	/* The states' prev names. */
 	job("c", 1);
 	cmd("ZADD bull:q:completed 5 c");
 	ck_assert_int_eq(bullmq_remove(q, "c"), 1);
-	ck_assert_str_eq(last_event(),
+	ck_assert_str_eq(harness_last_event(),
 	    "event=removed jobId=c prev=completed");
 	job("p", 1);
 	cmd("ZADD bull:q:prioritized 5 p");
 	ck_assert_int_eq(bullmq_remove(q, "p"), 1);
-	ck_assert_str_eq(last_event(),
+	ck_assert_str_eq(harness_last_event(),
 	    "event=removed jobId=p prev=prioritized");
 	job("l", 1);
 	cmd("RPUSH bull:q:paused l");
 	ck_assert_int_eq(bullmq_remove(q, "l"), 1);
-	ck_assert_str_eq(last_event(), "event=removed jobId=l prev=paused");
+	ck_assert_str_eq(harness_last_event(),
+	    "event=removed jobId=l prev=paused");
 	ck_assert_str_eq(harness_str("HGET bull:q:meta opts.maxLenEvents"),
 	    "10000");
 }
@@ -436,7 +380,7 @@ START_TEST(remove_scheduler_dedup_parent)
 	ck_assert_str_eq(harness_str("ZSCORE bull:q:marker 0"), "0");
 	{
 		char	ev[64][200];
-		int	n = events(ev, 64);
+		int	n = harness_events(ev, 64);
 
 		ck_assert_int_ge(n, 2);
 		ck_assert_str_eq(ev[n - 2], "event=waiting jobId=par "
@@ -471,7 +415,7 @@ START_TEST(retry_failed)
 	ck_assert_int_eq(harness_int("HEXISTS bull:q:f1 failedReason"), 0);
 	ck_assert_str_eq(harness_str("HGET bull:q:f1 atm"), "1");
 	ck_assert_str_eq(harness_str("ZSCORE bull:q:marker 0"), "0");
-	n = events(ev, 16);
+	n = harness_events(ev, 16);
 	ck_assert_int_eq(n, 2);
 	ck_assert_str_eq(ev[0], "event=waiting jobId=f1 prev=failed");
 	ck_assert_str_eq(ev[1], "event=waiting jobId=f2 prev=failed");
@@ -505,7 +449,7 @@ START_TEST(retry_completed_count_paused)
 	    "bull:q:c0"), 1);
 	ck_assert_int_eq(harness_int("HEXISTS bull:q:par:processed "
 	    "bull:q:c0"), 0);
-	ck_assert_str_eq(last_event(), "event=waiting jobId=c2 "
+	ck_assert_str_eq(harness_last_event(), "event=waiting jobId=c2 "
 	    "prev=completed");
 	/* Paused: no marker. */
 	ck_assert_int_eq(harness_int("EXISTS bull:q:marker"), 0);
@@ -531,11 +475,11 @@ START_TEST(clean_finished)
 	ck_assert_int_eq(harness_int("EXISTS bull:q:c0 bull:q:c0:logs "
 	    "bull:q:c5"), 0);
 	ck_assert_int_eq(harness_int("EXISTS bull:q:c6"), 1);
-	ck_assert_str_eq(last_event(), "event=cleaned count=6");
+	ck_assert_str_eq(harness_last_event(), "event=cleaned count=6");
 	/* With a limit. */
 	ck_assert_int_eq(bullmq_clean(q, "completed", 0, 3), 3);
 	ck_assert_int_eq(harness_int("ZCARD bull:q:completed"), 1);
-	ck_assert_str_eq(last_event(), "event=cleaned count=3");
+	ck_assert_str_eq(harness_last_event(), "event=cleaned count=3");
 	ck_assert_int_eq(bullmq_clean(q, "bogus", 0, 0), -1);
 	ck_assert_int_eq(bullmq_errcode(q), BULLMQ_ERR_ARG);
 }
@@ -612,7 +556,7 @@ START_TEST(clean_big)
 	ck_assert_int_eq(bullmq_clean(q, "wait", 0, 0), (long)n);
 	ck_assert_int_eq(harness_int("EXISTS bull:q:wait bull:q:1 "
 	    "bull:q:12000"), 0);
-	ck_assert_str_eq(last_event(), "event=cleaned count=2000");
+	ck_assert_str_eq(harness_last_event(), "event=cleaned count=2000");
 }
 END_TEST
 
@@ -848,15 +792,12 @@ START_TEST(events_block_outlasts_timeout)
 END_TEST
 
 /* The suite. */
-static Suite *
-admin_suite(void)
+Suite *
+make_suite(void)
 {
 	Suite	*s = suite_create("admin");
-	TCase	*tc = tcase_create("admin");
+	TCase	*tc = harness_tcase(s, "admin", "q", &q, 60);
 
-	tcase_add_unchecked_fixture(tc, harness_start, harness_stop);
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, pause_resume);
 	tcase_add_test(tc, resume_markers);
 	tcase_add_test(tc, resume_legacy_paused);
@@ -877,18 +818,5 @@ admin_suite(void)
 	tcase_add_test(tc, workers);
 	tcase_add_test(tc, events_read);
 	tcase_add_test(tc, events_block_outlasts_timeout);
-	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(admin_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

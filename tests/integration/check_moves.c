@@ -13,6 +13,7 @@
 
 #include "bullmq.h"
 #include "harness.h"
+#include "suite.h"
 
 #define Q	"bull:mq:"
 
@@ -335,8 +336,8 @@ START_TEST(job_data_and_children)
 }
 END_TEST
 
-static Suite *
-moves_suite(void)
+Suite *
+make_suite(void)
 {
 	Suite	*s = suite_create("moves");
 	TCase	*tc = tcase_create("moves");
@@ -353,16 +354,4 @@ moves_suite(void)
 	tcase_add_test(tc, job_data_and_children);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(moves_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
 }

@@ -11,53 +11,11 @@
 
 #include "bullmq-int.h"
 #include "harness.h"
+#include "suite.h"
 
 #define T0	1700000000000LL		/* a fixed job timestamp */
 
 static bullmq_queue	*q;
-
-/* Checked fixture: an empty server and a fresh handle on queue "q". */
-static void
-setup(void)
-{
-	harness_flush();
-	q = harness_queue("q");
-}
-
-/* Free the handle. */
-static void
-teardown(void)
-{
-	bullmq_queue_free(q);
-	q = NULL;
-}
-
-/*
- * Read the stream Q:events as lines "event=added jobId=1 name=n" into ev;
- * returns the number of entries.
- */
-static int
-events(char ev[][200], int max)
-{
-	redisReply	*r, *f;
-	size_t		 i, k;
-	int		 n = 0;
-	size_t		 o;
-
-	r = harness_cmd("XRANGE bull:q:events - +");
-	ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
-	for (i = 0; i < r->elements && n < max; i++, n++) {
-		f = r->element[i]->element[1];
-		o = 0;
-		ev[n][0] = '\0';
-		for (k = 0; k + 1 < f->elements; k += 2)
-			o += snprintf(ev[n] + o, 200 - o, "%s%s=%s",
-			    k == 0 ? "" : " ", f->element[k]->str,
-			    f->element[k + 1]->str);
-	}
-	freeReplyObject(r);
-	return n;
-}
 
 /* The events must be exactly the n lines given. */
 static void
@@ -67,7 +25,7 @@ expect_events(int n, ...)
 	va_list	ap;
 	int	got, i;
 
-	got = events(ev, 64);
+	got = harness_events(ev, 64);
 	va_start(ap, n);
 	for (i = 0; i < n; i++) {
 		const char *want = va_arg(ap, const char *);
@@ -79,27 +37,15 @@ expect_events(int n, ...)
 	ck_assert_int_eq(got, n);
 }
 
-/* Add a job with options; fail the test on an error. */
-static int
-add(const char *name, const char *data, const struct bullmq_add_opts *o,
-    char *id)
-{
-	int	rv;
-
-	rv = bullmq_add(q, name, data, o, id, 128);
-	ck_assert_msg(rv >= 0, "add: %s", bullmq_errstr(q));
-	return rv;
-}
-
 START_TEST(add_standard)
 {
 	char	id[128], want[64];
 	int64_t	before = bullmq_now();
 
-	ck_assert_int_eq(add("email", "{\"to\":\"a@b\"}", NULL, id),
+	ck_assert_int_eq(harness_add("email", "{\"to\":\"a@b\"}", NULL, id),
 	    BULLMQ_ADDED);
 	ck_assert_str_eq(id, "1");
-	ck_assert_int_eq(add("email", NULL, NULL, id), BULLMQ_ADDED);
+	ck_assert_int_eq(harness_add("email", NULL, NULL, id), BULLMQ_ADDED);
 	ck_assert_str_eq(id, "2");
 
 	ck_assert_str_eq(harness_str("HGET bull:q:1 name"), "email");
@@ -134,9 +80,9 @@ START_TEST(add_verbatim_data)
 	    " \"s\": \"\\u00e9\" }";
 	char		 id[128];
 
-	add("raw", data, NULL, id);
+	harness_add("raw", data, NULL, id);
 	ck_assert_str_eq(harness_str("HGET bull:q:1 data"), data);
-	add("str", "\"just a string\"", NULL, id);
+	harness_add("str", "\"just a string\"", NULL, id);
 	ck_assert_str_eq(harness_str("HGET bull:q:2 data"),
 	    "\"just a string\"");
 }
@@ -148,9 +94,9 @@ START_TEST(add_lifo)
 	char			id[128];
 
 	memset(&o, 0, sizeof(o));
-	add("a", NULL, NULL, id);
+	harness_add("a", NULL, NULL, id);
 	o.lifo = 1;
-	add("b", NULL, &o, id);
+	harness_add("b", NULL, &o, id);
 	ck_assert_str_eq(id, "2");
 	/* LIFO: RPUSH, the front of the line. */
 	ck_assert_str_eq(harness_str("LINDEX bull:q:wait -1"), "2");
@@ -168,9 +114,9 @@ START_TEST(add_delayed)
 	memset(&o, 0, sizeof(o));
 	o.delay = 5000;
 	o.timestamp = T0;
-	add("d", NULL, &o, id);
-	add("d", NULL, &o, id);
-	add("d", NULL, &o, id);
+	harness_add("d", NULL, &o, id);
+	harness_add("d", NULL, &o, id);
+	harness_add("d", NULL, &o, id);
 	/* Due T0 + 5000, score (T0 + 5000) * 4096 + sequence. */
 	ck_assert_str_eq(harness_str("ZSCORE bull:q:delayed 1"),
 	    "6963200020480000");
@@ -197,12 +143,12 @@ START_TEST(add_delayed)
 
 	/* An earlier job moves the marker down. */
 	o.delay = 1000;
-	add("d", NULL, &o, id);
+	harness_add("d", NULL, &o, id);
 	ck_assert_str_eq(harness_str("ZSCORE bull:q:marker 1"),
 	    "1700000001000");
 	/* A delay with a priority still goes to delayed first. */
 	o.priority = 4;
-	add("d", NULL, &o, id);
+	harness_add("d", NULL, &o, id);
 	ck_assert_str_eq(harness_str("HGET bull:q:5 priority"), "4");
 	ck_assert_int_eq(harness_int("ZCARD bull:q:delayed"), 5);
 	ck_assert_int_eq(harness_int("EXISTS bull:q:prioritized"), 0);
@@ -219,7 +165,7 @@ START_TEST(add_delayed_saturates)
 	o.timestamp = T0;
 	/* A job already at the top of the millisecond keeps the top. */
 	freeReplyObject(harness_cmd("ZADD bull:q:delayed 6963200000008191 x"));
-	add("d", NULL, &o, id);
+	harness_add("d", NULL, &o, id);
 	ck_assert_str_eq(harness_str("ZSCORE bull:q:delayed 1"),
 	    "6963200000008191");
 }
@@ -232,12 +178,12 @@ START_TEST(add_prioritized)
 
 	memset(&o, 0, sizeof(o));
 	o.priority = 7;
-	add("p", NULL, &o, id);
+	harness_add("p", NULL, &o, id);
 	o.lifo = 1;		/* ignored for prioritized jobs */
-	add("p", NULL, &o, id);
+	harness_add("p", NULL, &o, id);
 	o.priority = 3;
 	o.lifo = 0;
-	add("p", NULL, &o, id);
+	harness_add("p", NULL, &o, id);
 	ck_assert_str_eq(harness_str("ZSCORE bull:q:prioritized 1"),
 	    "30064771073");
 	ck_assert_str_eq(harness_str("ZSCORE bull:q:prioritized 2"),
@@ -264,7 +210,7 @@ START_TEST(add_custom_id_duplicate)
 	memset(&o, 0, sizeof(o));
 	o.job_id = "my-id";
 	o.attempts = 3;
-	ck_assert_int_eq(add("c", "{\"v\":1}", &o, id), BULLMQ_ADDED);
+	ck_assert_int_eq(harness_add("c", "{\"v\":1}", &o, id), BULLMQ_ADDED);
 	ck_assert_str_eq(id, "my-id");
 	ck_assert_str_eq(harness_str("HGET bull:q:my-id opts"),
 	    "{\"attempts\":3,\"jobId\":\"my-id\"}");
@@ -272,7 +218,8 @@ START_TEST(add_custom_id_duplicate)
 
 	/* The same id again: reported, never overwritten; Q:id still grows. */
 	o.attempts = 9;
-	ck_assert_int_eq(add("c2", "{\"v\":2}", &o, id), BULLMQ_DUPLICATE);
+	ck_assert_int_eq(harness_add("c2", "{\"v\":2}", &o, id),
+	    BULLMQ_DUPLICATE);
 	ck_assert_str_eq(id, "my-id");
 	ck_assert_str_eq(harness_str("HGET bull:q:my-id data"), "{\"v\":1}");
 	ck_assert_str_eq(harness_str("HGET bull:q:my-id name"), "c");
@@ -286,7 +233,7 @@ START_TEST(add_custom_id_duplicate)
 	/* An id given with an explicit length (not NUL terminated). */
 	o.job_id = "other-id-and-more";
 	o.job_id_len = 8;
-	ck_assert_int_eq(add("c", NULL, &o, id), BULLMQ_ADDED);
+	ck_assert_int_eq(harness_add("c", NULL, &o, id), BULLMQ_ADDED);
 	ck_assert_str_eq(id, "other-id");
 	ck_assert_int_eq(harness_int("EXISTS bull:q:other-id"), 1);
 }
@@ -333,7 +280,7 @@ START_TEST(add_dedup_simple)
 
 	memset(&o, 0, sizeof(o));
 	o.dedup_id = "d1";
-	ck_assert_int_eq(add("x", NULL, &o, id), BULLMQ_ADDED);
+	ck_assert_int_eq(harness_add("x", NULL, &o, id), BULLMQ_ADDED);
 	ck_assert_str_eq(id, "1");
 	ck_assert_str_eq(harness_str("GET bull:q:de:d1"), "1");
 	ck_assert_int_eq(harness_int("PTTL bull:q:de:d1"), -1);
@@ -341,7 +288,7 @@ START_TEST(add_dedup_simple)
 	ck_assert_str_eq(harness_str("HGET bull:q:1 opts"),
 	    "{\"attempts\":0,\"de\":{\"id\":\"d1\"}}");
 
-	ck_assert_int_eq(add("x", NULL, &o, id), BULLMQ_DEDUPLICATED);
+	ck_assert_int_eq(harness_add("x", NULL, &o, id), BULLMQ_DEDUPLICATED);
 	ck_assert_str_eq(id, "1");
 	ck_assert_str_eq(harness_str("GET bull:q:id"), "2");
 	ck_assert_int_eq(harness_int("EXISTS bull:q:2"), 0);
@@ -352,7 +299,7 @@ START_TEST(add_dedup_simple)
 
 	/* The owner vanished without releasing: a new window opens. */
 	freeReplyObject(harness_cmd("DEL bull:q:1"));
-	ck_assert_int_eq(add("x", NULL, &o, id), BULLMQ_ADDED);
+	ck_assert_int_eq(harness_add("x", NULL, &o, id), BULLMQ_ADDED);
 	ck_assert_str_eq(id, "3");
 	ck_assert_str_eq(harness_str("GET bull:q:de:d1"), "3");
 }
@@ -367,7 +314,7 @@ START_TEST(add_dedup_ttl)
 	memset(&o, 0, sizeof(o));
 	o.dedup_id = "d2";
 	o.dedup_ttl = 60000;
-	ck_assert_int_eq(add("x", NULL, &o, id), BULLMQ_ADDED);
+	ck_assert_int_eq(harness_add("x", NULL, &o, id), BULLMQ_ADDED);
 	pttl = harness_int("PTTL bull:q:de:d2");
 	ck_assert_int_gt(pttl, 50000);
 	ck_assert_int_le(pttl, 60000);
@@ -375,11 +322,11 @@ START_TEST(add_dedup_ttl)
 	    "{\"attempts\":0,\"de\":{\"id\":\"d2\",\"ttl\":60000}}");
 	/* Within the window, even after the job is gone. */
 	freeReplyObject(harness_cmd("DEL bull:q:1"));
-	ck_assert_int_eq(add("x", NULL, &o, id), BULLMQ_DEDUPLICATED);
+	ck_assert_int_eq(harness_add("x", NULL, &o, id), BULLMQ_DEDUPLICATED);
 	ck_assert_str_eq(id, "1");
 	/* After the window: a new job. */
 	freeReplyObject(harness_cmd("DEL bull:q:de:d2"));
-	ck_assert_int_eq(add("x", NULL, &o, id), BULLMQ_ADDED);
+	ck_assert_int_eq(harness_add("x", NULL, &o, id), BULLMQ_ADDED);
 	ck_assert_str_eq(id, "3");
 }
 END_TEST
@@ -391,18 +338,18 @@ START_TEST(add_paused_and_maxed)
 
 	memset(&o, 0, sizeof(o));
 	ck_assert_int_eq(bullmq_pause(q), 0);
-	add("x", NULL, NULL, id);
+	harness_add("x", NULL, NULL, id);
 	/* Paused: the job waits in Q:wait, no "0" marker. */
 	ck_assert_int_eq(harness_int("LLEN bull:q:wait"), 1);
 	ck_assert_int_eq(harness_int("EXISTS bull:q:marker"), 0);
 	o.priority = 2;
-	add("x", NULL, &o, id);
+	harness_add("x", NULL, &o, id);
 	ck_assert_int_eq(harness_int("EXISTS bull:q:marker"), 0);
 	/* A delayed job still sets the "1" marker. */
 	o.priority = 0;
 	o.delay = 1000;
 	o.timestamp = T0;
-	add("x", NULL, &o, id);
+	harness_add("x", NULL, &o, id);
 	ck_assert_str_eq(harness_str("ZSCORE bull:q:marker 1"),
 	    "1700000001000");
 	ck_assert_int_eq(harness_int("ZCARD bull:q:marker"), 1);
@@ -410,17 +357,17 @@ START_TEST(add_paused_and_maxed)
 	/* Any value of the paused field means paused. */
 	freeReplyObject(harness_cmd("DEL bull:q:marker"));
 	freeReplyObject(harness_cmd("HSET bull:q:meta paused 0"));
-	add("x", NULL, NULL, id);
+	harness_add("x", NULL, NULL, id);
 	ck_assert_int_eq(harness_int("EXISTS bull:q:marker"), 0);
 
 	/* Global concurrency reached: no marker; below it: a marker. */
 	freeReplyObject(harness_cmd("HDEL bull:q:meta paused"));
 	freeReplyObject(harness_cmd("HSET bull:q:meta concurrency 1"));
 	freeReplyObject(harness_cmd("LPUSH bull:q:active 99"));
-	add("x", NULL, NULL, id);
+	harness_add("x", NULL, NULL, id);
 	ck_assert_int_eq(harness_int("EXISTS bull:q:marker"), 0);
 	freeReplyObject(harness_cmd("HSET bull:q:meta concurrency 2"));
-	add("x", NULL, NULL, id);
+	harness_add("x", NULL, NULL, id);
 	ck_assert_str_eq(harness_str("ZSCORE bull:q:marker 0"), "0");
 }
 END_TEST
@@ -434,7 +381,7 @@ START_TEST(add_max_events)
 	freeReplyObject(harness_cmd("CONFIG SET stream-node-max-entries 4"));
 	freeReplyObject(harness_cmd("HSET bull:q:meta opts.maxLenEvents 10"));
 	for (i = 0; i < 200; i++)
-		add("x", NULL, NULL, id);
+		harness_add("x", NULL, NULL, id);
 	ck_assert_str_eq(harness_str("HGET bull:q:meta opts.maxLenEvents"),
 	    "10");
 	/* 400 entries written; each "waiting" trims to about 10. */
@@ -455,7 +402,7 @@ START_TEST(add_options_stored)
 
 	ck_assert_int_eq(bullmq_add_opts_parse(json, strlen(json), &o, err,
 	    sizeof(err)), 0);
-	ck_assert_int_eq(add("o", NULL, &o, id), BULLMQ_ADDED);
+	ck_assert_int_eq(harness_add("o", NULL, &o, id), BULLMQ_ADDED);
 	ck_assert_str_eq(id, "job-x");
 	ck_assert_str_eq(harness_str("HGET bull:q:job-x opts"),
 	    "{\"attempts\":3,\"backoff\":{\"type\":\"exponential\","
@@ -634,9 +581,9 @@ START_TEST(script_flush)
 	struct bullmq_add_req	reqs[3];
 	char			id[128];
 
-	add("x", NULL, NULL, id);
+	harness_add("x", NULL, NULL, id);
 	freeReplyObject(harness_cmd("SCRIPT FLUSH"));
-	ck_assert_int_eq(add("x", NULL, NULL, id), BULLMQ_ADDED);
+	ck_assert_int_eq(harness_add("x", NULL, NULL, id), BULLMQ_ADDED);
 	ck_assert_str_eq(id, "2");
 	freeReplyObject(harness_cmd("SCRIPT FLUSH"));
 	memset(reqs, 0, sizeof(reqs));
@@ -764,7 +711,7 @@ START_TEST(add_stream_order)
 	    0);
 	bullmq_add_stream_free(st);
 	ck_assert_int_eq(harness_int("LLEN bull:q:wait"), added + 1);
-	ck_assert_int_eq(add("x", NULL, NULL, NULL), BULLMQ_ADDED);
+	ck_assert_int_eq(harness_add("x", NULL, NULL, NULL), BULLMQ_ADDED);
 	seen_free(&sn);
 }
 END_TEST
@@ -857,7 +804,7 @@ START_TEST(add_stream_lost)
 		ck_assert_int_eq(harness_int("EXISTS bull:q:%s", sn.id[i]), 1);
 	}
 	/* the handle connects again for the next call */
-	ck_assert_int_eq(add("x", NULL, NULL, NULL), BULLMQ_ADDED);
+	ck_assert_int_eq(harness_add("x", NULL, NULL, NULL), BULLMQ_ADDED);
 	seen_free(&sn);
 }
 END_TEST
@@ -883,15 +830,12 @@ START_TEST(other_prefix)
 END_TEST
 
 /* The suite. */
-static Suite *
-producer_suite(void)
+Suite *
+make_suite(void)
 {
 	Suite	*s = suite_create("producer");
-	TCase	*tc = tcase_create("add");
+	TCase	*tc = harness_tcase(s, "add", "q", &q, 60);
 
-	tcase_add_unchecked_fixture(tc, harness_start, harness_stop);
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, add_standard);
 	tcase_add_test(tc, add_verbatim_data);
 	tcase_add_test(tc, add_lifo);
@@ -914,18 +858,5 @@ producer_suite(void)
 	tcase_add_test(tc, add_stream_noscript);
 	tcase_add_test(tc, add_stream_lost);
 	tcase_add_test(tc, other_prefix);
-	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(producer_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -18,6 +18,7 @@
 
 #include "bullmq.h"
 #include "harness.h"
+#include "suite.h"
 
 static bullmq_queue	*q;
 
@@ -71,12 +72,12 @@ START_TEST(client_id)
 	/* it is the id Redis knows the connection by */
 	ck_assert_int_eq(harness_int("CLIENT KILL ID %lld", (long long)id),
 	    1);
-	ck_assert_int_eq(bullmq_get_counts(q2, &c), -1);
-	ck_assert_int_eq(bullmq_errcode(q2), BULLMQ_ERR_IO);
-	ck_assert_int_eq(bullmq_queue_connected(q2), 0);
-	ck_assert_int_eq(bullmq_client_id(q2), 0);
+	/* a connection idle for a while that Redis closed is found closed
+	   before a call goes out on it: the call takes a new one */
+	usleep(200000);
+	ck_assert_int_eq(bullmq_get_counts(q2, &c), 0);
+	ck_assert_int_eq(bullmq_queue_connected(q2), 1);
 	/* a new connection, a new id */
-	ck_assert_int_eq(bullmq_queue_connect(q2), 0);
 	id2 = bullmq_client_id(q2);
 	ck_assert_int_gt(id2, id);
 	bullmq_queue_free(q2);
@@ -281,8 +282,8 @@ START_TEST(json)
 END_TEST
 
 /* The suite. */
-static Suite *
-public_suite(void)
+Suite *
+make_suite(void)
 {
 	Suite	*s = suite_create("public");
 	TCase	*tc = tcase_create("redis");
@@ -302,19 +303,4 @@ public_suite(void)
 	tcase_add_test(pure, json);
 	suite_add_tcase(s, pure);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(public_suite());
-	int	 failed;
-
-	/* a write to a connection Redis closed fails, not kills */
-	signal(SIGPIPE, SIG_IGN);
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -12,6 +12,7 @@
 
 #include "bullmq-int.h"
 #include "harness.h"
+#include "suite.h"
 
 #define Q		"bull:sq:"
 #define NJOBS		200
@@ -20,36 +21,6 @@
 #define MAX_PER_JOB	16
 
 static bullmq_queue	*q;
-
-/* Fresh data and a queue handle for each test. */
-static void
-setup(void)
-{
-	harness_flush();
-	q = harness_queue("sq");
-}
-
-/* Free the queue handle. */
-static void
-teardown(void)
-{
-	bullmq_queue_free(q);
-	q = NULL;
-}
-
-/* A worker named name with default settings. */
-static bullmq_worker *
-worker(const char *name)
-{
-	struct bullmq_worker_opts	 o;
-	bullmq_worker			*w;
-
-	memset(&o, 0, sizeof(o));
-	o.name = name;
-	w = bullmq_worker_new(q, &o);
-	ck_assert_msg(w != NULL, "worker: %s", bullmq_errstr(q));
-	return w;
-}
 
 /* Add n jobs named "j" with data {"i":N}. */
 static void
@@ -147,7 +118,7 @@ retval(int i)
 
 START_TEST(steady_state_commands)
 {
-	bullmq_worker		*w = worker("wname");
+	bullmq_worker		*w = harness_worker("wname");
 	bullmq_job		*j = NULL, *next;
 	enum bullmq_outcome	 oc;
 	redisReply		*r;
@@ -249,7 +220,8 @@ fetched_fields(const bullmq_job *j)
 
 START_TEST(fetch_reply_is_the_hash)
 {
-	bullmq_worker	*named = worker("wname"), *anon = worker(NULL);
+	bullmq_worker	*named = harness_worker("wname");
+	bullmq_worker	*anon = harness_worker(NULL);
 	bullmq_job	*j = NULL;
 	char		 got[4096];
 
@@ -331,10 +303,22 @@ assert_err(const char *script, const char *file, long line, const char *rest)
 	ck_assert_int_eq(bullmq_errcode(q), BULLMQ_ERR_REDIS);
 }
 
+/* Line n of the expanded fetch-9.lua must be line of file. */
+static void
+where(long n, const char *file, long line)
+{
+	const char	*f;
+	long		 l;
+
+	ck_assert_int_eq(bmq_lua_where(BMQ_LUA_FETCH, n, &f, &l), 0);
+	ck_assert_msg(strcmp(f, file) == 0 && l == line, "line %ld: %s:%ld, "
+	    "want %s:%ld", n, f, l, file, line);
+}
+
 START_TEST(line_map)
 {
 	const char	*file;
-	long		 m, n, line;
+	long		 m, n, k, p, r, c, line;
 
 	/* fetch-9.lua: the include follows its marker line */
 	m = line_of("fetch-9.lua", "--@include fetch");
@@ -349,14 +333,24 @@ START_TEST(line_map)
 	    0);
 	ck_assert_str_eq(file, "lua/include/fetch.lua");
 	ck_assert_int_eq(line, 1);
-	ck_assert_int_eq(bmq_lua_where(BMQ_LUA_FETCH, m + n, &file, &line),
-	    0);
-	ck_assert_str_eq(file, "lua/include/fetch.lua");
-	ck_assert_int_eq(line, n);
-	ck_assert_int_eq(bmq_lua_where(BMQ_LUA_FETCH, m + n + 1, &file,
-	    &line), 0);
-	ck_assert_str_eq(file, "lua/fetch-9.lua");
-	ck_assert_int_eq(line, m + 1);
+	/*
+	 * fetch.lua includes promote-due.lua (p lines) after its line k,
+	 * which includes pc-next.lua (c lines) after its line r
+	 */
+	k = line_of("include/fetch.lua", "--@include promote-due");
+	p = line_of("include/promote-due.lua", NULL);
+	r = line_of("include/promote-due.lua", "--@include pc-next");
+	c = line_of("include/pc-next.lua", NULL);
+	where(m + k, "lua/include/fetch.lua", k);
+	where(m + k + 1, "lua/include/promote-due.lua", 1);
+	where(m + k + r, "lua/include/promote-due.lua", r);
+	where(m + k + r + 1, "lua/include/pc-next.lua", 1);
+	where(m + k + r + c, "lua/include/pc-next.lua", c);
+	where(m + k + r + c + 1, "lua/include/promote-due.lua", r + 1);
+	where(m + k + p + c, "lua/include/promote-due.lua", p);
+	where(m + k + p + c + 1, "lua/include/fetch.lua", k + 1);
+	where(m + n + p + c, "lua/include/fetch.lua", n);
+	where(m + n + p + c + 1, "lua/fetch-9.lua", m + 1);
 	ck_assert_int_eq(bmq_lua_where(BMQ_LUA_FETCH, 0, &file, &line), -1);
 	/* a script without includes is its file */
 	ck_assert_int_eq(bmq_lua_where(BMQ_LUA_ADD, 40, &file, &line), 0);
@@ -433,26 +427,50 @@ END_TEST
 
 START_TEST(errors_name_files)
 {
-	bullmq_worker	*w = worker(NULL);
-	bullmq_job	*j = NULL;
-	struct bmq_args	 a;
-	int		 n;
+	struct bullmq_worker_opts	 o;
+	bullmq_worker			*w = harness_worker(NULL);
+	bullmq_job			*j = NULL;
+	struct bmq_args			 a;
+	int				 n;
 
 	/* a Redis error inside the include: queue_held's HMGET of meta */
 	freeReplyObject(harness_cmd("SET " Q "meta x"));
 	ck_assert_int_eq(bullmq_worker_try_fetch(w, &j), -1);
 	assert_err("fetch", "include/fetch.lua", line_of("include/fetch.lua",
 	    "rcall(\"HMGET\", KEYS[5]"), "WRONGTYPE");
+	/* in an include within the include: a due job, wait a string */
+	freeReplyObject(harness_cmd("DEL " Q "meta"));
+	freeReplyObject(harness_cmd("ZADD " Q "delayed 4096 d"));
+	freeReplyObject(harness_cmd("SET " Q "wait x"));
+	ck_assert_int_eq(bullmq_worker_try_fetch(w, &j), -1);
+	assert_err("fetch", "include/promote-due.lua",
+	    line_of("include/promote-due.lua", "rcall(\"LPUSH\", KEYS[1]"),
+	    "WRONGTYPE");
 	bullmq_worker_free(w);
 
-	/* in the other include, from drain */
+	/* and in the include after it: the limiter a hash */
+	memset(&o, 0, sizeof(o));
+	o.limiter_max = 5;
+	w = bullmq_worker_new(q, &o);
+	ck_assert_ptr_nonnull(w);
+	freeReplyObject(harness_cmd("DEL " Q "wait " Q "delayed"));
+	freeReplyObject(harness_cmd("HSET " Q "limiter a b"));
+	ck_assert_int_eq(bullmq_worker_try_fetch(w, &j), -1);
+	assert_err("fetch", "include/fetch.lua", line_of("include/fetch.lua",
+	    "rcall(\"GET\", KEYS[8])"), "WRONGTYPE");
+	bullmq_worker_free(w);
+
+	/* in the other include, from drain: a parent's dependencies key
+	   that holds a string */
 	freeReplyObject(harness_cmd("DEL " Q "meta"));
-	freeReplyObject(harness_cmd("SET " Q "5 x"));
+	freeReplyObject(harness_cmd("HSET " Q "5 parentKey " Q "p"));
+	freeReplyObject(harness_cmd("HSET " Q "p name p"));
+	freeReplyObject(harness_cmd("SET " Q "p:dependencies x"));
 	freeReplyObject(harness_cmd("LPUSH " Q "wait 5"));
 	ck_assert_int_eq(bullmq_drain(q, 0), -1);
 	assert_err("drain", "include/remove-job.lua",
-	    line_of("include/remove-job.lua", "rcall(\"HGET\", jobKey, "
-	    "\"parentKey\")"), "WRONGTYPE");
+	    line_of("include/remove-job.lua", "rcall(\"SREM\", pk .. "
+	    "\":dependencies\""), "WRONGTYPE");
 
 	/* a Lua error in a script's own lines after an include */
 	freeReplyObject(harness_cmd("HSET " Q "meta paused 1"));
@@ -470,33 +488,17 @@ START_TEST(errors_name_files)
 }
 END_TEST
 
-static Suite *
-scripts_suite(void)
+Suite *
+make_suite(void)
 {
 	Suite	*s = suite_create("scripts");
-	TCase	*tc = tcase_create("scripts");
+	TCase	*tc = harness_tcase(s, "scripts", "sq", &q, 60);
 
-	tcase_add_unchecked_fixture(tc, harness_start, harness_stop);
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, steady_state_commands);
 	tcase_add_test(tc, fetch_reply_is_the_hash);
 	tcase_add_test(tc, line_map);
 	tcase_add_test(tc, errmsg_formats);
 	tcase_add_test(tc, errmsg_long);
 	tcase_add_test(tc, errors_name_files);
-	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(scripts_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -16,57 +16,18 @@
 
 #include "bullmq-int.h"
 #include "harness.h"
+#include "suite.h"
 
 #define Q	"bull:wq:"
 
 static bullmq_queue	*q;
 static int		 ran;
 
-/* Fresh data and a queue handle for each test. */
+/* Checked fixture: no job has run yet. */
 static void
-setup(void)
+reset_ran(void)
 {
-	harness_flush();
-	q = harness_queue("wq");
 	ran = 0;
-}
-
-/* Free the queue handle. */
-static void
-teardown(void)
-{
-	bullmq_queue_free(q);
-	q = NULL;
-}
-
-/* Add a job as Node's addStandardJob would; its id goes to id. */
-static void
-add_job(const char *name, const char *data, const char *opts, char *id,
-    size_t size)
-{
-	long long	n;
-
-	n = harness_int("INCR " Q "id");
-	snprintf(id, size, "%lld", n);
-	freeReplyObject(harness_cmd("HSET " Q "%s name %s data %s opts %s "
-	    "timestamp %lld delay 0 priority 0", id, name, data, opts,
-	    (long long)bullmq_now()));
-	freeReplyObject(harness_cmd("LPUSH " Q "wait %s", id));
-	freeReplyObject(harness_cmd("ZADD " Q "marker 0 0"));
-}
-
-/* A worker with a name and default settings. */
-static bullmq_worker *
-worker(const char *name)
-{
-	struct bullmq_worker_opts	 o;
-	bullmq_worker			*w;
-
-	memset(&o, 0, sizeof(o));
-	o.name = name;
-	w = bullmq_worker_new(q, &o);
-	ck_assert_msg(w != NULL, "worker: %s", bullmq_errstr(q));
-	return w;
 }
 
 /* Fetch one job without blocking; it must come. */
@@ -80,68 +41,6 @@ fetch(bullmq_worker *w)
 	ck_assert_msg(rv == 1, "fetch: %d %s", rv, bullmq_errstr(q));
 	ck_assert_ptr_nonnull(j);
 	return j;
-}
-
-/* The events of the stream as "name[:jobId]" joined by spaces. */
-static const char *
-events(void)
-{
-	static char	 buf[8192];
-	redisReply	*r, *e, *f;
-	size_t		 i, k;
-	const char	*ev, *jid;
-
-	buf[0] = '\0';
-	r = harness_cmd("XRANGE " Q "events - +");
-	for (i = 0; i < r->elements; i++) {
-		e = r->element[i];
-		f = e->element[1];
-		ev = jid = NULL;
-		for (k = 0; k + 1 < f->elements; k += 2) {
-			if (strcmp(f->element[k]->str, "event") == 0)
-				ev = f->element[k + 1]->str;
-			else if (strcmp(f->element[k]->str, "jobId") == 0)
-				jid = f->element[k + 1]->str;
-		}
-		if (buf[0] != '\0')
-			strlcat(buf, " ", sizeof(buf));
-		strlcat(buf, ev != NULL ? ev : "?", sizeof(buf));
-		if (jid != NULL) {
-			strlcat(buf, ":", sizeof(buf));
-			strlcat(buf, jid, sizeof(buf));
-		}
-	}
-	freeReplyObject(r);
-	return buf;
-}
-
-/* A field of the last event named ev, or "(none)". */
-static const char *
-event_field(const char *ev, const char *field)
-{
-	static char	 buf[8192];
-	redisReply	*r, *f;
-	size_t		 i, k;
-	int		 match;
-
-	snprintf(buf, sizeof(buf), "(none)");
-	r = harness_cmd("XRANGE " Q "events - +");
-	for (i = 0; i < r->elements; i++) {
-		f = r->element[i]->element[1];
-		match = 0;
-		for (k = 0; k + 1 < f->elements; k += 2)
-			if (strcmp(f->element[k]->str, "event") == 0 &&
-			    strcmp(f->element[k + 1]->str, ev) == 0)
-				match = 1;
-		if (!match)
-			continue;
-		for (k = 0; k + 1 < f->elements; k += 2)
-			if (strcmp(f->element[k]->str, field) == 0)
-				snprintf(buf, sizeof(buf), "%s",
-				    f->element[k + 1]->str);
-	}
-	freeReplyObject(r);
-	return buf;
 }
 
 /* Copy of a command's text reply, for comparing two replies. */
@@ -229,13 +128,14 @@ proc_echo(bullmq_job *j)
 
 START_TEST(fetch_and_complete)
 {
-	bullmq_worker		*w = worker("wname");
+	bullmq_worker		*w = harness_worker("wname");
 	bullmq_job		*j, *next = NULL;
 	enum bullmq_outcome	 oc;
 	char			 id[32], tmp[64];
 	const char		*rv = "{\"a\": 1 , \"u\":\"x/y\", \"n\":1.50}";
 
-	add_job("plain", "{\"x\":1}", "{\"attempts\":0}", id, sizeof(id));
+	harness_add_job("plain", "{\"x\":1}", "{\"attempts\":0}", id,
+	    sizeof(id));
 	clear_events();
 	j = fetch(w);
 	ck_assert_str_eq(bullmq_job_id(j), id);
@@ -254,7 +154,7 @@ START_TEST(fetch_and_complete)
 	ck_assert_str_ne(harness_str("HGET " Q "%s processedOn", id), "(nil)");
 	ck_assert_str_eq(harness_str("LINDEX " Q "active 0"), id);
 	ck_assert_str_eq(harness_str("ZSCORE " Q "marker 0"), "0");
-	ck_assert_str_eq(event_field("active", "prev"), "waiting");
+	ck_assert_str_eq(harness_event_field("active", "prev"), "waiting");
 	/* the connection is named for getWorkers(): bull:base64(wq):w:wname */
 	ck_assert_ptr_nonnull(strstr(harness_str("CLIENT LIST"),
 	    "name=bull:d3E=:w:wname "));
@@ -270,9 +170,9 @@ START_TEST(fetch_and_complete)
 	    "completed %s", id)), harness_str("HGET " Q "%s finishedOn", id));
 	ck_assert_int_eq(harness_int("EXISTS " Q "%s:lock", id), 0);
 	ck_assert_int_eq(harness_int("LLEN " Q "active"), 0);
-	ck_assert_str_eq(events(), "active:1 completed:1 drained");
-	ck_assert_str_eq(event_field("completed", "returnvalue"), rv);
-	ck_assert_str_eq(event_field("completed", "prev"), "active");
+	ck_assert_str_eq(harness_event_list(), "active:1 completed:1 drained");
+	ck_assert_str_eq(harness_event_field("completed", "returnvalue"), rv);
+	ck_assert_str_eq(harness_event_field("completed", "prev"), "active");
 	ck_assert_str_eq(harness_str("HGET " Q "meta opts.maxLenEvents"),
 	    "10000");
 	bullmq_worker_free(w);
@@ -281,13 +181,13 @@ END_TEST
 
 START_TEST(complete_null_and_fetch_next)
 {
-	bullmq_worker		*w = worker(NULL);
+	bullmq_worker		*w = harness_worker(NULL);
 	bullmq_job		*j, *next = NULL;
 	enum bullmq_outcome	 oc;
 	char			 a[32], b[32], tok[BMQ_MAX_TOKEN];
 
-	add_job("a", "{}", "{}", a, sizeof(a));
-	add_job("b", "{}", "{}", b, sizeof(b));
+	harness_add_job("a", "{}", "{}", a, sizeof(a));
+	harness_add_job("b", "{}", "{}", b, sizeof(b));
 	j = fetch(w);
 	ck_assert_str_eq(bullmq_job_id(j), a);
 	ck_assert_ptr_null(bullmq_job_field(j, "pb", NULL));
@@ -305,10 +205,11 @@ START_TEST(complete_null_and_fetch_next)
 	ck_assert_str_eq(bullmq_job_token(next), tok);
 	ck_assert_str_eq(harness_str("GET " Q "%s:lock", b), tok);
 	ck_assert_str_eq(harness_str("HGET " Q "%s returnvalue", a), "null");
-	ck_assert_str_eq(events(), "completed:1 active:2");
+	ck_assert_str_eq(harness_event_list(), "completed:1 active:2");
 	ck_assert_int_eq(bullmq_worker_finish(w, next, 0, &oc, &next), 0);
 	ck_assert_ptr_null(next);
-	ck_assert_str_eq(events(), "completed:1 active:2 completed:2 drained");
+	ck_assert_str_eq(harness_event_list(),
+	    "completed:1 active:2 completed:2 drained");
 	/* an unnamed worker: bull:base64(wq) */
 	ck_assert_ptr_nonnull(strstr(harness_str("CLIENT LIST"),
 	    "name=bull:d3E= "));
@@ -350,7 +251,7 @@ fetch_wide(bullmq_worker *w, int n)
  */
 START_TEST(fetch_reply_forms)
 {
-	bullmq_worker	*w = worker(NULL);
+	bullmq_worker	*w = harness_worker(NULL);
 	bullmq_job	*j;
 	char		 longid[301];
 	const char	*v;
@@ -393,7 +294,7 @@ END_TEST
 
 START_TEST(prioritized_and_pc)
 {
-	bullmq_worker	*w = worker(NULL);
+	bullmq_worker	*w = harness_worker(NULL);
 	bullmq_job	*j;
 
 	freeReplyObject(harness_cmd("HSET " Q "p1 name n data {} opts {} "
@@ -413,7 +314,7 @@ END_TEST
 
 START_TEST(delayed_promotion)
 {
-	bullmq_worker	*w = worker(NULL);
+	bullmq_worker	*w = harness_worker(NULL);
 	bullmq_job	*j;
 	long long	 now = bullmq_now();
 
@@ -431,9 +332,9 @@ START_TEST(delayed_promotion)
 	ck_assert_str_eq(harness_str("HGET " Q "d2 delay"), "0");
 	ck_assert_str_eq(harness_str("ZSCORE " Q "prioritized d2"),
 	    "12884901889");
-	ck_assert_str_eq(events(),
+	ck_assert_str_eq(harness_event_list(),
 	    "waiting:d1 waiting:d2 active:d1");
-	ck_assert_str_eq(event_field("waiting", "prev"), "delayed");
+	ck_assert_str_eq(harness_event_field("waiting", "prev"), "delayed");
 	bullmq_job_free(j);
 	j = fetch(w);
 	ck_assert_str_eq(bullmq_job_id(j), "d2");
@@ -457,8 +358,8 @@ START_TEST(paused_maxed_limited)
 	o.limiter_max = 1;
 	o.limiter_duration = 60000;
 	w = bullmq_worker_new(q, &o);
-	add_job("a", "{}", "{}", a, sizeof(a));
-	add_job("b", "{}", "{}", b, sizeof(b));
+	harness_add_job("a", "{}", "{}", a, sizeof(a));
+	harness_add_job("b", "{}", "{}", b, sizeof(b));
 	freeReplyObject(harness_cmd("HSET " Q "meta paused 0"));
 	ck_assert_int_eq(bullmq_worker_try_fetch(w, &j), 0);
 	ck_assert_int_eq(harness_int("LLEN " Q "wait"), 2);
@@ -482,8 +383,8 @@ START_TEST(paused_maxed_limited)
 	freeReplyObject(harness_cmd("DEL " Q "limiter"));
 	freeReplyObject(harness_cmd("HDEL " Q "meta max"));
 	freeReplyObject(harness_cmd("HSET " Q "meta concurrency 2"));
-	add_job("c", "{}", "{}", a, sizeof(a));
-	w = worker(NULL);
+	harness_add_job("c", "{}", "{}", a, sizeof(a));
+	w = harness_worker(NULL);
 	ck_assert_int_eq(bullmq_worker_try_fetch(w, &j), 0);
 	freeReplyObject(harness_cmd("HSET " Q "meta concurrency 3"));
 	j = fetch(w);
@@ -495,11 +396,11 @@ END_TEST
 
 START_TEST(legacy_marker)
 {
-	bullmq_worker	*w = worker(NULL);
+	bullmq_worker	*w = harness_worker(NULL);
 	bullmq_job	*j;
 	char		 a[32];
 
-	add_job("a", "{}", "{}", a, sizeof(a));
+	harness_add_job("a", "{}", "{}", a, sizeof(a));
 	freeReplyObject(harness_cmd("RPUSH " Q "wait 0:1"));
 	j = fetch(w);
 	ck_assert_str_eq(bullmq_job_id(j), a);
@@ -524,7 +425,7 @@ START_TEST(wake_ends_block)
 {
 	struct itimerval	 it;
 	struct sigaction	 sa;
-	bullmq_worker		*w = worker(NULL);
+	bullmq_worker		*w = harness_worker(NULL);
 	bullmq_job		*j = NULL;
 	int64_t			 t0;
 	char			 a[32];
@@ -549,7 +450,7 @@ START_TEST(wake_ends_block)
 	ck_assert_int_eq(bullmq_worker_fetch(w, &j), 0);
 	ck_assert_int_lt(bullmq_now() - t0, 1000);
 	/* and then fetches as before, on a new connection */
-	add_job("a", "{}", "{}", a, sizeof(a));
+	harness_add_job("a", "{}", "{}", a, sizeof(a));
 	ck_assert_int_eq(bullmq_worker_fetch(w, &j), 1);
 	ck_assert_str_eq(bullmq_job_id(j), a);
 	bullmq_job_free(j);
@@ -559,14 +460,14 @@ END_TEST
 
 START_TEST(retry_fixed_backoff)
 {
-	bullmq_worker		*w = worker(NULL);
+	bullmq_worker		*w = harness_worker(NULL);
 	bullmq_job		*j, *next;
 	enum bullmq_outcome	 oc;
 	char			 id[32], next_id[32];
 	long long		 before, after, score, due;
 
-	add_job("r", "{}", "{\"attempts\":3,\"backoff\":{\"type\":\"fixed\","
-	    "\"delay\":1000}}", id, sizeof(id));
+	harness_add_job("r", "{}", "{\"attempts\":3,\"backoff\":"
+	    "{\"type\":\"fixed\",\"delay\":1000}}", id, sizeof(id));
 	j = fetch(w);
 	bullmq_job_error(j, "boom", 0);
 	before = bullmq_now();
@@ -586,15 +487,15 @@ START_TEST(retry_fixed_backoff)
 	    "[\"Error: boom\"]");
 	ck_assert_int_eq(harness_int("LLEN " Q "active"), 0);
 	ck_assert_int_eq(harness_int("EXISTS " Q "%s:lock", id), 0);
-	ck_assert_int_eq(strtoll(event_field("delayed", "delay"), NULL, 10),
-	    due);
+	ck_assert_int_eq(strtoll(harness_event_field("delayed", "delay"), NULL,
+	    10), due);
 	ck_assert_int_eq(strtoll(harness_str("ZSCORE " Q "marker 1"), NULL,
 	    10), due);
 
 	/* with a job waiting, the same call hands it over */
-	add_job("r", "{}", "{\"attempts\":2,\"backoff\":{\"type\":\"fixed\","
-	    "\"delay\":1000}}", id, sizeof(id));
-	add_job("n", "{\"x\":1}", "{}", next_id, sizeof(next_id));
+	harness_add_job("r", "{}", "{\"attempts\":2,\"backoff\":"
+	    "{\"type\":\"fixed\",\"delay\":1000}}", id, sizeof(id));
+	harness_add_job("n", "{\"x\":1}", "{}", next_id, sizeof(next_id));
 	j = fetch(w);
 	ck_assert_str_eq(bullmq_job_id(j), id);
 	bullmq_job_error(j, "boom", 0);
@@ -612,13 +513,13 @@ END_TEST
 
 START_TEST(retry_exponential_backoff)
 {
-	bullmq_worker		*w = worker(NULL);
+	bullmq_worker		*w = harness_worker(NULL);
 	bullmq_job		*j;
 	enum bullmq_outcome	 oc;
 	char			 id[32];
 	long long		 before, after, due;
 
-	add_job("r", "{}", "{\"attempts\":4,\"backoff\":{\"type\":"
+	harness_add_job("r", "{}", "{\"attempts\":4,\"backoff\":{\"type\":"
 	    "\"exponential\",\"delay\":100}}", id, sizeof(id));
 	freeReplyObject(harness_cmd("HSET " Q "%s atm 2 stacktrace "
 	    "[\"one\",\"two\"]", id));
@@ -643,14 +544,15 @@ END_TEST
 
 START_TEST(retry_immediate)
 {
-	bullmq_worker		*w = worker(NULL);
+	bullmq_worker		*w = harness_worker(NULL);
 	bullmq_job		*j, *next;
 	enum bullmq_outcome	 oc;
 	char			 a[32], b[32], c[32];
 
-	add_job("a", "{}", "{\"attempts\":2}", a, sizeof(a));
-	add_job("b", "{}", "{\"attempts\":2,\"lifo\":true}", b, sizeof(b));
-	add_job("c", "{}", "{\"attempts\":5}", c, sizeof(c));
+	harness_add_job("a", "{}", "{\"attempts\":2}", a, sizeof(a));
+	harness_add_job("b", "{}", "{\"attempts\":2,\"lifo\":true}", b,
+	    sizeof(b));
+	harness_add_job("c", "{}", "{\"attempts\":5}", c, sizeof(c));
 	freeReplyObject(harness_cmd("HSET " Q "%s priority 2", c));
 	j = fetch(w);
 	clear_events();
@@ -661,8 +563,8 @@ START_TEST(retry_immediate)
 	ck_assert_str_eq(harness_str("HGET " Q "%s atm", a), "1");
 	ck_assert_str_eq(harness_str("HGET " Q "%s failedReason", a),
 	    "failed");
-	ck_assert_str_eq(events(), "waiting:1");
-	ck_assert_str_eq(event_field("waiting", "prev"), "active");
+	ck_assert_str_eq(harness_event_list(), "waiting:1");
+	ck_assert_str_eq(harness_event_field("waiting", "prev"), "active");
 	ck_assert_str_eq(harness_str("ZSCORE " Q "marker 0"), "0");
 	/* a lifo job goes to the front; fetch-next picks it again at once */
 	j = fetch(w);
@@ -689,13 +591,13 @@ END_TEST
 
 START_TEST(fail_final_and_unrecoverable)
 {
-	bullmq_worker		*w = worker(NULL);
+	bullmq_worker		*w = harness_worker(NULL);
 	bullmq_job		*j;
 	enum bullmq_outcome	 oc;
 	char			 a[32], b[32], tmp[64];
 
-	add_job("a", "{}", "{\"attempts\":0}", a, sizeof(a));
-	add_job("b", "{}", "{\"attempts\":5,\"stackTraceLimit\":0}", b,
+	harness_add_job("a", "{}", "{\"attempts\":0}", a, sizeof(a));
+	harness_add_job("b", "{}", "{\"attempts\":5,\"stackTraceLimit\":0}", b,
 	    sizeof(b));
 	j = fetch(w);
 	bullmq_job_error(j, "bad thing", 0);
@@ -707,11 +609,12 @@ START_TEST(fail_final_and_unrecoverable)
 	ck_assert_str_eq(str_copy(tmp, sizeof(tmp), harness_str("ZSCORE " Q
 	    "failed %s", a)), harness_str("HGET " Q "%s finishedOn", a));
 	ck_assert_str_eq(harness_str("HGET " Q "%s atm", a), "1");
-	ck_assert_str_eq(events(), "failed:1 retries-exhausted:1");
-	ck_assert_str_eq(event_field("failed", "failedReason"), "bad thing");
-	ck_assert_str_eq(event_field("failed", "prev"), "active");
-	ck_assert_str_eq(event_field("retries-exhausted", "attemptsMade"),
-	    "1");
+	ck_assert_str_eq(harness_event_list(), "failed:1 retries-exhausted:1");
+	ck_assert_str_eq(harness_event_field("failed", "failedReason"),
+	    "bad thing");
+	ck_assert_str_eq(harness_event_field("failed", "prev"), "active");
+	ck_assert_str_eq(harness_event_field("retries-exhausted",
+	    "attemptsMade"), "1");
 	/* unrecoverable: no retry even with attempts left */
 	j = fetch(w);
 	bullmq_job_error(j, "fatal", 1);
@@ -720,19 +623,19 @@ START_TEST(fail_final_and_unrecoverable)
 	ck_assert_int_eq(oc, BULLMQ_FAILED);
 	ck_assert_str_eq(harness_str("HGET " Q "%s stacktrace", b), "[]");
 	/* atm 1 < attempts 5: failed, but no retries-exhausted */
-	ck_assert_str_eq(events(), "failed:2 drained");
+	ck_assert_str_eq(harness_event_list(), "failed:2 drained");
 	bullmq_worker_free(w);
 }
 END_TEST
 
 START_TEST(stacktrace_limit)
 {
-	bullmq_worker		*w = worker(NULL);
+	bullmq_worker		*w = harness_worker(NULL);
 	bullmq_job		*j;
 	enum bullmq_outcome	 oc;
 	char			 a[32];
 
-	add_job("a", "{}", "{\"stackTraceLimit\":2}", a, sizeof(a));
+	harness_add_job("a", "{}", "{\"stackTraceLimit\":2}", a, sizeof(a));
 	freeReplyObject(harness_cmd("HSET " Q "%s stacktrace %s", a,
 	    "[\"x\\\"y\", [1,2], \"b\"]"));
 	j = fetch(w);
@@ -760,7 +663,8 @@ START_TEST(retention)
 	w = bullmq_worker_new(q, &o);
 
 	/* true: deleted at once, the event still written */
-	add_job("t", "{}", "{\"removeOnComplete\":true}", id, sizeof(id));
+	harness_add_job("t", "{}", "{\"removeOnComplete\":true}", id,
+	    sizeof(id));
 	freeReplyObject(harness_cmd("RPUSH " Q "%s:logs l", id));
 	j = fetch(w);
 	clear_events();
@@ -768,11 +672,12 @@ START_TEST(retention)
 	ck_assert_int_eq(harness_int("EXISTS " Q "%s", id), 0);
 	ck_assert_int_eq(harness_int("EXISTS " Q "%s:logs", id), 0);
 	ck_assert_str_eq(harness_str("ZSCORE " Q "completed %s", id), "(nil)");
-	ck_assert_str_eq(events(), "completed:1 drained");
+	ck_assert_str_eq(harness_event_list(), "completed:1 drained");
 
 	/* job-level count 2 beats the worker's 1 */
 	for (i = 0; i < 3; i++)
-		add_job("c", "{}", "{\"removeOnComplete\":2}", ids[i], 32);
+		harness_add_job("c", "{}", "{\"removeOnComplete\":2}", ids[i],
+		    32);
 	for (i = 0; i < 3; i++) {
 		j = fetch(w);
 		ck_assert_int_eq(bullmq_worker_finish(w, j, 0, &oc, NULL), 0);
@@ -782,13 +687,14 @@ START_TEST(retention)
 	ck_assert_int_eq(harness_int("EXISTS " Q "%s", ids[2]), 1);
 
 	/* job-level false keeps it even though the worker keeps 1 */
-	add_job("f", "{}", "{\"removeOnComplete\":false}", id, sizeof(id));
+	harness_add_job("f", "{}", "{\"removeOnComplete\":false}", id,
+	    sizeof(id));
 	j = fetch(w);
 	ck_assert_int_eq(bullmq_worker_finish(w, j, 0, &oc, NULL), 0);
 	ck_assert_int_eq(harness_int("ZCARD " Q "completed"), 3);
 
 	/* worker-level count 1 applies when the job says nothing */
-	add_job("w", "{}", "{}", id, sizeof(id));
+	harness_add_job("w", "{}", "{}", id, sizeof(id));
 	j = fetch(w);
 	ck_assert_int_eq(bullmq_worker_finish(w, j, 0, &oc, NULL), 0);
 	ck_assert_int_eq(harness_int("ZCARD " Q "completed"), 1);
@@ -798,7 +704,8 @@ START_TEST(retention)
 	freeReplyObject(harness_cmd("HSET " Q "old name o data {}"));
 	freeReplyObject(harness_cmd("ZADD " Q "failed %lld old",
 	    now - 10000));
-	add_job("a", "{}", "{\"removeOnFail\":{\"age\":5}}", id, sizeof(id));
+	harness_add_job("a", "{}", "{\"removeOnFail\":{\"age\":5}}", id,
+	    sizeof(id));
 	j = fetch(w);
 	ck_assert_int_eq(bullmq_worker_finish(w, j, 1, &oc, NULL), 0);
 	ck_assert_int_eq(oc, BULLMQ_FAILED);
@@ -811,13 +718,13 @@ END_TEST
 
 START_TEST(lock_and_state_codes)
 {
-	bullmq_worker		*w = worker(NULL);
+	bullmq_worker		*w = harness_worker(NULL);
 	bullmq_job		*j;
 	enum bullmq_outcome	 oc;
 	char			 id[32], msg[128];
 
 	/* -2: the lock expired */
-	add_job("a", "{}", "{}", id, sizeof(id));
+	harness_add_job("a", "{}", "{}", id, sizeof(id));
 	j = fetch(w);
 	freeReplyObject(harness_cmd("DEL " Q "%s:lock", id));
 	ck_assert_int_eq(bullmq_worker_finish(w, j, 0, &oc, NULL), 0);
@@ -827,7 +734,7 @@ START_TEST(lock_and_state_codes)
 	freeReplyObject(harness_cmd("DEL " Q "active"));
 
 	/* -6: another worker holds it */
-	add_job("a", "{}", "{}", id, sizeof(id));
+	harness_add_job("a", "{}", "{}", id, sizeof(id));
 	j = fetch(w);
 	freeReplyObject(harness_cmd("SET " Q "%s:lock other", id));
 	ck_assert_int_eq(bullmq_worker_finish(w, j, 1, &oc, NULL), 0);
@@ -837,7 +744,7 @@ START_TEST(lock_and_state_codes)
 	freeReplyObject(harness_cmd("DEL " Q "active"));
 
 	/* -3: not active any more */
-	add_job("a", "{}", "{}", id, sizeof(id));
+	harness_add_job("a", "{}", "{}", id, sizeof(id));
 	j = fetch(w);
 	freeReplyObject(harness_cmd("DEL " Q "active"));
 	ck_assert_int_eq(bullmq_worker_finish(w, j, 0, &oc, NULL), 0);
@@ -845,7 +752,7 @@ START_TEST(lock_and_state_codes)
 	ck_assert_int_eq(bullmq_script_code(q), -3);
 
 	/* -1: the job was removed; its id leaves active */
-	add_job("a", "{}", "{}", id, sizeof(id));
+	harness_add_job("a", "{}", "{}", id, sizeof(id));
 	j = fetch(w);
 	freeReplyObject(harness_cmd("DEL " Q "%s", id));
 	ck_assert_int_eq(bullmq_worker_finish(w, j, 0, &oc, NULL), 0);
@@ -855,7 +762,7 @@ START_TEST(lock_and_state_codes)
 	ck_assert_int_eq(harness_int("EXISTS " Q "%s:lock", id), 0);
 
 	/* -4: pending children turn completion into a failure */
-	add_job("a", "{}", "{}", id, sizeof(id));
+	harness_add_job("a", "{}", "{}", id, sizeof(id));
 	freeReplyObject(harness_cmd("SADD " Q "%s:dependencies bull:wq:x",
 	    id));
 	j = fetch(w);
@@ -866,7 +773,7 @@ START_TEST(lock_and_state_codes)
 	ck_assert_str_eq(harness_str("HGET " Q "%s failedReason", id), msg);
 
 	/* -9: failed children make it fail unrecoverably */
-	add_job("a", "{}", "{\"attempts\":3}", id, sizeof(id));
+	harness_add_job("a", "{}", "{\"attempts\":3}", id, sizeof(id));
 	freeReplyObject(harness_cmd("ZADD " Q "%s:unsuccessful 1 bull:wq:x",
 	    id));
 	j = fetch(w);
@@ -882,15 +789,15 @@ END_TEST
 
 START_TEST(dedup_release)
 {
-	bullmq_worker		*w = worker(NULL);
+	bullmq_worker		*w = harness_worker(NULL);
 	bullmq_job		*j;
 	enum bullmq_outcome	 oc;
 	char			 a[32], b[32];
 
-	add_job("a", "{}", "{\"de\":{\"id\":\"d1\"}}", a, sizeof(a));
+	harness_add_job("a", "{}", "{\"de\":{\"id\":\"d1\"}}", a, sizeof(a));
 	freeReplyObject(harness_cmd("HSET " Q "%s deid d1", a));
 	freeReplyObject(harness_cmd("SET " Q "de:d1 %s", a));
-	add_job("b", "{}", "{\"de\":{\"id\":\"d2\",\"ttl\":60000}}", b,
+	harness_add_job("b", "{}", "{\"de\":{\"id\":\"d2\",\"ttl\":60000}}", b,
 	    sizeof(b));
 	freeReplyObject(harness_cmd("HSET " Q "%s deid d2", b));
 	freeReplyObject(harness_cmd("SET " Q "de:d2 %s PX 60000", b));
@@ -911,13 +818,13 @@ END_TEST
  */
 START_TEST(dedup_keep_last_if_active)
 {
-	bullmq_worker		*w = worker(NULL);
+	bullmq_worker		*w = harness_worker(NULL);
 	bullmq_job		*j;
 	enum bullmq_outcome	 oc;
 	char			 a[32], b[32];
 
-	add_job("x", "{\"n\":1}", "{\"de\":{\"id\":\"k1\",\"keepLastIfActive\""
-	    ":true},\"attempts\":0}", a, sizeof(a));
+	harness_add_job("x", "{\"n\":1}", "{\"de\":{\"id\":\"k1\","
+	    "\"keepLastIfActive\":true},\"attempts\":0}", a, sizeof(a));
 	freeReplyObject(harness_cmd("HSET " Q "%s deid k1", a));
 	freeReplyObject(harness_cmd("SET " Q "de:k1 %s", a));
 	j = fetch(w);
@@ -940,7 +847,7 @@ START_TEST(dedup_keep_last_if_active)
 	ck_assert_str_eq(harness_str("HGET " Q "3 delay"), "0");
 	ck_assert_str_eq(harness_str("HGET " Q "3 priority"), "0");
 	ck_assert_str_eq(harness_str("LINDEX " Q "wait 0"), "3");
-	ck_assert_str_eq(events(), "added:3 waiting:3 completed:1");
+	ck_assert_str_eq(harness_event_list(), "added:3 waiting:3 completed:1");
 
 	/* a failed owner, a delayed prototype without jid: the counter */
 	j = fetch(w);
@@ -963,11 +870,12 @@ START_TEST(dedup_keep_last_if_active)
 	ck_assert_str_eq(harness_str("HGET " Q "5 name"), "y");
 	ck_assert_str_eq(harness_str("HGET " Q "5 delay"), "60000");
 	ck_assert_str_ne(harness_str("ZSCORE " Q "delayed 5"), "(nil)");
-	ck_assert_ptr_nonnull(strstr(events(), "added:5 delayed:5"));
+	ck_assert_ptr_nonnull(strstr(harness_event_list(),
+	    "added:5 delayed:5"));
 	ck_assert_int_eq(harness_int("EXISTS " Q "dn:k1"), 0);
 
 	/* a job without deid never looks at Q:dn */
-	add_job("z", "{}", "{}", a, sizeof(a));
+	harness_add_job("z", "{}", "{}", a, sizeof(a));
 	freeReplyObject(harness_cmd("HSET " Q "dn:k1 name q data {} opts {}"));
 	j = fetch(w);
 	ck_assert_int_eq(bullmq_worker_finish(w, j, 0, &oc, NULL), 0);
@@ -978,7 +886,7 @@ END_TEST
 
 START_TEST(parent_bookkeeping)
 {
-	bullmq_worker		*w = worker(NULL);
+	bullmq_worker		*w = harness_worker(NULL);
 	bullmq_job		*j;
 	enum bullmq_outcome	 oc;
 
@@ -1021,7 +929,7 @@ END_TEST
 
 START_TEST(parent_fail_policy)
 {
-	bullmq_worker		*w = worker(NULL);
+	bullmq_worker		*w = harness_worker(NULL);
 	bullmq_job		*j;
 	enum bullmq_outcome	 oc;
 	redisReply		*r;
@@ -1046,7 +954,8 @@ START_TEST(parent_fail_policy)
 	    "child bull:wq:c1 failed");
 	ck_assert_int_eq(harness_int("ZCARD " Q "waiting-children"), 0);
 	ck_assert_str_eq(harness_str("LINDEX " Q "wait -1"), "P");
-	ck_assert_str_eq(events(), "waiting:P failed:c1 retries-exhausted:c1");
+	ck_assert_str_eq(harness_event_list(),
+	    "waiting:P failed:c1 retries-exhausted:c1");
 	/* the next worker fails the parent with its defa, unrun */
 	j = fetch(w);
 	ck_assert_str_eq(bullmq_job_id(j), "P");
@@ -1064,12 +973,12 @@ END_TEST
 
 START_TEST(defa_stalled)
 {
-	bullmq_worker		*w = worker(NULL);
+	bullmq_worker		*w = harness_worker(NULL);
 	bullmq_job		*j;
 	enum bullmq_outcome	 oc;
 	char			 id[32], id2[32];
 
-	add_job("a", "{}", "{}", id, sizeof(id));
+	harness_add_job("a", "{}", "{}", id, sizeof(id));
 	freeReplyObject(harness_cmd("HSET " Q "%s defa %s", id,
 	    "job stalled more than allowable limit"));
 	clear_events();
@@ -1083,10 +992,10 @@ START_TEST(defa_stalled)
 	ck_assert_str_eq(harness_str("HGET " Q "%s stacktrace", id),
 	    "[\"UnrecoverableError: job stalled more than allowable "
 	    "limit\"]");
-	ck_assert_str_eq(events(),
+	ck_assert_str_eq(harness_event_list(),
 	    "active:1 failed:1 retries-exhausted:1 drained");
 	/* attempts left do not matter */
-	add_job("b", "{}", "{\"attempts\":3}", id2, sizeof(id2));
+	harness_add_job("b", "{}", "{\"attempts\":3}", id2, sizeof(id2));
 	freeReplyObject(harness_cmd("HSET " Q "%s defa child", id2));
 	j = fetch(w);
 	ck_assert_int_eq(bullmq_worker_run(w, j, proc_never, &oc, NULL), 0);
@@ -1125,7 +1034,7 @@ START_TEST(max_started_attempts)
 	ck_assert_ptr_nonnull(w);
 
 	/* started once (ats 1): attempts left, retried */
-	add_job("a", "{}", "{\"attempts\":5}", id, sizeof(id));
+	harness_add_job("a", "{}", "{\"attempts\":5}", id, sizeof(id));
 	j = fetch(w);
 	ck_assert_int_eq(bullmq_worker_run(w, j, proc_fail, &oc, NULL), 0);
 	ck_assert_int_eq(oc, BULLMQ_RETRIED);
@@ -1138,7 +1047,7 @@ START_TEST(max_started_attempts)
 	ck_assert_str_eq(harness_str("HGET " Q "%s atm", id), "2");
 
 	/* started a third time (a stall, say): failed without running */
-	add_job("b", "{}", "{\"attempts\":5}", id, sizeof(id));
+	harness_add_job("b", "{}", "{\"attempts\":5}", id, sizeof(id));
 	freeReplyObject(harness_cmd("HSET " Q "%s ats 2", id));
 	j = fetch(w);
 	ck_assert_int_eq(bullmq_worker_run(w, j, proc_never, &oc, NULL), 0);
@@ -1152,9 +1061,9 @@ START_TEST(max_started_attempts)
 	bullmq_worker_free(w);
 
 	/* no limit: the same job runs */
-	add_job("c", "{}", "{}", id, sizeof(id));
+	harness_add_job("c", "{}", "{}", id, sizeof(id));
 	freeReplyObject(harness_cmd("HSET " Q "%s ats 7", id));
-	w = worker(NULL);
+	w = harness_worker(NULL);
 	j = fetch(w);
 	ck_assert_int_eq(bullmq_worker_run(w, j, proc_echo, &oc, NULL), 0);
 	ck_assert_int_eq(oc, BULLMQ_COMPLETED);
@@ -1165,17 +1074,17 @@ END_TEST
 
 START_TEST(foreign_jobs)
 {
-	bullmq_worker		*w = worker(NULL);
+	bullmq_worker		*w = harness_worker(NULL);
 	bullmq_job		*j, *next;
 	enum bullmq_outcome	 oc;
 	char			 a[32], b[32], c[32];
 	char			*big;
 	size_t			 n = 4 * 1024 * 1024, len;
 
-	add_job("bad", "{not json", "{}", a, sizeof(a));
+	harness_add_job("bad", "{not json", "{}", a, sizeof(a));
 	freeReplyObject(harness_cmd("HSET " Q "bare name only"));
 	freeReplyObject(harness_cmd("LPUSH " Q "wait bare"));
-	add_job("ok", "[1,2]", "not json either", c, sizeof(c));
+	harness_add_job("ok", "[1,2]", "not json either", c, sizeof(c));
 	j = fetch(w);
 	ck_assert_int_eq(bullmq_worker_run(w, j, proc_echo, &oc, &next), 0);
 	ck_assert_int_eq(oc, BULLMQ_FAILED);
@@ -1236,7 +1145,7 @@ END_TEST
 
 START_TEST(scheduler_every)
 {
-	bullmq_worker		*w = worker(NULL);
+	bullmq_worker		*w = harness_worker(NULL);
 	bullmq_job		*j;
 	enum bullmq_outcome	 oc;
 	long long		 now = bullmq_now(), prev = now - 100;
@@ -1272,8 +1181,9 @@ START_TEST(scheduler_every)
 	no = harness_str("HGET " Q "%s opts", nid);
 	ck_assert_ptr_nonnull(strstr(no, "\"count\":2"));
 	ck_assert_ptr_nonnull(strstr(no, nid));
-	ck_assert_ptr_nonnull(strstr(events(), "added:repeat:s1:"));
-	ck_assert_ptr_nonnull(strstr(events(), "delayed:repeat:s1:"));
+	ck_assert_ptr_nonnull(strstr(harness_event_list(), "added:repeat:s1:"));
+	ck_assert_ptr_nonnull(strstr(harness_event_list(),
+	    "delayed:repeat:s1:"));
 	ck_assert_str_eq(harness_str("HGET " Q "%s returnvalue", cur),
 	    "{\"t\":1}");
 
@@ -1295,7 +1205,7 @@ END_TEST
  */
 START_TEST(scheduler_pattern)
 {
-	bullmq_worker		*w = worker(NULL);
+	bullmq_worker		*w = harness_worker(NULL);
 	bullmq_job		*j;
 	enum bullmq_outcome	 oc;
 	/* 2100-01-01 00:00Z, a Friday; 09:00 in Berlin is 08:00Z */
@@ -1346,7 +1256,7 @@ START_TEST(scheduler_pattern)
 	ck_assert_ptr_nonnull(strstr(no, opts));
 	ck_assert_ptr_null(strstr(no, "offset"));
 	snprintf(opts, sizeof(opts), "added:%s delayed:%s", nid, nid);
-	ck_assert_ptr_nonnull(strstr(events(), opts));
+	ck_assert_ptr_nonnull(strstr(harness_event_list(), opts));
 
 	/* startDate later than prevMillis wins; no tz is UTC */
 	freeReplyObject(harness_cmd("FLUSHALL"));
@@ -1397,12 +1307,12 @@ collect(const char *id, void *arg)
 
 START_TEST(stalled_check)
 {
-	bullmq_worker	*w = worker(NULL);
+	bullmq_worker	*w = harness_worker(NULL);
 	bullmq_job	*j;
 	char		 a[32], b[32], got[256] = "";
 
-	add_job("a", "{}", "{}", a, sizeof(a));
-	add_job("b", "{}", "{}", b, sizeof(b));
+	harness_add_job("a", "{}", "{}", a, sizeof(a));
+	harness_add_job("b", "{}", "{}", b, sizeof(b));
 	j = fetch(w);
 	bullmq_job_free(j);
 	j = fetch(w);
@@ -1421,8 +1331,8 @@ START_TEST(stalled_check)
 	ck_assert_str_eq(harness_str("LINDEX " Q "wait -1"), a);
 	ck_assert_str_eq(harness_str("HGET " Q "%s stc", a), "1");
 	ck_assert_int_eq(harness_int("HEXISTS " Q "%s defa", a), 0);
-	ck_assert_str_eq(events(), "waiting:1 stalled:1");
-	ck_assert_str_eq(event_field("waiting", "prev"), "active");
+	ck_assert_str_eq(harness_event_list(), "waiting:1 stalled:1");
+	ck_assert_str_eq(harness_event_field("waiting", "prev"), "active");
 	ck_assert_str_eq(harness_str("ZSCORE " Q "marker 0"), "0");
 	/* b is still locked, so it stays a candidate */
 	ck_assert_int_eq(harness_int("SISMEMBER " Q "stalled %s", b), 1);
@@ -1446,11 +1356,11 @@ END_TEST
 
 START_TEST(give_back)
 {
-	bullmq_worker	*w = worker(NULL);
+	bullmq_worker	*w = harness_worker(NULL);
 	bullmq_job	*j;
 	char		 a[32], tok[BMQ_MAX_TOKEN];
 
-	add_job("a", "{}", "{}", a, sizeof(a));
+	harness_add_job("a", "{}", "{}", a, sizeof(a));
 	j = fetch(w);
 	strlcpy(tok, bullmq_job_token(j), sizeof(tok));
 	bullmq_job_free(j);
@@ -1463,7 +1373,7 @@ START_TEST(give_back)
 	ck_assert_str_eq(harness_str("LINDEX " Q "wait -1"), a);
 	ck_assert_str_eq(harness_str("HGET " Q "%s stc", a), "1");
 	ck_assert_int_eq(harness_int("HEXISTS " Q "%s defa", a), 0);
-	ck_assert_str_eq(events(), "waiting:1 stalled:1");
+	ck_assert_str_eq(harness_event_list(), "waiting:1 stalled:1");
 	/* not active any more */
 	ck_assert_int_eq(bullmq_give_back(q, a, tok, 1), 0);
 	/* again: over max stalled, so defa; a missing lock is fine too */
@@ -1504,8 +1414,8 @@ START_TEST(reclaim_lost_reply)
 	ck_assert_int_eq(bullmq_worker_reclaim(w), 0);	/* nothing lost */
 
 	/* a fetch */
-	add_job("a", "{}", "{}", a, sizeof(a));
-	add_job("b", "{}", "{}", b, sizeof(b));
+	harness_add_job("a", "{}", "{}", a, sizeof(a));
+	harness_add_job("b", "{}", "{}", b, sizeof(b));
 	busy_end(busy_start(0));	/* the scripts are loaded */
 	{
 		redisContext	*busy = busy_start(500);
@@ -1523,8 +1433,8 @@ START_TEST(reclaim_lost_reply)
 	ck_assert_str_ne(bullmq_job_token(j), tok);
 	ck_assert_str_eq(harness_str("GET " Q "%s:lock", a),
 	    bullmq_job_token(j));
-	ck_assert_str_eq(events(), "waiting:1 active:1");
-	ck_assert_str_eq(event_field("waiting", "prev"), "active");
+	ck_assert_str_eq(harness_event_list(), "waiting:1 active:1");
+	ck_assert_str_eq(harness_event_field("waiting", "prev"), "active");
 	ck_assert_int_eq(harness_int("HEXISTS " Q "%s stc", a), 0);
 	ck_assert_int_eq(harness_int("LLEN " Q "active"), 1);
 
@@ -1543,7 +1453,7 @@ START_TEST(reclaim_lost_reply)
 	/* the blocking fetch too, at once although the queue looks drained */
 	ck_assert_int_eq(bullmq_worker_fetch(w, &j), 1);
 	ck_assert_str_eq(bullmq_job_id(j), b);
-	ck_assert_str_eq(events(), "waiting:2 active:2");
+	ck_assert_str_eq(harness_event_list(), "waiting:2 active:2");
 	ck_assert_int_eq(harness_int("HEXISTS " Q "%s stc", b), 0);
 	ck_assert_int_eq(bullmq_worker_finish(w, j, 0, &oc, NULL), 0);
 	ck_assert_int_eq(harness_int("ZCARD " Q "completed"), 2);
@@ -1560,14 +1470,14 @@ END_TEST
  */
 START_TEST(give_back_by_token)
 {
-	bullmq_worker	*w = worker(NULL);
+	bullmq_worker	*w = harness_worker(NULL);
 	bullmq_job	*j;
 	char		 a[32], b[32], c[32], d[32], tok[BMQ_MAX_TOKEN];
 
-	add_job("a", "{}", "{}", a, sizeof(a));
-	add_job("b", "{}", "{}", b, sizeof(b));
-	add_job("c", "{}", "{}", c, sizeof(c));
-	add_job("d", "{}", "{}", d, sizeof(d));
+	harness_add_job("a", "{}", "{}", a, sizeof(a));
+	harness_add_job("b", "{}", "{}", b, sizeof(b));
+	harness_add_job("c", "{}", "{}", c, sizeof(c));
+	harness_add_job("d", "{}", "{}", d, sizeof(d));
 	j = fetch(w);
 	strlcpy(tok, bullmq_job_token(j), sizeof(tok));
 	bullmq_job_free(j);
@@ -1584,8 +1494,8 @@ START_TEST(give_back_by_token)
 	ck_assert_int_eq(harness_int("EXISTS " Q "%s:lock", b), 0);
 	ck_assert_int_eq(harness_int("SISMEMBER " Q "stalled %s", b), 0);
 	ck_assert_int_eq(harness_int("HEXISTS " Q "%s stc", b), 0);
-	ck_assert_str_eq(events(), "waiting:2");
-	ck_assert_str_eq(event_field("waiting", "prev"), "active");
+	ck_assert_str_eq(harness_event_list(), "waiting:2");
+	ck_assert_str_eq(harness_event_field("waiting", "prev"), "active");
 	ck_assert_str_eq(harness_str("ZSCORE " Q "marker 0"), "0");
 	/* a, c (another token) and d (its hash gone: dropped) stay or go */
 	ck_assert_int_eq(harness_int("LLEN " Q "active"), 2);
@@ -1606,13 +1516,13 @@ END_TEST
 
 START_TEST(extend_locks)
 {
-	bullmq_worker	*w = worker(NULL);
+	bullmq_worker	*w = harness_worker(NULL);
 	bullmq_job	*j1, *j2;
 	char		 a[32], b[32], got[256] = "";
 	const char	*ids[3], *toks[3];
 
-	add_job("a", "{}", "{}", a, sizeof(a));
-	add_job("b", "{}", "{}", b, sizeof(b));
+	harness_add_job("a", "{}", "{}", a, sizeof(a));
+	harness_add_job("b", "{}", "{}", b, sizeof(b));
 	j1 = fetch(w);
 	j2 = fetch(w);
 	freeReplyObject(harness_cmd("PEXPIRE " Q "%s:lock 1000", a));
@@ -1639,18 +1549,18 @@ END_TEST
 
 START_TEST(progress_and_log)
 {
-	bullmq_worker	*w = worker(NULL);
+	bullmq_worker	*w = harness_worker(NULL);
 	bullmq_job	*j;
 	char		 a[32];
 
-	add_job("a", "{}", "{\"kl\":2}", a, sizeof(a));
+	harness_add_job("a", "{}", "{\"kl\":2}", a, sizeof(a));
 	j = fetch(w);
 	clear_events();
 	ck_assert_int_eq(bullmq_job_progress(j, "{\"p\":50}"), 0);
 	ck_assert_str_eq(harness_str("HGET " Q "%s progress", a),
 	    "{\"p\":50}");
-	ck_assert_str_eq(events(), "progress:1");
-	ck_assert_str_eq(event_field("progress", "data"), "{\"p\":50}");
+	ck_assert_str_eq(harness_event_list(), "progress:1");
+	ck_assert_str_eq(harness_event_field("progress", "data"), "{\"p\":50}");
 	ck_assert_int_eq(bullmq_job_progress(j, "50%"), -1);
 	ck_assert_int_eq(bullmq_errcode(q), BULLMQ_ERR_ARG);
 	ck_assert_int_eq(bullmq_job_log(j, "one"), 0);
@@ -1671,7 +1581,7 @@ END_TEST
 START_TEST(progress_and_log_long_id)
 {
 	static char	 lid[BULLMQ_MAX_ID + 1];
-	bullmq_worker	*w = worker(NULL);
+	bullmq_worker	*w = harness_worker(NULL);
 	bullmq_job	*j;
 
 	memset(lid, 'z', BULLMQ_MAX_ID);
@@ -1700,7 +1610,7 @@ END_TEST
 START_TEST(refused_long_id)
 {
 	static char		 lid[BULLMQ_MAX_ID + 1], want[BMQ_MAX_ERR];
-	bullmq_worker		*w = worker(NULL);
+	bullmq_worker		*w = harness_worker(NULL);
 	bullmq_job		*j;
 	enum bullmq_outcome	 oc;
 
@@ -1726,12 +1636,13 @@ END_TEST
 
 START_TEST(fail_job_timeout)
 {
-	bullmq_worker	*w = worker(NULL);
+	bullmq_worker	*w = harness_worker(NULL);
 	bullmq_job	*j;
 	char		 a[32], b[32], tok[BMQ_MAX_TOKEN];
 
-	add_job("a", "{}", "{\"attempts\":2,\"backoff\":5000}", a, sizeof(a));
-	add_job("b", "{}", "{}", b, sizeof(b));
+	harness_add_job("a", "{}", "{\"attempts\":2,\"backoff\":5000}", a,
+	    sizeof(a));
+	harness_add_job("b", "{}", "{}", b, sizeof(b));
 	j = fetch(w);
 	strlcpy(tok, bullmq_job_token(j), sizeof(tok));
 	bullmq_job_free(j);
@@ -1768,8 +1679,8 @@ START_TEST(metrics)
 	memset(&o, 0, sizeof(o));
 	o.metrics_max_points = 10;
 	w = bullmq_worker_new(q, &o);
-	add_job("a", "{}", "{}", a, sizeof(a));
-	add_job("b", "{}", "{}", a, sizeof(a));
+	harness_add_job("a", "{}", "{}", a, sizeof(a));
+	harness_add_job("b", "{}", "{}", a, sizeof(a));
 	j = fetch(w);
 	ck_assert_int_eq(bullmq_worker_finish(w, j, 0, &oc, NULL), 0);
 	ck_assert_str_eq(harness_str("HGET " Q "metrics:completed count"),
@@ -1785,7 +1696,7 @@ START_TEST(metrics)
 	ck_assert_int_eq(harness_int("LLEN " Q "metrics:completed:data"), 0);
 	bullmq_worker_free(w);
 	w = bullmq_worker_new(q, &o);
-	add_job("c", "{}", "{}", a, sizeof(a));
+	harness_add_job("c", "{}", "{}", a, sizeof(a));
 	j = fetch(w);
 	ck_assert_int_eq(bullmq_worker_finish(w, j, 0, &oc, NULL), 0);
 	ck_assert_int_eq(harness_int("LLEN " Q "metrics:completed:data"), 3);
@@ -1827,13 +1738,13 @@ END_TEST
 
 START_TEST(script_flush)
 {
-	bullmq_worker		*w = worker(NULL);
+	bullmq_worker		*w = harness_worker(NULL);
 	bullmq_job		*j, *next;
 	enum bullmq_outcome	 oc;
 	char			 a[32], b[32];
 
-	add_job("a", "{}", "{}", a, sizeof(a));
-	add_job("b", "{}", "{}", b, sizeof(b));
+	harness_add_job("a", "{}", "{}", a, sizeof(a));
+	harness_add_job("b", "{}", "{}", b, sizeof(b));
 	j = fetch(w);
 	freeReplyObject(harness_cmd("SCRIPT FLUSH"));
 	ck_assert_int_eq(bullmq_worker_finish(w, j, 0, &oc, &next), 0);
@@ -1873,8 +1784,8 @@ START_TEST(spin_wait)
 	ck_assert_int_eq(bullmq_queue_connect(sq), 0);
 	w = bullmq_worker_new(sq, NULL);
 	ck_assert_ptr_nonnull(w);
-	add_job("a", "{}", "{}", a, sizeof(a));
-	add_job("b", "{}", "{}", b, sizeof(b));
+	harness_add_job("a", "{}", "{}", a, sizeof(a));
+	harness_add_job("b", "{}", "{}", b, sizeof(b));
 	ck_assert_int_eq(bullmq_worker_try_fetch(w, &j), 1);
 	ck_assert_str_eq(bullmq_job_id(j), a);
 
@@ -1900,17 +1811,17 @@ END_TEST
  */
 START_TEST(fetch_nul_in_field)
 {
-	bullmq_worker		*w = worker(NULL);
+	bullmq_worker		*w = harness_worker(NULL);
 	bullmq_job		*j;
 	enum bullmq_outcome	 oc;
 	const char		*v;
 	char			 id[32], plain[32];
 	size_t			 len;
 
-	add_job("x", "{\"k\":1}", "{}", id, sizeof(id));
+	harness_add_job("x", "{\"k\":1}", "{}", id, sizeof(id));
 	freeReplyObject(harness_cmd("HSET " Q "%s name %b", id, "a\0b",
 	    (size_t)3));
-	add_job("plain", "{}", "{}", plain, sizeof(plain));
+	harness_add_job("plain", "{}", "{}", plain, sizeof(plain));
 	j = fetch(w);
 	ck_assert_str_eq(bullmq_job_id(j), id);
 	v = bullmq_job_field(j, "name", &len);
@@ -1935,15 +1846,14 @@ START_TEST(fetch_nul_in_field)
 END_TEST
 
 /* The suite. */
-static Suite *
-worker_suite(void)
+Suite *
+make_suite(void)
 {
 	Suite	*s = suite_create("worker");
-	TCase	*tc = tcase_create("worker");
+	TCase	*tc = harness_tcase(s, "worker", "wq", &q, 30);
 
-	tcase_add_unchecked_fixture(tc, harness_start, harness_stop);
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 30);
+	tcase_add_checked_fixture(tc, reset_ran, NULL);
+
 	tcase_add_test(tc, fetch_and_complete);
 	tcase_add_test(tc, complete_null_and_fetch_next);
 	tcase_add_test(tc, fetch_reply_forms);
@@ -1982,18 +1892,5 @@ worker_suite(void)
 	tcase_add_test(tc, script_flush);
 	tcase_add_test(tc, spin_wait);
 	tcase_add_test(tc, fetch_nul_in_field);
-	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(worker_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
 }

@@ -1,5 +1,6 @@
 /*
- * harness.c: start and stop a private redis-server for a Check suite.
+ * harness.c: start and stop a private redis-server for a Check suite; the
+ * fixtures of the integration suites.
  */
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -23,6 +24,8 @@ char		 harness_tls_dir[300];
 static char	 dir[256];
 static pid_t	 pid = -1;
 static redisContext *plain;
+static const char *fixture_queue;	/* harness_tcase()'s */
+static bullmq_queue **fixture_qp;
 
 /* Stop the suite with a message: the environment is broken. */
 static void
@@ -325,4 +328,185 @@ harness_int(const char *fmt, ...)
 	v = r->type == REDIS_REPLY_INTEGER ? r->integer : -999999;
 	freeReplyObject(r);
 	return v;
+}
+
+/* Checked fixture: an empty server and a fresh handle on the queue. */
+static void
+fixture_setup(void)
+{
+	harness_flush();
+	*fixture_qp = harness_queue(fixture_queue);
+}
+
+/* Free the handle. */
+static void
+fixture_teardown(void)
+{
+	bullmq_queue_free(*fixture_qp);
+	*fixture_qp = NULL;
+}
+
+/* The suite's test case on the private server and the fixture queue. */
+TCase *
+harness_tcase(Suite *s, const char *name, const char *queue,
+    bullmq_queue **qp, int timeout)
+{
+	TCase	*tc = tcase_create(name);
+
+	fixture_queue = queue;
+	fixture_qp = qp;
+	tcase_add_unchecked_fixture(tc, harness_start, harness_stop);
+	tcase_add_checked_fixture(tc, fixture_setup, fixture_teardown);
+	tcase_set_timeout(tc, timeout);
+	suite_add_tcase(s, tc);
+	return tc;
+}
+
+/* Add a job on the fixture queue; fail the test on an error. */
+int
+harness_add(const char *name, const char *data,
+    const struct bullmq_add_opts *o, char id[HARNESS_IDLEN])
+{
+	int	rv;
+
+	rv = bullmq_add(*fixture_qp, name, data, o, id, HARNESS_IDLEN);
+	ck_assert_msg(rv >= 0, "add: %s", bullmq_errstr(*fixture_qp));
+	return rv;
+}
+
+/* Add a job as Node's addStandardJob would; its id goes to id. */
+void
+harness_add_job(const char *name, const char *data, const char *opts,
+    char *id, size_t size)
+{
+	const char	*k = fixture_queue;
+	long long	 n;
+
+	n = harness_int("INCR bull:%s:id", k);
+	snprintf(id, size, "%lld", n);
+	freeReplyObject(harness_cmd("HSET bull:%s:%s name %s data %s opts %s "
+	    "timestamp %lld delay 0 priority 0", k, id, name, data, opts,
+	    (long long)bullmq_now()));
+	freeReplyObject(harness_cmd("LPUSH bull:%s:wait %s", k, id));
+	freeReplyObject(harness_cmd("ZADD bull:%s:marker 0 0", k));
+}
+
+/* A worker with a name and default settings. */
+bullmq_worker *
+harness_worker(const char *name)
+{
+	struct bullmq_worker_opts	 o;
+	bullmq_worker			*w;
+
+	memset(&o, 0, sizeof(o));
+	o.name = name;
+	w = bullmq_worker_new(*fixture_qp, &o);
+	ck_assert_msg(w != NULL, "worker: %s", bullmq_errstr(*fixture_qp));
+	return w;
+}
+
+/* An event's fields as "name=value" pairs joined by spaces. */
+static void
+event_line(const redisReply *f, char *buf, size_t size)
+{
+	size_t	k, o = 0;
+
+	buf[0] = '\0';
+	for (k = 0; k + 1 < f->elements && o < size; k += 2)
+		o += snprintf(buf + o, size - o, "%s%s=%s",
+		    k == 0 ? "" : " ", f->element[k]->str,
+		    f->element[k + 1]->str);
+}
+
+/* Read the event stream into ev; returns the number of entries. */
+int
+harness_events(char ev[][HARNESS_EVLEN], int max)
+{
+	redisReply	*r;
+	size_t		 i;
+	int		 n = 0;
+
+	r = harness_cmd("XRANGE bull:%s:events - +", fixture_queue);
+	ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
+	for (i = 0; i < r->elements && n < max; i++, n++)
+		event_line(r->element[i]->element[1], ev[n], HARNESS_EVLEN);
+	freeReplyObject(r);
+	return n;
+}
+
+/* The last event written, as a line "event=x jobId=y ...". */
+const char *
+harness_last_event(void)
+{
+	static char	 ev[HARNESS_EVLEN];
+	redisReply	*r;
+
+	r = harness_cmd("XREVRANGE bull:%s:events + - COUNT 1",
+	    fixture_queue);
+	ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
+	ck_assert_uint_eq(r->elements, 1);
+	event_line(r->element[0]->element[1], ev, sizeof(ev));
+	freeReplyObject(r);
+	return ev;
+}
+
+/* The events of the stream as "name[:jobId]" joined by spaces. */
+const char *
+harness_event_list(void)
+{
+	static char	 buf[8192];
+	redisReply	*r, *f;
+	size_t		 i, k;
+	const char	*ev, *jid;
+
+	buf[0] = '\0';
+	r = harness_cmd("XRANGE bull:%s:events - +", fixture_queue);
+	for (i = 0; i < r->elements; i++) {
+		f = r->element[i]->element[1];
+		ev = jid = NULL;
+		for (k = 0; k + 1 < f->elements; k += 2) {
+			if (strcmp(f->element[k]->str, "event") == 0)
+				ev = f->element[k + 1]->str;
+			else if (strcmp(f->element[k]->str, "jobId") == 0)
+				jid = f->element[k + 1]->str;
+		}
+		if (buf[0] != '\0')
+			strlcat(buf, " ", sizeof(buf));
+		strlcat(buf, ev != NULL ? ev : "?", sizeof(buf));
+		if (jid != NULL) {
+			strlcat(buf, ":", sizeof(buf));
+			strlcat(buf, jid, sizeof(buf));
+		}
+	}
+	freeReplyObject(r);
+	return buf;
+}
+
+/* A field of the last event named ev, or "(none)". */
+const char *
+harness_event_field(const char *ev, const char *field)
+{
+	static char	 buf[8192];
+	redisReply	*r, *f;
+	size_t		 i, k;
+	int		 match;
+
+	snprintf(buf, sizeof(buf), "(none)");
+	r = harness_cmd("XRANGE bull:%s:events - +", fixture_queue);
+	for (i = 0; i < r->elements; i++) {
+		f = r->element[i]->element[1];
+		match = 0;
+		for (k = 0; k + 1 < f->elements; k += 2)
+			if (strcmp(f->element[k]->str, "event") == 0 &&
+			    strcmp(f->element[k + 1]->str, ev) == 0)
+				match = 1;
+		if (!match)
+			continue;
+		for (k = 0; k + 1 < f->elements; k += 2)
+			if (strcmp(f->element[k]->str, field) == 0)
+				snprintf(buf, sizeof(buf), "%s",
+				    f->element[k + 1]->str);
+	}
+	freeReplyObject(r);
+	return buf;
 }

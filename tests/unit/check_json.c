@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "bullmq-int.h"
+#include "suite.h"
 
 #define VALID(s)	bmq_json_valid((s), strlen(s))
 
@@ -115,6 +116,29 @@ START_TEST(get_paths)
 	ck_assert_int_eq(bmq_json_get("{\"a\":1}", 7, "zz.y", &v), 0);
 	ck_assert_int_eq(bmq_json_get("{\"a\":\"zz\"}", 10, "zz", &v), 0);
 	ck_assert_int_eq(bmq_json_get(js, strlen(js), "backoff.zz", &v), 0);
+}
+END_TEST
+
+/* fuzz_json: jsmn in strict mode refuses a bare number or word */
+START_TEST(get_bare_values)
+{
+	struct bmq_jval	 v;
+	int64_t		 n;
+
+	ck_assert_int_eq(bmq_json_get("5", 1, "", &v), 1);
+	ck_assert_int_eq(v.type, BMQ_J_NUMBER);
+	ck_assert_int_eq(bmq_jval_int(&v, &n), 0);
+	ck_assert_int_eq(n, 5);
+	ck_assert_int_eq(bmq_json_get(" -2.5e3 ", 8, "", &v), 1);
+	ck_assert_int_eq(v.len, 6);
+	ck_assert_int_eq(bmq_json_get("true", 4, "", &v), 1);
+	ck_assert_int_eq(v.type, BMQ_J_TRUE);
+	ck_assert_int_eq(bmq_json_get("null", 4, "", &v), 1);
+	ck_assert_int_eq(v.type, BMQ_J_NULL);
+	/* valid, and not an object: no member, rather than bad JSON */
+	ck_assert_int_eq(bmq_json_get("true", 4, "t", &v), 0);
+	ck_assert_int_eq(bmq_json_get("null", 4, "u.l", &v), 0);
+	ck_assert_int_eq(bmq_json_get("125", 3, "2", &v), 0);
 }
 END_TEST
 
@@ -283,8 +307,8 @@ START_TEST(write_strings)
 END_TEST
 
 /* The JSON suite. */
-static Suite *
-json_suite(void)
+Suite *
+make_suite(void)
 {
 	Suite	*s = suite_create("json");
 	TCase	*tc = tcase_create("json");
@@ -293,6 +317,7 @@ json_suite(void)
 	tcase_add_test(tc, invalid_documents);
 	tcase_add_test(tc, deep_nesting_is_bounded);
 	tcase_add_test(tc, get_paths);
+	tcase_add_test(tc, get_bare_values);
 	tcase_add_test(tc, members_in_one_pass);
 	tcase_add_test(tc, integers);
 	tcase_add_test(tc, walk_members);
@@ -301,16 +326,4 @@ json_suite(void)
 	tcase_add_test(tc, write_strings);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(json_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
 }

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "bullmq-int.h"
+#include "suite.h"
 
 START_TEST(url_tcp)
 {
@@ -474,8 +475,8 @@ START_TEST(job_ids)
 END_TEST
 
 /* The keys suite. */
-static Suite *
-keys_suite(void)
+Suite *
+make_suite(void)
 {
 	Suite	*s = suite_create("keys");
 	TCase	*tc = tcase_create("keys");
@@ -495,16 +496,4 @@ keys_suite(void)
 	tcase_add_test(tc, job_ids);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(keys_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "daemon.h"
+#include "suite.h"
 
 /* The first quick death restarts at once, later ones back off. */
 START_TEST(test_backoff_grows)
@@ -124,8 +125,8 @@ START_TEST(test_pure)
 END_TEST
 
 /* The suite. */
-static Suite *
-restart_suite(void)
+Suite *
+make_suite(void)
 {
 	Suite	*s = suite_create("restart");
 	TCase	*tc = tcase_create("policy");
@@ -138,17 +139,4 @@ restart_suite(void)
 	tcase_add_test(tc, test_pure);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-/* Run the suite. */
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(restart_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

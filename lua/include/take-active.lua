@@ -1,0 +1,53 @@
+--[[
+  include take-active: take a job the worker holds out of active, for
+  finish-1, retry-9 and delay-10 (lua/lua2c.sh puts this file in place of
+  their "--@include take-active" line).  It runs where it stands, and
+  returns from the script when the job cannot be taken.
+
+  The includer defines, before the include:
+    rcall        redis.call
+    jid, jk      the job id and its key "Q:<id>"
+    token        the lock token the worker holds it under ("0": none)
+    stalled_key  Q:stalled
+    reason       the failedReason to write, or nil to write none
+    stack        the stacktrace JSON array to write with it ("" none)
+  and KEYS[2] is Q:active.
+
+  Checks the lock (returns -6 held under another token, -2 gone) and
+  releases it, writes the failure, and takes the id out of active
+  (returns -3 when it was not there).  A key that holds no hash is not a
+  job: its id leaves active, the key is left alone, and -20 is returned.
+]]
+
+if token ~= "0" then
+	local lk = jk .. ":lock"
+	local held = rcall("GET", lk)
+	if held ~= token then
+		if held then
+			return -6
+		end
+		return -2
+	end
+	rcall("DEL", lk)
+	rcall("SREM", stalled_key, jid)
+end
+if reason then
+	-- the first write to the hash: where the worker's fields spared
+	-- finish-1 the read, a key that holds no hash is told here
+	local e
+	if stack ~= "" then
+		e = redis.pcall("HSET", jk, "failedReason", reason,
+		    "stacktrace", stack)
+	else
+		e = redis.pcall("HSET", jk, "failedReason", reason)
+	end
+	if type(e) == "table" then
+		rcall("LREM", KEYS[2], "-1", jid)
+		rcall("SREM", stalled_key, jid)
+		return -20
+	end
+end
+-- "-1" as text: a number would be formatted for every call
+if rcall("LREM", KEYS[2], "-1", jid) < 1 then
+	return -3
+end
