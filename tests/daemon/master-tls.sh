@@ -103,6 +103,13 @@ ok "CLI, no client certificate: $out" \
     in_out 'does the server require a client certificate'
 out=$(BULLMQ_TLS_CA_FILE= SSL_CERT_FILE=$TLS_DIR/ca.crt cli -r "$TLS_URL")
 ok "CLI, no CA set: OpenSSL's default, SSL_CERT_FILE" in_out '^completed 30'
+mkdir "$TMPD/cadir" && cp "$TLS_DIR/ca.crt" "$TMPD/cadir/" &&
+    openssl rehash "$TMPD/cadir" 2>/dev/null
+out=$(BULLMQ_TLS_CA_FILE= cli -r "$TLS_URL" --tls-ca-dir "$TMPD/cadir")
+ok "CLI, the CA in a hashed directory (--tls-ca-dir)" in_out '^completed 30'
+out=$(BULLMQ_TLS_CA_FILE= cli -r "$TLS_URL" --tls-ca-dir "$TLS_DIR")
+ok "CLI, a directory without the CA's hash: refused" \
+    in_out 'not signed by a CA trusted here'
 out=$(cli -r "$TLS_URL" --tls-ca-dir "$TLS_DIR/none")
 ok "CLI, a missing CA directory: $out" \
     in_out 'TLS CA directory .*: No such file or directory'
