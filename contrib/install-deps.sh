@@ -1,20 +1,26 @@
 #!/bin/sh
 # Install what bullmq-c needs to build, test and demo on Debian 12, as root:
-# the toolchain, hiredis, libbsd, jsmn, Check, redis-server and
-# redis-sentinel, valkey-server (from bookworm-backports) beside it, mandoc
+# the toolchain, hiredis with TLS and OpenSSL, libbsd, jsmn, Check,
+# redis-server and redis-sentinel, valkey-server (from bookworm-backports) beside it, mandoc
 # and valgrind for the checks, clang with its runtime libraries (libFuzzer,
 # the sanitizers), libmicrohttpd, libsystemd, prometheus, openssl, python3,
 # jq and iproute2 (ip netns, for the many-hosts test), and Node.js with npm
 # for the interoperability tests (Debian's, when none is present).
 # Recommended packages are never installed.
+#
+# hiredis: Debian 12's libhiredis-dev (0.14) has no TLS; bookworm-backports'
+# libhiredict-shims-dev gives the hiredis 1.x API with hiredis_ssl, and
+# replaces libhiredis-dev (they conflict).  A build without TLS needs
+# libhiredis-dev back: apt-get install libhiredis-dev (removes the shims).
 set -e
 export DEBIAN_FRONTEND=noninteractive
-pkgs="build-essential autoconf automake libtool pkg-config libhiredis-dev
+pkgs="build-essential autoconf automake libtool pkg-config libssl-dev
  libbsd-dev libjsmn-dev check redis-server redis-tools redis-sentinel jq
  ca-certificates mandoc valgrind procps libmicrohttpd-dev libsystemd-dev
  prometheus systemd openssl python3 clang libclang-rt-14-dev iproute2"
-# From bookworm-backports: Debian 12 itself has no valkey.
-bpkgs="valkey-server"
+# From bookworm-backports: Debian 12 itself has no valkey, nor a hiredis
+# with TLS.
+bpkgs="valkey-server libhiredict-shims-dev"
 command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
 command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
 [ "${1:-}" = --bench ] && pkgs="$pkgs gnuplot-nox"

@@ -45,6 +45,22 @@ enum bullmq_error {
 typedef struct bullmq_queue	bullmq_queue;
 typedef struct bullmq_job	bullmq_job;
 typedef struct bullmq_worker	bullmq_worker;
+typedef struct bullmq_tls	bullmq_tls;
+
+/*
+ * TLS for rediss:// URLs.  Zeroed fields take their defaults: OpenSSL's
+ * default CA paths (which honour SSL_CERT_FILE and SSL_CERT_DIR), no client
+ * certificate, the URL's host as the server name, and verification of the
+ * server's certificate chain and of its name.
+ */
+struct bullmq_tls_opts {
+	const char	*ca_file;	/* PEM CA certificates */
+	const char	*ca_dir;	/* a c_rehash'ed directory of them */
+	const char	*cert;		/* client certificate (chain), PEM */
+	const char	*key;		/* its private key, PEM, unencrypted */
+	const char	*server_name;	/* SNI and the name checked */
+	int		 no_verify;	/* 1: accept any certificate */
+};
 
 /*
  * Connection settings.  Zeroed fields take their defaults: url
@@ -52,7 +68,10 @@ typedef struct bullmq_worker	bullmq_worker;
  * timeout.  queue is required.
  */
 struct bullmq_conn_opts {
-	/* redis://[user:pass@]host[:port][/db], unix://[[user:]pass@]/path[?db=N] */
+	/*
+	 * redis[s]://[user:pass@]host[:port][/db] (rediss: TLS),
+	 * unix://[[user:]pass@]/path[?db=N]
+	 */
 	const char	*url;
 	const char	*prefix;
 	const char	*queue;
@@ -60,6 +79,13 @@ struct bullmq_conn_opts {
 	int		 command_timeout_ms;	/* 0: none */
 	int		 spin_wait_us;	/* poll for a script's reply this long
 					   before sleeping; 0: sleep at once */
+	/*
+	 * rediss:// only: a context from bullmq_tls_new, shared and not
+	 * owned (it must outlive the handle), or NULL: the handle makes its
+	 * own from tls_opts, reading the files then.
+	 */
+	bullmq_tls		*tls;
+	struct bullmq_tls_opts	 tls_opts;
 };
 
 /* Connections. */
@@ -82,6 +108,15 @@ char		*bullmq_url_redact(const char *, char *, size_t);
 int		 bullmq_set_command_timeout(bullmq_queue *, int ms);
 /* Check a Redis URL as bullmq_queue_new reads it: 0, or -1 and why in err. */
 int		 bullmq_url_check(const char *url, char *err, size_t errsize);
+/*
+ * TLS contexts: the certificates and keys are read here, once (a daemon
+ * does it before its children drop privileges).  NULL with why in err;
+ * bullmq_tls_available() is 0 when the library was built without TLS.
+ */
+bullmq_tls	*bullmq_tls_new(const struct bullmq_tls_opts *, char *err,
+		    size_t errsize);
+void		 bullmq_tls_free(bullmq_tls *);
+int		 bullmq_tls_available(void);
 
 /*
  * The next time (ms) strictly after after of a cron pattern, as the

@@ -2,7 +2,8 @@
 // workers of the real bullmq package.  Started by contrib/bench/run, which
 // installs the pinned packages and sets the BENCH_* environment; see
 // contrib/bench/README for the method and what the figures mean.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import {
 	appendFileSync, closeSync, createWriteStream, mkdirSync, mkdtempSync,
 	openSync,
@@ -27,7 +28,7 @@ const CLI = join(BUILD, 'bullmq');
 const MASTER = join(BUILD, 'bullmq-master');
 const QUICK = env.BENCH_QUICK === '1';
 const ROUNDS = Number(env.BENCH_ROUNDS || (QUICK ? 1 : 3));
-const ONLY = (env.BENCH_ONLY || 'drain,sleep,sandbox,add,thousand')
+const ONLY = (env.BENCH_ONLY || 'drain,sleep,sandbox,add,thousand,tls')
     .split(',');
 const SRC = env.BENCH_SRC;		// the source tree: the adapters
 const CLK_TCK = 100;
@@ -47,6 +48,7 @@ const W = QUICK ? {
 	addOne: 1000, addBulk: 10000, cliAdd: 200, cliBulk: 10000,
 	thousandJobs: 5000,
 	sandboxJobs: 1000, sandboxN: [1, 4], sandboxSleepN: [4],
+	tlsDrainJobs: 3000, tlsDrainN: 4, tlsSleepJobs: 1000, tlsSleepN: 32,
 } : {
 	drainJobs: 50000,
 	drainNode: [[1, 500], [1, 50], [1, 1], [2, 1], [4, 1], [8, 1]],
@@ -57,6 +59,7 @@ const W = QUICK ? {
 	addOne: 10000, addBulk: 50000, cliAdd: 2000, cliBulk: 50000,
 	thousandJobs: 20000,
 	sandboxJobs: 10000, sandboxN: [1, 4, 8], sandboxSleepN: [4, 8],
+	tlsDrainJobs: 20000, tlsDrainN: 4, tlsSleepJobs: 10000, tlsSleepN: 64,
 };
 // Configurations from the environment, for a run of a few (a before and
 // after comparison): BENCH_DRAIN_C="4,16", BENCH_SLEEP_C="256" (children),
@@ -228,9 +231,44 @@ let redis = null;
 let queue = null;
 let SOCK = null;
 let URL = null;
+let TLS = null;		// { tcp, tls, dir }: the TCP and TLS URLs, certificates
 let TMP = null;
 
-// Start the private redis-server on a unix socket, no persistence.
+// A TCP port free on 127.0.0.1 now.
+function freePort() {
+	return new Promise((resolve, reject) => {
+		const srv = createServer();
+		srv.on('error', reject);
+		srv.listen(0, '127.0.0.1', () => {
+			const { port } = srv.address();
+			srv.close(() => resolve(port));
+		});
+	});
+}
+
+// For the tls workloads: certificates made by tests/tls-certs.sh, and the
+// server's arguments for a plain TCP port and a TLS one on 127.0.0.1 (no
+// client certificate asked, as a managed service does it).
+async function tlsArgs() {
+	const dir = join(TMP, 'tls');
+	const r = spawnSync('/bin/sh', [join(SRC, 'tests/tls-certs.sh'), dir],
+	    { stdio: 'ignore' });
+	if (r.status !== 0)
+		throw new Error('tests/tls-certs.sh failed (openssl?)');
+	const tcp = await freePort();
+	let tls = await freePort();
+	while (tls === tcp)
+		tls = await freePort();
+	TLS = { tcp: `redis://127.0.0.1:${tcp}`, tls: `rediss://127.0.0.1:${tls}`,
+	    dir };
+	return ['--port', String(tcp), '--bind', '127.0.0.1', '--tls-port',
+	    String(tls), '--tls-cert-file', join(dir, 'server.crt'),
+	    '--tls-key-file', join(dir, 'server.key'), '--tls-ca-cert-file',
+	    join(dir, 'ca.crt'), '--tls-auth-clients', 'no'];
+}
+
+// Start the private redis-server on a unix socket, no persistence (and
+// TCP and TLS ports on 127.0.0.1 for the tls workloads).
 async function redisStart() {
 	TMP = mkdtempSync(join(env.TMPDIR || tmpdir(), 'bullmq-bench.'));
 	watchdog = spawn('/bin/sh', [join(HERE, 'watchdog.sh'), TMP],
@@ -240,7 +278,8 @@ async function redisStart() {
 	SOCK = join(TMP, 'redis.sock');
 	URL = `unix://${SOCK}`;
 	const log = openSync(join(TMP, 'redis.log'), 'a');
-	redisProc = spawn(REDIS_SERVER, ['--port', '0', '--unixsocket', SOCK,
+	const net = ONLY.includes('tls') ? await tlsArgs() : ['--port', '0'];
+	redisProc = spawn(REDIS_SERVER, [...net, '--unixsocket', SOCK,
 	    '--unixsocketperm', '700', '--save', '', '--appendonly', 'no',
 	    '--dir', TMP, '--maxclients', '4000', '--daemonize', 'no'],
 	    { stdio: ['ignore', log, log] });
@@ -477,12 +516,15 @@ function which(name) {
 	return name;
 }
 
-// Start one bullmq-master with N children.
-async function startMaster(N, kind) {
+// Start one bullmq-master with N children (on the URL url, else the
+// unix socket; a rediss:// one with the test CA).
+async function startMaster(N, kind, url = URL) {
 	runSeq++;
 	const t = Date.now();
-	const m = spawnLogged(MASTER, ['-r', URL, '-q', QUEUE, '-w', String(N),
-	    '-x', spec(kind), '--pidfile', join(TMP, 'master.pid')],
+	const m = spawnLogged(MASTER, ['-r', url, '-q', QUEUE, '-w', String(N),
+	    '-x', spec(kind), '--pidfile', join(TMP, 'master.pid')].concat(
+	    url.startsWith('rediss:') ? ['--tls-ca-file', join(TLS.dir,
+	    'ca.crt')] : []),
 	    `master-${runSeq}.log`, kind === 'pipe-python' ? { spawn: { env: {
 	    ...env, BENCH_PY_MODULE_DIR: join(SRC,
 	    'contrib/processors/python') } } } : {});
@@ -801,6 +843,18 @@ function plan() {
 		    'noop' : 'sleep', jobs: W.sandboxJobs, key: `${w}/builtin/${N}`,
 		    label: `bullmq-master ${N} builtin (in-process C)` });
 	}
+	// the cost of TLS: the same children over plain TCP and over TLS
+	for (const w of ['tls-drain', 'tls-sleep']) {
+		if (!ONLY.includes('tls'))
+			break;
+		const N = w === 'tls-drain' ? W.tlsDrainN : W.tlsSleepN;
+		const jobs = w === 'tls-drain' ? W.tlsDrainJobs : W.tlsSleepJobs;
+		for (const t of ['tcp', 'tls'])
+			items.push({ workload: w, side: 'c', N, transport: t, jobs,
+			    key: `${w}/${t}/${N}`, label: `bullmq-master ${N} ` +
+			    `children, ${t === 'tls' ? 'TLS (rediss://)' :
+			    'plain TCP (redis://)'}` });
+	}
 	if (ONLY.includes('add'))
 		items.push(...alt([
 			{ kind: 'node-one', n: W.addOne,
@@ -845,6 +899,12 @@ async function runItem(it) {
 		const start = it.side === 'node' ? () => deep(startNode(1, it.N,
 		    'sandbox')) : () => deep(startMaster(it.N, it.kind));
 		return { before, ...await workerRun(start, it.jobs, data) };
+	}
+	if (it.workload === 'tls-drain' || it.workload === 'tls-sleep') {
+		const drain = it.workload === 'tls-drain';
+		return { before, ...await workerRun(() => startMaster(it.N,
+		    drain ? 'noop' : 'sleep', TLS[it.transport]), it.jobs,
+		    drain ? {} : { ms: 10 }) };
 	}
 	const kind = it.workload === 'drain' ? 'noop' : 'sleep';
 	const data = it.workload === 'drain' ? {} : { ms: 10 };

@@ -463,6 +463,27 @@ export function writeReport(results, out, here) {
 			    med(inproc.workerUs), 1)} µs of CPU (child and ` +
 			    'program against the child alone).', '');
 	}
+	for (const [w, what] of [['tls-drain', `${num(W.tlsDrainJobs)} jobs ` +
+	    'that return at once'], ['tls-sleep', `${num(W.tlsSleepJobs)} ` +
+	    'jobs that sleep 10 ms']]) {
+		const gs = groups(w);
+		if (gs.length === 0)
+			continue;
+		L.push(`## ${w === 'tls-drain' ? '2c' : '2d'}. TLS against ` +
+		    `plain TCP: ${what}`, '', 'The same children on the same ' +
+		    'Redis, through its plain TCP port and through its TLS port ' +
+		    '(TLS 1.3, server certificate only), both on 127.0.0.1.', '',
+		    table(gs, true));
+		const tcp = gs.find((g) => g.key.includes('/tcp/'));
+		const tls = gs.find((g) => g.key.includes('/tls/'));
+		if (tcp && tls && tcp.rate && tls.rate &&
+		    med(tcp.workerUs) !== null && med(tls.workerUs) !== null)
+			L.push(`TLS costs ${num(med(tls.workerUs) -
+			    med(tcp.workerUs), 1)} µs of child CPU and ` +
+			    `${num(med(tls.redisUs) - med(tcp.redisUs), 1)} µs of ` +
+			    `Redis CPU a job; the rate is ${num(100 * tls.rate.med /
+			    tcp.rate.med)} % of plain TCP's.`, '');
+	}
 	L.push('## 3. Adding jobs', '', 'Node figures time the adding alone ' +
 	    '(after Node started and connected); `bullmq` figures time the ' +
 	    'whole command, start included, and `bullmq add` is one process ' +

@@ -17,6 +17,8 @@ struct command;
 struct cli {
 	const char		*url;
 	const char		*prefix;
+	struct bullmq_tls_opts	 tls;		/* rediss:// */
+	const char		*tls_verify;	/* "yes", "no" or NULL */
 	int			 json;
 	const struct command	*cmd;	/* the command running, or NULL */
 	bullmq_queue		*q;

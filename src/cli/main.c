@@ -26,7 +26,7 @@
 #include "buf.h"
 #include "cli.h"
 
-#define MAX_OPTS	16	/* common ones included */
+#define MAX_OPTS	24	/* common ones included */
 
 static int	cmd_counts(struct cli *, int, char **);
 static int	cmd_get(struct cli *, int, char **);
@@ -128,8 +128,8 @@ usage_to(FILE *f, const struct command *c)
 		fprintf(f, "usage: bullmq [options] %s %s\n", c->name, c->args);
 		return;
 	}
-	fprintf(f, "usage: bullmq [-r URL] [--prefix P] [--json] COMMAND "
-	    "QUEUE ...\n       bullmq -h | --help | --version\n"
+	fprintf(f, "usage: bullmq [-r URL] [--prefix P] [--json] [--tls-...] "
+	    "COMMAND QUEUE ...\n       bullmq -h | --help | --version\n"
 	    "commands:\n");
 	for (c = commands; c->name != NULL; c++)
 		fprintf(f, "  %s %s\n", c->name, c->args);
@@ -291,11 +291,17 @@ cli_options(struct cli *cli, const struct cli_opt *opts, int *argcp,
 		OPT_STR("redis", 'r', &cli->url),
 		OPT_STR("prefix", 0, &cli->prefix),
 		OPT_FLAG("json", 0, &cli->json),
-		OPT_EXIT("help", 'h', print_help)
+		OPT_EXIT("help", 'h', print_help),
+		OPT_STR("tls-ca-file", 0, &cli->tls.ca_file),
+		OPT_STR("tls-ca-dir", 0, &cli->tls.ca_dir),
+		OPT_STR("tls-cert", 0, &cli->tls.cert),
+		OPT_STR("tls-key", 0, &cli->tls.key),
+		OPT_STR("tls-server-name", 0, &cli->tls.server_name),
+		OPT_STR("tls-verify", 0, &cli->tls_verify)
 	};
 	struct option	 longopts[MAX_OPTS + 1];
 	char		 shortopts[2 * MAX_OPTS + 2];
-	size_t		 n = 4;
+	size_t		 n = 10;
 	int		 ch, rv;
 
 	for (; opts != NULL && (opts->name != NULL || opts->letter != 0);
@@ -377,6 +383,15 @@ open_queue(struct cli *cli, const char *name)
 	co.url = cli->url;
 	co.prefix = cli->prefix;
 	co.queue = name;
+	co.tls_opts = cli->tls;
+	if (cli->tls_verify == NULL || strcmp(cli->tls_verify, "yes") == 0)
+		co.tls_opts.no_verify = 0;
+	else if (strcmp(cli->tls_verify, "no") == 0)
+		co.tls_opts.no_verify = 1;
+	else {
+		warnmsg("tls-verify %s: expected yes or no", cli->tls_verify);
+		return -1;
+	}
 	if ((cli->q = bullmq_queue_new(&co)) == NULL) {
 		warnmsg("out of memory");
 		return -1;
@@ -913,6 +928,14 @@ main(int argc, char *argv[])
 	cli.prefix = getenv("BULLMQ_PREFIX");
 	if (cli.prefix != NULL && *cli.prefix == '\0')
 		cli.prefix = NULL;
+	cli.tls.ca_file = getenv("BULLMQ_TLS_CA_FILE");
+	cli.tls.ca_dir = getenv("BULLMQ_TLS_CA_DIR");
+	cli.tls.cert = getenv("BULLMQ_TLS_CERT");
+	cli.tls.key = getenv("BULLMQ_TLS_KEY");
+	cli.tls.server_name = getenv("BULLMQ_TLS_SERVER_NAME");
+	if ((cli.tls_verify = getenv("BULLMQ_TLS_VERIFY")) != NULL &&
+	    *cli.tls_verify == '\0')
+		cli.tls_verify = NULL;
 
 	if ((rv = cli_options(&cli, opts, &argc, &argv)) != CLI_GO)
 		return rv;

@@ -163,6 +163,96 @@ got_reply(struct bullmq_add_stream *s, redisReply *r)
 	    ri->len, err);
 }
 
+/*
+ * Over TLS the calls go through hiredis's output buffer and its TLS
+ * layer; 0, or -1 when the connection failed.
+ */
+static int
+write_tls(struct bullmq_add_stream *s)
+{
+	struct bmq_pipeguard	 g;
+	bullmq_queue		*q = s->q;
+	int			 done = 0, rv = REDIS_OK;
+
+	if (redisAppendFormattedCommand(q->rc, s->out.b + (s->wpos - s->base),
+	    (size_t)(s->base + s->out.len - s->wpos)) != REDIS_OK) {
+		bmq_seterr(q, BULLMQ_ERR_NOMEM, "out of memory");
+		return stream_fail(s);
+	}
+	s->wpos = s->base + s->out.len;
+	bmq_pipe_hold(q, &g);
+	while (!done && rv == REDIS_OK)
+		rv = redisBufferWrite(q->rc, &done);
+	bmq_pipe_release(&g);
+	if (rv != REDIS_OK) {
+		bmq_seterr(q, BULLMQ_ERR_IO, "redis: %s",
+		    q->rc->errstr[0] != '\0' ? q->rc->errstr :
+		    "connection lost");
+		return stream_fail(s);
+	}
+	return 0;
+}
+
+/*
+ * Over TLS, read what has come (ready: something has) through hiredis
+ * into its reader: each read takes a whole record, so poll() sees whether
+ * more waits.  0, or -1 when the connection failed.
+ */
+static int
+read_tls(struct bullmq_add_stream *s, int ready)
+{
+	bullmq_queue	*q = s->q;
+	struct pollfd	 pfd;
+	int		 i, k;
+
+	pfd.fd = q->rc->fd;
+	pfd.events = POLLIN;
+	for (i = 0; i < 64; i++, ready = 0) {
+		if (!ready) {
+			do
+				k = poll(&pfd, 1, 0);
+			while (k == -1 && errno == EINTR);
+			if (k != 1)
+				break;
+		}
+		if (redisBufferRead(q->rc) != REDIS_OK) {
+			bmq_seterr(q, BULLMQ_ERR_IO, "redis: %s",
+			    q->rc->errstr[0] != '\0' ? q->rc->errstr :
+			    "connection lost");
+			return stream_fail(s);
+		}
+	}
+	return 0;
+}
+
+/* Read what has come on the socket into the reader; 0, or -1. */
+static int
+read_plain(struct bullmq_add_stream *s)
+{
+	bullmq_queue	*q = s->q;
+	ssize_t		 n;
+
+	for (;;) {
+		n = recv(q->rc->fd, s->rbuf, READ_CHUNK, MSG_DONTWAIT);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (n <= 0) {
+			bmq_seterr(q, BULLMQ_ERR_IO, "redis: %s", n == 0 ?
+			    "connection lost" : strerror(errno));
+			return stream_fail(s);
+		}
+		if (redisReaderFeed(q->rc->reader, s->rbuf, (size_t)n) !=
+		    REDIS_OK) {
+			bmq_seterr(q, BULLMQ_ERR_NOMEM, "out of memory");
+			return stream_fail(s);
+		}
+		if (n < READ_CHUNK)
+			return 0;
+	}
+}
+
 /* Write every formatted call; 0, or -1 when the connection failed. */
 static int
 write_out(struct bullmq_add_stream *s)
@@ -175,6 +265,8 @@ write_out(struct bullmq_add_stream *s)
 		return 0;
 	if (q->rc == NULL && bullmq_queue_connect(q) == -1)
 		return stream_fail(s);
+	if (q->url.tls)
+		return write_tls(s);
 	while (s->wpos < s->base + s->out.len) {
 		/* a peer gone must not end the caller by SIGPIPE */
 		n = send(q->rc->fd, s->out.b + (s->wpos - s->base),
@@ -202,7 +294,6 @@ read_replies(struct bullmq_add_stream *s, int wait)
 	bullmq_queue	*q = s->q;
 	struct pollfd	 pfd;
 	void		*r;
-	ssize_t		 n;
 	int		 k;
 
 	if (q->rc == NULL)
@@ -225,25 +316,8 @@ read_replies(struct bullmq_add_stream *s, int wait)
 			return stream_fail(s);
 		}
 	}
-	for (;;) {
-		n = recv(q->rc->fd, s->rbuf, READ_CHUNK, MSG_DONTWAIT);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			break;
-		if (n <= 0) {
-			bmq_seterr(q, BULLMQ_ERR_IO, "redis: %s", n == 0 ?
-			    "connection lost" : strerror(errno));
-			return stream_fail(s);
-		}
-		if (redisReaderFeed(q->rc->reader, s->rbuf, (size_t)n) !=
-		    REDIS_OK) {
-			bmq_seterr(q, BULLMQ_ERR_NOMEM, "out of memory");
-			return stream_fail(s);
-		}
-		if (n < READ_CHUNK)
-			break;
-	}
+	if ((q->url.tls ? read_tls(s, wait) : read_plain(s)) == -1)
+		return -1;
 	for (;;) {
 		if (redisReaderGetReply(q->rc->reader, &r) != REDIS_OK) {
 			bmq_seterr(q, BULLMQ_ERR_PROTOCOL, "redis: %s",

@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -33,10 +34,13 @@ struct bmq_node {
 	char	 host[256];
 	int	 port;
 };
+#define BMQ_NO_TLS	"rediss:// (TLS): this build of libbullmq has no TLS " \
+			"(it was built against a hiredis without hiredis_ssl)"
 
 /* A parsed Redis URL. */
 struct bmq_url {
 	int	 is_unix;
+	int	 tls;		/* rediss:// */
 	char	 host[256];
 	int	 port;
 	char	 path[512];
@@ -97,6 +101,8 @@ struct bullmq_queue {
 	int		 cluster;	/* 1 a cluster node, -1 not, 0 not asked */
 	int64_t		 redirect_t0;	/* bullmq_mono_ms() of a first redirect */
 	int64_t		 sentinel_checked; /* bullmq_mono_ms() of the last ask */
+	struct bullmq_tls *tls;		/* rediss://: owned if tls_owned */
+	int		 tls_owned;
 };
 
 /* A growable byte buffer; on allocation failure oom is set and it stays. */
@@ -142,6 +148,20 @@ redisReply	*bmq_command(bullmq_queue *, const char *, ...);
 redisReply	*bmq_commandv(bullmq_queue *, int, const char **,
 		    const size_t *);
 void		 bmq_drop(bullmq_queue *);
+/*
+ * Over TLS, OpenSSL writes with write(2): SIGPIPE is held back around a
+ * call that may write, so that a vanished server is an error, not the
+ * end of the caller.  No-ops on other connections.
+ */
+struct bmq_pipeguard {
+	sigset_t	old;
+	int		on;
+	int		was_pending;
+};
+void		 bmq_pipe_hold(const bullmq_queue *, struct bmq_pipeguard *);
+void		 bmq_pipe_release(struct bmq_pipeguard *);
+int		 bmq_tls_start(bullmq_queue *);
+const char	*bmq_tls_hint(const bullmq_queue *);
 int		 bmq_reply_error(bullmq_queue *, redisReply *);
 int		 bmq_noauth(bullmq_queue *, const redisReply *);
 

@@ -5,6 +5,8 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -206,7 +208,7 @@ url_userinfo(const char *url, const char *p, const char *at,
 }
 
 /*
- * Parse redis://[user:pass@]host[:port][/db] or
+ * Parse redis://[user:pass@]host[:port][/db] (rediss:// for TLS) or
  * unix://[[user:]pass@]/path[?db=N].  The
  * host may be an IPv6 address in brackets, redis://[::1]:6379; a user with
  * no ":" is taken for a password, as redis-cli reads redis://pass@host.
@@ -259,10 +261,14 @@ bmq_url_parse(const char *url, struct bmq_url *u, char *err, size_t errsize)
 	}
 	if (strncmp(url, "redis+sentinel://", 17) == 0)
 		return bmq_sentinel_parse(url, u, err, errsize);
-	if (strncmp(url, "redis://", 8) != 0)
-		return url_error(url, err, errsize, "must start with redis:// "
-		    "or unix://");
-	p = url + 8;
+	if (strncmp(url, "rediss://", 9) == 0) {
+		u->tls = 1;
+		p = url + 9;
+	} else if (strncmp(url, "redis://", 8) == 0)
+		p = url + 8;
+	else
+		return url_error(url, err, errsize, "must start with redis://, "
+		    "rediss://, redis+sentinel:// or unix://");
 	if ((at = strrchr(p, '@')) != NULL) {
 		if (url_userinfo(url, p, at, u, err, errsize) == -1)
 			return -1;
@@ -354,6 +360,16 @@ bullmq_queue_new(const struct bullmq_conn_opts *o)
 		bmq_seterr(q, BULLMQ_ERR_ARG, "%s", err);
 		return q;
 	}
+	if (q->url.tls && o->tls != NULL)
+		q->tls = o->tls;
+	else if (q->url.tls) {
+		if ((q->tls = bullmq_tls_new(&o->tls_opts, err,
+		    sizeof(err))) == NULL) {
+			bmq_seterr(q, BULLMQ_ERR_ARG, "%s", err);
+			return q;
+		}
+		q->tls_owned = 1;
+	}
 	if (check_queue_name(o->queue, err, sizeof(err)) == -1) {
 		bmq_seterr(q, BULLMQ_ERR_ARG, "%s", err);
 		return q;
@@ -378,6 +394,8 @@ bullmq_queue_free(bullmq_queue *q)
 		return;
 	bmq_drop(q);
 	bmq_keys_free(q);
+	if (q->tls_owned)
+		bullmq_tls_free(q->tls);
 	free(q);
 }
 
@@ -426,9 +444,9 @@ url_shown(const bullmq_queue *q, char *buf, size_t size)
 		    u->user[0] != '\0' ? "@" : "", v6 ? "[" : "",
 		    q->node.host, v6 ? "]" : "", q->node.port);
 	else
-		snprintf(buf, size, "redis://%s%s%s%s%s:%d", u->user,
-		    u->user[0] != '\0' ? "@" : "", v6 ? "[" : "", u->host,
-		    v6 ? "]" : "", u->port);
+		snprintf(buf, size, "redis%s://%s%s%s%s%s:%d", u->tls ? "s" :
+		    "", u->user, u->user[0] != '\0' ? "@" : "", v6 ? "[" : "",
+		    u->host, v6 ? "]" : "", u->port);
 	return buf;
 }
 
@@ -474,15 +492,59 @@ reply_seterr(bullmq_queue *q, const char *what, const redisReply *r)
 		    what[0] ? " " : "", what, (int)r->len, r->str);
 }
 
+/* Hold SIGPIPE back for a call on a TLS connection (see bullmq-int.h). */
+void
+bmq_pipe_hold(const bullmq_queue *q, struct bmq_pipeguard *g)
+{
+	sigset_t	block, pend;
+
+	g->on = q->url.tls;
+	if (!g->on)
+		return;
+	sigemptyset(&block);
+	sigaddset(&block, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &block, &g->old);
+	g->was_pending = sigpending(&pend) == 0 && sigismember(&pend,
+	    SIGPIPE);
+}
+
+/* Take a SIGPIPE the call raised, if any, and restore the mask. */
+void
+bmq_pipe_release(struct bmq_pipeguard *g)
+{
+	struct timespec	zero = { 0, 0 };
+	sigset_t	pend, only;
+
+	if (!g->on)
+		return;
+	if (!g->was_pending && sigpending(&pend) == 0 &&
+	    sigismember(&pend, SIGPIPE)) {
+		sigemptyset(&only);
+		sigaddset(&only, SIGPIPE);
+		while (sigtimedwait(&only, NULL, &zero) == -1 && errno == EINTR)
+			;
+	}
+	pthread_sigmask(SIG_SETMASK, &g->old, NULL);
+}
+
 /* Run a command on a fresh connection during setup; 0 if it went well. */
 static int
 setup_command(bullmq_queue *q, const char *what, int argc, const char **argv)
 {
-	redisReply	*r;
+	struct bmq_pipeguard	 g;
+	redisReply		*r;
+	char			 msg[BMQ_MAX_ERR];
 
+	bmq_pipe_hold(q, &g);
 	r = redisCommandArgv(q->rc, argc, argv, NULL);
+	bmq_pipe_release(&g);
 	if (r == NULL) {
 		io_error(q, what);
+		if (q->url.tls) {
+			strlcpy(msg, q->errstr, sizeof(msg));
+			bmq_seterr(q, BULLMQ_ERR_IO, "%s%s", msg,
+			    bmq_tls_hint(q));
+		}
 		bmq_drop(q);
 		return -1;
 	}
@@ -537,6 +599,10 @@ bullmq_queue_connect(bullmq_queue *q)
 		bmq_drop(q);
 		/* a redirection's node gone: back to the URL's next time */
 		memset(&q->node, 0, sizeof(q->node));
+		return -1;
+	}
+	if (q->url.tls && bmq_tls_start(q) == -1) {
+		bmq_drop(q);
 		return -1;
 	}
 	if (q->command_timeout_ms > 0) {
@@ -642,9 +708,10 @@ ensure(bullmq_queue *q)
 redisReply *
 bmq_command(bullmq_queue *q, const char *fmt, ...)
 {
-	va_list		 ap, aq;
-	redisReply	*r;
-	int		 tries, rv;
+	struct bmq_pipeguard	 g;
+	va_list			 ap, aq;
+	redisReply		*r;
+	int			 tries, rv;
 
 	va_start(ap, fmt);
 	for (tries = 0;; tries++) {
@@ -653,7 +720,9 @@ bmq_command(bullmq_queue *q, const char *fmt, ...)
 			return NULL;
 		}
 		va_copy(aq, ap);
+		bmq_pipe_hold(q, &g);
 		r = redisvCommand(q->rc, fmt, aq);
+		bmq_pipe_release(&g);
 		va_end(aq);
 		/* a cluster's redirection, a failover's READONLY */
 		if (r == NULL || (rv = bmq_redirect(q, r, tries, 0)) == 0)
@@ -674,13 +743,16 @@ bmq_command(bullmq_queue *q, const char *fmt, ...)
 redisReply *
 bmq_commandv(bullmq_queue *q, int argc, const char **argv, const size_t *lens)
 {
-	redisReply	*r;
-	int		 tries, rv;
+	struct bmq_pipeguard	 g;
+	redisReply		*r;
+	int			 tries, rv;
 
 	for (tries = 0;; tries++) {
 		if (ensure(q) == -1)
 			return NULL;
+		bmq_pipe_hold(q, &g);
 		r = redisCommandArgv(q->rc, argc, argv, lens);
+		bmq_pipe_release(&g);
 		/* a cluster's redirection, a failover's READONLY */
 		if (r == NULL || (rv = bmq_redirect(q, r, tries, 0)) == 0)
 			break;
@@ -822,5 +894,9 @@ bullmq_url_check(const char *url, char *err, size_t errsize)
 {
 	struct bmq_url	u;
 
-	return bmq_url_parse(url, &u, err, errsize);
+	if (bmq_url_parse(url, &u, err, errsize) == -1)
+		return -1;
+	if (u.tls && !bullmq_tls_available())
+		return url_error(url, err, errsize, "%s", BMQ_NO_TLS);
+	return 0;
 }

@@ -290,17 +290,29 @@ wait_readable(bullmq_queue *q)
  * Send a formatted call and wait for its reply (NULL on a broken
  * connection, as redisCommandArgv answers).  With nothing else queued the
  * text goes straight to the socket: hiredis would copy it into a fresh
- * output buffer and free that again for every call.
+ * output buffer and free that again for every call.  Over TLS hiredis
+ * writes it (the socket carries records, not the text) and reads the
+ * reply, waiting in read() bounded by the command timeout.
  */
 static redisReply *
 call(bullmq_queue *q, const struct cmdbuf *b)
 {
-	redisContext	*c = q->rc;
-	const char	*p = b->p;
-	size_t		 left = b->len;
-	ssize_t		 n;
-	void		*r = NULL;
+	struct bmq_pipeguard	 g;
+	redisContext		*c = q->rc;
+	const char		*p = b->p;
+	size_t			 left = b->len;
+	ssize_t			 n;
+	void			*r = NULL;
 
+	if (q->url.tls) {
+		if (redisAppendFormattedCommand(c, b->p, b->len) != REDIS_OK)
+			return NULL;
+		bmq_pipe_hold(q, &g);
+		if (redisGetReply(c, &r) != REDIS_OK)
+			r = NULL;
+		bmq_pipe_release(&g);
+		return r;
+	}
 	if (sdslen(c->obuf) != 0 || c->err != 0) {
 		if (redisAppendFormattedCommand(c, b->p, b->len) != REDIS_OK)
 			return NULL;

@@ -666,6 +666,7 @@ work_main(const struct child_spec *cs)
 	co.connect_timeout_ms = 5000;
 	co.command_timeout_ms = (int)cs->set->redis_timeout;
 	co.spin_wait_us = (int)cs->spin_wait;
+	co.tls = daemon_tls;
 	if ((q = bullmq_queue_new(&co)) == NULL)
 		leave(CHILD_EXIT_ERROR);
 	cur_q = q;

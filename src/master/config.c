@@ -38,6 +38,9 @@ struct origins {
 #define CONFIG_FILE_MAX		(1024 * 1024)
 #define CONFIG_LINE_MAX		(2 * SET_PATH_MAX)
 
+/* Made once by main, before the first fork (config_tls). */
+bullmq_tls	*daemon_tls;
+
 #define S(f)	offsetof(struct settings, f)
 #define Z(f)	sizeof(((struct settings *)0)->f)
 
@@ -50,8 +53,25 @@ const struct setting settings_table[] = {
 	    SET_NOFILE, "read settings from FILE" },
 	{ "redis", 'r', "URL", SET_STR, S(redis), Z(redis), 0, 0,
 	    BULLMQ_DEFAULT_URL, SET_SECRET,
-	    "redis://[user:pass@]host[:port][/db] or "
+	    "redis[s]://[user:pass@]host[:port][/db] or "
 	    "unix://[[user:]pass@]/path[?db=N]" },
+	{ "tls-ca-file", 0, "FILE", SET_STR, S(tls_ca_file), Z(tls_ca_file),
+	    0, 0, "", 0, "rediss://: CA certificates to verify the server "
+	    "with (default: OpenSSL's, SSL_CERT_FILE, SSL_CERT_DIR)" },
+	{ "tls-ca-dir", 0, "DIR", SET_STR, S(tls_ca_dir), Z(tls_ca_dir), 0, 0,
+	    "", 0, "rediss://: a directory of CA certificates (c_rehash)" },
+	{ "tls-cert", 0, "FILE", SET_STR, S(tls_cert), Z(tls_cert), 0, 0, "",
+	    0, "rediss://: client certificate for mutual TLS" },
+	{ "tls-key", 0, "FILE", SET_STR, S(tls_key), Z(tls_key), 0, 0, "", 0,
+	    "rediss://: the client certificate's key, read before the "
+	    "children drop privileges" },
+	{ "tls-server-name", 0, "NAME", SET_STR, S(tls_server_name),
+	    Z(tls_server_name), 0, 0, "", 0, "rediss://: name sent (SNI) "
+	    "and checked in the server's certificate (default: the URL's "
+	    "host)" },
+	{ "tls-verify", 0, "yes|no", SET_STR, S(tls_verify), Z(tls_verify), 0,
+	    0, "yes", 0, "rediss://: verify the server's certificate and "
+	    "name" },
 	{ "queue", 'q', "NAME", SET_STR, S(queue), Z(queue), 0, 0, "",
 	    SET_REQUIRED, "the queue to work on" },
 	{ "prefix", 0, "P", SET_STR, S(prefix), Z(prefix), 0, 0,
@@ -780,6 +800,10 @@ config_validate(struct settings *s, const struct origins *o, char *err,
 	if (bullmq_url_check(s->redis, msg, sizeof(msg)) == -1) {
 		return bad(s, o, "redis", err, errsize, "%s", msg);
 	}
+	if (parse_bool(s->tls_verify) == -1) {
+		return bad(s, o, "tls-verify", err, errsize, "\"%s\" is not "
+		    "yes or no", s->tls_verify);
+	}
 	if (strchr(s->queue, ':') != NULL) {
 		return bad(s, o, "queue", err, errsize, "\"%s\" must not "
 		    "contain ':'", s->queue);
@@ -927,6 +951,35 @@ config_load(struct settings *s, const struct cmdline *cl, char *err,
 	if (s->workers == SET_AUTO_VALUE)
 		s->workers = auto_workers();
 	return config_validate(s, &o, err, errsize);
+}
+
+/*
+ * Make the TLS context of a rediss:// URL into *tp, reading the CA, the
+ * certificate and the key now, before any child drops privileges; *tp is
+ * NULL for another URL.  0, or -1 with why in err.
+ */
+int
+config_tls(const struct settings *s, bullmq_tls **tp, char *err,
+    size_t errsize)
+{
+	struct bullmq_tls_opts	o;
+	char			msg[SET_ERR_MAX];
+
+	*tp = NULL;
+	if (strncmp(s->redis, "rediss://", 9) != 0)
+		return 0;
+	memset(&o, 0, sizeof(o));
+	o.ca_file = s->tls_ca_file;
+	o.ca_dir = s->tls_ca_dir;
+	o.cert = s->tls_cert;
+	o.key = s->tls_key;
+	o.server_name = s->tls_server_name;
+	o.no_verify = parse_bool(s->tls_verify) == 0;
+	if ((*tp = bullmq_tls_new(&o, msg, sizeof(msg))) == NULL) {
+		snprintf(err, errsize, "%s", msg);
+		return -1;
+	}
+	return 0;
 }
 
 /* Print the effective settings in config file syntax. */

@@ -38,6 +38,12 @@
 struct settings {
 	char	 config[SET_PATH_MAX];
 	char	 redis[SET_PATH_MAX];
+	char	 tls_ca_file[SET_PATH_MAX];
+	char	 tls_ca_dir[SET_PATH_MAX];
+	char	 tls_cert[SET_PATH_MAX];
+	char	 tls_key[SET_PATH_MAX];
+	char	 tls_server_name[256];
+	char	 tls_verify[8];	/* yes or no */
 	char	 queue[SET_NAME_MAX];
 	char	 prefix[128];
 	long	 workers;
@@ -150,6 +156,9 @@ void	 config_value(const struct settings *, const struct setting *,
 int	 config_differs(const struct settings *, const struct settings *,
 	    const struct setting *);
 void	 config_print(FILE *, const struct settings *);
+int	 config_tls(const struct settings *, bullmq_tls **, char *, size_t);
+/* The TLS context of a rediss:// URL, made before the first fork; or NULL. */
+extern bullmq_tls	*daemon_tls;
 void	 config_usage(FILE *);
 void	 config_env_name(const struct setting *, char *, size_t);
 void	 config_scrub_env(void);

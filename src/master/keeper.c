@@ -104,6 +104,7 @@ keeper_open(const struct settings *s)
 	co.queue = s->queue;
 	co.connect_timeout_ms = (int)s->master_redis_timeout;
 	co.command_timeout_ms = (int)s->master_redis_timeout;
+	co.tls = daemon_tls;
 	if ((K.q = bullmq_queue_new(&co)) == NULL ||
 	    bullmq_errcode(K.q) == BULLMQ_ERR_ARG) {
 		log_warnx("queue %s: %s", s->queue, K.q != NULL ?

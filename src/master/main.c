@@ -149,6 +149,11 @@ main(int argc, char **argv)
 		config_cmdline_free(&cl);
 		return EXIT_SETTINGS;
 	}
+	if (config_tls(&s, &daemon_tls, err, sizeof(err)) == -1) {
+		fprintf(stderr, "%s: %s\n", PROGNAME, err);
+		config_cmdline_free(&cl);
+		return EXIT_SETTINGS;
+	}
 	if ((proc = processor_load(s.processor, err, sizeof(err))) == NULL) {
 		/* err names the processor */
 		fprintf(stderr, "%s: %s\n", PROGNAME, err);

@@ -34,6 +34,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if (u.db < 0)
 			abort();
+		/* TLS only for rediss:// */
+		if (u.tls != (strncmp(url, "rediss://", 9) == 0))
+			abort();
 	} else if (err[0] == '\0')
 		abort();	/* refused without saying why */
 	free(url);

@@ -18,6 +18,9 @@
 
 char		 harness_url[600];
 char		 harness_sock[512];
+int		 harness_tls_port;	/* 0: no TLS */
+int		 harness_plain_port;
+char		 harness_tls_dir[300];
 static char	 dir[256];
 static pid_t	 pid = -1;
 static redisContext *plain;
@@ -48,6 +51,30 @@ nap(int ms)
 	nanosleep(&ts, NULL);
 }
 
+/*
+ * Exec redis-server with TLS on 127.0.0.1:harness_tls_port (a client
+ * certificate required) and plain TCP on harness_plain_port, besides the
+ * socket; the certificates are those of tests/tls-certs.sh.
+ */
+static void
+exec_tls(const char *server, const char *logf)
+{
+	char	tls[16], plainp[16], cert[400], key[400], ca[400];
+
+	snprintf(tls, sizeof(tls), "%d", harness_tls_port);
+	snprintf(plainp, sizeof(plainp), "%d", harness_plain_port);
+	snprintf(cert, sizeof(cert), "%s/server.crt", harness_tls_dir);
+	snprintf(key, sizeof(key), "%s/server.key", harness_tls_dir);
+	snprintf(ca, sizeof(ca), "%s/ca.crt", harness_tls_dir);
+	execl(server, server, "--port", plainp, "--bind", "127.0.0.1",
+	    "--tls-port", tls, "--tls-cert-file", cert, "--tls-key-file", key,
+	    "--tls-ca-cert-file", ca, "--tls-auth-clients", "yes",
+	    "--unixsocket", harness_sock, "--unixsocketperm", "700", "--save",
+	    "", "--appendonly", "no", "--dir", dir, "--logfile", logf,
+	    (char *)NULL);
+	_exit(127);
+}
+
 /* Fork redis-server on the socket and wait until it answers. */
 static void
 spawn(void)
@@ -66,6 +93,8 @@ spawn(void)
 	snprintf(logf, sizeof(logf), "%s/redis.log", dir);
 	if ((pid = fork()) == -1)
 		die("fork: %s", strerror(errno));
+	if (pid == 0 && harness_tls_port != 0)
+		exec_tls(server, logf);
 	if (pid == 0) {
 		execl(server, server, "--port", "0", "--unixsocket",
 		    harness_sock, "--unixsocketperm", "700", "--save", "",
@@ -74,6 +103,11 @@ spawn(void)
 		_exit(127);
 	}
 	for (i = 0; i < 200; i++) {
+		if (harness_tls_port != 0 && waitpid(pid, NULL, WNOHANG) ==
+		    pid) {
+			pid = -1;	/* a port was taken: the caller retries */
+			return;
+		}
 		c = redisConnectUnix(harness_sock);
 		if (c != NULL && c->err == 0) {
 			redisReply *r = redisCommand(c, "PING");
@@ -104,6 +138,39 @@ harness_start(void)
 	snprintf(harness_sock, sizeof(harness_sock), "%s/redis.sock", dir);
 	snprintf(harness_url, sizeof(harness_url), "unix://%s", harness_sock);
 	spawn();
+}
+
+/*
+ * Start the private server with TLS too: certificates made now by
+ * tests/tls-certs.sh in harness_tls_dir, ports picked until a pair is free.
+ */
+void
+harness_tls_start(void)
+{
+	const char	*tmp = getenv("TMPDIR"), *top = getenv("top_srcdir");
+	char		 cmd[1024];
+	int		 try;
+
+	snprintf(dir, sizeof(dir), "%s/bullmq-check.XXXXXX",
+	    tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
+	if (mkdtemp(dir) == NULL)
+		die("mkdtemp: %s", strerror(errno));
+	snprintf(harness_sock, sizeof(harness_sock), "%s/redis.sock", dir);
+	snprintf(harness_url, sizeof(harness_url), "unix://%s", harness_sock);
+	snprintf(harness_tls_dir, sizeof(harness_tls_dir), "%s/tls", dir);
+	snprintf(cmd, sizeof(cmd), "sh '%s/tests/tls-certs.sh' '%s'",
+	    top != NULL && *top != '\0' ? top : ".", harness_tls_dir);
+	if (system(cmd) != 0)
+		die("%s: failed (openssl?)", cmd);
+	srandom((unsigned)getpid() ^ (unsigned)time(NULL));
+	for (try = 0; try < 10; try++) {
+		harness_tls_port = 20000 + (int)(random() % 40000);
+		harness_plain_port = harness_tls_port + 1;
+		spawn();
+		if (pid > 0)
+			return;
+	}
+	die("no free pair of ports for the TLS server");
 }
 
 /* Stop the server by pid. */
@@ -142,6 +209,12 @@ harness_stop(void)
 		snprintf(path, sizeof(path), "%s/redis.log", dir);
 		unlink(path);
 		unlink(harness_sock);
+		if (harness_tls_dir[0] != '\0') {
+			snprintf(path, sizeof(path), "rm -rf '%s'",
+			    harness_tls_dir);
+			if (system(path) != 0)
+				fprintf(stderr, "harness: %s failed\n", path);
+		}
 		rmdir(dir);
 	}
 }

@@ -24,6 +24,13 @@ extern char	harness_url[];		/* unix:///tmp/.../redis.sock */
 extern char	harness_sock[];
 
 void		 harness_start(void);
+/* The same, and TLS on 127.0.0.1:harness_tls_port (certificates in
+ * harness_tls_dir, a client certificate required), plain TCP on
+ * harness_plain_port. */
+void		 harness_tls_start(void);
+extern int	 harness_tls_port;
+extern int	 harness_plain_port;
+extern char	 harness_tls_dir[];
 void		 harness_stop(void);
 void		 harness_flush(void);
 void		 harness_restart(void);

@@ -18,8 +18,23 @@ if (!SOCKET || !URL || !CLI || !MASTER) {
 	process.exit(1);
 }
 
-// Options for every bullmq Queue/Worker/QueueEvents of the tests.
-export const connection = { path: SOCKET, maxRetriesPerRequest: null };
+// run.sh's TLS mode: the server's TLS port (a client certificate
+// required) and the certificates of tests/tls-certs.sh; else null.
+export const TLS = env.INTEROP_TLS_PORT ? {
+	port: Number(env.INTEROP_TLS_PORT), dir: env.INTEROP_TLS_DIR,
+} : null;
+
+// Options for every bullmq Queue/Worker/QueueEvents of the tests: over TLS
+// in the TLS mode (ioredis's tls: options), else on the unix socket.
+export const connection = TLS ? {
+	host: '127.0.0.1', port: TLS.port, maxRetriesPerRequest: null,
+	tls: {
+		ca: readFileSync(`${TLS.dir}/ca.crt`),
+		cert: readFileSync(`${TLS.dir}/client.crt`),
+		key: readFileSync(`${TLS.dir}/client.key`),
+		servername: 'localhost',
+	},
+} : { path: SOCKET, maxRetriesPerRequest: null };
 
 let failures = 0;
 
@@ -78,12 +93,18 @@ export function redis() {
 	return new IORedis({ path: SOCKET, maxRetriesPerRequest: null });
 }
 
-// The environment for our binaries: no BULLMQ_* settings leak in.
+// The environment for our binaries: no BULLMQ_* settings leak in but the
+// certificates of the TLS mode.
 function binEnv() {
 	const e = {};
 	for (const [k, v] of Object.entries(env))
 		if (!k.startsWith('BULLMQ_'))
 			e[k] = v;
+	if (TLS) {
+		e.BULLMQ_TLS_CA_FILE = `${TLS.dir}/ca.crt`;
+		e.BULLMQ_TLS_CERT = `${TLS.dir}/client.crt`;
+		e.BULLMQ_TLS_KEY = `${TLS.dir}/client.key`;
+	}
 	return e;
 }
 

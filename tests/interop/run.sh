@@ -4,9 +4,15 @@
 # installed with "npm ci" into $top_builddir/tests/interop/npm (once, again
 # when the lock file changes); the tests run against a private redis-server.
 # Missing node, npm or packages fail the run: CI has them.
+#
+# The *-tls.mjs files run against a TLS server of their own (tests/tls.inc:
+# rediss://, a client certificate required), skipped by a build without
+# TLS; INTEROP_TLS=1 runs every file selected so (INTEROP_ONLY=NN-name
+# selects one).
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/tls.inc"
 
 SRC=$top_srcdir/tests/interop
 WORK=$top_builddir/tests/interop/npm
@@ -57,14 +63,31 @@ RUN=$TMPD/run
 mkdir "$RUN" && ln -s "$WORK/node_modules" "$RUN/node_modules" &&
     cp "$SRC"/*.mjs "$RUN/" || exit 1
 
-redis_start
-INTEROP_REDIS_SOCKET=$REDIS_SOCK
-INTEROP_REDIS_URL=$REDIS_URL
 INTEROP_BULLMQ=$BULLMQ
 INTEROP_BULLMQ_MASTER=$BULLMQ_MASTER
 INTEROP_TOP_SRCDIR=$top_srcdir
-export INTEROP_REDIS_SOCKET INTEROP_REDIS_URL INTEROP_BULLMQ \
-    INTEROP_BULLMQ_MASTER INTEROP_TOP_SRCDIR
+export INTEROP_BULLMQ INTEROP_BULLMQ_MASTER INTEROP_TOP_SRCDIR
+
+# Start the server: plain (the unix socket), or with TLS (tls).
+server() {
+	redis_stop
+	if [ "$1" = tls ]; then
+		tls_start
+		INTEROP_REDIS_URL=$TLS_URL
+		INTEROP_TLS_PORT=$TLS_PORT
+		INTEROP_TLS_DIR=$TLS_DIR
+		export INTEROP_TLS_PORT INTEROP_TLS_DIR
+	else
+		redis_start
+		INTEROP_REDIS_URL=$REDIS_URL
+		unset INTEROP_TLS_PORT INTEROP_TLS_DIR
+	fi
+	INTEROP_REDIS_SOCKET=$REDIS_SOCK
+	export INTEROP_REDIS_SOCKET INTEROP_REDIS_URL
+	# which server and version ($REDIS_SERVER may be valkey-server)
+	echo "# $REDIS_SERVER: $(rcli INFO server | tr -d '\r' |
+	    grep -E '^(server_name|redis_version|valkey_version):' | tr '\n' ' ')"
+}
 
 # Run one test file and number its "ok - what" lines into ours.
 run_file() {
@@ -102,9 +125,31 @@ run_file() {
 	fi
 }
 
+plain= tls=
 for f in "$RUN"/${INTEROP_ONLY:-[0-9][0-9]-*}.mjs; do
-	[ "$f" = "$RUN/cluster.mjs" ] || run_file "$(basename "$f")"
+	[ -e "$f" ] || continue
+	[ "$f" = "$RUN/cluster.mjs" ] && continue
+	case $f in
+	*-tls.mjs)	tls="$tls $(basename "$f")" ;;
+	*)		plain="$plain $(basename "$f")" ;;
+	esac
 done
+[ "${INTEROP_TLS:-0}" = 1 ] && tls="$plain$tls" plain=
+if [ -n "$plain" ]; then
+	server plain
+	for f in $plain; do
+		run_file "$f"
+	done
+fi
+if [ -n "$tls" ] && ! tls_built; then
+	T_N=$((T_N + 1))
+	echo "ok $T_N - #$tls # SKIP this build has no TLS"
+elif [ -n "$tls" ]; then
+	server tls
+	for f in $tls; do
+		run_file "$f"
+	done
+fi
 # Redis Cluster, on servers of its own (cluster.inc)
 case ${INTEROP_ONLY:-cluster} in
 cluster*)	. "$SRC/cluster.inc" ;;

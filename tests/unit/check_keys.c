@@ -54,6 +54,63 @@ START_TEST(url_tcp)
 }
 END_TEST
 
+/* rediss:// parses as redis:// with tls set; a build without TLS says so. */
+START_TEST(url_tls)
+{
+	struct bullmq_tls_opts	 to;
+	struct bmq_url		 u;
+	bullmq_tls		*t;
+	char			 err[512];
+
+	ck_assert_int_eq(bmq_url_parse("rediss://u:p%40w@cache.example:6380/4",
+	    &u, err, sizeof(err)), 0);
+	ck_assert(u.tls);
+	ck_assert(!u.is_unix);
+	ck_assert_str_eq(u.host, "cache.example");
+	ck_assert_int_eq(u.port, 6380);
+	ck_assert_int_eq(u.db, 4);
+	ck_assert_str_eq(u.user, "u");
+	ck_assert_str_eq(u.pass, "p@w");
+	ck_assert_int_eq(bmq_url_parse("rediss://[::1]", &u, err,
+	    sizeof(err)), 0);
+	ck_assert(u.tls);
+	ck_assert_str_eq(u.host, "::1");
+	ck_assert_int_eq(u.port, 6379);
+	ck_assert_int_eq(bmq_url_parse("redis://h", &u, err, sizeof(err)), 0);
+	ck_assert(!u.tls);
+	ck_assert_int_eq(bmq_url_parse("redisss://h", &u, err, sizeof(err)),
+	    -1);
+	memset(&to, 0, sizeof(to));
+	if (bullmq_tls_available()) {
+		ck_assert_int_eq(bullmq_url_check("rediss://h", err,
+		    sizeof(err)), 0);
+		to.cert = "/nonexistent/client.crt";
+		ck_assert_ptr_null(bullmq_tls_new(&to, err, sizeof(err)));
+		ck_assert_ptr_nonnull(strstr(err, "needs its key"));
+		to.key = "/nonexistent/client.key";
+		ck_assert_ptr_null(bullmq_tls_new(&to, err, sizeof(err)));
+		ck_assert_str_eq(err, "TLS certificate /nonexistent/client.crt: "
+		    "No such file or directory");
+		memset(&to, 0, sizeof(to));
+		to.ca_dir = "/etc/passwd";
+		ck_assert_ptr_null(bullmq_tls_new(&to, err, sizeof(err)));
+		ck_assert_str_eq(err, "TLS CA directory /etc/passwd: not a "
+		    "directory");
+		to.ca_dir = NULL;
+		ck_assert_ptr_nonnull(t = bullmq_tls_new(&to, err,
+		    sizeof(err)));
+		bullmq_tls_free(t);
+	} else {
+		ck_assert_int_eq(bullmq_url_check("rediss://h", err,
+		    sizeof(err)), -1);
+		ck_assert_ptr_nonnull(strstr(err, "this build of libbullmq has "
+		    "no TLS"));
+		ck_assert_ptr_null(bullmq_tls_new(&to, err, sizeof(err)));
+	}
+	bullmq_tls_free(NULL);
+}
+END_TEST
+
 START_TEST(url_unix)
 {
 	struct bmq_url	u;
@@ -341,7 +398,7 @@ START_TEST(queue_errors)
 	q = bullmq_queue_new(&o);
 	ck_assert_int_eq(bullmq_errcode(q), BULLMQ_ERR_ARG);
 	ck_assert_ptr_nonnull(strstr(bullmq_errstr(q), "xx: must start with "
-	    "redis:// or unix://"));
+	    "redis://, rediss://, redis+sentinel:// or unix://"));
 	bullmq_queue_free(q);
 	o.url = NULL;
 	o.queue = NULL;
@@ -426,6 +483,7 @@ make_suite(void)
 
 	tcase_add_test(tc, url_tcp);
 	tcase_add_test(tc, url_unix);
+	tcase_add_test(tc, url_tls);
 	tcase_add_test(tc, url_errors);
 	tcase_add_test(tc, url_errors_secret);
 	tcase_add_test(tc, url_redact);
