@@ -100,4 +100,7 @@ int	cmd_bench(struct cli *, int, char **);
 /* cron.c */
 int	cmd_cron(struct cli *, int, char **);
 
+/* scheduler.c */
+int	cmd_scheduler(struct cli *, int, char **);
+
 #endif /* CLI_H */
