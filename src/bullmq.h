@@ -554,6 +554,18 @@ long	bullmq_scheduler_list(bullmq_queue *, long start, long end, int asc,
 	    struct bullmq_scheduler **out);
 void	bullmq_schedulers_free(struct bullmq_scheduler *, long n);
 
+/*
+ * Add a flow, a tree of jobs across queues, as Node's FlowProducer.add:
+ * json is the tree as Node takes it, {"name", "queueName", "data", "opts",
+ * "children": [...], "prefix"} (the handle's prefix by default; opts may
+ * hold failParentOnFailure and its kin, and on the root "parent").  A job
+ * with children waits for them in waiting-children.  On success *ids (if
+ * ids is not NULL; free(3) it) holds the tree of the jobs added as JSON,
+ * {"id", "name", "queueName", "children": [...]}.  0, or -1.
+ */
+int	bullmq_flow_add(bullmq_queue *, const char *json, size_t len,
+	    char **ids);
+
 #ifdef __cplusplus
 }
 #endif

@@ -96,9 +96,13 @@ void	put_jstr(const char *, size_t);
 int	cmd_add(struct cli *, int, char **);
 int	cmd_add_bulk(struct cli *, int, char **);
 int	cmd_bench(struct cli *, int, char **);
+char	*read_stdin(size_t *);
 
 /* cron.c */
 int	cmd_cron(struct cli *, int, char **);
+
+/* flow.c */
+int	cmd_flow(struct cli *, int, char **);
 
 /* scheduler.c */
 int	cmd_scheduler(struct cli *, int, char **);

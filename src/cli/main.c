@@ -62,6 +62,7 @@ static const struct command commands[] = {
 	{ "bench", cmd_bench, 1, 1, "QUEUE -n N", "QUEUE -n N [--batch N]" },
 	{ "cron", cmd_cron, 1, 1, "PATTERN",
 	    "PATTERN [--tz TZ] [--seed S] [--after MS] [-n N]" },
+	{ "flow", cmd_flow, 1, 1, "add", "add < tree.json" },
 	{ "scheduler", cmd_scheduler, 2, 3, "upsert|list|get|remove QUEUE ...",
 	    "upsert|list|get|remove QUEUE [ID] (scheduler -h: each)" },
 	{ NULL, NULL, 0, 0, NULL, NULL }

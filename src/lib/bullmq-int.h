@@ -172,6 +172,8 @@ int		 bmq_json_members(const char *, size_t, const char *const *,
 enum bmq_jtype	 bmq_json_type(const char *, size_t);
 int		 bmq_json_next(const char **, const char *,
 		    struct bmq_jmember *);
+int		 bmq_json_elem_next(const char **, const char *,
+		    struct bmq_jval *);
 size_t		 bmq_json_array_elems(const char *, size_t, size_t,
 		    struct bmq_buf *);
 int		 bmq_jval_int(const struct bmq_jval *, int64_t *);
