@@ -149,6 +149,11 @@ struct bullmq_add_opts {
 	int64_t			 timestamp;	/* 0: now */
 	size_t			 job_id_len;	/* 0: strlen(job_id) */
 	size_t			 dedup_id_len;	/* 0: strlen(dedup_id) */
+	/* deduplication modes, as Node's deduplication.NAME: true */
+	int			 dedup_extend;
+	int			 dedup_replace;
+	int			 dedup_keep_last;	/* keepLastIfActive */
+	int			 dedup_reschedule;
 };
 
 /*

@@ -216,6 +216,7 @@ int		 bmq_keep_encode(const struct bullmq_keep *, struct bmq_buf *);
 
 /* The arguments of one add-9.lua call and the storage they point into. */
 struct bmq_add_call {
+	enum bmq_lua	 script;	/* add, or add-dedup for the modes */
 	struct bmq_args	 a;
 	char		 ts[24];
 	char		 delay[24];
