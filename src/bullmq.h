@@ -516,6 +516,7 @@ struct bullmq_scheduler_opts {
 	int64_t		 every;		/* ms between iterations, 0: pattern */
 	const char	*pattern;	/* a cron pattern, NULL: every */
 	const char	*tz;		/* the pattern's time zone, NULL: UTC */
+	const char	*hash_seed;	/* the pattern's H values, NULL: none */
 	int64_t		 start_date;	/* ms, 0: none */
 	int64_t		 end_date;	/* ms, 0: none */
 	long		 limit;		/* iterations, 0: no limit */

@@ -19,7 +19,8 @@ static int	sched_remove(struct cli *, int, char **);
 
 static const struct command subs[] = {
 	{ "scheduler upsert", sched_upsert, 2, 2, "QUEUE ID",
-	    "QUEUE ID --every MS | --pattern P [--tz TZ]\n\t[--name N] "
+	    "QUEUE ID --every MS | --pattern P [--tz TZ] [--hash-seed S]\n\t"
+	    "[--name N] "
 	    "[--data JSON] [--opts JSON] [--limit N] [--offset MS]\n\t"
 	    "[--start-date MS] [--end-date MS] [--immediately]" },
 	{ "scheduler list", sched_list, 1, 1, "QUEUE",
@@ -129,6 +130,7 @@ sched_upsert(struct cli *cli, int argc, char **argv)
 {
 	struct bullmq_scheduler_opts	 so;
 	const char			*pattern = NULL, *tz = NULL;
+	const char			*seed = NULL;
 	const char			*name = NULL, *data = NULL, *opts = NULL;
 	long long			 every = 0, limit = 0, offset = 0;
 	long long			 start = 0, end = 0;
@@ -137,6 +139,7 @@ sched_upsert(struct cli *cli, int argc, char **argv)
 		OPT_NUM("every", 0, &every, 1, INT64_C(1) << 40),
 		OPT_STR("pattern", 0, &pattern),
 		OPT_STR("tz", 0, &tz),
+		OPT_STR("hash-seed", 0, &seed),
 		OPT_STR("name", 0, &name),
 		OPT_STR("data", 0, &data),
 		OPT_STR("opts", 0, &opts),
@@ -160,6 +163,7 @@ sched_upsert(struct cli *cli, int argc, char **argv)
 	so.every = every;
 	so.pattern = pattern;
 	so.tz = tz;
+	so.hash_seed = seed;
 	so.start_date = start;
 	so.end_date = end;
 	so.limit = (long)limit;

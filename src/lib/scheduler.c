@@ -87,8 +87,9 @@ first_time(bullmq_queue *q, const struct bullmq_scheduler_opts *o,
 		*next = now;
 		return 1;
 	}
-	if (bullmq_cron_next(o->pattern, o->tz, NULL, o->start_date > now ?
-	    o->start_date : now, next, err, sizeof(err)) == -1) {
+	if (bullmq_cron_next(o->pattern, o->tz, o->hash_seed,
+	    o->start_date > now ? o->start_date : now, next, err,
+	    sizeof(err)) == -1) {
 		bmq_seterr(q, BULLMQ_ERR_ARG, "scheduler pattern: %s", err);
 		return -1;
 	}
@@ -112,6 +113,10 @@ repeat_json(struct bmq_buf *b, const struct bullmq_scheduler_opts *o)
 	if (o->tz != NULL) {
 		bmq_buf_adds(b, ",\"tz\":");
 		bmq_buf_add_jstr(b, o->tz, strlen(o->tz));
+	}
+	if (o->hash_seed != NULL) {
+		bmq_buf_adds(b, ",\"hashSeed\":");
+		bmq_buf_add_jstr(b, o->hash_seed, strlen(o->hash_seed));
 	}
 	if (o->limit > 0)
 		bmq_buf_addf(b, ",\"limit\":%ld", o->limit);

@@ -33,6 +33,10 @@ function cases() {
 		    ['--pattern', '0 0 1 1 *', '--tz', 'Europe/Berlin',
 		    '--limit', '7', '--name', 'cr', '--data', '{"n":[1,2]}',
 		    '--opts', '{"priority":5}']],
+		['hs', { pattern: '0 H * * *', hashSeed: 'seed-1' },
+		    { name: 'h' },
+		    ['--pattern', '0 H * * *', '--hash-seed', 'seed-1',
+		    '--name', 'h']],
 		['ps', { pattern: '0 */10 * * * *', startDate: end - HOUR },
 		    { data: { b: true } },
 		    ['--pattern', '0 */10 * * * *', '--start-date',
@@ -166,7 +170,7 @@ await main('14-schedulers', async () => {
 	    'getJobSchedulers reads ours as Node\'s');
 	same(await cq.getJobScheduler('pat'), await nq.getJobScheduler('pat'),
 	    'getJobScheduler reads ours as Node\'s');
-	same(await cq.getJobSchedulersCount(), 4, 'getJobSchedulersCount: 4');
+	same(await cq.getJobSchedulersCount(), 5, 'getJobSchedulersCount: 5');
 
 	// 3. updates on both sides agree
 	await nq.upsertJobScheduler('pat', { pattern: '0 0 1 6 *', limit: 3 },
@@ -214,7 +218,8 @@ await main('14-schedulers', async () => {
 	same(strip(lc.stdout), strip(ln.stdout),
 	    'scheduler list of Node\'s as of ours');
 	same(JSON.parse(ln.stdout).map((s) => s.key).sort(),
-	    ['ev', 'off', 'pat', 'ps'], 'scheduler list names Node\'s four');
+	    ['ev', 'hs', 'off', 'pat', 'ps'],
+	    'scheduler list names Node\'s five');
 	const g = cli(['--json', 'scheduler', 'get', qn, 'pat']);
 	const gs = g.status === 0 ? JSON.parse(g.stdout) : {};
 	same([gs.key, gs.name, gs.pattern, gs.limit, gs.template],
