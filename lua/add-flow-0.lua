@@ -14,8 +14,8 @@
     with children or "l" for a leaf
 
   Returns the number of jobs added; -5 when a node's parent (outside the
-  tree) does not exist, -7 when a job id is taken; nothing is written
-  then.
+  tree) does not exist, -7 when a job id is taken (or given twice in the
+  tree); nothing is written then.
 ]]
 local rcall = redis.call
 local now = tonumber(ARGV[1])
@@ -33,7 +33,8 @@ for i = 1, n do
 	local node = {q = ARGV[b + 1], id = ARGV[b + 2], name = ARGV[b + 3],
 	    data = ARGV[b + 4], opts_json = ARGV[b + 5], opts = opts,
 	    pk = ARGV[b + 6], pdata = ARGV[b + 7], kind = ARGV[b + 8]}
-	if rcall("EXISTS", node.q .. node.id) == 1 then
+	if nodes[node.q .. node.id] or
+	    rcall("EXISTS", node.q .. node.id) == 1 then
 		return -7
 	end
 	if node.pk ~= "" and rcall("EXISTS", node.pk) ~= 1 and

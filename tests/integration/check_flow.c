@@ -77,6 +77,10 @@ START_TEST(refusals)
 		    "{\"id\":\"nope\",\"queue\":\"bull:q\"}}}",
 		"{\"name\":\"x\",\"queueName\":\"q\",\"children\":[{\"name\":"
 		    "\"y\",\"queueName\":\"q\",\"opts\":{\"jobId\":\"taken\"}}]}",
+		"{\"name\":\"x\",\"queueName\":\"q\",\"children\":[{\"name\":"
+		    "\"y\",\"queueName\":\"q\",\"opts\":{\"jobId\":\"two\"}},"
+		    "{\"name\":\"z\",\"queueName\":\"q\",\"opts\":"
+		    "{\"jobId\":\"two\"}}]}",
 		"{nope",
 	};
 	size_t			 i;
