@@ -85,7 +85,7 @@ START_TEST(refusals)
 	};
 	size_t			 i;
 
-	harness_cmd("HSET bull:q:taken name t");
+	freeReplyObject(harness_cmd("HSET bull:q:taken name t"));
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		ck_assert_msg(bullmq_flow_add(q, bad[i], strlen(bad[i]),
 		    NULL) == -1, "%s accepted", bad[i]);

@@ -97,7 +97,7 @@ START_TEST(upsert_pattern_update)
 	ck_assert_str_eq(harness_str("HGET bull:q:%s name", jid), "p");
 
 	/* an update replaces the delayed iteration; the count stays */
-	harness_cmd("HSET bull:q:repeat:p ic 3");
+	freeReplyObject(harness_cmd("HSET bull:q:repeat:p ic 3"));
 	o.pattern = "0 0 1 6 *";
 	o.name = "n2";
 	ck_assert_int_eq(bullmq_scheduler_upsert(q, "p", &o, jid2,
@@ -140,7 +140,7 @@ START_TEST(upsert_refusals)
 	/* nothing was written */
 	ck_assert_int_eq(harness_int("DBSIZE"), 0);
 	/* a wrong-typed repeat key: refused before any write */
-	harness_cmd("SET bull:q:repeat x");
+	freeReplyObject(harness_cmd("SET bull:q:repeat x"));
 	o = every_opts(1000);
 	ck_assert_int_eq(bullmq_scheduler_upsert(q, "x", &o, NULL, 0), -1);
 	ck_assert_int_eq(harness_int("DBSIZE"), 1);
@@ -158,7 +158,8 @@ START_TEST(pattern_collision)
 	ck_assert_int_eq(bullmq_cron_next(o.pattern, NULL, NULL,
 	    bullmq_now(), &next, err, sizeof(err)), 0);
 	/* a finished job holds the iteration's id */
-	harness_cmd("HSET bull:q:repeat:c:%lld name c", (long long)next);
+	freeReplyObject(harness_cmd("HSET bull:q:repeat:c:%lld name c",
+	    (long long)next));
 	ck_assert_int_eq(bullmq_scheduler_upsert(q, "c", &o, NULL, 0), -1);
 	ck_assert_int_eq(bullmq_script_code(q), -10);
 	ck_assert_int_eq(harness_int("EXISTS bull:q:repeat"), 0);
@@ -200,7 +201,7 @@ START_TEST(get_list)
 	o.tz = "UTC";
 	ck_assert_int_eq(bullmq_scheduler_upsert(q, "a", &o, NULL, 0), 1);
 	/* listed without a hash: skipped */
-	harness_cmd("ZADD bull:q:repeat 1 ghost");
+	freeReplyObject(harness_cmd("ZADD bull:q:repeat 1 ghost"));
 
 	ck_assert_int_eq(bullmq_scheduler_get(q, "b", &s), 1);
 	ck_assert_str_eq(s->id, "b");
@@ -229,7 +230,7 @@ START_TEST(get_list)
 	ck_assert_int_eq(n, 1);			/* ghost, then b */
 	ck_assert_str_eq(s[0].id, "b");
 	bullmq_schedulers_free(s, n);
-	harness_cmd("DEL bull:q:repeat");
+	freeReplyObject(harness_cmd("DEL bull:q:repeat"));
 	ck_assert_int_eq(bullmq_scheduler_list(q, 0, -1, 0, &s), 0);
 	ck_assert_ptr_eq(s, NULL);
 }
