@@ -158,10 +158,11 @@ if de["replace"] then
 		open_window(jid)
 	elseif rcall("ZREM", KEYS[4], owner) > 0 then
 		-- the delayed owner gives way to this job
-		local ok_ = prefix .. owner
-		rcall("DEL", ok_, ok_ .. ":logs", ok_ .. ":dependencies",
-		    ok_ .. ":processed", ok_ .. ":failed",
-		    ok_ .. ":unsuccessful")
+		local owner_key = prefix .. owner
+		rcall("DEL", owner_key, owner_key .. ":logs",
+		    owner_key .. ":dependencies",
+		    owner_key .. ":processed", owner_key .. ":failed",
+		    owner_key .. ":unsuccessful")
 		rcall("XADD", KEYS[8], "*", "event", "removed", "jobId", owner,
 		    "prev", "delayed")
 		deduplicated(jid, owner)
