@@ -21,6 +21,8 @@ local rcall = redis.call
 local now = tonumber(ARGV[1])
 local n = (#ARGV - 1) / 8
 
+--@include expect-type
+
 -- check everything before the first write
 local nodes = {}
 for i = 1, n do
@@ -40,6 +42,19 @@ for i = 1, n do
 	if node.pk ~= "" and rcall("EXISTS", node.pk) ~= 1 and
 	    not nodes[node.pk] then
 		return -5
+	end
+	local q = node.q
+	local bad = expect_types({{q .. "wait", "list"},
+	    {q .. "waiting-children", "zset"}, {q .. "delayed", "zset"},
+	    {q .. "prioritized", "zset"}, {q .. "marker", "zset"},
+	    {q .. "events", "stream"}, {q .. "pc", "string"},
+	    {q .. "meta", "hash"}, {q .. "active", "list"}}, "add-flow")
+	if not bad and node.pk ~= "" then
+		bad = expect_types({{node.pk .. ":dependencies", "set"}},
+		    "add-flow")
+	end
+	if bad then
+		return bad
 	end
 	nodes[node.q .. node.id] = true
 	nodes[i] = node
@@ -71,7 +86,8 @@ for i = 1, n do
 	local delay = tonumber(node.opts["delay"]) or 0
 	local priority = tonumber(node.opts["priority"]) or 0
 
-	rcall("INCR", q .. "id")
+	-- the id counter, as Node bumps it; one INCR refuses is left as it is
+	redis.pcall("INCR", q .. "id")
 	local fields = {"name", node.name, "data", node.data, "opts",
 	    node.opts_json, "timestamp", ts, "delay", delay, "priority",
 	    priority}

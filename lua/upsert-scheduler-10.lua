@@ -79,6 +79,15 @@ for k, v in pairs(sopts) do
 end
 
 local sk = KEYS[1] .. ":" .. sid
+--@include expect-type
+local bad = expect_types({{KEYS[1], "zset"}, {KEYS[2], "zset"},
+    {KEYS[3], "list"}, {KEYS[5], "zset"}, {KEYS[6], "zset"},
+    {KEYS[8], "stream"}, {KEYS[9], "string"}, {KEYS[4], "hash"},
+    {KEYS[10], "list"}, {sk, "hash"}},
+    "upsert-scheduler")
+if bad then
+	return bad
+end
 local prev = rcall("ZSCORE", KEYS[1], sid)
 if prev then
 	prev = tonumber(prev)
@@ -210,7 +219,8 @@ rcall("ZADD", KEYS[1], next_ms, sid)
 rcall("DEL", sk)
 rcall("HSET", sk, unpack(fields))
 
-rcall("INCR", KEYS[7])
+-- the id counter, as Node bumps it; one INCR refuses is left as it is
+redis.pcall("INCR", KEYS[7])
 
 -- the iteration: the template's options with the repeat state
 rep["count"] = 1

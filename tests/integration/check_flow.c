@@ -83,6 +83,8 @@ START_TEST(refusals)
 		    "{\"jobId\":\"two\"}}]}",
 		"{nope",
 	};
+	static const char	*ok_tree = "{\"name\":\"p\",\"queueName\":"
+	    "\"q\",\"children\":[{\"name\":\"c\",\"queueName\":\"o\"}]}";
 	size_t			 i;
 
 	freeReplyObject(harness_cmd("HSET bull:q:taken name t"));
@@ -91,6 +93,12 @@ START_TEST(refusals)
 		    NULL) == -1, "%s accepted", bad[i]);
 	/* nothing written but the hand-made job */
 	ck_assert_int_eq(harness_int("DBSIZE"), 1);
+	/* a wrong-typed list of the last queue: nothing written either */
+	freeReplyObject(harness_cmd("SET bull:o:wait x"));
+	ck_assert_int_eq(bullmq_flow_add(q, ok_tree, strlen(ok_tree), NULL),
+	    -1);
+	ck_assert_ptr_ne(strstr(bullmq_errstr(q), "bull:o:wait"), NULL);
+	ck_assert_int_eq(harness_int("DBSIZE"), 2);
 }
 END_TEST
 

@@ -144,6 +144,12 @@ START_TEST(upsert_refusals)
 	o = every_opts(1000);
 	ck_assert_int_eq(bullmq_scheduler_upsert(q, "x", &o, NULL, 0), -1);
 	ck_assert_int_eq(harness_int("DBSIZE"), 1);
+	/* so is a wait list that is not one, where the iteration goes last */
+	freeReplyObject(harness_cmd("DEL bull:q:repeat"));
+	freeReplyObject(harness_cmd("SET bull:q:wait x"));
+	ck_assert_int_eq(bullmq_scheduler_upsert(q, "x", &o, NULL, 0), -1);
+	ck_assert_ptr_ne(strstr(bullmq_errstr(q), "bull:q:wait"), NULL);
+	ck_assert_int_eq(harness_int("DBSIZE"), 1);
 }
 END_TEST
 
