@@ -13,6 +13,13 @@
 local rcall = redis.call
 local sid = ARGV[1]
 
+--@include expect-type
+local bad = expect_types({{KEYS[1], "zset"}, {KEYS[2], "zset"},
+    {KEYS[3], "stream"}}, "remove-scheduler")
+if bad then
+	return bad
+end
+
 local millis = rcall("ZSCORE", KEYS[1], sid)
 if millis then
 	-- the id as Node writes it: the score's text

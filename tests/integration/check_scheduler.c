@@ -188,6 +188,14 @@ START_TEST(remove_one)
 	ck_assert_str_eq(harness_event_field("removed", "prev"), "delayed");
 	ck_assert_int_eq(bullmq_scheduler_remove(q, "r"), 0);
 	ck_assert_int_eq(bullmq_scheduler_remove(q, ""), -1);
+	/* an events key of another type: refused, the scheduler kept */
+	ck_assert_int_eq(bullmq_scheduler_upsert(q, "r", &o, jid,
+	    sizeof(jid)), 1);
+	freeReplyObject(harness_cmd("DEL bull:q:events"));
+	freeReplyObject(harness_cmd("SET bull:q:events x"));
+	ck_assert_int_eq(bullmq_scheduler_remove(q, "r"), -1);
+	ck_assert_int_eq(harness_int("EXISTS bull:q:%s", jid), 1);
+	ck_assert_int_eq(harness_int("ZCARD bull:q:repeat"), 1);
 }
 END_TEST
 
