@@ -28,6 +28,16 @@ local de = opts["de"]
 local ttl = tonumber(de["ttl"]) or 0
 local keep_last = de["keepLastIfActive"] == true
 
+--@include expect-type
+local bad = expect_types({{KEYS[1], "list"}, {KEYS[2], "hash"},
+    {KEYS[4], "zset"}, {KEYS[5], "zset"}, {KEYS[7], "list"},
+    {KEYS[8], "stream"}, {KEYS[9], "zset"},
+    {prefix .. "de:" .. dedup_id, "string"},
+    {prefix .. "dn:" .. dedup_id, "hash"}}, "add-dedup")
+if bad then
+	return bad
+end
+
 local meta = rcall("HMGET", KEYS[2], "opts.maxLenEvents", "paused",
     "concurrency")
 local max_events = meta[1]
