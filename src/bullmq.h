@@ -188,6 +188,11 @@ struct bullmq_add_opts {
 	int			 has_delay;
 	int			 has_priority;
 	int			 has_lifo;
+	/* deduplication modes, as Node's deduplication.NAME: true */
+	int			 dedup_extend;
+	int			 dedup_replace;
+	int			 dedup_keep_last;	/* keepLastIfActive */
+	int			 dedup_reschedule;
 };
 
 /*
@@ -579,6 +584,70 @@ int	bullmq_json_string(const struct bullmq_json_value *, char *buf,
 	    size_t size);
 /* s[0..n) quoted as a JSON string, to free(3); NULL when out of memory. */
 char	*bullmq_json_quote(const char *s, size_t n, size_t *lenp);
+
+/*
+ * Job schedulers, as Node's Queue.upsertJobScheduler, getJobScheduler(s)
+ * and removeJobScheduler make and read them (src/lib/scheduler.c).
+ */
+struct bullmq_scheduler_opts {
+	int64_t		 every;		/* ms between iterations, 0: pattern */
+	const char	*pattern;	/* a cron pattern, NULL: every */
+	const char	*tz;		/* the pattern's time zone, NULL: UTC */
+	const char	*hash_seed;	/* the pattern's H values, NULL: none */
+	int64_t		 start_date;	/* ms, 0: none */
+	int64_t		 end_date;	/* ms, 0: none */
+	long		 limit;		/* iterations, 0: no limit */
+	int64_t		 offset;	/* ms, "every" only, 0: none */
+	int		 immediately;	/* a pattern's first iteration now */
+	const char	*name;		/* the jobs' name, NULL: the id */
+	const char	*data;		/* their data (JSON), NULL: {} */
+	const char	*opts;		/* their options (JSON), NULL: {} */
+};
+
+struct bullmq_scheduler {
+	char		*id;
+	char		*name;
+	int64_t		 next;		/* ms of the current iteration */
+	long		 iteration_count;
+	long		 limit;		/* 0: none */
+	int64_t		 every;		/* 0: a pattern */
+	int64_t		 offset;
+	int64_t		 start_date;	/* 0: none */
+	int64_t		 end_date;	/* 0: none */
+	char		*pattern;	/* NULL when none */
+	char		*tz;		/* NULL when none */
+	char		*data;		/* template data (JSON), NULL: none */
+	char		*opts;		/* template options as stored, NULL */
+};
+
+/*
+ * Create or update scheduler id and put its current iteration in place;
+ * its job id goes to jobid.  1, 0 when there is no iteration to make (a
+ * pattern with no time before end_date), -1 on error.
+ */
+int	bullmq_scheduler_upsert(bullmq_queue *, const char *id,
+	    const struct bullmq_scheduler_opts *, char *jobid, size_t size);
+/* 1 removed, 0 there was none, -1 on error. */
+int	bullmq_scheduler_remove(bullmq_queue *, const char *id);
+/* 1 with *out (free with bullmq_schedulers_free(*out, 1)), 0 none, -1. */
+int	bullmq_scheduler_get(bullmq_queue *, const char *id,
+	    struct bullmq_scheduler **out);
+/* Schedulers by next time, ranks start..end (-1: the last); count or -1. */
+long	bullmq_scheduler_list(bullmq_queue *, long start, long end, int asc,
+	    struct bullmq_scheduler **out);
+void	bullmq_schedulers_free(struct bullmq_scheduler *, long n);
+
+/*
+ * Add a flow, a tree of jobs across queues, as Node's FlowProducer.add:
+ * json is the tree as Node takes it, {"name", "queueName", "data", "opts",
+ * "children": [...], "prefix"} (the handle's prefix by default; opts may
+ * hold failParentOnFailure and its kin, and on the root "parent").  A job
+ * with children waits for them in waiting-children.  On success *ids (if
+ * ids is not NULL; free(3) it) holds the tree of the jobs added as JSON,
+ * {"id", "name", "queueName", "children": [...]}.  0, or -1.
+ */
+int	bullmq_flow_add(bullmq_queue *, const char *json, size_t len,
+	    char **ids);
 
 #ifdef __cplusplus
 }

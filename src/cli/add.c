@@ -74,7 +74,7 @@ opt_job_id(struct cli *cli, const char *name, const char *s, void *p)
 }
 
 /* Read all of standard input into a NUL terminated string. */
-static char *
+char *
 read_stdin(size_t *lenp)
 {
 	struct buf	b;

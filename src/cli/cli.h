@@ -101,6 +101,7 @@ const struct command
 int	cmd_add(struct cli *, int, char **);
 int	cmd_add_bulk(struct cli *, int, char **);
 int	cmd_bench(struct cli *, int, char **);
+char	*read_stdin(size_t *);
 
 /* cron.c */
 int	cmd_cron(struct cli *, int, char **);
@@ -111,5 +112,11 @@ int	cmd_logs(struct cli *, int, char **);
 int	cmd_promote(struct cli *, int, char **);
 int	cmd_retry_job(struct cli *, int, char **);
 int	cmd_help(struct cli *, int, char **);
+
+/* flow.c */
+int	cmd_flow(struct cli *, int, char **);
+
+/* scheduler.c */
+int	cmd_scheduler(struct cli *, int, char **);
 
 #endif /* CLI_H */

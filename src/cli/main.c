@@ -73,6 +73,9 @@ static const struct command commands[] = {
 	    "QUEUE ID [--state failed|completed] [--reset-attempts-made]\n\t"
 	    "[--reset-attempts-started]" },
 	{ "help", cmd_help, 0, 1, "[COMMAND]", "[COMMAND]" },
+	{ "flow", cmd_flow, 1, 1, "add", "add < tree.json" },
+	{ "scheduler", cmd_scheduler, 2, 3, "upsert|list|get|remove QUEUE ...",
+	    "upsert|list|get|remove QUEUE [ID] (scheduler -h: each)" },
 	{ NULL, NULL, 0, 0, NULL, NULL }
 };
 

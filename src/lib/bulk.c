@@ -471,7 +471,7 @@ bullmq_add_stream_push(bullmq_add_stream *s, const char *name,
 		return settle(s, s->n - 1, -1, "", 0, err) == -1 ?
 		    stream_fail(s) : 0;
 	end = s->out.len;
-	if (bmq_script_format(&s->out, BMQ_LUA_ADD, &s->call.a) == -1) {
+	if (bmq_script_format(&s->out, s->call.script, &s->call.a) == -1) {
 		s->n--;
 		bmq_seterr(s->q, BULLMQ_ERR_NOMEM, "out of memory");
 		return stream_fail(s);

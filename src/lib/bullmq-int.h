@@ -228,6 +228,8 @@ int		 bmq_json_members(const char *, size_t, const char *const *,
 enum bmq_jtype	 bmq_json_type(const char *, size_t);
 int		 bmq_json_next(const char **, const char *,
 		    struct bmq_jmember *);
+int		 bmq_json_elem_next(const char **, const char *,
+		    struct bmq_jval *);
 size_t		 bmq_json_array_elems(const char *, size_t, size_t,
 		    struct bmq_buf *);
 int		 bmq_jval_int(const struct bmq_jval *, int64_t *);
@@ -273,6 +275,7 @@ int		 bmq_keep_encode(const struct bullmq_keep *, struct bmq_buf *);
 
 /* The arguments of one add-9.lua call and the storage they point into. */
 struct bmq_add_call {
+	enum bmq_lua	 script;	/* add, or add-dedup for the modes */
 	struct bmq_args	 a;
 	char		 ts[24];
 	char		 delay[24];

@@ -542,6 +542,32 @@ bmq_json_next(const char **pp, const char *e, struct bmq_jmember *m)
 }
 
 /*
+ * Read the next element of the array whose text starts at *pp (at or
+ * before its '[' on the first call), in text checked with bmq_json_valid.
+ * Returns 1 with v set (a string without its quotes), 0 at the end.
+ */
+int
+bmq_json_elem_next(const char **pp, const char *e, struct bmq_jval *v)
+{
+	const char	*p;
+
+	p = skip_ws(*pp, e);
+	if (p < e && (*p == '[' || *p == ','))
+		p = skip_ws(p + 1, e);
+	if (p >= e || *p == ']')
+		return 0;
+	*pp = skip_value(p, e);
+	v->type = type_of(*p);
+	v->p = p;
+	v->len = (size_t)(*pp - p);
+	if (v->type == BMQ_J_STRING && v->len >= 2) {
+		v->p++;
+		v->len -= 2;
+	}
+	return 1;
+}
+
+/*
  * Append the elements of the JSON array s[0..n) (checked with
  * bmq_json_valid) from index skip on to b, each after a comma when b holds
  * more than its opening bracket.  b may be NULL.  Returns the number of

@@ -418,7 +418,7 @@ parse_backoff(const struct bmq_jmember *m, struct bullmq_add_opts *o,
 	return 0;
 }
 
-/* Read deduplication: {id, ttl}; the other modes are refused. */
+/* Read deduplication: {id, ttl, extend, replace, keepLastIfActive, reschedule}. */
 static int
 parse_dedup(const struct bmq_jmember *m, struct bullmq_add_opts *o,
     char *err, size_t errsize)
@@ -450,12 +450,14 @@ parse_dedup(const struct bmq_jmember *m, struct bullmq_add_opts *o,
 			if (get_bool(&f, "deduplication mode", &b, err,
 			    errsize) == -1)
 				return -1;
-			if (b) {
-				bmq_errf(err, errsize, "option deduplication."
-				    "%.*s: not supported (only simple and ttl "
-				    "deduplication)", (int)f.klen, f.k);
-				return -1;
-			}
+			if (keyis(&f, "extend"))
+				o->dedup_extend = b;
+			else if (keyis(&f, "replace"))
+				o->dedup_replace = b;
+			else if (keyis(&f, "keepLastIfActive"))
+				o->dedup_keep_last = b;
+			else
+				o->dedup_reschedule = b;
 		} else {
 			bmq_errf(err, errsize, "option deduplication.%.*s: "
 			    "unknown field", (int)(f.klen > 40 ? 40 : f.klen),
@@ -740,6 +742,12 @@ bmq_add_opts_check(const struct bullmq_add_opts *o, const char **jid,
 		    "%d bytes or holding a NUL", MAX_DEDUP_ID - 1);
 		return -1;
 	}
+	if ((o->dedup_extend || o->dedup_replace || o->dedup_keep_last ||
+	    o->dedup_reschedule) && *didlen == 0) {
+		bmq_errf(err, errsize, "option deduplication: a mode without "
+		    "an id");
+		return -1;
+	}
 	if (o->dedup_ttl < 0 || (o->dedup_ttl > 0 && *didlen == 0)) {
 		bmq_errf(err, errsize, "option deduplication: negative ttl, or "
 		    "a ttl without an id");
@@ -798,6 +806,14 @@ bmq_add_opts_write(struct bmq_buf *b, const struct bullmq_add_opts *o,
 		if (o->dedup_ttl > 0)
 			bmq_buf_addf(b, ",\"ttl\":%lld",
 			    (long long)o->dedup_ttl);
+		if (o->dedup_extend)
+			bmq_buf_adds(b, ",\"extend\":true");
+		if (o->dedup_replace)
+			bmq_buf_adds(b, ",\"replace\":true");
+		if (o->dedup_keep_last)
+			bmq_buf_adds(b, ",\"keepLastIfActive\":true");
+		if (o->dedup_reschedule)
+			bmq_buf_adds(b, ",\"reschedule\":true");
 		bmq_buf_adds(b, "}");
 	}
 	bmq_buf_adds(b, "}");

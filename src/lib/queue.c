@@ -54,6 +54,8 @@ bmq_add_prepare(bullmq_queue *q, const char *name, const char *data,
 	snprintf(c->delay, sizeof(c->delay), "%lld", (long long)o->delay);
 	snprintf(c->prio, sizeof(c->prio), "%d", o->priority);
 	snprintf(c->ttl, sizeof(c->ttl), "%lld", (long long)o->dedup_ttl);
+	c->script = o->dedup_extend || o->dedup_replace || o->dedup_keep_last ||
+	    o->dedup_reschedule ? BMQ_LUA_ADD_DEDUP : BMQ_LUA_ADD;
 	bmq_args_init(&c->a);
 	bmq_args_keys(&c->a, q, keys, BMQ_ADD_NKEYS);
 	bmq_args_key(&c->a, q, BMQ_K_BASE);
@@ -148,7 +150,7 @@ bullmq_add(bullmq_queue *q, const char *name, const char *data,
 		    c.a.l[BMQ_ADD_JID], idsize);
 		return -1;
 	}
-	r = bmq_script(q, BMQ_LUA_ADD, &c.a);
+	r = bmq_script(q, c.script, &c.a);
 	bmq_buf_free(&c.opts);
 	if (r == NULL)
 		return -1;

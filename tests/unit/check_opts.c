@@ -108,6 +108,13 @@ START_TEST(parse_fields)
 	/* A false deduplication mode flag is harmless. */
 	parse_ok("{\"deduplication\":{\"id\":\"x\",\"extend\":false}}", &o);
 	ck_assert_uint_eq(o.dedup_id_len, 1);
+	ck_assert_int_eq(o.dedup_extend, 0);
+	/* The modes, stored as Node stores them. */
+	parse_ok("{\"deduplication\":{\"id\":\"x\",\"extend\":true,"
+	    "\"replace\":true,\"keepLastIfActive\":true,"
+	    "\"reschedule\":true}}", &o);
+	ck_assert(o.dedup_extend && o.dedup_replace && o.dedup_keep_last &&
+	    o.dedup_reschedule);
 }
 END_TEST
 
@@ -144,8 +151,8 @@ START_TEST(parse_errors)
 	parse_bad("{\"keepLogs\":0}", "keepLogs");
 	parse_bad("{\"deduplication\":{\"ttl\":5}}", "deduplication.id");
 	parse_bad("{\"deduplication\":\"d\"}", "deduplication");
-	parse_bad("{\"deduplication\":{\"id\":\"d\",\"replace\":true}}",
-	    "not supported");
+	parse_bad("{\"deduplication\":{\"id\":\"d\",\"replace\":1}}",
+	    "deduplication mode");
 	parse_bad("{\"debounce\":{\"id\":\"d\"}}", "deduplication");
 	parse_bad("{\"parent\":{\"id\":\"1\",\"queue\":\"bull:p\"}}",
 	    "option parent: not supported");
