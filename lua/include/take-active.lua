@@ -11,7 +11,13 @@
     stalled_key  Q:stalled
     reason       the failedReason to write, or nil to write none
     stack        the stacktrace JSON array to write with it ("" none)
-  and KEYS[2] is Q:active.
+    into         the finished set to add the job to (score ARGV[2])
+                 before any other write, or nil: it, or stalled_key,
+                 holding the wrong type refuses (the error BULLMQ-22, as
+                 include key-types) with nothing written
+  and KEYS[2] is Q:active.  Leaves in "added" whether the job was new to
+  "into" (false without one), for an includer that refuses later to take
+  it out again.
 
   Checks the lock (returns -6 held under another token, -2 gone) and
   releases it, writes the failure, and takes the id out of active
@@ -28,8 +34,26 @@ if token ~= "0" then
 		end
 		return -2
 	end
-	rcall("DEL", lk)
-	rcall("SREM", stalled_key, jid)
+end
+local added = false
+if into then
+	added = redis.pcall("ZADD", into, ARGV[2], jid)
+	if type(added) == "table" then
+		error({err = "BULLMQ-22 zset " .. rcall("TYPE", into)["ok"] ..
+		    " " .. into})
+	end
+	added = added == 1
+end
+if token ~= "0" then
+	local e = redis.pcall("SREM", stalled_key, jid)
+	if type(e) == "table" then
+		if added then
+			rcall("ZREM", into, jid)
+		end
+		error({err = "BULLMQ-22 set " .. rcall("TYPE",
+		    stalled_key)["ok"] .. " " .. stalled_key})
+	end
+	rcall("DEL", jk .. ":lock")
 end
 if reason then
 	-- the first write to the hash: where the worker's fields spared
@@ -42,6 +66,9 @@ if reason then
 		e = redis.pcall("HSET", jk, "failedReason", reason)
 	end
 	if type(e) == "table" then
+		if added then
+			rcall("ZREM", into, jid)
+		end
 		rcall("LREM", KEYS[2], "-1", jid)
 		rcall("SREM", stalled_key, jid)
 		return -20
@@ -49,5 +76,8 @@ if reason then
 end
 -- "-1" as text: a number would be formatted for every call
 if rcall("LREM", KEYS[2], "-1", jid) < 1 then
+	if added then
+		rcall("ZREM", into, jid)
+	end
 	return -3
 end

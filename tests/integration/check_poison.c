@@ -519,6 +519,79 @@ START_TEST(odd_priority_counter)
 }
 END_TEST
 
+/*
+ * A key a script writes once the job has left its state holds the wrong
+ * type: the script refuses first (BULLMQ_KEY_WRONG_TYPE, naming the key),
+ * and the job stays where it was, still locked.
+ */
+START_TEST(wrong_type_refuses_first)
+{
+	bullmq_worker		*w = worker();
+	bullmq_job		*j;
+	enum bullmq_outcome	 oc;
+	char			 tok[128];
+
+	/* finish: the finished set a string */
+	put_job("c", "{}", NULL);
+	j = fetch(w, "c");
+	strlcpy(tok, bullmq_job_token(j), sizeof(tok));
+	freeReplyObject(harness_cmd("SET " Q "completed x"));
+	ck_assert_int_eq(bullmq_job_return(j, "1", 1), 0);
+	ck_assert_int_eq(bullmq_worker_finish(w, j, 0, &oc, NULL), -1);
+	ck_assert_int_eq(bullmq_script_code(q), BULLMQ_KEY_WRONG_TYPE);
+	ck_assert_str_eq(bullmq_errstr(q), "script finish: key " Q "completed "
+	    "holds a string, not a zset: nothing was written");
+	ck_assert_str_eq(harness_str("LINDEX " Q "active 0"), "c");
+	ck_assert_str_eq(harness_str("GET " Q "c:lock"), tok);
+	ck_assert_int_eq(harness_int("HEXISTS " Q "c returnvalue"), 0);
+	ck_assert_str_eq(harness_str("GET " Q "completed"), "x");
+
+	/* finish: stalled a hash, after the finished set took the job */
+	freeReplyObject(harness_cmd("DEL " Q "completed " Q "active"));
+	put_job("s", "{}", NULL);
+	j = fetch(w, "s");
+	freeReplyObject(harness_cmd("HSET " Q "stalled a b"));
+	ck_assert_int_eq(bullmq_job_return(j, "1", 1), 0);
+	ck_assert_int_eq(bullmq_worker_finish(w, j, 0, &oc, NULL), -1);
+	ck_assert_int_eq(bullmq_script_code(q), BULLMQ_KEY_WRONG_TYPE);
+	ck_assert_ptr_nonnull(strstr(bullmq_errstr(q), "key " Q "stalled "
+	    "holds a hash, not a set"));
+	ck_assert_int_eq(harness_int("EXISTS " Q "completed"), 0);
+	ck_assert_str_eq(harness_str("LINDEX " Q "active 0"), "s");
+	ck_assert_int_eq(harness_int("EXISTS " Q "s:lock"), 1);
+	freeReplyObject(harness_cmd("DEL " Q "stalled " Q "active"));
+
+	/* retry: wait a string */
+	put_job("r", "{\"attempts\":3}", NULL);
+	j = fetch(w, "r");
+	freeReplyObject(harness_cmd("SET " Q "wait x"));
+	ck_assert_int_eq(bullmq_job_error(j, "boom", 0), 0);
+	ck_assert_int_eq(bullmq_worker_finish(w, j, 1, &oc, NULL), -1);
+	ck_assert_int_eq(bullmq_script_code(q), BULLMQ_KEY_WRONG_TYPE);
+	ck_assert_ptr_nonnull(strstr(bullmq_errstr(q), "key " Q "wait holds "
+	    "a string, not a list"));
+	ck_assert_str_eq(harness_str("LINDEX " Q "active 0"), "r");
+	ck_assert_int_eq(harness_int("EXISTS " Q "r:lock"), 1);
+	ck_assert_int_eq(harness_int("HEXISTS " Q "r failedReason"), 0);
+	bullmq_worker_free(w);
+}
+END_TEST
+
+/* A negative atm counts from 0 when retried: no more tries than attempts. */
+START_TEST(atm_negative)
+{
+	bullmq_worker	*w = worker();
+
+	put_job("n", "{\"attempts\":2}", "-5");
+	fail_it(w, fetch(w, "n"), BULLMQ_RETRIED);
+	ck_assert_str_eq(harness_str("HGET " Q "n atm"), "1");
+	fail_it(w, fetch(w, "n"), BULLMQ_FAILED);
+	assert_failed("n", "boom");
+	ck_assert_str_eq(harness_str("HGET " Q "n atm"), "2");
+	bullmq_worker_free(w);
+}
+END_TEST
+
 Suite *
 make_suite(void)
 {
@@ -541,6 +614,8 @@ make_suite(void)
 	tcase_add_test(tc, extend_odd_lock);
 	tcase_add_test(tc, odd_counters);
 	tcase_add_test(tc, odd_priority_counter);
+	tcase_add_test(tc, wrong_type_refuses_first);
+	tcase_add_test(tc, atm_negative);
 	suite_add_tcase(s, tc);
 	return s;
 }

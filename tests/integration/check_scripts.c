@@ -318,7 +318,7 @@ where(long n, const char *file, long line)
 START_TEST(line_map)
 {
 	const char	*file;
-	long		 m, n, k, p, r, c, line;
+	long		 m, n, k, p, r, c, t, line;
 
 	/* fetch-9.lua: the include follows its marker line */
 	m = line_of("fetch-9.lua", "--@include fetch");
@@ -335,22 +335,29 @@ START_TEST(line_map)
 	ck_assert_int_eq(line, 1);
 	/*
 	 * fetch.lua includes promote-due.lua (p lines) after its line k,
-	 * which includes pc-next.lua (c lines) after its line r
+	 * which includes pc-next.lua (c lines) after its line r, then
+	 * key-types.lua (t lines) after the line that follows
 	 */
 	k = line_of("include/fetch.lua", "--@include promote-due");
 	p = line_of("include/promote-due.lua", NULL);
 	r = line_of("include/promote-due.lua", "--@include pc-next");
 	c = line_of("include/pc-next.lua", NULL);
+	t = line_of("include/key-types.lua", NULL);
+	ck_assert_int_eq(line_of("include/promote-due.lua",
+	    "--@include key-types"), r + 1);
 	where(m + k, "lua/include/fetch.lua", k);
 	where(m + k + 1, "lua/include/promote-due.lua", 1);
 	where(m + k + r, "lua/include/promote-due.lua", r);
 	where(m + k + r + 1, "lua/include/pc-next.lua", 1);
 	where(m + k + r + c, "lua/include/pc-next.lua", c);
 	where(m + k + r + c + 1, "lua/include/promote-due.lua", r + 1);
-	where(m + k + p + c, "lua/include/promote-due.lua", p);
-	where(m + k + p + c + 1, "lua/include/fetch.lua", k + 1);
-	where(m + n + p + c, "lua/include/fetch.lua", n);
-	where(m + n + p + c + 1, "lua/fetch-9.lua", m + 1);
+	where(m + k + r + c + 2, "lua/include/key-types.lua", 1);
+	where(m + k + r + c + t + 1, "lua/include/key-types.lua", t);
+	where(m + k + r + c + t + 2, "lua/include/promote-due.lua", r + 2);
+	where(m + k + p + c + t, "lua/include/promote-due.lua", p);
+	where(m + k + p + c + t + 1, "lua/include/fetch.lua", k + 1);
+	where(m + n + p + c + t, "lua/include/fetch.lua", n);
+	where(m + n + p + c + t + 1, "lua/fetch-9.lua", m + 1);
 	ck_assert_int_eq(bmq_lua_where(BMQ_LUA_FETCH, 0, &file, &line), -1);
 	/* a script without includes is its file */
 	ck_assert_int_eq(bmq_lua_where(BMQ_LUA_ADD, 40, &file, &line), 0);
@@ -438,14 +445,19 @@ START_TEST(errors_name_files)
 	ck_assert_int_eq(bullmq_worker_try_fetch(w, &j), -1);
 	assert_err("fetch", "include/fetch.lua", line_of("include/fetch.lua",
 	    "rcall(\"HMGET\", KEYS[5]"), "WRONGTYPE");
-	/* in an include within the include: a due job, wait a string */
+	/*
+	 * a due job and wait a string: include key-types refuses before
+	 * the job leaves delayed, naming the key
+	 */
 	freeReplyObject(harness_cmd("DEL " Q "meta"));
 	freeReplyObject(harness_cmd("ZADD " Q "delayed 4096 d"));
 	freeReplyObject(harness_cmd("SET " Q "wait x"));
 	ck_assert_int_eq(bullmq_worker_try_fetch(w, &j), -1);
-	assert_err("fetch", "include/promote-due.lua",
-	    line_of("include/promote-due.lua", "rcall(\"LPUSH\", KEYS[1]"),
-	    "WRONGTYPE");
+	ck_assert_int_eq(bullmq_errcode(q), BULLMQ_ERR_JOB);
+	ck_assert_int_eq(bullmq_script_code(q), BULLMQ_KEY_WRONG_TYPE);
+	ck_assert_str_eq(bullmq_errstr(q), "script fetch: key " Q "wait holds "
+	    "a string, not a list: nothing was written");
+	ck_assert_str_eq(harness_str("ZSCORE " Q "delayed d"), "4096");
 	bullmq_worker_free(w);
 
 	/* and in the include after it: the limiter a hash */
