@@ -59,8 +59,9 @@ local function remove_job(jid, base, hard)
 	end
 	release_parent(jk, f[1], base, hard)
 	if f[2] then
+		-- a key that holds no string is no window of this job
 		local dk = base .. "de:" .. f[2]
-		if rcall("GET", dk) == jid then
+		if redis.pcall("GET", dk) == jid then
 			rcall("DEL", dk, base .. "dn:" .. f[2])
 		end
 	end
