@@ -592,6 +592,48 @@ START_TEST(atm_negative)
 }
 END_TEST
 
+/*
+ * A processor's move: a key it writes of the wrong type refuses before the
+ * job leaves active; a NaN priority is none; a key that holds no hash
+ * leaves active, the key left alone.
+ */
+START_TEST(move_refuses_first)
+{
+	bullmq_worker	*w = worker();
+	bullmq_job	*j;
+
+	put_job("m", "{}", NULL);
+	j = fetch(w, "m");
+	freeReplyObject(harness_cmd("SET " Q "delayed x"));
+	ck_assert_int_eq(bullmq_job_move_to_delayed(j, bullmq_now() + 60000),
+	    -1);
+	ck_assert_int_eq(bullmq_script_code(q), BULLMQ_KEY_WRONG_TYPE);
+	ck_assert_ptr_nonnull(strstr(bullmq_errstr(q), "key " Q "delayed "
+	    "holds a string, not a zset"));
+	ck_assert_str_eq(harness_str("LINDEX " Q "active 0"), "m");
+	ck_assert_int_eq(harness_int("EXISTS " Q "m:lock"), 1);
+	freeReplyObject(harness_cmd("DEL " Q "delayed"));
+
+	freeReplyObject(harness_cmd("HSET " Q "m priority nan"));
+	ck_assert_int_eq(bullmq_job_move_to_wait(j, 0, NULL), 0);
+	ck_assert_str_eq(harness_str("LINDEX " Q "wait 0"), "m");
+	ck_assert_int_eq(harness_int("LLEN " Q "active"), 0);
+	bullmq_job_free(j);
+
+	freeReplyObject(harness_cmd("DEL " Q "wait"));
+	put_job("s", "{}", NULL);
+	j = fetch(w, "s");
+	freeReplyObject(harness_cmd("DEL " Q "s"));
+	freeReplyObject(harness_cmd("SET " Q "s hello"));
+	ck_assert_int_eq(bullmq_job_move_to_delayed(j, bullmq_now()), -1);
+	ck_assert_int_eq(bullmq_script_code(q), BULLMQ_JOB_NOT_A_HASH);
+	ck_assert_int_eq(harness_int("LLEN " Q "active"), 0);
+	ck_assert_str_eq(harness_str("GET " Q "s"), "hello");
+	bullmq_job_free(j);
+	bullmq_worker_free(w);
+}
+END_TEST
+
 Suite *
 make_suite(void)
 {
@@ -616,6 +658,7 @@ make_suite(void)
 	tcase_add_test(tc, odd_priority_counter);
 	tcase_add_test(tc, wrong_type_refuses_first);
 	tcase_add_test(tc, atm_negative);
+	tcase_add_test(tc, move_refuses_first);
 	suite_add_tcase(s, tc);
 	return s;
 }
