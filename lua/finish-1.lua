@@ -111,9 +111,13 @@ if completed and kids then
 	end
 end
 
--- a parent's keys of the wrong type refuse here, before the first write
+-- a parent's keys, or those a deduplicated add kept for later needs, of
+-- the wrong type refuse here, before the first write
 if h[5] or h[6] then
 	rare().parent_types(h[5] or "", h[6] or nil)
+end
+if h[7] then
+	rare().dedup_types(h[7])
 end
 
 -- the finished set, unless the job goes at once, is written first (by

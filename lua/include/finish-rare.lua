@@ -282,6 +282,26 @@ local function rare()
 		rcall("SREM", KEYS[10], jid)
 		return -20
 	end
+	-- Before the first write: when an add was kept for later (Q:dn:<deid>,
+	-- a hash), the keys that make it a job hold their types, or the
+	-- script ends refusing (include key-types): the job it becomes would
+	-- be in no state.
+	local function dedup_types(deid)
+		local dnk = prefix .. "dn:" .. deid
+		if rcall("EXISTS", dnk) == 0 then
+			return
+		end
+		local pdk = redis.pcall("HGET", dnk, "pdk")
+		if type(pdk) == "table" then
+			return
+		end
+		key_types({KEYS[1], "list", KEYS[3], "zset", KEYS[4], "zset",
+		    KEYS[6], "stream", KEYS[7], "zset"})
+		if pdk then
+			key_types({pdk, "set"})
+		end
+	end
+
 	-- The deduplication window of a finished job ends, and the add it
 	-- kept for later, if any, becomes a job.
 	local function dedup_done(jid, deid)
@@ -414,6 +434,7 @@ local function rare()
 		dedup_done = dedup_done,
 		parent_done = parent_done,
 		parent_types = parent_types,
+		dedup_types = dedup_types,
 		retain = retain,
 		drop_not_hash = drop_not_hash,
 		parent_ready = parent_ready,

@@ -634,6 +634,47 @@ START_TEST(move_refuses_first)
 }
 END_TEST
 
+/*
+ * An add kept for later (Q:dn:<deid>) becomes a job when its owner
+ * finishes: with wait a string, the finish refuses first rather than make
+ * a job in no state; with dn a string, the prototype is left alone.
+ */
+START_TEST(dedup_kept_wrong_type)
+{
+	bullmq_worker		*w = worker();
+	bullmq_job		*j;
+	enum bullmq_outcome	 oc;
+
+	freeReplyObject(harness_cmd("HSET " Q "o name n data {} opts {} "
+	    "timestamp 1 deid k"));
+	freeReplyObject(harness_cmd("LPUSH " Q "wait o"));
+	freeReplyObject(harness_cmd("SET " Q "de:k o"));
+	freeReplyObject(harness_cmd("HSET " Q "dn:k name d data {} opts {} "
+	    "jid nx"));
+	j = fetch(w, "o");
+	freeReplyObject(harness_cmd("SET " Q "wait x"));
+	ck_assert_int_eq(bullmq_worker_run(w, j, proc_ok, &oc, NULL), -1);
+	ck_assert_int_eq(bullmq_script_code(q), BULLMQ_KEY_WRONG_TYPE);
+	ck_assert_str_eq(harness_str("LINDEX " Q "active 0"), "o");
+	ck_assert_int_eq(harness_int("EXISTS " Q "nx"), 0);
+	ck_assert_str_eq(harness_str("GET " Q "de:k"), "o");
+	ck_assert_int_eq(harness_int("EXISTS " Q "dn:k"), 1);
+
+	/* dn:k a string: no prototype; the window ends, the key stays */
+	freeReplyObject(harness_cmd("DEL " Q "wait " Q "dn:k " Q "active"));
+	freeReplyObject(harness_cmd("SET " Q "dn:k x"));
+	freeReplyObject(harness_cmd("LPUSH " Q "wait o"));
+	j = fetch(w, "o");
+	ck_assert_msg(bullmq_worker_run(w, j, proc_ok, &oc, NULL) == 0, "%s",
+	    bullmq_errstr(q));
+	ck_assert_int_eq(oc, BULLMQ_COMPLETED);
+	ck_assert_int_eq(harness_int("EXISTS " Q "de:k"), 0);
+	ck_assert_str_eq(harness_str("GET " Q "dn:k"), "x");
+	ck_assert_int_eq(harness_int("EXISTS " Q "nx"), 0);
+	bullmq_worker_free(w);
+}
+END_TEST
+
 Suite *
 make_suite(void)
 {
@@ -659,6 +700,7 @@ make_suite(void)
 	tcase_add_test(tc, wrong_type_refuses_first);
 	tcase_add_test(tc, atm_negative);
 	tcase_add_test(tc, move_refuses_first);
+	tcase_add_test(tc, dedup_kept_wrong_type);
 	suite_add_tcase(s, tc);
 	return s;
 }
