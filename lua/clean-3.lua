@@ -66,8 +66,18 @@ if state == "wait" or state == "paused" or state == "active" then
 			    "timestamp"})
 			if not t or t <= cutoff then
 				-- Blank the entry by position; blanks are
-				-- removed at the end.
-				remove_job(jid, base, true)
+				-- removed at the end, and before a refusal
+				-- (a parent's key of the wrong type) ends
+				-- the script.
+				local ok, e = pcall(remove_job, jid, base, true)
+				if not ok then
+					rcall("LREM", KEYS[1], 0, "")
+					-- as a table: a string gets "ERR "
+					if type(e) == "table" then
+						e = e["err"]
+					end
+					error({err = tostring(e)})
+				end
 				rcall("LSET", KEYS[1], i - n - 1, "")
 				deleted[#deleted + 1] = jid
 			end

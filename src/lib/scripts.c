@@ -469,7 +469,6 @@ bmq_script(bullmq_queue *q, enum bmq_lua s, const struct bmq_args *a)
 	redisReply	*r = NULL;
 	int		 tries;
 
-	q->script_code = 0;
 	if (a->over) {
 		bmq_seterr(q, BULLMQ_ERR_ARG, "script %s: more than %d "
 		    "arguments", bmq_lua_scripts[s].name, a->cap);

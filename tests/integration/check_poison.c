@@ -675,6 +675,45 @@ START_TEST(dedup_kept_wrong_type)
 }
 END_TEST
 
+/*
+ * Removing the last pending child of a parent whose queue's wait holds a
+ * string: remove and clean refuse before their first write (the parent
+ * would leave waiting-children for no state), and clean leaves no blank
+ * entry in wait.
+ */
+START_TEST(remove_parent_wrong_type)
+{
+	freeReplyObject(harness_cmd("HSET bull:pp:P name p"));
+	freeReplyObject(harness_cmd("ZADD bull:pp:waiting-children 1 P"));
+	freeReplyObject(harness_cmd("SADD bull:pp:P:dependencies " Q "c"));
+	freeReplyObject(harness_cmd("SET bull:pp:wait x"));
+	freeReplyObject(harness_cmd("HSET " Q "c name n parentKey "
+	    "bull:pp:P timestamp 1"));
+	freeReplyObject(harness_cmd("HSET " Q "d name n timestamp 1"));
+	freeReplyObject(harness_cmd("RPUSH " Q "wait d c"));
+	ck_assert_int_eq(bullmq_remove(q, "c"), -1);
+	ck_assert_int_eq(bullmq_script_code(q), BULLMQ_KEY_WRONG_TYPE);
+	ck_assert_ptr_nonnull(strstr(bullmq_errstr(q), "key bull:pp:wait "
+	    "holds a string, not a list"));
+	ck_assert_int_eq(harness_int("LLEN " Q "wait"), 2);
+	ck_assert_int_eq(harness_int("EXISTS " Q "c"), 1);
+	ck_assert_str_ne(harness_str("ZSCORE bull:pp:waiting-children P"),
+	    "");
+	ck_assert_int_eq(harness_int("SCARD bull:pp:P:dependencies"), 1);
+
+	ck_assert_int_eq(bullmq_clean(q, "wait", 0, 0), -1);
+	ck_assert_int_eq(bullmq_script_code(q), BULLMQ_KEY_WRONG_TYPE);
+	/* d went before c refused: no blank is left behind */
+	ck_assert_int_eq(harness_int("LLEN " Q "wait"), 1);
+	ck_assert_str_eq(harness_str("LINDEX " Q "wait 0"), "c");
+	ck_assert_int_eq(harness_int("SCARD bull:pp:P:dependencies"), 1);
+
+	freeReplyObject(harness_cmd("DEL bull:pp:wait"));
+	ck_assert_int_eq(bullmq_remove(q, "c"), 1);
+	ck_assert_str_eq(harness_str("LINDEX bull:pp:wait 0"), "P");
+}
+END_TEST
+
 Suite *
 make_suite(void)
 {
@@ -701,6 +740,7 @@ make_suite(void)
 	tcase_add_test(tc, atm_negative);
 	tcase_add_test(tc, move_refuses_first);
 	tcase_add_test(tc, dedup_kept_wrong_type);
+	tcase_add_test(tc, remove_parent_wrong_type);
 	suite_add_tcase(s, tc);
 	return s;
 }

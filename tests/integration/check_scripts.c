@@ -472,17 +472,30 @@ START_TEST(errors_name_files)
 	    "rcall(\"GET\", KEYS[8])"), "WRONGTYPE");
 	bullmq_worker_free(w);
 
-	/* in the other include, from drain: a parent's dependencies key
-	   that holds a string */
-	freeReplyObject(harness_cmd("DEL " Q "meta"));
+	/* in the other include, from finish: the metrics a string */
+	freeReplyObject(harness_cmd("DEL " Q "meta " Q "limiter"));
+	memset(&o, 0, sizeof(o));
+	o.metrics_max_points = 10;
+	w = bullmq_worker_new(q, &o);
+	ck_assert_ptr_nonnull(w);
+	add_jobs(1);
+	ck_assert_int_eq(bullmq_worker_try_fetch(w, &j), 1);
+	freeReplyObject(harness_cmd("SET " Q "metrics:completed x"));
+	ck_assert_int_eq(bullmq_worker_finish(w, j, 0, NULL, NULL), -1);
+	assert_err("finish", "include/finish-rare.lua",
+	    line_of("include/finish-rare.lua", "rcall(\"HMGET\", mk"),
+	    "WRONGTYPE");
+	bullmq_worker_free(w);
+
+	/* from drain, a parent's dependencies key that holds a string: a
+	   refusal before the first write */
 	freeReplyObject(harness_cmd("HSET " Q "5 parentKey " Q "p"));
 	freeReplyObject(harness_cmd("HSET " Q "p name p"));
 	freeReplyObject(harness_cmd("SET " Q "p:dependencies x"));
 	freeReplyObject(harness_cmd("LPUSH " Q "wait 5"));
 	ck_assert_int_eq(bullmq_drain(q, 0), -1);
-	assert_err("drain", "include/remove-job.lua",
-	    line_of("include/remove-job.lua", "rcall(\"SREM\", pk .. "
-	    "\":dependencies\""), "WRONGTYPE");
+	ck_assert_int_eq(bullmq_script_code(q), BULLMQ_KEY_WRONG_TYPE);
+	ck_assert_int_eq(harness_int("EXISTS " Q "5"), 1);
 
 	/* a Lua error in a script's own lines after an include */
 	freeReplyObject(harness_cmd("HSET " Q "meta paused 1"));
