@@ -708,6 +708,16 @@ START_TEST(remove_parent_wrong_type)
 	ck_assert_str_eq(harness_str("LINDEX " Q "wait 0"), "c");
 	ck_assert_int_eq(harness_int("SCARD bull:pp:P:dependencies"), 1);
 
+	/* from completed: the job deleted before leaves the set too */
+	freeReplyObject(harness_cmd("DEL " Q "wait"));
+	freeReplyObject(harness_cmd("HSET " Q "e name n timestamp 1"));
+	freeReplyObject(harness_cmd("ZADD " Q "completed 1 e 2 c"));
+	ck_assert_int_eq(bullmq_clean(q, "completed", 0, 0), -1);
+	ck_assert_int_eq(bullmq_script_code(q), BULLMQ_KEY_WRONG_TYPE);
+	ck_assert_int_eq(harness_int("ZCARD " Q "completed"), 1);
+	ck_assert_str_eq(harness_str("ZSCORE " Q "completed c"), "2");
+	ck_assert_int_eq(harness_int("EXISTS " Q "e"), 0);
+
 	freeReplyObject(harness_cmd("DEL bull:pp:wait"));
 	ck_assert_int_eq(bullmq_remove(q, "c"), 1);
 	ck_assert_str_eq(harness_str("LINDEX bull:pp:wait 0"), "P");
