@@ -493,9 +493,15 @@ START_TEST(errors_name_files)
 	freeReplyObject(harness_cmd("HSET " Q "p name p"));
 	freeReplyObject(harness_cmd("SET " Q "p:dependencies x"));
 	freeReplyObject(harness_cmd("LPUSH " Q "wait 5"));
+	freeReplyObject(harness_cmd("HSET " Q "6 name n"));
+	freeReplyObject(harness_cmd("LPUSH " Q "wait 6"));
 	ck_assert_int_eq(bullmq_drain(q, 0), -1);
 	ck_assert_int_eq(bullmq_script_code(q), BULLMQ_KEY_WRONG_TYPE);
 	ck_assert_int_eq(harness_int("EXISTS " Q "5"), 1);
+	/* 6 went before 5 refused: wait holds 5 alone */
+	ck_assert_int_eq(harness_int("EXISTS " Q "6"), 0);
+	ck_assert_int_eq(harness_int("LLEN " Q "wait"), 1);
+	ck_assert_str_eq(harness_str("LINDEX " Q "wait 0"), "5");
 
 	/* a Lua error in a script's own lines after an include */
 	freeReplyObject(harness_cmd("HSET " Q "meta paused 1"));
