@@ -177,8 +177,8 @@ local function rare()
 			return
 		end
 		-- a key that holds no hash is no prototype: left alone
-		local d = redis.pcall("HMGET", dnk, "name", "data", "opts", "pk",
-		    "pd", "pdk", "rjk", "jid")
+		local d = redis.pcall("HMGET", dnk, "name", "data", "opts",
+		    "pk", "pd", "pdk", "rjk", "jid")
 		if d["err"] then
 			return
 		end
@@ -347,8 +347,8 @@ local function rare()
 			local k = pq .. ":" .. p[2]
 			local deps = k .. ":dependencies"
 			key_types({deps, "set", k, "hash", k .. ":processed",
-			    "hash", k .. ":failed", "hash", k .. ":unsuccessful",
-			    "zset"})
+			    "hash", k .. ":failed", "hash",
+			    k .. ":unsuccessful", "zset"})
 			if (pd and pd["fpof"]) or rcall("SCARD", deps) <= 1 then
 				key_types({pq .. ":waiting-children", "zset",
 				    pq .. ":delayed", "zset", pq .. ":wait",
