@@ -3,15 +3,16 @@
 # the toolchain, hiredis, libbsd, jsmn, Check, redis-server and
 # redis-sentinel, valkey-server (from bookworm-backports) beside it, mandoc
 # and valgrind for the checks, clang with its runtime libraries (libFuzzer,
-# the sanitizers), libmicrohttpd, libsystemd, prometheus, openssl, python3
-# and jq, and Node.js with npm for the interoperability tests (Debian's,
-# when none is present).  Recommended packages are never installed.
+# the sanitizers), libmicrohttpd, libsystemd, prometheus, openssl, python3,
+# jq and iproute2 (ip netns, for the many-hosts test), and Node.js with npm
+# for the interoperability tests (Debian's, when none is present).
+# Recommended packages are never installed.
 set -e
 export DEBIAN_FRONTEND=noninteractive
 pkgs="build-essential autoconf automake libtool pkg-config libhiredis-dev
  libbsd-dev libjsmn-dev check redis-server redis-tools redis-sentinel jq
  ca-certificates mandoc valgrind procps libmicrohttpd-dev libsystemd-dev
- prometheus openssl python3 clang libclang-rt-14-dev"
+ prometheus systemd openssl python3 clang libclang-rt-14-dev iproute2"
 # From bookworm-backports: Debian 12 itself has no valkey.
 bpkgs="valkey-server"
 command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"

@@ -10,7 +10,8 @@
   ARGV[1..7] as fetch: prefix "Q:", now, token, lock duration, limiter
              max, limiter duration, worker name
   ARGV[8]  job id
-  ARGV[9]  delay, ms (the job is due at now + delay)
+  ARGV[9]  delay, ms, stored as given (the job is due at now + delay,
+           or now when the delay is 0 or less)
   ARGV[10] failed reason
   ARGV[11] stacktrace JSON array ("" leave as is)
   ARGV[12] "1" to fetch the next job
@@ -34,6 +35,13 @@ local token = ARGV[3]
 
 --@include retry-check
 
+-- as Node: a delay of 0 or less is due now, through the delayed set
+local delay = tonumber(ARGV[9])
+if not delay then
+	return redis.error_reply("delay: not a number")
+end
+local due = delay > 0 and now + delay or now
+
 -- the keys written once the job has left active hold their types
 --@include key-types
 key_types({KEYS[4], "zset", KEYS[6], "stream", KEYS[7], "zset"})
@@ -56,7 +64,7 @@ if not meta[5] then
 	rcall("HSET", KEYS[5], "opts.maxLenEvents", meta[5])
 end
 --@include delayed
-add_delayed(KEYS[4], KEYS[6], jid, now + tonumber(ARGV[9]), meta[5])
+add_delayed(KEYS[4], KEYS[6], jid, due, meta[5])
 
 if ARGV[12] == "1" then
 	-- a job is a string, or a table whose first entry is one

@@ -18,14 +18,15 @@
   ARGV[9]  target: "completed" or "failed"
   ARGV[10] return value (JSON, stored verbatim) or failed reason
   ARGV[11] keep count: -1 keep all, 0 remove at once, N keep the newest N
-  ARGV[12] keep age in seconds and the most to remove per call, "AGE
-           LIMIT" ("" none)
+  ARGV[12] keep age in seconds (any number: 0 or less removes all) and
+           the most to remove per call (negative: no limit), "AGE LIMIT"
+           ("" none)
   ARGV[13] metrics max data points ("" metrics off)
   ARGV[14] "1" to fetch the next job
   ARGV[15] "" or, from a worker that holds the lock and fetched the job
            with its base fields and without parentKey, parent or deid:
            attemptsMade + 1 as it will be, so that the hash is not read
-  ARGV[16] failed only: opts.attempts (for retries-exhausted)
+  ARGV[16] failed only: opts.attempts (for retries-exhausted; "" none)
   ARGV[17] failed only: stacktrace JSON array to store ("" leave as is)
 
   A completion sends 15 arguments: past 16 Redis builds ARGV in a table
@@ -186,7 +187,8 @@ if completed then
 else
 	rcall("XADD", KEYS[6], "MAXLEN", "~", max_events, "*", "event",
 	    "failed", "jobId", jid, "failedReason", value, "prev", "active")
-	if tonumber(atm) >= (tonumber(ARGV[16]) or 0) then
+	local att = tonumber(ARGV[16])
+	if att and tonumber(atm) >= att then
 		rcall("XADD", KEYS[6], "*", "event", "retries-exhausted",
 		    "jobId", jid, "attemptsMade", atm)
 	end

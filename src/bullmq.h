@@ -111,8 +111,8 @@ enum bullmq_keep_mode {
 struct bullmq_keep {
 	enum bullmq_keep_mode	 mode;
 	long			 count;		/* COUNT, and AGE (0: none) */
-	long			 age;		/* seconds, AGE */
-	long			 limit;		/* AGE; 0: 1000 */
+	double			 age;		/* AGE, s; <= 0 all, NaN none */
+	long			 limit;		/* AGE; 0: 1000, < 0: none */
 };
 
 /*
@@ -153,6 +153,10 @@ struct bullmq_add_opts {
 	int64_t			 timestamp;	/* 0: now */
 	size_t			 job_id_len;	/* 0: strlen(job_id) */
 	size_t			 dedup_id_len;	/* 0: strlen(dedup_id) */
+	/* given, so stored even when 0 or false, as Node stores them */
+	int			 has_delay;
+	int			 has_priority;
+	int			 has_lifo;
 };
 
 /*
@@ -249,6 +253,44 @@ long	bullmq_retry_jobs(bullmq_queue *, const char *state, long count);
 long	bullmq_clean(bullmq_queue *, const char *state, int64_t grace,
 	    long limit);
 int	bullmq_drain(bullmq_queue *, int delayed);
+/*
+ * One job by hand, as Node's Job.promote and Job.retry: 0, or -1 (a job
+ * that does not exist: BULLMQ_ERR_JOB and script code BULLMQ_JOB_NOT_EXIST;
+ * one not delayed, or not in state: BULLMQ_JOB_NOT_IN_STATE).  state is
+ * "failed" (or NULL) or "completed"; flags as Job.retry's options.
+ */
+#define BULLMQ_RESET_ATTEMPTS_MADE	0x1	/* resetAttemptsMade */
+#define BULLMQ_RESET_ATTEMPTS_STARTED	0x2	/* resetAttemptsStarted */
+int	bullmq_promote(bullmq_queue *, const char *id);
+int	bullmq_retry_job(bullmq_queue *, const char *id, const char *state,
+	    int flags);
+/*
+ * Call cb for a page of the jobs of a state (wait or waiting, active,
+ * paused, delayed, prioritized, waiting-children, completed, failed): from
+ * start, at most count (0: all), ids whose hash is gone skipped, as
+ * Queue.getJobs.  BULLMQ_ORDER_STATE is the order of Node's getter of the
+ * state: completed and failed newest first, the others in the order they
+ * run.  cb gets the job, its own only during the call, and its score in
+ * the state's sorted set (0 for a list): for a delayed job the time it is
+ * due times 4096 (plus a sequence), for a finished one finishedOn.
+ * Returns how many, or -1.
+ */
+#define BULLMQ_ORDER_STATE	0
+#define BULLMQ_ORDER_ASC	1	/* getJobs(..., asc = true) */
+#define BULLMQ_ORDER_DESC	2	/* getJobs(..., asc = false) */
+long	bullmq_get_jobs(bullmq_queue *, const char *state, long start,
+	    long count, int order, void (*cb)(const bullmq_job *, int64_t,
+	    void *), void *arg);
+/*
+ * Call cb for a job's log lines from start, at most count (0: all), oldest
+ * first or, with desc, newest first (Queue.getJobLogs); *total gets the
+ * number of lines the job has.  Returns how many cb got, or -1.
+ */
+long	bullmq_get_logs(bullmq_queue *, const char *id, long start,
+	    long count, int desc, void (*cb)(const char *line, size_t len,
+	    void *), void *arg, long *total);
+/* 1 when the queue has a meta, id or state key, 0 when none, -1 on error. */
+int	bullmq_queue_exists(bullmq_queue *);
 int	bullmq_obliterate(bullmq_queue *, int force);
 
 /* One worker connection as CLIENT LIST shows it. */

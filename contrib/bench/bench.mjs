@@ -58,6 +58,21 @@ const W = QUICK ? {
 	thousandJobs: 20000,
 	sandboxJobs: 10000, sandboxN: [1, 4, 8], sandboxSleepN: [4, 8],
 };
+// Configurations from the environment, for a run of a few (a before and
+// after comparison): BENCH_DRAIN_C="4,16", BENCH_SLEEP_C="256" (children),
+// BENCH_DRAIN_NODE="1x50,4x1", BENCH_SLEEP_NODE="1x500" (processes x
+// concurrency; "" for none).
+const listOf = (v) => v.split(',').filter((x) => x !== '').map(Number);
+const pairsOf = (v) => v.split(',').filter((x) => x !== '').map((x) =>
+    x.split('x').map(Number));
+if (env.BENCH_DRAIN_C !== undefined)
+	W.drainC = listOf(env.BENCH_DRAIN_C);
+if (env.BENCH_SLEEP_C !== undefined)
+	W.sleepC = listOf(env.BENCH_SLEEP_C);
+if (env.BENCH_DRAIN_NODE !== undefined)
+	W.drainNode = pairsOf(env.BENCH_DRAIN_NODE);
+if (env.BENCH_SLEEP_NODE !== undefined)
+	W.sleepNode = pairsOf(env.BENCH_SLEEP_NODE);
 const THOUSAND = 1000;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

@@ -399,7 +399,9 @@ local function rare()
 	-- in ARGV[12] ("AGE LIMIT", "" none), then all but the newest keep
 	-- (0 or less: no count).
 	local function retain(keep)
-		local age, limit = string.match(ARGV[12], "^(%d+) (%d+)$")
+		-- any age Number() reads (fractions, 0, negative: all); a
+		-- limit below 0 is none
+		local age, limit = string.match(ARGV[12], "^(%S+) (%-?%d+)$")
 		age = tonumber(age)
 		if age then
 			limit = tonumber(limit) or 1000

@@ -145,10 +145,15 @@ cmd_add(struct cli *cli, int argc, char **argv)
 		warnmsg("--opts: %s", err);
 		return 1;
 	}
-	if (delay != -1)
+	/* given is stored, 0 too, as Queue.add stores it */
+	if (delay != -1) {
 		o.delay = delay;
-	if (prio != -1)
+		o.has_delay = 1;
+	}
+	if (prio != -1) {
 		o.priority = (int)prio;
+		o.has_priority = 1;
+	}
 	if (att != -1)
 		o.attempts = (int)att;
 	if (flags.backoff_type != BULLMQ_BACKOFF_NONE) {
@@ -159,8 +164,10 @@ cmd_add(struct cli *cli, int argc, char **argv)
 		o.job_id = flags.job_id;
 		o.job_id_len = 0;	/* NUL terminated, not from --opts */
 	}
-	if (flags.lifo)
+	if (flags.lifo) {
 		o.lifo = 1;
+		o.has_lifo = 1;
+	}
 	if (roc.mode != BULLMQ_KEEP_UNSET)
 		o.remove_on_complete = roc;
 	if (rof.mode != BULLMQ_KEEP_UNSET)

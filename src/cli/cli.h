@@ -91,6 +91,9 @@ int	parse_num(const char *, const char *, long long, long long,
 int	open_queue(struct cli *, const char *);
 int	queue_fail(struct cli *, const char *);
 void	put_jstr(const char *, size_t);
+void	put_job_json(const bullmq_job *, const char *);
+const struct command
+	*find_command(const char *);
 
 /* cli-add.c */
 int	cmd_add(struct cli *, int, char **);
@@ -99,5 +102,12 @@ int	cmd_bench(struct cli *, int, char **);
 
 /* cron.c */
 int	cmd_cron(struct cli *, int, char **);
+
+/* ops.c */
+int	cmd_jobs(struct cli *, int, char **);
+int	cmd_logs(struct cli *, int, char **);
+int	cmd_promote(struct cli *, int, char **);
+int	cmd_retry_job(struct cli *, int, char **);
+int	cmd_help(struct cli *, int, char **);
 
 #endif /* CLI_H */

@@ -1,6 +1,7 @@
 /*
  * main.c: main of bullmq, the command line for producers and operators,
- * and its commands but those that add jobs (add.c).
+ * and its commands but those that add jobs (add.c) and those that look at
+ * or move jobs one by one (ops.c).
  *
  * Every command works on one queue through the public API of bullmq.h
  * alone.  A command declares its options in a table of struct cli_opt and
@@ -62,6 +63,16 @@ static const struct command commands[] = {
 	{ "bench", cmd_bench, 1, 1, "QUEUE -n N", "QUEUE -n N [--batch N]" },
 	{ "cron", cmd_cron, 1, 1, "PATTERN",
 	    "PATTERN [--tz TZ] [--seed S] [--after MS] [-n N]" },
+	/* ops.c */
+	{ "jobs", cmd_jobs, 2, 2, "QUEUE STATE",
+	    "QUEUE STATE [--start N] [--count N] [--asc|--desc]" },
+	{ "logs", cmd_logs, 2, 2, "QUEUE ID",
+	    "QUEUE ID [--start N] [--count N] [--desc]" },
+	{ "promote", cmd_promote, 2, 2, "QUEUE ID", "QUEUE ID" },
+	{ "retry-job", cmd_retry_job, 2, 2, "QUEUE ID",
+	    "QUEUE ID [--state failed|completed] [--reset-attempts-made]\n\t"
+	    "[--reset-attempts-started]" },
+	{ "help", cmd_help, 0, 1, "[COMMAND]", "[COMMAND]" },
 	{ NULL, NULL, 0, 0, NULL, NULL }
 };
 
@@ -151,7 +162,7 @@ usage_error(const struct command *c, const char *fmt, ...)
 }
 
 /* Find a command by name. */
-static const struct command *
+const struct command *
 find_command(const char *name)
 {
 	const struct command	*c;
@@ -415,6 +426,19 @@ cmd_counts(struct cli *cli, int argc, char **argv)
 		return r;
 	if (bullmq_get_counts(cli->q, &ct) == -1)
 		return queue_fail(cli, "counts");
+	/* all zero: a mistyped name must not pass for an idle queue */
+	if (ct.wait + ct.active + ct.delayed + ct.prioritized +
+	    ct.completed + ct.failed + ct.waiting_children + ct.paused == 0 &&
+	    !ct.is_paused) {
+		if ((r = bullmq_queue_exists(cli->q)) == -1)
+			return queue_fail(cli, "counts");
+		if (r == 0) {
+			warnmsg("queue %s does not exist (no meta, id or state "
+			    "key under prefix %s)", argv[0], cli->prefix !=
+			    NULL ? cli->prefix : BULLMQ_DEFAULT_PREFIX);
+			return 1;
+		}
+	}
 	if (cli->json)
 		printf("{\"waiting\":%ld,\"active\":%ld,\"delayed\":%ld,"
 		    "\"prioritized\":%ld,\"completed\":%ld,\"failed\":%ld,"
@@ -478,6 +502,36 @@ is_integer(const char *s, size_t n)
 	return 1;
 }
 
+/*
+ * Print a job in state as one JSON object on a line: its id, its state and
+ * the fields of its hash, those stored as JSON or integers as they are.
+ */
+void
+put_job_json(const bullmq_job *job, const char *state)
+{
+	const char	*name, *value;
+	size_t		 i, nf, len;
+
+	nf = bullmq_job_nfields(job);
+	fputs("{\"id\":", stdout);
+	put_jstr(bullmq_job_id(job), strlen(bullmq_job_id(job)));
+	fputs(",\"state\":", stdout);
+	put_jstr(state, strlen(state));
+	for (i = 0; i < nf; i++) {
+		if (bullmq_job_field_at(job, i, &name, &value, &len) == -1)
+			continue;
+		putchar(',');
+		put_jstr(name, strlen(name));
+		putchar(':');
+		if ((json_field(name) && bullmq_json_valid(value, len)) ||
+		    (int_field(name) && is_integer(value, len)))
+			fwrite(value, 1, len, stdout);
+		else
+			put_jstr(value, len);
+	}
+	puts("}");
+}
+
 /* bullmq get QUEUE ID: print a job's state and fields. */
 static int
 cmd_get(struct cli *cli, int argc, char **argv)
@@ -500,34 +554,20 @@ cmd_get(struct cli *cli, int argc, char **argv)
 		bullmq_job_free(job);
 		return queue_fail(cli, "state");
 	}
-	nf = bullmq_job_nfields(job);
 	if (cli->json) {
-		fputs("{\"id\":", stdout);
-		put_jstr(bullmq_job_id(job), strlen(bullmq_job_id(job)));
-		fputs(",\"state\":", stdout);
-		put_jstr(state, strlen(state));
-	} else
-		printf("id: %s\nstate: %s\n", bullmq_job_id(job), state);
+		put_job_json(job, state);
+		bullmq_job_free(job);
+		return 0;
+	}
+	printf("id: %s\nstate: %s\n", bullmq_job_id(job), state);
+	nf = bullmq_job_nfields(job);
 	for (i = 0; i < nf; i++) {
 		if (bullmq_job_field_at(job, i, &name, &value, &len) == -1)
 			continue;
-		if (!cli->json) {
-			printf("%s: ", name);
-			fwrite(value, 1, len, stdout);
-			putchar('\n');
-			continue;
-		}
-		putchar(',');
-		put_jstr(name, strlen(name));
-		putchar(':');
-		if ((json_field(name) && bullmq_json_valid(value, len)) ||
-		    (int_field(name) && is_integer(value, len)))
-			fwrite(value, 1, len, stdout);
-		else
-			put_jstr(value, len);
+		printf("%s: ", name);
+		fwrite(value, 1, len, stdout);
+		putchar('\n');
 	}
-	if (cli->json)
-		puts("}");
 	bullmq_job_free(job);
 	return 0;
 }

@@ -1,7 +1,8 @@
 /*
  * admin.c: the operators' calls: pause and resume, counts, one job and its
- * state, remove, retry, clean, drain, obliterate, the workers' connections
- * and the event stream (BULLMQ-PROTOCOL.md 4.7, 4.8, 4.11-4.14, 5.2).
+ * state, remove, promote, retry one or many, clean, drain, obliterate, the
+ * workers' connections and the event stream (BULLMQ-PROTOCOL.md 4.7, 4.8,
+ * 4.11-4.14, 5.2).
  */
 #include <sys/types.h>
 #include <sys/time.h>
@@ -19,8 +20,8 @@
 #define EVENT_FIELDS	32
 
 /* Check a job id given by a caller; -1 with the error set. */
-static int
-check_id(bullmq_queue *q, const char *id)
+int
+bmq_check_id(bullmq_queue *q, const char *id)
 {
 	if (id == NULL || *id == '\0') {
 		bmq_seterr(q, BULLMQ_ERR_ARG, "job id is empty");
@@ -131,7 +132,7 @@ bullmq_get_job(bullmq_queue *q, const char *id, bullmq_job **jobp)
 	redisReply	*r;
 
 	*jobp = NULL;
-	if (check_id(q, id) == -1)
+	if (bmq_check_id(q, id) == -1)
 		return -1;
 	if (bmq_job_key(q, id, key, sizeof(key)) == -1) {
 		bmq_seterr(q, BULLMQ_ERR_ARG, "job id %s: key too long", id);
@@ -168,7 +169,7 @@ bullmq_get_state(bullmq_queue *q, const char *id, char *buf, size_t size)
 	struct bmq_args		 a;
 	redisReply		*r;
 
-	if (check_id(q, id) == -1)
+	if (bmq_check_id(q, id) == -1)
 		return -1;
 	bmq_args_init(&a);
 	bmq_args_keys(&a, q, keys, 8);
@@ -204,7 +205,7 @@ bullmq_remove(bullmq_queue *q, const char *id)
 	char			 key[BMQ_MAX_BASE + BMQ_MAX_ID];
 	long long		 v;
 
-	if (check_id(q, id) == -1)
+	if (bmq_check_id(q, id) == -1)
 		return -1;
 	if (bmq_job_key(q, id, key, sizeof(key)) == -1) {
 		bmq_seterr(q, BULLMQ_ERR_ARG, "job id %s: key too long", id);
@@ -226,6 +227,102 @@ bullmq_remove(bullmq_queue *q, const char *id)
 		return -1;
 	}
 	return (int)v;
+}
+
+/*
+ * Move a delayed job to wait (or prioritized) now, as Job.promote: 0, or -1
+ * (missing: script code BULLMQ_JOB_NOT_EXIST; not delayed:
+ * BULLMQ_JOB_NOT_IN_STATE).
+ */
+int
+bullmq_promote(bullmq_queue *q, const char *id)
+{
+	static const enum bmq_key keys[] = { BMQ_K_DELAYED, BMQ_K_WAIT,
+	    BMQ_K_META, BMQ_K_PRIORITIZED, BMQ_K_ACTIVE, BMQ_K_PC,
+	    BMQ_K_EVENTS, BMQ_K_MARKER };
+	struct bmq_args		 a;
+	char			 key[BMQ_MAX_BASE + BMQ_MAX_ID];
+	long long		 v;
+
+	if (bmq_check_id(q, id) == -1)
+		return -1;
+	if (bmq_job_key(q, id, key, sizeof(key)) == -1) {
+		bmq_seterr(q, BULLMQ_ERR_ARG, "job id %s: key too long", id);
+		return -1;
+	}
+	bmq_args_init(&a);
+	bmq_args_keys(&a, q, keys, 8);
+	bmq_args_adds(&a, key);
+	bmq_args_adds(&a, id);
+	if (run_int(q, BMQ_LUA_PROMOTE, &a, &v) == -1) {
+		if (q->script_code == BULLMQ_JOB_NOT_EXIST)
+			bmq_seterr(q, BULLMQ_ERR_JOB, "job %s does not exist",
+			    id);
+		else if (q->script_code == BULLMQ_JOB_NOT_IN_STATE)
+			bmq_seterr(q, BULLMQ_ERR_JOB, "job %s is not delayed",
+			    id);
+		else if (q->script_code == BULLMQ_JOB_NOT_A_HASH)
+			bmq_seterr(q, BULLMQ_ERR_JOB, "job %s: its key holds "
+			    "no hash", id);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Move one failed (or completed) job back to wait, as Job.retry: 0, or -1
+ * (missing: BULLMQ_JOB_NOT_EXIST; not in that state:
+ * BULLMQ_JOB_NOT_IN_STATE).
+ */
+int
+bullmq_retry_job(bullmq_queue *q, const char *id, const char *state,
+    int flags)
+{
+	static const enum bmq_key keys[] = { BMQ_K_WAIT, BMQ_K_META,
+	    BMQ_K_ACTIVE, BMQ_K_MARKER, BMQ_K_PRIORITIZED, BMQ_K_PC };
+	struct bmq_args		 a;
+	char			 key[BMQ_MAX_BASE + BMQ_MAX_ID];
+	long long		 v;
+	enum bmq_key		 from;
+
+	if (state == NULL || strcmp(state, "failed") == 0) {
+		from = BMQ_K_FAILED;
+		state = "failed";
+	} else if (strcmp(state, "completed") == 0)
+		from = BMQ_K_COMPLETED;
+	else {
+		bmq_seterr(q, BULLMQ_ERR_ARG, "retry: state %s is not failed "
+		    "or completed", state);
+		return -1;
+	}
+	if (bmq_check_id(q, id) == -1)
+		return -1;
+	if (bmq_job_key(q, id, key, sizeof(key)) == -1) {
+		bmq_seterr(q, BULLMQ_ERR_ARG, "job id %s: key too long", id);
+		return -1;
+	}
+	bmq_args_init(&a);
+	bmq_args_adds(&a, key);
+	bmq_args_key(&a, q, BMQ_K_EVENTS);
+	bmq_args_key(&a, q, from);
+	bmq_args_keys(&a, q, keys, 6);
+	bmq_args_adds(&a, id);
+	bmq_args_adds(&a, state);
+	bmq_args_adds(&a, flags & BULLMQ_RESET_ATTEMPTS_MADE ? "1" : "0");
+	bmq_args_adds(&a, flags & BULLMQ_RESET_ATTEMPTS_STARTED ? "1" : "0");
+	if (run_int(q, BMQ_LUA_RETRY_JOB, &a, &v) == -1) {
+		if (q->script_code == BULLMQ_JOB_NOT_EXIST)
+			bmq_seterr(q, BULLMQ_ERR_JOB, "job %s does not exist",
+			    id);
+		else if (q->script_code == BULLMQ_JOB_NOT_IN_STATE)
+			bmq_seterr(q, BULLMQ_ERR_JOB, "job %s is not %s", id,
+			    state);
+		else if (q->script_code == BULLMQ_JOB_NOT_A_HASH)
+			bmq_seterr(q, BULLMQ_ERR_JOB, "job %s: its key holds "
+			    "no hash", id);
+		return -1;
+	}
+	return 0;
 }
 
 /* Move failed or completed jobs back to wait; returns how many. */

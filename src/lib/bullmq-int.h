@@ -26,6 +26,14 @@
 #define BMQ_MAX_BLOCK_MS	10000
 #define BMQ_MIN_BLOCK_MS	2
 
+#define BMQ_MAX_SENTINELS	8
+
+/* A server's address: a sentinel, or the node a handle talks to now. */
+struct bmq_node {
+	char	 host[256];
+	int	 port;
+};
+
 /* A parsed Redis URL. */
 struct bmq_url {
 	int	 is_unix;
@@ -35,6 +43,11 @@ struct bmq_url {
 	int	 db;
 	char	 user[128];
 	char	 pass[256];
+	/* redis+sentinel:// (sentinel.c): the master is asked of these */
+	int		 nsentinels;
+	struct bmq_node	 sentinels[BMQ_MAX_SENTINELS];
+	char		 master_name[128];
+	char		 sentinel_pass[256];
 };
 
 /* Queue keys, prebuilt once per handle: Q:<suffix>. */
@@ -78,6 +91,12 @@ struct bullmq_queue {
 	int		 script_code;
 	char		 errstr[BMQ_MAX_ERR];
 	int64_t		 client_id;	/* CLIENT ID of rc, 0: not asked yet */
+	/* the node talked to now, when not the URL's: the master the
+	 * sentinels named, a cluster's MOVED or ASK (sentinel.c, cluster.c) */
+	struct bmq_node	 node;
+	int		 cluster;	/* 1 a cluster node, -1 not, 0 not asked */
+	int64_t		 redirect_t0;	/* bullmq_mono_ms() of a first redirect */
+	int64_t		 sentinel_checked; /* bullmq_mono_ms() of the last ask */
 };
 
 /* A growable byte buffer; on allocation failure oom is set and it stays. */
@@ -125,6 +144,23 @@ redisReply	*bmq_commandv(bullmq_queue *, int, const char **,
 void		 bmq_drop(bullmq_queue *);
 int		 bmq_reply_error(bullmq_queue *, redisReply *);
 int		 bmq_noauth(bullmq_queue *, const redisReply *);
+
+/* sentinel.c */
+int		 bmq_sentinel_parse(const char *, struct bmq_url *, char *,
+		    size_t);
+const char	*bmq_sentinel_redact(const char *, char *, size_t);
+int		 bmq_sentinel_resolve(bullmq_queue *);
+int		 bmq_sentinel_verify(bullmq_queue *);
+int		 bmq_sentinel_recheck(bullmq_queue *);
+int		 bmq_url_decode(const char *, size_t, char *, size_t);
+
+/* cluster.c */
+unsigned int	 bmq_crc16(const char *, size_t);
+unsigned int	 bmq_keyslot(const char *, size_t);
+int		 bmq_slot_check(const char *, char *const *, const size_t *, int,
+		    char *, size_t);
+int		 bmq_redirect(bullmq_queue *, const redisReply *, int, int);
+int		 bmq_cluster_verify(bullmq_queue *);
 
 /* scripts.c */
 #define BMQ_ARGS_MAX	40	/* arguments a struct bmq_args holds */
@@ -176,6 +212,9 @@ size_t		 bmq_json_array_elems(const char *, size_t, size_t,
 		    struct bmq_buf *);
 int		 bmq_jval_int(const struct bmq_jval *, int64_t *);
 int		 bmq_jval_double(const struct bmq_jval *, double *);
+double		 bmq_jval_jsnum(const struct bmq_jval *);
+int		 bmq_jval_truthy(const struct bmq_jval *);
+void		 bmq_fmt_jsnum(char *, size_t, double);
 int		 bmq_jval_string(const struct bmq_jval *, char *, size_t);
 void		 bmq_buf_init(struct bmq_buf *);
 void		 bmq_buf_free(struct bmq_buf *);
@@ -231,18 +270,23 @@ int		 bmq_add_reply(const redisReply *, const redisReply **, char *,
 /* job.c */
 /*
  * What the library reads of a job's stored options, read once when the
- * job is made; absent or unreadable options take the values of {}.
+ * job is made, as Node's Worker reads them: JavaScript's arithmetic,
+ * comparisons and truthiness on whatever JSON value a producer stored
+ * (tests/interop/README has the table); absent or unreadable options take
+ * the values of {}.
  */
 struct bmq_job_opts {
-	long			 attempts;	/* 0 .. 1e9 */
+	long			 attempts;	/* ceil(Number()), 0 .. 1e9 */
+	int			 attempts_lua;	/* Lua's tonumber reads it */
 	enum bullmq_backoff_type backoff_type;	/* NONE: retry at once */
-	int64_t			 backoff_delay;	/* ms */
-	double			 backoff_jitter;
+	struct bmq_jval		 backoff_delay;	/* as stored, into the text */
+	double			 backoff_jitter;	/* Number(), NaN: 0 */
 	struct bmq_jval		 backoff_custom;	/* a type of neither kind */
 	struct bullmq_keep	 keep_complete;	/* UNSET: the worker's */
 	struct bullmq_keep	 keep_fail;
-	int64_t			 keep_logs;	/* kl, 0: every line */
-	int64_t			 stack_trace_limit;	/* -1: none */
+	double			 keep_logs;	/* kl, 0: every line */
+	int64_t			 stack_trace_limit;	/* -1: every entry */
+	int64_t			 stack_trace_drop;	/* drop the oldest N */
 	int			 lifo;
 	/* a scheduler's iteration: repeat.* and prevMillis */
 	struct bmq_jval		 repeat_pattern;	/* into the job's opts */
@@ -282,8 +326,13 @@ bullmq_job	*bmq_job_from_packed(bullmq_queue *, const char *, size_t,
 void		 bmq_job_opts_read(const char *, size_t,
 		    struct bmq_job_opts *);
 long		 bmq_job_long(const bullmq_job *, const char *, long);
-int64_t		 bmq_backoff_delay(enum bullmq_backoff_type, int64_t, double,
+double		 bmq_backoff_delay(enum bullmq_backoff_type, double, double,
 		    long, double);
+int		 bmq_retry_delay(const struct bmq_job_opts *, long, double,
+		    char *, size_t);
+
+/* admin.c */
+int		 bmq_check_id(bullmq_queue *, const char *);
 
 /* stalled.c */
 int		 bmq_give_back(bullmq_queue *, const char *, const char *,

@@ -94,6 +94,13 @@ url_decode(const char *s, size_t n, char *dst, size_t size)
 	return 0;
 }
 
+/* url_decode, for the URL forms of other files (sentinel.c). */
+int
+bmq_url_decode(const char *s, size_t n, char *dst, size_t size)
+{
+	return url_decode(s, n, dst, size);
+}
+
 /* Parse a decimal in [lo, hi] from s[0..n), digits only; -1 if not one. */
 static long long
 parse_num(const char *s, size_t n, long long lo, long long hi)
@@ -129,6 +136,8 @@ bullmq_url_redact(const char *url, char *buf, size_t size)
 	size_t		 n;
 
 	if (size == 0)
+		return buf;
+	if (bmq_sentinel_redact(url, buf, size) != NULL)
 		return buf;
 	if ((p = strstr(url, "://")) == NULL) {
 		strlcpy(buf, url, size);
@@ -248,6 +257,8 @@ bmq_url_parse(const char *url, struct bmq_url *u, char *err, size_t errsize)
 		}
 		return 0;
 	}
+	if (strncmp(url, "redis+sentinel://", 17) == 0)
+		return bmq_sentinel_parse(url, u, err, errsize);
 	if (strncmp(url, "redis://", 8) != 0)
 		return url_error(url, err, errsize, "must start with redis:// "
 		    "or unix://");
@@ -410,6 +421,10 @@ url_shown(const bullmq_queue *q, char *buf, size_t size)
 	if (u->is_unix)
 		snprintf(buf, size, "unix://%s%s%s", u->user,
 		    u->user[0] != '\0' ? "@" : "", u->path);
+	else if (q->node.host[0] != '\0')
+		snprintf(buf, size, "redis://%s%s%s%s%s:%d", u->user,
+		    u->user[0] != '\0' ? "@" : "", v6 ? "[" : "",
+		    q->node.host, v6 ? "]" : "", q->node.port);
 	else
 		snprintf(buf, size, "redis://%s%s%s%s%s:%d", u->user,
 		    u->user[0] != '\0' ? "@" : "", v6 ? "[" : "", u->host,
@@ -497,8 +512,12 @@ bullmq_queue_connect(bullmq_queue *q)
 	q->errstr[0] = '\0';
 	tv.tv_sec = q->connect_timeout_ms / 1000;
 	tv.tv_usec = (q->connect_timeout_ms % 1000) * 1000;
+	if (bmq_sentinel_resolve(q) == -1)
+		return -1;
 	if (q->url.is_unix)
 		q->rc = redisConnectUnixWithTimeout(q->url.path, tv);
+	else if (q->node.host[0] != '\0')
+		q->rc = redisConnectWithTimeout(q->node.host, q->node.port, tv);
 	else
 		q->rc = redisConnectWithTimeout(q->url.host, q->url.port, tv);
 	if (q->rc == NULL) {
@@ -509,10 +528,15 @@ bullmq_queue_connect(bullmq_queue *q)
 		if (q->url.is_unix)
 			bmq_seterr(q, BULLMQ_ERR_IO, "redis unix:%s: %s",
 			    q->url.path, q->rc->errstr);
+		else if (q->node.host[0] != '\0')
+			bmq_seterr(q, BULLMQ_ERR_IO, "redis %s:%d: %s",
+			    q->node.host, q->node.port, q->rc->errstr);
 		else
 			bmq_seterr(q, BULLMQ_ERR_IO, "redis %s:%d: %s",
 			    q->url.host, q->url.port, q->rc->errstr);
 		bmq_drop(q);
+		/* a redirection's node gone: back to the URL's next time */
+		memset(&q->node, 0, sizeof(q->node));
 		return -1;
 	}
 	if (q->command_timeout_ms > 0) {
@@ -557,6 +581,9 @@ bullmq_queue_connect(bullmq_queue *q)
 		if (setup_command(q, "PING", 1, argv) == -1)
 			return -1;
 	}
+	/* a sentinel's master, a cluster node (sentinel.c, cluster.c) */
+	if (bmq_sentinel_verify(q) == -1 || bmq_cluster_verify(q) == -1)
+		return -1;
 	return 0;
 }
 
@@ -615,13 +642,28 @@ ensure(bullmq_queue *q)
 redisReply *
 bmq_command(bullmq_queue *q, const char *fmt, ...)
 {
-	va_list		 ap;
+	va_list		 ap, aq;
 	redisReply	*r;
+	int		 tries, rv;
 
-	if (ensure(q) == -1)
-		return NULL;
 	va_start(ap, fmt);
-	r = redisvCommand(q->rc, fmt, ap);
+	for (tries = 0;; tries++) {
+		if (ensure(q) == -1) {
+			va_end(ap);
+			return NULL;
+		}
+		va_copy(aq, ap);
+		r = redisvCommand(q->rc, fmt, aq);
+		va_end(aq);
+		/* a cluster's redirection, a failover's READONLY */
+		if (r == NULL || (rv = bmq_redirect(q, r, tries, 0)) == 0)
+			break;
+		freeReplyObject(r);
+		if (rv == -1) {
+			va_end(ap);
+			return NULL;
+		}
+	}
 	va_end(ap);
 	if (bmq_reply_error(q, r) == -1)
 		return NULL;
@@ -633,10 +675,19 @@ redisReply *
 bmq_commandv(bullmq_queue *q, int argc, const char **argv, const size_t *lens)
 {
 	redisReply	*r;
+	int		 tries, rv;
 
-	if (ensure(q) == -1)
-		return NULL;
-	r = redisCommandArgv(q->rc, argc, argv, lens);
+	for (tries = 0;; tries++) {
+		if (ensure(q) == -1)
+			return NULL;
+		r = redisCommandArgv(q->rc, argc, argv, lens);
+		/* a cluster's redirection, a failover's READONLY */
+		if (r == NULL || (rv = bmq_redirect(q, r, tries, 0)) == 0)
+			break;
+		freeReplyObject(r);
+		if (rv == -1)
+			return NULL;
+	}
 	if (bmq_reply_error(q, r) == -1)
 		return NULL;
 	return r;

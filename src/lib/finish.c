@@ -6,6 +6,7 @@
  */
 #include <inttypes.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,11 +16,14 @@
 
 /*
  * Fill a keep mode's two script arguments: the count, and the age with the
- * most to remove per call, "AGE LIMIT" ("" when no age).
+ * most to remove per call, "AGE LIMIT" ("" when no age; a negative limit
+ * removes all).
  */
 static void
 keep_args(const struct bullmq_keep *k, char *count, char *age)
 {
+	char	num[32];
+
 	snprintf(count, NUMLEN, "-1");
 	age[0] = '\0';
 	switch (k->mode) {
@@ -32,8 +36,12 @@ keep_args(const struct bullmq_keep *k, char *count, char *age)
 	case BULLMQ_KEEP_AGE:
 		if (k->count > 0)
 			snprintf(count, NUMLEN, "%ld", k->count);
-		snprintf(age, 2 * NUMLEN, "%ld %ld", k->age,
-		    k->limit > 0 ? k->limit : 1000);
+		/* any age, as Node's script takes it: 0 or less is all */
+		if (isnan(k->age))
+			break;
+		bmq_fmt_jsnum(num, sizeof(num), k->age);
+		snprintf(age, 2 * NUMLEN, "%s %ld", num,
+		    k->limit != 0 ? k->limit : 1000);
 		break;
 	default:
 		break;
@@ -89,8 +97,9 @@ keep_for(const bullmq_worker *w, const bullmq_job *j, int failed)
 }
 
 /*
- * The job's stacktrace array with one entry more for this failure, cut to
- * opts.stackTraceLimit (0 keeps none), as JSON in b.
+ * The job's stacktrace array with one entry more for this failure, cut as
+ * opts.stackTraceLimit says (0 keeps none, N the newest N, -N drops the
+ * oldest N), as JSON in b.
  */
 static void
 stacktrace_json(const bullmq_job *j, const char *reason, struct bmq_buf *b)
@@ -98,6 +107,7 @@ stacktrace_json(const bullmq_job *j, const char *reason, struct bmq_buf *b)
 	const char	*old;
 	size_t		 oldlen, n, skip = 0;
 	int64_t		 limit = j->o.stack_trace_limit;
+	int64_t		 drop = j->o.stack_trace_drop;
 	struct bmq_buf	 entry;
 
 	bmq_buf_adds(b, "[");
@@ -112,6 +122,13 @@ stacktrace_json(const bullmq_job *j, const char *reason, struct bmq_buf *b)
 	n = old != NULL ? bmq_json_array_elems(old, oldlen, 0, NULL) : 0;
 	if (limit > 0 && (int64_t)n + 1 > limit)
 		skip = n + 1 - (size_t)limit;
+	if (drop > (int64_t)n) {
+		/* the new entry goes too */
+		bmq_buf_adds(b, "]");
+		return;
+	}
+	if (drop > 0)
+		skip = (size_t)drop;
 	if (old != NULL)
 		bmq_json_array_elems(old, oldlen, skip, b);
 	bmq_buf_init(&entry);
@@ -136,20 +153,17 @@ custom_backoff(bullmq_worker *w, bullmq_job *j, long n, const char *reason)
 }
 
 /*
- * The retry delay from opts.backoff for retry number n, or 0.  A custom
- * backoff type (a Node-side strategy) retries at once.
+ * Whether to retry after a delay (1, the delay as text in buf) or at once
+ * (0), from opts.backoff for retry number n.  A custom backoff type (a
+ * Node-side strategy) retries at once.
  */
-static int64_t
-backoff_for(const bullmq_job *j, long n)
+static int
+backoff_for(const bullmq_job *j, long n, char *buf, size_t size)
 {
 	double	r;
 
-	if (j->o.backoff_type == BULLMQ_BACKOFF_NONE ||
-	    j->o.backoff_delay <= 0)
-		return 0;
 	r = (double)arc4random() / 4294967296.0;
-	return bmq_backoff_delay(j->o.backoff_type, j->o.backoff_delay,
-	    j->o.backoff_jitter, n, r);
+	return bmq_retry_delay(&j->o, n, r, buf, size);
 }
 
 /* Record a script's refusal code in the handle. */
@@ -246,7 +260,12 @@ finish_call(bullmq_queue *q, bullmq_worker *w, bullmq_job *j, int failed,
 	/* a completion sends no more: see finish-1.lua */
 	if (failed) {
 		/* attempts only matter for retries-exhausted */
-		snprintf(att, sizeof(att), "%ld", bullmq_job_attempts(j));
+		/* "": stored as no number, no retries-exhausted (Node's
+		 * script fails there, after the failed event) */
+		att[0] = '\0';
+		if (j->o.attempts_lua)
+			snprintf(att, sizeof(att), "%ld",
+			    bullmq_job_attempts(j));
 		bmq_args_adds(&a, att);
 		bmq_args_add(&a, stack != NULL ? stack : "", stacklen);
 	}
@@ -260,14 +279,14 @@ finish_call(bullmq_queue *q, bullmq_worker *w, bullmq_job *j, int failed,
 
 /* Retry with a delay (delay-10.lua); 0 with *code set, or -1. */
 static int
-delay_call(bullmq_queue *q, bullmq_worker *w, bullmq_job *j, int64_t delay,
+delay_call(bullmq_queue *q, bullmq_worker *w, bullmq_job *j, const char *delay,
     const char *reason, const char *stack, size_t stacklen,
     bullmq_job **next, long long *code)
 {
 	struct bullmq_worker	 tmp;
 	const bullmq_worker	*ws = w;
 	struct bmq_args		 a;
-	char			 now_s[NUMLEN], d[NUMLEN];
+	char			 now_s[NUMLEN];
 	char			 token[BMQ_MAX_TOKEN];
 	redisReply		*r;
 	int64_t			 now;
@@ -280,13 +299,12 @@ delay_call(bullmq_queue *q, bullmq_worker *w, bullmq_job *j, int64_t delay,
 	strlcpy(token, j->token[0] != '\0' ? j->token : "0", sizeof(token));
 	now = bullmq_now();
 	bmq_fmt_ms(now_s, sizeof(now_s), now);
-	bmq_fmt_ms(d, sizeof(d), delay);
 	bmq_args_init(&a);
 	bmq_args_keys(&a, q, bmq_fetch_keys, BMQ_NFETCH_KEYS);
 	bmq_args_key(&a, q, BMQ_K_STALLED);
 	bmq_args_fetch(&a, ws, now_s, token);
 	bmq_args_adds(&a, j->id);
-	bmq_args_adds(&a, d);
+	bmq_args_adds(&a, delay);
 	bmq_args_adds(&a, reason);
 	bmq_args_add(&a, stack, stacklen);
 	bmq_args_adds(&a, w != NULL && next != NULL ? "1" : "0");
@@ -359,9 +377,10 @@ fail_job(bullmq_queue *q, bullmq_worker *w, bullmq_job *j, bullmq_job **next,
 	struct bmq_buf	 st, why;
 	const char	*reason;
 	long		 atm;
-	int64_t		 delay = 0;
+	char		 delay[64];
 	long long	 code = 0;
-	int		 retry, rv = 0, bad;
+	int64_t		 ms;
+	int		 retry, delayed = 0, rv = 0, bad;
 
 	reason = j->reason != NULL ? j->reason : "failed";
 	atm = bullmq_job_attempts_made(j);
@@ -388,14 +407,16 @@ fail_job(bullmq_queue *q, bullmq_worker *w, bullmq_job *j, bullmq_job **next,
 	if (retry && j->o.backoff_custom.type == BMQ_J_STRING && w != NULL &&
 	    w->backoff_fn != NULL) {
 		/* the worker's own strategy for this type: -1 fails the job */
-		delay = custom_backoff(w, j, atm + 1, reason);
-		if (delay < 0) {
+		ms = custom_backoff(w, j, atm + 1, reason);
+		if (ms < 0)
 			retry = 0;
-			delay = 0;
+		else if (ms > 0) {
+			snprintf(delay, sizeof(delay), "%lld", (long long)ms);
+			delayed = 1;
 		}
 	} else if (retry)
-		delay = backoff_for(j, atm + 1);
-	if (retry && delay > 0) {
+		delayed = backoff_for(j, atm + 1, delay, sizeof(delay));
+	if (retry && delayed) {
 		*oc = BULLMQ_DELAYED;
 		rv = delay_call(q, w, j, delay, reason, st.b, st.len, next,
 		    &code);

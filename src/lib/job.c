@@ -38,7 +38,11 @@ int_or(const struct bmq_jval *v, int64_t def)
 	return bmq_jval_int(v, &n) == 0 ? n : def;
 }
 
-/* Read backoff: a number of ms (fixed) or {type, delay, jitter}. */
+/*
+ * Read backoff as Node's Job normalises it: a finite number is a fixed
+ * delay, an object names its type; anything else, or a type other than
+ * fixed and exponential, retries at once (where Node's worker throws).
+ */
 static void
 read_backoff(const struct bmq_jval *v, struct bmq_job_opts *o)
 {
@@ -46,12 +50,12 @@ read_backoff(const struct bmq_jval *v, struct bmq_job_opts *o)
 	const char		*p = v->p;
 
 	o->backoff_type = BULLMQ_BACKOFF_NONE;
-	o->backoff_delay = 0;
+	memset(&o->backoff_delay, 0, sizeof(o->backoff_delay));
 	o->backoff_jitter = 0;
 	memset(&o->backoff_custom, 0, sizeof(o->backoff_custom));
 	if (v->type == BMQ_J_NUMBER) {
 		o->backoff_type = BULLMQ_BACKOFF_FIXED;
-		o->backoff_delay = int_or(v, 0);
+		o->backoff_delay = *v;
 		return;
 	}
 	if (v->type != BMQ_J_OBJECT)
@@ -70,11 +74,45 @@ read_backoff(const struct bmq_jval *v, struct bmq_job_opts *o)
 			else
 				o->backoff_custom = f.v;
 		} else if (keyis(&f, "delay"))
-			o->backoff_delay = int_or(&f.v, 0);
-		else if (keyis(&f, "jitter") &&
-		    bmq_jval_double(&f.v, &o->backoff_jitter) == -1)
-			o->backoff_jitter = 0;
+			o->backoff_delay = f.v;
+		else if (keyis(&f, "jitter")) {
+			o->backoff_jitter = bmq_jval_jsnum(&f.v);
+			if (isnan(o->backoff_jitter))
+				o->backoff_jitter = 0;
+		}
 	}
+}
+
+/*
+ * Read stackTraceLimit as Node applies it: exactly 0 keeps no entry, a
+ * falsy value keeps all, else slice(-limit): the newest N for a positive
+ * N (cut to an integer), the oldest -N dropped for a negative one.
+ */
+static void
+read_stack_limit(const struct bmq_jval *v, struct bmq_job_opts *o)
+{
+	double	d;
+
+	o->stack_trace_limit = -1;
+	o->stack_trace_drop = 0;
+	if (v->type == BMQ_J_NUMBER && bmq_jval_double(v, &d) == 0 &&
+	    d == 0) {
+		o->stack_trace_limit = 0;
+		return;
+	}
+	if (!bmq_jval_truthy(v))
+		return;
+	d = trunc(bmq_jval_jsnum(v));
+	if (isnan(d) || d == 0)
+		return;
+	if (d > 1e15)
+		d = 1e15;
+	if (d < -1e15)
+		d = -1e15;
+	if (d > 0)
+		o->stack_trace_limit = (int64_t)d;
+	else
+		o->stack_trace_drop = (int64_t)-d;
 }
 
 /* Read repeat: the fields of a cron scheduler's next time. */
@@ -121,10 +159,11 @@ bmq_job_opts_read(const char *s, size_t len, struct bmq_job_opts *o)
 {
 	struct bmq_jmember	 m;
 	const char		*p = s;
-	int64_t			 n;
+	double			 d;
 
 	/* what read_repeat leaves for no repeat, and the rest of {} */
 	memset(o, 0, sizeof(*o));
+	o->attempts_lua = 1;
 	o->stack_trace_limit = -1;
 	o->repeat_limit = -1;
 	if (s == NULL || !bmq_json_valid(s, len) ||
@@ -132,9 +171,15 @@ bmq_job_opts_read(const char *s, size_t len, struct bmq_job_opts *o)
 		return;
 	while (bmq_json_next(&p, s + len, &m)) {
 		if (keyis(&m, "attempts")) {
-			n = int_or(&m.v, 0);
-			o->attempts = n < 0 ? 0 : n > 1000000000 ? 1000000000 :
-			    (long)n;
+			/* Node retries while attemptsMade + 1 < attempts */
+			d = ceil(bmq_jval_jsnum(&m.v));
+			o->attempts = !(d > 0) ? 0 : d > 1e9 ? 1000000000 :
+			    (long)d;
+			/* Node's finishing script compares it as a number */
+			o->attempts_lua = m.v.type == BMQ_J_NUMBER ||
+			    (m.v.type == BMQ_J_STRING && m.v.len > 0 &&
+			    !isnan(bmq_jval_jsnum(&m.v)) &&
+			    strspn(m.v.p, " \t\n\r") < m.v.len);
 		} else if (keyis(&m, "backoff"))
 			read_backoff(&m.v, o);
 		else if (keyis(&m, "removeOnComplete"))
@@ -144,12 +189,15 @@ bmq_job_opts_read(const char *s, size_t len, struct bmq_job_opts *o)
 			bmq_keep_from_json(&m.v, "removeOnFail", 0,
 			    &o->keep_fail, NULL, 0);
 		else if (keyis(&m, "kl")) {
-			n = int_or(&m.v, 0);
-			o->keep_logs = n > 0 ? n : 0;
+			/* given to the log script when truthy, as in Node */
+			o->keep_logs = bmq_jval_truthy(&m.v) ?
+			    bmq_jval_jsnum(&m.v) : 0;
+			if (isnan(o->keep_logs) || isinf(o->keep_logs))
+				o->keep_logs = 0;
 		} else if (keyis(&m, "stackTraceLimit"))
-			o->stack_trace_limit = int_or(&m.v, -1);
+			read_stack_limit(&m.v, o);
 		else if (keyis(&m, "lifo"))
-			o->lifo = m.v.type == BMQ_J_TRUE;
+			o->lifo = bmq_jval_truthy(&m.v);
 		else if (keyis(&m, "repeat"))
 			read_repeat(&m.v, o);
 		else if (keyis(&m, "prevMillis"))
@@ -499,36 +547,74 @@ bullmq_job_reason(const bullmq_job *j, int *unrecoverable)
 }
 
 /*
- * The delay before retry number n (1 for the first retry), as Node computes
- * it: fixed delay, or round(2^(n-1) * delay); with jitter j in (0, 1] the
- * value becomes floor(r * d * j + d * (1 - j)) for r in [0, 1).
+ * The delay before retry number n (1 for the first retry) in JavaScript's
+ * arithmetic, as Node computes it: the fixed delay, or
+ * Math.round(2^(n-1) * delay); with jitter j > 0 the value becomes
+ * floor(r * d * j + d * (1 - j)) for r in [0, 1).  NaN when the delay is
+ * no number.
  */
-int64_t
-bmq_backoff_delay(enum bullmq_backoff_type type, int64_t delay, double jitter,
+double
+bmq_backoff_delay(enum bullmq_backoff_type type, double delay, double jitter,
     long n, double r)
 {
 	double	d;
 
 	switch (type) {
 	case BULLMQ_BACKOFF_FIXED:
-		d = (double)delay;
+		d = delay;
 		break;
 	case BULLMQ_BACKOFF_EXPONENTIAL:
 		if (n < 1)
 			n = 1;
 		if (n > 62)
 			n = 62;
-		d = round(pow(2.0, (double)(n - 1)) * (double)delay);
+		/* Math.round: halves go up, -2.5 to -2 */
+		d = floor(pow(2.0, (double)(n - 1)) * delay + 0.5);
 		break;
 	default:
 		return 0;
 	}
-	if (jitter > 0) {
-		if (jitter > 1)
-			jitter = 1;
+	if (jitter > 0)
 		d = floor(r * d * jitter + d * (1 - jitter));
-	}
 	if (d > 9007199254740991.0)
 		d = 9007199254740991.0;
-	return d < 0 ? 0 : (int64_t)d;
+	return d;
+}
+
+/*
+ * Whether Node retries a job with options o after a delay (1) or at once
+ * (0), for retry number n with random r in [0, 1); the delay is written to
+ * buf as Node gives it to its script: a fixed delay without jitter as
+ * stored (any truthy value delays; one below 1 is due at once, but through
+ * the delayed set), the others as numbers.  A delay that is no number
+ * retries at once, where Node's script fails.
+ */
+int
+bmq_retry_delay(const struct bmq_job_opts *o, long n, double r, char *buf,
+    size_t size)
+{
+	const struct bmq_jval	*v = &o->backoff_delay;
+	double			 d;
+
+	if (o->backoff_type == BULLMQ_BACKOFF_NONE)
+		return 0;
+	if (o->backoff_type == BULLMQ_BACKOFF_FIXED &&
+	    !(o->backoff_jitter > 0) && !bmq_jval_truthy(v))
+		return 0;
+	d = bmq_backoff_delay(o->backoff_type, bmq_jval_jsnum(v),
+	    o->backoff_jitter, n, r);
+	if (isnan(d) || isinf(d))
+		return 0;
+	if (o->backoff_type != BULLMQ_BACKOFF_FIXED || o->backoff_jitter > 0) {
+		/* a computed delay of 0 is falsy: at once */
+		if (d == 0)
+			return 0;
+	} else if (v->type == BMQ_J_STRING && v->len < size &&
+	    memchr(v->p, '\\', v->len) == NULL) {
+		memcpy(buf, v->p, v->len);
+		buf[v->len] = '\0';
+		return 1;
+	}
+	bmq_fmt_jsnum(buf, size, d);
+	return 1;
 }

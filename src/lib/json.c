@@ -616,6 +616,110 @@ bmq_jval_double(const struct bmq_jval *v, double *out)
 	return *end == '\0' ? 0 : -1;
 }
 
+/*
+ * A value as JavaScript's Number() reads it: numbers as they are, strings
+ * holding a decimal or 0x number (white space around, "" is 0), true 1,
+ * false and null 0; NaN for anything else (objects, arrays, escapes).
+ */
+double
+bmq_jval_jsnum(const struct bmq_jval *v)
+{
+	char		 buf[64], *b, *end;
+	size_t		 n, i;
+	double		 d;
+
+	switch (v->type) {
+	case BMQ_J_NUMBER:
+		return bmq_jval_double(v, &d) == 0 ? d : NAN;
+	case BMQ_J_TRUE:
+		return 1;
+	case BMQ_J_FALSE:
+	case BMQ_J_NULL:
+		return 0;
+	case BMQ_J_STRING:
+		break;
+	default:
+		return NAN;
+	}
+	if (v->len >= sizeof(buf))
+		return NAN;
+	memcpy(buf, v->p, v->len);
+	buf[v->len] = '\0';
+	for (b = buf; *b == ' ' || (*b >= '\t' && *b <= '\r'); b++)
+		;
+	for (n = strlen(b); n > 0 && (b[n - 1] == ' ' ||
+	    (b[n - 1] >= '\t' && b[n - 1] <= '\r')); n--)
+		b[n - 1] = '\0';
+	if (n == 0)
+		return 0;
+	if (strcmp(b, "Infinity") == 0 || strcmp(b, "+Infinity") == 0)
+		return INFINITY;
+	if (strcmp(b, "-Infinity") == 0)
+		return -INFINITY;
+	if (n > 2 && b[0] == '0' && (b[1] == 'x' || b[1] == 'X')) {
+		if (strspn(b + 2, "0123456789abcdefABCDEF") != n - 2)
+			return NAN;
+		return strtod(b, NULL);
+	}
+	/* strtod reads more than JavaScript: inf, nan, hex floats */
+	for (i = 0; i < n; i++)
+		if (strchr("0123456789+-.eE", b[i]) == NULL)
+			return NAN;
+	errno = 0;
+	d = strtod(b, &end);
+	return *end == '\0' && end != b ? d : NAN;
+}
+
+/* Whether a value is truthy as JavaScript reads it. */
+int
+bmq_jval_truthy(const struct bmq_jval *v)
+{
+	double	d;
+
+	switch (v->type) {
+	case BMQ_J_NONE:
+	case BMQ_J_FALSE:
+	case BMQ_J_NULL:
+		return 0;
+	case BMQ_J_NUMBER:
+		return bmq_jval_double(v, &d) == 0 && d != 0 && !isnan(d);
+	case BMQ_J_STRING:
+		return v->len > 0;
+	default:
+		return 1;
+	}
+}
+
+/*
+ * Format a number as JavaScript's String() does for the values options
+ * hold: integers in full below 1e21, else the shortest text that reads
+ * back as the same number.
+ */
+void
+bmq_fmt_jsnum(char *buf, size_t size, double d)
+{
+	int	prec;
+
+	if (isnan(d)) {
+		snprintf(buf, size, "NaN");
+		return;
+	}
+	if (isinf(d)) {
+		snprintf(buf, size, "%sInfinity", d < 0 ? "-" : "");
+		return;
+	}
+	if (d == floor(d) && fabs(d) < 1e21) {
+		snprintf(buf, size, "%.0f", d == 0 ? 0.0 : d);
+		return;
+	}
+	for (prec = 15; prec < 17; prec++) {
+		snprintf(buf, size, "%.*g", prec, d);
+		if (strtod(buf, NULL) == d)
+			return;
+	}
+	snprintf(buf, size, "%.17g", d);
+}
+
 /* Append code point cp as UTF-8; -1 when it does not fit. */
 static int
 put_utf8(char *buf, size_t size, size_t *o, unsigned int cp)

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <ctype.h>
+#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -80,14 +81,88 @@ get_str(const struct bmq_jmember *m, const char *name, const char **p,
 }
 
 /*
+ * Read a stored retention value as Node's worker and script take it: true
+ * or any truthy string removes at once, false or "" keeps all, a number is
+ * a count (0 removes at once, below 0 keeps all), an object (or an array)
+ * is {age, count, limit} where a count of 0 removes at once whatever the
+ * age, any numeric age (text too) removes the jobs finished that many
+ * seconds ago or earlier, the job itself for 0, and a limit of 0 removes
+ * none of them.  null, and the values Node's script fails on (a fractional
+ * count, a count or age that is no number), are read as near as they go:
+ * null is unset, a count is cut to an integer, an age or count that is no
+ * number is left out.
+ */
+static void
+keep_lenient(const struct bmq_jval *v, struct bullmq_keep *k)
+{
+	struct bmq_jmember	 f;
+	const char		*p = v->p, *e = v->p + v->len;
+	double			 d, count = -1, age = NAN, limit = 1000;
+
+	memset(k, 0, sizeof(*k));
+	switch (v->type) {
+	case BMQ_J_NULL:
+		return;
+	case BMQ_J_TRUE:
+	case BMQ_J_FALSE:
+	case BMQ_J_STRING:
+		k->mode = bmq_jval_truthy(v) ? BULLMQ_KEEP_NONE :
+		    BULLMQ_KEEP_ALL;
+		return;
+	case BMQ_J_NUMBER:
+		if (bmq_jval_double(v, &d) == -1)
+			return;
+		d = floor(d);
+		k->mode = d == 0 ? BULLMQ_KEEP_NONE : d < 0 ? BULLMQ_KEEP_ALL :
+		    BULLMQ_KEEP_COUNT;
+		k->count = d > 0 ? (d > LONG_MAX / 2 ? LONG_MAX / 2 :
+		    (long)d) : 0;
+		return;
+	case BMQ_J_OBJECT:
+		break;
+	default:
+		k->mode = BULLMQ_KEEP_ALL;	/* no fields */
+		return;
+	}
+	while (bmq_json_next(&p, e, &f)) {
+		/* the script's own reading: numbers, and text for the age */
+		if (f.v.type == BMQ_J_NULL)
+			d = NAN;
+		else if (keyis(&f, "age") && f.v.type == BMQ_J_STRING &&
+		    f.v.len > 0)
+			d = bmq_jval_jsnum(&f.v);
+		else if (bmq_jval_double(&f.v, &d) == -1)
+			d = NAN;
+		if (keyis(&f, "age"))
+			age = d;
+		else if (keyis(&f, "count"))
+			count = isnan(d) ? -1 : floor(d);
+		else if (keyis(&f, "limit"))
+			limit = isnan(d) ? 1000 : floor(d);
+	}
+	if (count == 0) {
+		k->mode = BULLMQ_KEEP_NONE;
+		return;
+	}
+	k->count = count > 0 ? (count > LONG_MAX / 2 ? LONG_MAX / 2 :
+	    (long)count) : 0;
+	if (isnan(age) || isinf(age) || limit == 0) {
+		k->mode = k->count > 0 ? BULLMQ_KEEP_COUNT : BULLMQ_KEEP_ALL;
+		return;
+	}
+	k->mode = BULLMQ_KEEP_AGE;
+	k->age = age;
+	k->limit = limit < 0 ? -1 : limit > LONG_MAX / 2 ? LONG_MAX / 2 :
+	    (long)limit;
+}
+
+/*
  * Read a retention value v (removeOnComplete or removeOnFail, called name)
  * into k: true, false, a count or {age, count, limit}.  strict, for options
- * being added: anything else, a number that is not a count from 0 or an
- * unknown field is an error, and null fields are left out.  Else, for the
- * options a job was stored with by any producer: what cannot be read is
- * left out (the last of a repeated field decides), a count below 1
- * removes at once, and an object without an age keeps its count, or all.
- * Returns 0, or -1 with a message in err.
+ * being added: anything else, a number that is not a count from 0 (an age
+ * from 0) or an unknown field is an error, and null fields are left out.
+ * Else, for the options a job was stored with by any producer, as Node
+ * reads them (keep_lenient).  Returns 0, or -1 with a message in err.
  */
 int
 bmq_keep_from_json(const struct bmq_jval *v, const char *name, int strict,
@@ -97,8 +172,14 @@ bmq_keep_from_json(const struct bmq_jval *v, const char *name, int strict,
 	const char		*p = v->p, *e = v->p + v->len;
 	long			*field;
 	int64_t			 n;
+	double			 d;
+	int			 has_age = 0, has_count = 0;
 	char			 fname[64];
 
+	if (!strict) {
+		keep_lenient(v, k);
+		return 0;
+	}
 	memset(k, 0, sizeof(*k));
 	switch (v->type) {
 	case BMQ_J_TRUE:
@@ -108,48 +189,43 @@ bmq_keep_from_json(const struct bmq_jval *v, const char *name, int strict,
 		k->mode = BULLMQ_KEEP_ALL;
 		return 0;
 	case BMQ_J_NUMBER:
-		if (bmq_jval_int(v, &n) == -1 || (strict && (n < 0 ||
-		    n > INT32_MAX))) {
-			if (!strict)
-				return 0;
+		if (bmq_jval_int(v, &n) == -1 || n < 0 || n > INT32_MAX) {
 			bmq_errf(err, errsize, "option %s: must be an integer "
 			    "from 0 to %d", name, INT32_MAX);
 			return -1;
 		}
-		k->mode = strict || n > 0 ? BULLMQ_KEEP_COUNT :
-		    BULLMQ_KEEP_NONE;
-		k->count = n > 0 ? (long)n : 0;
+		k->mode = BULLMQ_KEEP_COUNT;
+		k->count = (long)n;
 		return 0;
 	case BMQ_J_OBJECT:
 		break;
 	default:
-		if (!strict)
-			return 0;
 		bmq_errf(err, errsize, "option %s: must be a boolean, a count "
 		    "or {age, count, limit}", name);
 		return -1;
 	}
-	k->mode = BULLMQ_KEEP_AGE;
 	while (bmq_json_next(&p, e, &f)) {
-		if (keyis(&f, "age"))
-			field = &k->age;
-		else if (keyis(&f, "count"))
+		snprintf(fname, sizeof(fname), "%s.%.*s", name,
+		    (int)(f.klen > 20 ? 20 : f.klen), f.k);
+		if (f.v.type == BMQ_J_NULL)
+			continue;
+		if (keyis(&f, "age")) {
+			/* seconds, fractions too */
+			if (bmq_jval_double(&f.v, &d) == -1 || !(d >= 0 &&
+			    d <= INT32_MAX)) {
+				bmq_errf(err, errsize, "option %s: must be a "
+				    "number from 0 to %d", fname, INT32_MAX);
+				return -1;
+			}
+			k->age = d;
+			has_age = 1;
+			continue;
+		}
+		if (keyis(&f, "count"))
 			field = &k->count;
 		else if (keyis(&f, "limit"))
 			field = &k->limit;
-		else
-			field = NULL;
-		snprintf(fname, sizeof(fname), "%s.%.*s", name,
-		    (int)(f.klen > 20 ? 20 : f.klen), f.k);
-		if (!strict) {
-			if (field != NULL)
-				*field = bmq_jval_int(&f.v, &n) == 0 && n > 0 ?
-				    (long)n : 0;
-			continue;
-		}
-		if (f.v.type == BMQ_J_NULL)
-			continue;
-		if (field == NULL) {
+		else {
 			bmq_errf(err, errsize, "option %s: unknown field",
 			    fname);
 			return -1;
@@ -157,9 +233,14 @@ bmq_keep_from_json(const struct bmq_jval *v, const char *name, int strict,
 		if (get_int(&f, fname, 0, INT32_MAX, &n, err, errsize) == -1)
 			return -1;
 		*field = (long)n;
+		if (field == &k->count)
+			has_count = 1;
 	}
-	if (!strict && k->age == 0)
-		k->mode = k->count > 0 ? BULLMQ_KEEP_COUNT : BULLMQ_KEEP_ALL;
+	/* no age: NaN; {count: 0} removes at once, as in Node */
+	k->mode = has_count && k->count == 0 && !has_age ? BULLMQ_KEEP_NONE :
+	    BULLMQ_KEEP_AGE;
+	if (!has_age)
+		k->age = NAN;
 	return 0;
 }
 
@@ -183,7 +264,9 @@ bullmq_keep_parse(const char *v, struct bullmq_keep *k, char *err,
 	char		 word[16], num[32];
 	long long	 n;
 	size_t		 wl, nl;
-	int		 have_count = 0;
+	double		 age;
+	char		*end;
+	int		 have_count = 0, have_age = 0;
 
 	memset(k, 0, sizeof(*k));
 	if (v == NULL || *v == '\0')
@@ -219,17 +302,29 @@ bullmq_keep_parse(const char *v, struct bullmq_keep *k, char *err,
 		word[wl] = '\0';
 		memcpy(num, p + wl + 1, nl);
 		num[nl] = '\0';
-		n = strtonum(num, strcmp(word, "age") == 0 ? 1 : 0, LONG_MAX,
-		    &errstr);
+		if (strcmp(word, "age") == 0) {
+			/* seconds, 0 and fractions too, as Node takes them */
+			errno = 0;
+			if (strspn(num, "0123456789.") != nl ||
+			    (age = strtod(num, &end)) < 0 || *end != '\0' ||
+			    errno != 0 || age > INT32_MAX) {
+				bmq_errf(err, errsize, "\"%s\": age \"%s\" is "
+				    "not a number", v, num);
+				memset(k, 0, sizeof(*k));
+				return -1;
+			}
+			k->age = age;
+			have_age = 1;
+			continue;
+		}
+		n = strtonum(num, 0, LONG_MAX, &errstr);
 		if (errstr != NULL) {
 			bmq_errf(err, errsize, "\"%s\": %s \"%s\" is %s", v,
 			    word, num, num_error(errstr));
 			memset(k, 0, sizeof(*k));
 			return -1;
 		}
-		if (strcmp(word, "age") == 0)
-			k->age = (long)n;
-		else if (strcmp(word, "count") == 0) {
+		if (strcmp(word, "count") == 0) {
 			k->count = (long)n;
 			have_count = 1;
 		} else if (strcmp(word, "limit") == 0)
@@ -237,11 +332,13 @@ bullmq_keep_parse(const char *v, struct bullmq_keep *k, char *err,
 		else
 			goto bad;
 	}
-	if (k->age == 0 && have_count && k->limit == 0) {
-		k->mode = BULLMQ_KEEP_COUNT;	/* {count: N} */
+	if (!have_age && have_count && k->limit == 0) {
+		/* {count: N}, stored in that form; {count: 0} is true */
+		k->mode = k->count > 0 ? BULLMQ_KEEP_AGE : BULLMQ_KEEP_NONE;
+		k->age = NAN;
 		return 0;
 	}
-	if (k->age == 0)
+	if (!have_age)
 		goto bad;
 	k->mode = BULLMQ_KEEP_AGE;
 	return 0;
@@ -413,11 +510,13 @@ parse_member(const struct bmq_jmember *m, struct bullmq_add_opts *o,
 		    errsize) == -1)
 			return -1;
 		o->delay = n;
+		o->has_delay = 1;
 	} else if (keyis(m, "priority")) {
 		if (get_int(m, "priority", 0, MAX_PRIORITY, &n, err,
 		    errsize) == -1)
 			return -1;
 		o->priority = (int)n;
+		o->has_priority = 1;
 	} else if (keyis(m, "attempts")) {
 		if (get_int(m, "attempts", 0, INT32_MAX, &n, err,
 		    errsize) == -1)
@@ -425,8 +524,10 @@ parse_member(const struct bmq_jmember *m, struct bullmq_add_opts *o,
 		o->attempts = (int)n;
 	} else if (keyis(m, "backoff"))
 		return parse_backoff(m, o, err, errsize);
-	else if (keyis(m, "lifo"))
+	else if (keyis(m, "lifo")) {
+		o->has_lifo = 1;
 		return get_bool(m, "lifo", &o->lifo, err, errsize);
+	}
 	else if (keyis(m, "removeOnComplete"))
 		return bmq_keep_from_json(&m->v, "removeOnComplete", 1,
 		    &o->remove_on_complete, err, errsize);
@@ -514,6 +615,7 @@ int
 bmq_keep_encode(const struct bullmq_keep *k, struct bmq_buf *b)
 {
 	const char	*sep = "";
+	char		 num[32];
 
 	switch (k->mode) {
 	case BULLMQ_KEEP_ALL:
@@ -531,8 +633,9 @@ bmq_keep_encode(const struct bullmq_keep *k, struct bmq_buf *b)
 		return -1;
 	}
 	bmq_buf_adds(b, "{");
-	if (k->age > 0) {
-		bmq_buf_addf(b, "\"age\":%ld", k->age);
+	if (!isnan(k->age)) {
+		bmq_fmt_jsnum(num, sizeof(num), k->age);
+		bmq_buf_addf(b, "\"age\":%s", num);
 		sep = ",";
 	}
 	if (k->count > 0) {
@@ -559,7 +662,9 @@ keep_check(const struct bullmq_keep *k, const char *name, char *err,
     size_t errsize)
 {
 	if (k->mode < BULLMQ_KEEP_UNSET || k->mode > BULLMQ_KEEP_AGE ||
-	    k->count < 0 || k->age < 0 || k->limit < 0) {
+	    k->count < 0 || (!isnan(k->age) && !(k->age >= 0 &&
+	    k->age <= INT32_MAX)) ||
+	    k->limit < 0) {
 		bmq_errf(err, errsize, "option %s: bad mode or negative value",
 		    name);
 		return -1;
@@ -649,8 +754,9 @@ bmq_add_opts_check(const struct bullmq_add_opts *o, const char **jid,
 
 /*
  * Append the stored form of the options (BULLMQ-PROTOCOL.md 2.2): attempts
- * always, the others only when given, keepLogs and deduplication under
- * their aliases kl and de.
+ * always, the others only when given (delay, priority and lifo also when
+ * 0 or false if their has_ flag says so), keepLogs and deduplication
+ * under their aliases kl and de.
  */
 void
 bmq_add_opts_write(struct bmq_buf *b, const struct bullmq_add_opts *o,
@@ -665,12 +771,12 @@ bmq_add_opts_write(struct bmq_buf *b, const struct bullmq_add_opts *o,
 			bmq_buf_addf(b, ",\"jitter\":%.14g", o->backoff_jitter);
 		bmq_buf_adds(b, "}");
 	}
-	if (o->delay > 0)
+	if (o->delay > 0 || o->has_delay)
 		bmq_buf_addf(b, ",\"delay\":%lld", (long long)o->delay);
-	if (o->priority > 0)
+	if (o->priority > 0 || o->has_priority)
 		bmq_buf_addf(b, ",\"priority\":%d", o->priority);
-	if (o->lifo)
-		bmq_buf_adds(b, ",\"lifo\":true");
+	if (o->lifo || o->has_lifo)
+		bmq_buf_addf(b, ",\"lifo\":%s", o->lifo ? "true" : "false");
 	if (jidlen > 0) {
 		bmq_buf_adds(b, ",\"jobId\":");
 		bmq_buf_add_jstr(b, jid, jidlen);

@@ -467,7 +467,7 @@ bmq_script(bullmq_queue *q, enum bmq_lua s, const struct bmq_args *a)
 {
 	struct cmdbuf	 b;
 	redisReply	*r = NULL;
-	int		 tries;
+	int		 tries, moves, rv;
 
 	if (a->over) {
 		bmq_seterr(q, BULLMQ_ERR_ARG, "script %s: more than %d "
@@ -478,12 +478,25 @@ bmq_script(bullmq_queue *q, enum bmq_lua s, const struct bmq_args *a)
 		bmq_seterr(q, BULLMQ_ERR_NOMEM, "out of memory");
 		return NULL;
 	}
-	for (tries = 0; tries < 2; tries++) {
+	for (tries = 0, moves = 0; tries < 2; tries++) {
 		if (q->rc != NULL && closed_while_idle(q))
 			bmq_drop(q);
+		/* a master the sentinels replaced (sentinel.c) */
+		bmq_sentinel_recheck(q);
 		if (q->rc == NULL && bullmq_queue_connect(q) == -1)
 			goto out;
 		r = call(q, &b);
+		/* a cluster's redirection, a failover's READONLY (cluster.c) */
+		if (r != NULL && !bmq_is_noscript(r) &&
+		    (rv = bmq_redirect(q, r, moves, 1)) != 0) {
+			freeReplyObject(r);
+			r = NULL;
+			if (rv == -1)
+				goto out;
+			moves++;
+			tries = -1;	/* another node may need a load */
+			continue;
+		}
 		if (!bmq_is_noscript(r) || tries == 1)
 			break;
 		freeReplyObject(r);

@@ -774,13 +774,22 @@ bullmq_job_log(bullmq_job *j, const char *line)
 		return -1;
 	}
 	keep[0] = '\0';
-	if (j->o.keep_logs > 0)
-		bmq_fmt_ms(keep, sizeof(keep), j->o.keep_logs);
+	/* as Node gives it: negative and fractional counts too */
+	if (j->o.keep_logs != 0)
+		bmq_fmt_jsnum(keep, sizeof(keep), j->o.keep_logs);
 	bmq_args_init(&a);
 	bmq_args_adds(&a, key);
 	bmq_args_add(&a, logs, (size_t)n);
 	bmq_args_adds(&a, line);
 	bmq_args_adds(&a, keep);
-	return bmq_script_int(q, bmq_script(q, BMQ_LUA_LOG, &a), &v);
+	if (bmq_script_int(q, bmq_script(q, BMQ_LUA_LOG, &a), &v) == -1)
+		return -1;
+	/* a negative answer: the job is gone, or kl is negative (as Node) */
+	if (v < 0) {
+		bmq_seterr(q, BULLMQ_ERR_JOB, "job %s: log refused: the job "
+		    "does not exist or its keepLogs is negative", j->id);
+		return -1;
+	}
+	return 0;
 }
 

@@ -66,6 +66,12 @@ static char		 title_job[256];	/* the id, cut for display */
 static int		 title_thread_on;
 static pthread_t	 title_tid;
 
+/* What the processor of the current job did, for the master and the log. */
+static struct {
+	int64_t	 took_us;	/* how long it ran; 0: it did not */
+	char	 reason[512];	/* why it failed, when it did */
+} ran;
+
 static int	stop_asked(void);
 static void	work_main(const struct child_spec *)
 		    __attribute__((__noreturn__));
@@ -202,6 +208,7 @@ child_fork(struct child_spec *cs, int *msgfd, int *lifeline)
 	if (pid == 0) {
 		/* The master's connection is not ours: free it, send nothing. */
 		keeper_close();
+		notify_forget();
 		/* Signals stay blocked until work_main has its handlers. */
 		for (sig = 1; sig < NSIG; sig++)
 			if (sig != SIGKILL && sig != SIGSTOP)
@@ -251,9 +258,19 @@ id_fits(const bullmq_job *job)
 static int
 trampoline(bullmq_job *job)
 {
-	int	rc;
+	struct timespec	 t0, t1;
+	const char	*why;
+	int		 rc;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	rc = processor_run(cur_proc, job);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ran.took_us = (int64_t)(t1.tv_sec - t0.tv_sec) * 1000000 +
+	    (t1.tv_nsec - t0.tv_nsec) / 1000;
+	if (ran.took_us < 1)
+		ran.took_us = 1;
+	if (rc != 0 && (why = bullmq_job_reason(job, NULL)) != NULL)
+		strlcpy(ran.reason, why, sizeof(ran.reason));
 	if (stop_asked() || processor_want_exit(cur_proc))
 		bullmq_worker_no_next(cur_w, 1);
 	return rc;
@@ -406,9 +423,11 @@ title_job_start(const char *id)
  * Send one message to the master, with the id and token of job if not
  * NULL, in one write; a gone master is noticed elsewhere.  A job whose id
  * is too long goes without one: it is failed at once, no lock to keep.
+ * val is the client id, or for MSG_DONE and MSG_NEXT the microseconds the
+ * finished job's processor ran.
  */
 static void
-tell(int type, int status, int64_t client_id, const bullmq_job *job)
+tell(int type, int status, int64_t val, const bullmq_job *job)
 {
 	struct msg	 m;
 	char		 buf[MSG_MAX];
@@ -417,7 +436,10 @@ tell(int type, int status, int64_t client_id, const bullmq_job *job)
 	memset(&m, 0, sizeof(m));
 	m.type = type;
 	m.status = status;
-	m.client_id = client_id;
+	if (type == MSG_DONE || type == MSG_NEXT)
+		m.took_us = val;
+	else
+		m.client_id = val;
 	if (job != NULL && id_fits(job)) {
 		id = bullmq_job_id(job);
 		m.idlen = (uint16_t)strlen(id);
@@ -550,6 +572,47 @@ leave(int status)
 	_exit(status);
 }
 
+/* The word of an outcome in the access log. */
+static const char *
+outcome_word(enum bullmq_outcome o)
+{
+	switch (o) {
+	case BULLMQ_COMPLETED:
+		return "completed";
+	case BULLMQ_FAILED:
+		return "failed";
+	case BULLMQ_RETRIED:
+	case BULLMQ_DELAYED:
+		return "retried";
+	case BULLMQ_LOST_LOCK:
+		return "lost its lock";
+	case BULLMQ_MOVED:
+		return "moved";
+	}
+	return "finished";
+}
+
+/*
+ * Log a job that ended in outcome o: a warning when it failed (with its
+ * queue, name, attempt and reason), and with access-log a line for each.
+ */
+static void
+job_log(const char *id, const char *name, long attempt, long attempts,
+    enum bullmq_outcome o)
+{
+	if (o == BULLMQ_FAILED || o == BULLMQ_RETRIED || o == BULLMQ_DELAYED)
+		log_warnx("worker %d: queue %s job %s (%s) attempt %ld of %ld "
+		    "failed: %s%s", cur->slot, cur->set->queue, id, name,
+		    attempt, attempts, ran.reason[0] != '\0' ? ran.reason :
+		    "before its processor ran", o == BULLMQ_FAILED ? "" :
+		    "; it will be retried");
+	if (cur->set->access_log)
+		log_info("worker %d: job %s (%s) %s in %lld.%03lld ms",
+		    cur->slot, id, name, outcome_word(o),
+		    (long long)(ran.took_us / 1000),
+		    (long long)(ran.took_us % 1000));
+}
+
 /* The loop of a worker child; never returns. */
 static void
 work_main(const struct child_spec *cs)
@@ -562,8 +625,9 @@ work_main(const struct child_spec *cs)
 	bullmq_queue			*q;
 	bullmq_worker			*w;
 	bullmq_job			*job = NULL, *next;
-	char				 id[MSG_ID_LEN + 1];
+	char				 id[MSG_ID_LEN + 1], name[256];
 	const char			*sched;
+	long				 attempt, attempts;
 	int64_t				 cid = 0, backoff = 0;
 	long				 done = 0;
 	int				 r, connected = 0, want_next, down = 0;
@@ -699,6 +763,12 @@ work_main(const struct child_spec *cs)
 		}
 
 		strlcpy(id, bullmq_job_id(job), sizeof(id));
+		strlcpy(name, bullmq_job_name(job) != NULL ?
+		    bullmq_job_name(job) : "", sizeof(name));
+		attempt = bullmq_job_attempts_made(job) + 1;
+		attempts = bullmq_job_attempts(job);
+		ran.took_us = 0;
+		ran.reason[0] = '\0';
 		title_job_start(id);
 		done++;
 		want_next = !stop_asked() &&
@@ -716,10 +786,12 @@ work_main(const struct child_spec *cs)
 		if ((sched = bullmq_worker_sched_error(w, NULL)) != NULL)
 			log_warnx("worker %d: job %s: %s", cs->slot, id, sched);
 		if (next != NULL)
-			tell(MSG_NEXT, status, cid, next);
+			tell(MSG_NEXT, status, ran.took_us, next);
 		else
-			tell(MSG_DONE, status, cid, NULL);
+			tell(MSG_DONE, status, ran.took_us, NULL);
 		job = next;
+		if (r != -1)
+			job_log(id, name, attempt, attempts, outcome);
 		if (r == -1) {
 			log_warnx("worker %d: job %s: %s", cs->slot, id,
 			    bullmq_errstr(q));

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -234,7 +235,7 @@ void
 children_reap(int64_t now)
 {
 	struct child	*c;
-	char		 why[64], who[64];
+	char		 why[48], who[64];
 	pid_t		 pid;
 	int		 st;
 
@@ -245,17 +246,29 @@ children_reap(int64_t now)
 		exit_reason(st, why, sizeof(why));
 		snprintf(who, sizeof(who), "child %d (pid %ld)", c->slot,
 		    (long)pid);
+		if (c->slot > 0 && (size_t)c->slot <= M.nslots)
+			snprintf(M.slots[c->slot - 1].last_exit,
+			    sizeof(M.slots[c->slot - 1].last_exit), "%s%s",
+			    why, c->over_rss ? " (max-child-rss)" :
+			    c->timed_out ? " (job-timeout)" : "");
 		/* exit 0: recycled, or stopped by a TERM not from us */
 		if (c->retiring || M.stopping != STOP_NONE ||
 		    (WIFEXITED(st) && WEXITSTATUS(st) == 0))
 			log_info("%s %s", who, why);
 		else
 			log_warnx("%s %s", who, why);
+		if (!c->retiring && M.stopping == STOP_NONE &&
+		    !(WIFEXITED(st) && WEXITSTATUS(st) == CHILD_EXIT_FATAL))
+			metrics_exit(c->timed_out ? ME_TIMEOUT :
+			    WIFSIGNALED(st) ? ME_SIGNAL :
+			    WEXITSTATUS(st) == 0 ? ME_RECYCLED : ME_EXIT);
 		/* before its job can run again elsewhere */
 		if (c->group != 0)
 			kill_group(c, who, now);
-		if (c->job[0] != '\0')
+		if (c->job[0] != '\0') {
+			M.stats.given_back++;
 			keeper_give_back(who, c->job, c->token);
+		}
 		pid_remove(c);
 		TAILQ_REMOVE(&M.children, c, entry);
 		M.nchildren--;
@@ -280,4 +293,207 @@ kill_child(struct child *c, int64_t now)
 	kill(c->pid, SIGTERM);
 	if (c->kill_at == 0)
 		c->kill_at = now + M.set.kill_timeout;
+}
+
+/*
+ * Replace a child that keeps its slot: it finishes its job and leaves, a
+ * new one starts now.  A planned replacement: no restart is counted.
+ */
+void
+replace_child(struct child *c, int64_t now)
+{
+	size_t	i = (size_t)c->slot - 1;
+
+	stop_child(c);
+	if (i < M.nslots && M.slots[i].wanted)
+		respawn_at(i, now);
+}
+
+/* The name of a child's state for the status. */
+static const char *
+state_name(const struct child *c)
+{
+	if (c->retiring)
+		return "stopping";
+	switch (c->state) {
+	case CS_STARTING:
+		return "starting";
+	case CS_IDLE:
+		return "idle";
+	case CS_BUSY:
+		return "busy";
+	case CS_NOREDIS:
+		return "noredis";
+	}
+	return "?";
+}
+
+/* Fill row r from child c (NULL: none) of slot s. */
+static void
+info_fill(struct child_info *r, const struct child *c, const struct slot *s,
+    int slot, int64_t now)
+{
+	memset(r, 0, sizeof(*r));
+	r->slot = slot;
+	r->job = "";
+	r->rss_kb = -1;
+	r->restarts = s != NULL ? s->restarts : 0;
+	r->last_exit = s != NULL ? s->last_exit : "";
+	if (c == NULL) {
+		r->state = s != NULL && s->fatal ? "fatal" : "down";
+		return;
+	}
+	r->pid = c->pid;
+	r->state = state_name(c);
+	r->job = c->job;
+	if (c->job[0] != '\0')
+		r->job_ms = now - c->job_since;
+	r->completed = c->completed;
+	r->failed = c->failed;
+	r->rss_kb = c->rss_kb > 0 ? c->rss_kb : -1;
+}
+
+/*
+ * The rows of the status into rows (max of them): each wanted slot, with
+ * its child or none, then the children stopping.  Returns how many rows
+ * there are, which may be more than max.
+ */
+size_t
+children_info(struct child_info *rows, size_t max, int64_t now)
+{
+	struct child	*c;
+	size_t		 i, n = 0;
+
+	for (i = 0; i < M.nslots; i++) {
+		if (!M.slots[i].wanted && M.slots[i].child == NULL)
+			continue;
+		if (n < max)
+			info_fill(&rows[n], M.slots[i].child, &M.slots[i],
+			    (int)i + 1, now);
+		n++;
+	}
+	TAILQ_FOREACH(c, &M.children, entry) {
+		if (!c->retiring)
+			continue;
+		if (n < max)
+			info_fill(&rows[n], c, c->slot > 0 &&
+			    (size_t)c->slot <= M.nslots ?
+			    &M.slots[c->slot - 1] : NULL, c->slot, now);
+		n++;
+	}
+	return n;
+}
+
+/* How many children run that are not stopping. */
+size_t
+children_running(void)
+{
+	struct child	*c;
+	size_t		 n = 0;
+
+	TAILQ_FOREACH(c, &M.children, entry)
+		if (!c->retiring)
+			n++;
+	return n;
+}
+
+/* How many of those are connected to Redis: idle or busy. */
+size_t
+children_connected(void)
+{
+	struct child	*c;
+	size_t		 n = 0;
+
+	TAILQ_FOREACH(c, &M.children, entry)
+		if (!c->retiring && (c->state == CS_IDLE ||
+		    c->state == CS_BUSY))
+			n++;
+	return n;
+}
+
+/*
+ * The resident size in KB in the text of /proc/PID/statm (its second
+ * number, in pages of pagesize bytes); -1 when it has none.
+ */
+long
+statm_rss_kb(const char *text, long pagesize)
+{
+	const char	*p = text;
+	char		*end;
+	long long	 pages;
+
+	while (*p == ' ')
+		p++;
+	while (*p >= '0' && *p <= '9')
+		p++;
+	if (p == text || *p != ' ')
+		return -1;
+	errno = 0;
+	pages = strtoll(p + 1, &end, 10);
+	if (errno != 0 || end == p + 1 || pages < 0 ||
+	    (*end != ' ' && *end != '\n' && *end != '\0') ||
+	    pages > LONG_MAX / (pagesize > 0 ? pagesize : 1))
+		return -1;
+	return (long)(pages * pagesize / 1024);
+}
+
+/* The resident size of process pid in KB; -1 when unknown. */
+static long
+proc_rss_kb(pid_t pid)
+{
+	char	path[64], text[256];
+	ssize_t	n;
+	int	fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/statm", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	text[n] = '\0';
+	return statm_rss_kb(text, sysconf(_SC_PAGESIZE));
+}
+
+/* Read each child's resident size, with its program's. */
+void
+children_measure(void)
+{
+	struct child	*c;
+	long		 kb, pk;
+
+	TAILQ_FOREACH(c, &M.children, entry) {
+		kb = proc_rss_kb(c->pid);
+		if (kb >= 0 && c->program != 0 &&
+		    (pk = proc_rss_kb(c->program)) > 0)
+			kb += pk;
+		c->rss_kb = kb;
+	}
+}
+
+/*
+ * With max-child-rss set: measure the children and replace those over it
+ * after their job.
+ */
+void
+children_sizes(int64_t now)
+{
+	struct child	*c;
+
+	if (M.set.max_rss_kb == 0 || M.stopping != STOP_NONE)
+		return;
+	children_measure();
+	/* replace_child leaves c in the list */
+	TAILQ_FOREACH(c, &M.children, entry) {
+		if (c->rss_kb <= M.set.max_rss_kb || c->retiring)
+			continue;
+		log_warnx("child %d (pid %ld) uses %ld KB, over max-child-rss "
+		    "(%ld KB): replacing it%s", c->slot, (long)c->pid,
+		    c->rss_kb, M.set.max_rss_kb, c->job[0] != '\0' ?
+		    " after its job" : "");
+		c->over_rss = 1;
+		M.stats.rss_replaced++;
+		replace_child(c, now);
+	}
 }

@@ -92,7 +92,7 @@ const struct setting settings_table[] = {
 	    " while workers < online CPUs, else 0)" },
 	{ "redis-timeout", 0, "MS", SET_INT, S(redis_timeout), 0, 100,
 	    3600000, "10000", SET_RELOAD | SET_ROLL,
-	    "how long the master and the children wait for Redis to answer" },
+	    "how long a child waits for Redis to answer" },
 	{ "remove-on-complete", 0, "KEEP", SET_STR, S(remove_on_complete),
 	    Z(remove_on_complete), 0, 0, "", SET_RELOAD | SET_ROLL,
 	    "removal of completed jobs that set none: true, false, N or "
@@ -128,6 +128,39 @@ const struct setting settings_table[] = {
 	    "detach and log to syslog" },
 	{ "check", 'n', NULL, SET_BOOL, S(check), 0, 0, 1, "no", SET_NOFILE,
 	    "check the settings, print them and exit" },
+	{ "log-format", 0, "FORMAT", SET_STR, S(log_format), Z(log_format), 0,
+	    0, "text", SET_RELOAD | SET_ROLL,
+	    "log lines as text, logfmt or json" },
+	{ "log-level", 0, "LEVEL", SET_STR, S(log_level), Z(log_level), 0, 0,
+	    "info", SET_RELOAD | SET_ROLL,
+	    "log debug, info, warning or error and above" },
+	{ "access-log", 0, NULL, SET_BOOL, S(access_log), 0, 0, 1, "no",
+	    SET_RELOAD | SET_ROLL, "log a line for every finished job" },
+	{ "metrics-listen", 0, "ADDR:PORT", SET_STR, S(metrics_listen),
+	    Z(metrics_listen), 0, 0, "", 0,
+	    "serve Prometheus metrics over HTTP at ADDR:PORT (empty: off)" },
+	{ "statsd", 0, "HOST:PORT", SET_STR, S(statsd), Z(statsd), 0, 0, "",
+	    SET_RELOAD, "send StatsD metrics over UDP to HOST:PORT (empty: "
+	    "off)" },
+	{ "control-socket", 's', "PATH", SET_STR, S(control_socket),
+	    Z(control_socket), 0, 0, "auto", 0, "the master's control socket "
+	    "(auto: /run/bullmq-master/QUEUE.sock as root, else under "
+	    "$XDG_RUNTIME_DIR or /tmp; none: no socket)" },
+	{ "master-redis-timeout", 0, "MS", SET_INT, S(master_redis_timeout),
+	    0, 100, 60000, "1000", SET_RELOAD,
+	    "the longest the master's own Redis calls hold its loop" },
+	{ "autoscale", 0, "MIN,MAX", SET_STR, S(autoscale), Z(autoscale), 0,
+	    0, "", SET_RELOAD, "keep between MIN and MAX children, as the "
+	    "queue's backlog asks (empty: off)" },
+	{ "autoscale-idle", 0, "S", SET_INT, S(autoscale_idle), 0, 1, 86400,
+	    "30", SET_RELOAD, "autoscale: a child idle this long may go" },
+	{ "autoscale-wait", 0, "MS", SET_INT, S(autoscale_wait), 0, 0,
+	    86400000, "1000", SET_RELOAD,
+	    "autoscale: jobs waiting this long add children" },
+	{ "max-child-rss", 0, "SIZE", SET_STR, S(max_child_rss),
+	    Z(max_child_rss), 0, 0, "0", SET_RELOAD, "replace a child whose "
+	    "resident size (with its program's) passes SIZE: N, NK, NM, NG "
+	    "(0: no limit)" },
 };
 const size_t settings_count = sizeof(settings_table) /
     sizeof(settings_table[0]);
@@ -621,6 +654,83 @@ parse_limiter(const char *v, long *max, long *ms, char *msg, size_t size)
 	return 0;
 }
 
+/* Parse an autoscale value "MIN,MAX" ("" off); 0, or -1 with msg. */
+static int
+parse_autoscale(const char *v, long *min, long *max, char *msg, size_t size)
+{
+	const char	*errstr, *comma;
+	char		 a[16];
+	long long	 lo, hi;
+
+	*min = *max = 0;
+	if (*v == '\0')
+		return 0;
+	if ((comma = strchr(v, ',')) == NULL ||
+	    (size_t)(comma - v) >= sizeof(a)) {
+		snprintf(msg, size, "\"%s\" is not MIN,MAX (say 2,16)", v);
+		return -1;
+	}
+	memcpy(a, v, (size_t)(comma - v));
+	a[comma - v] = '\0';
+	lo = strtonum(a, 0, 4096, &errstr);
+	if (errstr != NULL) {
+		snprintf(msg, size, "\"%s\": MIN \"%s\" is %s (0 to 4096)", v,
+		    a, num_error(errstr));
+		return -1;
+	}
+	hi = strtonum(comma + 1, 1, 4096, &errstr);
+	if (errstr != NULL) {
+		snprintf(msg, size, "\"%s\": MAX \"%s\" is %s (1 to 4096)", v,
+		    comma + 1, num_error(errstr));
+		return -1;
+	}
+	if (lo > hi) {
+		snprintf(msg, size, "\"%s\": MIN is more than MAX", v);
+		return -1;
+	}
+	*min = (long)lo;
+	*max = (long)hi;
+	return 0;
+}
+
+/* Parse a size "N", "NK", "NM" or "NG" (N alone: bytes) into KB. */
+static int
+parse_size_kb(const char *v, long *kb, char *msg, size_t size)
+{
+	const char	*errstr;
+	char		 a[32];
+	size_t		 n = strlen(v);
+	long long	 mul = 0, x;
+
+	*kb = 0;
+	if (n > 0 && strchr("kKmMgG", v[n - 1]) != NULL) {
+		mul = v[n - 1] == 'k' || v[n - 1] == 'K' ? 1 :
+		    v[n - 1] == 'm' || v[n - 1] == 'M' ? 1024 : 1024 * 1024;
+		n--;
+	}
+	if (n == 0 || n >= sizeof(a)) {
+		snprintf(msg, size, "\"%s\" is not a size (N, NK, NM or NG)",
+		    v);
+		return -1;
+	}
+	memcpy(a, v, n);
+	a[n] = '\0';
+	x = strtonum(a, 0, mul == 0 ? (long long)LONG_MAX : LONG_MAX / mul,
+	    &errstr);
+	if (errstr != NULL && strcmp(errstr, "invalid") == 0) {
+		snprintf(msg, size, "\"%s\" is not a size (N, NK, NM or NG)",
+		    v);
+		return -1;
+	}
+	if (errstr != NULL) {
+		snprintf(msg, size, "\"%s\": the number is %s", v,
+		    num_error(errstr));
+		return -1;
+	}
+	*kb = mul == 0 ? (long)((x + 1023) / 1024) : (long)(x * mul);
+	return 0;
+}
+
 /*
  * Whether this process may start children at incr (negative) nice levels
  * from its own: 0 when it may, else the RLIMIT_NICE it would need.
@@ -651,7 +761,7 @@ config_validate(struct settings *s, const struct origins *o, char *err,
 {
 	struct passwd	*pw;
 	struct group	*gr;
-	const char	*errstr;
+	const char	*errstr, *name;
 	char		 msg[256], env[64];
 	size_t		 i;
 	long		 need;
@@ -725,6 +835,27 @@ config_validate(struct settings *s, const struct origins *o, char *err,
 	if (parse_limiter(s->limiter, &s->limiter_max, &s->limiter_ms, msg,
 	    sizeof(msg)) == -1)
 		return bad(s, o, "limiter", err, errsize, "%s", msg);
+	if ((s->log_fmt = log_format_parse(s->log_format)) == -1)
+		return bad(s, o, "log-format", err, errsize, "\"%s\" is not "
+		    "text, logfmt or json", s->log_format);
+	if ((s->log_pri = log_level_parse(s->log_level)) == -1)
+		return bad(s, o, "log-level", err, errsize, "\"%s\" is not "
+		    "debug, info, warning or error", s->log_level);
+	if (obs_check(s, &name, msg, sizeof(msg)) == -1)
+		return bad(s, o, name, err, errsize, "%s", msg);
+	if (parse_autoscale(s->autoscale, &s->autoscale_min,
+	    &s->autoscale_max, msg, sizeof(msg)) == -1)
+		return bad(s, o, "autoscale", err, errsize, "%s", msg);
+	if (parse_size_kb(s->max_child_rss, &s->max_rss_kb, msg,
+	    sizeof(msg)) == -1)
+		return bad(s, o, "max-child-rss", err, errsize, "%s", msg);
+	if (strcmp(s->control_socket, "auto") != 0 &&
+	    strcmp(s->control_socket, "none") != 0 &&
+	    (s->control_socket[0] != '/' ||
+	    strlen(s->control_socket) >= CTL_PATH_MAX))
+		return bad(s, o, "control-socket", err, errsize, "\"%s\" is "
+		    "not auto, none or an absolute path shorter than %d bytes",
+		    s->control_socket, CTL_PATH_MAX);
 	if (s->lock_duration / 2 < 100) {
 		return bad(s, o, "lock-duration", err, errsize, "too short");
 	}

@@ -7,6 +7,7 @@
 #define DAEMON_H
 
 #include <sys/types.h>
+#include <sys/socket.h>
 
 #include <limits.h>
 #include <stdarg.h>
@@ -28,6 +29,8 @@
 /* Sizes of the string settings. */
 #define SET_PATH_MAX		1024
 #define SET_NAME_MAX		256
+/* The longest control socket path, with its NUL (sun_path). */
+#define CTL_PATH_MAX		108
 /* An error about the settings or the processor: up to three paths. */
 #define SET_ERR_MAX		(3 * SET_PATH_MAX + 1024)
 
@@ -64,15 +67,31 @@ struct settings {
 	char	 log_file[SET_PATH_MAX];
 	int	 daemon;
 	int	 check;
+	char	 log_format[16];	/* text, logfmt, json */
+	char	 log_level[16];		/* debug, info, warning, error */
+	int	 access_log;		/* a line for every finished job */
+	char	 metrics_listen[128];	/* ADDR:PORT of /metrics; "": off */
+	char	 statsd[128];		/* HOST:PORT of StatsD; "": off */
+	char	 control_socket[SET_PATH_MAX];	/* "auto", "none" or a path */
+	long	 master_redis_timeout;	/* ms: the master's own calls */
+	char	 autoscale[32];		/* "MIN,MAX" or "" */
+	long	 autoscale_idle;	/* s a child idles before it goes */
+	long	 autoscale_wait;	/* ms jobs wait before a child more */
+	char	 max_child_rss[32];	/* "0" or N[KMG] */
 	/* Derived by config_load. */
 	struct bullmq_keep keep_complete;
 	struct bullmq_keep keep_fail;
 	long	 limiter_max;
 	long	 limiter_ms;
+	long	 autoscale_min;		/* autoscale_max 0: off */
+	long	 autoscale_max;
+	long	 max_rss_kb;		/* 0: no limit */
 	uid_t	 uid;
 	gid_t	 gid;
 	int	 drop_user;	/* uid is set */
 	int	 drop_group;	/* gid is set */
+	int	 log_fmt;	/* enum log_format */
+	int	 log_pri;	/* syslog priority of log_level */
 };
 
 enum setting_type {
@@ -155,7 +174,17 @@ enum log_target {
 	LOG_TO_SYSLOG
 };
 
+enum log_format {
+	LOG_FMT_TEXT,
+	LOG_FMT_LOGFMT,
+	LOG_FMT_JSON
+};
+
 int	 log_init(enum log_target, const char *, char *, size_t);
+int	 log_format_parse(const char *);
+int	 log_level_parse(const char *);
+void	 log_set_format(enum log_format);
+void	 log_set_level(int);
 int	 log_reopen(void);
 void	 log_close(void);
 void	 log_child(int);
@@ -169,10 +198,17 @@ void	 log_warn(const char *, ...)
 	    __attribute__((__format__(__printf__, 1, 2)));
 void	 log_warnx(const char *, ...)
 	    __attribute__((__format__(__printf__, 1, 2)));
+void	 log_errx(const char *, ...)
+	    __attribute__((__format__(__printf__, 1, 2)));
 void	 log_debug(const char *, ...)
 	    __attribute__((__format__(__printf__, 1, 2)));
 void	 log_vmsg(int, const char *, va_list)
 	    __attribute__((__format__(__printf__, 2, 0)));
+
+/* addr.c: the addresses of metrics-listen and statsd. */
+int	 addr_parse(const char *, int, struct sockaddr_storage *,
+	    socklen_t *, char *, size_t);
+int	 obs_check(const struct settings *, const char **, char *, size_t);
 
 /* restart.c: the restart policy, one pure function and its history. */
 struct restart_hist {
@@ -214,6 +250,8 @@ void processor_kill_running(void);
  * reaped) or the group was killed.  fn is called in handlers too. */
 void processor_on_group(void (*fn)(pid_t));
 void processor_set_group(pid_t);
+void processor_exec(char *const *, char *const *, pid_t, int, int, int, int)
+    __attribute__((__noreturn__));
 void processor_free(struct processor *);
 int processor_job_fail(bullmq_job *, const char *, ...)
     __attribute__((__format__(__printf__, 2, 3)));
@@ -266,6 +304,8 @@ struct msg {
 	union {
 		int64_t	 client_id;	/* MSG_READY, MSG_IDLE */
 		int64_t	 group;		/* MSG_GROUP */
+		int64_t	 took_us;	/* MSG_DONE, MSG_NEXT: how long the
+					   finished job's processor ran */
 	};
 	int64_t		 at;		/* monotonic ms the job was taken */
 };
@@ -306,8 +346,100 @@ void	 keeper_retry(int64_t, int);
 size_t	 keeper_pending(void);
 void	 keeper_unblock(int64_t);
 void	 keeper_extend(size_t, const char *const *, const char *const *,
-	    int64_t);
+	    int64_t, void (*)(const char *, void *));
 void	 keeper_stalled(int64_t);
+void	 keeper_refresh(int64_t);
+int	 keeper_counts(struct bullmq_counts *, int64_t *);
+int	 keeper_up(void);
+int64_t	 keeper_quiet_left(void);
+
+/*
+ * ctl.c: the control socket.  A client sends one line and reads the answer
+ * until the master closes the connection.
+ */
+enum ctl_cmd {
+	CTL_BAD,
+	CTL_STATUS,
+	CTL_STATUS_JSON,
+	CTL_LIVE,
+	CTL_READY,
+	CTL_SCALE
+};
+
+struct ctl_req {
+	enum ctl_cmd	 cmd;
+	int		 relative;	/* CTL_SCALE: n is added */
+	long		 n;
+};
+
+int	 ctl_parse(const char *, size_t, struct ctl_req *);
+int	 ctl_path(const struct settings *, char *, size_t);
+int	 ctl_request(const char *, const char *, FILE *);
+
+/* autoscale.c: the autoscaler's decision, a pure function. */
+struct autoscale_in {
+	long	 wanted;
+	long	 min, max;
+	long	 backlog;		/* jobs waiting */
+	int64_t	 backlog_ms;		/* for this long */
+	long	 idle_now;		/* children idle or starting */
+	long	 idle_long;		/* idle for idle_ms or more */
+	int64_t	 since_grow_ms;		/* since the last growth */
+	int64_t	 since_change_ms;	/* since the last decision */
+	int64_t	 wait_ms;		/* autoscale-wait */
+	int64_t	 idle_ms;		/* autoscale-idle */
+};
+
+long	 autoscale_decide(const struct autoscale_in *, const char **);
+
+void	 keeper_refresh(int64_t);
+int	 keeper_counts(struct bullmq_counts *, int64_t *);
+int	 keeper_up(void);
+
+/* metrics.c: the master's counters, for Prometheus and StatsD. */
+enum metrics_outcome {
+	MO_COMPLETED,
+	MO_FAILED,
+	MO_RETRIED,
+	MO_STALLED,
+	MO_GIVEN_BACK,
+	MO_TIMED_OUT,
+	MO_LOST_LOCK,
+	MO_MOVED,
+	MO_COUNT
+};
+
+/* Why a child that is replaced ended. */
+enum metrics_exit {
+	ME_RECYCLED,		/* exit 0: max-jobs-per-child, its own TERM */
+	ME_EXIT,		/* another exit status */
+	ME_SIGNAL,		/* killed by a signal */
+	ME_TIMEOUT,		/* killed for job-timeout */
+	ME_COUNT
+};
+
+struct buf;
+void	 metrics_job(int, int64_t);
+void	 metrics_outcome(enum metrics_outcome, unsigned long);
+void	 metrics_exit(enum metrics_exit);
+void	 metrics_redis(int);
+void	 metrics_text(struct buf *);
+int	 metrics_statsd(const struct settings *);
+void	 metrics_tick(int64_t);
+void	 metrics_close(void);
+
+/* httpd.c: metrics-listen, libmicrohttpd driven from the master's wait. */
+extern const char	 httpd_tag;	/* epoll data of its descriptor */
+int	 httpd_open(const char *, int);
+void	 httpd_run(void);
+void	 httpd_close(void);
+
+/* notify.c: systemd's sd_notify, when the master runs under it. */
+void	 notify_init(void);
+void	 notify_tick(int64_t);
+void	 notify_reloading(void);
+void	 notify_stopping(void);
+void	 notify_forget(void);
 
 /* master.c */
 int	 master_run(struct settings *, const struct cmdline *,

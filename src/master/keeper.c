@@ -13,7 +13,8 @@
 
 #define MAX_PENDING	10000
 #define PENDING_RETRY	1000	/* ms between two tries */
-#define UNBLOCK_QUIET_MS 5000	/* no CLIENT UNBLOCK this long after a failure */
+#define QUIET_MS	5000	/* after a failure: no call so long, */
+#define QUIET_MIN_MS	250	/* or a quarter of lock-duration, not less */
 #define REFUSED_QUIET_MS 60000	/* one refused stalled check logged in this */
 
 /* A job to give back or fail once Redis answers again. */
@@ -33,6 +34,9 @@ static struct {
 	struct pending	*pend;
 	size_t		 npend, cap;
 	int64_t		 pend_next;
+	int64_t		 quiet_ms;	/* no call so long after a failure */
+	struct bullmq_counts counts;	/* the queue's, read each second */
+	int64_t		 counts_at;	/* monotonic ms; 0: never read */
 } K;
 
 /* Note whether Redis answered, logging only the changes. */
@@ -43,12 +47,48 @@ status(int ok, const char *what)
 		log_info("redis answers again");
 	else if (!ok && K.ok)
 		log_warnx("%s: %s", what, bullmq_errstr(K.q));
+	if (ok != K.ok || !ok)
+		metrics_redis(ok);
 	K.ok = ok;
 	if (!ok)
 		K.failed_at = bullmq_now();
 }
 
-/* Open the master's connection; -1 when the settings are unusable. */
+/*
+ * Whether Redis failed to answer less than quiet_ms ago: no call is made
+ * then, so that a hung Redis, each call waiting out master-redis-timeout,
+ * holds the loop for one call at a time, one every quiet_ms at most.  A
+ * quarter of lock-duration when that is shorter: a short time without an
+ * answer costs no lock.
+ */
+static int
+quiet(void)
+{
+	return !K.ok && bullmq_now() - K.failed_at < K.quiet_ms;
+}
+
+/* How many ms are left of the quiet time after a failure; 0: none. */
+int64_t
+keeper_quiet_left(void)
+{
+	return quiet() ? K.failed_at + K.quiet_ms - bullmq_now() : 0;
+}
+
+/* The quiet time after a failure for settings s. */
+static int64_t
+quiet_for(const struct settings *s)
+{
+	int64_t	q = s->lock_duration / 4;
+
+	return q > QUIET_MS ? QUIET_MS : q < QUIET_MIN_MS ? QUIET_MIN_MS : q;
+}
+
+/*
+ * Open the master's connection; -1 when the settings are unusable.  Its
+ * calls wait master-redis-timeout at most (not redis-timeout, the
+ * children's): the loop that answers the control socket, reaps and obeys
+ * signals waits on them.
+ */
 int
 keeper_open(const struct settings *s)
 {
@@ -57,12 +97,13 @@ keeper_open(const struct settings *s)
 	memset(&K, 0, sizeof(K));
 	K.ok = 1;
 	K.max_stalled = s->max_stalled_count;
+	K.quiet_ms = quiet_for(s);
 	memset(&co, 0, sizeof(co));
 	co.url = s->redis;
 	co.prefix = s->prefix;
 	co.queue = s->queue;
-	co.connect_timeout_ms = 2000;
-	co.command_timeout_ms = (int)s->redis_timeout;
+	co.connect_timeout_ms = (int)s->master_redis_timeout;
+	co.command_timeout_ms = (int)s->master_redis_timeout;
 	if ((K.q = bullmq_queue_new(&co)) == NULL ||
 	    bullmq_errcode(K.q) == BULLMQ_ERR_ARG) {
 		log_warnx("queue %s: %s", s->queue, K.q != NULL ?
@@ -103,8 +144,10 @@ void
 keeper_settings(const struct settings *s)
 {
 	K.max_stalled = s->max_stalled_count;
+	K.quiet_ms = quiet_for(s);
 	if (K.q != NULL)
-		bullmq_set_command_timeout(K.q, (int)s->redis_timeout);
+		bullmq_set_command_timeout(K.q,
+		    (int)s->master_redis_timeout);
 }
 
 /* Remember a job to give back (reason NULL) or fail later. */
@@ -152,8 +195,10 @@ give_back(const char *who, const char *id, const char *token)
 		return -1;
 	}
 	status(1, NULL);
-	if (r == 1)
+	if (r == 1) {
 		log_info("job %s of %s given back", id, who);
+		metrics_outcome(MO_GIVEN_BACK, 1);
+	}
 	else
 		log_info("job %s of %s was no longer active", id, who);
 	return 0;
@@ -188,7 +233,11 @@ fail_job(const char *id, const char *token, const char *reason)
 void
 keeper_give_back(const char *who, const char *id, const char *token)
 {
-	if (give_back(who, id, token) == -1)
+	if (quiet()) {
+		log_info("job %s of %s: given back once redis answers", id,
+		    who);
+		pending_add(id, token, NULL);
+	} else if (give_back(who, id, token) == -1)
 		pending_add(id, token, NULL);
 }
 
@@ -196,7 +245,10 @@ keeper_give_back(const char *who, const char *id, const char *token)
 void
 keeper_fail(const char *id, const char *token, const char *reason)
 {
-	if (fail_job(id, token, reason) == -1)
+	if (quiet()) {
+		log_info("job %s: failed once redis answers", id);
+		pending_add(id, token, reason);
+	} else if (fail_job(id, token, reason) == -1)
 		pending_add(id, token, reason);
 }
 
@@ -207,7 +259,7 @@ keeper_retry(int64_t now, int force)
 	size_t	i = 0;
 	int	r;
 
-	if (K.npend == 0 || (!force && now < K.pend_next))
+	if (K.npend == 0 || (!force && (now < K.pend_next || quiet())))
 		return;
 	K.pend_next = now + PENDING_RETRY;
 	while (i < K.npend) {
@@ -244,7 +296,7 @@ keeper_unblock(int64_t client_id)
 	 * anyway.  Right after Redis failed to answer, each try could wait
 	 * out the command timeout, once for every child stopped together.
 	 */
-	if (!K.ok && bullmq_now() - K.failed_at < UNBLOCK_QUIET_MS)
+	if (quiet())
 		return;
 	rv = bullmq_client_unblock(K.q, client_id);
 	if (rv == -1 && bullmq_errcode(K.q) == BULLMQ_ERR_REDIS) {
@@ -261,21 +313,17 @@ keeper_unblock(int64_t client_id)
 	status(1, NULL);
 }
 
-/* Note a job whose lock was lost: another worker may run it again. */
-static void
-on_lost(const char *id, void *arg)
-{
-	log_warnx("job %s lost its lock", id);
-}
-
-/* Extend the locks of n jobs in one call. */
+/*
+ * Extend the locks of n jobs in one call; lost(id) is told of each job
+ * whose lock was not there to extend.
+ */
 void
 keeper_extend(size_t n, const char *const *ids, const char *const *tokens,
-    int64_t duration)
+    int64_t duration, void (*lost)(const char *, void *))
 {
 	if (n == 0)
 		return;
-	if (bullmq_extend_locks(K.q, n, ids, tokens, duration, on_lost,
+	if (bullmq_extend_locks(K.q, n, ids, tokens, duration, lost,
 	    NULL) == -1)
 		status(0, "extend locks");
 	else
@@ -287,6 +335,7 @@ static void
 on_stalled(const char *id, void *arg)
 {
 	log_info("job %s stalled: recovered", id);
+	metrics_outcome(MO_STALLED, 1);
 }
 
 /* Run the stalled check for the whole queue. */
@@ -312,4 +361,45 @@ keeper_stalled(int64_t interval)
 		return;
 	}
 	status(n != -1, "stalled check");
+}
+
+/*
+ * Read the queue's counts, for the status, the autoscaler and the metrics
+ * (never a call per question or scrape), at most once a second; not while
+ * Redis is quiet after a failure.
+ */
+void
+keeper_refresh(int64_t now)
+{
+	struct bullmq_counts	k;
+
+	if (quiet() || (K.counts_at != 0 && now - K.counts_at < 1000))
+		return;
+	if (bullmq_get_counts(K.q, &k) == -1) {
+		/* an error reply (OOM, ACL) is an answer all the same */
+		if (bullmq_errcode(K.q) != BULLMQ_ERR_REDIS)
+			status(0, "queue counts");
+		return;
+	}
+	status(1, NULL);
+	K.counts = k;
+	K.counts_at = now;
+}
+
+/* The counts last read and when (monotonic ms); -1 when never. */
+int
+keeper_counts(struct bullmq_counts *k, int64_t *at)
+{
+	if (K.counts_at == 0)
+		return -1;
+	*k = K.counts;
+	*at = K.counts_at;
+	return 0;
+}
+
+/* Whether Redis answered the master's last call. */
+int
+keeper_up(void)
+{
+	return K.ok;
 }

@@ -34,6 +34,8 @@
 #define TICK_MS		100	/* job timeouts, deadlines, respawns */
 #define COALESCE_MS	5	/* pause between two reads of the pipes */
 #define COALESCE_MAX	(16 * 1024)	/* read from one child: no pause */
+#define SECOND_MS	1000	/* counts, autoscale, sizes */
+#define WORKERS_MAX	4096
 
 struct master	M;
 
@@ -173,6 +175,90 @@ rescale(long n, int64_t now)
 }
 
 /*
+ * Set the wanted workers: n, or the wanted count plus n when relative,
+ * within 0 and WORKERS_MAX, and within autoscale's bounds when it is on.
+ * TTIN/TTOU, HUP, the control socket and the autoscaler all come here: the
+ * last one wins.  why names who asks, for the log.  Returns the count.
+ */
+long
+master_scale(long n, int relative, const char *why, int64_t now)
+{
+	long	have = (long)wanted_count();
+
+	if (relative)
+		n += have;
+	if (M.set.autoscale_max > 0) {
+		if (n < M.set.autoscale_min)
+			n = M.set.autoscale_min;
+		if (n > M.set.autoscale_max)
+			n = M.set.autoscale_max;
+	}
+	if (n < 0)
+		n = 0;
+	if (n > WORKERS_MAX)
+		n = WORKERS_MAX;
+	if (why != NULL)
+		log_info("%s: %ld workers", why, n);
+	M.last_scale = now;
+	rescale(n, now);
+	return n;
+}
+
+/*
+ * The autoscaler, once a second after the counts were read: how long jobs
+ * have waited, which children idle, and the decision of autoscale_decide.
+ */
+static void
+autoscale(int64_t now)
+{
+	struct autoscale_in	 in;
+	struct bullmq_counts	 k;
+	struct child		*c;
+	const char		*why;
+	int64_t			 at;
+	long			 n;
+
+	if (M.set.autoscale_max == 0 || M.stopping != STOP_NONE)
+		return;
+	memset(&in, 0, sizeof(in));
+	if (keeper_counts(&k, &at) == 0 && !k.is_paused)
+		in.backlog = k.wait + k.prioritized;
+	if (in.backlog == 0)
+		M.backlog_since = 0;
+	else if (M.backlog_since == 0)
+		M.backlog_since = now;
+	in.backlog_ms = M.backlog_since != 0 ? now - M.backlog_since : 0;
+	TAILQ_FOREACH(c, &M.children, entry) {
+		if (c->retiring)
+			continue;
+		if (c->state == CS_STARTING || c->state == CS_IDLE)
+			in.idle_now++;
+		if (c->state == CS_IDLE && c->idle_since != 0 &&
+		    now - c->idle_since >= M.set.autoscale_idle * 1000)
+			in.idle_long++;
+	}
+	in.wanted = (long)wanted_count();
+	in.min = M.set.autoscale_min;
+	in.max = M.set.autoscale_max;
+	in.since_grow_ms = now - M.last_grow;
+	in.since_change_ms = now - M.last_scale;
+	in.wait_ms = M.set.autoscale_wait;
+	in.idle_ms = M.set.autoscale_idle * 1000;
+	n = autoscale_decide(&in, &why);
+	if (n == in.wanted || why == NULL)
+		return;
+	log_info("autoscale: %s (%ld waiting for %lld ms, %ld idle): %ld -> "
+	    "%ld workers", why, in.backlog, (long long)in.backlog_ms,
+	    in.idle_long, in.wanted, n);
+	if (n > in.wanted) {
+		M.stats.scale_up++;
+		M.last_grow = now;
+	} else
+		M.stats.scale_down++;
+	master_scale(n, 0, NULL, now);
+}
+
+/*
  * Read the pipes of the n events in evs, then of those epoll reports
  * ready now, and start a pause unless a child wrote a lot.
  */
@@ -185,6 +271,14 @@ read_ready(struct epoll_event *evs, int n, int64_t now)
 
 	for (;;) {
 		for (i = 0; i < n; i++) {
+			if (evs[i].data.ptr == &ctl_tag) {
+				ctl_ready(now);
+				continue;
+			}
+			if (evs[i].data.ptr == &httpd_tag) {
+				httpd_run();
+				continue;
+			}
 			c = evs[i].data.ptr;
 			if (!c->dead && (got = read_msgs(c, now)) > most)
 				most = got;
@@ -238,10 +332,16 @@ child_died(struct child *c, struct slot *s, int st, int64_t now)
 		return;
 	}
 	if (c->timed_out || (WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
+		if (c->timed_out) {
+			s->restarts++;
+			M.stats.restarts++;
+		}
 		s->quick = 0;
 		respawn_at((size_t)(s - M.slots), now);
 		return;
 	}
+	s->restarts++;
+	M.stats.restarts++;
 	if (now - c->started < RESTART_QUICK_MS)
 		s->quick++;
 	else
@@ -249,7 +349,7 @@ child_died(struct child *c, struct slot *s, int st, int64_t now)
 	a = restart_decide(&M.hist, M.set.max_restarts,
 	    (int64_t)M.set.max_seconds * 1000, s->quick, now, &delay);
 	if (a == RESTART_GIVE_UP) {
-		log_warnx("more than %ld restarts within %ld s: giving up",
+		log_errx("more than %ld restarts within %ld s: giving up",
 		    M.set.max_restarts, M.set.max_seconds);
 		M.exit_code = EXIT_GAVE_UP;
 		begin_stop(STOP_FAST, now);
@@ -287,7 +387,7 @@ reap(int64_t now)
 	if (M.stopping != STOP_NONE)
 		master_title();
 	if (M.stopping == STOP_NONE && all_fatal()) {
-		log_warnx("every worker failed with a fatal configuration "
+		log_errx("every worker failed with a fatal configuration "
 		    "error");
 		M.exit_code = EXIT_SETTINGS;
 		begin_stop(STOP_FAST, now);
@@ -305,6 +405,7 @@ begin_stop(enum stop_mode mode, int64_t now)
 	    (M.stopping == STOP_GRACEFUL && mode == STOP_GRACEFUL))
 		return;
 	drain_pipes(now);
+	notify_stopping();
 	for (i = 0; i < M.nslots; i++)
 		M.slots[i].wanted = 0;
 	M.respawn_due = 0;
@@ -352,8 +453,10 @@ reload(int64_t now)
 	const struct setting	*st;
 	char			 err[SET_ERR_MAX], v[SET_PATH_MAX];
 	size_t			 i, j;
+	long			 n;
 	int			 roll = 0, rolled = 0;
 
+	notify_reloading();
 	if (config_load(&ns, M.cl, err, sizeof(err)) == -1) {
 		log_warnx("reload: %s; keeping the old settings", err);
 		return;
@@ -405,6 +508,10 @@ reload(int64_t now)
 		M.next_lock = now + ns.lock_duration / 2;
 	if (ns.stalled_interval != M.set.stalled_interval)
 		M.next_stalled = now + ns.stalled_interval;
+	if (strcmp(ns.statsd, M.set.statsd) != 0)
+		metrics_statsd(&ns);
+	log_set_format(ns.log_fmt);
+	log_set_level(ns.log_pri);
 	M.set = ns;
 	keeper_settings(&M.set);
 	if (p != NULL) {
@@ -432,9 +539,55 @@ reload(int64_t now)
 				M.slots[i].fatal = 0;
 				respawn_at(i, now);
 			}
-	rescale(M.set.workers, now);
-	log_info("reloaded settings: %ld workers%s", M.set.workers,
+	n = master_scale(M.set.workers, 0, NULL, now);
+	log_info("reloaded settings: %ld workers%s", n,
 	    rolled ? ", children replaced" : "");
+}
+
+/* The ids whose locks the last extension found gone (to check). */
+static char	*lost_ids[64];
+static size_t	 nlost, lost_more;
+
+/* Note a job whose lock an extension found gone, to check after it. */
+static void
+lock_lost(const char *id, void *arg)
+{
+	if (nlost < sizeof(lost_ids) / sizeof(lost_ids[0]) &&
+	    (lost_ids[nlost] = strdup(id)) != NULL)
+		nlost++;
+	else
+		lost_more++;
+}
+
+/*
+ * Say which jobs really lost their locks: a child may have finished its
+ * job (which takes its lock away) while the extension was on its way, and
+ * said so in a message not read yet.  Those are not lost.
+ */
+static void
+report_lost(void)
+{
+	struct child	*c;
+	int64_t		 now = bullmq_mono_ms();
+	size_t		 i;
+	int		 held;
+
+	if (nlost == 0 && lost_more == 0)
+		return;
+	TAILQ_FOREACH(c, &M.children, entry)
+		read_msgs(c, now);
+	for (i = 0; i < nlost; i++) {
+		held = 0;
+		TAILQ_FOREACH(c, &M.children, entry)
+			if (strcmp(c->job, lost_ids[i]) == 0)
+				held = 1;
+		if (held)
+			log_warnx("job %s lost its lock", lost_ids[i]);
+		free(lost_ids[i]);
+	}
+	if (lost_more > 0)
+		log_warnx("%zu more jobs lost their locks", lost_more);
+	nlost = lost_more = 0;
 }
 
 /* Keep every held job's lock: one call for all of them. */
@@ -463,7 +616,8 @@ keep_locks(void)
 		M.tokens[n] = c->token;
 		n++;
 	}
-	keeper_extend(n, M.ids, M.tokens, M.set.lock_duration);
+	keeper_extend(n, M.ids, M.tokens, M.set.lock_duration, lock_lost);
+	report_lost();
 }
 
 /* Fail jobs past job-timeout and kill their children. */
@@ -491,11 +645,13 @@ job_timeouts(int64_t now)
 		log_warnx("child %d (pid %ld) job %s timed out after %ld ms",
 		    c->slot, (long)c->pid, c->job, M.set.job_timeout);
 		c->timed_out = 1;
+		M.stats.timed_out++;
 		kill(c->pid, SIGTERM);
 		c->kill_at = now + M.set.kill_timeout;
 		snprintf(reason, sizeof(reason), "job timed out after %ld ms",
 		    M.set.job_timeout);
 		keeper_fail(c->job, c->token, reason);
+		metrics_outcome(MO_TIMED_OUT, 1);
 		c->job[0] = '\0';
 	}
 }
@@ -505,20 +661,41 @@ static void
 timers(int64_t now)
 {
 	struct child	*c;
+	int64_t		 quiet;
 
+	/* Redis just failed to answer: the locks and the check wait for it */
+	if ((quiet = keeper_quiet_left()) > 0) {
+		if (now >= M.next_lock)
+			M.next_lock = now + quiet;
+		if (now >= M.next_stalled)
+			M.next_stalled = now + quiet;
+	}
 	if (now >= M.next_lock) {
 		M.next_lock = now + M.set.lock_duration / 2;
 		drain_pipes(now);
 		keep_locks();
 	}
-	if (now >= M.next_stalled && M.stopping == STOP_NONE) {
+	if (now >= M.next_stalled && M.stopping == STOP_NONE &&
+	    keeper_quiet_left() == 0) {
 		M.next_stalled = now + M.set.stalled_interval;
 		keeper_stalled(M.set.stalled_interval);
+	}
+	if (now >= M.next_second) {
+		M.next_second = now + SECOND_MS;
+		if (M.stopping == STOP_NONE)
+			keeper_refresh(now);
+		drain_pipes(now);
+		children_sizes(now);
+		autoscale(now);
 	}
 	if (now < M.next_tick)
 		return;
 	M.next_tick = now + TICK_MS;
+	ctl_tick(now);
 	job_timeouts(now);
+	httpd_run();
+	metrics_tick(now);
+	notify_tick(now);
 	keeper_retry(now, 0);
 	if (M.stopping == STOP_GRACEFUL && now >= M.stop_deadline &&
 	    M.nchildren > 0) {
@@ -561,6 +738,8 @@ wait_ms(int64_t now)
 		next = M.next_lock;
 	if (M.next_stalled < next)
 		next = M.next_stalled;
+	if (M.next_second < next)
+		next = M.next_second;
 	if (M.respawn_due != 0 && M.respawn_due < next)
 		next = M.respawn_due;
 	return next <= now ? 0 : (int)(next - now);
@@ -633,6 +812,9 @@ master_free(void)
 	free(M.ids);
 	free(M.tokens);
 	restart_hist_free(&M.hist);
+	ctl_close();
+	httpd_close();
+	metrics_close();
 	keeper_close();
 	if (M.ep != -1)
 		close(M.ep);
@@ -653,7 +835,7 @@ master_run(struct settings *s, const struct cmdline *cl,
 	struct child		*c;
 	sigset_t		 waitmask;
 	int64_t			 now;
-	int			 n, nw, ttin, ttou;
+	int			 n, ttin, ttou;
 
 	memset(&M, 0, sizeof(M));
 	TAILQ_INIT(&M.children);
@@ -674,17 +856,22 @@ master_run(struct settings *s, const struct cmdline *cl,
 		master_free();
 		return EXIT_SETTINGS;
 	}
-	if (keeper_open(&M.set) == -1) {
+	if (keeper_open(&M.set) == -1 ||
+	    httpd_open(M.set.metrics_listen, M.ep) == -1) {
 		master_free();
 		return EXIT_SETTINGS;
 	}
+	metrics_statsd(&M.set);
+	notify_init();
 	now = bullmq_mono_ms();
 	M.next_lock = now + M.set.lock_duration / 2;
 	M.next_stalled = now;
 	M.next_tick = now + TICK_MS;
+	M.next_second = now;
+	ctl_open();
 	log_info("master of queue %s started: %ld workers, processor %s",
 	    M.set.queue, M.set.workers, M.set.processor);
-	rescale(M.set.workers, now);
+	master_scale(M.set.workers, 0, NULL, now);
 	respawns(now);
 
 	for (;;) {
@@ -712,16 +899,9 @@ master_run(struct settings *s, const struct cmdline *cl,
 		ttin = sig_ttin;
 		ttou = sig_ttou;
 		sig_ttin = sig_ttou = 0;
-		if ((ttin != 0 || ttou != 0) && M.stopping == STOP_NONE) {
-			nw = (int)wanted_count() + ttin - ttou;
-			if (nw < 0)
-				nw = 0;
-			if (nw > 4096)
-				nw = 4096;
-			log_info("%s: %d workers", ttin > ttou ? "TTIN" :
-			    "TTOU", nw);
-			rescale(nw, now);
-		}
+		if ((ttin != 0 || ttou != 0) && M.stopping == STOP_NONE)
+			master_scale(ttin - ttou, 1, ttin > ttou ? "TTIN" :
+			    "TTOU", now);
 		if (sig_usr1) {
 			sig_usr1 = 0;
 			log_reopen();

@@ -104,13 +104,33 @@ job_taken(struct child *c, const struct msg *m, const char *p, int64_t now)
 
 /* Note that a child finished its job; give it back if that failed. */
 static void
-job_done(struct child *c, const struct msg *m)
+job_done(struct child *c, const struct msg *m, int64_t now)
 {
 	char	who[64];
+
+	metrics_job(m->status, m->took_us);
+	M.stats.outcome[m->status > 0 && m->status < OUTCOMES ?
+	    m->status : 0]++;
+	switch (m->status) {
+	case BULLMQ_COMPLETED:
+		c->completed++;
+		M.stats.completed++;
+		break;
+	case BULLMQ_FAILED:
+	case BULLMQ_RETRIED:
+	case BULLMQ_DELAYED:
+		c->failed++;
+		M.stats.failed++;
+		break;
+	default:
+		break;
+	}
+	c->idle_since = now;
 
 	if (m->status == -1 && c->job[0] != '\0') {
 		snprintf(who, sizeof(who), "child %d (pid %ld)", c->slot,
 		    (long)c->pid);
+		M.stats.given_back++;
 		keeper_give_back(who, c->job, c->token);
 	}
 	c->job[0] = '\0';
@@ -125,8 +145,13 @@ handle_msg(struct child *c, const struct msg *m, const char *p, int64_t now)
 	case MSG_READY:
 	case MSG_IDLE:
 		c->client_id = m->client_id;
-		if (c->state != CS_BUSY || m->type == MSG_READY)
+		if (c->state == CS_NOREDIS)
+			metrics_redis(1);
+		if (c->state != CS_BUSY || m->type == MSG_READY) {
+			if (c->state != CS_IDLE)
+				c->idle_since = now;
 			c->state = CS_IDLE;
+		}
 		if (c->retiring && m->type == MSG_READY)
 			unblock(c);
 		break;
@@ -140,20 +165,23 @@ handle_msg(struct child *c, const struct msg *m, const char *p, int64_t now)
 		break;
 	case MSG_DONE:
 		c->group = 0;
-		job_done(c, m);
+		job_done(c, m, now);
 		break;
 	case MSG_NEXT:
 		c->group = 0;
-		job_done(c, m);
+		job_done(c, m, now);
 		job_taken(c, m, p, now);
 		break;
 	case MSG_REDIS_DOWN:
+		metrics_redis(0);
 		c->state = CS_NOREDIS;
 		break;
 	case MSG_GROUP:
 		/* a group of its own, never ours: not 0, 1 or negative */
 		c->group = m->group > 1 && m->group <= INT32_MAX ?
 		    (pid_t)m->group : 0;
+		/* its program leads the group: its pid, for its size */
+		c->program = c->group;
 		break;
 	default:
 		log_warnx("child %d (pid %ld): unknown message %d", c->slot,

@@ -19,9 +19,6 @@
  */
 #include <sys/types.h>
 #include <sys/wait.h>
-#ifdef __linux__
-#include <sys/prctl.h>
-#endif
 
 #include <errno.h>
 #include <fcntl.h>
@@ -211,40 +208,17 @@ env_ok(const char *e)
 	return strncmp(e, "BULLMQ_", 7) != 0;
 }
 
-/* In the program's process: set up and exec it; never returns. */
+/*
+ * In the program's process: its environment without the master's BULLMQ_
+ * variables but BULLMQ_WORKER, then processor_exec; never returns.
+ */
 static void __attribute__((__noreturn__))
 program_exec(pid_t parent, int in, int out, int errfd, int ex)
 {
-	extern char		**environ;
-	struct sigaction	 sa;
-	sigset_t		 all;
-	char			**env, slot[32];
-	size_t			 n = 0, i;
-	int			 fds[4], e;
+	extern char	**environ;
+	char		**env, slot[32];
+	size_t		 n = 0, i;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	sigemptyset(&sa.sa_mask);
-	for (e = 1; e < NSIG; e++)
-		(void)sigaction(e, &sa, NULL);
-	sigemptyset(&all);
-	sigprocmask(SIG_SETMASK, &all, NULL);
-#ifdef __linux__
-	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != parent)
-		_exit(127);
-#endif
-	(void)setpgid(0, 0);
-	fds[0] = fcntl(in, F_DUPFD, 10);
-	fds[1] = fcntl(out, F_DUPFD, 10);
-	fds[2] = fcntl(errfd, F_DUPFD, 10);
-	fds[3] = fcntl(ex, F_DUPFD, 10);
-	for (e = 0; e < 4; e++)
-		if (fds[e] == -1 || dup2(fds[e], e) == -1)
-			_exit(127);
-	if (fcntl(3, F_SETFD, FD_CLOEXEC) == -1)
-		_exit(127);
-	closefrom(4);
 	for (i = 0; environ[i] != NULL; i++)
 		n++;
 	if ((env = calloc(n + 2, sizeof(*env))) == NULL)
@@ -255,10 +229,7 @@ program_exec(pid_t parent, int in, int out, int errfd, int ex)
 	snprintf(slot, sizeof(slot), "BULLMQ_WORKER=%d", pg.slot);
 	env[n++] = slot;
 	env[n] = NULL;
-	execve(pg.argv[0], pg.argv, env);
-	e = errno;
-	(void)write(3, &e, sizeof(e));
-	_exit(127);
+	processor_exec(pg.argv, env, parent, in, out, errfd, ex);
 }
 
 /* Close our ends of the program's pipes. */
@@ -923,10 +894,16 @@ handle(bullmq_job *job, char *line, size_t len, int *rc, char *err,
 			snprintf(err, errsize, "log without a string \"line\"");
 			return -1;
 		}
-		if (bullmq_job_log(job, json) == -1)
+		r = bullmq_job_log(job, json);
+		free(json);
+		if (r == -1) {
 			log_warnx("worker %d: job %s: log: %s", pg.slot,
 			    bullmq_job_id(job), bullmq_errstr(pg.q));
-		free(json);
+			/* the program's job.log fails, as Node's does */
+			if (has_req)
+				return answer(req.p, req.len, NULL, 0,
+				    bullmq_errstr(pg.q)) == -1 ? -1 : 0;
+		}
 		return has_req ? (answer(req.p, req.len, "true", 4, NULL) ==
 		    -1 ? -1 : 0) : 0;
 	}

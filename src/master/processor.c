@@ -405,14 +405,17 @@ processor_kill_running(void)
 }
 
 /*
- * In the child: set up stdin, stdout, stderr and the exec-error pipe (as
- * fd 3, closed by a successful exec), reset signals, and run the program,
- * unless parent, the worker child, died before its death signal was set.
+ * In the program's process, forked by a worker child: set up stdin,
+ * stdout, stderr and the exec-error pipe (as fd 3, closed by a successful
+ * exec), reset signals, lead a process group, and run argv with env (NULL:
+ * the environment as it is), unless parent, the worker child, died before
+ * its death signal was set.  For exec: and pipe: alike.
  */
-static void __attribute__((__noreturn__))
-exec_child(struct processor *p, pid_t parent, int in, int out, int errfd,
-    int ex)
+void
+processor_exec(char *const *argv, char *const *env, pid_t parent, int in,
+    int out, int errfd, int ex)
 {
+	extern char		**environ;
 	struct sigaction	sa;
 	sigset_t		all;
 	int			fds[4], i, e;
@@ -442,7 +445,7 @@ exec_child(struct processor *p, pid_t parent, int in, int out, int errfd,
 	if (fcntl(3, F_SETFD, FD_CLOEXEC) == -1)
 		_exit(127);
 	closefrom(4);
-	execv(p->argv[0], p->argv);
+	execve(argv[0], argv, env != NULL ? env : environ);
 	e = errno;
 	(void)write(3, &e, sizeof(e));
 	_exit(127);
@@ -703,7 +706,8 @@ run_exec(struct processor *p, bullmq_job *job)
 		goto out;
 	}
 	if (pid == 0)
-		exec_child(p, parent, in[0], out[1], errp[1], ex[1]);
+		processor_exec(p->argv, NULL, parent, in[0], out[1], errp[1],
+		    ex[1]);
 	(void)setpgid(pid, pid);	/* either side may be first */
 	exec_group = pid;
 	if (group_fn != NULL)

@@ -36,7 +36,7 @@ run $B add q1 kept '{}' --remove-on-complete age:3600,count:5 \
     --remove-on-fail count:9
 is "add --remove-on-complete takes the age form of the settings" \
     "$(rcli HGET bull:q1:$OUT opts | jq -c '[.removeOnComplete,
-    .removeOnFail]')" '[{"age":3600,"count":5},9]'
+    .removeOnFail]')" '[{"age":3600,"count":5},{"count":9}]'
 
 run $B add q1 urgent --priority 7
 is "add without data exits 0" "$RC" 0
@@ -216,8 +216,9 @@ run $B add q9 n '{}' --attempts
 is "an option without its value is a usage error" "$RC" 64
 ok "getopt names the option without its value" said "requires an argument"
 is "no usage error wrote anything" "$(rcli DBSIZE)" "$keys"
+$B --prefix other add q9 n '{}' >/dev/null
 run $B counts q9 --pre other --j
-is "long options may be abbreviated" "$(echo "$OUT" | jq .waiting)" 0
+is "long options may be abbreviated" "$(echo "$OUT" | jq .waiting)" 1
 run $B add q9 n '{}' --re 5
 is "an ambiguous abbreviation is a usage error" "$RC" 64
 run $BULLMQ --json -r "$REDIS_URL" --prefix p2 add q9 n '{}'

@@ -150,7 +150,7 @@ is "a missing TMPDIR exits 1" "$RC" 1
 is "a missing TMPDIR is named, with errno's text" "$(cat "$E")" \
     "bullmq add-bulk: temporary file in $TMPD/nodir: No such file or directory"
 if [ -w /dev/full ]; then
-	$B counts q5 >/dev/full 2>"$E"
+	$B counts q1 >/dev/full 2>"$E"
 	is "a full standard output exits 1" "$?" 1
 	is "a full standard output is said, with errno's text" "$(cat "$E")" \
 	    "bullmq counts: standard output: No space left on device"

@@ -150,7 +150,7 @@ maxclients=$(rcli CONFIG GET maxclients | tail -n 1)
 rcli CONFIG SET maxclients 4 >/dev/null
 master_start -q mc -x "exec:$TMPD/rec" -w 6 --drain-delay 300
 ok "maxclients: children are refused" \
-    wait_log "redis .*ERR max number of clients reached: retrying in" 5
+    wait_log "redis .*ERR max number of clients reached: retrying in" 15
 ok "maxclients: 3 say they wait for redis" \
     wait_for '[ "$(ps -o args= --ppid $MPID | grep -c "mc waiting for redis")" = 3 ]' 5
 ok "maxclients: the others complete every job" \

@@ -26,6 +26,8 @@ ok "bullmq: a bad URL's error shows no password" \
     ! printf '%s' '$out' | grep -q s3cret"
 
 # An exec: program sees the rest of the environment, not BULLMQ_REDIS.
+# (Only the variables set here: not master.inc's control socket.)
+unset BULLMQ_CONTROL_SOCKET
 cat >"$TMPD/env.sh" <<'PROG'
 #!/bin/sh
 cat >/dev/null

@@ -103,6 +103,10 @@ run_file() {
 }
 
 for f in "$RUN"/${INTEROP_ONLY:-[0-9][0-9]-*}.mjs; do
-	run_file "$(basename "$f")"
+	[ "$f" = "$RUN/cluster.mjs" ] || run_file "$(basename "$f")"
 done
+# Redis Cluster, on servers of its own (cluster.inc)
+case ${INTEROP_ONLY:-cluster} in
+cluster*)	. "$SRC/cluster.inc" ;;
+esac
 finish

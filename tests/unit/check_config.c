@@ -2,7 +2,11 @@
  * check_config.c: the settings table and its parsers: defaults < config
  * file < environment < command line, and the errors naming file and line.
  */
+#include <sys/types.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <check.h>
 #include <stdio.h>
@@ -226,6 +230,62 @@ START_TEST(test_file_errors)
 	ck_assert_int_eq(config_load(&s, NULL, err, sizeof(err)), -1);
 	ck_assert_str_eq(err, "/nonexistent/bullmq.conf: No such file or "
 	    "directory");
+}
+END_TEST
+
+/* The operator's settings: autoscale bounds, the size limit, the socket. */
+START_TEST(test_operator)
+{
+	struct settings	s;
+	char		err[512];
+
+	setenv("BULLMQ_QUEUE", "q", 1);
+	setenv("BULLMQ_PROCESSOR", "builtin:noop", 1);
+	ck_assert_int_eq(config_load(&s, NULL, err, sizeof(err)), 0);
+	ck_assert_int_eq(s.autoscale_max, 0);
+	ck_assert_int_eq(s.max_rss_kb, 0);
+	ck_assert_str_eq(s.control_socket, "auto");
+	ck_assert_int_eq(s.master_redis_timeout, 1000);
+	setenv("BULLMQ_AUTOSCALE", "0,16", 1);
+	setenv("BULLMQ_MAX_CHILD_RSS", "2G", 1);
+	ck_assert_int_eq(config_load(&s, NULL, err, sizeof(err)), 0);
+	ck_assert_int_eq(s.autoscale_min, 0);
+	ck_assert_int_eq(s.autoscale_max, 16);
+	ck_assert_int_eq(s.max_rss_kb, 2L * 1024 * 1024);
+	setenv("BULLMQ_MAX_CHILD_RSS", "300m", 1);
+	ck_assert_int_eq(config_load(&s, NULL, err, sizeof(err)), 0);
+	ck_assert_int_eq(s.max_rss_kb, 300L * 1024);
+	setenv("BULLMQ_MAX_CHILD_RSS", "1000", 1);
+	ck_assert_int_eq(config_load(&s, NULL, err, sizeof(err)), 0);
+	ck_assert_int_eq(s.max_rss_kb, 1);
+	setenv("BULLMQ_MAX_CHILD_RSS", "64k", 1);
+	ck_assert_int_eq(config_load(&s, NULL, err, sizeof(err)), 0);
+	ck_assert_int_eq(s.max_rss_kb, 64);
+	setenv("BULLMQ_MAX_CHILD_RSS", "M", 1);
+	ck_assert_int_eq(config_load(&s, NULL, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "BULLMQ_MAX_CHILD_RSS: max-child-rss: \"M\" is "
+	    "not a size (N, NK, NM or NG)");
+	setenv("BULLMQ_MAX_CHILD_RSS", "99999999999999G", 1);
+	ck_assert_int_eq(config_load(&s, NULL, err, sizeof(err)), -1);
+	unsetenv("BULLMQ_MAX_CHILD_RSS");
+	setenv("BULLMQ_AUTOSCALE", "4", 1);
+	ck_assert_int_eq(config_load(&s, NULL, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "BULLMQ_AUTOSCALE: autoscale: \"4\" is not "
+	    "MIN,MAX (say 2,16)");
+	setenv("BULLMQ_AUTOSCALE", "1,0", 1);
+	ck_assert_int_eq(config_load(&s, NULL, err, sizeof(err)), -1);
+	setenv("BULLMQ_AUTOSCALE", "1,5000", 1);
+	ck_assert_int_eq(config_load(&s, NULL, err, sizeof(err)), -1);
+	unsetenv("BULLMQ_AUTOSCALE");
+	setenv("BULLMQ_CONTROL_SOCKET", "none", 1);
+	ck_assert_int_eq(config_load(&s, NULL, err, sizeof(err)), 0);
+	setenv("BULLMQ_CONTROL_SOCKET", "/run/x.sock", 1);
+	ck_assert_int_eq(config_load(&s, NULL, err, sizeof(err)), 0);
+	setenv("BULLMQ_CONTROL_SOCKET", "x.sock", 1);
+	ck_assert_int_eq(config_load(&s, NULL, err, sizeof(err)), -1);
+	unsetenv("BULLMQ_CONTROL_SOCKET");
+	unsetenv("BULLMQ_QUEUE");
+	unsetenv("BULLMQ_PROCESSOR");
 }
 END_TEST
 
@@ -498,6 +558,50 @@ START_TEST(test_nice)
 }
 END_TEST
 
+/*
+ * addr_parse: a numeric IPv4 or bracketed IPv6 address and a port; port 0
+ * only where it may be picked (metrics-listen); names are refused.
+ */
+START_TEST(test_addr)
+{
+	struct sockaddr_storage	 sa;
+	struct sockaddr_in	*in4 = (struct sockaddr_in *)&sa;
+	struct sockaddr_in6	*in6 = (struct sockaddr_in6 *)&sa;
+	socklen_t		 len;
+	char			 err[256];
+
+	ck_assert_int_eq(addr_parse("127.0.0.1:9464", 0, &sa, &len, err,
+	    sizeof(err)), 0);
+	ck_assert_int_eq(sa.ss_family, AF_INET);
+	ck_assert_int_eq(ntohs(in4->sin_port), 9464);
+	ck_assert_uint_eq(len, sizeof(*in4));
+	ck_assert_int_eq(addr_parse("[::1]:8125", 0, &sa, &len, err,
+	    sizeof(err)), 0);
+	ck_assert_int_eq(sa.ss_family, AF_INET6);
+	ck_assert_int_eq(ntohs(in6->sin6_port), 8125);
+	ck_assert_int_eq(addr_parse("127.0.0.1:0", 1, &sa, &len, err,
+	    sizeof(err)), 0);
+	ck_assert_int_eq(addr_parse("127.0.0.1:0", 0, &sa, &len, err,
+	    sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "too small"));
+	ck_assert_int_eq(addr_parse("127.0.0.1:65536", 1, &sa, &len, err,
+	    sizeof(err)), -1);
+	ck_assert_int_eq(addr_parse("localhost:80", 1, &sa, &len, err,
+	    sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "not a numeric address"));
+	ck_assert_int_eq(addr_parse("::1:80", 1, &sa, &len, err,
+	    sizeof(err)), -1);
+	ck_assert_int_eq(addr_parse("[::1]80", 1, &sa, &len, err,
+	    sizeof(err)), -1);
+	ck_assert_int_eq(addr_parse(":80", 1, &sa, &len, err, sizeof(err)),
+	    -1);
+	ck_assert_int_eq(addr_parse("127.0.0.1", 1, &sa, &len, err,
+	    sizeof(err)), -1);
+	ck_assert_int_eq(addr_parse("127.0.0.1:x", 1, &sa, &len, err,
+	    sizeof(err)), -1);
+}
+END_TEST
+
 /* A user name gives the uid and, without a group, its group. */
 START_TEST(test_user)
 {
@@ -545,8 +649,10 @@ make_suite(void)
 	tcase_add_test(tc, test_args);
 	tcase_add_test(tc, test_print_differs);
 	tcase_add_test(tc, test_user);
+	tcase_add_test(tc, test_addr);
 	tcase_add_test(tc, test_spin_wait);
 	tcase_add_test(tc, test_nice);
+	tcase_add_test(tc, test_operator);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -2,7 +2,8 @@
  * check_log.c: the daemon's log lines, read back from the standard error,
  * from a log file and from a stand-in for syslog(3): whole up to
  * LOG_LINE_MAX bytes, cut visibly past it, control characters escaped, one
- * write a line.
+ * write a line; the time in front, text, logfmt or JSON, and the levels.
+ * slurp() checks the time of each line and masks it as T0.
  */
 #include <sys/types.h>
 
@@ -10,6 +11,7 @@
 #undef _FORTIFY_SOURCE
 
 #include <check.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -21,6 +23,8 @@
 
 #include "daemon.h"
 #include "suite.h"
+
+#define T0	"0000-00-00T00:00:00.000Z"	/* a time, masked */
 
 static char	path[64];
 static char	buf[4 * LOG_LINE_MAX];
@@ -84,7 +88,9 @@ setup(void)
 	close(fd);
 	ck_assert_int_eq(log_init(LOG_TO_STDERR, NULL, NULL, 0), 0);
 	log_set_ident("test");
-	snprintf(prefix, sizeof(prefix), "test[%ld]: ", (long)getpid());
+	log_set_format(LOG_FMT_TEXT);
+	log_set_level(LOG_INFO);
+	snprintf(prefix, sizeof(prefix), T0 " test[%ld]: ", (long)getpid());
 }
 
 /* Remove the file. */
@@ -94,12 +100,35 @@ teardown(void)
 	unlink(path);
 }
 
-/* What the file p holds, in buf; its length. */
+/*
+ * Whether t starts with an ISO 8601 time, UTC, to the millisecond, as
+ * 2026-12-06T05:52:16.064Z; mask it as T0 when it does.
+ */
+static int
+mask_time(char *t)
+{
+	static const char	shape[] = "dddd-dd-ddTdd:dd:dd.dddZ";
+	size_t			i;
+
+	for (i = 0; i < sizeof(shape) - 1; i++)
+		if (shape[i] == 'd' ? !isdigit((unsigned char)t[i]) :
+		    t[i] != shape[i])
+			return 0;
+	memcpy(t, T0, sizeof(T0) - 1);
+	return 1;
+}
+
+/*
+ * What the file p holds, in buf, each line's time checked and masked
+ * (text lines start with it; logfmt and JSON ones hold it quoted after
+ * "time="); its length.
+ */
 static size_t
 slurp(const char *p)
 {
-	ssize_t	n;
-	int	fd;
+	ssize_t	 n;
+	char	*l, *t;
+	int	 fd;
 
 	fd = open(p, O_RDONLY);
 	ck_assert_int_ne(fd, -1);
@@ -107,6 +136,18 @@ slurp(const char *p)
 	ck_assert_int_ge(n, 0);
 	close(fd);
 	buf[n] = '\0';
+	for (l = buf; *l != '\0'; l = strchr(l, '\n') + 1) {
+		if ((t = strstr(l, "time=")) != NULL && t - l < 4)
+			t += 5;
+		else if ((t = strstr(l, "\"time\":\"")) != NULL &&
+		    t - l < 4)
+			t += 8;
+		else
+			t = l;
+		ck_assert_msg(mask_time(t), "no time: %.40s", l);
+		if (strchr(l, '\n') == NULL)
+			break;
+	}
 	return (size_t)n;
 }
 
@@ -260,7 +301,7 @@ START_TEST(test_file)
 	n = slurp(fpath);
 	unlink(fpath);
 	ck_assert_uint_eq(lines(), 2);
-	ck_assert_int_eq(buf[4], '-');
+	ck_assert_int_eq(strncmp(buf, T0 " test[", 30), 0);
 	ck_assert_ptr_nonnull(strstr(buf, "f...[cut]\n"));
 	ck_assert_uint_eq((size_t)(strstr(buf, "[cut]\n") + 6 - buf),
 	    LOG_LINE_MAX);
@@ -296,6 +337,112 @@ START_TEST(test_syslog)
 }
 END_TEST
 
+/* logfmt: keys, the message quoted and escaped, a cut one still closed. */
+START_TEST(test_logfmt)
+{
+	static char	m[LOG_LINE_MAX];
+	char		want[256];
+	size_t		n;
+
+	log_set_format(LOG_FMT_LOGFMT);
+	log_warnx("job %s: \"quoted\" a\\b\001", "7");
+	snprintf(want, sizeof(want), "time=" T0 " level=warning ident=test "
+	    "pid=%ld msg=\"job 7: \\\"quoted\\\" a\\\\b\\u0001\"\n",
+	    (long)getpid());
+	slurp(path);
+	ck_assert_str_eq(buf, want);
+
+	ck_assert_int_eq(ftruncate(STDERR_FILENO, 0), 0);
+	ck_assert_int_eq(lseek(STDERR_FILENO, 0, SEEK_SET), 0);
+	memset(m, 'q', sizeof(m) - 1);
+	log_info("%s", m);
+	n = slurp(path);
+	ck_assert_uint_eq(n, LOG_LINE_MAX);
+	ck_assert_uint_eq(lines(), 1);
+	ck_assert_str_eq(buf + n - 11, "q...[cut]\"\n");
+}
+END_TEST
+
+/* JSON: one object a line, control characters as \u00HH. */
+START_TEST(test_json)
+{
+	static char	m[LOG_LINE_MAX];
+	char		want[256];
+	size_t		n;
+
+	log_set_format(LOG_FMT_JSON);
+	log_info("id \"a\"\nb\033");
+	snprintf(want, sizeof(want), "{\"time\":\"" T0 "\",\"level\":"
+	    "\"info\",\"ident\":\"test\",\"pid\":%ld,\"msg\":\"id "
+	    "\\\"a\\\"\\nb\\u001b\"}\n", (long)getpid());
+	slurp(path);
+	ck_assert_str_eq(buf, want);
+
+	ck_assert_int_eq(ftruncate(STDERR_FILENO, 0), 0);
+	ck_assert_int_eq(lseek(STDERR_FILENO, 0, SEEK_SET), 0);
+	memset(m, '\001', sizeof(m) - 1);
+	log_warnx("%s", m);
+	n = slurp(path);
+	ck_assert_uint_le(n, LOG_LINE_MAX);
+	ck_assert_uint_eq(lines(), 1);
+	ck_assert_str_eq(buf + n - 17, "\\u0001...[cut]\"}\n");
+}
+END_TEST
+
+/*
+ * JSON must be UTF-8: a valid sequence stays as it is, any other byte from
+ * 0x80 up (a stray one, an overlong form, a sequence cut short) is
+ * \u00HH; text lines keep the bytes as they were.
+ */
+START_TEST(test_json_utf8)
+{
+	char	want[256];
+
+	log_set_format(LOG_FMT_JSON);
+	log_info("caf\xc3\xa9 \xe2\x82\xac \xff \xc0\xaf \xe2\x82");
+	snprintf(want, sizeof(want), "{\"time\":\"" T0 "\",\"level\":"
+	    "\"info\",\"ident\":\"test\",\"pid\":%ld,\"msg\":\"caf\xc3\xa9 "
+	    "\xe2\x82\xac \\u00ff \\u00c0\\u00af \\u00e2\\u0082\"}\n",
+	    (long)getpid());
+	slurp(path);
+	ck_assert_str_eq(buf, want);
+
+	ck_assert_int_eq(ftruncate(STDERR_FILENO, 0), 0);
+	ck_assert_int_eq(lseek(STDERR_FILENO, 0, SEEK_SET), 0);
+	log_set_format(LOG_FMT_TEXT);
+	log_info("caf\xc3\xa9 \xff");
+	snprintf(want, sizeof(want), "%scaf\xc3\xa9 \xff\n", prefix);
+	slurp(path);
+	ck_assert_str_eq(buf, want);
+}
+END_TEST
+
+/* log-level: less urgent messages are dropped; error lines say so. */
+START_TEST(test_level)
+{
+	char	want[256];
+
+	ck_assert_int_eq(log_level_parse("debug"), LOG_DEBUG);
+	ck_assert_int_eq(log_level_parse("error"), LOG_ERR);
+	ck_assert_int_eq(log_level_parse("loud"), -1);
+	ck_assert_int_eq(log_format_parse("json"), LOG_FMT_JSON);
+	ck_assert_int_eq(log_format_parse("xml"), -1);
+	log_debug("not at info");
+	log_set_level(LOG_WARNING);
+	log_info("not at warning");
+	log_warnx("a warning");
+	log_set_level(LOG_ERR);
+	log_warnx("not at error");
+	log_errx("an error");
+	log_set_level(LOG_DEBUG);
+	log_debug("at debug");
+	snprintf(want, sizeof(want), "%swarning: a warning\n%serror: an "
+	    "error\n%sat debug\n", prefix, prefix, prefix);
+	slurp(path);
+	ck_assert_str_eq(buf, want);
+}
+END_TEST
+
 /* The suite. */
 Suite *
 make_suite(void)
@@ -313,6 +460,10 @@ make_suite(void)
 	tcase_add_test(tc, test_warn_cut);
 	tcase_add_test(tc, test_file);
 	tcase_add_test(tc, test_syslog);
+	tcase_add_test(tc, test_logfmt);
+	tcase_add_test(tc, test_json);
+	tcase_add_test(tc, test_json_utf8);
+	tcase_add_test(tc, test_level);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,6 +1,7 @@
 /*
  * check_msg.c: the messages of a child to the master, laid out by
- * msg_encode and read back by msg_parse, a pure function of the bytes.
+ * msg_encode and read back by msg_parse, a pure function of the bytes;
+ * the duration a MSG_DONE carries, counted by metrics.c.
  */
 #include <check.h>
 #include <errno.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "buf.h"
 #include "suite.h"
 
 static char	buf[2 * MSG_MAX];
@@ -128,6 +130,50 @@ START_TEST(test_send)
 }
 END_TEST
 
+/*
+ * A MSG_DONE carries how long the job's processor ran, in the header's
+ * union (the message keeps its size); the master's histogram counts it in
+ * the first bucket it fits, its outcome by name; a job that could not be
+ * finished (-1) is not a job outcome.
+ */
+START_TEST(test_duration)
+{
+	struct msg	m;
+	struct buf	b;
+	char		*t;
+
+	memset(&m, 0, sizeof(m));
+	m.type = MSG_DONE;
+	m.status = BULLMQ_COMPLETED;
+	m.took_us = 3000;
+	ck_assert_uint_eq(msg_encode(buf, &m, NULL, NULL), sizeof(m));
+	memset(&m, 0, sizeof(m));
+	ck_assert_int_eq(msg_parse(buf, sizeof(m), &m), (ssize_t)sizeof(m));
+	ck_assert_int_eq(m.took_us, 3000);
+	metrics_job(m.status, m.took_us);
+	metrics_job(BULLMQ_RETRIED, 2000000);
+	metrics_job(-1, 5);
+	metrics_outcome(MO_STALLED, 2);
+	buf_init(&b);
+	metrics_text(&b);
+	ck_assert_ptr_nonnull(t = buf_cstr(&b));
+#define HAS(l)	ck_assert_msg(strstr(t, "\n" l "\n") != NULL, "no %s", l)
+	HAS("bullmq_master_jobs_total{outcome=\"completed\"} 1");
+	HAS("bullmq_master_jobs_total{outcome=\"retried\"} 1");
+	HAS("bullmq_master_jobs_total{outcome=\"given_back\"} 0");
+	HAS("bullmq_master_jobs_total{outcome=\"stalled\"} 2");
+	HAS("bullmq_master_job_duration_seconds_bucket{le=\"0.001\"} 0");
+	HAS("bullmq_master_job_duration_seconds_bucket{le=\"0.005\"} 1");
+	HAS("bullmq_master_job_duration_seconds_bucket{le=\"1\"} 1");
+	HAS("bullmq_master_job_duration_seconds_bucket{le=\"2.5\"} 2");
+	HAS("bullmq_master_job_duration_seconds_bucket{le=\"+Inf\"} 2");
+	HAS("bullmq_master_job_duration_seconds_sum 2.003000");
+	HAS("bullmq_master_job_duration_seconds_count 2");
+#undef HAS
+	buf_free(&b);
+}
+END_TEST
+
 /* The suite. */
 Suite *
 make_suite(void)
@@ -136,6 +182,7 @@ make_suite(void)
 	TCase	*tc = tcase_create("codec");
 
 	tcase_add_test(tc, test_roundtrip);
+	tcase_add_test(tc, test_duration);
 	tcase_add_test(tc, test_partial);
 	tcase_add_test(tc, test_two);
 	tcase_add_test(tc, test_bounds);

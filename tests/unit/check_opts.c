@@ -3,6 +3,8 @@
  * form (BULLMQ-PROTOCOL.md 2.2), byte for byte.
  */
 #include <check.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -189,10 +191,12 @@ START_TEST(stored_form)
 	    "{\"attempts\":0,\"removeOnFail\":{\"age\":60,\"limit\":50}}");
 	stored("{\"stackTraceLimit\":0}",
 	    "{\"attempts\":0,\"stackTraceLimit\":0}");
-	/* delay and priority of 0 are "not given": Node stores them only
-	 * when given, and 0 means the same as absent. */
+	/* delay, priority and lifo given are stored, 0 and false too, as
+	 * Queue.add stores them; {count: N} keeps its form */
 	stored("{\"delay\":0,\"priority\":0,\"lifo\":false}",
-	    "{\"attempts\":0}");
+	    "{\"attempts\":0,\"delay\":0,\"priority\":0,\"lifo\":false}");
+	stored("{\"removeOnFail\":{\"count\":4}}",
+	    "{\"attempts\":0,\"removeOnFail\":{\"count\":4}}");
 	/* Scheduler-shaped ids (three parts) are allowed. */
 	stored("{\"jobId\":\"repeat:s1:1700000000000\"}",
 	    "{\"attempts\":0,\"jobId\":\"repeat:s1:1700000000000\"}");
@@ -306,7 +310,7 @@ START_TEST(retention_from_opts)
 	ck_assert_int_eq(jo.keep_complete.mode, BULLMQ_KEEP_ALL);
 	ck_assert_int_eq(jo.keep_fail.mode, BULLMQ_KEEP_COUNT);
 	ck_assert_int_eq(jo.keep_fail.count, 4);
-	READ("{\"removeOnComplete\":1,\"removeOnComplete\":\"x\"}", &jo);
+	READ("{\"removeOnComplete\":1,\"removeOnComplete\":null}", &jo);
 	ck_assert_int_eq(jo.keep_complete.mode, BULLMQ_KEEP_UNSET);
 	READ("{\"attempts\":0}", &jo);
 	ck_assert_int_eq(jo.keep_complete.mode, BULLMQ_KEEP_UNSET);
@@ -330,7 +334,8 @@ START_TEST(retention_from_text)
 	ck_assert(k.mode == BULLMQ_KEEP_COUNT && k.count == 25);
 	ck_assert_int_eq(bullmq_keep_parse("count:7", &k, err, sizeof(err)),
 	    0);
-	ck_assert(k.mode == BULLMQ_KEEP_COUNT && k.count == 7);
+	/* {count: 7}: the object form, without an age */
+	ck_assert(k.mode == BULLMQ_KEEP_AGE && k.count == 7 && isnan(k.age));
 	ck_assert_int_eq(bullmq_keep_parse("limit:5,age:60,count:3", &k, err,
 	    sizeof(err)), 0);
 	ck_assert(k.mode == BULLMQ_KEEP_AGE && k.age == 60 && k.count == 3 &&
@@ -348,8 +353,20 @@ START_TEST(retention_from_text)
 	    "age:SECONDS[,count:N][,limit:N]");
 	ck_assert_int_eq(bullmq_keep_parse("count:2,limit:3", &k, err,
 	    sizeof(err)), -1);
+	/* any age from 0, as a Node Worker's {age: 0} or {age: 0.5} */
 	ck_assert_int_eq(bullmq_keep_parse("age:0", &k, err, sizeof(err)),
+	    0);
+	ck_assert(k.mode == BULLMQ_KEEP_AGE && k.age == 0);
+	ck_assert_int_eq(bullmq_keep_parse("age:0.5,count:2", &k, err,
+	    sizeof(err)), 0);
+	ck_assert(k.mode == BULLMQ_KEEP_AGE && k.age == 0.5 && k.count == 2);
+	ck_assert_int_eq(bullmq_keep_parse("age:-1", &k, err, sizeof(err)),
 	    -1);
+	ck_assert_int_eq(bullmq_keep_parse("age:1e3", &k, err, sizeof(err)),
+	    -1);
+	ck_assert_int_eq(bullmq_keep_parse("count:0", &k, err, sizeof(err)),
+	    0);
+	ck_assert_int_eq(k.mode, BULLMQ_KEEP_NONE);
 }
 END_TEST
 
@@ -365,7 +382,7 @@ START_TEST(job_opts_once)
 	    "\"startDate\":11,\"endDate\":12}}", &jo);
 	ck_assert_int_eq(jo.attempts, 3);
 	ck_assert_int_eq(jo.backoff_type, BULLMQ_BACKOFF_EXPONENTIAL);
-	ck_assert_int_eq(jo.backoff_delay, 100);
+	ck_assert(bmq_jval_jsnum(&jo.backoff_delay) == 100);
 	ck_assert(jo.backoff_jitter == 0.5);
 	ck_assert_int_eq(jo.keep_logs, 7);
 	ck_assert_int_eq(jo.stack_trace_limit, 2);
@@ -386,25 +403,148 @@ START_TEST(job_opts_once)
 	    "\"lifo\":1,\"repeat\":5}", &jo);
 	ck_assert_int_eq(jo.attempts, 0);
 	ck_assert_int_eq(jo.backoff_type, BULLMQ_BACKOFF_NONE);
-	ck_assert_int_eq(jo.backoff_delay, 0);
-	ck_assert_int_eq(jo.keep_logs, 0);
-	ck_assert_int_eq(jo.stack_trace_limit, -1);
-	ck_assert_int_eq(jo.lifo, 0);
+	ck_assert(isnan(bmq_jval_jsnum(&jo.backoff_delay)));
+	/* as Node gives them to its scripts, or as JavaScript cuts them */
+	ck_assert(jo.keep_logs == -3);
+	ck_assert_int_eq(jo.stack_trace_limit, 1);
+	ck_assert_int_eq(jo.lifo, 1);
 	ck_assert_int_eq(jo.repeat_pattern.type, BMQ_J_NONE);
 	ck_assert_int_eq(jo.repeat_limit, -1);
 	READ("{\"attempts\":5e9,\"backoff\":250}", &jo);
 	ck_assert_int_eq(jo.attempts, 1000000000);
 	ck_assert_int_eq(jo.backoff_type, BULLMQ_BACKOFF_FIXED);
-	ck_assert_int_eq(jo.backoff_delay, 250);
+	ck_assert(bmq_jval_jsnum(&jo.backoff_delay) == 250);
 	/* the last of a repeated key decides, at every level */
 	READ("{\"backoff\":{\"type\":\"fixed\",\"delay\":9},\"backoff\":"
 	    "{\"delay\":5,\"type\":\"exponential\",\"type\":3}}", &jo);
 	ck_assert_int_eq(jo.backoff_type, BULLMQ_BACKOFF_NONE);
-	ck_assert_int_eq(jo.backoff_delay, 5);
+	ck_assert(bmq_jval_jsnum(&jo.backoff_delay) == 5);
 	bmq_job_opts_read(NULL, 0, &jo);
 	ck_assert_int_eq(jo.stack_trace_limit, -1);
 	READ("[1]", &jo);
 	ck_assert_int_eq(jo.attempts, 0);
+}
+END_TEST
+
+/* Read the value text t as a bmq_jval. */
+static double
+jsnum_of(const char *t)
+{
+	static char	js[128];
+	struct bmq_jval	v;
+
+	snprintf(js, sizeof(js), "{\"v\":%s}", t);
+	ck_assert_int_eq(bmq_json_get(js, strlen(js), "v", &v), 1);
+	return bmq_jval_jsnum(&v);
+}
+
+/* The retry after a failure of a job with stored opts o: 0, or the delay. */
+static const char *
+retry_of(const char *o, long n)
+{
+	static char		 buf[64];
+	struct bmq_job_opts	 jo;
+
+	READ(o, &jo);
+	if (bmq_retry_delay(&jo, n, 0.5, buf, sizeof(buf)) == 0)
+		return "now";
+	return buf;
+}
+
+START_TEST(js_values)
+{
+	struct bmq_job_opts	 jo;
+	char			 buf[64];
+
+	/* Number() of a value */
+	ck_assert(jsnum_of("\" 3 \"") == 3);
+	ck_assert(jsnum_of("\"0x10\"") == 16);
+	ck_assert(jsnum_of("\"\"") == 0);
+	ck_assert(jsnum_of("\"1e3\"") == 1000);
+	ck_assert(isnan(jsnum_of("\"inf\"")));
+	ck_assert(isnan(jsnum_of("\"-0x1\"")));
+	ck_assert(isnan(jsnum_of("{}")));
+	ck_assert(jsnum_of("true") == 1 && jsnum_of("null") == 0);
+	/* String() of a number */
+	bmq_fmt_jsnum(buf, sizeof(buf), 1000.0 / 3);
+	ck_assert_str_eq(buf, "333.3333333333333");
+	bmq_fmt_jsnum(buf, sizeof(buf), 250.5);
+	ck_assert_str_eq(buf, "250.5");
+	bmq_fmt_jsnum(buf, sizeof(buf), -0.0);
+	ck_assert_str_eq(buf, "0");
+	/* attempts: Node retries while attemptsMade + 1 < attempts */
+	READ("{\"attempts\":\"3\"}", &jo);
+	ck_assert_int_eq(jo.attempts, 3);
+	READ("{\"attempts\":2.5}", &jo);
+	ck_assert_int_eq(jo.attempts, 3);
+	READ("{\"attempts\":\"x\"}", &jo);
+	ck_assert_int_eq(jo.attempts, 0);
+	READ("{\"attempts\":true}", &jo);
+	ck_assert(jo.attempts == 1 && !jo.attempts_lua);
+	READ("{\"attempts\":\" 3\"}", &jo);
+	ck_assert(jo.attempts == 3 && jo.attempts_lua);
+	READ("{}", &jo);
+	ck_assert(jo.attempts == 0 && jo.attempts_lua);
+	/* backoff: the delay a fixed backoff is stored with, if truthy */
+	ck_assert_str_eq(retry_of("{\"backoff\":250.5}", 1), "250.5");
+	ck_assert_str_eq(retry_of("{\"backoff\":{\"type\":\"fixed\","
+	    "\"delay\":333.3333333333333}}", 1), "333.3333333333333");
+	ck_assert_str_eq(retry_of("{\"backoff\":{\"type\":\"fixed\","
+	    "\"delay\":\"300\"}}", 1), "300");
+	ck_assert_str_eq(retry_of("{\"backoff\":{\"type\":\"fixed\","
+	    "\"delay\":-100}}", 1), "-100");
+	ck_assert_str_eq(retry_of("{\"backoff\":{\"type\":\"fixed\","
+	    "\"delay\":\"0\"}}", 1), "0");
+	ck_assert_str_eq(retry_of("{\"backoff\":0}", 1), "now");
+	ck_assert_str_eq(retry_of("{\"backoff\":{\"type\":\"fixed\","
+	    "\"delay\":null}}", 1), "now");
+	ck_assert_str_eq(retry_of("{\"backoff\":{\"type\":\"fixed\","
+	    "\"delay\":\"x\"}}", 1), "now");
+	ck_assert_str_eq(retry_of("{\"backoff\":\"300\"}", 1), "now");
+	/* computed delays are numbers: Math.round, Math.floor */
+	ck_assert_str_eq(retry_of("{\"backoff\":{\"type\":\"exponential\","
+	    "\"delay\":\"300\"}}", 2), "600");
+	ck_assert_str_eq(retry_of("{\"backoff\":{\"type\":\"exponential\","
+	    "\"delay\":250.25}}", 1), "250");
+	ck_assert_str_eq(retry_of("{\"backoff\":{\"type\":\"fixed\","
+	    "\"delay\":\"300\",\"jitter\":\"0.5\"}}", 1), "225");
+	/* retention as getKeepJobs and the finishing script read it */
+	READ("{\"removeOnComplete\":{\"count\":0,\"age\":9},"
+	    "\"removeOnFail\":{\"age\":0}}", &jo);
+	ck_assert_int_eq(jo.keep_complete.mode, BULLMQ_KEEP_NONE);
+	ck_assert(jo.keep_fail.mode == BULLMQ_KEEP_AGE &&
+	    jo.keep_fail.age == 0);
+	READ("{\"removeOnComplete\":-1,\"removeOnFail\":{\"age\":0.5}}",
+	    &jo);
+	ck_assert_int_eq(jo.keep_complete.mode, BULLMQ_KEEP_ALL);
+	ck_assert(jo.keep_fail.mode == BULLMQ_KEEP_AGE &&
+	    jo.keep_fail.age == 0.5);
+	READ("{\"removeOnComplete\":\"2\",\"removeOnFail\":\"\"}", &jo);
+	ck_assert_int_eq(jo.keep_complete.mode, BULLMQ_KEEP_NONE);
+	ck_assert_int_eq(jo.keep_fail.mode, BULLMQ_KEEP_ALL);
+	READ("{\"removeOnComplete\":{\"age\":\"1\",\"limit\":-1},"
+	    "\"removeOnFail\":{\"age\":5,\"limit\":0}}", &jo);
+	ck_assert(jo.keep_complete.mode == BULLMQ_KEEP_AGE &&
+	    jo.keep_complete.age == 1 && jo.keep_complete.limit == -1);
+	ck_assert_int_eq(jo.keep_fail.mode, BULLMQ_KEEP_ALL);
+	READ("{\"removeOnComplete\":[],\"removeOnFail\":1.5}", &jo);
+	ck_assert_int_eq(jo.keep_complete.mode, BULLMQ_KEEP_ALL);
+	ck_assert(jo.keep_fail.mode == BULLMQ_KEEP_COUNT &&
+	    jo.keep_fail.count == 1);
+	/* stackTraceLimit: slice(-limit) */
+	READ("{\"stackTraceLimit\":\"2\"}", &jo);
+	ck_assert_int_eq(jo.stack_trace_limit, 2);
+	READ("{\"stackTraceLimit\":-2}", &jo);
+	ck_assert(jo.stack_trace_limit == -1 && jo.stack_trace_drop == 2);
+	READ("{\"stackTraceLimit\":\"0\"}", &jo);
+	ck_assert(jo.stack_trace_limit == -1 && jo.stack_trace_drop == 0);
+	READ("{\"stackTraceLimit\":0}", &jo);
+	ck_assert_int_eq(jo.stack_trace_limit, 0);
+	/* lifo and kl: truthiness, and kl as given */
+	READ("{\"lifo\":\"no\",\"kl\":\"3\"}", &jo);
+	ck_assert(jo.lifo == 1 && jo.keep_logs == 3);
+	READ("{\"lifo\":0,\"kl\":false}", &jo);
+	ck_assert(jo.lifo == 0 && jo.keep_logs == 0);
 }
 END_TEST
 
@@ -419,6 +559,7 @@ make_suite(void)
 	tcase_add_test(tc, stored_form);
 	tcase_add_test(tc, struct_checks);
 	tcase_add_test(tc, backoff_arithmetic);
+	tcase_add_test(tc, js_values);
 	tcase_add_test(tc, retention_from_opts);
 	tcase_add_test(tc, job_opts_once);
 	tcase_add_test(tc, retention_from_text);
