@@ -724,6 +724,39 @@ START_TEST(remove_parent_wrong_type)
 }
 END_TEST
 
+/*
+ * Retrying one failed job by hand with wait a string, or promoting a
+ * delayed one with events a hash, refuses before the job leaves its
+ * state; a NaN priority is none.
+ */
+START_TEST(retry_job_wrong_type)
+{
+	freeReplyObject(harness_cmd("HSET " Q "f name n timestamp 1 "
+	    "priority nan failedReason boom"));
+	freeReplyObject(harness_cmd("ZADD " Q "failed 1 f"));
+	freeReplyObject(harness_cmd("SET " Q "wait x"));
+	ck_assert_int_eq(bullmq_retry_job(q, "f", "failed", 0), -1);
+	ck_assert_int_eq(bullmq_script_code(q), BULLMQ_KEY_WRONG_TYPE);
+	ck_assert_str_eq(harness_str("ZSCORE " Q "failed f"), "1");
+	ck_assert_str_eq(harness_str("HGET " Q "f failedReason"), "boom");
+	freeReplyObject(harness_cmd("DEL " Q "wait"));
+	ck_assert_int_eq(bullmq_retry_job(q, "f", "failed", 0), 0);
+	ck_assert_str_eq(harness_str("LINDEX " Q "wait 0"), "f");
+	ck_assert_int_eq(harness_int("ZCARD " Q "failed"), 0);
+
+	/* promote, the same: events a hash */
+	freeReplyObject(harness_cmd("DEL " Q "wait " Q "events"));
+	freeReplyObject(harness_cmd("ZADD " Q "delayed 4096 f"));
+	freeReplyObject(harness_cmd("HSET " Q "events a b"));
+	ck_assert_int_eq(bullmq_promote(q, "f"), -1);
+	ck_assert_int_eq(bullmq_script_code(q), BULLMQ_KEY_WRONG_TYPE);
+	ck_assert_str_eq(harness_str("ZSCORE " Q "delayed f"), "4096");
+	freeReplyObject(harness_cmd("DEL " Q "events"));
+	ck_assert_int_eq(bullmq_promote(q, "f"), 0);
+	ck_assert_str_eq(harness_str("LINDEX " Q "wait 0"), "f");
+}
+END_TEST
+
 Suite *
 make_suite(void)
 {
@@ -751,6 +784,7 @@ make_suite(void)
 	tcase_add_test(tc, move_refuses_first);
 	tcase_add_test(tc, dedup_kept_wrong_type);
 	tcase_add_test(tc, remove_parent_wrong_type);
+	tcase_add_test(tc, retry_job_wrong_type);
 	suite_add_tcase(s, tc);
 	return s;
 }
