@@ -13,7 +13,9 @@
   ARGV[4] state: completed, failed, wait, paused, active, delayed,
           prioritized
 
-  Returns the ids deleted.
+  Returns the ids deleted.  A key it would write that holds the wrong
+  type (events, a parent's) ends it with the error BULLMQ-22 (include
+  key-types); the jobs deleted before are out of the state key.
 ]]
 local rcall = redis.call
 local base = ARGV[1]
@@ -48,6 +50,32 @@ end
 
 local deleted = {}
 
+-- the events key, written last, holds its type (include key-types)
+key_types({KEYS[2], "stream"})
+
+-- remove_job; when it refuses (a parent's key of the wrong type, before
+-- its first write), the jobs deleted so far first leave the state key:
+-- no blank of a list, no id of a deleted job is left behind
+local function remove(jid)
+	local ok, e = pcall(remove_job, jid, base, true)
+	if ok then
+		return
+	end
+	if state == "wait" or state == "paused" or state == "active" then
+		rcall("LREM", KEYS[1], 0, "")
+	else
+		for i = 1, #deleted, 7000 do
+			rcall("ZREM", KEYS[1], unpack(deleted, i,
+			    math.min(i + 6999, #deleted)))
+		end
+	end
+	-- passed on as a table: a string gets "ERR " before it
+	if type(e) == "table" then
+		e = e["err"]
+	end
+	error({err = tostring(e)})
+end
+
 if state == "wait" or state == "paused" or state == "active" then
 	local from = 0
 	if limit > 0 then
@@ -67,7 +95,7 @@ if state == "wait" or state == "paused" or state == "active" then
 			if not t or t <= cutoff then
 				-- Blank the entry by position; blanks are
 				-- removed at the end.
-				remove_job(jid, base, true)
+				remove(jid)
 				rcall("LSET", KEYS[1], i - n - 1, "")
 				deleted[#deleted + 1] = jid
 			end
@@ -90,12 +118,12 @@ else
 			break
 		end
 		if finished then
-			remove_job(jid, base, true)
+			remove(jid)
 			deleted[#deleted + 1] = jid
 		elseif not is_scheduler_job(jid) then
 			local t = job_time(jid, fields)
 			if not t or t <= cutoff then
-				remove_job(jid, base, true)
+				remove(jid)
 				deleted[#deleted + 1] = jid
 			end
 		end

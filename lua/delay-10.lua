@@ -19,7 +19,9 @@
   Returns 0, a fetch reply with a job (see fetch-9.lua; the fetch itself
   is lua/include/fetch.lua), or -1 job missing, -2 lock missing, -3 not
   active, -6 lock mismatch, -20 the key holds no hash, -21 atm is not an
-  integer (nothing written: the worker fails the job instead).
+  integer (nothing written: the worker fails the job instead); a key it
+  would write that holds the wrong type ends it with the error BULLMQ-22
+  (include key-types), nothing written.
 ]]
 local rcall = redis.call
 local prefix = ARGV[1]
@@ -40,10 +42,20 @@ if not delay then
 end
 local due = delay > 0 and now + delay or now
 
-local stalled_key, reason, stack = KEYS[10], ARGV[10], ARGV[11]
+-- the keys written once the job has left active hold their types
+--@include key-types
+key_types({KEYS[4], "zset", KEYS[6], "stream", KEYS[7], "zset"})
+
+local stalled_key, reason, stack, into = KEYS[10], ARGV[10], ARGV[11], nil
 --@include take-active
 
-rcall("HINCRBY", jk, "atm", 1)
+-- a negative atm (Node never writes one) counts from 0, as the worker
+-- read it: counting up from it would retry past the attempts
+if atm and string.byte(atm) == 45 then
+	rcall("HSET", jk, "atm", "1")
+else
+	rcall("HINCRBY", jk, "atm", 1)
+end
 rcall("HSET", jk, "delay", ARGV[9])
 
 -- the events stream cap, written as 10000 when unset

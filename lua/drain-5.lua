@@ -11,7 +11,9 @@
   ARGV[1] job key prefix "Q:"
   ARGV[2] "1" to drain the delayed jobs too
 
-  Returns the number of jobs deleted.
+  Returns the number of jobs deleted.  A parent's key of the wrong type
+  ends it with the error BULLMQ-22 (include key-types); the jobs deleted
+  before are out of their lists.
 ]]
 local rcall = redis.call
 local base = ARGV[1]
@@ -26,16 +28,37 @@ for i = 1, #sched, 2 do
 	keep["repeat:" .. sched[i] .. ":" .. sched[i + 1]] = true
 end
 
--- Remove the jobs of list key but the kept ones.
+-- remove_job; false with the error when it refused (a parent's key of
+-- the wrong type, before its first write)
+local function removed(jid)
+	local ok, e = pcall(remove_job, jid, base, true)
+	if ok then
+		return true
+	end
+	-- passed on as a table: a string gets "ERR " before it
+	if type(e) == "table" then
+		e = e["err"]
+	end
+	return false, tostring(e)
+end
+
+-- Remove the jobs of list key but the kept ones.  On a refusal the list
+-- keeps the kept jobs and those not reached, and the script ends with it.
 local function drain_list(key)
 	local ids = rcall("LRANGE", key, 0, -1)
 	local kept = {}
+	local err
 	for _, jid in ipairs(ids) do
-		if keep[jid] then
+		if err or keep[jid] then
 			kept[#kept + 1] = jid
 		else
-			remove_job(jid, base, true)
-			count = count + 1
+			local ok, e = removed(jid)
+			if ok then
+				count = count + 1
+			else
+				err = e
+				kept[#kept + 1] = jid
+			end
 		end
 	end
 	if #kept < #ids then
@@ -45,15 +68,24 @@ local function drain_list(key)
 			    #kept)))
 		end
 	end
+	if err then
+		error({err = err})
+	end
 end
 
--- Remove the jobs of sorted set key but the kept ones.
+-- Remove the jobs of sorted set key but the kept ones.  On a refusal the
+-- ones removed leave the set, and the script ends with it.
 local function drain_set(key)
 	local ids = rcall("ZRANGE", key, 0, -1)
 	local gone = {}
+	local err
 	for _, jid in ipairs(ids) do
 		if not keep[jid] then
-			remove_job(jid, base, true)
+			local ok, e = removed(jid)
+			if not ok then
+				err = e
+				break
+			end
 			gone[#gone + 1] = jid
 		end
 	end
@@ -61,6 +93,9 @@ local function drain_set(key)
 		rcall("ZREM", key, unpack(gone, i, math.min(i + 6999, #gone)))
 	end
 	count = count + #gone
+	if err then
+		error({err = err})
+	end
 end
 
 drain_list(KEYS[1])

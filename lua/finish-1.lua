@@ -40,7 +40,10 @@
   active, -4 pending children, -6 lock mismatch, -9 failed children, -20
   the key holds no hash: not a job, taken out of active (the key is left
   alone).  A job whose hash is gone (or is only the stub a fetch wrote) is
-  dropped from active.  An atm that is not a count is written as 1.
+  dropped from active.  An atm that is not a count is written as 1.  A
+  key it would write after the job leaves active that holds the wrong
+  type (the finished set, stalled, a parent's keys) ends it with the error
+  BULLMQ-22 (include key-types), nothing written.
 ]]
 local rcall = redis.call
 -- locals, not globals: a global is looked up by name at each use
@@ -109,7 +112,20 @@ if completed and kids then
 	end
 end
 
+-- a parent's keys, or those a deduplicated add kept for later needs, of
+-- the wrong type refuse here, before the first write
+if h[5] or h[6] then
+	rare().parent_types(h[5] or "", h[6] or nil)
+end
+if h[7] then
+	rare().dedup_types(h[7])
+end
+
+-- the finished set, unless the job goes at once, is written first (by
+-- the include: a key of the wrong type refuses there)
+local keep = tonumber(ARGV[11]) or -1
 local stalled_key, reason, stack = KEYS[10], nil, ARGV[17] or ""
+local into = keep ~= 0 and KEYS[11] or nil
 if not completed then
 	reason = value
 end
@@ -136,19 +152,20 @@ end
 -- result unless the job goes at once
 local atm = h[8]
 
-local keep = tonumber(ARGV[11]) or -1
 if keep ~= 0 then
-	-- ARGV[2] is now as text: a number would be formatted again.  The
-	-- hash first: a completion with the fields ARGV[15] gave writes it
-	-- first here, and a key that holds no hash is told before the ZADD.
+	-- ARGV[2] is now as text: a number would be formatted again.  A
+	-- completion with the fields ARGV[15] gave writes the hash first
+	-- here: a key that holds no hash is told here, and taken out of the
+	-- finished set the include added it to.
 	if completed then
 		if type(redis.pcall("HSET", jk, "atm", atm, "returnvalue",
 		    value, "finishedOn", ARGV[2])) == "table" then
+			if added then
+				rcall("ZREM", KEYS[11], jid)
+			end
 			return rare().drop_not_hash(jk, jid, "0")
 		end
-		rcall("ZADD", KEYS[11], ARGV[2], jid)
 	else
-		rcall("ZADD", KEYS[11], ARGV[2], jid)
 		rcall("HSET", jk, "atm", atm, "failedReason", value,
 		    "finishedOn", ARGV[2])
 		rcall("HDEL", jk, "defa")

@@ -18,12 +18,20 @@
           which whoever ran it gives back), or ""
 
   Returns the number of jobs that went back to wait: with a job id, 0 when
-  it was not active or is locked under another token.
+  it was not active or is locked under another token.  A key it would
+  write that holds the wrong type ends it with the error BULLMQ-22
+  (include key-types) before its first write.
 ]]
 local rcall = redis.call
 local pfx, token = ARGV[1], ARGV[3]
 local stall = ARGV[2] ~= ""
 local ids = {}
+
+--@include key-types
+-- once a job has left active nothing may refuse: the keys written hold
+-- their types (a give-back is rare: a worker died)
+key_types({KEYS[1], "set", KEYS[2], "list", KEYS[3], "list", KEYS[4],
+    "hash", KEYS[5], "zset", KEYS[6], "stream", KEYS[7], "zset"})
 
 if stall then
 	ids[1] = ARGV[2]

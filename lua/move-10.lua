@@ -21,8 +21,10 @@
   Returns, for delayed 0; for wait the rate limiter's time to live in ms
   (0 when none); for children 0 when moved, 1 when no child is pending
   (nothing moved).  Or -1 job missing, -2 lock missing, -3 not active,
-  -6 lock mismatch, -9 a child failed (children).  Nothing is written
-  before every check has passed.
+  -6 lock mismatch, -9 a child failed (children), -20 the key holds no
+  hash (its id leaves active, the key is left alone).  Nothing is written
+  before every check has passed: a key it would write that holds the
+  wrong type ends it with the error BULLMQ-22 (include key-types).
 ]]
 local rcall = redis.call
 local prefix, jid, token, where = ARGV[1], ARGV[3], ARGV[4], ARGV[5]
@@ -74,10 +76,35 @@ if where == "children" then
 		return 1
 	end
 end
-local priority = 0
-if where == "wait" then
-	priority = tonumber(rcall("HGET", jk, "priority")) or 0
+-- a key that holds no hash is not a job: its id leaves active, the key
+-- is left alone (as in include take-active)
+local priority = redis.pcall("HGET", jk, "priority")
+if type(priority) == "table" then
+	rcall("LREM", KEYS[1], -1, jid)
+	rcall("SREM", KEYS[8], jid)
+	return -20
 end
+-- a priority that is no finite number (Node never writes one) is none
+priority = tonumber(priority) or 0
+if priority ~= priority or priority == math.huge or
+    priority == -math.huge then
+	priority = 0
+end
+
+-- the keys written once the job has left active hold their types
+--@include key-types
+local t = {KEYS[8], "set", KEYS[6], "stream", KEYS[7], "hash"}
+if where == "delayed" then
+	t[#t + 1], t[#t + 2], t[#t + 3], t[#t + 4] = KEYS[3], "zset", KEYS[9],
+	    "zset"
+elseif where == "children" then
+	t[#t + 1], t[#t + 2] = KEYS[5], "zset"
+else
+	t[#t + 1], t[#t + 2], t[#t + 3], t[#t + 4] = priority > 0 and
+	    KEYS[4] or KEYS[2], priority > 0 and "zset" or "list", KEYS[9],
+	    "zset"
+end
+key_types(t)
 
 -- the first write: nothing has changed when the job is not active
 if rcall("LREM", KEYS[1], -1, jid) < 1 then
@@ -88,12 +115,15 @@ if token ~= "0" then
 	rcall("SREM", KEYS[8], jid)
 end
 
--- the events stream cap, written as 10000 when unset
+-- the events stream cap, written as 10000 when unset; one XADD would
+-- refuse (not a count, or past 18 digits) is taken as 10000
 local function max_events()
 	local m = rcall("HGET", KEYS[7], "opts.maxLenEvents")
 	if not m then
 		m = "10000"
 		rcall("HSET", KEYS[7], "opts.maxLenEvents", m)
+	elseif #m > 18 or not string.match(m, "^%d+$") then
+		m = "10000"
 	end
 	return m
 end

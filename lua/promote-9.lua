@@ -11,7 +11,9 @@
   ARGV[1] job id
 
   Returns 0 when promoted, -1 when the job does not exist, -3 when it is
-  not delayed, -20 when its key holds no hash.
+  not delayed, -20 when its key holds no hash.  A key it would write that
+  holds the wrong type ends it with the error BULLMQ-22 (include
+  key-types), nothing written.
 ]]
 local rcall = redis.call
 local jid = ARGV[1]
@@ -30,7 +32,17 @@ if type(pri) == "table" then
 	return -20
 end
 pri = tonumber(pri) or 0
+-- a priority that is no finite number (Node never writes one) is none
+if pri ~= pri or pri == math.huge or pri == -math.huge then
+	pri = 0
+end
 local held = queue_held(KEYS[3], KEYS[5])
+
+-- the keys written once the job has left delayed hold their types (wait
+-- is read below in any case)
+--@include key-types
+key_types({KEYS[2], "list", KEYS[4], "zset", KEYS[8], "zset", KEYS[7],
+    "stream"})
 
 rcall("ZREM", KEYS[1], jid)
 -- a legacy "0:" marker at the head of wait is not needed with a job there

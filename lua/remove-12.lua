@@ -17,7 +17,10 @@
 
   Returns 1 removed, 0 locked (nothing done), -1 no such job, -8 the job is
   the current iteration of a job scheduler.  A key that holds no hash is
-  not a job: its id is taken out of the lists and the key left alone.
+  not a job: its id is taken out of the lists and the key left alone.  A
+  key it would write once the job has left its state (its parent's, meta,
+  events) that holds the wrong type ends it with the error BULLMQ-22
+  (include key-types), nothing written.
 ]]
 local rcall = redis.call
 local jk = KEYS[1]
@@ -41,6 +44,12 @@ end
 if rcall("EXISTS", jk .. ":lock") == 1 then
 	return 0
 end
+
+-- what is written once the job has left its state holds its type
+if type(rjk) ~= "table" then
+	parent_types(jk, rcall("HGET", jk, "parentKey"), prefix, false)
+end
+key_types({KEYS[3], "hash", KEYS[4], "stream"})
 
 local prev = "unknown"
 if rcall("ZREM", KEYS[5], jid) == 1 then

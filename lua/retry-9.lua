@@ -15,7 +15,9 @@
 
   Returns 0, or -1 job missing, -2 lock missing, -3 not active, -6 lock
   mismatch, -20 the key holds no hash, -21 atm is not an integer (nothing
-  written: the worker fails the job instead).
+  written: the worker fails the job instead); a key it would write that
+  holds the wrong type ends it with the error BULLMQ-22 (include
+  key-types), nothing written.
 ]]
 local rcall = redis.call
 local prefix = ARGV[1]
@@ -32,10 +34,19 @@ local held, pc_key = queue_held(KEYS[5], KEYS[2]), KEYS[8]
 
 --@include retry-check
 
-local stalled_key, reason, stack = KEYS[9], ARGV[6], ARGV[7]
+-- a priority that is no finite number (Node never writes one) is none
+local pri = tonumber(rcall("HGET", jk, "priority")) or 0
+if pri ~= pri or pri == math.huge or pri == -math.huge then
+	pri = 0
+end
+-- the keys written once the job has left active hold their types
+--@include key-types
+key_types({pri == 0 and KEYS[1] or KEYS[3], pri == 0 and "list" or "zset",
+    KEYS[7], "zset", KEYS[6], "stream"})
+
+local stalled_key, reason, stack, into = KEYS[9], ARGV[6], ARGV[7], nil
 --@include take-active
 
-local pri = tonumber(rcall("HGET", jk, "priority")) or 0
 if pri == 0 then
 	if ARGV[5] == "RPUSH" then
 		rcall("RPUSH", KEYS[1], jid)
@@ -50,7 +61,13 @@ end
 if not queue_held(KEYS[5], KEYS[2]) then
 	rcall("ZADD", KEYS[7], 0, "0")
 end
-rcall("HINCRBY", jk, "atm", 1)
+-- a negative atm (Node never writes one) counts from 0, as the worker
+-- read it: counting up from it would retry past the attempts
+if atm and string.byte(atm) == 45 then
+	rcall("HSET", jk, "atm", "1")
+else
+	rcall("HINCRBY", jk, "atm", 1)
+end
 
 local meta_key = KEYS[5]
 --@include max-events

@@ -15,7 +15,9 @@
   ARGV[4] "1": delete attemptsStarted (ats) too
 
   Returns 1 when moved, -1 when the job does not exist, -3 when it is not
-  in the state of ARGV[2], -20 when its key holds no hash.
+  in the state of ARGV[2], -20 when its key holds no hash.  A key it would
+  write that holds the wrong type ends it with the error BULLMQ-22
+  (include key-types), nothing written.
 ]]
 local rcall = redis.call
 local job_key = KEYS[1]
@@ -35,12 +37,21 @@ if job.err then
 	return -20
 end
 local pri = tonumber(job[1]) or 0
+-- a priority that is no finite number (Node never writes one) is none
+if pri ~= pri or pri == math.huge or pri == -math.huge then
+	pri = 0
+end
 local lifo = false
 if job[2] then
 	local ok, o = pcall(cjson.decode, job[2])
 	lifo = ok and type(o) == "table" and o["lifo"] == true
 end
 local held = queue_held(KEYS[5], KEYS[6])
+
+-- the keys written once the job has left its state hold their types
+--@include key-types
+key_types({pri > 0 and KEYS[8] or KEYS[4], pri > 0 and "zset" or "list",
+    KEYS[7], "zset", KEYS[2], "stream"})
 
 rcall("ZREM", KEYS[3], jid)
 local gone = { "finishedOn", "processedOn",

@@ -12,7 +12,9 @@
   ARGV[3] timestamp (ms)
   ARGV[4] "failed" or "completed"
 
-  Returns the number of jobs moved.
+  Returns the number of jobs moved.  A key it would write that holds the
+  wrong type ends it with the error BULLMQ-22 (include key-types) before
+  its first write.
 ]]
 local rcall = redis.call
 local prefix = ARGV[1]
@@ -27,6 +29,8 @@ local ids = rcall("ZRANGEBYSCORE", KEYS[1], 0, ARGV[3], "LIMIT", 0,
 if #ids == 0 then
 	return 0
 end
+--@include key-types
+key_types({KEYS[2], "list", KEYS[5], "stream", KEYS[6], "zset"})
 
 local value_field = state == "failed" and "failedReason" or "returnvalue"
 for _, jid in ipairs(ids) do

@@ -14,7 +14,9 @@
 
   Returns the ids moved back to wait ({} when another check ran within the
   interval).  A job stalled more than the max count gets "defa" (unless it
-  is a live scheduler iteration) for the next worker to fail it.
+  is a live scheduler iteration) for the next worker to fail it.  A key
+  it would write that holds the wrong type ends it with the error
+  BULLMQ-22 (include key-types) before its first write.
 ]]
 local rcall = redis.call
 local prefix = ARGV[2]
@@ -22,10 +24,15 @@ local max_stalled = tonumber(ARGV[1]) or 1
 
 --@include count-stall
 --@include queue-held
+--@include key-types
 
 if rcall("EXISTS", KEYS[4]) == 1 then
 	return {}
 end
+-- once a job has left active nothing may refuse: the keys written hold
+-- their types (a check every stalled interval, not every job)
+key_types({KEYS[1], "set", KEYS[2], "list", KEYS[3], "list", KEYS[5],
+    "hash", KEYS[6], "zset", KEYS[7], "stream", KEYS[8], "zset"})
 rcall("SET", KEYS[4], ARGV[3], "PX", ARGV[4])
 
 local meta_key = KEYS[5]

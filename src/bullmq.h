@@ -38,9 +38,13 @@ enum bullmq_error {
 #define BULLMQ_PARENT_NOT_EXIST		-5
 #define BULLMQ_JOB_LOCK_MISMATCH	-6
 #define BULLMQ_JOB_HAS_FAILED_CHILDREN	-9
-/* Ours: the job's key holds no hash; a field the script counts on is bad. */
+/*
+ * Ours: the job's key holds no hash; a field the script counts on is bad; a
+ * queue key the script would write holds the wrong type (nothing written).
+ */
 #define BULLMQ_JOB_NOT_A_HASH		-20
 #define BULLMQ_JOB_BAD_FIELD		-21
+#define BULLMQ_KEY_WRONG_TYPE		-22
 
 typedef struct bullmq_queue	bullmq_queue;
 typedef struct bullmq_job	bullmq_job;

@@ -35,7 +35,7 @@ local meta = rcall("HMGET", KEYS[5], "paused", "concurrency", "max",
     "duration", "opts.maxLenEvents")
 -- an events cap XADD would refuse, after the writes, is taken as the
 -- default (and left as it is)
-if meta[5] and not string.match(meta[5], "^%d+$") then
+if meta[5] and (#meta[5] > 18 or not string.match(meta[5], "^%d+$")) then
 	meta[5] = "10000"
 end
 

@@ -21,6 +21,7 @@ local function rare()
 --@include pc-next
 --@include delayed
 --@include queue-held
+--@include key-types
 	-- PARENT-READY: a parent whose children are done goes to delayed, wait
 	-- (front of the line) or prioritized, in its own queue.
 	local function parent_ready(pq, pk, pid)
@@ -175,8 +176,12 @@ local function rare()
 		if rcall("EXISTS", dnk) == 0 then
 			return
 		end
-		local d = rcall("HMGET", dnk, "name", "data", "opts", "pk",
-		    "pd", "pdk", "rjk", "jid")
+		-- a key that holds no hash is no prototype: left alone
+		local d = redis.pcall("HMGET", dnk, "name", "data", "opts",
+		    "pk", "pd", "pdk", "rjk", "jid")
+		if d["err"] then
+			return
+		end
 		-- an id counter INCR refuses gives no id: the prototype waits
 		local c = redis.pcall("INCR", prefix .. "id")
 		if type(c) == "table" and not d[8] then
@@ -277,28 +282,89 @@ local function rare()
 		rcall("SREM", KEYS[10], jid)
 		return -20
 	end
+	-- Before the first write: when an add was kept for later (Q:dn:<deid>,
+	-- a hash), the keys that make it a job hold their types, or the
+	-- script ends refusing (include key-types): the job it becomes would
+	-- be in no state.
+	local function dedup_types(deid)
+		local dnk = prefix .. "dn:" .. deid
+		if rcall("EXISTS", dnk) == 0 then
+			return
+		end
+		local pdk = redis.pcall("HGET", dnk, "pdk")
+		if type(pdk) == "table" then
+			return
+		end
+		key_types({KEYS[1], "list", KEYS[3], "zset", KEYS[4], "zset",
+		    KEYS[6], "stream", KEYS[7], "zset"})
+		if pdk then
+			key_types({pdk, "set"})
+		end
+	end
+
 	-- The deduplication window of a finished job ends, and the add it
 	-- kept for later, if any, becomes a job.
 	local function dedup_done(jid, deid)
 		local dk = prefix .. "de:" .. deid
+		-- a key that holds no string is no window of this job
 		local pttl = rcall("PTTL", dk)
-		if pttl == 0 or (pttl == -1 and rcall("GET", dk) == jid) then
+		if pttl == 0 or (pttl == -1 and
+		    redis.pcall("GET", dk) == jid) then
 			rcall("DEL", dk)
 		end
 		requeue_deduplicated(deid)
+	end
+
+	-- The parent JSON pj (nil none) as a table, or nil.
+	local function parent_json(pj)
+		if pj then
+			local ok, v = pcall(cjson.decode, pj)
+			if ok and type(v) == "table" then
+				return v
+			end
+		end
+		return nil
+	end
+
+	-- Before the first write: the keys parent_done would write for
+	-- parentKey pk ("" none) and parent JSON pj (nil none) hold their
+	-- types, or the script ends refusing (include key-types).  The keys
+	-- of the parent's queue count only where the parent may move: when
+	-- this is its last pending child, or it fails on a child's failure.
+	local function parent_types(pk, pj)
+		local pd = parent_json(pj)
+		local ps = {}
+		if pd and type(pd["queueKey"]) == "string" and
+		    pd["id"] ~= nil then
+			ps[#ps + 1] = {pd["queueKey"], tostring(pd["id"])}
+		end
+		if pk ~= "" then
+			local pid = string.match(pk, "([^:]*)$")
+			ps[#ps + 1] = {string.sub(pk, 1, #pk - #pid - 1), pid}
+		end
+		for _, p in ipairs(ps) do
+			local pq = p[1]
+			local k = pq .. ":" .. p[2]
+			local deps = k .. ":dependencies"
+			key_types({deps, "set", k, "hash", k .. ":processed",
+			    "hash", k .. ":failed", "hash",
+			    k .. ":unsuccessful", "zset"})
+			if (pd and pd["fpof"]) or rcall("SCARD", deps) <= 1 then
+				key_types({pq .. ":waiting-children", "zset",
+				    pq .. ":delayed", "zset", pq .. ":wait",
+				    "list", pq .. ":prioritized", "zset",
+				    pq .. ":marker", "zset", pq .. ":events",
+				    "stream", pq .. ":meta", "hash",
+				    pq .. ":active", "list"})
+			end
+		end
 	end
 
 	-- The parent of a finished job, from parentKey pk ("" none) and the
 	-- parent JSON pj (nil none): a completed child is processed, a failed
 	-- one follows its parent's policy.  Returns the parent key ("" none).
 	local function parent_done(jk, pk, pj, completed, value)
-		local pd
-		if pj then
-			local ok, v = pcall(cjson.decode, pj)
-			if ok and type(v) == "table" then
-				pd = v
-			end
-		end
+		local pd = parent_json(pj)
 		if not completed then
 			if pd then
 				child_failed(pd, jk, value)
@@ -369,6 +435,8 @@ local function rare()
 	made = {
 		dedup_done = dedup_done,
 		parent_done = parent_done,
+		parent_types = parent_types,
+		dedup_types = dedup_types,
 		retain = retain,
 		drop_not_hash = drop_not_hash,
 		parent_ready = parent_ready,

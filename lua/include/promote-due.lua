@@ -16,13 +16,19 @@
   The first delayed job is looked at first: the bound of ZRANGEBYSCORE
   is a number to format, which costs more than the look when none is due.
   Leaves in "first" that entry {id, score} when none was due, else nil.
-  An id whose key holds no hash moves as any id, its key left alone.
+  An id whose key holds no hash moves as any id, its key left alone; a
+  key it would write that holds the wrong type ends the script with the
+  error BULLMQ-22 (include key-types) before the first write here.
 ]]
 
 local bound = (now + 1) * 4096 - 1
 local first = rcall("ZRANGE", KEYS[4], "0", "0", "WITHSCORES")
 if first[2] and tonumber(first[2]) <= bound then
 --@include pc-next
+--@include key-types
+	-- the keys written once the jobs have left delayed hold their types
+	key_types({KEYS[1], "list", KEYS[3], "zset", KEYS[6], "stream",
+	    KEYS[7], "zset"})
 	first = nil
 	local due = rcall("ZRANGEBYSCORE", KEYS[4], "0", bound, "LIMIT", "0",
 	    "1000")
@@ -32,6 +38,10 @@ if first[2] and tonumber(first[2]) <= bound then
 		local pri = redis.pcall("HGET", dk, "priority")
 		local hash = type(pri) ~= "table"
 		pri = hash and tonumber(pri) or 0
+		-- no finite number (Node never writes one): none
+		if pri ~= pri or pri == math.huge or pri == -math.huge then
+			pri = 0
+		end
 		if pri == 0 then
 			rcall("LPUSH", KEYS[1], d)
 		else

@@ -11,7 +11,14 @@
     stalled_key  Q:stalled
     reason       the failedReason to write, or nil to write none
     stack        the stacktrace JSON array to write with it ("" none)
-  and KEYS[2] is Q:active.
+    into         the finished set to add the job to (score ARGV[2])
+                 once the lock is released, before any other write, or
+                 nil: it, or stalled_key, holding the wrong type refuses
+                 (the error BULLMQ-22, as include key-types) with nothing
+                 changed (the lock is set again for ARGV[4] ms)
+  and KEYS[2] is Q:active.  Leaves in "added" whether the job was new to
+  "into" (false without one), for an includer that refuses later to take
+  it out again.
 
   Checks the lock (returns -6 held under another token, -2 gone) and
   releases it, writes the failure, and takes the id out of active
@@ -19,17 +26,48 @@
   job: its id leaves active, the key is left alone, and -20 is returned.
 ]]
 
+-- First stalled, then the lock: the lock's DEL frees memory, so a Redis
+-- out of memory still lets the writes after it run (a script's first
+-- write that takes memory is refused, the rest not).
+local gone = 0
 if token ~= "0" then
-	local lk = jk .. ":lock"
-	local held = rcall("GET", lk)
+	local held = rcall("GET", jk .. ":lock")
 	if held ~= token then
 		if held then
 			return -6
 		end
 		return -2
 	end
-	rcall("DEL", lk)
-	rcall("SREM", stalled_key, jid)
+	gone = redis.pcall("SREM", stalled_key, jid)
+	if type(gone) == "table" then
+		if string.sub(gone["err"], 1, 9) ~= "WRONGTYPE" then
+			error(gone)
+		end
+		error({err = "BULLMQ-22 set " .. rcall("TYPE",
+		    stalled_key)["ok"] .. " " .. stalled_key})
+	end
+	rcall("DEL", jk .. ":lock")
+end
+local added = false
+if into then
+	added = redis.pcall("ZADD", into, ARGV[2], jid)
+	if type(added) == "table" then
+		-- nothing else is written yet: the lock and stalled back
+		if token ~= "0" then
+			local ms = string.match(ARGV[4], "^%d+$") and ARGV[4] or
+			    "30000"
+			rcall("SET", jk .. ":lock", token, "PX", ms)
+		end
+		if gone == 1 then
+			rcall("SADD", stalled_key, jid)
+		end
+		if string.sub(added["err"], 1, 9) ~= "WRONGTYPE" then
+			error(added)
+		end
+		error({err = "BULLMQ-22 zset " .. rcall("TYPE", into)["ok"] ..
+		    " " .. into})
+	end
+	added = added == 1
 end
 if reason then
 	-- the first write to the hash: where the worker's fields spared
@@ -42,6 +80,9 @@ if reason then
 		e = redis.pcall("HSET", jk, "failedReason", reason)
 	end
 	if type(e) == "table" then
+		if added then
+			rcall("ZREM", into, jid)
+		end
 		rcall("LREM", KEYS[2], "-1", jid)
 		rcall("SREM", stalled_key, jid)
 		return -20
@@ -49,5 +90,8 @@ if reason then
 end
 -- "-1" as text: a number would be formatted for every call
 if rcall("LREM", KEYS[2], "-1", jid) < 1 then
+	if added then
+		rcall("ZREM", into, jid)
+	end
 	return -3
 end

@@ -327,6 +327,7 @@ retry_call(bullmq_queue *q, bullmq_job *j, const char *reason,
 		BMQ_K_STALLED
 	};
 	struct bmq_args	 a;
+	redisReply	*r;
 	char		 now_s[NUMLEN];
 
 	bmq_fmt_ms(now_s, sizeof(now_s), bullmq_now());
@@ -340,7 +341,10 @@ retry_call(bullmq_queue *q, bullmq_job *j, const char *reason,
 	bmq_args_adds(&a, reason);
 	bmq_args_add(&a, stack, stacklen);
 	q->script_code = 0;
-	if (bmq_script_int(q, bmq_script(q, BMQ_LUA_RETRY, &a), code) == -1)
+	/* an error (a key of the wrong type too) is not a refusal code */
+	if ((r = bmq_script(q, BMQ_LUA_RETRY, &a)) == NULL)
+		return -1;
+	if (bmq_script_int(q, r, code) == -1)
 		return q->script_code != 0 ? 0 : -1;
 	return 0;
 }

@@ -431,6 +431,44 @@ bmq_is_noscript(const redisReply *r)
 }
 
 /*
+ * A script's refusal "BULLMQ-22 WANT GOT KEY" (lua/include/key-types.lua),
+ * with whatever Redis appends (" script: SHA, on @user_script:N."): a key
+ * the script would write holds the wrong type, and nothing was written.
+ * Leaves BULLMQ_KEY_WRONG_TYPE in q.  Returns 0, or -1 for another error.
+ */
+static int
+wrong_type(bullmq_queue *q, enum bmq_lua s, const char *e, size_t len)
+{
+	static const char	 tag[] = "BULLMQ-22 ";
+	const char		*want, *got, *key, *end, *p;
+	int			 wl, gl;
+
+	if (len < sizeof(tag) - 1 || memcmp(e, tag, sizeof(tag) - 1) != 0)
+		return -1;
+	end = e + len;
+	want = e + sizeof(tag) - 1;
+	if ((p = memchr(want, ' ', end - want)) == NULL)
+		return -1;
+	wl = (int)(p - want);
+	got = p + 1;
+	if ((p = memchr(got, ' ', end - got)) == NULL)
+		return -1;
+	gl = (int)(p - got);
+	key = p + 1;
+	/* the key may hold spaces: cut at the last " script: " */
+	for (p = end - 9; p > key; p--)
+		if (memcmp(p, " script: ", 9) == 0) {
+			end = p;
+			break;
+		}
+	q->script_code = BULLMQ_KEY_WRONG_TYPE;
+	bmq_seterr(q, BULLMQ_ERR_JOB, "script %s: key %.*s holds a %.*s, not a "
+	    "%.*s: nothing was written", bmq_lua_scripts[s].name,
+	    (int)(end - key), key, gl, got, wl, want);
+	return 0;
+}
+
+/*
  * Run script s with argv (its keys first, then its arguments).  Returns the
  * reply, which the caller frees, or NULL with the error in the handle (a
  * Redis error reply names the script and keeps Redis's message, its line
@@ -479,6 +517,10 @@ bmq_script(bullmq_queue *q, enum bmq_lua s, const struct bmq_args *a)
 			goto out;
 	}
 	if (r != NULL && r->type == REDIS_REPLY_ERROR && bmq_noauth(q, r)) {
+		freeReplyObject(r);
+		r = NULL;
+	} else if (r != NULL && r->type == REDIS_REPLY_ERROR &&
+	    wrong_type(q, s, r->str, r->len) == 0) {
 		freeReplyObject(r);
 		r = NULL;
 	} else if (r != NULL && r->type == REDIS_REPLY_ERROR) {

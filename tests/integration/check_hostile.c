@@ -155,50 +155,8 @@ struct hpath {
 static const struct xfail {
 	const char	*what, *value, *path, *reason;
 } expected_to_fail[] = {
-	/* reported: more tries than attempts */
-	{ "field atm", "negative", "*", "retry-9.lua, delay-10.lua: "
-	    "HINCRBY counts from a negative atm: more tries than attempts" },
 	/* known, being fixed in lua/ */
 	{ "field id", "nul", "*", "known: a NUL in the id cuts it in C" },
-	/* reported: an error after the job left its state loses it */
-	{ "field priority", "nan", "*", "retry-9.lua ZADD prioritized with "
-	    "a NaN score after LREM active; fetch.lua ZADD after ZREM "
-	    "delayed" },
-	{ "key de:d1", "*", "*", "finish-1.lua GET de:<deid> after LREM "
-	    "active; remove-12.lua, include/remove-job.lua GET after the "
-	    "job left its state" },
-	{ "key dn:d1", "*", "*", "finish-1.lua HMGET dn:<deid> after LREM "
-	    "active" },
-	{ "key completed", "*", "*", "finish-1.lua ZADD completed after "
-	    "LREM active" },
-	{ "key failed", "*", "*", "finish-1.lua ZADD failed after LREM "
-	    "active" },
-	{ "key bull:pq:*", "*", "parent*", "finish-1.lua: the parent's keys "
-	    "of the wrong type (parent_ready, child_failed) after LREM "
-	    "active" },
-	{ "key wait", "*", "retry-now", "retry-9.lua LPUSH wait after LREM "
-	    "active" },
-	{ "key wait", "*", "timeout", "retry-9.lua LPUSH wait after LREM "
-	    "active" },
-	{ "key wait", "*", "retry-backoff", "fetch.lua: ZREM delayed, then "
-	    "LPUSH wait" },
-	{ "key wait", "*", "stalled", "stalled-8.lua RPUSH wait after LREM "
-	    "active" },
-	{ "key wait", "*", "give-back", "give-back-7.lua RPUSH wait after "
-	    "LREM active" },
-	{ "key wait", "*", "retry-jobs", "retry-jobs-6.lua: ZREM failed, "
-	    "then LPUSH wait" },
-	{ "key delayed", "*", "retry-backoff", "delay-10.lua ZREVRANGEBYSCORE "
-	    "delayed after LREM active" },
-	{ "key stalled", "*", "give-back", "give-back-7.lua SREM stalled "
-	    "after LREM active" },
-	{ "key meta", "*", "give-back", "give-back-7.lua HGET meta after "
-	    "LREM active" },
-	{ "key events", "*", "give-back", "give-back-7.lua XTRIM events "
-	    "after LREM active" },
-	{ "meta opts.maxLenEvents", "*", "give-back", "give-back-7.lua "
-	    "XTRIM MAXLEN with a cap that is not an integer >= 0, after LREM "
-	    "active" },
 	{ NULL, NULL, NULL, NULL }
 };
 #define NXFAIL		(sizeof(expected_to_fail) / sizeof(expected_to_fail[0]))

@@ -519,6 +519,244 @@ START_TEST(odd_priority_counter)
 }
 END_TEST
 
+/*
+ * A key a script writes once the job has left its state holds the wrong
+ * type: the script refuses first (BULLMQ_KEY_WRONG_TYPE, naming the key),
+ * and the job stays where it was, still locked.
+ */
+START_TEST(wrong_type_refuses_first)
+{
+	bullmq_worker		*w = worker();
+	bullmq_job		*j;
+	enum bullmq_outcome	 oc;
+	char			 tok[128];
+
+	/* finish: the finished set a string */
+	put_job("c", "{}", NULL);
+	j = fetch(w, "c");
+	strlcpy(tok, bullmq_job_token(j), sizeof(tok));
+	freeReplyObject(harness_cmd("SET " Q "completed x"));
+	ck_assert_int_eq(bullmq_job_return(j, "1", 1), 0);
+	ck_assert_int_eq(bullmq_worker_finish(w, j, 0, &oc, NULL), -1);
+	ck_assert_int_eq(bullmq_script_code(q), BULLMQ_KEY_WRONG_TYPE);
+	ck_assert_str_eq(bullmq_errstr(q), "script finish: key " Q "completed "
+	    "holds a string, not a zset: nothing was written");
+	ck_assert_str_eq(harness_str("LINDEX " Q "active 0"), "c");
+	ck_assert_str_eq(harness_str("GET " Q "c:lock"), tok);
+	ck_assert_int_eq(harness_int("HEXISTS " Q "c returnvalue"), 0);
+	ck_assert_str_eq(harness_str("GET " Q "completed"), "x");
+
+	/* finish: stalled a hash, after the finished set took the job */
+	freeReplyObject(harness_cmd("DEL " Q "completed " Q "active"));
+	put_job("s", "{}", NULL);
+	j = fetch(w, "s");
+	freeReplyObject(harness_cmd("HSET " Q "stalled a b"));
+	ck_assert_int_eq(bullmq_job_return(j, "1", 1), 0);
+	ck_assert_int_eq(bullmq_worker_finish(w, j, 0, &oc, NULL), -1);
+	ck_assert_int_eq(bullmq_script_code(q), BULLMQ_KEY_WRONG_TYPE);
+	ck_assert_ptr_nonnull(strstr(bullmq_errstr(q), "key " Q "stalled "
+	    "holds a hash, not a set"));
+	ck_assert_int_eq(harness_int("EXISTS " Q "completed"), 0);
+	ck_assert_str_eq(harness_str("LINDEX " Q "active 0"), "s");
+	ck_assert_int_eq(harness_int("EXISTS " Q "s:lock"), 1);
+	freeReplyObject(harness_cmd("DEL " Q "stalled " Q "active"));
+
+	/* retry: wait a string */
+	put_job("r", "{\"attempts\":3}", NULL);
+	j = fetch(w, "r");
+	freeReplyObject(harness_cmd("SET " Q "wait x"));
+	ck_assert_int_eq(bullmq_job_error(j, "boom", 0), 0);
+	ck_assert_int_eq(bullmq_worker_finish(w, j, 1, &oc, NULL), -1);
+	ck_assert_int_eq(bullmq_script_code(q), BULLMQ_KEY_WRONG_TYPE);
+	ck_assert_ptr_nonnull(strstr(bullmq_errstr(q), "key " Q "wait holds "
+	    "a string, not a list"));
+	ck_assert_str_eq(harness_str("LINDEX " Q "active 0"), "r");
+	ck_assert_int_eq(harness_int("EXISTS " Q "r:lock"), 1);
+	ck_assert_int_eq(harness_int("HEXISTS " Q "r failedReason"), 0);
+	bullmq_worker_free(w);
+}
+END_TEST
+
+/* A negative atm counts from 0 when retried: no more tries than attempts. */
+START_TEST(atm_negative)
+{
+	bullmq_worker	*w = worker();
+
+	put_job("n", "{\"attempts\":2}", "-5");
+	fail_it(w, fetch(w, "n"), BULLMQ_RETRIED);
+	ck_assert_str_eq(harness_str("HGET " Q "n atm"), "1");
+	fail_it(w, fetch(w, "n"), BULLMQ_FAILED);
+	assert_failed("n", "boom");
+	ck_assert_str_eq(harness_str("HGET " Q "n atm"), "2");
+	bullmq_worker_free(w);
+}
+END_TEST
+
+/*
+ * A processor's move: a key it writes of the wrong type refuses before the
+ * job leaves active; a NaN priority is none; a key that holds no hash
+ * leaves active, the key left alone.
+ */
+START_TEST(move_refuses_first)
+{
+	bullmq_worker	*w = worker();
+	bullmq_job	*j;
+
+	put_job("m", "{}", NULL);
+	j = fetch(w, "m");
+	freeReplyObject(harness_cmd("SET " Q "delayed x"));
+	ck_assert_int_eq(bullmq_job_move_to_delayed(j, bullmq_now() + 60000),
+	    -1);
+	ck_assert_int_eq(bullmq_script_code(q), BULLMQ_KEY_WRONG_TYPE);
+	ck_assert_ptr_nonnull(strstr(bullmq_errstr(q), "key " Q "delayed "
+	    "holds a string, not a zset"));
+	ck_assert_str_eq(harness_str("LINDEX " Q "active 0"), "m");
+	ck_assert_int_eq(harness_int("EXISTS " Q "m:lock"), 1);
+	freeReplyObject(harness_cmd("DEL " Q "delayed"));
+
+	freeReplyObject(harness_cmd("HSET " Q "m priority nan"));
+	ck_assert_int_eq(bullmq_job_move_to_wait(j, 0, NULL), 0);
+	ck_assert_str_eq(harness_str("LINDEX " Q "wait 0"), "m");
+	ck_assert_int_eq(harness_int("LLEN " Q "active"), 0);
+	bullmq_job_free(j);
+
+	freeReplyObject(harness_cmd("DEL " Q "wait"));
+	put_job("s", "{}", NULL);
+	j = fetch(w, "s");
+	freeReplyObject(harness_cmd("DEL " Q "s"));
+	freeReplyObject(harness_cmd("SET " Q "s hello"));
+	ck_assert_int_eq(bullmq_job_move_to_delayed(j, bullmq_now()), -1);
+	ck_assert_int_eq(bullmq_script_code(q), BULLMQ_JOB_NOT_A_HASH);
+	ck_assert_int_eq(harness_int("LLEN " Q "active"), 0);
+	ck_assert_str_eq(harness_str("GET " Q "s"), "hello");
+	bullmq_job_free(j);
+	bullmq_worker_free(w);
+}
+END_TEST
+
+/*
+ * An add kept for later (Q:dn:<deid>) becomes a job when its owner
+ * finishes: with wait a string, the finish refuses first rather than make
+ * a job in no state; with dn a string, the prototype is left alone.
+ */
+START_TEST(dedup_kept_wrong_type)
+{
+	bullmq_worker		*w = worker();
+	bullmq_job		*j;
+	enum bullmq_outcome	 oc;
+
+	freeReplyObject(harness_cmd("HSET " Q "o name n data {} opts {} "
+	    "timestamp 1 deid k"));
+	freeReplyObject(harness_cmd("LPUSH " Q "wait o"));
+	freeReplyObject(harness_cmd("SET " Q "de:k o"));
+	freeReplyObject(harness_cmd("HSET " Q "dn:k name d data {} opts {} "
+	    "jid nx"));
+	j = fetch(w, "o");
+	freeReplyObject(harness_cmd("SET " Q "wait x"));
+	ck_assert_int_eq(bullmq_worker_run(w, j, proc_ok, &oc, NULL), -1);
+	ck_assert_int_eq(bullmq_script_code(q), BULLMQ_KEY_WRONG_TYPE);
+	ck_assert_str_eq(harness_str("LINDEX " Q "active 0"), "o");
+	ck_assert_int_eq(harness_int("EXISTS " Q "nx"), 0);
+	ck_assert_str_eq(harness_str("GET " Q "de:k"), "o");
+	ck_assert_int_eq(harness_int("EXISTS " Q "dn:k"), 1);
+
+	/* dn:k a string: no prototype; the window ends, the key stays */
+	freeReplyObject(harness_cmd("DEL " Q "wait " Q "dn:k " Q "active"));
+	freeReplyObject(harness_cmd("SET " Q "dn:k x"));
+	freeReplyObject(harness_cmd("LPUSH " Q "wait o"));
+	j = fetch(w, "o");
+	ck_assert_msg(bullmq_worker_run(w, j, proc_ok, &oc, NULL) == 0, "%s",
+	    bullmq_errstr(q));
+	ck_assert_int_eq(oc, BULLMQ_COMPLETED);
+	ck_assert_int_eq(harness_int("EXISTS " Q "de:k"), 0);
+	ck_assert_str_eq(harness_str("GET " Q "dn:k"), "x");
+	ck_assert_int_eq(harness_int("EXISTS " Q "nx"), 0);
+	bullmq_worker_free(w);
+}
+END_TEST
+
+/*
+ * Removing the last pending child of a parent whose queue's wait holds a
+ * string: remove and clean refuse before their first write (the parent
+ * would leave waiting-children for no state), and clean leaves no blank
+ * entry in wait.
+ */
+START_TEST(remove_parent_wrong_type)
+{
+	freeReplyObject(harness_cmd("HSET bull:pp:P name p"));
+	freeReplyObject(harness_cmd("ZADD bull:pp:waiting-children 1 P"));
+	freeReplyObject(harness_cmd("SADD bull:pp:P:dependencies " Q "c"));
+	freeReplyObject(harness_cmd("SET bull:pp:wait x"));
+	freeReplyObject(harness_cmd("HSET " Q "c name n parentKey "
+	    "bull:pp:P timestamp 1"));
+	freeReplyObject(harness_cmd("HSET " Q "d name n timestamp 1"));
+	freeReplyObject(harness_cmd("RPUSH " Q "wait d c"));
+	ck_assert_int_eq(bullmq_remove(q, "c"), -1);
+	ck_assert_int_eq(bullmq_script_code(q), BULLMQ_KEY_WRONG_TYPE);
+	ck_assert_ptr_nonnull(strstr(bullmq_errstr(q), "key bull:pp:wait "
+	    "holds a string, not a list"));
+	ck_assert_int_eq(harness_int("LLEN " Q "wait"), 2);
+	ck_assert_int_eq(harness_int("EXISTS " Q "c"), 1);
+	ck_assert_str_ne(harness_str("ZSCORE bull:pp:waiting-children P"),
+	    "");
+	ck_assert_int_eq(harness_int("SCARD bull:pp:P:dependencies"), 1);
+
+	ck_assert_int_eq(bullmq_clean(q, "wait", 0, 0), -1);
+	ck_assert_int_eq(bullmq_script_code(q), BULLMQ_KEY_WRONG_TYPE);
+	/* d went before c refused: no blank is left behind */
+	ck_assert_int_eq(harness_int("LLEN " Q "wait"), 1);
+	ck_assert_str_eq(harness_str("LINDEX " Q "wait 0"), "c");
+	ck_assert_int_eq(harness_int("SCARD bull:pp:P:dependencies"), 1);
+
+	/* from completed: the job deleted before leaves the set too */
+	freeReplyObject(harness_cmd("DEL " Q "wait"));
+	freeReplyObject(harness_cmd("HSET " Q "e name n timestamp 1"));
+	freeReplyObject(harness_cmd("ZADD " Q "completed 1 e 2 c"));
+	ck_assert_int_eq(bullmq_clean(q, "completed", 0, 0), -1);
+	ck_assert_int_eq(bullmq_script_code(q), BULLMQ_KEY_WRONG_TYPE);
+	ck_assert_int_eq(harness_int("ZCARD " Q "completed"), 1);
+	ck_assert_str_eq(harness_str("ZSCORE " Q "completed c"), "2");
+	ck_assert_int_eq(harness_int("EXISTS " Q "e"), 0);
+
+	freeReplyObject(harness_cmd("DEL bull:pp:wait"));
+	ck_assert_int_eq(bullmq_remove(q, "c"), 1);
+	ck_assert_str_eq(harness_str("LINDEX bull:pp:wait 0"), "P");
+}
+END_TEST
+
+/*
+ * Retrying one failed job by hand with wait a string, or promoting a
+ * delayed one with events a hash, refuses before the job leaves its
+ * state; a NaN priority is none.
+ */
+START_TEST(retry_job_wrong_type)
+{
+	freeReplyObject(harness_cmd("HSET " Q "f name n timestamp 1 "
+	    "priority nan failedReason boom"));
+	freeReplyObject(harness_cmd("ZADD " Q "failed 1 f"));
+	freeReplyObject(harness_cmd("SET " Q "wait x"));
+	ck_assert_int_eq(bullmq_retry_job(q, "f", "failed", 0), -1);
+	ck_assert_int_eq(bullmq_script_code(q), BULLMQ_KEY_WRONG_TYPE);
+	ck_assert_str_eq(harness_str("ZSCORE " Q "failed f"), "1");
+	ck_assert_str_eq(harness_str("HGET " Q "f failedReason"), "boom");
+	freeReplyObject(harness_cmd("DEL " Q "wait"));
+	ck_assert_int_eq(bullmq_retry_job(q, "f", "failed", 0), 0);
+	ck_assert_str_eq(harness_str("LINDEX " Q "wait 0"), "f");
+	ck_assert_int_eq(harness_int("ZCARD " Q "failed"), 0);
+
+	/* promote, the same: events a hash */
+	freeReplyObject(harness_cmd("DEL " Q "wait " Q "events"));
+	freeReplyObject(harness_cmd("ZADD " Q "delayed 4096 f"));
+	freeReplyObject(harness_cmd("HSET " Q "events a b"));
+	ck_assert_int_eq(bullmq_promote(q, "f"), -1);
+	ck_assert_int_eq(bullmq_script_code(q), BULLMQ_KEY_WRONG_TYPE);
+	ck_assert_str_eq(harness_str("ZSCORE " Q "delayed f"), "4096");
+	freeReplyObject(harness_cmd("DEL " Q "events"));
+	ck_assert_int_eq(bullmq_promote(q, "f"), 0);
+	ck_assert_str_eq(harness_str("LINDEX " Q "wait 0"), "f");
+}
+END_TEST
+
 Suite *
 make_suite(void)
 {
@@ -541,6 +779,12 @@ make_suite(void)
 	tcase_add_test(tc, extend_odd_lock);
 	tcase_add_test(tc, odd_counters);
 	tcase_add_test(tc, odd_priority_counter);
+	tcase_add_test(tc, wrong_type_refuses_first);
+	tcase_add_test(tc, atm_negative);
+	tcase_add_test(tc, move_refuses_first);
+	tcase_add_test(tc, dedup_kept_wrong_type);
+	tcase_add_test(tc, remove_parent_wrong_type);
+	tcase_add_test(tc, retry_job_wrong_type);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -318,7 +318,7 @@ where(long n, const char *file, long line)
 START_TEST(line_map)
 {
 	const char	*file;
-	long		 m, n, k, p, r, c, line;
+	long		 m, n, k, p, r, c, t, line;
 
 	/* fetch-9.lua: the include follows its marker line */
 	m = line_of("fetch-9.lua", "--@include fetch");
@@ -335,22 +335,29 @@ START_TEST(line_map)
 	ck_assert_int_eq(line, 1);
 	/*
 	 * fetch.lua includes promote-due.lua (p lines) after its line k,
-	 * which includes pc-next.lua (c lines) after its line r
+	 * which includes pc-next.lua (c lines) after its line r, then
+	 * key-types.lua (t lines) after the line that follows
 	 */
 	k = line_of("include/fetch.lua", "--@include promote-due");
 	p = line_of("include/promote-due.lua", NULL);
 	r = line_of("include/promote-due.lua", "--@include pc-next");
 	c = line_of("include/pc-next.lua", NULL);
+	t = line_of("include/key-types.lua", NULL);
+	ck_assert_int_eq(line_of("include/promote-due.lua",
+	    "--@include key-types"), r + 1);
 	where(m + k, "lua/include/fetch.lua", k);
 	where(m + k + 1, "lua/include/promote-due.lua", 1);
 	where(m + k + r, "lua/include/promote-due.lua", r);
 	where(m + k + r + 1, "lua/include/pc-next.lua", 1);
 	where(m + k + r + c, "lua/include/pc-next.lua", c);
 	where(m + k + r + c + 1, "lua/include/promote-due.lua", r + 1);
-	where(m + k + p + c, "lua/include/promote-due.lua", p);
-	where(m + k + p + c + 1, "lua/include/fetch.lua", k + 1);
-	where(m + n + p + c, "lua/include/fetch.lua", n);
-	where(m + n + p + c + 1, "lua/fetch-9.lua", m + 1);
+	where(m + k + r + c + 2, "lua/include/key-types.lua", 1);
+	where(m + k + r + c + t + 1, "lua/include/key-types.lua", t);
+	where(m + k + r + c + t + 2, "lua/include/promote-due.lua", r + 2);
+	where(m + k + p + c + t, "lua/include/promote-due.lua", p);
+	where(m + k + p + c + t + 1, "lua/include/fetch.lua", k + 1);
+	where(m + n + p + c + t, "lua/include/fetch.lua", n);
+	where(m + n + p + c + t + 1, "lua/fetch-9.lua", m + 1);
 	ck_assert_int_eq(bmq_lua_where(BMQ_LUA_FETCH, 0, &file, &line), -1);
 	/* a script without includes is its file */
 	ck_assert_int_eq(bmq_lua_where(BMQ_LUA_ADD, 40, &file, &line), 0);
@@ -438,14 +445,19 @@ START_TEST(errors_name_files)
 	ck_assert_int_eq(bullmq_worker_try_fetch(w, &j), -1);
 	assert_err("fetch", "include/fetch.lua", line_of("include/fetch.lua",
 	    "rcall(\"HMGET\", KEYS[5]"), "WRONGTYPE");
-	/* in an include within the include: a due job, wait a string */
+	/*
+	 * a due job and wait a string: include key-types refuses before
+	 * the job leaves delayed, naming the key
+	 */
 	freeReplyObject(harness_cmd("DEL " Q "meta"));
 	freeReplyObject(harness_cmd("ZADD " Q "delayed 4096 d"));
 	freeReplyObject(harness_cmd("SET " Q "wait x"));
 	ck_assert_int_eq(bullmq_worker_try_fetch(w, &j), -1);
-	assert_err("fetch", "include/promote-due.lua",
-	    line_of("include/promote-due.lua", "rcall(\"LPUSH\", KEYS[1]"),
-	    "WRONGTYPE");
+	ck_assert_int_eq(bullmq_errcode(q), BULLMQ_ERR_JOB);
+	ck_assert_int_eq(bullmq_script_code(q), BULLMQ_KEY_WRONG_TYPE);
+	ck_assert_str_eq(bullmq_errstr(q), "script fetch: key " Q "wait holds "
+	    "a string, not a list: nothing was written");
+	ck_assert_str_eq(harness_str("ZSCORE " Q "delayed d"), "4096");
 	bullmq_worker_free(w);
 
 	/* and in the include after it: the limiter a hash */
@@ -460,17 +472,36 @@ START_TEST(errors_name_files)
 	    "rcall(\"GET\", KEYS[8])"), "WRONGTYPE");
 	bullmq_worker_free(w);
 
-	/* in the other include, from drain: a parent's dependencies key
-	   that holds a string */
-	freeReplyObject(harness_cmd("DEL " Q "meta"));
+	/* in the other include, from finish: the metrics a string */
+	freeReplyObject(harness_cmd("DEL " Q "meta " Q "limiter"));
+	memset(&o, 0, sizeof(o));
+	o.metrics_max_points = 10;
+	w = bullmq_worker_new(q, &o);
+	ck_assert_ptr_nonnull(w);
+	add_jobs(1);
+	ck_assert_int_eq(bullmq_worker_try_fetch(w, &j), 1);
+	freeReplyObject(harness_cmd("SET " Q "metrics:completed x"));
+	ck_assert_int_eq(bullmq_worker_finish(w, j, 0, NULL, NULL), -1);
+	assert_err("finish", "include/finish-rare.lua",
+	    line_of("include/finish-rare.lua", "rcall(\"HMGET\", mk"),
+	    "WRONGTYPE");
+	bullmq_worker_free(w);
+
+	/* from drain, a parent's dependencies key that holds a string: a
+	   refusal before the first write */
 	freeReplyObject(harness_cmd("HSET " Q "5 parentKey " Q "p"));
 	freeReplyObject(harness_cmd("HSET " Q "p name p"));
 	freeReplyObject(harness_cmd("SET " Q "p:dependencies x"));
 	freeReplyObject(harness_cmd("LPUSH " Q "wait 5"));
+	freeReplyObject(harness_cmd("HSET " Q "6 name n"));
+	freeReplyObject(harness_cmd("LPUSH " Q "wait 6"));
 	ck_assert_int_eq(bullmq_drain(q, 0), -1);
-	assert_err("drain", "include/remove-job.lua",
-	    line_of("include/remove-job.lua", "rcall(\"SREM\", pk .. "
-	    "\":dependencies\""), "WRONGTYPE");
+	ck_assert_int_eq(bullmq_script_code(q), BULLMQ_KEY_WRONG_TYPE);
+	ck_assert_int_eq(harness_int("EXISTS " Q "5"), 1);
+	/* 6 went before 5 refused: wait holds 5 alone */
+	ck_assert_int_eq(harness_int("EXISTS " Q "6"), 0);
+	ck_assert_int_eq(harness_int("LLEN " Q "wait"), 1);
+	ck_assert_str_eq(harness_str("LINDEX " Q "wait 0"), "5");
 
 	/* a Lua error in a script's own lines after an include */
 	freeReplyObject(harness_cmd("HSET " Q "meta paused 1"));
