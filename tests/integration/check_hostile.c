@@ -156,7 +156,6 @@ static const struct xfail {
 	const char	*what, *value, *path, *reason;
 } expected_to_fail[] = {
 	/* known, being fixed in lua/ */
-	{ "field id", "nul", "*", "known: a NUL in the id cuts it in C" },
 	{ NULL, NULL, NULL, NULL }
 };
 #define NXFAIL		(sizeof(expected_to_fail) / sizeof(expected_to_fail[0]))
@@ -537,6 +536,20 @@ fetch(struct hcase *c, bullmq_job **jp)
 	}
 	id = bullmq_job_id(*jp);
 	if (strlen(id) != c->idlen || memcmp(id, c->id, c->idlen) != 0) {
+		/* an id with a NUL byte is failed by the fetch, which takes
+		   the next job (the rule): that one runs, this one is done */
+		if (memchr(c->id, '\0', c->idlen) != NULL &&
+		    has("ZSCORE " Q "failed %b", c->id, c->idlen)) {
+			enum bullmq_outcome	oc;
+
+			if (bullmq_worker_run(c->w, *jp, proc_ok, &oc,
+			    NULL) == -1)
+				note(c, "run the next job");
+			*jp = NULL;
+			snprintf(c->note, sizeof(c->note), "fetch: refused "
+			    "the id with a NUL byte, ran the next job");
+			return 0;
+		}
 		bad(c, "fetched as id \"%.40s\" (%zu bytes, not %zu)", id,
 		    strlen(id), c->idlen);
 	}
