@@ -172,7 +172,10 @@ const char	*bmq_sentinel_redact(const char *, char *, size_t);
 int		 bmq_sentinel_resolve(bullmq_queue *);
 int		 bmq_sentinel_verify(bullmq_queue *);
 int		 bmq_sentinel_recheck(bullmq_queue *);
-int		 bmq_url_decode(const char *, size_t, char *, size_t);
+int		 bmq_url_error(const char *, char *, size_t, const char *, ...)
+		    __attribute__((__format__(__printf__, 4, 5)));
+int		 bmq_url_part(const char *, const char *, const char *, size_t,
+		    char *, size_t, char *, size_t);
 
 /* cluster.c */
 unsigned int	 bmq_crc16(const char *, size_t);

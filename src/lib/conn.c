@@ -96,12 +96,6 @@ url_decode(const char *s, size_t n, char *dst, size_t size)
 	return 0;
 }
 
-/* url_decode, for the URL forms of other files (sentinel.c). */
-int
-bmq_url_decode(const char *s, size_t n, char *dst, size_t size)
-{
-	return url_decode(s, n, dst, size);
-}
 
 /* Parse a decimal in [lo, hi] from s[0..n), digits only; -1 if not one. */
 static long long
@@ -156,9 +150,13 @@ bullmq_url_redact(const char *url, char *buf, size_t size)
 	return buf;
 }
 
-/* Write a URL error: "redis url <url without its password>: <msg>". */
-static int __attribute__((__format__(__printf__, 4, 5)))
-url_error(const char *url, char *err, size_t errsize, const char *fmt, ...)
+/*
+ * Write a URL error: "redis url <url without its password>: <msg>".
+ * Returns -1.  For every URL form (sentinel.c's too).
+ */
+int
+bmq_url_error(const char *url, char *err, size_t errsize, const char *fmt,
+    ...)
 {
 	char	shown[BMQ_MAX_ERR / 2], msg[256];
 	va_list	ap;
@@ -172,16 +170,16 @@ url_error(const char *url, char *err, size_t errsize, const char *fmt, ...)
 }
 
 /* Decode a part of a URL that must hold no NUL; -1 with a message. */
-static int
-url_part(const char *url, const char *what, const char *s, size_t n,
+int
+bmq_url_part(const char *url, const char *what, const char *s, size_t n,
     char *dst, size_t size, char *err, size_t errsize)
 {
 	switch (url_decode(s, n, dst, size)) {
 	case -1:
-		return url_error(url, err, errsize, "the %s is too long (at "
+		return bmq_url_error(url, err, errsize, "the %s is too long (at "
 		    "most %zu bytes)", what, size - 1);
 	case -2:
-		return url_error(url, err, errsize, "the %s holds a NUL byte "
+		return bmq_url_error(url, err, errsize, "the %s holds a NUL byte "
 		    "(%%00)", what);
 	}
 	return 0;
@@ -198,12 +196,12 @@ url_userinfo(const char *url, const char *p, const char *at,
 	const char	*colon;
 
 	if ((colon = memchr(p, ':', at - p)) == NULL)
-		return url_part(url, "password", p, at - p, u->pass,
+		return bmq_url_part(url, "password", p, at - p, u->pass,
 		    sizeof(u->pass), err, errsize);
-	if (url_part(url, "user", p, colon - p, u->user, sizeof(u->user), err,
+	if (bmq_url_part(url, "user", p, colon - p, u->user, sizeof(u->user), err,
 	    errsize) == -1)
 		return -1;
-	return url_part(url, "password", colon + 1, at - colon - 1, u->pass,
+	return bmq_url_part(url, "password", colon + 1, at - colon - 1, u->pass,
 	    sizeof(u->pass), err, errsize);
 }
 
@@ -239,13 +237,13 @@ bmq_url_parse(const char *url, struct bmq_url *u, char *err, size_t errsize)
 			p = at + 1;
 		}
 		if (*p != '/')
-			return url_error(url, err, errsize, "unix:// needs an "
+			return bmq_url_error(url, err, errsize, "unix:// needs an "
 			    "absolute path (unix:///path or "
 			    "unix://[user:]pass@/path)");
 		q = strchr(p, '?');
 		end = q != NULL ? q : p + strlen(p);
 		if ((size_t)(end - p) >= sizeof(u->path))
-			return url_error(url, err, errsize, "the path is too "
+			return bmq_url_error(url, err, errsize, "the path is too "
 			    "long (at most %zu bytes)", sizeof(u->path) - 1);
 		memcpy(u->path, p, end - p);
 		u->path[end - p] = '\0';
@@ -253,7 +251,7 @@ bmq_url_parse(const char *url, struct bmq_url *u, char *err, size_t errsize)
 			if (strncmp(q, "?db=", 4) != 0 ||
 			    (v = parse_num(q + 4, strlen(q + 4), 0, 100000))
 			    < 0)
-				return url_error(url, err, errsize, "expected "
+				return bmq_url_error(url, err, errsize, "expected "
 				    "?db=N after the path");
 			u->db = (int)v;
 		}
@@ -267,7 +265,7 @@ bmq_url_parse(const char *url, struct bmq_url *u, char *err, size_t errsize)
 	} else if (strncmp(url, "redis://", 8) == 0)
 		p = url + 8;
 	else
-		return url_error(url, err, errsize, "must start with redis://, "
+		return bmq_url_error(url, err, errsize, "must start with redis://, "
 		    "rediss://, redis+sentinel:// or unix://");
 	if ((at = strrchr(p, '@')) != NULL) {
 		if (url_userinfo(url, p, at, u, err, errsize) == -1)
@@ -280,7 +278,7 @@ bmq_url_parse(const char *url, struct bmq_url *u, char *err, size_t errsize)
 		/* an IPv6 address: redis://[::1]:6379 */
 		if ((q = memchr(p, ']', end - p)) == NULL || q == p + 1 ||
 		    (q + 1 != end && q[1] != ':'))
-			return url_error(url, err, errsize, "expected an IPv6 "
+			return bmq_url_error(url, err, errsize, "expected an IPv6 "
 			    "address as [addr] or [addr]:port");
 		p++;
 		colon = q + 1 != end ? q + 1 : NULL;
@@ -289,19 +287,19 @@ bmq_url_parse(const char *url, struct bmq_url *u, char *err, size_t errsize)
 		q = colon != NULL ? colon : end;
 		if (colon != NULL && memchr(colon + 1, ':',
 		    end - colon - 1) != NULL)
-			return url_error(url, err, errsize, "an IPv6 address "
+			return bmq_url_error(url, err, errsize, "an IPv6 address "
 			    "goes in brackets: redis://[addr]:port");
 	}
 	if (colon != NULL) {
 		if ((v = parse_num(colon + 1, end - colon - 1, 1, 65535)) < 0)
-			return url_error(url, err, errsize, "bad port");
+			return bmq_url_error(url, err, errsize, "bad port");
 		u->port = (int)v;
 	}
 	/* the host is from p to q */
 	if (q - p == 0)
 		strlcpy(u->host, "127.0.0.1", sizeof(u->host));
 	else if ((size_t)(q - p) >= sizeof(u->host))
-		return url_error(url, err, errsize, "the host is too long (at "
+		return bmq_url_error(url, err, errsize, "the host is too long (at "
 		    "most %zu bytes)", sizeof(u->host) - 1);
 	else {
 		memcpy(u->host, p, q - p);
@@ -310,7 +308,7 @@ bmq_url_parse(const char *url, struct bmq_url *u, char *err, size_t errsize)
 	if (slash != NULL && slash[1] != '\0') {
 		if ((v = parse_num(slash + 1, strlen(slash + 1), 0, 100000))
 		    < 0)
-			return url_error(url, err, errsize, "bad database "
+			return bmq_url_error(url, err, errsize, "bad database "
 			    "number");
 		u->db = (int)v;
 	}
@@ -897,6 +895,6 @@ bullmq_url_check(const char *url, char *err, size_t errsize)
 	if (bmq_url_parse(url, &u, err, errsize) == -1)
 		return -1;
 	if (u.tls && !bullmq_tls_available())
-		return url_error(url, err, errsize, "%s", BMQ_NO_TLS);
+		return bmq_url_error(url, err, errsize, "%s", BMQ_NO_TLS);
 	return 0;
 }

@@ -25,37 +25,6 @@
 #define RECHECK_TIMEOUT_MS	250	/* each sentinel, then the next */
 #define RECHECK_IDLE_MS		9000	/* more when none answered */
 
-/* Write a URL error naming the URL without its secrets; returns -1. */
-static int __attribute__((__format__(__printf__, 4, 5)))
-url_error(const char *url, char *err, size_t errsize, const char *fmt, ...)
-{
-	char	shown[BMQ_MAX_ERR / 2], msg[256];
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	bmq_errf(err, errsize, "redis url %s: %s", bullmq_url_redact(url,
-	    shown, sizeof(shown)), msg);
-	return -1;
-}
-
-/* Decode a part of the URL into dst; -1 with a message. */
-static int
-url_part(const char *url, const char *what, const char *s, size_t n,
-    char *dst, size_t size, char *err, size_t errsize)
-{
-	switch (bmq_url_decode(s, n, dst, size)) {
-	case -1:
-		return url_error(url, err, errsize, "the %s is too long (at "
-		    "most %zu bytes)", what, size - 1);
-	case -2:
-		return url_error(url, err, errsize, "the %s holds a NUL byte "
-		    "(%%00)", what);
-	}
-	return 0;
-}
-
 /* Where the sentinel password's query starts in url (the last), or NULL. */
 static const char *
 query_start(const char *url)
@@ -101,34 +70,34 @@ parse_sentinel(const char *url, const char *p, const char *end,
 	n->port = SENTINEL_PORT;
 	if (*p == '[') {
 		if ((hend = memchr(p, ']', end - p)) == NULL || hend == p + 1)
-			return url_error(url, err, errsize, "expected a "
+			return bmq_url_error(url, err, errsize, "expected a "
 			    "sentinel's IPv6 address as [addr]:port");
 		p++;
 		colon = hend + 1 < end ? hend + 1 : NULL;
 		if (colon != NULL && *colon != ':')
-			return url_error(url, err, errsize, "bad sentinel "
+			return bmq_url_error(url, err, errsize, "bad sentinel "
 			    "address");
 	} else {
 		colon = memchr(p, ':', end - p);
 		hend = colon != NULL ? colon : end;
 	}
 	if (hend == p)
-		return url_error(url, err, errsize, "a sentinel's host is "
+		return bmq_url_error(url, err, errsize, "a sentinel's host is "
 		    "missing");
 	if ((size_t)(hend - p) >= sizeof(n->host))
-		return url_error(url, err, errsize, "a sentinel's host is too "
+		return bmq_url_error(url, err, errsize, "a sentinel's host is too "
 		    "long");
 	memcpy(n->host, p, hend - p);
 	n->host[hend - p] = '\0';
 	if (colon != NULL) {
 		if ((size_t)(end - colon - 1) >= sizeof(port) ||
 		    end - colon - 1 == 0)
-			return url_error(url, err, errsize, "bad sentinel port");
+			return bmq_url_error(url, err, errsize, "bad sentinel port");
 		memcpy(port, colon + 1, end - colon - 1);
 		port[end - colon - 1] = '\0';
 		n->port = (int)strtonum(port, 1, 65535, &errstr);
 		if (errstr != NULL || !isdigit((unsigned char)port[0]))
-			return url_error(url, err, errsize, "bad sentinel "
+			return bmq_url_error(url, err, errsize, "bad sentinel "
 			    "port");
 	}
 	return 0;
@@ -154,7 +123,7 @@ bmq_sentinel_parse(const char *url, struct bmq_url *u, char *err,
 	p = url + strlen(SENTINEL_SCHEME);
 	end = p + strlen(p);
 	if ((qs = query_start(url)) != NULL) {
-		if (url_part(url, "sentinel password", qs +
+		if (bmq_url_part(url, "sentinel password", qs +
 		    strlen(SENTINEL_QUERY), strlen(qs + strlen(SENTINEL_QUERY)),
 		    u->sentinel_pass, sizeof(u->sentinel_pass), err,
 		    errsize) == -1)
@@ -167,27 +136,27 @@ bmq_sentinel_parse(const char *url, struct bmq_url *u, char *err,
 			at = slash;
 	if (at != NULL) {
 		if ((colon = memchr(p, ':', at - p)) == NULL) {
-			if (url_part(url, "password", p, at - p, u->pass,
+			if (bmq_url_part(url, "password", p, at - p, u->pass,
 			    sizeof(u->pass), err, errsize) == -1)
 				return -1;
-		} else if (url_part(url, "user", p, colon - p, u->user,
+		} else if (bmq_url_part(url, "user", p, colon - p, u->user,
 		    sizeof(u->user), err, errsize) == -1 ||
-		    url_part(url, "password", colon + 1, at - colon - 1,
+		    bmq_url_part(url, "password", colon + 1, at - colon - 1,
 		    u->pass, sizeof(u->pass), err, errsize) == -1)
 			return -1;
 		p = at + 1;
 	}
 	if (memchr(p, '?', end - p) != NULL)
-		return url_error(url, err, errsize, "the only query read is "
+		return bmq_url_error(url, err, errsize, "the only query read is "
 		    "?sentinel_password=");
 	if ((slash = memchr(p, '/', end - p)) == NULL || slash + 1 == end ||
 	    slash[1] == '/')
-		return url_error(url, err, errsize, "expected the master's "
+		return bmq_url_error(url, err, errsize, "expected the master's "
 		    "name after the sentinels: "
 		    "redis+sentinel://host:port,host:port/name[/db]");
 	while (p < slash) {
 		if (u->nsentinels == BMQ_MAX_SENTINELS)
-			return url_error(url, err, errsize, "more than %d "
+			return bmq_url_error(url, err, errsize, "more than %d "
 			    "sentinels", BMQ_MAX_SENTINELS);
 		comma = memchr(p, ',', slash - p);
 		if (comma == NULL)
@@ -199,24 +168,24 @@ bmq_sentinel_parse(const char *url, struct bmq_url *u, char *err,
 		p = comma + 1;
 	}
 	if (u->nsentinels == 0)
-		return url_error(url, err, errsize, "no sentinel given");
+		return bmq_url_error(url, err, errsize, "no sentinel given");
 	p = slash + 1;
 	if ((name_end = memchr(p, '/', end - p)) == NULL)
 		name_end = end;
-	if (url_part(url, "master name", p, name_end - p, u->master_name,
+	if (bmq_url_part(url, "master name", p, name_end - p, u->master_name,
 	    sizeof(u->master_name), err, errsize) == -1)
 		return -1;
 	if (name_end < end) {
 		if ((size_t)(end - name_end - 1) >= sizeof(db) ||
 		    end - name_end - 1 == 0 ||
 		    !isdigit((unsigned char)name_end[1]))
-			return url_error(url, err, errsize, "bad database "
+			return bmq_url_error(url, err, errsize, "bad database "
 			    "number");
 		memcpy(db, name_end + 1, end - name_end - 1);
 		db[end - name_end - 1] = '\0';
 		u->db = (int)strtonum(db, 0, 100000, &errstr);
 		if (errstr != NULL)
-			return url_error(url, err, errsize, "bad database "
+			return bmq_url_error(url, err, errsize, "bad database "
 			    "number");
 	}
 	u->port = u->sentinels[0].port;
