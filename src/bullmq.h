@@ -162,7 +162,8 @@ int	bullmq_keep_parse(const char *text, struct bullmq_keep *k, char *err,
 enum bullmq_backoff_type {
 	BULLMQ_BACKOFF_NONE = 0,
 	BULLMQ_BACKOFF_FIXED,
-	BULLMQ_BACKOFF_EXPONENTIAL
+	BULLMQ_BACKOFF_EXPONENTIAL,
+	BULLMQ_BACKOFF_CUSTOM	/* backoff_custom: a worker's strategy */
 };
 
 /* The longest job id, in bytes without the NUL (Node sets no limit). */
@@ -197,6 +198,10 @@ struct bullmq_add_opts {
 	int			 dedup_replace;
 	int			 dedup_keep_last;	/* keepLastIfActive */
 	int			 dedup_reschedule;
+	/* BULLMQ_BACKOFF_CUSTOM: the type's name, letters, digits, "_", "-"
+	   and "." (stored as given; the worker's strategy reads it) */
+	const char		*backoff_custom;
+	size_t			 backoff_custom_len;	/* 0: strlen */
 };
 
 /*

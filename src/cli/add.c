@@ -34,7 +34,10 @@ opt_keep(struct cli *cli, const char *name, const char *s, void *p)
 	return 0;
 }
 
-/* Take --backoff: fixed:MS, exponential:MS or a bare MS (fixed). */
+/*
+ * Take --backoff: fixed:MS, exponential:MS, a bare MS (fixed), or TYPE:MS
+ * for a custom type (a worker's strategy decides).
+ */
 static int
 opt_backoff(struct cli *cli, const char *name, const char *s, void *p)
 {
@@ -50,9 +53,14 @@ opt_backoff(struct cli *cli, const char *name, const char *s, void *p)
 		ms = s + 12;
 	} else if (*s >= '0' && *s <= '9')
 		o->backoff_type = BULLMQ_BACKOFF_FIXED;
-	else {
-		warnmsg("%s %s: expected fixed:MS or exponential:MS", name,
-		    s);
+	else if ((ms = strchr(s, ':')) != NULL && ms > s) {
+		o->backoff_type = BULLMQ_BACKOFF_CUSTOM;
+		o->backoff_custom = s;
+		o->backoff_custom_len = (size_t)(ms - s);
+		ms++;
+	} else {
+		warnmsg("%s %s: expected fixed:MS, exponential:MS or TYPE:MS",
+		    name, s);
 		return -1;
 	}
 	if (parse_num(name, ms, 0, MAX_DELAY, &n) == -1)
@@ -159,6 +167,8 @@ cmd_add(struct cli *cli, int argc, char **argv)
 	if (flags.backoff_type != BULLMQ_BACKOFF_NONE) {
 		o.backoff_type = flags.backoff_type;
 		o.backoff_delay = flags.backoff_delay;
+		o.backoff_custom = flags.backoff_custom;
+		o.backoff_custom_len = flags.backoff_custom_len;
 	}
 	if (flags.job_id != NULL) {
 		o.job_id = flags.job_id;

@@ -349,6 +349,21 @@ bad:
 	return -1;
 }
 
+/* Whether s[0..n) may name a custom backoff type (1 to 64 plain bytes). */
+static int
+custom_name_ok(const char *s, size_t n)
+{
+	size_t	i;
+
+	if (n == 0 || n > 64)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_' &&
+		    s[i] != '-' && s[i] != '.')
+			return 0;
+	return 1;
+}
+
 /* Read backoff: a number of ms (fixed) or {type, delay, jitter}. */
 static int
 parse_backoff(const struct bmq_jmember *m, struct bullmq_add_opts *o,
@@ -385,10 +400,15 @@ parse_backoff(const struct bmq_jmember *m, struct bullmq_add_opts *o,
 			else if (slen == 11 &&
 			    memcmp(s, "exponential", 11) == 0)
 				o->backoff_type = BULLMQ_BACKOFF_EXPONENTIAL;
-			else {
+			else if (custom_name_ok(s, slen)) {
+				/* a worker's own strategy decides */
+				o->backoff_type = BULLMQ_BACKOFF_CUSTOM;
+				o->backoff_custom = s;
+				o->backoff_custom_len = slen;
+			} else {
 				bmq_errf(err, errsize, "option backoff.type: "
-				    "\"%.*s\" is not fixed or exponential "
-				    "(custom strategies are not supported)",
+				    "\"%.*s\": a custom type is made of "
+				    "letters, digits, \"_\", \"-\" and \".\"",
 				    (int)(slen > 40 ? 40 : slen), s);
 				return -1;
 			}
@@ -719,8 +739,16 @@ bmq_add_opts_check(const struct bullmq_add_opts *o, const char **jid,
 		    MAX_PRIORITY);
 		return -1;
 	}
+	if (o->backoff_type == BULLMQ_BACKOFF_CUSTOM &&
+	    (o->backoff_custom == NULL || !custom_name_ok(o->backoff_custom,
+	    o->backoff_custom_len != 0 ? o->backoff_custom_len :
+	    strlen(o->backoff_custom)))) {
+		bmq_errf(err, errsize, "option backoff: a custom type needs a "
+		    "name of letters, digits, \"_\", \"-\" and \".\"");
+		return -1;
+	}
 	if (o->backoff_type < BULLMQ_BACKOFF_NONE ||
-	    o->backoff_type > BULLMQ_BACKOFF_EXPONENTIAL ||
+	    o->backoff_type > BULLMQ_BACKOFF_CUSTOM ||
 	    o->backoff_delay < 0 || !(o->backoff_jitter >= 0 &&
 	    o->backoff_jitter <= 1)) {
 		bmq_errf(err, errsize, "option backoff: bad type, negative "
@@ -772,9 +800,16 @@ bmq_add_opts_write(struct bmq_buf *b, const struct bullmq_add_opts *o,
 {
 	bmq_buf_addf(b, "{\"attempts\":%d", o->attempts);
 	if (o->backoff_type != BULLMQ_BACKOFF_NONE) {
-		bmq_buf_addf(b, ",\"backoff\":{\"type\":\"%s\",\"delay\":%lld",
-		    o->backoff_type == BULLMQ_BACKOFF_FIXED ? "fixed" :
-		    "exponential", (long long)o->backoff_delay);
+		if (o->backoff_type == BULLMQ_BACKOFF_CUSTOM)
+			bmq_buf_addf(b, ",\"backoff\":{\"type\":\"%.*s\","
+			    "\"delay\":%lld", (int)(o->backoff_custom_len != 0 ?
+			    o->backoff_custom_len : strlen(o->backoff_custom)),
+			    o->backoff_custom, (long long)o->backoff_delay);
+		else
+			bmq_buf_addf(b, ",\"backoff\":{\"type\":\"%s\","
+			    "\"delay\":%lld", o->backoff_type ==
+			    BULLMQ_BACKOFF_FIXED ? "fixed" : "exponential",
+			    (long long)o->backoff_delay);
 		if (o->backoff_jitter > 0)
 			bmq_buf_addf(b, ",\"jitter\":%.14g", o->backoff_jitter);
 		bmq_buf_adds(b, "}");

@@ -135,7 +135,7 @@ ok "a bad option in --opts names it" said priority
 run $B add q2 bad '{}' --priority high
 is "a bad --priority is a usage error" "$RC" 64
 ok "a bad --priority is named" said "priority"
-run $B add q2 bad '{}' --backoff linear:5
+run $B add q2 bad '{}' --backoff linear
 is "a bad --backoff is a usage error" "$RC" 64
 run $B add q2 bad '{}' --bogus
 is "an unknown option is a usage error" "$RC" 64

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Queue, Worker } from 'bullmq';
 import {
 	connection, ok, same, until, qname, master, stopMaster, showLog, main,
-	listen, redis,
+	listen, redis, cli,
 } from './lib.mjs';
 
 const ADAPTER = join(process.env.INTEROP_TOP_SRCDIR,
@@ -43,6 +43,12 @@ await main('13-custom-backoff', async () => {
 			now: (await q.add('j', {}, { attempts: 2,
 			    backoff: { type: 'now' } })).id,
 		};
+		// a custom type given to bullmq add, run by either worker
+		const r0 = cli(['--json', 'add', name, 'j', '{}', '--attempts', '3',
+		    '--backoff', 'linear:0']);
+		ok(r0.status === 0, `${side}: bullmq add takes a custom backoff ` +
+		    'type', r0);
+		ids.cli = JSON.parse(r0.stdout || '{}').id;
 		let w = null, m = null;
 		if (side === 'node')
 			w = new Worker(name, proc, { connection, settings:
@@ -51,8 +57,8 @@ await main('13-custom-backoff', async () => {
 			m = master(name, `pipe:${process.execPath} ${ADAPTER} ` +
 			    file, { workers: 1, 'drain-delay': 300 });
 		ok(await until(async () => (await q.getJobCounts('failed'))
-		    .failed === 3, 20000, `${side}: all failed`),
-		    `${side}: the three jobs end failed`, m ? m.log :
+		    .failed === 4, 20000, `${side}: all failed`),
+		    `${side}: the four jobs end failed`, m ? m.log :
 		    await q.getJobCounts());
 		if (w)
 			await w.close();
@@ -73,7 +79,9 @@ await main('13-custom-backoff', async () => {
 	}
 	same(out.node.linear.atm, '3', 'node: linear made 3 attempts');
 	same(out.node.never.atm, '1', 'node: -1 failed at once');
-	for (const k of ['linear', 'never', 'now'])
+	same(out.node.cli.atm, '3', 'node: the CLI-added linear job made 3 ' +
+	    'attempts');
+	for (const k of ['linear', 'never', 'now', 'cli'])
 		same(out.c[k], out.node[k], `backoff type ${k}: attempts, the ` +
 		    'last delay, reason and events as a Node Worker with the ' +
 		    'same strategy');

@@ -166,8 +166,11 @@ export function alive(pid) {
 
 // Start bullmq-master in the foreground; stderr is kept for diagnostics.
 export function master(queue, spec, opts = {}) {
+	// no control socket in the machine's /run: one of the test's own
 	const args = ['-r', URL, '-q', queue, '-w', String(opts.workers ?? 1),
 	    '-x', spec];
+	if (!('control-socket' in opts))
+		args.push('--control-socket', 'none');
 	for (const [k, v] of Object.entries(opts))
 		if (k !== 'workers')
 			args.push(`--${k}`, String(v));

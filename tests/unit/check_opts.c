@@ -115,6 +115,12 @@ START_TEST(parse_fields)
 	    "\"reschedule\":true}}", &o);
 	ck_assert(o.dedup_extend && o.dedup_replace && o.dedup_keep_last &&
 	    o.dedup_reschedule);
+	/* a custom backoff type is kept for a worker's strategy */
+	parse_ok("{\"backoff\":{\"type\":\"linear\",\"delay\":150}}", &o);
+	ck_assert_int_eq(o.backoff_type, BULLMQ_BACKOFF_CUSTOM);
+	ck_assert_int_eq(o.backoff_custom_len, 6);
+	ck_assert(memcmp(o.backoff_custom, "linear", 6) == 0);
+	ck_assert_int_eq(o.backoff_delay, 150);
 }
 END_TEST
 
@@ -137,8 +143,8 @@ START_TEST(parse_errors)
 	parse_bad("{\"jobId\":\"0:x\"}", "0:");
 	parse_bad("{\"jobId\":\"a:b\"}", "':'");
 	parse_bad("{\"jobId\":\"a\\\"b\"}", "escaped");
-	parse_bad("{\"backoff\":{\"type\":\"mine\",\"delay\":1}}",
-	    "custom strategies");
+	parse_bad("{\"backoff\":{\"type\":\"my type\",\"delay\":1}}",
+	    "a custom type is made of");
 	parse_bad("{\"backoff\":{\"delay\":1}}", "type is missing");
 	parse_bad("{\"backoff\":{\"type\":\"fixed\",\"jitter\":2}}",
 	    "backoff.jitter");
