@@ -230,6 +230,22 @@ bullmq_remove(bullmq_queue *q, const char *id)
 }
 
 /*
+ * Say why a script refused a job it was asked to move out of the state
+ * "state": missing, in another state, or its key holds no hash.
+ */
+static void
+job_refused(bullmq_queue *q, const char *id, const char *state)
+{
+	if (q->script_code == BULLMQ_JOB_NOT_EXIST)
+		bmq_seterr(q, BULLMQ_ERR_JOB, "job %s does not exist", id);
+	else if (q->script_code == BULLMQ_JOB_NOT_IN_STATE)
+		bmq_seterr(q, BULLMQ_ERR_JOB, "job %s is not %s", id, state);
+	else if (q->script_code == BULLMQ_JOB_NOT_A_HASH)
+		bmq_seterr(q, BULLMQ_ERR_JOB, "job %s: its key holds no hash",
+		    id);
+}
+
+/*
  * Move a delayed job to wait (or prioritized) now, as Job.promote: 0, or -1
  * (missing: script code BULLMQ_JOB_NOT_EXIST; not delayed:
  * BULLMQ_JOB_NOT_IN_STATE).
@@ -255,15 +271,7 @@ bullmq_promote(bullmq_queue *q, const char *id)
 	bmq_args_adds(&a, key);
 	bmq_args_adds(&a, id);
 	if (run_int(q, BMQ_LUA_PROMOTE, &a, &v) == -1) {
-		if (q->script_code == BULLMQ_JOB_NOT_EXIST)
-			bmq_seterr(q, BULLMQ_ERR_JOB, "job %s does not exist",
-			    id);
-		else if (q->script_code == BULLMQ_JOB_NOT_IN_STATE)
-			bmq_seterr(q, BULLMQ_ERR_JOB, "job %s is not delayed",
-			    id);
-		else if (q->script_code == BULLMQ_JOB_NOT_A_HASH)
-			bmq_seterr(q, BULLMQ_ERR_JOB, "job %s: its key holds "
-			    "no hash", id);
+		job_refused(q, id, "delayed");
 		return -1;
 	}
 	return 0;
@@ -311,15 +319,7 @@ bullmq_retry_job(bullmq_queue *q, const char *id, const char *state,
 	bmq_args_adds(&a, flags & BULLMQ_RESET_ATTEMPTS_MADE ? "1" : "0");
 	bmq_args_adds(&a, flags & BULLMQ_RESET_ATTEMPTS_STARTED ? "1" : "0");
 	if (run_int(q, BMQ_LUA_RETRY_JOB, &a, &v) == -1) {
-		if (q->script_code == BULLMQ_JOB_NOT_EXIST)
-			bmq_seterr(q, BULLMQ_ERR_JOB, "job %s does not exist",
-			    id);
-		else if (q->script_code == BULLMQ_JOB_NOT_IN_STATE)
-			bmq_seterr(q, BULLMQ_ERR_JOB, "job %s is not %s", id,
-			    state);
-		else if (q->script_code == BULLMQ_JOB_NOT_A_HASH)
-			bmq_seterr(q, BULLMQ_ERR_JOB, "job %s: its key holds "
-			    "no hash", id);
+		job_refused(q, id, state);
 		return -1;
 	}
 	return 0;
