@@ -142,26 +142,6 @@ end
 rcall("HSET", nk, unpack(fields))
 rcall("XADD", KEYS[8], "*", "event", "added", "jobId", nid, "name", name)
 
-if delay > 0 then
---@include delayed
-	add_delayed(KEYS[2], KEYS[8], nid, now + delay, max_events)
-	mark_first(KEYS[2], KEYS[6])
-else
---@include queue-held
-	local pm = queue_held(KEYS[4], KEYS[10])
-	if priority > 0 then
---@include pc-next
-		rcall("ZADD", KEYS[5], priority * 4294967296 +
-		    pc_next(KEYS[9]) % 4294967296, nid)
-	elseif opts["lifo"] then
-		rcall("RPUSH", KEYS[3], nid)
-	else
-		rcall("LPUSH", KEYS[3], nid)
-	end
-	if not pm then
-		rcall("ZADD", KEYS[6], 0, "0")
-	end
-	rcall("XADD", KEYS[8], "MAXLEN", "~", max_events, "*", "event",
-	    "waiting", "jobId", nid)
-end
+--@include place-new
+place_new(nid, delay, priority, opts["lifo"])
 return nid

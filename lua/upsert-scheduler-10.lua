@@ -248,25 +248,6 @@ rcall("HSET", prefix .. jid, unpack(job))
 rcall("XADD", KEYS[8], "MAXLEN", "~", max_events, "*", "event", "added",
     "jobId", jid, "name", name)
 
-if delay > 0 then
---@include delayed
-	add_delayed(KEYS[2], KEYS[8], jid, now + delay, max_events)
-	mark_first(KEYS[2], KEYS[6])
-else
-	local held = queue_held(KEYS[4], KEYS[10])
-	if priority > 0 then
---@include pc-next
-		rcall("ZADD", KEYS[5], priority * 4294967296 +
-		    pc_next(KEYS[9]) % 4294967296, jid)
-	elseif opts["lifo"] then
-		rcall("RPUSH", KEYS[3], jid)
-	else
-		rcall("LPUSH", KEYS[3], jid)
-	end
-	if not held then
-		rcall("ZADD", KEYS[6], 0, "0")
-	end
-	rcall("XADD", KEYS[8], "MAXLEN", "~", max_events, "*", "event",
-	    "waiting", "jobId", jid)
-end
+--@include place-new
+place_new(jid, delay, priority, opts["lifo"])
 return {jid, delay}
