@@ -77,10 +77,12 @@ async function migrate(s, src, dst) {
 		moved += keys.length;
 		await sleep(20);
 	}
-	for (const n of await nodes(a))
-		if (n.master)
-			await node(n.port).call('CLUSTER', 'SETSLOT', s, 'NODE',
-			    dst.id);
+	// Each node says its own role (another node's view may be behind).
+	for (const p of ports) {
+		const c = node(p);
+		if ((await c.call('ROLE'))[0] === 'master')
+			await c.call('CLUSTER', 'SETSLOT', s, 'NODE', dst.id);
+	}
 	return moved;
 }
 

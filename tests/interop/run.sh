@@ -152,6 +152,8 @@ elif [ -n "$tls" ]; then
 fi
 # Redis Cluster, on servers of its own (cluster.inc)
 case ${INTEROP_ONLY:-cluster} in
-cluster*)	. "$SRC/cluster.inc" ;;
+cluster*)	# lib.mjs wants a plain server's environment even here
+		[ -n "${INTEROP_REDIS_SOCKET:-}" ] || server plain
+		. "$SRC/cluster.inc" ;;
 esac
 finish
