@@ -106,6 +106,28 @@ rcli() {
 	"$REDIS_CLI" -s "$REDIS_SOCK" "$@"
 }
 
+# A TCP port of 127.0.0.1 that no socket uses, below the kernel's range
+# of ephemeral ports, so that no outgoing connection takes it while a test
+# runs (a server restarted on its port finds it free): free_port [SPAN]
+# gives P with P to P+SPAN-1 all free.
+free_port() {
+	fp_span=${1:-1}
+	fp_lo=$(awk '{ print $1 }' /proc/sys/net/ipv4/ip_local_port_range \
+	    2>/dev/null)
+	[ -n "$fp_lo" ] && [ "$fp_lo" -gt 12000 ] || fp_lo=32768
+	while :; do
+		fp_p=$((10000 + $(od -An -N2 -tu2 /dev/urandom) % \
+		    (fp_lo - 10000 - fp_span)))
+		fp_i=0
+		while [ $fp_i -lt "$fp_span" ] && ! ss -tanH \
+		    "sport = :$((fp_p + fp_i))" 2>/dev/null | grep -q .; do
+			fp_i=$((fp_i + 1))
+		done
+		[ $fp_i -eq "$fp_span" ] && break
+	done
+	echo "$fp_p"
+}
+
 # Record one check: ok "description" command args...
 ok() {
 	desc=$1

@@ -9,10 +9,7 @@
 . "$top_srcdir/tests/daemon/master.inc"
 
 # A free port on 127.0.0.1 for the private server.
-for i in 1 2 3 4 5 6 7 8 9 10; do
-	P=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
-	ss -ltnH "sport = :$P" 2>/dev/null | grep -q . || break
-done
+P=$(free_port)
 REDIS_ARGS="--port $P --bind 127.0.0.1"
 redis_start
 # The rights of bullmq.conf(5), section ACL, taken from the page itself.

@@ -57,10 +57,7 @@ for i in 1 2 3; do
 	    ip -n "$ns" link set lo up ||
 	    { echo "not ok - namespace $ns"; exit 1; }
 done
-for i in 1 2 3 4 5 6 7 8 9 10; do
-	P=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
-	ss -ltnH "sport = :$P" 2>/dev/null | grep -q . || break
-done
+P=$(free_port)
 REDISCLI_AUTH=$PW
 export REDISCLI_AUTH
 REDIS_ARGS="--port $P --bind $NET.1 --requirepass $PW"

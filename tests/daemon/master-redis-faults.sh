@@ -93,7 +93,7 @@ rcli DEL oom:ballast >/dev/null
 PSOCK=$TMPD/primary.sock
 PRIMARY_PID=
 for try in 1 2 3 4 5 6 7 8 9 10; do
-	port=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
+	port=$(free_port)
 	"$REDIS_SERVER" --port "$port" --bind 127.0.0.1 --unixsocket "$PSOCK" \
 	    --unixsocketperm 700 --save '' --appendonly no --dir "$TMPD" \
 	    --dbfilename primary.rdb --pidfile "$TMPD/primary.pid" \
