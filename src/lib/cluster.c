@@ -198,8 +198,9 @@ redirect_node(bullmq_queue *q, const redisReply *r, struct bmq_node *node)
  * instead, as for TRYAGAIN and a script's "non local key" (the command did
  * not run, or the script stopped at its first read of a key gone, before
  * any write).  READONLY from the master of a sentinel URL (demoted by a
- * failover) drops the connection, so that the next one asks the sentinels
- * again.  None of these ran the command, so sending it again is safe; a
+ * failover), or UNBLOCKED (a blocking command such as BZPOPMIN let go
+ * without an answer because its server became a replica), drops the
+ * connection, so that the next one asks the sentinels again.  None of these ran the command, so sending it again is safe; a
  * migration may take a while, so this goes on for up to 20 s.  Returns 1
  * to send it again (on a connection the caller makes when there is none),
  * 0 when r is an answer for the caller, -1 when the handle's error is set
@@ -218,6 +219,7 @@ bmq_redirect(bullmq_queue *q, const redisReply *r, int tries, int script)
 		q->redirect_t0 = bullmq_mono_ms();
 	/* a replica named in a redis:// URL stays an error of its own */
 	if (q->url.nsentinels > 0 && (is_error(r, "READONLY") ||
+	    is_error(r, "UNBLOCKED") ||
 	    memmem(r->str, r->len, "READONLY You can't write", 24) != NULL)) {
 		bmq_seterr(q, BULLMQ_ERR_IO, "redis: %.*s (a master demoted: "
 		    "a failover)", (int)r->len, r->str);

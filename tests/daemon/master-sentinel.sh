@@ -5,7 +5,9 @@
 # master's connection and every child's ask them again, and every job ends
 # completed exactly once or is reported as run twice (at-least-once: a
 # completion the old master had not yet passed on is lost with it), never
-# lost.  How long processing stopped is printed.
+# lost.  How long processing stopped is printed.  Then two planned
+# failovers (SENTINEL FAILOVER): one in the middle of a drain, one while
+# the children wait for jobs, blocked in BZPOPMIN.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 . "$top_srcdir/tests/daemon/master.inc"
 SENTINEL=${SENTINEL:-$(command -v redis-sentinel || echo /usr/bin/redis-sentinel)}
@@ -19,15 +21,6 @@ NAME=bmqmaster
 MPW=data-pw-$$
 SPW=sentinel-pw-$$
 
-# A free TCP port on 127.0.0.1.
-free_port() {
-	while :; do
-		p=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
-		ss -ltnH "sport = :$p" 2>/dev/null | grep -q . && continue
-		echo "$p"
-		return
-	done
-}
 
 # redis-cli on the data node at 127.0.0.1:PORT, or a sentinel (sat).
 at() {
@@ -51,7 +44,8 @@ node_start() {
 	    --requirepass "$MPW" --masterauth "$MPW" \
 	    --daemonize yes "$@" >/dev/null
 	wait_for "[ -s '$TMPD/$tag.pid' ] && at $port PING | grep -q PONG" 5 ||
-	    { echo "not ok - redis $tag did not start"; exit 1; }
+	    { echo "not ok - redis $tag did not start on port $port"
+	    tail -5 "$TMPD/$tag.log" | sed 's/^/# /'; exit 1; }
 	track "$(cat "$TMPD/$tag.pid")"
 }
 
@@ -183,6 +177,15 @@ else
 	echo "# KNOWN: failover: only $(count sq completed) of $N2 completed" \
 	    "in 60 s, $(count sq active) active, $(count sq wait) waiting"
 	show_log
+	# what to read the next time it happens: each node's role and
+	# keys, and what the sentinels did
+	for p in $PM $PR; do
+		echo "# node $p: $(at "$p" ROLE | head -1), $(at "$p" DBSIZE)" \
+		    "keys, wait $(at "$p" LLEN bull:sq:wait)," \
+		    "completed $(at "$p" ZCARD bull:sq:completed)"
+	done
+	grep -h 'switch-master\|failover\|sdown\|odown\|convert-to' \
+	    "$TMPD"/sentinel*.log | sed 's/^/# /' | tail -40
 fi
 # the old master takes writes until the sentinels switch and each
 # connection asks them again (once a second): what it finished then is
@@ -190,6 +193,38 @@ fi
 twice=$(cut -d' ' -f1 "$TMPD/runs" | sort | uniq -d | awk '$1 > '$N | wc -l)
 echo "# failover: $twice jobs run twice (finished on the old master after" \
     "the switch)"
+
+# A planned failover while the children wait for jobs, blocked in BZPOPMIN
+# on the master: the sentinels demote it and close its clients' connections
+# (a demotion without that, REPLICAOF or FAILOVER, lets a blocked command go
+# with UNBLOCKED, which the library takes as READONLY, never as an error);
+# the children ask the sentinels again at once and take the jobs added to
+# the new master.
+ok "idle failover: the demoted master is a replica again" \
+    wait_for "at $PR INFO replication | grep -q 'master_link_status:up'" 30
+ok "idle failover: the sentinels see it" \
+    wait_for "sat $S1 SENTINEL replicas $NAME | grep -q '^$PR\$'" 20
+mark=$(wc -l <"$MLOG")
+sleep 1
+ok "idle failover: the sentinels take SENTINEL FAILOVER" \
+    wait_for "sat $S1 SENTINEL FAILOVER $NAME | grep -q OK" 30
+ok "idle failover: the sentinels name the other node" \
+    wait_for "sat $S1 SENTINEL get-master-addr-by-name $NAME | grep -qx $PR" 30
+rcli() {
+	at "$PR" "$@"
+}
+ok "idle failover: the old master demoted" \
+    wait_for "at $PM ROLE | grep -qx slave" 30
+N3=$((N2 + 100))
+t0=$(date +%s%3N)
+add_jobs sq $((N2 + 1)) $N3 '{"ms":20}'
+ok "idle failover: the jobs added after it complete" \
+    wait_for '[ "$(count sq completed)" = '$N3' ]' 30
+echo "# idle failover: 100 jobs done $(($(date +%s%3N) - t0)) ms after" \
+    "they were added"
+is "idle failover: none failed" "$(count sq failed)" 0
+ok "idle failover: no child took UNBLOCKED for an error" \
+    sh -c "! tail -n +$((mark + 1)) '$MLOG' | grep -q UNBLOCKED"
 kill -TERM "$MPID"
 master_wait
 is "TERM: exit 0" "$MRC" 0
