@@ -45,6 +45,7 @@
 #define PIPE_BACKOFF_MAX	10000
 #define PIPE_MAX_QUEUES		8	/* other queues it adds jobs to */
 #define PIPE_LOG_LINES		1000	/* stderr lines logged a job */
+#define PIPE_ABORT_MS		1000	/* to end after an abort, at most */
 
 /* A growing buffer of bytes read, consumed a line at a time. */
 struct inbuf {
@@ -68,20 +69,55 @@ static struct {
 	int			 crashes;	/* in a row */
 	int64_t			 not_before;	/* next start, mono ms */
 	int			 want_exit;
-	const char		*job_id;	/* for log lines */
+	const char *volatile	 job_id;	/* for log lines; NULL: idle */
+	long			 abort_ms;	/* to end after an abort */
 	long			 logged;	/* stderr lines this job */
 	int			 status;	/* of its end, when reaped */
 } pg = { .in = -1, .out = -1, .err = -1 };
 
-/* Set up the pipe: processor in a new child. */
+/*
+ * Set up the pipe: processor in a new child; an abort gives the program
+ * half of kill_timeout to end, PIPE_ABORT_MS at most.
+ */
 void
 pipe_in_child(char *const *argv, int slot, bullmq_queue *q,
-    const struct bullmq_conn_opts *co)
+    const struct bullmq_conn_opts *co, long kill_timeout)
 {
 	pg.argv = argv;
 	pg.slot = slot;
 	pg.q = q;
 	pg.co = *co;
+	pg.abort_ms = kill_timeout / 2 < PIPE_ABORT_MS ? kill_timeout / 2 :
+	    PIPE_ABORT_MS;
+}
+
+/*
+ * The job running is cut (past job-timeout: the master's TERM; or an INT)
+ * and the child is about to die: write {"type":"abort"} to the program,
+ * close its stdin and give it up to pg.abort_ms to end, so that a handler
+ * may stop what it started (the Node adapter aborts the job's signal).
+ * The caller then kills its process group.  Safe in a signal handler.
+ */
+void
+pipe_abort(void)
+{
+	static const char	 msg[] = "{\"type\":\"abort\"}\n";
+	struct timespec		 ts = { 0, 10 * 1000 * 1000 };
+	pid_t			 pid = pg.pid;
+	long			 t;
+
+	if (pg.job_id == NULL || pid == 0 || pg.in == -1 || pg.abort_ms <= 0)
+		return;
+	/* a full pipe (it does not read) takes nothing: no time given */
+	if (write(pg.in, msg, sizeof(msg) - 1) != (ssize_t)sizeof(msg) - 1)
+		return;
+	(void)close(pg.in);
+	pg.in = -1;
+	for (t = 0; t < pg.abort_ms; t += 10) {
+		if (waitpid(pid, NULL, WNOHANG) != 0)
+			return;
+		(void)nanosleep(&ts, NULL);
+	}
 }
 
 /*
@@ -378,10 +414,20 @@ put_all(const char *s, size_t n, int64_t until)
 	return 0;
 }
 
-/* Write one line (s has no newline) to the program. */
+/*
+ * Write one line (s has no newline) to the program, in one write when it
+ * is short, so that the program wakes once.
+ */
 static int
 put_line(const char *s, size_t n)
 {
+	char	line[4096];
+
+	if (n < sizeof(line)) {
+		memcpy(line, s, n);
+		line[n] = '\n';
+		return put_all(line, n + 1, 0);
+	}
 	if (put_all(s, n, 0) == -1 || put_all("\n", 1, 0) == -1)
 		return -1;
 	return 0;
@@ -1041,12 +1087,13 @@ pipe_run(bullmq_job *job)
 	}
 	buf_init(&b);
 	job_line(&b, job);
+	buf_adds(&b, "\n");	/* one write: the program wakes once */
 	if (buf_cstr(&b) == NULL) {
 		buf_free(&b);
 		pg.job_id = NULL;
 		return processor_job_fail(job, "out of memory");
 	}
-	r = put_line(b.b, b.len);
+	r = put_all(b.b, b.len, 0);
 	buf_free(&b);
 	if (r == -1) {
 		rc = fail_restart(job, "the program does not read its input");

@@ -202,13 +202,21 @@ processor_load(const char *spec, char *err, size_t errsize)
 	return NULL;
 }
 
-/* Set up p in a new child: slot, its queue, how to reach other queues. */
+static int	is_pipe;	/* this child runs a pipe: program */
+
+/*
+ * Set up p in a new child: slot, its queue, how to reach other queues, and
+ * kill-timeout (the master's patience with a dying child, of which a pipe:
+ * program's abort takes a part).
+ */
 void
 processor_in_child(struct processor *p, int slot, bullmq_queue *q,
-    const struct bullmq_conn_opts *co)
+    const struct bullmq_conn_opts *co, long kill_timeout)
 {
-	if (p != NULL && p->kind == PROC_PIPE)
-		pipe_in_child(p->argv, slot, q, co);
+	if (p != NULL && p->kind == PROC_PIPE) {
+		pipe_in_child(p->argv, slot, q, co, kill_timeout);
+		is_pipe = 1;
+	}
 }
 
 /*
@@ -390,13 +398,17 @@ processor_on_group(void (*fn)(pid_t))
 /*
  * Kill the exec: program running now and every process of its group, as
  * the child is about to die (safe in a signal handler).  The program's own
- * death signal would take the program alone.
+ * death signal would take the program alone.  A pipe: program in the
+ * middle of a job is told first, and given a moment to end (pipe_abort).
  */
 void
 processor_kill_running(void)
 {
-	pid_t	g = (pid_t)exec_group;
+	pid_t	g;
 
+	if (is_pipe)
+		pipe_abort();
+	g = (pid_t)exec_group;
 	if (g > 0) {
 		(void)kill(-g, SIGKILL);
 		if (group_fn != NULL)

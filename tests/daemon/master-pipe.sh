@@ -5,7 +5,8 @@
 # clear reason, the program is started again, and the next job runs:
 # killed by -9, hanging past job-timeout, flooding stderr, closing its
 # stdin, leaving a daemon behind, writing what is not the protocol,
-# dying at every start, speaking another protocol version.
+# dying at every start, speaking another protocol version; and the Node
+# adapter's signal aborting at job-timeout.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 . "$top_srcdir/tests/daemon/master.inc"
 redis_start
@@ -222,5 +223,47 @@ ok "version: and exits as a fatal error" \
     wait_log "the program cannot be used: the worker exits" 10
 master_wait 20
 ok "version: the master stops, non-zero" [ "$MRC" != 0 ] && [ "$MRC" != timeout ]
+
+# 9. the Node adapter past job-timeout: the child writes the abort, the
+# processor's signal aborts, it cleans up and the program ends before its
+# group is killed; the shell program above (3.), which does not read its
+# stdin then, is killed after the same short wait
+NODE=${NODE:-node}
+ok "node is installed (the Node adapter needs it)" command -v "$NODE"
+cat >"$TMPD/slow.cjs" <<PROC
+const fs = require('fs');
+module.exports = (job, token, signal) => new Promise((resolve, reject) => {
+	if (job.name !== 'slow')
+		return resolve('quick');
+	fs.writeFileSync('$TMPD/slow.started', String(process.pid));
+	const t = setTimeout(() => resolve('late'), 60000);
+	signal.addEventListener('abort', () => {
+		clearTimeout(t);
+		fs.writeFileSync('$TMPD/slow.aborted', 'aborted ' + job.id);
+		reject(new Error('aborted'));
+	});
+});
+PROC
+: >"$MLOG"
+master_start -q nq -w 1 --drain-delay 300 --job-timeout 1000 \
+    --kill-timeout 4000 -x "pipe:$NODE \
+$top_srcdir/contrib/processors/node/bullmq-pipe.cjs $TMPD/slow.cjs"
+job nq 1 slow
+ok "abort: the processor runs" wait_for '[ -s "$TMPD/slow.started" ]' 15
+ok "abort: the job times out" wait_log "job 1 timed out after 1000 ms" 10
+ok "abort: the processor's signal aborted" \
+    wait_for '[ "$(cat "$TMPD/slow.aborted" 2>/dev/null)" = "aborted 1" ]' 5
+ok "abort: the program ended" \
+    wait_for "! kill -0 $(cat "$TMPD/slow.started") 2>/dev/null" 5
+is "abort: the job is failed as timed out" \
+    "$(rcli HGET bull:nq:1 failedReason)" "job timed out after 1000 ms"
+job nq 2 quick
+ok "abort: the next job runs on a new program" \
+    wait_for '[ "$(rcli HGET bull:nq:2 returnvalue)" = "\"quick\"" ]' 15
+ok "abort: the child died of the master's TERM, not a KILL" \
+    sh -c "! grep -q 'did not stop: killing it' '$MLOG'"
+kill -TERM "$MPID"
+master_wait
+is "abort: TERM: exit 0" "$MRC" 0
 [ "$T_FAIL" -eq 0 ] || show_log
 finish
