@@ -23,22 +23,24 @@
 // exported beside the processor as `backoffStrategy(attemptsMade, type,
 // err, job)`: it is asked for the delay of a retry of a job whose
 // opts.backoff.type is neither fixed nor exponential.
+// The signal (the processor's third argument) aborts when the job is cut:
+// past bullmq-master's job-timeout ({"type":"abort"}) or when the worker
+// stops in the middle of it (stdin closed); the program then ends as soon
+// as the processor returns or throws, within 1 s.
 'use strict';
 
-const fs = require('fs');
 const path = require('path');
-const readline = require('readline');
 const { pathToFileURL } = require('url');
 
 // The protocol owns stdout: what the processor prints goes to stderr.
+// A line is one write; a promise only when the pipe is full.
 const out = process.stdout.write.bind(process.stdout);
 process.stdout.write = process.stderr.write.bind(process.stderr);
-const send = (msg) => new Promise((resolve) => {
+const send = (msg) => {
 	if (out(JSON.stringify(msg) + '\n'))
-		resolve();
-	else
-		process.stdout.once('drain', resolve);
-});
+		return undefined;
+	return new Promise((resolve) => process.stdout.once('drain', resolve));
+};
 
 const file = process.argv[2];
 if (!file) {
@@ -83,73 +85,100 @@ function ask(type, fields = {}) {
 	});
 }
 
-let current = null;	// { job, ended, abort }
+let current = null;	// { job, ended, abort } of the job running
 let processor = null;
+let closing = false;	// stdin closed: exit once the job settles
 
-function jobFor(m) {
-	const state = { ended: false, abort: new AbortController() };
-	const end = (msg) => {
-		state.ended = true;
-		return send(msg);
-	};
-	const job = {
-		id: m.id, name: m.name, data: m.data, opts: m.opts ?? {},
-		attemptsMade: m.attemptsMade ?? 0,
-		attemptsStarted: m.attemptsStarted ?? 0,
-		timestamp: m.timestamp, processedOn: m.processedOn,
-		delay: m.delay ?? 0, priority: m.priority ?? 0,
-		progress: m.progress ?? 0, parent: m.parent,
-		parentKey: m.parentKey, repeatJobKey: m.repeatJobKey,
-		deduplicationId: m.deduplicationId, stacktrace: m.stacktrace ?? [],
-		queueName: m.queue, prefix: m.prefix,
-		queueQualifiedName: `${m.prefix}:${m.queue}`, token: m.token,
-		returnValue: {},
-		async updateProgress(progress) {
-			this.progress = progress;
-			await ask('progress', { progress });
-		},
-		async log(row) {
-			await ask('log', { line: String(row) });
-		},
-		async updateData(data) {
-			await ask('update', { data });
-			job.data = data;
-		},
-		async moveToDelayed(timestamp) {
-			await end({ type: 'delay', until: Math.floor(timestamp) });
-		},
-		async moveToWait() {
-			await end({ type: 'wait' });
-		},
-		async moveToWaitingChildren(token, opts = {}) {
-			const moved = await ask('wait-children',
-			    opts.child ? { child: `${opts.child.queue}:${opts.child.id}` }
-			    : {});
-			if (moved)
-				state.ended = true;
-			return moved;
-		},
-		getChildrenValues: () => ask('children-values'),
-		getIgnoredChildrenFailures: () => ask('ignored-failures'),
-		getFailedChildrenValues: () => ask('ignored-failures'),
-		async getDependenciesCount(opts = {}) {
-			const all = await ask('dependencies-count');
-			const want = Object.keys(opts).filter((k) => opts[k]);
-			if (want.length === 0)
-				return all;
-			const r = {};
-			for (const k of want)
-				r[k] = all[k] ?? 0;
-			return r;
-		},
-	};
-	state.job = job;
-	return state;
+const STATE = Symbol('state');
+
+// The job a processor gets, as bullmq 6.7's sandbox gives one: its fields,
+// and its methods on the prototype (one object a job, no closures).
+class Job {
+	constructor(m, state) {
+		this.id = m.id;
+		this.name = m.name;
+		this.data = m.data;
+		this.opts = m.opts ?? {};
+		this.attemptsMade = m.attemptsMade ?? 0;
+		this.attemptsStarted = m.attemptsStarted ?? 0;
+		this.timestamp = m.timestamp;
+		this.processedOn = m.processedOn;
+		this.delay = m.delay ?? 0;
+		this.priority = m.priority ?? 0;
+		this.progress = m.progress ?? 0;
+		this.parent = m.parent;
+		this.parentKey = m.parentKey;
+		this.repeatJobKey = m.repeatJobKey;
+		this.deduplicationId = m.deduplicationId;
+		this.stacktrace = m.stacktrace ?? [];
+		this.queueName = m.queue;
+		this.prefix = m.prefix;
+		this.queueQualifiedName = `${m.prefix}:${m.queue}`;
+		this.token = m.token;
+		this.returnValue = {};
+		this[STATE] = state;
+	}
+
+	async updateProgress(progress) {
+		this.progress = progress;
+		await ask('progress', { progress });
+	}
+
+	async log(row) {
+		await ask('log', { line: String(row) });
+	}
+
+	async updateData(data) {
+		await ask('update', { data });
+		this.data = data;
+	}
+
+	async moveToDelayed(timestamp) {
+		this[STATE].ended = true;
+		await send({ type: 'delay', until: Math.floor(timestamp) });
+	}
+
+	async moveToWait() {
+		this[STATE].ended = true;
+		await send({ type: 'wait' });
+	}
+
+	async moveToWaitingChildren(token, opts = {}) {
+		const moved = await ask('wait-children', opts.child ?
+		    { child: `${opts.child.queue}:${opts.child.id}` } : {});
+		if (moved)
+			this[STATE].ended = true;
+		return moved;
+	}
+
+	getChildrenValues() {
+		return ask('children-values');
+	}
+
+	getIgnoredChildrenFailures() {
+		return ask('ignored-failures');
+	}
+
+	getFailedChildrenValues() {
+		return ask('ignored-failures');
+	}
+
+	async getDependenciesCount(opts = {}) {
+		const all = await ask('dependencies-count');
+		const want = Object.keys(opts).filter((k) => opts[k]);
+		if (want.length === 0)
+			return all;
+		const r = {};
+		for (const k of want)
+			r[k] = all[k] ?? 0;
+		return r;
+	}
 }
 
 async function run(m) {
-	current = jobFor(m);
-	const st = current;
+	const st = { ended: false, abort: new AbortController(), job: null };
+	st.job = new Job(m, st);
+	current = st;
 	try {
 		const result = await processor(st.job, m.token, st.abort.signal);
 		if (!st.ended)
@@ -173,12 +202,12 @@ async function run(m) {
 			await send({ type: 'fail', reason: msg });
 	} finally {
 		current = null;
+		if (closing)
+			process.exit(0);
 	}
 }
 
-const rl = readline.createInterface({ input: process.stdin,
-    crlfDelay: Infinity });
-rl.on('line', (line) => {
+function onLine(line) {
 	let m;
 	try {
 		m = JSON.parse(line);
@@ -219,11 +248,37 @@ rl.on('line', (line) => {
 			p.reject(new Error(m.error));
 		else
 			p.resolve(m.result);
+	} else if (m.type === 'abort') {
+		// past job-timeout: the job's signal aborts; stdin closes next
+		if (current)
+			current.abort.abort();
 	}
+}
+
+// Lines from stdin, split here (cheaper than readline for one short line
+// a job).
+let inbuf = '';
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (chunk) => {
+	let start = 0;
+	let nl;
+	inbuf = inbuf.length === 0 ? chunk : inbuf + chunk;
+	while ((nl = inbuf.indexOf('\n', start)) !== -1) {
+		onLine(inbuf.slice(start, nl));
+		start = nl + 1;
+	}
+	inbuf = start === inbuf.length ? '' : inbuf.slice(start);
 });
-rl.on('close', () => {
-	// EOF: the worker is stopping; a running job is told so
-	if (current)
-		current.abort.abort();
-	setTimeout(() => process.exit(0), current ? 1000 : 0).unref();
+process.stdin.on('end', () => {
+	// EOF: the worker is stopping or cut the job: a running job is told
+	// so, and the program ends when it settles (1 s at most)
+	if (inbuf.length > 0) {
+		onLine(inbuf);
+		inbuf = '';
+	}
+	if (!current)
+		process.exit(0);
+	closing = true;
+	current.abort.abort();
+	setTimeout(() => process.exit(0), 1000).unref();
 });
