@@ -34,6 +34,22 @@ sat() {
 	"$REDIS_CLI" --no-auth-warning -a "$SPW" -p "$port" "$@"
 }
 
+# The failovers the sentinels made (the first one's count of
+# +switch-master), and what to read when a part fails: each node's role
+# and keys, and what the sentinels did.
+switches() {
+	grep -c '+switch-master' "$TMPD/sentinel1.log"
+}
+sentinel_story() {
+	for p in $PM $PR; do
+		echo "# node $p: $(at "$p" ROLE | head -1), $(at "$p" DBSIZE)" \
+		    "keys, wait $(at "$p" LLEN bull:sq:wait)," \
+		    "completed $(at "$p" ZCARD bull:sq:completed)"
+	done
+	grep -h 'switch-master\|failover\|sdown\|odown\|convert-to' \
+	    "$TMPD"/sentinel*.log | sed 's/^/# /' | tail -40
+}
+
 # Start a redis-server on 127.0.0.1:PORT named TAG, with more arguments.
 node_start() {
 	tag=$1 port=$2
@@ -69,7 +85,7 @@ for s in 1 2 3; do
 	requirepass $SPW
 	sentinel monitor $NAME 127.0.0.1 $PM 2
 	sentinel auth-pass $NAME $MPW
-	sentinel down-after-milliseconds $NAME 1000
+	sentinel down-after-milliseconds $NAME 2000
 	sentinel failover-timeout $NAME 4000
 	sentinel parallel-syncs $NAME 1
 	EOF
@@ -163,29 +179,27 @@ ok "failover: the sentinels name the old master again" \
 rcli() {
 	at "$PM" "$@"
 }
-# KNOWN (session 9): once in CI, under load, the children stopped taking
-# jobs after this planned failover (idle, no error, for the 36 s left):
-# a race not understood yet.  Until it is, this part reports what it sees
-# instead of failing the run; the master killed above stays strict.
+# Once (session 9, Valkey, a loaded machine) the jobs added for this part
+# were missing on the new master: a failover the test did not ask for (the
+# sentinels judging a slow master down) promotes a replica that has not
+# yet got the last writes, and Redis replication being asynchronous, those
+# writes are lost with the old master; no client can keep them.  So this
+# part is strict when the sentinels made exactly the failovers the test
+# asked for, and reports otherwise, with what each node holds and what the
+# sentinels did.
 if wait_for '[ "$(count sq completed)" = '$N2' ]' 60; then
 	ok "failover: every job completes on it" true
 	is "failover: none failed" "$(count sq failed)" 0
 	is "failover: none left active" "$(count sq active)" 0
 	is "failover: every job ran" "$(cut -d' ' -f1 "$TMPD/runs" |
 	    sort -u | wc -l)" "$N2"
-else
+elif [ "$(switches)" -gt 2 ]; then
 	echo "# KNOWN: failover: only $(count sq completed) of $N2 completed" \
-	    "in 60 s, $(count sq active) active, $(count sq wait) waiting"
-	show_log
-	# what to read the next time it happens: each node's role and
-	# keys, and what the sentinels did
-	for p in $PM $PR; do
-		echo "# node $p: $(at "$p" ROLE | head -1), $(at "$p" DBSIZE)" \
-		    "keys, wait $(at "$p" LLEN bull:sq:wait)," \
-		    "completed $(at "$p" ZCARD bull:sq:completed)"
-	done
-	grep -h 'switch-master\|failover\|sdown\|odown\|convert-to' \
-	    "$TMPD"/sentinel*.log | sed 's/^/# /' | tail -40
+	    "in 60 s after $(switches) failovers, 2 asked for"
+	sentinel_story
+else
+	ok "failover: every job completes on it" false
+	sentinel_story
 fi
 # the old master takes writes until the sentinels switch and each
 # connection asks them again (once a second): what it finished then is
@@ -218,11 +232,20 @@ ok "idle failover: the old master demoted" \
 N3=$((N2 + 100))
 t0=$(date +%s%3N)
 add_jobs sq $((N2 + 1)) $N3 '{"ms":20}'
-ok "idle failover: the jobs added after it complete" \
-    wait_for '[ "$(count sq completed)" = '$N3' ]' 30
+if wait_for '[ "$(count sq completed)" = '$N3' ]' 30; then
+	ok "idle failover: the jobs added after it complete" true
+elif [ "$(switches)" -gt 3 ]; then
+	echo "# KNOWN: idle failover: $(count sq completed) of $N3 completed" \
+	    "after $(switches) failovers, 3 asked for"
+	sentinel_story
+else
+	ok "idle failover: the jobs added after it complete" false
+	sentinel_story
+fi
 echo "# idle failover: 100 jobs done $(($(date +%s%3N) - t0)) ms after" \
     "they were added"
 is "idle failover: none failed" "$(count sq failed)" 0
+echo "# the sentinels made $(switches) failovers, the test asked for 3"
 ok "idle failover: no child took UNBLOCKED for an error" \
     sh -c "! tail -n +$((mark + 1)) '$MLOG' | grep -q UNBLOCKED"
 kill -TERM "$MPID"
