@@ -670,7 +670,7 @@ work_main(const struct child_spec *cs)
 	if ((q = bullmq_queue_new(&co)) == NULL)
 		leave(CHILD_EXIT_ERROR);
 	cur_q = q;
-	processor_in_child(cs->proc, cs->slot, q, &co, cs->set->kill_timeout);
+	processor_in_child(cs->proc, cs->slot, q, &co, cs->set);
 	if (bullmq_errcode(q) == BULLMQ_ERR_ARG) {
 		log_warnx("worker %d: %s", cs->slot, bullmq_errstr(q));
 		leave(CHILD_EXIT_FATAL);

@@ -266,14 +266,14 @@ int processor_job_fail(bullmq_job *, const char *, ...)
     __attribute__((__format__(__printf__, 2, 3)));
 /* In a new child: what a pipe: program needs; before exit, stop it. */
 void processor_in_child(struct processor *, int, bullmq_queue *,
-    const struct bullmq_conn_opts *, long);
+    const struct bullmq_conn_opts *, const struct settings *);
 void processor_stop(struct processor *);
 void processor_worker(struct processor *, bullmq_worker *);
 int processor_want_exit(const struct processor *);
 
 /* pipe.c: the pipe: processor (a long-lived program per child). */
 void pipe_in_child(char *const *, int, bullmq_queue *,
-    const struct bullmq_conn_opts *, long);
+    const struct bullmq_conn_opts *, const struct settings *);
 void pipe_abort(void);
 int pipe_run(bullmq_job *);
 int64_t pipe_backoff(bullmq_job *, long, const char *, const char *, void *);

@@ -71,24 +71,47 @@ static struct {
 	int			 want_exit;
 	const char *volatile	 job_id;	/* for log lines; NULL: idle */
 	long			 abort_ms;	/* to end after an abort */
+	long			 lock_ms;	/* lock-duration */
+	pid_t			 master;	/* the parent at the fork */
+	int64_t			 orphan_since;	/* mono ms; 0: the master is */
 	long			 logged;	/* stderr lines this job */
 	int			 status;	/* of its end, when reaped */
 } pg = { .in = -1, .out = -1, .err = -1 };
 
 /*
  * Set up the pipe: processor in a new child; an abort gives the program
- * half of kill_timeout to end, PIPE_ABORT_MS at most.
+ * half of kill-timeout to end, PIPE_ABORT_MS at most.
  */
 void
 pipe_in_child(char *const *argv, int slot, bullmq_queue *q,
-    const struct bullmq_conn_opts *co, long kill_timeout)
+    const struct bullmq_conn_opts *co, const struct settings *set)
 {
 	pg.argv = argv;
 	pg.slot = slot;
 	pg.q = q;
 	pg.co = *co;
-	pg.abort_ms = kill_timeout / 2 < PIPE_ABORT_MS ? kill_timeout / 2 :
-	    PIPE_ABORT_MS;
+	pg.abort_ms = set->kill_timeout / 2 < PIPE_ABORT_MS ?
+	    set->kill_timeout / 2 : PIPE_ABORT_MS;
+	pg.lock_ms = set->lock_duration;
+	pg.master = getppid();
+}
+
+/*
+ * Whether the master died (killed; a child outlives it to finish its job)
+ * longer than lock-duration ago: nobody extends the job's lock any more,
+ * so another worker may run it, and no master enforces job-timeout.
+ */
+static int
+orphan_expired(void)
+{
+	int64_t	now;
+
+	if (getppid() == pg.master)
+		return 0;
+	now = bullmq_mono_ms();
+	if (pg.orphan_since == 0)
+		pg.orphan_since = now;
+	return now - pg.orphan_since > pg.lock_ms;
 }
 
 /*
@@ -437,7 +460,7 @@ put_line(const char *s, size_t n)
  * Wait up to ms for a whole line from the program's stdout, logging its
  * stderr meanwhile.  Returns 1 with *line (valid until the next call), 0
  * when it ended (EOF, or exited), -1 when the line is too long, -2 when
- * the time ran out.
+ * the time ran out, -3 when the master has been gone for lock-duration.
  */
 static int
 get_line(int64_t ms, char **line, size_t *len, size_t *used)
@@ -487,6 +510,8 @@ get_line(int64_t ms, char **line, size_t *len, size_t *used)
 		}
 		if (until >= 0 && bullmq_mono_ms() > until)
 			return -2;
+		if (n == 0 && orphan_expired())
+			return -3;
 	}
 }
 
@@ -1109,6 +1134,16 @@ pipe_run(bullmq_job *job)
 		if (r == -1) {
 			rc = fail_restart(job, "the program wrote a line of "
 			    "more than %d bytes", PIPE_MAX_LINE);
+			goto out;
+		}
+		if (r == -3) {
+			log_warnx("worker %d: job %s: the master is gone and "
+			    "the job's lock expired (lock-duration %ld ms): "
+			    "stopping its program", pg.slot, pg.job_id,
+			    pg.lock_ms);
+			pipe_abort();
+			rc = fail_restart(job, "its worker lost its master and "
+			    "the job's lock (lock-duration %ld ms)", pg.lock_ms);
 			goto out;
 		}
 		h = handle(job, line, len, &rc, err, sizeof(err));

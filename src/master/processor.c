@@ -206,15 +206,15 @@ static int	is_pipe;	/* this child runs a pipe: program */
 
 /*
  * Set up p in a new child: slot, its queue, how to reach other queues, and
- * kill-timeout (the master's patience with a dying child, of which a pipe:
- * program's abort takes a part).
+ * the settings (a pipe: program's abort takes part of kill-timeout; an
+ * orphaned child gives its program the job's lock-duration).
  */
 void
 processor_in_child(struct processor *p, int slot, bullmq_queue *q,
-    const struct bullmq_conn_opts *co, long kill_timeout)
+    const struct bullmq_conn_opts *co, const struct settings *set)
 {
 	if (p != NULL && p->kind == PROC_PIPE) {
-		pipe_in_child(p->argv, slot, q, co, kill_timeout);
+		pipe_in_child(p->argv, slot, q, co, set);
 		is_pipe = 1;
 	}
 }
