@@ -185,6 +185,10 @@ const struct setting settings_table[] = {
 const size_t settings_count = sizeof(settings_table) /
     sizeof(settings_table[0]);
 
+/* struct cmdline and config_args hold a value and an option a row */
+_Static_assert(sizeof(settings_table) / sizeof(settings_table[0]) <= SET_MAX,
+    "more settings than SET_MAX: raise it in daemon.h");
+
 /* Find a setting by its name; NULL when unknown. */
 const struct setting *
 config_find(const char *name)

@@ -136,8 +136,9 @@ extern const struct setting	settings_table[];
 extern const size_t		settings_count;
 
 /* Values given on the command line, applied last. */
+#define SET_MAX		96	/* rows of the settings table, at most */
 struct cmdline {
-	char	*val[64];	/* by table index; owned */
+	char	*val[SET_MAX];	/* by table index; owned */
 };
 
 /* Results of config_args besides 0 and -1. */
