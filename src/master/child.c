@@ -692,6 +692,12 @@ work_main(const struct child_spec *cs)
 	}
 	cur_w = w;
 	processor_worker(cs->proc, w);
+	processor_prestart(cs->proc);
+	if (processor_want_exit(cs->proc) == 2) {
+		log_warnx("worker %d: the program cannot be used: the worker "
+		    "exits", cs->slot);
+		leave(CHILD_EXIT_FATAL);
+	}
 
 	for (;;) {
 		if (got_usr1) {

@@ -269,6 +269,7 @@ int processor_job_fail(bullmq_job *, const char *, ...)
 void processor_in_child(struct processor *, int, bullmq_queue *,
     const struct bullmq_conn_opts *, const struct settings *);
 void processor_stop(struct processor *);
+void processor_prestart(struct processor *);
 void processor_worker(struct processor *, bullmq_worker *);
 int processor_want_exit(const struct processor *);
 
@@ -276,6 +277,7 @@ int processor_want_exit(const struct processor *);
 void pipe_in_child(char *const *, int, bullmq_queue *,
     const struct bullmq_conn_opts *, const struct settings *);
 void pipe_abort(void);
+void pipe_prestart(void);
 int pipe_run(bullmq_job *);
 int64_t pipe_backoff(bullmq_job *, long, const char *, const char *, void *);
 void pipe_stop(void);

@@ -626,6 +626,27 @@ start_program(char *err, size_t errsize)
 	return 0;
 }
 
+/*
+ * Start the program as its child starts, so that it is ready for the first
+ * job (Node takes about 100 ms to load a processor file).  One that does
+ * not start is logged, counted as a crash, and tried again at the first
+ * job, which fails with the reason if it still does not start.
+ */
+void
+pipe_prestart(void)
+{
+	char	err[1024];
+
+	if (pg.pid != 0)
+		return;
+	if (start_program(err, sizeof(err)) == -1) {
+		log_warnx("worker %d: program %s did not start: %s", pg.slot,
+		    pg.argv[0], err);
+		stop_program(0);
+		crashed();
+	}
+}
+
 /* Fail job with a reason; the program is stopped and counted as crashed. */
 static int __attribute__((__format__(__printf__, 2, 3)))
 fail_restart(bullmq_job *job, const char *fmt, ...)

@@ -234,6 +234,14 @@ processor_worker(struct processor *p, bullmq_worker *w)
 		bullmq_worker_set_backoff(w, pipe_backoff, NULL);
 }
 
+/* Start what p keeps running across jobs, as the child starts. */
+void
+processor_prestart(struct processor *p)
+{
+	if (p != NULL && p->kind == PROC_PIPE)
+		pipe_prestart();
+}
+
 /* Stop what p keeps running across jobs, as the child exits. */
 void
 processor_stop(struct processor *p)

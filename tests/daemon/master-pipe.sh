@@ -44,6 +44,8 @@ pids() {
 
 # 1. the worked example
 master_start -q pq -w 1 -x "pipe:$SH $EX" --drain-delay 300
+ok "example: the program starts with its child, before any job" \
+    wait_log "worker 1: program /.* started" 10
 add_jobs pq 1 1 '{"n":1}'
 add_jobs pq 2 2 '{"fail":"boom"}'
 ok "example: job 1 completes" \
