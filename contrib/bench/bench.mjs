@@ -30,6 +30,9 @@ const QUICK = env.BENCH_QUICK === '1';
 const ROUNDS = Number(env.BENCH_ROUNDS || (QUICK ? 1 : 3));
 const ONLY = (env.BENCH_ONLY || 'drain,sleep,sandbox,add,thousand,tls')
     .split(',');
+// Sandbox workloads: untimed jobs a worker process (N x this) before the
+// timed window, on both sides (workerRun).
+const SANDBOX_WARM = 20;
 const SRC = env.BENCH_SRC;		// the source tree: the adapters
 const CLK_TCK = 100;
 const QUEUE = 'bench';
@@ -613,24 +616,49 @@ function cpuOf(side) {
 
 // One timed run of a worker side: prefill a paused queue, start the
 // workers, wait until they are idle, resume and time until every job is
-// finished.  The clock stops at the last job's finishedOn.
-async function workerRun(start, jobs, data) {
+// finished.  The clock stops at the last job's finishedOn.  With warm,
+// the workers first run that many jobs of the same kind, untimed, so that
+// what they start at their first jobs (a sandbox's processes) is running,
+// as on a worker that has been up for a while.
+async function workerRun(start, jobs, data, warm = 0) {
 	await flush();
-	await queue.pause();
-	const add = await nodeAdd('bulk', jobs, 1000, data);
-	if (add.n !== jobs)
-		throw new Error(`prefill added ${add.n} jobs, not ${jobs}`);
-	const side = await start();
 	const r = {};
+	let side = null;
+	let base = 0;
 	try {
+		if (warm > 0) {
+			side = await start();
+			const w = await nodeAdd('bulk', warm, 1000, data);
+			if (w.n !== warm)
+				throw new Error(`warm-up added ${w.n} jobs, not ${warm}`);
+			const end = Date.now() + 60000;
+			for (;;) {
+				const c = await finishedCounts();
+				if (c.completed + c.failed >= warm)
+					break;
+				if (side.dead())
+					throw new Error('workers exited during the warm-up');
+				if (Date.now() > end)
+					throw new Error(`warm-up: ${c.completed} of ${warm} ` +
+					    'jobs done in 60 s');
+				await sleep(20);
+			}
+			base = warm;
+		}
+		await queue.pause();
+		const add = await nodeAdd('bulk', jobs, 1000, data);
+		if (add.n !== jobs)
+			throw new Error(`prefill added ${add.n} jobs, not ${jobs}`);
+		if (side === null)
+			side = await start();
 		r.blocked = await waitIdle(side, 30000 + side.blockers * 30);
 		if (side.startMs)
 			r.startMs = side.startMs();
 		r.idle = memory(side);
 		const early = await finishedCounts();
-		if (early.completed + early.failed > 0)
-			r.note = `${early.completed + early.failed} jobs ran ` +
-			    'while the queue was paused';
+		if (early.completed + early.failed - base > 0)
+			r.note = `${early.completed + early.failed - base} jobs ` +
+			    'ran while the queue was paused';
 		const cpu0 = cpuOf(side);
 		const mcpu0 = side.master() ? cpuSeconds(side.master()) : 0;
 		const rcpu0 = await redisCpu();
@@ -643,7 +671,7 @@ async function workerRun(start, jobs, data) {
 		let c, nextSay = Date.now() + 10000;
 		for (;;) {
 			c = await finishedCounts();
-			const n = c.completed + c.failed;
+			const n = c.completed + c.failed - base;
 			if (n >= jobs)
 				break;
 			if (n !== last) {
@@ -690,7 +718,8 @@ async function workerRun(start, jobs, data) {
 		if (!loadTaken)
 			r.load = memory(side);
 	} finally {
-		r.stop = await side.stop();
+		if (side !== null)
+			r.stop = await side.stop();
 	}
 	if (r.failed > 0)
 		r.note = `${r.failed} jobs failed`;
@@ -898,7 +927,8 @@ async function runItem(it) {
 		    { deep: true });
 		const start = it.side === 'node' ? () => deep(startNode(1, it.N,
 		    'sandbox')) : () => deep(startMaster(it.N, it.kind));
-		return { before, ...await workerRun(start, it.jobs, data) };
+		return { before, ...await workerRun(start, it.jobs, data,
+		    SANDBOX_WARM * it.N) };
 	}
 	if (it.workload === 'tls-drain' || it.workload === 'tls-sleep') {
 		const drain = it.workload === 'tls-drain';
