@@ -46,6 +46,9 @@
 #define PIPE_MAX_QUEUES		8	/* other queues it adds jobs to */
 #define PIPE_LOG_LINES		1000	/* stderr lines logged a job */
 #define PIPE_ABORT_MS		1000	/* to end after an abort, at most */
+#define PIPE_ERR_LINE		65536	/* stderr without a newline: logged cut */
+#define PIPE_ERR_SHOW		1024	/* of such a line, logged */
+#define PIPE_KEEP_BUF		(1024 * 1024)	/* a buffer kept across programs */
 
 /* A growing buffer of bytes read, consumed a line at a time. */
 struct inbuf {
@@ -173,8 +176,10 @@ tail_add(const char *s, size_t n)
 }
 
 /*
- * Read what fd has into b.  Returns 1 while it is open, 0 at EOF (or an
- * error), -1 when a line grows past PIPE_MAX_LINE.
+ * Read what fd has into b, up to the end of a line (the caller takes it
+ * out before it reads again, so that b holds at most one line and a part).
+ * Returns 1 while it is open, 0 at EOF (or an error), -1 when a line grows
+ * past PIPE_MAX_LINE.
  */
 static int
 inbuf_read(int fd, struct inbuf *b)
@@ -183,9 +188,9 @@ inbuf_read(int fd, struct inbuf *b)
 	char	*nb;
 
 	for (;;) {
+		if (b->len >= PIPE_MAX_LINE)
+			return -1;
 		if (b->cap - b->len < 65536) {
-			if (b->cap > PIPE_MAX_LINE)
-				return -1;
 			if ((nb = realloc(b->b, b->cap * 2 + 65536)) == NULL)
 				return -1;
 			b->b = nb;
@@ -201,6 +206,8 @@ inbuf_read(int fd, struct inbuf *b)
 		if (fd == pg.err)
 			tail_add(b->b + b->len, (size_t)n);
 		b->len += (size_t)n;
+		if (memchr(b->b + b->len - n, '\n', (size_t)n) != NULL)
+			return 1;
 	}
 }
 
@@ -252,7 +259,18 @@ log_stderr(int flush)
 			    PIPE_LOG_LINES);
 	}
 	inbuf_consume(&pg.ebuf, off);
-	if (flush && pg.ebuf.len > 0) {
+	/*
+	 * What it writes without a newline is logged cut once it is long, so
+	 * that the buffer does not fill (the program would block on its
+	 * stderr, and poll would find it readable for ever).
+	 */
+	if (pg.ebuf.len >= PIPE_ERR_LINE) {
+		if (pg.logged++ < PIPE_LOG_LINES)
+			log_info("worker %d: program: %.*s... (%zu bytes without "
+			    "a newline, cut)", pg.slot, PIPE_ERR_SHOW, pg.ebuf.b,
+			    pg.ebuf.len);
+		pg.ebuf.len = 0;
+	} else if (flush && pg.ebuf.len > 0) {
 		pg.ebuf.b[pg.ebuf.len] = '\0';
 		log_info("worker %d: program: %s", pg.slot, pg.ebuf.b);
 		pg.ebuf.len = 0;
@@ -303,6 +321,17 @@ close_fds(void)
 		close(pg.err);
 	pg.in = pg.out = pg.err = -1;
 	pg.obuf.len = pg.ebuf.len = 0;
+	/* a flood grew a buffer: give the memory back */
+	if (pg.obuf.cap > PIPE_KEEP_BUF) {
+		free(pg.obuf.b);
+		pg.obuf.b = NULL;
+		pg.obuf.cap = 0;
+	}
+	if (pg.ebuf.cap > PIPE_KEEP_BUF) {
+		free(pg.ebuf.b);
+		pg.ebuf.b = NULL;
+		pg.ebuf.cap = 0;
+	}
 }
 
 /* Describe how the program ended into buf. */

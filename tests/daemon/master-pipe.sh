@@ -226,6 +226,38 @@ ok "version: and exits as a fatal error" \
 master_wait 20
 ok "version: the master stops, non-zero" [ "$MRC" != 0 ] && [ "$MRC" != timeout ]
 
+# 10. floods: a line of more than 64 MB on stdout fails its job naming the
+# limit, and the child gives the memory back; an endless stream of junk
+# fails its job naming the first line; 10 MB of stderr without a newline
+# is logged cut (the child neither spins nor blocks the program)
+prog flood2 '	*'"'"'"name":"bigline"'"'"'*) head -c 70000000 /dev/zero | tr "\\0" a; echo ;;
+	*'"'"'"name":"yes"'"'"'*) yes ;;
+	*'"'"'"name":"errline"'"'"'*) head -c 10000000 /dev/zero | tr "\\0" e >&2; echo '"'"'{"type":"done","result":"said"}'"'"' ;;'
+: >"$MLOG"
+master_start -q oq -w 1 -x "pipe:$SH $TMPD/flood2.sh $TMPD/flood2.pids" \
+    --drain-delay 300
+job oq 1 bigline
+ok "stdout flood: a line over 64 MB fails its job, naming the limit" \
+    wait_for "rcli HGET bull:oq:1 failedReason | grep -q 'a line of more than 67108864 bytes'" 30
+kid=$(children)
+rss=$(ps -o rss= -p "$kid" | tr -d ' ')
+echo "# the child's RSS after the flood: $rss KB"
+ok "stdout flood: the child gave the memory back (RSS under 20 MB)" \
+    test "${rss:-999999}" -lt 20000
+job oq 2 yes
+ok "stdout flood: endless junk fails its job naming the first line" \
+    wait_for "rcli HGET bull:oq:2 failedReason | grep -q 'not the protocol: .*: y\$'" 10
+job oq 3 errline
+ok "stderr flood: 10 MB without a newline, the job completes" \
+    wait_for '[ "$(rcli HGET bull:oq:3 returnvalue)" = "\"said\"" ]' 20
+ok "stderr flood: logged cut" grep -q 'bytes without a newline, cut' "$MLOG"
+job oq 4 ok
+ok "floods: the next job runs" \
+    wait_for '[ "$(rcli HGET bull:oq:4 returnvalue)" = "\"fine\"" ]' 10
+kill -TERM "$MPID"
+master_wait
+is "floods: TERM: exit 0" "$MRC" 0
+
 # 9. the Node adapter past job-timeout: the child writes the abort, the
 # processor's signal aborts, it cleans up and the program ends before its
 # group is killed; the shell program above (3.), which does not read its
