@@ -197,7 +197,7 @@ exit_reason(int st, char *buf, size_t size)
 }
 
 /*
- * Kill the process group of the exec: program that dead child c was
+ * Kill the process group of the exec: or pipe: program that dead child c was
  * running, which the program's death signal leaves behind; who names c.
  * Only a group still believed live: the child told of it and not of its
  * end, and no other child has told of the same id since (which would mean
@@ -215,13 +215,13 @@ kill_group(struct child *c, const char *who, int64_t now)
 	drain_pipes(now);
 	TAILQ_FOREACH(o, &M.children, entry)
 		if (o != c && o->group == g) {
-			log_warnx("%s: process group %ld of its exec: program "
+			log_warnx("%s: process group %ld of its program "
 			    "is now child %d's: not killed", who, (long)g,
 			    o->slot);
 			return;
 		}
 	if (kill(-g, SIGKILL) == 0)
-		log_warnx("%s: killed the process group %ld of its exec: "
+		log_warnx("%s: killed the process group %ld of its "
 		    "program", who, (long)g);
 	else if (errno != ESRCH)
 		log_warn("%s: kill process group %ld", who, (long)g);

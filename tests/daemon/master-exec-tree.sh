@@ -147,7 +147,7 @@ die_of_signal() {
 	    wait_log "child 1 (pid $kid) \\(killed by signal\\|exited\\)"
 	ok "$sig: the program's child is gone" wait_for "dead $gc" 2
 	ok "$sig: the master says it killed the program's group" wait_log \
-	    "child 1 (pid $kid): killed the process group $prog of its exec:" 2
+	    "child 1 (pid $kid): killed the process group $prog of its program" 2
 	ok "$sig: the job is given back" \
 	    wait_log "job 1 of child 1 (pid $kid) given back"
 	ok "$sig: and completed by the next child" \

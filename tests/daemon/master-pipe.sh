@@ -5,8 +5,9 @@
 # clear reason, the program is started again, and the next job runs:
 # killed by -9, hanging past job-timeout, flooding stderr, closing its
 # stdin, leaving a daemon behind, writing what is not the protocol,
-# dying at every start, speaking another protocol version; and the Node
-# adapter's signal aborting at job-timeout.
+# dying at every start, speaking another protocol version, floods of
+# stdout and stderr, the child killed by -9; and the Node adapter's signal
+# aborting at job-timeout.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 . "$top_srcdir/tests/daemon/master.inc"
 redis_start
@@ -257,6 +258,28 @@ ok "floods: the next job runs" \
 kill -TERM "$MPID"
 master_wait
 is "floods: TERM: exit 0" "$MRC" 0
+
+# 11. the child killed by -9 in the middle of a job: the master kills the
+# program's group and gives the job back; a new child and program run it
+prog once '	*'"'"'"name":"once"'"'"'*) if [ -e "$pidf.ran" ]; then echo '"'"'{"type":"done","result":"again"}'"'"'; else : >"$pidf.ran"; sleep 300; fi ;;'
+: >"$MLOG"
+master_start -q cq -w 1 -x "pipe:$SH $TMPD/once.sh $TMPD/once.pids" \
+    --drain-delay 300
+job cq 1 once
+ok "child kill: the job runs" wait_for '[ -e "$TMPD/once.pids.ran" ]' 10
+kid=$(children)
+set -- $(pids once)
+kill -9 "$kid"
+ok "child kill: the program is gone with its child" \
+    wait_for "! kill -0 $1 2>/dev/null" 10
+ok "child kill: the master says it killed the program's group" \
+    wait_log "killed the process group $1 of its program" 5
+ok "child kill: the job is given back and runs again" \
+    wait_for '[ "$(rcli HGET bull:cq:1 returnvalue)" = "\"again\"" ]' 15
+is "child kill: it is not failed" "$(rcli HGET bull:cq:1 failedReason)" ""
+kill -TERM "$MPID"
+master_wait
+is "child kill: TERM: exit 0" "$MRC" 0
 
 # 9. the Node adapter past job-timeout: the child writes the abort, the
 # processor's signal aborts, it cleans up and the program ends before its
