@@ -32,35 +32,7 @@ local timestamp = tonumber(ARGV[4])
 local dedup_id = ARGV[10]
 local dedup_ttl = tonumber(ARGV[11])
 
--- What the writes below rely on, read first: the events cap (one XADD
--- would refuse is taken as the default, left as it is) and the global
--- concurrency (one that is not a number holds the queue, as in fetch).
-local meta = rcall("HMGET", KEYS[2], "opts.maxLenEvents", "paused",
-    "concurrency")
-local max_events = meta[1]
-if max_events and not string.match(max_events, "^%d+$") then
-	max_events = "10000"
-end
-
-local counter = rcall("INCR", KEYS[3])
-
-if not max_events then
-	max_events = 10000
-	rcall("HSET", KEYS[2], "opts.maxLenEvents", max_events)
-end
-
-local jid = ARGV[2]
-if jid == "" then
-	jid = tostring(counter)
-end
-local jk = prefix .. jid
-
--- A custom id that exists already is never overwritten.
-if ARGV[2] ~= "" and rcall("EXISTS", jk) == 1 then
-	rcall("XADD", KEYS[8], "MAXLEN", "~", max_events, "*", "event",
-	    "duplicated", "jobId", jid)
-	return {1, jid}
-end
+--@include add-begin
 
 -- Simple deduplication: the first job of a window owns Q:de:<id>.
 if dedup_id ~= "" then

@@ -38,31 +38,7 @@ if bad then
 	return bad
 end
 
-local meta = rcall("HMGET", KEYS[2], "opts.maxLenEvents", "paused",
-    "concurrency")
-local max_events = meta[1]
-if max_events and not string.match(max_events, "^%d+$") then
-	max_events = "10000"
-end
-
-local counter = rcall("INCR", KEYS[3])
-
-if not max_events then
-	max_events = 10000
-	rcall("HSET", KEYS[2], "opts.maxLenEvents", max_events)
-end
-
-local jid = ARGV[2]
-if jid == "" then
-	jid = tostring(counter)
-end
-local jk = prefix .. jid
-
-if ARGV[2] ~= "" and rcall("EXISTS", jk) == 1 then
-	rcall("XADD", KEYS[8], "MAXLEN", "~", max_events, "*", "event",
-	    "duplicated", "jobId", jid)
-	return {1, jid}
-end
+--@include add-begin
 
 local dk = prefix .. "de:" .. dedup_id
 local dnk = prefix .. "dn:" .. dedup_id
