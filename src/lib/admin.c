@@ -35,6 +35,19 @@ bmq_check_id(bullmq_queue *q, const char *id)
 	return 0;
 }
 
+/* Check id and write its job's key into key; -1 with the error set. */
+static int
+id_key(bullmq_queue *q, const char *id, char *key, size_t size)
+{
+	if (bmq_check_id(q, id) == -1)
+		return -1;
+	if (bmq_job_key(q, id, key, size) == -1) {
+		bmq_seterr(q, BULLMQ_ERR_ARG, "job id %s: key too long", id);
+		return -1;
+	}
+	return 0;
+}
+
 /* Run a script that answers an integer; -1 on error or refusal. */
 static int
 run_int(bullmq_queue *q, enum bmq_lua s, const struct bmq_args *a,
@@ -132,12 +145,8 @@ bullmq_get_job(bullmq_queue *q, const char *id, bullmq_job **jobp)
 	redisReply	*r;
 
 	*jobp = NULL;
-	if (bmq_check_id(q, id) == -1)
+	if (id_key(q, id, key, sizeof(key)) == -1)
 		return -1;
-	if (bmq_job_key(q, id, key, sizeof(key)) == -1) {
-		bmq_seterr(q, BULLMQ_ERR_ARG, "job id %s: key too long", id);
-		return -1;
-	}
 	if ((r = bmq_command(q, "HGETALL %s", key)) == NULL)
 		return -1;
 	if (r->type != REDIS_REPLY_ARRAY) {
@@ -205,12 +214,8 @@ bullmq_remove(bullmq_queue *q, const char *id)
 	char			 key[BMQ_MAX_BASE + BMQ_MAX_ID];
 	long long		 v;
 
-	if (bmq_check_id(q, id) == -1)
+	if (id_key(q, id, key, sizeof(key)) == -1)
 		return -1;
-	if (bmq_job_key(q, id, key, sizeof(key)) == -1) {
-		bmq_seterr(q, BULLMQ_ERR_ARG, "job id %s: key too long", id);
-		return -1;
-	}
 	bmq_args_init(&a);
 	bmq_args_adds(&a, key);
 	bmq_args_keys(&a, q, keys, 11);
@@ -260,12 +265,8 @@ bullmq_promote(bullmq_queue *q, const char *id)
 	char			 key[BMQ_MAX_BASE + BMQ_MAX_ID];
 	long long		 v;
 
-	if (bmq_check_id(q, id) == -1)
+	if (id_key(q, id, key, sizeof(key)) == -1)
 		return -1;
-	if (bmq_job_key(q, id, key, sizeof(key)) == -1) {
-		bmq_seterr(q, BULLMQ_ERR_ARG, "job id %s: key too long", id);
-		return -1;
-	}
 	bmq_args_init(&a);
 	bmq_args_keys(&a, q, keys, 8);
 	bmq_args_adds(&a, key);
@@ -303,12 +304,8 @@ bullmq_retry_job(bullmq_queue *q, const char *id, const char *state,
 		    "or completed", state);
 		return -1;
 	}
-	if (bmq_check_id(q, id) == -1)
+	if (id_key(q, id, key, sizeof(key)) == -1)
 		return -1;
-	if (bmq_job_key(q, id, key, sizeof(key)) == -1) {
-		bmq_seterr(q, BULLMQ_ERR_ARG, "job id %s: key too long", id);
-		return -1;
-	}
 	bmq_args_init(&a);
 	bmq_args_adds(&a, key);
 	bmq_args_key(&a, q, BMQ_K_EVENTS);
