@@ -77,19 +77,8 @@ if not held then
 end
 
 -- A retried child becomes a pending dependency of its parent again.
-local pk = job[3]
-if pk and rcall("EXISTS", pk) == 1 then
-	local back
-	if state == "failed" then
-		back = rcall("ZREM", pk .. ":unsuccessful", job_key) == 1 or
-		    rcall("HDEL", pk .. ":failed", job_key) == 1
-	else
-		back = rcall("HDEL", pk .. ":processed", job_key) == 1
-	end
-	if back then
-		rcall("SADD", pk .. ":dependencies", job_key)
-	end
-end
+--@include reattach-child
+reattach(job[3], job_key, state)
 
 local meta_key = KEYS[5]
 --@include max-events

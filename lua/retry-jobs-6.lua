@@ -33,6 +33,7 @@ end
 key_types({KEYS[2], "list", KEYS[5], "stream", KEYS[6], "zset"})
 
 local value_field = state == "failed" and "failedReason" or "returnvalue"
+--@include reattach-child
 for _, jid in ipairs(ids) do
 	local jk = prefix .. jid
 	-- a key that holds no hash moves as any id and is left alone
@@ -41,18 +42,7 @@ for _, jid in ipairs(ids) do
 		rcall("HDEL", jk, "finishedOn", "processedOn", value_field)
 	end
 	-- A retried child becomes a pending dependency of its parent again.
-	if type(pk) == "string" and rcall("EXISTS", pk) == 1 then
-		local back
-		if state == "failed" then
-			back = rcall("ZREM", pk .. ":unsuccessful", jk) == 1 or
-			    rcall("HDEL", pk .. ":failed", jk) == 1
-		else
-			back = rcall("HDEL", pk .. ":processed", jk) == 1
-		end
-		if back then
-			rcall("SADD", pk .. ":dependencies", jk)
-		end
-	end
+	reattach(pk, jk, state)
 end
 
 local meta_key = KEYS[3]
